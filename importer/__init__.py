@@ -1,0 +1,3 @@
+"""importer: bank statements in, categorised transactions out, each exactly once."""
+
+__version__ = "0.1.0"

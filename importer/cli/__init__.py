@@ -1,0 +1,38 @@
+"""The `importer` command line: a thin layer that parses options, calls the library, renders.
+
+Every command module holds one command (or group); COMMANDS lists them.  An `ImporterError`
+anywhere becomes a one-paragraph message on stderr and its exit code, never a traceback.
+
+Exit codes: 0 all good; 1 some file or batch failed (the others were still processed);
+2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from importer.errors import ImporterError
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ImporterError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="importer")
+def main() -> None:
+    """Import bank statements (OFX, CSV, ...) into your budgeting app, each transaction exactly once."""
+
+
+from importer.cli import parse_cmd, run_cmd  # noqa: E402  (commands attach to `main`)
+
+COMMANDS: list[click.Command] = [run_cmd.run, parse_cmd.parse]
+for _command in COMMANDS:
+    main.add_command(_command)

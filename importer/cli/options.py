@@ -1,0 +1,67 @@
+"""Options shared by several commands, defined once (as sqlite-utils does)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from importer.parsers import ParseOptions
+from importer.paths import default_rules_paths, default_state_path, user_profile_dirs
+from importer.rules import RuleSet, load_rules
+from importer.state import State
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def parse_options(func: F) -> F:
+    """--account, --profile, --date-format, --currency: what the file may not say itself."""
+    for option in reversed(
+        [
+            click.option("--account", help="Name of the account the file belongs to, when the file does not say."),
+            click.option("--profile", help="Bank CSV profile to read the file with (see `importer detect`)."),
+            click.option("--date-format", help="strftime format of the date column, e.g. %d/%m/%Y."),
+            click.option("--currency", help="ISO 4217 code, when the file does not say."),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+def rules_option(func: F) -> F:
+    return click.option(
+        "--rules",
+        "rules_paths",
+        multiple=True,
+        type=click.Path(path_type=Path),
+        help="Rule file or folder (repeatable). Default: ./rules, else the user config folder.",
+    )(func)
+
+
+def state_option(func: F) -> F:
+    return click.option(
+        "--state",
+        "state_path",
+        type=click.Path(path_type=Path, dir_okay=False),
+        help="State database (SQLite). Default: $IMPORTER_STATE, else the user data folder.",
+    )(func)
+
+
+def make_parse_options(account: str | None, profile: str | None, date_format: str | None, currency: str | None) -> ParseOptions:
+    return ParseOptions(
+        account=account,
+        profile=profile,
+        date_format=date_format,
+        currency=currency.upper() if currency else None,
+        profile_dirs=user_profile_dirs(),
+    )
+
+
+def open_rules(rules_paths: tuple[Path, ...]) -> RuleSet:
+    return load_rules(list(rules_paths) or default_rules_paths())
+
+
+def open_state(state_path: Path | None) -> State:
+    return State(state_path or default_state_path())

@@ -1,0 +1,111 @@
+"""The values that flow through the pipeline: Statement → Transaction → UploadResult.
+
+All models are frozen: each stage returns a new value (`model_copy(update=...)`), so a stage can
+be tested alone and nothing downstream can change what an earlier stage decided.
+
+Money is `Decimal` from the first byte read to the wire; a float is refused at validation.
+Negative amounts are money out of the account, positive are money in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import Enum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from importer.currencies import is_currency
+
+
+def _refuse_float(value: Any) -> Any:
+    # A float has already lost the cents (0.1 + 0.2); insist on str/Decimal/int input.
+    if isinstance(value, float):
+        raise ValueError("money must be given as Decimal or string, never float")
+    return value
+
+
+Money = Annotated[Decimal, BeforeValidator(_refuse_float)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Source(_Frozen):
+    """Where a transaction came from: enough for a user to open the file and find it."""
+
+    path: str
+    line: int | None = None
+    record: int | None = None
+
+    def __str__(self) -> str:
+        if self.line is not None:
+            return f"{self.path}:{self.line}"
+        if self.record is not None:
+            return f"{self.path}#{self.record}"
+        return self.path
+
+
+class Transaction(_Frozen):
+    """One line of a bank statement, normalised, and what the pipeline decided about it."""
+
+    date: dt.date
+    amount: Money
+    currency: str
+    description: str
+    account: str
+    source: Source
+    payee: str | None = None
+    memo: str | None = None
+    bank_id: str | None = None
+    balance: Money | None = None
+    value_date: dt.date | None = None
+    category: str | None = None
+    target_account: str | None = None
+    tags: tuple[str, ...] = ()
+    notes: str | None = None
+    transfer_to: str | None = None
+    rule_id: str | None = None
+    external_id: str | None = None
+    raw: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("currency")
+    @classmethod
+    def _iso_currency(cls, value: str) -> str:
+        if not is_currency(value):
+            raise ValueError(f"{value!r} is not an ISO 4217 currency code")
+        return value
+
+
+class Statement(_Frozen):
+    """What one parser read from one file for one account."""
+
+    path: str
+    format: str
+    account: str
+    currency: str
+    transactions: tuple[Transaction, ...]
+    bank_account_id: str | None = None
+    opening_balance: Money | None = None
+    closing_balance: Money | None = None
+    start_date: dt.date | None = None
+    end_date: dt.date | None = None
+
+
+class Outcome(str, Enum):
+    """What a target did with one record."""
+
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"
+
+
+class UploadResult(_Frozen):
+    """A target's answer for one transaction."""
+
+    external_id: str
+    outcome: Outcome
+    remote_id: str | None = None
+    reason: str | None = None

@@ -1,0 +1,55 @@
+"""Statement formats.  REGISTRY holds one line per format; `identify` picks exactly one.
+
+Adding a format is one module with a class following `base.Parser` plus one line here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from importer.errors import AmbiguousFormatError, InputError, UnknownFormatError
+from importer.models import Statement
+from importer.parsers.base import FileSample, ParseOptions, Parser
+from importer.parsers.csv import CsvParser
+from importer.parsers.ofx import OfxParser
+
+REGISTRY: dict[str, Parser] = {
+    "ofx": OfxParser(),
+    "csv": CsvParser(),
+}
+
+
+def identify(path: Path, options: ParseOptions) -> Parser:
+    """The one parser that claims `path`; an error when none or several do."""
+    sample = _read_sample(path, options)
+    claims = [parser for parser in REGISTRY.values() if parser.identify(sample)]
+    if not claims:
+        raise UnknownFormatError(
+            path,
+            "no parser recognises this file. Known formats: "
+            + ", ".join(sorted(REGISTRY))
+            + ". For a CSV from a bank we have no profile for, pass --profile NAME.",
+        )
+    if len(claims) > 1:
+        names = " and ".join(parser.name for parser in claims)
+        raise AmbiguousFormatError(path, f"both {names} claim this file; name one with --profile.")
+    return claims[0]
+
+
+def parse_file(path: Path, options: ParseOptions) -> list[Statement]:
+    """Identify and parse `path` into its statements (one per account in the file)."""
+    return identify(path, options).parse(path, options)
+
+
+def _read_sample(path: Path, options: ParseOptions) -> FileSample:
+    try:
+        return FileSample.read(path, options)
+    except FileNotFoundError:
+        raise InputError(path, "the file does not exist.") from None
+    except IsADirectoryError:
+        raise InputError(path, "is a folder, not a statement file.") from None
+    except OSError as exc:
+        raise InputError(path, f"cannot be read: {exc.strerror}.") from None
+
+
+__all__ = ["REGISTRY", "FileSample", "ParseOptions", "Parser", "identify", "parse_file"]

@@ -1,0 +1,108 @@
+"""Bank CSV layouts as data.  Each YAML file in this folder (and in the user's profile folder)
+describes one export layout: how to recognise it and how its columns map to a Transaction.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from importer.currencies import is_currency
+from importer.errors import ConfigError
+
+BUILTIN_DIR = Path(__file__).parent
+
+ColumnRef = str | int
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Columns(_Strict):
+    """Which CSV column (header name, or 0-based index) feeds which Transaction field."""
+
+    date: ColumnRef
+    description: tuple[ColumnRef, ...]
+    amount: ColumnRef | None = None
+    debit: ColumnRef | None = None
+    credit: ColumnRef | None = None
+    balance: ColumnRef | None = None
+    payee: ColumnRef | None = None
+    memo: ColumnRef | None = None
+    currency: ColumnRef | None = None
+    bank_id: ColumnRef | None = None
+    value_date: ColumnRef | None = None
+
+    @field_validator("description", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return (value,) if isinstance(value, (str, int)) else value
+
+
+class Profile(_Strict):
+    """One bank's CSV layout."""
+
+    name: str
+    bank: str
+    country: str | None = None
+    header: tuple[str, ...] = Field(default=(), description="header cells that identify the layout")
+    has_header: bool = True
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    skip_rows: int = 0
+    date_format: str | None = None
+    decimal: Literal[".", ","] = "."
+    thousands: str | None = None
+    currency: str | None = None
+    sign: Literal["normal", "inverted"] = "normal"
+    columns: Columns
+
+    @field_validator("currency")
+    @classmethod
+    def _iso(cls, value: str | None) -> str | None:
+        if value is not None and not is_currency(value):
+            raise ValueError(f"{value!r} is not an ISO 4217 currency code")
+        return value
+
+
+def load_profile(path: Path) -> Profile:
+    """Read and validate one profile file; errors name the file and the key."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise ConfigError(f"is not valid YAML: {exc}", path=path, line=line) from None
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc), path=path) from None
+
+
+def _describe(exc: ValidationError) -> str:
+    problems = ["/".join(str(part) for part in err["loc"]) + ": " + err["msg"] for err in exc.errors()]
+    return "invalid profile: " + "; ".join(problems)
+
+
+@lru_cache(maxsize=8)
+def all_profiles(extra_dirs: tuple[Path, ...] = ()) -> dict[str, Profile]:
+    """Every profile by name: the user's folders first, so they can override a built-in one."""
+    found: dict[str, Profile] = {}
+    for folder in (*extra_dirs, BUILTIN_DIR):
+        for path in sorted(folder.glob("*.yaml")):
+            profile = load_profile(path)
+            found.setdefault(profile.name, profile)
+    return found
+
+
+def get_profile(name: str, extra_dirs: tuple[Path, ...] = ()) -> Profile:
+    """The profile called `name`, or a ConfigError listing the known names."""
+    profiles = all_profiles(extra_dirs)
+    if name not in profiles:
+        raise ConfigError(f"no bank profile named {name!r}. Known profiles: {', '.join(sorted(profiles))}.")
+    return profiles[name]

@@ -1,0 +1,91 @@
+"""What happened, per file and per target: plain lines off a TTY, a rich table on one, or JSON."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, TextIO
+
+from rich.console import Console
+from rich.table import Table
+
+_COUNTS = ("parsed", "new", "duplicate", "uncategorised", "failed")
+
+
+@dataclass
+class FileReport:
+    path: str
+    format: str | None = None
+    parsed: int = 0
+    new: int = 0
+    duplicate: int = 0
+    uncategorised: int = 0
+    failed: int = 0
+    error: str | None = None
+
+
+@dataclass
+class RunReport:
+    run_id: int
+    target: str
+    dry_run: bool = False
+    files: list[FileReport] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every file went through, 1 when any file or batch failed."""
+        return 1 if any(f.error or f.failed for f in self.files) else 0
+
+    def totals(self) -> dict[str, int]:
+        return {name: sum(getattr(f, name) for f in self.files) for name in _COUNTS}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "target": self.target,
+            "dry_run": self.dry_run,
+            "files": [asdict(f) for f in self.files],
+            "totals": self.totals(),
+            "exit_code": self.exit_code,
+        }
+
+
+def render_json(report: RunReport, out: TextIO) -> None:
+    json.dump(report.as_dict(), out, indent=2)
+    out.write("\n")
+
+
+def render_text(report: RunReport, console: Console) -> None:
+    """Counts per file (a table on a terminal, aligned plain lines elsewhere), then the errors."""
+    if console.is_terminal:
+        _render_table(report, console)
+    else:
+        _render_plain(report, console)
+    for f in report.files:
+        if f.error:
+            console.print(f"error: {f.error}", highlight=False, markup=False, soft_wrap=True)
+
+
+def _render_plain(report: RunReport, console: Console) -> None:
+    title = f"Run {report.run_id} -> {report.target}" + (" (dry run: nothing stored)" if report.dry_run else "")
+    lines = [title, "  ".join(_COUNTS) + "  file"]
+    for f in report.files:
+        lines.append(_plain_row([getattr(f, name) for name in _COUNTS], f.path))
+    lines.append(_plain_row(list(report.totals().values()), "total"))
+    console.print("\n".join(lines), highlight=False, markup=False, soft_wrap=True)
+
+
+def _plain_row(values: list[int], label: str) -> str:
+    return "  ".join(f"{value:>{len(name)}}" for name, value in zip(_COUNTS, values)) + f"  {label}"
+
+
+def _render_table(report: RunReport, console: Console) -> None:
+    title = f"Run {report.run_id} → {report.target}" + (" (dry run: nothing stored)" if report.dry_run else "")
+    table = Table(title=title, title_justify="left")
+    table.add_column("file", overflow="fold")
+    for name in _COUNTS:
+        table.add_column("would add" if name == "new" and report.dry_run else name, justify="right")
+    for f in report.files:
+        table.add_row(f.path, *(str(getattr(f, name)) for name in _COUNTS))
+    table.add_row("total", *(str(v) for v in report.totals().values()), style="bold")
+    console.print(table)

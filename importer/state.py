@@ -1,0 +1,230 @@
+"""The state database: one SQLite file holding what the importer has seen and sent.
+
+Tables: `runs` (one row per invocation), `files` (every statement file by sha256),
+`transactions` (every categorised transaction by external id), `accepted` (which external ids
+each target has confirmed, with the remote id) and `ledger` (the embedded `local` target).
+
+Schema changes are numbered migrations applied in order inside one transaction and recorded in
+`PRAGMA user_version`, so an upgrade never loses or re-imports data, and a database written by a
+newer importer is refused instead of being damaged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+
+from importer.errors import StateError
+from importer.models import Outcome, Source, Transaction, UploadResult
+
+TXN_COLUMNS = (
+    "external_id, account, date, amount, currency, description, payee, memo, bank_id, balance, "
+    "value_date, category, target_account, tags, notes, transfer_to, rule_id, source_path, "
+    "source_line, source_record, raw"
+)
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the first schema.
+    f"""
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        command TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'running'
+    );
+    CREATE TABLE files (
+        sha256 TEXT PRIMARY KEY,
+        path TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        first_seen_at TEXT NOT NULL,
+        last_run_id INTEGER REFERENCES runs(id)
+    );
+    CREATE TABLE transactions (
+        {TXN_COLUMNS.replace(', ', ' TEXT, ')} TEXT,
+        file_sha256 TEXT,
+        run_id INTEGER REFERENCES runs(id),
+        stored_at TEXT NOT NULL,
+        PRIMARY KEY (external_id)
+    );
+    CREATE TABLE accepted (
+        target TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        remote_id TEXT,
+        run_id INTEGER REFERENCES runs(id),
+        accepted_at TEXT NOT NULL,
+        PRIMARY KEY (target, external_id)
+    );
+    CREATE TABLE ledger (
+        {TXN_COLUMNS.replace(', ', ' TEXT, ')} TEXT,
+        run_id INTEGER REFERENCES runs(id),
+        stored_at TEXT NOT NULL,
+        PRIMARY KEY (external_id)
+    );
+    """,
+)
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+class State:
+    """A handle on the state database; use as a context manager to close it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.db = _connect(path)
+        migrate(self.db, path)
+
+    def __enter__(self) -> "State":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic unit: everything inside commits together or not at all."""
+        with self.db:
+            yield self.db
+
+    # runs -----------------------------------------------------------------------------------
+
+    def begin_run(self, command: str) -> int:
+        with self.db:
+            cursor = self.db.execute("INSERT INTO runs (started_at, command) VALUES (?, ?)", (now_iso(), command))
+        return int(cursor.lastrowid or 0)
+
+    def finish_run(self, run_id: int, status: str) -> None:
+        with self.db:
+            self.db.execute("UPDATE runs SET finished_at = ?, status = ? WHERE id = ?", (now_iso(), status, run_id))
+
+    # files ----------------------------------------------------------------------------------
+
+    def record_file(self, sha256: str, path: Path, size: int, run_id: int) -> None:
+        with self.db:
+            self.db.execute(
+                "INSERT INTO files (sha256, path, size, first_seen_at, last_run_id) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT(sha256) DO UPDATE SET last_run_id = excluded.last_run_id, path = excluded.path",
+                (sha256, str(path), size, now_iso(), run_id),
+            )
+
+    # transactions ---------------------------------------------------------------------------
+
+    def store_transactions(self, txns: Sequence[Transaction], run_id: int, file_sha256: str | None) -> int:
+        """Store categorised transactions not stored before; returns how many were new."""
+        rows = [(*transaction_row(t), file_sha256, run_id, now_iso()) for t in txns]
+        marks = ", ".join("?" * len(rows[0])) if rows else ""
+        with self.db:
+            before = self.db.total_changes
+            self.db.executemany(
+                f"INSERT OR IGNORE INTO transactions ({TXN_COLUMNS}, file_sha256, run_id, stored_at) VALUES ({marks})",
+                rows,
+            )
+            return self.db.total_changes - before
+
+    def stored_transactions(self, table: str = "transactions") -> list[Transaction]:
+        if table not in {"transactions", "ledger"}:
+            raise ValueError(table)
+        cursor = self.db.execute(f"SELECT {TXN_COLUMNS} FROM {table} ORDER BY date, external_id")
+        return [transaction_from_row(row) for row in cursor]
+
+    # what targets accepted ------------------------------------------------------------------
+
+    def accepted_ids(self, target: str, external_ids: Iterable[str]) -> set[str]:
+        """The subset of `external_ids` that `target` has already confirmed."""
+        wanted = list(external_ids)
+        found: set[str] = set()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            cursor = self.db.execute(
+                f"SELECT external_id FROM accepted WHERE target = ? AND external_id IN ({marks})", (target, *chunk)
+            )
+            found.update(row[0] for row in cursor)
+        return found
+
+    def mark_accepted(self, target: str, results: Iterable[UploadResult], run_id: int) -> None:
+        """Record confirmed records; a duplicate the target already held counts as confirmed too."""
+        with self.db:
+            self.mark_accepted_in(self.db, target, results, run_id)
+
+    @staticmethod
+    def mark_accepted_in(db: sqlite3.Connection, target: str, results: Iterable[UploadResult], run_id: int) -> None:
+        """`mark_accepted` inside a transaction the caller already holds (it commits nothing)."""
+        rows = [
+            (target, r.external_id, r.remote_id, run_id, now_iso())
+            for r in results
+            if r.outcome in (Outcome.ACCEPTED, Outcome.DUPLICATE)
+        ]
+        db.executemany("INSERT OR IGNORE INTO accepted VALUES (?, ?, ?, ?, ?)", rows)
+
+
+def transaction_row(t: Transaction) -> tuple[object, ...]:
+    """A Transaction as the column values of `TXN_COLUMNS` (money as exact decimal text)."""
+    return (
+        t.external_id, t.account, t.date.isoformat(), str(t.amount), t.currency, t.description,
+        t.payee, t.memo, t.bank_id, None if t.balance is None else str(t.balance),
+        None if t.value_date is None else t.value_date.isoformat(), t.category, t.target_account,
+        json.dumps(list(t.tags)), t.notes, t.transfer_to, t.rule_id, t.source.path, t.source.line,
+        t.source.record, json.dumps(t.raw, ensure_ascii=False),
+    )  # fmt: skip
+
+
+def transaction_from_row(row: Sequence[object]) -> Transaction:
+    (ext, account, day, amount, currency, description, payee, memo, bank_id, balance, value_date,
+     category, target_account, tags, notes, transfer_to, rule_id, path, line, record, raw) = row  # fmt: skip
+    return Transaction(
+        external_id=ext, account=account, date=dt.date.fromisoformat(str(day)), amount=Decimal(str(amount)),
+        currency=currency, description=description, payee=payee, memo=memo, bank_id=bank_id,
+        balance=None if balance is None else Decimal(str(balance)),
+        value_date=None if value_date is None else dt.date.fromisoformat(str(value_date)),
+        category=category, target_account=target_account, tags=tuple(json.loads(str(tags or "[]"))),
+        notes=notes, transfer_to=transfer_to, rule_id=rule_id,
+        source=Source(path=str(path), line=line, record=record), raw=json.loads(str(raw or "{}")),
+    )  # type: ignore[arg-type]  # fmt: skip
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(path, timeout=30, isolation_level="DEFERRED")
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        return db
+    except (sqlite3.Error, OSError) as exc:
+        raise StateError(f"cannot open the state database {path}: {exc}") from None
+
+
+def migrate(db: sqlite3.Connection, path: Path) -> None:
+    """Bring the schema up to date; refuse a database from a newer importer."""
+    try:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        raise StateError(f"{path} is not a usable state database: {exc}") from None
+    if version > len(MIGRATIONS):
+        raise StateError(
+            f"{path} was written by a newer importer (schema {version}, this one knows {len(MIGRATIONS)}); upgrade importer."
+        )
+    for number in range(version, len(MIGRATIONS)):
+        _apply(db, number + 1, MIGRATIONS[number])
+
+
+def _apply(db: sqlite3.Connection, number: int, script: str) -> None:
+    # executescript would commit on its own; run statement by statement inside one transaction.
+    with db:
+        db.execute("BEGIN IMMEDIATE")
+        for statement in script.split(";"):
+            if statement.strip():
+                db.execute(statement)
+        db.execute(f"PRAGMA user_version = {number}")

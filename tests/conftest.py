@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tests.golden import ROOT
+
+
+@pytest.fixture(autouse=True)
+def _in_repo_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Sample paths and the default ./rules folder are relative to the repository root.
+    monkeypatch.chdir(ROOT)
+
+
+@pytest.fixture(autouse=True)
+def _no_user_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Never touch the real user's state database from a test.
+    monkeypatch.setenv("IMPORTER_STATE", str(tmp_path / "default-state.sqlite"))
+
+
+@pytest.fixture
+def state_path(tmp_path: Path) -> Path:
+    return tmp_path / "state.sqlite"
+
+
+@pytest.fixture
+def runner() -> Iterator[CliRunner]:
+    yield CliRunner()
+
+
+def corpus_root() -> Path | None:
+    """The shared conformance corpus, read in place: $IMPORTER_CORPUS or ../shared/corpus."""
+    candidate = Path(os.environ.get("IMPORTER_CORPUS", ROOT.parent / "shared" / "corpus"))
+    return candidate if (candidate / "MANIFEST.csv").is_file() else None

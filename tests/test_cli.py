@@ -1,0 +1,118 @@
+"""The command line as a user meets it: summaries, repeat runs, bad files, exit codes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from importer.cli import main
+from importer.output import RECORD_KEYS
+from importer.state import State
+
+SAMPLE_OFX = "samples/ofx/checking-2026-10.ofx"
+
+
+def run_json(runner: CliRunner, *args: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+    result = runner.invoke(main, ["run", *args, "--json"])
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_second_run_over_samples_adds_nothing(runner: CliRunner, state_path: Path) -> None:
+    code, first = run_json(runner, "samples/", "--state", str(state_path))
+    assert code == 0
+    assert first["totals"]["new"] == first["totals"]["parsed"] == 37
+    code, second = run_json(runner, "samples/", "--state", str(state_path))
+    assert code == 0
+    assert second["totals"]["new"] == 0
+    assert second["totals"]["duplicate"] == 37
+    with State(state_path) as state:
+        assert len(state.stored_transactions("ledger")) == 37
+
+
+def test_samples_are_mostly_categorised_by_the_example_rules(runner: CliRunner, state_path: Path) -> None:
+    _, report = run_json(runner, "samples/", "--state", str(state_path))
+    assert report["totals"]["uncategorised"] <= 3
+
+
+def test_a_bad_file_is_named_and_the_others_still_import(runner: CliRunner, state_path: Path, tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(SAMPLE_OFX, inbox / "good.ofx")
+    (inbox / "broken.csv").write_text("Details,Posting Date,Description,Amount,Type,Balance,Check or Slip #\n"
+                                      "DEBIT,10/30/2026,COFFEE,not-a-number,DEBIT_CARD,1.00,,\n")  # fmt: skip
+    code, report = run_json(runner, str(inbox), "--state", str(state_path))
+    assert code == 1
+    by_name = {Path(f["path"]).name: f for f in report["files"]}
+    assert by_name["good.ofx"]["new"] == 15
+    assert "broken.csv, line 2" in by_name["broken.csv"]["error"]
+    assert "not-a-number" in by_name["broken.csv"]["error"]
+    assert by_name["broken.csv"]["new"] == 0
+
+
+def test_nothing_from_a_bad_file_is_stored(runner: CliRunner, state_path: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "half.csv"
+    good_line = "DEBIT,10/30/2026,COFFEE,-1.00,DEBIT_CARD,1.00,,\n"
+    bad.write_text("Details,Posting Date,Description,Amount,Type,Balance,Check or Slip #\n" + good_line * 3
+                   + "DEBIT,13/45/2026,COFFEE,-1.00,DEBIT_CARD,1.00,,\n")  # fmt: skip
+    code, report = run_json(runner, str(bad), "--state", str(state_path))
+    assert code == 1 and "line 5" in report["files"][0]["error"]
+    with State(state_path) as state:
+        assert state.stored_transactions() == [] and state.stored_transactions("ledger") == []
+
+
+def test_unknown_file_gets_a_clear_error_without_traceback(runner: CliRunner, tmp_path: Path, state_path: Path) -> None:
+    odd = tmp_path / "notes.txt"
+    odd.write_text("hello\n")
+    result = runner.invoke(main, ["run", str(odd), "--state", str(state_path)])
+    assert result.exit_code == 1
+    assert "notes.txt: no parser recognises this file" in result.stdout
+    assert "Traceback" not in result.output
+
+
+def test_bad_rule_file_is_a_configuration_error(runner: CliRunner, tmp_path: Path, state_path: Path) -> None:
+    rules = tmp_path / "bad.yaml"
+    rules.write_text("rules:\n  - id: x\n    when: {colour: red}\n")
+    result = runner.invoke(main, ["run", SAMPLE_OFX, "--rules", str(rules), "--state", str(state_path)])
+    assert result.exit_code == 2
+    assert "bad.yaml" in result.stderr and "unknown field 'colour'" in result.stderr
+
+
+def test_usage_error_exits_2(runner: CliRunner) -> None:
+    assert runner.invoke(main, ["run"]).exit_code == 2
+
+
+def test_dry_run_stores_nothing(runner: CliRunner, state_path: Path) -> None:
+    code, report = run_json(runner, SAMPLE_OFX, "--state", str(state_path), "--dry-run")
+    assert code == 0 and report["dry_run"] and report["totals"]["new"] == 15
+    code, report = run_json(runner, SAMPLE_OFX, "--state", str(state_path))
+    assert report["totals"]["new"] == 15
+
+
+def test_parse_jsonl_is_a_stable_contract(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["parse", SAMPLE_OFX, "--format", "jsonl"])
+    assert result.exit_code == 0
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(records) == 15
+    assert all(tuple(r) == RECORD_KEYS for r in records)
+    first = records[0]
+    assert first["date"] == "2026-10-01" and first["amount"] == "3250.00" and first["currency"] == "USD"
+    assert first["category"] == "Income:Salary" and first["external_id"].startswith("v1:")
+    assert first["source"] == SAMPLE_OFX + "#1"
+
+
+def test_parse_csv_output(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["parse", "samples/csv/chase/chase-checking-2026-10.csv", "--format", "csv"])
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[0].startswith("date,amount,currency,description")
+    assert len(result.stdout.splitlines()) == 13
+
+
+def test_every_command_has_help(runner: CliRunner) -> None:
+    from importer.cli import COMMANDS
+
+    for command in COMMANDS:
+        assert command.help, f"`importer {command.name}` has no help text"
+        assert runner.invoke(main, [command.name or "", "--help"]).exit_code == 0

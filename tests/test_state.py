@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from importer.errors import StateError
+from importer.state import MIGRATIONS, State
+from tests.test_dedupe import txn
+
+
+def test_migrations_bring_a_new_file_to_the_latest_schema(state_path: Path) -> None:
+    with State(state_path) as state:
+        version = state.db.execute("PRAGMA user_version").fetchone()[0]
+    assert version == len(MIGRATIONS)
+
+
+def test_reopening_keeps_data(state_path: Path) -> None:
+    stored = txn().model_copy(update={"external_id": "v1:abc"})
+    with State(state_path) as state:
+        run = state.begin_run("test")
+        assert state.store_transactions([stored], run, None) == 1
+    with State(state_path) as state:
+        assert state.stored_transactions() == [stored]
+        assert state.store_transactions([stored], run, None) == 0
+
+
+def test_a_newer_schema_is_refused(state_path: Path) -> None:
+    db = sqlite3.connect(state_path)
+    db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    db.close()
+    with pytest.raises(StateError, match="newer importer"):
+        State(state_path)
+
+
+def test_a_file_that_is_not_sqlite_is_refused(state_path: Path) -> None:
+    state_path.write_text("not a database " * 100)
+    with pytest.raises(StateError, match="state database"):
+        State(state_path)
