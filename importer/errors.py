@@ -4,7 +4,8 @@
     ├── InputError                 a statement file we cannot read (exit 1, other files go on)
     │   ├── UnknownFormatError     no parser claims the file
     │   ├── AmbiguousFormatError   more than one parser claims it
-    │   └── ParseError             a record is not what the format says it must be
+    │   ├── ParseError             a record is not what the format says it must be
+    │   └── AmbiguousDateError     a date column reads two ways; the user must say which
     ├── ConfigError                a config, profile or rule file is wrong (exit 2)
     ├── StateError                 the state database cannot be used
     └── UploadError                a target refused or failed a batch (exit 1)
@@ -63,6 +64,10 @@ class AmbiguousFormatError(InputError):
 
 class ParseError(InputError):
     """A record inside a recognised file breaks the format's rules."""
+
+
+class AmbiguousDateError(InputError):
+    """Every date in the column fits two formats that disagree; we refuse to guess."""
 
 
 class ConfigError(ImporterError):

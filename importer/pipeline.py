@@ -110,7 +110,7 @@ def _import(
 def _upload(fresh: list[Transaction], target: Target, state: State, run_id: int, report: FileReport) -> None:
     for batch in batches(fresh, target.batch_size):
         try:
-            results = target.send(batch)
+            results = target.send(batch, batch_key(target.name, batch))
         except UploadError as exc:
             report.failed += len(batch)
             report.error = str(exc)
@@ -122,6 +122,14 @@ def _upload(fresh: list[Transaction], target: Target, state: State, run_id: int,
         report.failed += len(rejected)
         if rejected and report.error is None:
             report.error = f"{target.name} rejected {len(rejected)} record(s), first: {rejected[0].reason}"
+
+
+def batch_key(target: str, batch: Sequence[Transaction]) -> str:
+    """A deterministic idempotency key: the same records to the same target give the same key."""
+    digest = hashlib.sha256(target.encode())
+    for txn in batch:
+        digest.update(b"\0" + (txn.external_id or "").encode())
+    return digest.hexdigest()[:32]
 
 
 def batches(items: Sequence[Transaction], size: int) -> Iterator[Sequence[Transaction]]:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,9 +29,3 @@ def state_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def runner() -> Iterator[CliRunner]:
     yield CliRunner()
-
-
-def corpus_root() -> Path | None:
-    """The shared conformance corpus, read in place: $IMPORTER_CORPUS or ../shared/corpus."""
-    candidate = Path(os.environ.get("IMPORTER_CORPUS", ROOT.parent / "shared" / "corpus"))
-    return candidate if (candidate / "MANIFEST.csv").is_file() else None

@@ -4,6 +4,16 @@ A target receives batches of categorised transactions that carry external ids, a
 record: accepted (with the remote id), duplicate (it already held that external id) or rejected
 (with the reason).  The pipeline records accepted and duplicate ids in the state database, so a
 later run never sends them again.
+
+Crash safety rests on three promises a target makes:
+
+* `send(batch, idempotency_key)`: the key is deterministic for the batch's content; a target whose
+  API honours idempotency keys (`idempotent = True`) passes it on, so re-sending after a crash
+  cannot create duplicates.
+* `lookup(txns)`: for a target without idempotency keys, which of `txns` the service already
+  holds (found by the external-id marker the uploader writes into each record), so a batch that
+  may have landed before a crash is checked before it is sent again.
+* `delete(remote_ids)`: removes records for `importer undo`, where the API allows it.
 """
 
 from __future__ import annotations
@@ -19,9 +29,18 @@ class Target(Protocol):
 
     name: str
     batch_size: int
+    idempotent: bool
 
-    def send(self, batch: Sequence[Transaction]) -> list[UploadResult]:
+    def send(self, batch: Sequence[Transaction], idempotency_key: str) -> list[UploadResult]:
         """Land `batch`; one result per transaction, in order."""
+        ...
+
+    def lookup(self, txns: Sequence[Transaction]) -> dict[str, str]:
+        """external_id → remote id, for those of `txns` the target already holds."""
+        ...
+
+    def delete(self, remote_ids: Sequence[str]) -> None:
+        """Remove records (for undo); raises UploadError where the service cannot delete."""
         ...
 
     def close(self) -> None:

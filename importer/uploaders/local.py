@@ -18,12 +18,13 @@ class LocalLedger:
 
     name = "local"
     batch_size = 5000
+    idempotent = True  # keyed by external id: a batch sent twice lands once
 
     def __init__(self, state: State, run_id: int = 0) -> None:
         self.state = state
         self.run_id = run_id
 
-    def send(self, batch: Sequence[Transaction]) -> list[UploadResult]:
+    def send(self, batch: Sequence[Transaction], idempotency_key: str = "") -> list[UploadResult]:
         marks = ", ".join("?" * (len(TXN_COLUMNS.split(",")) + 2))
         results: list[UploadResult] = []
         with self.state.transaction() as db:
@@ -35,6 +36,20 @@ class LocalLedger:
                 outcome = Outcome.ACCEPTED if cursor.rowcount == 1 else Outcome.DUPLICATE
                 results.append(UploadResult(external_id=txn.external_id or "", outcome=outcome, remote_id=txn.external_id))
         return results
+
+    def lookup(self, txns: Sequence[Transaction]) -> dict[str, str]:
+        ids = [t.external_id for t in txns if t.external_id]
+        found: dict[str, str] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            rows = self.state.db.execute(f"SELECT external_id FROM ledger WHERE external_id IN ({marks})", chunk)
+            found.update((row[0], row[0]) for row in rows)
+        return found
+
+    def delete(self, remote_ids: Sequence[str]) -> None:
+        with self.state.transaction() as db:
+            db.executemany("DELETE FROM ledger WHERE external_id = ?", [(i,) for i in remote_ids])
 
     def close(self) -> None:
         """Nothing to release: the state owns the connection."""

@@ -1,0 +1,73 @@
+"""The shared conformance corpus (../shared/corpus or $IMPORTER_CORPUS), read in place.
+
+Never copied into the project.  Tests that use it skip with a message where it is absent.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.golden import ROOT
+
+
+@dataclass(frozen=True)
+class CorpusFile:
+    """One MANIFEST.csv row."""
+
+    path: Path
+    relative: str
+    format: str
+    bank: str
+    encoding: str
+    expected_count: int | None
+    facts: str
+    quirks: str
+
+    @property
+    def must_fail(self) -> bool:
+        """Upstream expects this file to be refused."""
+        text = self.facts.lower()
+        return any(mark in text for mark in ("parse must fail", "expected to fail", "strict parse raises"))
+
+
+def corpus_root() -> Path | None:
+    candidate = Path(os.environ.get("IMPORTER_CORPUS", ROOT.parent / "shared" / "corpus"))
+    return candidate if (candidate / "MANIFEST.csv").is_file() else None
+
+
+def corpus_files(fmt: str) -> list[CorpusFile]:
+    """Every corpus file of format `fmt` ("csv", "ofx", "qif", "camt", "mt940"); [] when absent."""
+    root = corpus_root()
+    if root is None:
+        return []
+    with (root / "MANIFEST.csv").open(encoding="utf-8", newline="") as handle:
+        rows = [row for row in csv.DictReader(handle) if row["format"] == fmt]
+    return [_entry(root, row) for row in rows]
+
+
+def _entry(root: Path, row: dict[str, str]) -> CorpusFile:
+    count = row["expected_txn_count"].strip()
+    return CorpusFile(
+        path=root / row["path"],
+        relative=row["path"],
+        format=row["format"],
+        bank=row["bank_or_origin"],
+        encoding=row["encoding_guess"],
+        expected_count=int(count) if count else None,
+        facts=row["expected_facts"],
+        quirks=row["quirks"],
+    )
+
+
+def corpus_params(fmt: str) -> list[object]:
+    """pytest parameters over the corpus files of `fmt`, or one skipped parameter when absent."""
+    files = corpus_files(fmt)
+    if not files:
+        reason = "conformance corpus not found: set IMPORTER_CORPUS or place it at ../shared/corpus"
+        return [pytest.param(None, marks=pytest.mark.skip(reason=reason), id="no-corpus")]
+    return [pytest.param(f, id=f.relative) for f in files]
