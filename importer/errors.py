@@ -8,6 +8,7 @@
     │   └── AmbiguousDateError     a date column reads two ways; the user must say which
     ├── ConfigError                a config, profile or rule file is wrong (exit 2)
     ├── StateError                 the state database cannot be used
+    ├── LockedError                another run holds the state database (lock.py; exit 3)
     └── UploadError                a target refused or failed a batch (exit 1)
 
 Every error names where it happened (file and line, or target and batch), what was expected
