@@ -5,7 +5,8 @@
     │   ├── UnknownFormatError     no parser claims the file
     │   ├── AmbiguousFormatError   more than one parser claims it
     │   ├── ParseError             a record is not what the format says it must be
-    │   └── AmbiguousDateError     a date column reads two ways; the user must say which
+    │   ├── AmbiguousDateError     a date column reads two ways; the user must say which
+    │   └── BalanceError           balances do not add up: a lost or doubled transaction
     ├── ConfigError                a config, profile or rule file is wrong (exit 2)
     ├── StateError                 the state database cannot be used
     ├── LockedError                another run holds the state database (lock.py; exit 3)
@@ -69,6 +70,14 @@ class ParseError(InputError):
 
 class AmbiguousDateError(InputError):
     """Every date in the column fits two formats that disagree; we refuse to guess."""
+
+
+class BalanceError(InputError):
+    """Opening balance + transactions != closing balance, or a running-balance chain breaks.
+
+    It means a transaction was lost or doubled, in the file or by our reading of it, so the file
+    is refused; `--no-balance-check` imports it anyway.
+    """
 
 
 class ConfigError(ImporterError):

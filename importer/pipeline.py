@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from importer.config import TargetSettings
 from importer.dedupe import assign_ids
 from importer.errors import ImporterError, InputError, UploadError
 from importer.models import Outcome, Statement, Transaction
@@ -29,6 +30,7 @@ class RunSettings:
     """Everything one `importer run` was asked to do."""
 
     target: str = "local"
+    target_settings: TargetSettings | None = None
     parse: ParseOptions = field(default_factory=ParseOptions)
     dry_run: bool = False
     failfast: bool = False
@@ -58,7 +60,7 @@ def prepare(statement: Statement, rules: RuleSet) -> list[Transaction]:
 def run(paths: Sequence[Path], rules: RuleSet, state: State, settings: RunSettings) -> RunReport:
     """Import every statement file under `paths` into the configured target."""
     run_id = state.begin_run("dry-run" if settings.dry_run else "run")
-    target = make_target(settings.target, state, run_id)
+    target = make_target(settings.target, state, run_id, settings.target_settings)
     report = RunReport(run_id=run_id, target=target.name, dry_run=settings.dry_run)
     try:
         for path in statement_files(paths):

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
+from importer.config import Config
 from importer.parsers import ParseOptions
 from importer.paths import default_rules_paths, default_state_path, user_profile_dirs
 from importer.rules import RuleSet, load_rules
@@ -24,6 +25,10 @@ def parse_options(func: F) -> F:
             click.option("--profile", help="Bank CSV profile to read the file with (see `importer detect`)."),
             click.option("--date-format", help="strftime format of the date column, e.g. %d/%m/%Y."),
             click.option("--currency", help="ISO 4217 code, when the file does not say."),
+            click.option(
+                "--no-balance-check", "no_balance_check", is_flag=True,
+                help="Import even when the file's balances do not add up (normally refused).",
+            ),  # fmt: skip
         ]
     ):
         func = option(func)
@@ -49,19 +54,41 @@ def state_option(func: F) -> F:
     )(func)
 
 
-def make_parse_options(account: str | None, profile: str | None, date_format: str | None, currency: str | None) -> ParseOptions:
+def make_parse_options(
+    account: str | None,
+    profile: str | None,
+    date_format: str | None,
+    currency: str | None,
+    no_balance_check: bool = False,
+) -> ParseOptions:
     return ParseOptions(
         account=account,
         profile=profile,
         date_format=date_format,
         currency=currency.upper() if currency else None,
         profile_dirs=user_profile_dirs(),
+        check_balances=not no_balance_check,
     )
 
 
-def open_rules(rules_paths: tuple[Path, ...]) -> RuleSet:
-    return load_rules(list(rules_paths) or default_rules_paths())
+def config_option(func: F) -> F:
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(path_type=Path, dir_okay=False),
+        help="Configuration file. Default: ./importer.yaml, else importer.yaml in the user config folder.",
+    )(func)
 
 
-def open_state(state_path: Path | None) -> State:
-    return State(state_path or default_state_path())
+def open_rules(rules_paths: tuple[Path, ...], config: Config | None = None) -> RuleSet:
+    configured = list(config.rules) if config is not None else []
+    return load_rules(list(rules_paths) or configured or default_rules_paths())
+
+
+def resolve_state_path(state_path: Path | None, config: Config | None = None) -> Path:
+    """--state, else the config file's `state:`, else the default."""
+    return state_path or (config.state if config is not None else None) or default_state_path()
+
+
+def open_state(state_path: Path | None, config: Config | None = None) -> State:
+    return State(resolve_state_path(state_path, config))

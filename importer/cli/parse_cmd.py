@@ -28,12 +28,13 @@ def parse(
     profile: str | None,
     date_format: str | None,
     currency: str | None,
+    no_balance_check: bool,
     rules_paths: tuple[Path, ...],
     output: str,
 ) -> None:
     """Print the transactions of FILE, categorised and with their external ids; store nothing."""
     rules = open_rules(rules_paths)
-    statements = parse_file(file, make_parse_options(account, profile, date_format, currency))
+    statements = parse_file(file, make_parse_options(account, profile, date_format, currency, no_balance_check))
     txns = [txn for statement in statements for txn in prepare(statement, rules)]
     if output == "jsonl":
         write_jsonl(txns, sys.stdout)

@@ -8,7 +8,16 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from importer.cli.options import make_parse_options, open_rules, open_state, parse_options, rules_option, state_option
+from importer.cli.options import (
+    config_option,
+    make_parse_options,
+    open_rules,
+    open_state,
+    parse_options,
+    rules_option,
+    state_option,
+)
+from importer.config import load_config
 from importer.pipeline import RunSettings, run as run_pipeline
 from importer.report import render_json, render_text
 from importer.uploaders import DEFAULT_TARGET
@@ -16,7 +25,8 @@ from importer.uploaders import DEFAULT_TARGET
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--target", default=DEFAULT_TARGET, show_default=True, help="Where to land the transactions.")
+@click.option("--target", help=f"Where to land the transactions (default: the config's default_target, else {DEFAULT_TARGET}).")
+@config_option
 @parse_options
 @rules_option
 @state_option
@@ -25,11 +35,13 @@ from importer.uploaders import DEFAULT_TARGET
 @click.option("--failfast", is_flag=True, help="Stop at the first file that fails.")
 def run(
     paths: tuple[Path, ...],
-    target: str,
+    target: str | None,
+    config_path: Path | None,
     account: str | None,
     profile: str | None,
     date_format: str | None,
     currency: str | None,
+    no_balance_check: bool,
     rules_paths: tuple[Path, ...],
     state_path: Path | None,
     dry_run: bool,
@@ -40,14 +52,17 @@ def run(
 
     Transactions the target already holds are skipped, so running twice adds nothing new.
     """
-    rules = open_rules(rules_paths)
+    config = load_config(config_path)
+    rules = open_rules(rules_paths, config)
+    target_name = target or config.default_target
     settings = RunSettings(
-        target=target,
-        parse=make_parse_options(account, profile, date_format, currency),
+        target=target_name,
+        target_settings=config.target(target_name),
+        parse=make_parse_options(account, profile, date_format, currency, no_balance_check),
         dry_run=dry_run,
         failfast=failfast,
     )
-    with open_state(state_path) as state:
+    with open_state(state_path, config) as state:
         report = run_pipeline(list(paths), rules, state, settings)
     if as_json:
         render_json(report, sys.stdout)

@@ -24,6 +24,7 @@ class ParseOptions:
     date_format: str | None = None
     currency: str | None = None
     profile_dirs: tuple[Path, ...] = field(default_factory=tuple)
+    check_balances: bool = True  # refuse files whose balances do not add up (BalanceError)
 
 
 @dataclass(frozen=True)

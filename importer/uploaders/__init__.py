@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from importer.config import TargetSettings
 from importer.errors import ConfigError
 from importer.state import State
 from importer.uploaders.base import Target
 from importer.uploaders.local import LocalLedger
 
-TargetFactory = Callable[[State, int], Target]
+TargetFactory = Callable[[State, int, TargetSettings | None], Target]
 
 REGISTRY: dict[str, TargetFactory] = {
     "local": LocalLedger,
@@ -18,11 +19,12 @@ REGISTRY: dict[str, TargetFactory] = {
 DEFAULT_TARGET = "local"
 
 
-def make_target(name: str, state: State, run_id: int) -> Target:
-    """The target called `name`, ready to send."""
-    if name not in REGISTRY:
-        raise ConfigError(f"unknown target {name!r}. Known targets: {', '.join(sorted(REGISTRY))}.")
-    return REGISTRY[name](state, run_id)
+def make_target(name: str, state: State, run_id: int, settings: TargetSettings | None = None) -> Target:
+    """The target called `name` (configured by `settings`, whose `type` picks the uploader)."""
+    kind = settings.type if settings is not None else name
+    if kind not in REGISTRY:
+        raise ConfigError(f"unknown target type {kind!r}. Known targets: {', '.join(sorted(REGISTRY))}.")
+    return REGISTRY[kind](state, run_id, settings)
 
 
 __all__ = ["DEFAULT_TARGET", "REGISTRY", "Target", "make_target"]

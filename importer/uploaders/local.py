@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from importer.config import TargetSettings
 from importer.models import Outcome, Transaction, UploadResult
 from importer.state import TXN_COLUMNS, State, now_iso, transaction_row
 
@@ -20,7 +21,7 @@ class LocalLedger:
     batch_size = 5000
     idempotent = True  # keyed by external id: a batch sent twice lands once
 
-    def __init__(self, state: State, run_id: int = 0) -> None:
+    def __init__(self, state: State, run_id: int = 0, settings: TargetSettings | None = None) -> None:
         self.state = state
         self.run_id = run_id
 
