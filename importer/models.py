@@ -90,6 +90,7 @@ class Statement(_Frozen):
     bank_account_id: str | None = None
     opening_balance: Money | None = None
     closing_balance: Money | None = None
+    available_balance: Money | None = None  # OFX AVAILBAL, camt ITAV/CLAV: informative, never checked
     start_date: dt.date | None = None
     end_date: dt.date | None = None
 
