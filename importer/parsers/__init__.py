@@ -10,12 +10,14 @@ from pathlib import Path
 from importer.errors import AmbiguousFormatError, InputError, UnknownFormatError
 from importer.models import Statement
 from importer.parsers.base import FileSample, ParseOptions, Parser
+from importer.parsers.camt import CamtParser
 from importer.parsers.csv import CsvParser
 from importer.parsers.ofx import OfxParser
 
 REGISTRY: dict[str, Parser] = {
     "ofx": OfxParser(),
     "csv": CsvParser(),
+    "camt": CamtParser(),
 }
 
 
