@@ -32,7 +32,7 @@ def test_second_run_over_samples_adds_nothing(runner: CliRunner, state_path: Pat
     assert second["totals"]["new"] == 0
     assert second["totals"]["duplicate"] == SAMPLE_TRANSACTIONS
     with State(state_path) as state:
-        assert len(state.stored_transactions("ledger")) == 37
+        assert len(state.stored_transactions("ledger")) == SAMPLE_TRANSACTIONS
 
 
 def test_samples_are_mostly_categorised_by_the_example_rules(runner: CliRunner, state_path: Path) -> None:
