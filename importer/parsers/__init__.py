@@ -12,12 +12,16 @@ from importer.models import Statement
 from importer.parsers.base import FileSample, ParseOptions, Parser
 from importer.parsers.camt import CamtParser
 from importer.parsers.csv import CsvParser
+from importer.parsers.mt940 import Mt940Parser
 from importer.parsers.ofx import OfxParser
+from importer.parsers.qif import QifParser
 
 REGISTRY: dict[str, Parser] = {
     "ofx": OfxParser(),
     "csv": CsvParser(),
     "camt": CamtParser(),
+    "mt940": Mt940Parser(),
+    "qif": QifParser(),
 }
 
 
