@@ -70,7 +70,7 @@ def _blocks(all_fields: list[Field]) -> list[_Block]:
 def _statement(path: Path, options: ParseOptions, block: _Block, single: bool) -> Statement:
     reference = block.first("20")
     label = f"statement :20:{reference.value.strip()}" if reference else "the statement"
-    account_field = block.first("25")
+    account_field = _account_field(path, block, label)
     account_id = account_field.value.strip() if account_field else None
     account = options.account if options.account and single else account_id
     if not account:
@@ -94,6 +94,15 @@ def _statement(path: Path, options: ParseOptions, block: _Block, single: bool) -
         end_date=closing[1] if closing else None,
         transactions=transactions,
     )
+
+
+def _account_field(path: Path, block: _Block, label: str) -> Field | None:
+    accounts = [f for f in block.fields if f.tag == "25"]
+    if len({f.value.strip() for f in accounts}) > 1:
+        # Which of two accounts the lines belong to is a guess; a broken export is refused instead.
+        lines = " and ".join(str(f.line) for f in accounts)
+        raise ParseError(path, f"{label} names two different accounts (:25: on lines {lines}).", line=accounts[1].line, expected="one :25: per statement", found=accounts[1].value.split(chr(10))[0])
+    return accounts[0] if accounts else None
 
 
 def _balance(path: Path, block: _Block, tags: tuple[str, ...]) -> tuple[Decimal, dt.date, str | None] | None:

@@ -36,6 +36,12 @@ AGGREGATES = frozenset(
     "STMTTRN PAYEE CURRENCY ORIGCURRENCY BANKACCTTO CCACCTTO LEDGERBAL AVAILBAL INVTRANLIST".split()
 )
 
+# Aggregates some banks never close: an opening tag listed here ends the open aggregate first.
+_ENDED_BY = {
+    "BANKTRANLIST": frozenset({"LEDGERBAL", "AVAILBAL", "BALLIST", "MKTGINFO", "CASHADVBALAMT", "INTRATE"}),
+    "STMTTRN": frozenset({"STMTTRN"}),
+}
+
 
 class Node:
     """One aggregate: its leaves by tag (upper case) and its child aggregates in file order."""
@@ -83,6 +89,9 @@ def parse_tree(text: str) -> Node:
         elif content.strip() and tag not in AGGREGATES:
             stack[-1].values.setdefault(tag, _unescape(content) if "&" in content else content)
         else:
+            ended = _ENDED_BY.get(stack[-1].tag)
+            if ended is not None and tag in ended:
+                stack.pop()
             node = Node(tag, match.start())
             stack[-1].children.append(node)
             stack.append(node)
