@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterator
 
 # A start or end tag, then the text up to the next "<".  Tag names are letters, digits, "." and "_".
-_TOKEN = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9_.]*)[^<>]*?(/?)>([^<]*)")
+_TOKEN = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9_.]*)([^<>]*)>([^<]*)")
 _CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.DOTALL)
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 # Only well-formed references are decoded; a bare "&" (AT&T) is text as the bank meant it.
@@ -80,11 +80,11 @@ def parse_tree(text: str) -> Node:
     root = Node("#ROOT", 0)
     stack = [root]
     for match in _TOKEN.finditer(text):
-        closing, tag, selfclose, content = match.groups()
+        closing, tag, rest, content = match.groups()
         tag = tag.upper()
         if closing:
             _close(stack, tag)
-        elif selfclose:
+        elif rest.endswith("/"):
             stack[-1].values.setdefault(tag, "")
         elif content.strip() and tag not in AGGREGATES:
             stack[-1].values.setdefault(tag, _unescape(content) if "&" in content else content)
