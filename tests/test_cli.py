@@ -14,8 +14,6 @@ from importer.state import State
 from tests.golden import GOLDEN
 
 SAMPLE_OFX = "samples/ofx/checking-2026-10.ofx"
-# QIF samples name no currency; every other sample states its own, so the flag changes nothing else.
-SAMPLE_FLAGS = ("--currency", "USD")
 # Every golden line is one sample transaction; counting them keeps these tests true as samples are added.
 SAMPLE_TRANSACTIONS = sum(len(p.read_text(encoding="utf-8").splitlines()) for p in GOLDEN.rglob("*.jsonl"))
 
@@ -26,10 +24,10 @@ def run_json(runner: CliRunner, *args: str) -> tuple[int, dict]:  # type: ignore
 
 
 def test_second_run_over_samples_adds_nothing(runner: CliRunner, state_path: Path) -> None:
-    code, first = run_json(runner, "samples/", *SAMPLE_FLAGS, "--state", str(state_path))
+    code, first = run_json(runner, "samples/", "--state", str(state_path))
     assert code == 0
     assert first["totals"]["new"] == first["totals"]["parsed"] == SAMPLE_TRANSACTIONS
-    code, second = run_json(runner, "samples/", *SAMPLE_FLAGS, "--state", str(state_path))
+    code, second = run_json(runner, "samples/", "--state", str(state_path))
     assert code == 0
     assert second["totals"]["new"] == 0
     assert second["totals"]["duplicate"] == SAMPLE_TRANSACTIONS
@@ -38,7 +36,7 @@ def test_second_run_over_samples_adds_nothing(runner: CliRunner, state_path: Pat
 
 
 def test_samples_are_mostly_categorised_by_the_example_rules(runner: CliRunner, state_path: Path) -> None:
-    _, report = run_json(runner, "samples/", *SAMPLE_FLAGS, "--state", str(state_path))
+    _, report = run_json(runner, "samples/", "--state", str(state_path))
     assert report["totals"]["uncategorised"] * 4 <= report["totals"]["parsed"]
 
 

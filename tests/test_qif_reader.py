@@ -73,9 +73,8 @@ def test_ambiguous_dates_are_refused_naming_two_records_and_the_flag(tmp_path: P
     assert statement.transactions[1].date == dt.date(2026, 3, 4)
 
 
-def test_a_qif_file_needs_a_currency_and_an_account(tmp_path: Path) -> None:
+def test_without_currency_transactions_say_xxx_and_without_account_the_file_is_refused(tmp_path: Path) -> None:
     text = "!Type:Bank\nD2026-01-05\nT-1.00\nPA\n^\n"
-    with pytest.raises(InputError, match=r"QIF files do not say their currency; pass --currency \(for example --currency EUR\)\.$"):
-        read(tmp_path, text)
+    assert read(tmp_path, text, account="Giro")[0].transactions[0].currency == "XXX"
     with pytest.raises(InputError, match=r"the file names no account \(it has no !Account record\); pass --account NAME\.$"):
         read(tmp_path, text, currency="EUR")

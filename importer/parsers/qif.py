@@ -3,7 +3,8 @@
 A QIF file is lines of one-letter fields ("D1/ 5'26", "T-12.50", "PPayee") ending in "^", under
 section headers ("!Type:Bank").  "!Account" records name the account the following sections
 belong to.  QIF states neither the account number nor the currency: a file without "!Account"
-needs --account, and every QIF file needs --currency (or a source setting giving it).
+needs --account, and without --currency the transactions carry XXX, ISO 4217's "no currency"
+(the file does not say, and guessing USD would be wrong for every Quicken user outside the US).
 
 Dates are read with the whole file's format (`dates.infer_date_format`): "01/02/2026" could be
 either day, so a file whose dates all fit both orders is refused rather than guessed.  Quicken's
@@ -14,6 +15,7 @@ record is the statement's opening balance, not a transaction.  Investment sectio
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -25,6 +27,7 @@ from importer.parsers.base import FileSample, ParseOptions
 from importer.parsers.dates import Ambiguity, NoDateFormat, infer_date_format, parse_dates
 from importer.parsers.numbers import NotANumber, parse_amount
 
+UNKNOWN_CURRENCY = "XXX"
 _CASH_SECTIONS = {"bank": "bank", "ccard": "credit card", "cash": "cash", "oth a": "asset", "oth l": "liability"}
 _HEADER = re.compile(rb"^\s*(?:#[^\n]*\n\s*)*!(Type:|Account|Option:|Clear:)", re.IGNORECASE)
 _APOSTROPHE_YEAR = re.compile(r"^(\d{1,2})/\s*(\d{1,2})'\s*(\d{2})$")
@@ -55,9 +58,7 @@ class QifParser:
         if not records:
             kinds = f" (only {', '.join(sorted(skipped))} sections)" if skipped else ""
             raise InputError(path, f"holds no bank, credit-card or cash transactions{kinds}; investment sections are not supported.")
-        currency = options.currency
-        if not currency:
-            raise InputError(path, "QIF files do not say their currency; pass --currency (for example --currency EUR).")
+        currency = options.currency or UNKNOWN_CURRENCY
         days = _dates(path, records, options)
         return _statements(path, options, records, days, currency.upper())
 
@@ -123,7 +124,7 @@ def _normalise_date(text: str) -> str:
     return compact.replace(" ", "").replace("'", "/")
 
 
-def _dates(path: Path, records: list[_Record], options: ParseOptions) -> list[object]:
+def _dates(path: Path, records: list[_Record], options: ParseOptions) -> list[dt.date]:
     texts = [_normalise_date(r.get("D") or "") for r in records]
     missing = next((r for r, t in zip(records, texts) if not t), None)
     if missing is not None:
@@ -133,7 +134,7 @@ def _dates(path: Path, records: list[_Record], options: ParseOptions) -> list[ob
     bad = next((i for i, d in enumerate(days) if d is None), None)
     if bad is not None:
         raise ParseError(path, f"the date does not match the format {fmt}.", line=records[bad].line, expected=fmt, found=records[bad].get("D"))
-    return list(days)
+    return [d for d in days if d is not None]
 
 
 def _infer(path: Path, records: list[_Record], texts: list[str]) -> str:
@@ -153,7 +154,7 @@ def _infer(path: Path, records: list[_Record], texts: list[str]) -> str:
     return found
 
 
-def _statements(path: Path, options: ParseOptions, records: list[_Record], days: list[object], currency: str) -> list[Statement]:
+def _statements(path: Path, options: ParseOptions, records: list[_Record], days: list[dt.date], currency: str) -> list[Statement]:
     groups: dict[tuple[str | None, str], list[int]] = {}
     for index, record in enumerate(records):
         groups.setdefault((record.account, record.section), []).append(index)
@@ -162,7 +163,7 @@ def _statements(path: Path, options: ParseOptions, records: list[_Record], days:
 
 
 def _statement(
-    path: Path, options: ParseOptions, account: str | None, records: list[_Record], days: list[object],
+    path: Path, options: ParseOptions, account: str | None, records: list[_Record], days: list[dt.date],
     indexes: list[int], currency: str, single: bool,
 ) -> Statement:  # fmt: skip
     name = options.account if options.account and single else account
@@ -185,7 +186,7 @@ def _is_opening(record: _Record) -> bool:
     return (record.get("P") or "").lower() == "opening balance" and category.startswith("[")
 
 
-def _transaction(path: Path, account: str, currency: str, record: _Record, day: object) -> Transaction:
+def _transaction(path: Path, account: str, currency: str, record: _Record, day: dt.date) -> Transaction:
     payee, memo = record.get("P"), record.get("M")
     return Transaction(
         date=day,
