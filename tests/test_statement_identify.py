@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from importer.parsers import REGISTRY, FileSample, ParseOptions
-from tests.corpus import CorpusFile, corpus_params
+from tests.corpus import CorpusFile, corpus_files
 
 MINE = ("ofx", "qif", "camt", "mt940")
 
@@ -15,11 +15,15 @@ def _claims(entry: CorpusFile) -> set[str]:
     return {name for name in MINE if REGISTRY[name].identify(sample)}
 
 
-@pytest.mark.parametrize("entry", corpus_params("csv"))
-def test_no_csv_file_is_claimed(entry: CorpusFile) -> None:
-    assert _claims(entry) == set()
+def test_no_csv_file_is_claimed() -> None:
+    files = corpus_files("csv")
+    if not files:
+        pytest.skip("conformance corpus not found")
+    assert {e.relative: _claims(e) for e in files if _claims(e)} == {}
 
 
-@pytest.mark.parametrize("entry", [p for fmt in MINE for p in corpus_params(fmt)])
-def test_a_statement_file_is_claimed_by_its_own_format_at_most(entry: CorpusFile) -> None:
-    assert _claims(entry) <= {entry.format}
+def test_a_statement_file_is_claimed_by_its_own_format_at_most() -> None:
+    files = [e for fmt in MINE for e in corpus_files(fmt)]
+    if not files:
+        pytest.skip("conformance corpus not found")
+    assert {e.relative: _claims(e) for e in files if not _claims(e) <= {e.format}} == {}

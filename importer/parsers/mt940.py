@@ -32,6 +32,10 @@ class _Block:
     def first(self, *tags: str) -> Field | None:
         return next((f for f in self.fields if f.tag in tags), None)
 
+    def account_id(self) -> str | None:
+        account = self.first("25")
+        return account.value.strip() if account is not None else None
+
 
 class Mt940Parser:
     """MT940/MT942 files: every statement in them, with its balances checked."""
@@ -46,7 +50,7 @@ class Mt940Parser:
         blocks = _blocks(fields(_decode(path.read_bytes())))
         if not blocks:
             raise ParseError(path, "holds no MT940 fields.", expected="lines such as :20:, :25:, :61:", found="none")
-        single = len({(b.first("25").value.strip() if b.first("25") else None) for b in blocks}) == 1
+        single = len({b.account_id() for b in blocks}) == 1
         return [_statement(path, options, block, single) for block in blocks]
 
 
