@@ -21,7 +21,7 @@ from importer.errors import InputError, ParseError
 from importer.models import Source, Statement, Transaction
 from importer.parsers.base import FileSample, ParseOptions
 from importer.parsers.ofx_text import decode
-from importer.parsers.ofx_tree import Node, parse_tree, prepare
+from importer.parsers.ofx_tree import Node, line_of, parse_tree, prepare
 
 _MARKERS = (b"OFXHEADER", b"<OFX>", b"<ofx>", b"<?OFX", b"<OFX ")
 _STATEMENTS = frozenset({"STMTRS", "CCSTMTRS"})
@@ -36,7 +36,7 @@ class _Doc:
     options: ParseOptions
 
     def line(self, node: Node) -> int:
-        return self.text.count("\n", 0, node.offset) + 1
+        return line_of(self.text, node)
 
 
 class OfxParser:

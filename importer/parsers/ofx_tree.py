@@ -52,15 +52,11 @@ class Node:
         self.tag = tag
         self.values: dict[str, str] = {}
         self.children: list[Node] = []
-        self.offset = offset  # where the aggregate starts in the text, for line numbers in errors
+        self.offset = offset  # the aggregate's token number, for line numbers in errors (`line_of`)
 
     def get(self, tag: str) -> str | None:
-        """The leaf `tag` stripped, or None when absent or empty."""
-        value = self.values.get(tag)
-        if value is None:
-            return None
-        value = value.strip()
-        return value or None
+        """The leaf `tag` (stripped when read), or None when absent or empty."""
+        return self.values.get(tag) or None
 
     def child(self, tag: str) -> Node | None:
         """The first child aggregate named `tag`."""
@@ -79,25 +75,38 @@ def parse_tree(text: str) -> Node:
     """The document (as returned by `prepare`) as a tree under a synthetic root named "#ROOT"."""
     root = Node("#ROOT", 0)
     stack = [root]
-    for match in _TOKEN.finditer(text):
-        closing, tag, rest, content = match.groups()
+    last_leaf = ""
+    # findall (no match objects) is the hot loop; an aggregate remembers its token number instead
+    # of its offset, and `line_of` finds the line again when an error needs it.
+    for index, (closing, tag, rest, content) in enumerate(_TOKEN.findall(text)):
         tag = tag.upper()
+        top = stack[-1]
         if closing:
-            _close(stack, tag)
+            if tag == top.tag or (tag != last_leaf and any(node.tag == tag for node in stack)):
+                _close(stack, tag)
         elif rest.endswith("/"):
-            stack[-1].values.setdefault(tag, "")
-        elif content.strip() and tag not in AGGREGATES:
-            stack[-1].values.setdefault(tag, _unescape(content) if "&" in content else content)
+            top.values.setdefault(tag, "")
+        elif (value := content.strip()) and tag not in AGGREGATES:
+            top.values.setdefault(tag, _unescape(value) if "&" in value else value)
+            last_leaf = tag
         else:
-            ended = _ENDED_BY.get(stack[-1].tag)
+            ended = _ENDED_BY.get(top.tag)
             if ended is not None and tag in ended:
                 stack.pop()
-            node = Node(tag, match.start())
+            node = Node(tag, index)
             stack[-1].children.append(node)
             stack.append(node)
     while len(stack) > 1:
         _fold(stack)
     return root
+
+
+def line_of(text: str, node: Node) -> int:
+    """The line of `text` where `node` starts."""
+    for index, match in enumerate(_TOKEN.finditer(text)):
+        if index == node.offset:
+            return text.count("\n", 0, match.start()) + 1
+    return 1
 
 
 def prepare(text: str) -> str:
@@ -110,9 +119,11 @@ def prepare(text: str) -> str:
 
 
 def _close(stack: list[Node], tag: str) -> None:
-    # A closing tag for a leaf we already took (</NAME>) matches no open aggregate: ignore it.
-    if not any(node.tag == tag for node in stack[1:]):
-        return
+    """Close the innermost open aggregate named `tag` (the caller knows there is one).
+
+    A closing tag for a leaf already taken ("</NAME>") matches no open aggregate; the caller
+    skips it.
+    """
     while stack[-1].tag != tag:
         _fold(stack)
     node = stack.pop()
