@@ -97,13 +97,21 @@ class _Reader:
         """Rows that are not bookings: pending ones, and notes or totals without a date or amount."""
         frame = self.layout.frame
         dates = frame.iloc[:, self._index(self.profile.columns.date)].str.strip()
-        keep = ~dates.str.lower().isin(PENDING) & ~self._note_rows(frame, dates)
+        keep = ~dates.str.lower().isin(PENDING) & ~self._note_rows(frame, dates) & ~self._balance_rows(frame)
         for name, values in self.profile.skip_values.items():
             keep &= ~frame.iloc[:, self._index(name)].str.strip().isin(values)
         skipped = int((~keep).sum())
         if skipped:
             self.layout.evidence.append(f"skipped {skipped} row(s) that are not bookings (pending, notes, totals)")
         self.layout.frame = frame[keep]
+
+    def _balance_rows(self, frame: pd.DataFrame) -> pd.Series:
+        # "Beginning balance" lines (Bank of America) state a balance and move no money.
+        cols = self.profile.columns
+        if cols.amount is None or cols.balance is None:
+            return pd.Series(False, index=frame.index)
+        amount = frame.iloc[:, self._index(cols.amount)].str.strip()
+        return (amount == "") & (frame.iloc[:, self._index(cols.balance)].str.strip() != "")
 
     def _note_rows(self, frame: pd.DataFrame, dates: pd.Series) -> pd.Series:
         # A row with neither a date nor a number in its money columns books nothing.

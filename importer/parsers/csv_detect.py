@@ -8,6 +8,7 @@ file shows), the located table, its cells as strings, and the evidence for each 
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,7 +85,14 @@ def match_profile(text: str, profile_dirs: tuple[Path, ...] = ()) -> Profile | N
     for profile in all_profiles(profile_dirs).values():
         if profile.header and any(_line_has(line, profile) for line in head):
             found.append(profile)
-    return max(found, key=lambda p: len(p.header), default=None)
+        elif profile.row_pattern and _rows_match(head, profile.row_pattern):
+            found.append(profile)
+    return max(found, key=lambda p: (len(p.header), p.name), default=None)
+
+
+def _rows_match(head: list[str], pattern: str) -> bool:
+    lines = [line for line in head if line.strip()][:20]
+    return bool(lines) and all(re.fullmatch(pattern, line.strip()) for line in lines)
 
 
 def _line_has(line: str, profile: Profile) -> bool:

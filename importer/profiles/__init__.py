@@ -54,6 +54,9 @@ class Profile(_Strict):
     country: str | None = None
     header: tuple[str, ...] = Field(default=(), description="header cells that identify the layout")
     has_header: bool = True
+    row_pattern: str | None = Field(
+        default=None, description="headerless layouts: a regular expression every data line matches"
+    )
     encoding: str = Field(default="auto", description="a Python codec name, or auto to detect it")
     delimiter: str | None = Field(default=None, description="None: found from the file")
     skip_rows: int = 0
