@@ -132,6 +132,8 @@ class _Reader:
         if not present:
             return [None] * len(values)  # type: ignore[list-item]
         fmt = self.options.date_format or self.profile.date_format or self._infer_format(ref, present)
+        if "|" in fmt:  # a profile may list the formats a bank has used; the first that reads all wins
+            fmt = next((f for f in fmt.split("|") if None not in parse_dates(present, f)), fmt.split("|")[0])
         parsed = parse_dates(values, fmt)
         for i, day in enumerate(parsed):
             if day is None and not (optional and not values[i]):

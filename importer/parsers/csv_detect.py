@@ -253,6 +253,8 @@ def _columns(path: Path, roles: dict[int, str], frame: pd.DataFrame, header: lis
     by_role: dict[str, list[int]] = {}
     for index, role in sorted(roles.items()):
         by_role.setdefault(role, []).append(index)
+    if "date" not in by_role and "value_date" in by_role:
+        by_role["date"] = by_role.pop("value_date")  # UBS gives only a value date
     if "date" not in by_role:
         raise ParseError(path, "no column holds dates: the layout is not one we can read. "
                                "Write a profile for it (see `importer detect`).")  # fmt: skip

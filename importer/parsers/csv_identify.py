@@ -24,7 +24,7 @@ _FOREIGN = re.compile(
     rb"^\s*(OFXHEADER|<OFX|<\?xml|<Document|!Type|!Account|!Option|!Clear|\{1:|:20:|:940:)", re.IGNORECASE
 )
 _MT940_LINE = re.compile(rb"^:(20|25|28C?|60[FM]|61|62[FM]|86):", re.MULTILINE)
-MIN_SHARE = 0.8  # of a column's cells that must look like dates (or amounts)
+MIN_SHARE = 0.6  # of a column's cells that must look like dates (or amounts)
 
 
 def claims(sample: FileSample) -> bool:
@@ -79,7 +79,7 @@ def tabular_evidence(text: str) -> bool:
     """A consistent delimiter over the table's lines, a date column and an amount column."""
     delimiter, run, width = sniff_delimiter(text)
     rows = [row for row in _rows(text, delimiter) if len(row) == width]
-    if width < 2 or run < min(3, max(1, len(rows))):
+    if width < 2 or len(rows) < min(3, len(_rows(text, delimiter))):
         return False
     if len(rows) > 1 and is_header(rows[0]):
         rows = rows[1:]

@@ -125,6 +125,7 @@ def locate(path: Path, records: Records, delimiter: str, header_hint: tuple[str,
     header_index = _find_header(records, width, header_hint)
     first = (header_index + 1) if header_index is not None else _first_data(records, width)
     end = _table_end(path, records, width, first)
+    _refuse_data_above(path, records, width, header_index + 1 if header_index is not None else 0, first)
     header = records.header_cells.get(header_index) if header_index is not None else None
     return _table(records, delimiter, width, header_index, header, first, end)
 
@@ -205,6 +206,17 @@ def _table_end(path: Path, records: Records, width: int, first: int) -> int:
                 line=records.lines[index], expected=f"{width} fields", found=f"{widths[index]} fields",
             )  # fmt: skip
     return end
+
+
+def _refuse_data_above(path: Path, records: Records, width: int, start: int, first: int) -> None:
+    """A row above the table that holds a date and an amount is a ragged data row, not a preamble."""
+    for index in range(start, first):
+        cells = records.header_cells.get(index, [])
+        if len(cells) >= 3 and any(DATE_LIKE.match(c) for c in cells) and any(_is_number(c) for c in cells):
+            raise ParseError(
+                path, f"this row has {len(cells)} fields where the table below it has {width}.",
+                line=records.lines[index], expected=f"{width} fields", found=f"{len(cells)} fields",
+            )  # fmt: skip
 
 
 def _is_footer(records: Records, index: int) -> bool:

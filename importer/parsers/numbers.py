@@ -152,7 +152,7 @@ def _parse_cell(value: str, decimal_mark: str, thousands: str | None) -> Decimal
 
 # A cell that is shaped like an amount: sign, currency symbol or code, digits and separators.
 NUMBER_SHAPE = re.compile(
-    r"^[+\-(]?\s*(?:[A-Z]{3}\s?|[^\w\s\d.,]{1,3}\s?)?[+\-]?\s?\d[\d.,'\u2019 \u00a0\u202f]*"
+    r"^[+\-(]?\s*(?:[A-Z]{3}\s|[^\w\s\d.,]{1,3}\s?)?[+\-]?\s?\d[\d.,'\u2019 \u00a0\u202f]*"
     r"(?:\s?(?:[A-Z]{3}|[^\w\s\d.,]{1,3}))?\s*(?:-|\)|DR|CR|Dr|Cr)?$"
 )
 
