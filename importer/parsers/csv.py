@@ -30,6 +30,7 @@ from importer.profiles import ColumnRef, Profile
 
 # Rows a bank lists before they are booked; they have no booking date yet.
 PENDING = frozenset({"pending", "vorgemerkt", "en attente", "in behandeling", "pendiente", "in sospeso"})
+_BALANCE_WORDS = re.compile(r"balance|saldo|solde|kontostand|opening|closing", re.IGNORECASE)
 _SYMBOLS = {"€": "EUR", "£": "GBP", "₽": "RUB", "zł": "PLN", "₹": "INR", "₺": "TRY", "₴": "UAH", "Kč": "CZK"}
 
 
@@ -111,7 +112,10 @@ class _Reader:
         if cols.amount is None or cols.balance is None:
             return pd.Series(False, index=frame.index)
         amount = frame.iloc[:, self._index(cols.amount)].str.strip()
-        return (amount == "") & (frame.iloc[:, self._index(cols.balance)].str.strip() != "")
+        # A named profile vouches for such rows; a detected layout needs the row to say "balance".
+        worded = True if self.layout.named else frame.apply(
+            lambda row: any(_BALANCE_WORDS.search(cell) for cell in row), axis=1)  # fmt: skip
+        return (amount == "") & (frame.iloc[:, self._index(cols.balance)].str.strip() != "") & worded
 
     def _note_rows(self, frame: pd.DataFrame, dates: pd.Series) -> pd.Series:
         # A row with neither a date nor a number in its money columns books nothing.
@@ -152,7 +156,9 @@ class _Reader:
         if isinstance(found, Ambiguity):
             full = list(self.column(ref).str.strip())
             raise self._ambiguous(found.formats, sorted({full.index(values[i]) for i in found.examples}), full)
-        self.layout.evidence.append(f"date format: {found} (from {len(set(values))} distinct values)")
+        name = self.header[ref] if isinstance(ref, int) and ref < len(self.header) else ref
+        self.layout.evidence.append(f"date format of {name!r}: {found} (from {len(set(values))} distinct values)")
+        self.layout.found.setdefault("date_format", found)
         return found
 
     def _ambiguous(self, formats: tuple[str, str], examples: list[int], values: list[str]) -> AmbiguousDateError:
@@ -168,6 +174,7 @@ class _Reader:
     def money(self, ref: ColumnRef, *, blank: Decimal | None) -> list[Decimal | None]:
         values = list(self.column(ref))
         mark = self.profile.decimal or self._decimal_mark(ref, values)
+        self.layout.found.setdefault("decimal", mark)
         parsed, bad = parse_amount_column(values, mark, self.profile.thousands)
         if bad is not None and values[bad].strip():
             raise ParseError(self.path, "an amount cell is not a number.", line=self.lines[bad],
@@ -283,16 +290,23 @@ class _Reader:
     ) -> tuple[list[Decimal], list[Decimal | None]]:
         """Amounts (sign confirmed by the balances) and balances; a guessed balance column that
         does not chain was not a balance and is dropped."""
+        self._refuse_unconfirmed_pair(balances)
         if not self.options.check_balances or self.profile.columns.balance is None:
             return amounts, balances
         try:
             inverted = self._chains(amounts, balances, currencies)
         except BalanceError:
-            if "balance" not in self.layout.guessed:
+            if "balance" not in self.layout.guessed or "debit" in self.layout.guessed:
                 raise
             self.layout.evidence.append("the column taken for a balance does not chain: ignored")
             return amounts, [None] * len(balances)
         return ([-a for a in amounts] if inverted else amounts), balances
+
+    def _refuse_unconfirmed_pair(self, balances: list[Decimal | None]) -> None:
+        # Two unnamed money columns: only a running balance can tell which one is money out.
+        if "debit" in self.layout.guessed and (self.profile.columns.balance is None or not self.options.check_balances):
+            raise ParseError(self.path, "two unnamed amount columns, and nothing in the file tells which one is "
+                                        "money out. Write a profile naming debit: and credit: (see `importer detect`).")  # fmt: skip
 
     def _chains(self, amounts: list[Decimal], balances: list[Decimal | None], currencies: list[str]) -> bool:
         # Multi-currency exports (Wise, Revolut) keep one running balance per currency.

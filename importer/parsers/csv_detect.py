@@ -40,6 +40,7 @@ class Layout:
     frame: pd.DataFrame  # data rows only, columns 0..width-1, every cell a str
     evidence: list[str] = field(default_factory=list)
     guessed: frozenset[str] = frozenset()  # roles found from content, not from a header or profile
+    found: dict[str, str] = field(default_factory=dict)  # settings read from the cells (date_format, decimal)
 
     @property
     def lines(self) -> list[int]:
@@ -244,9 +245,19 @@ def _money_roles(frame: pd.DataFrame, roles: dict[int, str], numbers: list[int])
     """Headerless money columns: one is the amount; a second that chains is the balance."""
     if not numbers:
         return
-    roles[numbers[0]] = "amount"
-    if len(numbers) > 1:
+    if len(numbers) >= 3 and _complementary(frame, numbers[0], numbers[1]):
+        roles[numbers[0]], roles[numbers[1]] = "debit", "credit"  # confirmed or refused by the balance
+    else:
+        roles[numbers[0]] = "amount"
+    if len(numbers) > 1 and numbers[-1] not in roles:
         roles[numbers[-1]] = "balance"
+
+
+def _complementary(frame: pd.DataFrame, first: int, second: int) -> bool:
+    """Every row fills exactly one of the two columns (a debit and a credit column)."""
+    a = frame.iloc[:, first].str.strip().isin(["", "0", "0.00", "0,00"])
+    b = frame.iloc[:, second].str.strip().isin(["", "0", "0.00", "0,00"])
+    return bool((a ^ b).all())
 
 
 def _columns(path: Path, roles: dict[int, str], frame: pd.DataFrame, header: list[str]) -> Columns:

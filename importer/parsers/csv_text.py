@@ -94,9 +94,19 @@ def _bomless_utf16(data: bytes) -> str | None:
 
 def _single_byte(data: bytes) -> str:
     best = from_bytes(data[:200_000], cp_isolation=sorted(_CODE_PAGES)).best()
-    if best is not None and best.encoding in _CODE_PAGES:
-        return best.encoding
-    return "cp1252"
+    if best is None or best.encoding not in _CODE_PAGES:
+        return "cp1252"
+    # German or French text reads the same in cp1250 and cp1252; the western page is the likelier.
+    if best.encoding != "cp1252" and _same_text(data, best.encoding, "cp1252"):
+        return "cp1252"
+    return best.encoding
+
+
+def _same_text(data: bytes, first: str, second: str) -> bool:
+    try:
+        return data.decode(first) == data.decode(second)
+    except UnicodeDecodeError:
+        return False
 
 
 def _decode(path: Path, data: bytes, name: str) -> str:
