@@ -213,9 +213,11 @@ def _refuse_data_above(path: Path, records: Records, width: int, start: int, fir
     for index in range(start, first):
         cells = records.header_cells.get(index, [])
         if len(cells) >= 3 and any(DATE_LIKE.match(c) for c in cells) and any(_is_number(c) for c in cells):
+            # The odd one out is this row, or a row of another width between it and the table.
+            odd = next((k for k in range(index, first) if records.widths[k] not in (0, width)), index)
             raise ParseError(
-                path, f"this row has {len(cells)} fields where the table below it has {width}.",
-                line=records.lines[index], expected=f"{width} fields", found=f"{len(cells)} fields",
+                path, f"this row has {records.widths[odd]} fields where the table has {width}.",
+                line=records.lines[odd], expected=f"{width} fields", found=f"{records.widths[odd]} fields",
             )  # fmt: skip
 
 

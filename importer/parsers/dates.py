@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -78,7 +79,9 @@ def infer_date_format(values: Sequence[str]) -> str | Ambiguity:
     first_index = {value: i for i, value in reversed(list(enumerate(values)))}
     unique = list(first_index)
     column = _english_months(pd.Series(unique, dtype="string").str.strip())
-    readers = [(fmt, parsed) for fmt in CANDIDATE_FORMATS if (parsed := _try(column, fmt)) is not None]
+    sample = [v for v in column.dropna().head(200) if v]
+    shaped = [fmt for fmt in CANDIDATE_FORMATS if all(_shape(fmt).fullmatch(v) for v in sample)]
+    readers = [(fmt, parsed) for fmt in shaped if (parsed := _try(column, fmt)) is not None]
     if not readers:
         raise NoDateFormat(first_index[unique[_first_unreadable(column)]])
     best_fmt, best = readers[0]
@@ -128,6 +131,18 @@ def _try(column: "pd.Series[str]", fmt: str) -> "pd.Series[pd.Timestamp] | None"
         return None
     # Compare days only: time zones and times do not change which day a booking belongs to.
     return pd.Series([None if pd.isna(v) else v.date() for v in parsed], dtype=object)
+
+
+_DIRECTIVES = {"Y": r"\d{4}", "y": r"\d{1,2}", "m": r"\d{1,2}", "d": r"\d{1,2}", "H": r"\d{1,2}",
+               "M": r"\d{1,2}", "S": r"\d{1,2}", "f": r"\d{1,9}", "z": r"(?:[+-]\d{2}:?\d{2}|Z)",
+               "b": r"[^\W\d_]{3,}\.?", "B": r"[^\W\d_]{3,}"}  # fmt: skip
+
+
+@lru_cache(maxsize=None)
+def _shape(fmt: str) -> "re.Pattern[str]":
+    """A regular expression for the text `fmt` can produce: a cheap test before pandas parses."""
+    parts = re.split(r"(%.)", fmt)
+    return re.compile("".join(_DIRECTIVES.get(p[1], ".*") if p.startswith("%") else re.escape(p) for p in parts if p))
 
 
 def _first_unreadable(column: "pd.Series[str]") -> int:
