@@ -9,6 +9,8 @@ uses this module.
 from __future__ import annotations
 
 import datetime as dt
+import re
+from functools import lru_cache
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -16,14 +18,40 @@ import pandas as pd
 
 # Tried in this order; the first of several formats that agree on every value wins.
 CANDIDATE_FORMATS: tuple[str, ...] = (
-    "%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d",
+    "%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y.%m.%d.", "%Y:%m:%d",
     "%d.%m.%Y", "%d.%m.%y", "%d/%m/%Y", "%m/%d/%Y", "%d/%m/%y", "%m/%d/%y",
     "%d-%m-%Y", "%m-%d-%Y", "%d-%m-%y", "%m-%d-%y",
     "%d %b %Y", "%d %B %Y", "%b %d %Y", "%B %d %Y", "%b %d, %Y", "%B %d, %Y",
     "%d-%b-%Y", "%d-%b-%y", "%d/%b/%Y", "%d %b %y",
     "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%d.%m.%Y %H:%M", "%d/%m/%Y %H:%M",
     "%m/%d/%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%d/%m/%Y %H:%M:%S", "%m/%d/%Y %H:%M:%S",
+    "%Y-%m-%d %H:%M:%S %z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%d %H:%M:%S.%f",
+    "%d-%m-%Y %H:%M:%S.%f", "%d-%m-%Y %H:%M", "%d.%m.%y %H:%M", "%d. %b %Y", "%b. %d, %Y", "%d %B, %Y",
 )  # fmt: skip
+
+YEAR_RANGE = (1950, 2099)
+
+# Month names and abbreviations in the languages banks in the corpus write, mapped to the
+# English abbreviation that `%b` reads regardless of the machine's locale.
+_MONTHS: dict[int, str] = {
+    1: "january jan januar jänner jaenner janvier janv januari enero ene gennaio gen janeiro styczeń stycznia sty январь января янв",
+    2: "february feb februar février fevrier févr fevr februari febrero febbraio fevereiro fev luty lutego lut февраль февраля фев",
+    3: "march mar märz maerz mär mrz mars maart mrt marzo março marco marzec marca март марта",
+    4: "april apr avril avr abril abr aprile kwiecień kwietnia kwi апрель апреля",
+    5: "may mai mei mayo maggio mag maio maj maja май мая",
+    6: "june jun juni juin junio giugno giu junho czerwiec czerwca cze июнь июня июн",
+    7: "july jul juli juillet juil julio luglio lug julho lipiec lipca lip июль июля июл",
+    8: "august aug août aout augustus agosto ago sierpień sierpnia sie август августа авг",
+    9: "september sep sept septembre septiembre setiembre settembre set setembro wrzesień września wrz сентябрь сентября сен сент",
+    10: "october oct oktober okt octobre octubre ottobre ott outubro out październik października paź октябрь октября окт",
+    11: "november nov novembre noviembre novembro listopad listopada lis ноябрь ноября ноя",
+    12: "december dec dezember dez décembre decembre diciembre dic dicembre dezembro grudzień grudnia gru декабрь декабря дек",
+}  # fmt: skip
+_ENGLISH = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+MONTH_NAMES: dict[str, str] = {
+    name: _ENGLISH[month] for month, names in _MONTHS.items() for name in names.split()
+}
+_WORD = re.compile(r"[^\W\d_]+\.?")
 
 
 @dataclass(frozen=True)
@@ -47,29 +75,74 @@ def infer_date_format(values: Sequence[str]) -> str | Ambiguity:
 
     Raises `NoDateFormat` when no candidate reads the whole column.
     """
-    column = pd.Series(list(values), dtype="string").str.strip()
-    readers = [(fmt, parsed) for fmt in CANDIDATE_FORMATS if (parsed := _try(column, fmt)) is not None]
+    values = list(values)
+    first_index = {value: i for i, value in reversed(list(enumerate(values)))}
+    unique = list(first_index)
+    column = _english_months(pd.Series(unique, dtype="string").str.strip())
+    sample = [v for v in column.dropna().head(200) if v]
+    shaped = [fmt for fmt in CANDIDATE_FORMATS if all(_shape(fmt).fullmatch(v) for v in sample)]
+    readers = [(fmt, parsed) for fmt in shaped if (parsed := _try(column, fmt)) is not None]
     if not readers:
-        raise NoDateFormat(_first_unreadable(column))
+        raise NoDateFormat(first_index[unique[_first_unreadable(column)]])
     best_fmt, best = readers[0]
     for fmt, parsed in readers[1:]:
         differ = (parsed != best).to_numpy().nonzero()[0]
         if len(differ):
-            return Ambiguity((best_fmt, fmt), _two_examples(differ, len(column)))
+            first, second = sorted(first_index[unique[i]] for i in _two_examples(differ, len(column)))
+            return Ambiguity((best_fmt, fmt), (first, second))
     return best_fmt
 
 
 def parse_dates(values: Sequence[str], fmt: str) -> list[dt.date | None]:
-    """Every value read with `fmt`; None where a value does not match (the caller reports it)."""
-    parsed = pd.to_datetime(pd.Series(list(values), dtype="string").str.strip(), format=fmt, errors="coerce")
-    return [None if pd.isna(v) else v.date() for v in parsed]
+    """Every value read with `fmt`; None where a value does not match (the caller reports it).
+
+    Each distinct value is parsed once: a statement has far fewer days than rows.
+    """
+    unique = list(dict.fromkeys(values))
+    column = _english_months(pd.Series(unique, dtype="string").str.strip())
+    parsed = _to_datetime(column, fmt)
+    by_value = {raw: (None if pd.isna(v) else v.date()) for raw, v in zip(unique, parsed)}
+    return [by_value[value] for value in values]
+
+
+def translate_months(value: str) -> str:
+    """`value` with a month name in any supported language replaced by its English abbreviation."""
+    return _WORD.sub(lambda m: MONTH_NAMES.get(m.group(0).lower().rstrip("."), m.group(0)), value)
+
+
+def _english_months(column: "pd.Series[str]") -> "pd.Series[str]":
+    if not column.str.contains(r"[^\W\d_]", regex=True, na=False).any():
+        return column
+    return column.map(lambda v: v if pd.isna(v) else translate_months(v))
+
+
+def _to_datetime(column: "pd.Series[str]", fmt: str) -> "pd.Series[pd.Timestamp]":
+    try:
+        parsed = pd.Series(pd.to_datetime(column, format=fmt, errors="coerce"))
+    except (ValueError, TypeError):  # mixed UTC offsets under %z
+        parsed = pd.Series(pd.to_datetime(column, format=fmt, errors="coerce", utc=True))
+    # A year like 1111 is an anonymised placeholder or a misread, not a booking date.
+    return parsed.where((parsed.dt.year >= YEAR_RANGE[0]) & (parsed.dt.year <= YEAR_RANGE[1]))
 
 
 def _try(column: "pd.Series[str]", fmt: str) -> "pd.Series[pd.Timestamp] | None":
-    parsed = pd.to_datetime(column, format=fmt, errors="coerce")
+    parsed = _to_datetime(column, fmt)
     if parsed[column.fillna("") != ""].isna().any() or parsed.isna().all():
         return None
-    return parsed
+    # Compare days only: time zones and times do not change which day a booking belongs to.
+    return pd.Series([None if pd.isna(v) else v.date() for v in parsed], dtype=object)
+
+
+_DIRECTIVES = {"Y": r"\d{4}", "y": r"\d{1,2}", "m": r"\d{1,2}", "d": r"\d{1,2}", "H": r"\d{1,2}",
+               "M": r"\d{1,2}", "S": r"\d{1,2}", "f": r"\d{1,9}", "z": r"(?:[+-]\d{2}:?\d{2}|Z)",
+               "b": r"[^\W\d_]{3,}\.?", "B": r"[^\W\d_]{3,}"}  # fmt: skip
+
+
+@lru_cache(maxsize=None)
+def _shape(fmt: str) -> "re.Pattern[str]":
+    """A regular expression for the text `fmt` can produce: a cheap test before pandas parses."""
+    parts = re.split(r"(%.)", fmt)
+    return re.compile("".join(_DIRECTIVES.get(p[1], ".*") if p.startswith("%") else re.escape(p) for p in parts if p))
 
 
 def _first_unreadable(column: "pd.Series[str]") -> int:

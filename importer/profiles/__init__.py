@@ -27,7 +27,7 @@ class Columns(_Strict):
     """Which CSV column (header name, or 0-based index) feeds which Transaction field."""
 
     date: ColumnRef
-    description: tuple[ColumnRef, ...]
+    description: tuple[ColumnRef, ...] = ()
     amount: ColumnRef | None = None
     debit: ColumnRef | None = None
     credit: ColumnRef | None = None
@@ -37,6 +37,8 @@ class Columns(_Strict):
     currency: ColumnRef | None = None
     bank_id: ColumnRef | None = None
     value_date: ColumnRef | None = None
+    indicator: ColumnRef | None = None  # a debit/credit mark ("D"/"C", "S"/"H", "Af"/"Bij")
+    account: ColumnRef | None = None
 
     @field_validator("description", mode="before")
     @classmethod
@@ -52,14 +54,20 @@ class Profile(_Strict):
     country: str | None = None
     header: tuple[str, ...] = Field(default=(), description="header cells that identify the layout")
     has_header: bool = True
-    encoding: str = "utf-8"
-    delimiter: str = ","
+    row_pattern: str | None = Field(
+        default=None, description="headerless layouts: a regular expression every data line matches"
+    )
+    encoding: str = Field(default="auto", description="a Python codec name, or auto to detect it")
+    delimiter: str | None = Field(default=None, description="None: found from the file")
     skip_rows: int = 0
     date_format: str | None = None
-    decimal: Literal[".", ","] = "."
+    decimal: Literal[".", ","] | None = Field(default=None, description="None: decided per column")
     thousands: str | None = None
     currency: str | None = None
     sign: Literal["normal", "inverted"] = "normal"
+    skip_values: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict, description="rows whose column (by header name) holds one of these are not bookings"
+    )
     columns: Columns
 
     @field_validator("currency")

@@ -1,0 +1,70 @@
+"""`importer detect FILE`: show how a CSV export is read, and save it as an editable profile."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+import platformdirs
+
+from importer.cli.options import make_parse_options
+from importer.errors import ConfigError, InputError
+from importer.parsers.csv import build_statement
+from importer.parsers.csv_detect import Layout, detect as detect_layout
+from importer.parsers.csv_profile_io import profile_yaml
+from importer.paths import APP
+
+PROFILE_DIR_ENV = "IMPORTER_PROFILE_DIR"
+
+
+@click.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--save", "save_as", metavar="NAME", help="Write the layout as a profile called NAME.")
+@click.option(
+    "--profile-dir", type=click.Path(path_type=Path, file_okay=False),
+    help=f"Folder to save the profile in. Default: ${PROFILE_DIR_ENV}, else the user's profile folder.",
+)  # fmt: skip
+@click.option("--profile", help="Read FILE with this profile instead of detecting one.")
+@click.option("--date-format", help="strftime format of the date column, when the dates are ambiguous.")
+def detect(file: Path, save_as: str | None, profile_dir: Path | None, profile: str | None, date_format: str | None) -> None:
+    """Print the profile or the detected layout of the CSV FILE, with the evidence for each choice."""
+    options = make_parse_options(None, profile, date_format, None)
+    layout = detect_layout(file, options)
+    problem = _try_reading(file, layout, options)
+    _show(layout, problem)
+    if save_as:
+        target = _save(layout, save_as, profile_dir or _default_dir())
+        click.echo(f"saved profile {save_as!r} to {target}; edit it, then import with --profile {save_as}")
+
+
+def _try_reading(file: Path, layout: Layout, options: object) -> str | None:
+    try:
+        count = len(build_statement(file, layout, options).transactions)  # type: ignore[arg-type]
+    except InputError as exc:
+        return str(exc)
+    layout.evidence.append(f"rows read: {count} transaction(s)")
+    return None
+
+
+def _show(layout: Layout, problem: str | None) -> None:
+    kind = f"profile {layout.profile.name} ({layout.profile.bank})" if layout.named else "detected layout (no profile matched)"
+    click.echo(f"{kind}")
+    for note in layout.evidence:
+        click.echo(f"  {note}")
+    if problem:
+        click.echo(f"  cannot read it yet: {problem}")
+
+
+def _default_dir() -> Path:
+    override = os.environ.get(PROFILE_DIR_ENV)
+    return Path(override) if override else Path(platformdirs.user_config_dir(APP)) / "profiles"
+
+
+def _save(layout: Layout, name: str, folder: Path) -> Path:
+    target = folder / f"{name}.yaml"
+    if target.exists():
+        raise ConfigError(f"a profile file already exists at {target}; choose another name or delete it first.")
+    folder.mkdir(parents=True, exist_ok=True)
+    target.write_text(profile_yaml(layout, name), encoding="utf-8")
+    return target
