@@ -62,6 +62,8 @@ class TextTest:
         return text.strip() in self.values
 
     def describe(self) -> str:
+        if self.pattern is not None:
+            return f"{self.field} matches /{self.values[0]}/"
         shown = ", ".join(repr(v) for v in self.values)
         many = len(self.values) > 1 and self.op != "one_of"
         return f"{self.field} {self.op.replace('_', ' ')} {'any of ' if many else ''}{shown}"
@@ -69,7 +71,7 @@ class TextTest:
     def why(self, txn: Transaction) -> str:
         if self.pattern is not None:
             found = self.pattern.search(self.read(txn))
-            return f"{self.field} matches {self.values[0]!r}" + (f" ({found.group(0)!r})" if found else "")
+            return f"{self.field} matches /{self.values[0]}/" + (f" ({found.group(0)!r})" if found else "")
         text = fold(self.read(txn))
         hits = [v for v in self.values if (v in text if self.op == "contains" else text.startswith(v))]
         if self.op in ("contains", "startswith") and hits:
