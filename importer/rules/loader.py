@@ -23,6 +23,17 @@ from importer.rules.parse import Loc, RuleSyntaxError, parse_condition
 from importer.rules.schema import Actions, Example, IncludeSpec, RuleFileSpec, RuleSpec
 
 _KEYS: dict[str, type[BaseModel]] = {"set": Actions, "examples": Example}
+_BASE: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: much faster
+
+
+class _YamlLoader(_BASE):  # type: ignore[misc]
+    """A safe loader that leaves dates as text, so a bad date is reported where it is written."""
+
+
+_YamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in _BASE.yaml_implicit_resolvers.items()
+}
 
 
 def load_rules(paths: list[Path]) -> RuleSet:
@@ -32,6 +43,9 @@ def load_rules(paths: list[Path]) -> RuleSet:
     included = {target for path in files for target in loader.includes(path)}
     for path in files:
         if path.resolve() not in included:
+            loader.expand(path, (), frozenset())
+    for path in files:
+        if path.resolve() not in loader.expanded:  # only files in an include cycle are left
             loader.expand(path, (), frozenset())
     return RuleSet(loader.rules)
 
@@ -68,6 +82,7 @@ class _Loader:
     rules: list[Rule] = field(default_factory=list)
     files: dict[Path, _File] = field(default_factory=dict)
     ids: dict[str, Origin] = field(default_factory=dict)
+    expanded: set[Path] = field(default_factory=set)
 
     def read(self, path: Path) -> _File:
         key = path.resolve()
@@ -86,6 +101,7 @@ class _Loader:
     def expand(self, path: Path, stack: tuple[Path, ...], accounts: frozenset[str]) -> None:
         """Append the rules of `path` (and of what it includes, in place) to `self.rules`."""
         file = self.read(path)
+        self.expanded.add(path.resolve())
         stack = (*stack, path)
         own = frozenset(file.spec.accounts)
         # An included file's `accounts:` narrows the including file's, never widens it.
@@ -118,8 +134,8 @@ class _Loader:
 def _read(path: Path) -> _File:
     try:
         text = path.read_text(encoding="utf-8")
-        root = yaml.compose(text)
-        data = yaml.safe_load(text) or {}
+        root = yaml.compose(text, Loader=_YamlLoader)
+        data = yaml.load(text, Loader=_YamlLoader) or {}  # noqa: S506  (a safe loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise ConfigError(f"is not valid YAML: {getattr(exc, 'problem', exc)}", path=path,

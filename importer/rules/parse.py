@@ -55,7 +55,9 @@ class RuleSyntaxError(Exception):
 
 def parse_condition(data: Any, loc: Loc) -> Condition:
     """A condition mapping; several keys mean all of them must hold."""
-    if not isinstance(data, dict) or not data:
+    if data == {}:
+        raise RuleSyntaxError(loc, "a condition needs at least one field (or all/any/not) to test.")
+    if not isinstance(data, dict):
         raise RuleSyntaxError(loc, "a condition must be a mapping of fields (or all/any/not) to tests.")
     parts = [_parse_key(str(name), value, (*loc, name)) for name, value in data.items()]
     return parts[0] if len(parts) == 1 else AllOf(tuple(parts))

@@ -91,7 +91,7 @@ class RuleFileSpec(_Strict):
     """The top of a rule file; each item of `rules` is checked on its own (RuleSpec or IncludeSpec)."""
 
     accounts: tuple[str, ...] = ()
-    rules: tuple[dict[str, Any], ...] = ()
+    rules: tuple[Any, ...] = ()
 
     @field_validator("accounts", mode="before")
     @classmethod
