@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from operator import attrgetter
 from typing import Protocol
 
 from importer.models import Transaction
@@ -38,7 +39,8 @@ def text_getter(name: str) -> Callable[[Transaction], str]:
     if name.startswith("raw."):
         column = name[4:]
         return lambda txn: txn.raw.get(column) or ""
-    return lambda txn: getattr(txn, name) or ""
+    get = attrgetter(name)
+    return lambda txn: get(txn) or ""
 
 
 @dataclass(frozen=True)
@@ -219,6 +221,55 @@ class NotOf:
 
 def _grouped(child: Condition) -> str:
     return f"({child.describe()})" if isinstance(child, AllOf) else child.describe()
+
+
+def compile_condition(condition: Condition) -> Callable[[Transaction], bool]:
+    """A plain closure equivalent to `condition(txn)`, for the hot loop (no dispatch on op)."""
+    if isinstance(condition, TextTest):
+        return _compile_text(condition)
+    if isinstance(condition, AmountTest):
+        return _compile_amount(condition)
+    if isinstance(condition, (AllOf, AnyOf)):
+        parts = tuple(compile_condition(child) for child in condition.children)
+        if len(parts) == 2:
+            a, b = parts
+            return (lambda t: a(t) and b(t)) if isinstance(condition, AllOf) else (lambda t: a(t) or b(t))
+        combine = all if isinstance(condition, AllOf) else any
+        return lambda t: combine(part(t) for part in parts)
+    if isinstance(condition, NotOf):
+        inner = compile_condition(condition.child)
+        return lambda t: not inner(t)
+    return condition
+
+
+def _compile_text(test: TextTest) -> Callable[[Transaction], bool]:
+    read, values = test.read, test.values
+    if test.pattern is not None:
+        search = test.pattern.search
+        return lambda t: search(read(t)) is not None
+    if test.op == "contains" and len(values) == 1:
+        (needle,) = values
+        return lambda t: needle in fold(read(t))
+    if test.op == "contains":
+
+        def contains_any(t: Transaction) -> bool:
+            text = fold(read(t))
+            return any(v in text for v in values)
+
+        return contains_any
+    if test.op == "startswith":
+        return lambda t: fold(read(t)).startswith(values)
+    allowed = frozenset(values)
+    return lambda t: fold(read(t)).strip() in allowed
+
+
+def _compile_amount(test: AmountTest) -> Callable[[Transaction], bool]:
+    low, high, absolute = test.low, test.high, test.absolute
+    if low is not None and high is None and not absolute:
+        return (lambda t: t.amount > low) if test.low_open else (lambda t: t.amount >= low)
+    if high is not None and low is None and not absolute:
+        return (lambda t: t.amount < high) if test.high_open else (lambda t: t.amount <= high)
+    return test
 
 
 def conjuncts(condition: Condition) -> tuple[Condition, ...]:

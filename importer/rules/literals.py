@@ -57,7 +57,9 @@ def _item(op: Any, arg: Any) -> Alternatives | None:
 
 
 def _run(chars: list[str]) -> Alternatives | None:
-    return frozenset({"".join(chars).lower()}) if chars else None
+    # A one-letter or blank literal is in nearly every text: scanning for it costs more than it saves.
+    text = "".join(chars).lower()
+    return frozenset({text}) if len(text.strip()) >= 2 else None
 
 
 def _better(a: Alternatives | None, b: Alternatives | None) -> Alternatives | None:

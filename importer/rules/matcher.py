@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import ahocorasick
 
 from importer.models import Transaction
-from importer.rules.conditions import TextTest, text_getter
+from importer.rules.conditions import TextTest, compile_condition, text_getter
 from importer.rules.fold import fold
 
 if TYPE_CHECKING:
@@ -42,34 +42,47 @@ class Prefilter:
                 masks[0] |= 1 << index
                 masks[1] |= (1 << index) if _proven_by_literal(rule) else 0
         self.scans: list[Scan] = [(text_getter(name), _automaton(words)) for name, words in literals.items()]
+        self.tests = [_compiled(rule) for rule in self.rules]
+        self.stops = [not rule.continue_ for rule in self.rules]
+        self.always_set = frozenset(_bits(self.always))
 
-    def candidates(self, txn: Transaction) -> tuple[int, int]:
-        """Bit masks: rules that may match `txn`, and those among them already proven to."""
-        mask, proven = self.always, 0
+    def candidates(self, txn: Transaction) -> tuple[list[int], set[int]]:
+        """The rules that may match `txn`, in order, and those among them already proven to."""
+        hits: list[tuple[int, ...]] = []
+        proven: set[int] = set()
         for read, automaton in self.scans:
             text = read(txn)
             if text:
                 for _, (rules, exact) in automaton.iter(fold(text)):
-                    mask |= rules
-                    proven |= exact
-        return mask, proven
+                    hits.append(rules)
+                    if exact:
+                        proven.update(exact)
+        return sorted(self.always_set.union(*hits)), proven
 
     def chains(self, txns: Sequence[Transaction]) -> list[tuple[int, ...]]:
         """Per transaction, the indices of the rules that apply (see RuleSet.chain)."""
-        rules, out = self.rules, []
+        # The hot loop of every import.  Candidates are a few indices per row, kept as small sets
+        # rather than 1,000-bit masks, whose every operation allocates.
+        tests, stops, candidates, out = self.tests, self.stops, self.candidates, []
         for txn in txns:
-            mask, proven = self.candidates(txn)
             found: list[int] = []
-            while mask:
-                low = mask & -mask
-                mask ^= low
-                rule = rules[low.bit_length() - 1]
-                if proven & low or rule.matches(txn):
-                    found.append(low.bit_length() - 1)
-                    if not rule.continue_:
+            indices, proven = candidates(txn)
+            for index in indices:
+                if index in proven or tests[index](txn):
+                    found.append(index)
+                    if stops[index]:
                         break
             out.append(tuple(found))
         return out
+
+
+def _bits(mask: int) -> list[int]:
+    return [i for i in range(mask.bit_length()) if mask >> i & 1]
+
+
+def _compiled(rule: Rule) -> Callable[[Transaction], bool]:
+    test, accounts = compile_condition(rule.condition), rule.accounts
+    return (lambda t: t.account in accounts and test(t)) if accounts else test
 
 
 def _proven_by_literal(rule: Rule) -> bool:
@@ -80,6 +93,6 @@ def _proven_by_literal(rule: Rule) -> bool:
 def _automaton(words: dict[str, list[int]]) -> ahocorasick.Automaton:
     automaton = ahocorasick.Automaton()
     for word, (rules, exact) in words.items():
-        automaton.add_word(word, (rules, exact))
+        automaton.add_word(word, (tuple(_bits(rules)), tuple(_bits(exact))))
     automaton.make_automaton()
     return automaton
