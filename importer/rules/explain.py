@@ -79,12 +79,16 @@ def render(explanation: Explanation) -> list[str]:
     for rule in explanation.chain:
         flag = " (continue)" if rule.continue_ else ""
         lines.append(f"  fired:  {rule.where}{flag} because {rule.condition.why(t)}")
-        lines.append(f"          sets {_actions(rule)}")
+        lines.append(f"          sets {_actions(rule, t)}")
     lines += [f"  later:  {rule.where} also matches, but an earlier rule won" for rule in explanation.later]
     lines += [f"  almost: {m.rule.where}: {m.detail}" for m in explanation.near]
     return lines
 
 
-def _actions(rule: Rule) -> str:
-    shown = {k: v for k, v in rule.actions.model_dump(exclude_defaults=True).items()}
+def _actions(rule: Rule, txn: Transaction) -> str:
+    shown = rule.actions.model_dump(exclude_defaults=True)
+    for name in ("payee", "note"):
+        template = getattr(rule, name)
+        if template is not None and template.fields:
+            shown[name] = repr(rule.render(template, txn))
     return ", ".join(f"{k} {v}" for k, v in shown.items()) or "nothing (it only stops later rules)"

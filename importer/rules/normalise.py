@@ -1,8 +1,8 @@
 """A payee's name as people group it: "STARBUCKS STORE 05512 SAN FRANCISCO CA" → "STARBUCKS STORE".
 
-Banks decorate the same payee with store numbers, references, dates and card numbers; words
-holding a digit are dropped and the first two remaining words kept, which groups those lines
-together while keeping "TRADER JOE'S" apart from "TRADER VIC'S".
+Banks decorate the same payee with store numbers, references, cities, dates and card numbers:
+the name is cut at the first word holding a digit (or a `*`, `#`, `//`), and its first two words
+kept, which groups those lines together while keeping "TRADER JOE'S" apart from "TRADER VIC'S".
 """
 
 from __future__ import annotations
@@ -23,6 +23,10 @@ def payee_key(txn: Transaction) -> str:
 
 def normalise_payee(text: str) -> str:
     head = _CUT.split(text, maxsplit=1)[0] or text
-    words = [w.strip(".-/'") for w in head.split() if _WORD.fullmatch(w) and not any(c.isdigit() for c in w)]
-    words = [w for w in words if len(w) > 1] or [w for w in head.split()][:1]
-    return " ".join(words[:_KEPT_WORDS]).upper()
+    words: list[str] = []
+    for word in head.split():
+        if any(c.isdigit() for c in word):
+            break
+        if _WORD.fullmatch(word) and len(word.strip(".-/'")) > 1:
+            words.append(word.strip(".-/'"))
+    return " ".join(words[:_KEPT_WORDS] or head.split()[:1]).upper()

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from importer.models import Transaction
 from importer.rules.engine import RuleSet
 from importer.rules.fold import fold
-from importer.rules.normalise import payee_key
+from importer.rules.normalise import normalise_payee, payee_key
 
 AGREEMENT = 0.6
 MAX_EXAMPLES = 3
@@ -56,8 +56,10 @@ def learn(history: Sequence[Transaction]) -> dict[str, tuple[str, int]]:
     """Normalised payee → (the category most of its transactions had, how many had it)."""
     seen: dict[str, Counter[str]] = defaultdict(Counter)
     for txn in history:
-        if txn.category:
-            seen[payee_key(txn)][txn.category] += 1
+        # A rule may have rewritten the payee, so the bank's description is a key as well.
+        keys = {normalise_payee(txn.description), *([normalise_payee(txn.payee)] if txn.payee else [])}
+        for key in keys if txn.category else ():
+            seen[key][txn.category] += 1  # type: ignore[index]
     learned = {}
     for key, categories in seen.items():
         category, count = categories.most_common(1)[0]
@@ -71,7 +73,7 @@ def _suggestion(key: str, group: list[Transaction], learned: tuple[str, int] | N
     texts = [fold(getattr(t, field) or "") for t in group]
     condition = {"contains": key}
     if not all(fold(key) in text for text in texts):
-        condition = {"regex": r"\s+".join(re.escape(word) for word in key.split())}
+        condition = {"regex": ".*".join(re.escape(word) for word in key.split())}
     examples = tuple({t.description: t for t in group}.values())[:MAX_EXAMPLES]
     category, agreeing = learned if learned else (None, 0)
     return Suggestion(key, field, condition, len(group), category, agreeing, examples)
