@@ -144,7 +144,7 @@ def parse_config(text: str, path: Path) -> Config:
 def yaml_line(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
     """The 1-based line of the YAML node at `loc` (or of its nearest existing parent)."""
     found = yaml_node(node, loc)
-    return found.start_mark.line + 1 if found is not None else None
+    return int(found.start_mark.line) + 1 if found is not None else None
 
 
 def yaml_node(node: yaml.Node | None, loc: tuple[int | str, ...], *, key: bool = False) -> yaml.Node | None:

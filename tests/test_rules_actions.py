@@ -148,3 +148,21 @@ def test_an_empty_rule_set_changes_nothing(tmp_path: Path) -> None:
 
     t = txn("COFFEE")
     assert RuleSet([]).apply(t) == t and RuleSet().apply_all([t]).kept == [t]
+
+
+def test_the_readme_example_loads_and_passes_its_examples(tmp_path: Path) -> None:
+    import re
+    import shutil
+
+    from importer.rules.examples import check_examples
+
+    readme = Path("README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Rules") :]
+    example = re.search(r"```yaml\n(.*?)```", section, re.S)
+    assert example is not None
+    (tmp_path / "shared").mkdir()
+    shutil.copy("rules/shared/subscriptions.yaml", tmp_path / "shared")
+    rules = load_rules([write(tmp_path, "income.yaml", example.group(1))])
+    assert [r.id for r in rules.rules][:2] == ["large-outflow", "zelle-received"]
+    report = check_examples(rules)
+    assert report.examples > 0 and not report.failures

@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from decimal import Decimal
 from operator import attrgetter
 from typing import Protocol
@@ -51,7 +52,7 @@ class TextTest:
     op: str
     values: tuple[str, ...]
     pattern: re.Pattern[str] | None = None
-    read: Callable[[Transaction], str] = field(compare=False, repr=False, default=str)
+    read: Callable[[Transaction], str] = dataclass_field(compare=False, repr=False, default=lambda txn: "")
 
     def __call__(self, txn: Transaction) -> bool:
         if self.pattern is not None:

@@ -9,8 +9,8 @@ non-ASCII letter may match letters `fold` does not map to it.
 from __future__ import annotations
 
 import re
-from re import _constants as sre  # noqa: PLC2701  (the parser's opcodes; stable since 3.11)
-from re import _parser as sre_parse  # noqa: PLC2701
+from re import _constants as sre  # type: ignore[attr-defined]  # the parser's opcodes (3.11+)
+from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
 
 Alternatives = frozenset[str]

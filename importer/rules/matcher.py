@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-import ahocorasick
+import ahocorasick  # type: ignore[import-not-found]  # ships no type stubs
 
 from importer.models import Transaction
 from importer.rules.conditions import TextTest, compile_condition, text_getter
