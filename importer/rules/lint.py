@@ -27,7 +27,10 @@ class Finding:
 
 
 def lint(rules: RuleSet, over: Sequence[Transaction] | None = None) -> list[Finding]:
+    _KEYS.clear()
+    _KEYS.update((id(rule.condition), rule.condition.key()) for rule in rules.rules)
     findings = list(_pairs(rules.rules))
+    _KEYS.clear()
     if over is not None:
         findings += never_matched(rules, over)
     return findings
@@ -43,7 +46,7 @@ def _pairs(rules: Sequence[Rule]) -> Iterable[Finding]:
 
 
 def _compare(earlier: Rule, later: Rule) -> Finding | None:
-    same = earlier.accounts == later.accounts and earlier.condition.key() == later.condition.key()
+    same = earlier.accounts == later.accounts and _key(earlier.condition) == _key(later.condition)
     if same and earlier.actions == later.actions and earlier.continue_ == later.continue_:
         return Finding("duplicate", later, f"has the same conditions and actions as {earlier.where}")
     if same and earlier.actions.category != later.actions.category:
@@ -64,9 +67,20 @@ def never_matched(rules: RuleSet, txns: Sequence[Transaction]) -> list[Finding]:
             for i, rule in enumerate(rules.rules) if i not in used]  # fmt: skip
 
 
+_KEYS: dict[int, tuple[object, ...]] = {}
+
+
+def _key(condition: Condition) -> tuple[object, ...]:
+    # Lint compares every pair of rules; a condition's canonical key is built once per run.
+    found = _KEYS.get(id(condition))
+    if found is None:
+        found = _KEYS[id(condition)] = condition.key()
+    return found
+
+
 def implies(b: Condition, a: Condition) -> bool:
     """True when every transaction satisfying `b` satisfies `a` (False: unknown)."""
-    if b.key() == a.key():
+    if _key(b) == _key(a):
         return True
     if isinstance(a, AllOf):
         return all(implies(b, part) for part in a.children)

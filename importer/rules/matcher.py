@@ -2,8 +2,8 @@
 
 Every rule offers literals of which a matching transaction must contain one (a `contains`
 needle, a literal inside its regex; see conditions.py `requirement`).  One automaton per field
-holds all of them; each literal carries a bit mask of the rules that named it.  Scanning a
-transaction's folded fields ORs those masks into the set of candidate rules; rules with no
+holds all of them; each literal carries the indices of the rules that named it.  Scanning a
+transaction's folded fields collects those into the set of candidate rules; rules with no
 literal (`amount` only, `not`, a regex like `^\\d+$`) are candidates always.  Candidates are then
 tried in rule order with their full conditions, so first-match-wins is exactly as if every rule
 had been tried.  A rule that is nothing but `contains` on one field is proven by the hit itself
@@ -30,21 +30,22 @@ Scan = tuple[Callable[[Transaction], str], "ahocorasick.Automaton"]
 class Prefilter:
     def __init__(self, rules: Sequence[Rule]) -> None:
         self.rules = tuple(rules)
-        self.always = 0
-        literals: dict[str, dict[str, list[int]]] = {}
+        always: list[int] = []
+        literals: dict[str, dict[str, tuple[list[int], list[int]]]] = {}
         for index, rule in enumerate(self.rules):
             requirement = rule.condition.requirement()
             if requirement is None:
-                self.always |= 1 << index
-                continue
-            for name, literal in requirement:
-                masks = literals.setdefault(name, {}).setdefault(literal, [0, 0])
-                masks[0] |= 1 << index
-                masks[1] |= (1 << index) if _proven_by_literal(rule) else 0
+                always.append(index)
+            for name, literal in requirement or ():
+                named, proven = literals.setdefault(name, {}).setdefault(literal, ([], []))
+                named.append(index)
+                if _proven_by_literal(rule):
+                    proven.append(index)
+        self.always = frozenset(always)
+        self.always_in_order = always
         self.scans: list[Scan] = [(text_getter(name), _automaton(words)) for name, words in literals.items()]
         self.tests = [_compiled(rule) for rule in self.rules]
         self.stops = [not rule.continue_ for rule in self.rules]
-        self.always_set = frozenset(_bits(self.always))
 
     def candidates(self, txn: Transaction) -> tuple[list[int], set[int]]:
         """The rules that may match `txn`, in order, and those among them already proven to."""
@@ -57,7 +58,7 @@ class Prefilter:
                     hits.append(rules)
                     if exact:
                         proven.update(exact)
-        return sorted(self.always_set.union(*hits)), proven
+        return (sorted(self.always.union(*hits)) if hits else self.always_in_order), proven
 
     def chains(self, txns: Sequence[Transaction]) -> list[tuple[int, ...]]:
         """Per transaction, the indices of the rules that apply (see RuleSet.chain)."""
@@ -76,10 +77,6 @@ class Prefilter:
         return out
 
 
-def _bits(mask: int) -> list[int]:
-    return [i for i in range(mask.bit_length()) if mask >> i & 1]
-
-
 def _compiled(rule: Rule) -> Callable[[Transaction], bool]:
     test, accounts = compile_condition(rule.condition), rule.accounts
     return (lambda t: t.account in accounts and test(t)) if accounts else test
@@ -90,9 +87,9 @@ def _proven_by_literal(rule: Rule) -> bool:
     return not rule.accounts and isinstance(cond, TextTest) and cond.op == "contains"
 
 
-def _automaton(words: dict[str, list[int]]) -> ahocorasick.Automaton:
+def _automaton(words: dict[str, tuple[list[int], list[int]]]) -> ahocorasick.Automaton:
     automaton = ahocorasick.Automaton()
     for word, (rules, exact) in words.items():
-        automaton.add_word(word, (tuple(_bits(rules)), tuple(_bits(exact))))
+        automaton.add_word(word, (tuple(rules), tuple(exact)))
     automaton.make_automaton()
     return automaton
