@@ -143,18 +143,23 @@ def parse_config(text: str, path: Path) -> Config:
 
 def yaml_line(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
     """The 1-based line of the YAML node at `loc` (or of its nearest existing parent)."""
-    line = node.start_mark.line + 1 if node is not None else None
-    for part in loc:
-        child = _child(node, part)
+    found = yaml_node(node, loc)
+    return int(found.start_mark.line) + 1 if found is not None else None
+
+
+def yaml_node(node: yaml.Node | None, loc: tuple[int | str, ...], *, key: bool = False) -> yaml.Node | None:
+    """The YAML node at `loc` (its key's node when `key`), or its nearest existing parent."""
+    for depth, part in enumerate(loc):
+        child = _child(node, part, key=key and depth == len(loc) - 1)
         if child is None:
             break
-        node, line = child, child.start_mark.line + 1
-    return line
+        node = child
+    return node
 
 
-def _child(node: yaml.Node | None, part: int | str) -> yaml.Node | None:
+def _child(node: yaml.Node | None, part: int | str, *, key: bool = False) -> yaml.Node | None:
     if isinstance(node, yaml.MappingNode):
-        return next((value for key, value in node.value if key.value == str(part)), None)
+        return next((k if key else value for k, value in node.value if k.value == str(part)), None)
     if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
         return node.value[part]
     return None

@@ -85,12 +85,16 @@ class ConfigError(ImporterError):
 
     exit_code = 2
 
-    def __init__(self, message: str, *, path: Path | str | None = None, line: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, path: Path | str | None = None, line: int | None = None, column: int | None = None
+    ) -> None:
         self.path = Path(path) if path is not None else None
         self.line = line
+        self.column = column
         where = ""
         if self.path is not None:
-            where = f"{self.path}" + (f", line {line}" if line is not None else "") + ": "
+            where = f"{self.path}" + (f", line {line}" if line is not None else "")
+            where += (f", column {column}" if line is not None and column is not None else "") + ": "
         super().__init__(where + message)
 
 

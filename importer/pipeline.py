@@ -53,8 +53,11 @@ def _looks_like_statement(path: Path) -> bool:
 
 
 def prepare(statement: Statement, rules: RuleSet) -> list[Transaction]:
-    """The statement's transactions categorised by `rules` and named by their external ids."""
-    return assign_ids(rules.apply(txn) for txn in statement.transactions)
+    """The statement's transactions named by their external ids and categorised by `rules`.
+
+    Transactions a `skip` rule drops are left out; ids come first so they do not depend on rules.
+    """
+    return rules.apply_all(assign_ids(statement.transactions)).kept
 
 
 def run(paths: Sequence[Path], rules: RuleSet, state: State, settings: RunSettings) -> RunReport:
@@ -94,8 +97,7 @@ def _import(
     report.format = parser.name
     statements = parser.parse(path, settings.parse)
     txns = [txn for statement in statements for txn in prepare(statement, rules)]
-    report.parsed = len(txns)
-    report.uncategorised = sum(1 for t in txns if t.category is None)
+    report.count_rules(sum(len(statement.transactions) for statement in statements), txns)
     known = state.accepted_ids(target.name, (t.external_id or "" for t in txns))
     fresh = [t for t in txns if t.external_id not in known]
     report.duplicate = len(txns) - len(fresh)

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, TextIO
 
 from rich.console import Console
 from rich.table import Table
 
-_COUNTS = ("parsed", "new", "duplicate", "uncategorised", "failed")
+from importer.models import Transaction
+from importer.rules.normalise import payee_key
+
+_COUNTS = ("parsed", "new", "duplicate", "skipped", "uncategorised", "failed")
+_TOP_PAYEES = 5
 
 
 @dataclass
@@ -22,6 +28,16 @@ class FileReport:
     uncategorised: int = 0
     failed: int = 0
     error: str | None = None
+    skipped: int = 0
+    uncategorised_payees: dict[str, int] = field(default_factory=dict)
+
+    def count_rules(self, parsed: int, kept: Sequence[Transaction]) -> None:
+        """Record what the rules did: `parsed` read, `kept` left after `skip` rules."""
+        self.parsed = parsed
+        self.skipped = parsed - len(kept)
+        payees = Counter(payee_key(t) for t in kept if t.category is None)
+        self.uncategorised = sum(payees.values())
+        self.uncategorised_payees = dict(payees.most_common())
 
 
 @dataclass
@@ -39,6 +55,16 @@ class RunReport:
     def totals(self) -> dict[str, int]:
         return {name: sum(getattr(f, name) for f in self.files) for name in _COUNTS}
 
+    def coverage(self) -> dict[str, Any]:
+        """How many transactions stayed uncategorised, and their most frequent payees."""
+        payees: Counter[str] = Counter()
+        for f in self.files:
+            payees.update(f.uncategorised_payees)
+        kept = sum(f.parsed - f.skipped for f in self.files)
+        top = [{"payee": payee, "count": count} for payee, count in payees.most_common(_TOP_PAYEES)]
+        return {"categorised": kept - sum(payees.values()), "uncategorised": sum(payees.values()),
+                "top_uncategorised": top}  # fmt: skip
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "run_id": self.run_id,
@@ -46,6 +72,7 @@ class RunReport:
             "dry_run": self.dry_run,
             "files": [asdict(f) for f in self.files],
             "totals": self.totals(),
+            "coverage": self.coverage(),
             "exit_code": self.exit_code,
         }
 
@@ -61,9 +88,19 @@ def render_text(report: RunReport, console: Console) -> None:
         _render_table(report, console)
     else:
         _render_plain(report, console)
+    _render_coverage(report, console)
     for f in report.files:
         if f.error:
             console.print(f"error: {f.error}", highlight=False, markup=False, soft_wrap=True)
+
+
+def _render_coverage(report: RunReport, console: Console) -> None:
+    coverage = report.coverage()
+    if coverage["uncategorised"]:
+        top = ", ".join(f"{p['payee']} ({p['count']})" for p in coverage["top_uncategorised"])
+        total = coverage["uncategorised"] + coverage["categorised"]
+        console.print(f"uncategorised: {coverage['uncategorised']} of {total}; most frequent: {top}",
+                      highlight=False, markup=False, soft_wrap=True)  # fmt: skip
 
 
 def _render_plain(report: RunReport, console: Console) -> None:

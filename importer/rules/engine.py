@@ -1,66 +1,134 @@
-"""Compiled rules: first match wins, and the transaction records which rule fired."""
+"""Compiled rules and the order they apply in.
+
+Rules are tried top to bottom; the first matching rule wins and evaluation stops there, unless
+that rule says `continue: true`, in which case later matching rules still add to it (see
+actions.py for how their actions combine).  Conditions always see the transaction as the bank
+wrote it, never as an earlier rule changed it, so the order of `continue` rules changes only
+which values win, not which rules match.
+
+`chain()` uses the prefilter (matcher.py) to try only rules that can match; `chain_naive()` tries
+every rule; the two must always agree (tests/test_rules_matcher.py checks it with hypothesis).
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 
 from importer.models import Transaction
-from importer.rules.schema import Actions, Matcher, Rule
-
-Predicate = Callable[[Transaction], bool]
+from importer.rules.actions import Template, combine, compile_template
+from importer.rules.conditions import Condition, TextTest, regexes
+from importer.rules.matcher import Prefilter
+from importer.rules.schema import Actions, Example
 
 
 @dataclass(frozen=True)
-class CompiledRule:
+class Origin:
+    """Where a rule was written, for messages: `rules/food.yaml:12`."""
+
+    path: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True, eq=False)
+class Rule:
     id: str
-    test: Predicate
-    actions: Actions
+    condition: Condition
+    actions: Actions = field(default_factory=Actions)
+    continue_: bool = False
+    accounts: frozenset[str] = frozenset()
+    examples: tuple[Example, ...] = ()
+    origin: Origin | None = None
+    payee: Template | None = field(init=False, default=None)
+    note: Template | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        patterns = regexes(self.condition)
+        for name in ("payee", "note"):
+            text = getattr(self.actions, name)
+            if text is not None:
+                object.__setattr__(self, name, compile_template(text, patterns, name))
+
+    def matches(self, txn: Transaction) -> bool:
+        return (not self.accounts or txn.account in self.accounts) and self.condition(txn)
+
+    def render(self, template: Template, txn: Transaction) -> str:
+        patterns, readers = _regex_tests(self.condition)
+        return template.render(txn, patterns, readers)
+
+    @property
+    def where(self) -> str:
+        return f"{self.id!r}" + (f" ({self.origin})" if self.origin else "")
+
+
+def _regex_tests(condition: Condition) -> tuple[list[re.Pattern[str]], list[Callable[[Transaction], str]]]:
+    tests = [t for t in _leaves(condition) if isinstance(t, TextTest) and t.pattern is not None]
+    return [t.pattern for t in tests if t.pattern is not None], [t.read for t in tests]
+
+
+def _leaves(condition: Condition) -> list[Condition]:
+    children = getattr(condition, "children", None)
+    if children is None:
+        return [condition] if not hasattr(condition, "child") else []
+    return [leaf for child in children for leaf in _leaves(child)]
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What `apply_all` made of a list of transactions."""
+
+    kept: list[Transaction]
+    skipped: list[Transaction]
 
 
 class RuleSet:
-    """An ordered list of compiled rules."""
+    """An ordered list of compiled rules with a prefilter built once."""
 
-    def __init__(self, rules: Iterable[Rule]) -> None:
-        self.rules = tuple(CompiledRule(rule.id, _compile(rule), rule.set) for rule in rules)
+    def __init__(self, rules: Iterable[Rule] = ()) -> None:
+        self.rules: tuple[Rule, ...] = tuple(rules)
+        self.prefilter = Prefilter(self.rules)
 
-    def first_match(self, txn: Transaction) -> CompiledRule | None:
-        return next((rule for rule in self.rules if rule.test(txn)), None)
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def chain(self, txn: Transaction) -> tuple[Rule, ...]:
+        """The rules that apply to `txn`, in order: zero or more `continue` rules, then the winner."""
+        return tuple(self.rules[i] for i in self.prefilter.chains([txn])[0])
+
+    def chain_naive(self, txn: Transaction) -> tuple[Rule, ...]:
+        """`chain` by trying every rule in order: slow, obviously right, the reference."""
+        found: list[Rule] = []
+        for rule in self.rules:
+            if rule.matches(txn):
+                found.append(rule)
+                if not rule.continue_:
+                    break
+        return tuple(found)
+
+    def chains(self, txns: Sequence[Transaction]) -> list[tuple[int, ...]]:
+        """The batch form of `chain`: per transaction, the indices of the rules that apply."""
+        return self.prefilter.chains(txns)
 
     def apply(self, txn: Transaction) -> Transaction:
-        """`txn` with the first matching rule's actions applied (unchanged when none matches)."""
-        rule = self.first_match(txn)
-        if rule is None:
-            return txn
-        return txn.model_copy(update=_updates(rule, txn))
+        """`txn` with the matching rules' actions applied (a skip is only honoured by apply_all)."""
+        return self.decide(txn, self.chain(txn))[0]
 
+    def apply_all(self, txns: Sequence[Transaction]) -> Applied:
+        """Every transaction categorised, split into those kept and those a `skip` rule dropped."""
+        kept: list[Transaction] = []
+        skipped: list[Transaction] = []
+        for txn, indices in zip(txns, self.chains(txns)):
+            result, skip = self.decide(txn, tuple(self.rules[i] for i in indices))
+            (skipped if skip else kept).append(result)
+        return Applied(kept, skipped)
 
-def _updates(rule: CompiledRule, txn: Transaction) -> dict[str, object]:
-    acts = rule.actions
-    update: dict[str, object] = {"rule_id": rule.id}
-    for name in ("category", "payee", "target_account", "notes"):
-        value = getattr(acts, name)
-        if value is not None:
-            update[name] = value
-    if acts.tags:
-        update["tags"] = tuple(dict.fromkeys((*txn.tags, *acts.tags)))
-    return update
-
-
-def _compile(rule: Rule) -> Predicate:
-    tests = [_field_test(name, matcher) for name, matcher in rule.when.items()]
-    return lambda txn: all(test(txn) for test in tests)
-
-
-def _field_test(name: str, matcher: Matcher) -> Predicate:
-    needles = tuple(needle.casefold() for needle in matcher.contains)
-    pattern = re.compile(matcher.regex, re.IGNORECASE) if matcher.regex else None
-
-    def test(txn: Transaction) -> bool:
-        text = getattr(txn, name) or ""
-        if needles and not any(needle in text.casefold() for needle in needles):
-            return False
-        return pattern is None or pattern.search(text) is not None
-
-    return test
+    @staticmethod
+    def decide(txn: Transaction, chain: Sequence[Rule]) -> tuple[Transaction, bool]:
+        if not chain:
+            return txn, False
+        update, skip = combine(txn, chain)
+        return txn.model_copy(update=update), skip

@@ -1,24 +1,53 @@
-"""Reading rule files: a path to a file or a folder of *.yaml files, validated on load."""
+"""Reading rule files: files or folders, `include:` items, each rule compiled and checked on load.
+
+A folder is read in file-name order; a file that another loaded file includes is read only
+where it is included.  An include path is relative to the including file; a cycle is an error.
+Every error names the file, line and column, and the rule by its id.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+from importer.config import yaml_node
 from importer.errors import ConfigError
-from importer.rules.engine import RuleSet
-from importer.rules.schema import Rule, RuleFile
+from importer.rules.actions import TemplateError
+from importer.rules.engine import Origin, Rule, RuleSet
+from importer.rules.parse import Loc, RuleSyntaxError, parse_condition
+from importer.rules.schema import Actions, Example, IncludeSpec, RuleFileSpec, RuleSpec
+
+_KEYS: dict[str, type[BaseModel]] = {"set": Actions, "examples": Example}
+_BASE: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: much faster
+
+
+class _YamlLoader(_BASE):  # type: ignore[misc]
+    """A safe loader that leaves dates as text, so a bad date is reported where it is written."""
+
+
+_YamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in _BASE.yaml_implicit_resolvers.items()
+}
 
 
 def load_rules(paths: list[Path]) -> RuleSet:
-    """All rules from `paths` (files or folders), in order; folders are read sorted by name."""
-    rules: list[Rule] = []
-    for path in _rule_files(paths):
-        rules.extend(_load_file(path).rules)
-    _refuse_duplicate_ids(rules)
-    return RuleSet(rules)
+    """All rules from `paths` (files or folders), in order."""
+    files = _rule_files(paths)
+    loader = _Loader()
+    included = {target for path in files for target in loader.includes(path)}
+    for path in files:
+        if path.resolve() not in included:
+            loader.expand(path, (), frozenset())
+    for path in files:
+        if path.resolve() not in loader.expanded:  # only files in an include cycle are left
+            loader.expand(path, (), frozenset())
+    return RuleSet(loader.rules)
 
 
 def _rule_files(paths: list[Path]) -> list[Path]:
@@ -33,34 +62,142 @@ def _rule_files(paths: list[Path]) -> list[Path]:
     return files
 
 
-def _load_file(path: Path) -> RuleFile:
+@dataclass
+class _File:
+    path: Path
+    root: yaml.Node | None
+    data: Any
+    spec: RuleFileSpec
+
+    def error(self, loc: Loc, message: str, *, at_key: bool = False) -> ConfigError:
+        node = yaml_node(self.root, loc, key=at_key)
+        mark = node.start_mark if node is not None else None
+        where = _where(self.data, loc)
+        return ConfigError(f"{where}{message}", path=self.path,
+                           line=mark.line + 1 if mark else None, column=mark.column + 1 if mark else None)  # fmt: skip
+
+
+@dataclass
+class _Loader:
+    rules: list[Rule] = field(default_factory=list)
+    files: dict[Path, _File] = field(default_factory=dict)
+    ids: dict[str, Origin] = field(default_factory=dict)
+    expanded: set[Path] = field(default_factory=set)
+
+    def read(self, path: Path) -> _File:
+        key = path.resolve()
+        if key not in self.files:
+            self.files[key] = _read(path)
+        return self.files[key]
+
+    def includes(self, path: Path, seen: frozenset[Path] = frozenset()) -> Iterator[Path]:
+        """Every file `path` includes, directly or not (cycles are reported by `expand`)."""
+        for _, target in _include_items(self.read(path)):
+            resolved = target.resolve()
+            if resolved not in seen and target.exists():
+                yield resolved
+                yield from self.includes(target, seen | {resolved})
+
+    def expand(self, path: Path, stack: tuple[Path, ...], accounts: frozenset[str]) -> None:
+        """Append the rules of `path` (and of what it includes, in place) to `self.rules`."""
+        file = self.read(path)
+        self.expanded.add(path.resolve())
+        stack = (*stack, path)
+        own = frozenset(file.spec.accounts)
+        # An included file's `accounts:` narrows the including file's, never widens it.
+        scope = (accounts & own if accounts else own) if own else accounts
+        for index, item in enumerate(file.spec.rules):
+            loc: Loc = ("rules", index)
+            if isinstance(item, dict) and "include" in item:
+                self._include(file, item, loc, stack, scope)
+            else:
+                self._add(_compile(file, item, loc, scope), file, loc)
+
+    def _include(self, file: _File, item: dict[str, Any], loc: Loc, stack: tuple[Path, ...], scope: frozenset[str]) -> None:
+        spec = _validate(file, IncludeSpec, item, loc)
+        target = file.path.parent / spec.include
+        if not target.is_file():
+            raise file.error((*loc, "include"), f"the included file {spec.include!r} does not exist (looked for {target}).")
+        if target.resolve() in {p.resolve() for p in stack}:
+            cycle = " -> ".join(str(p) for p in (*stack, target))
+            raise file.error((*loc, "include"), f"include cycle: {cycle}.")
+        self.expand(target, stack, scope)
+
+    def _add(self, rule: Rule, file: _File, loc: Loc) -> None:
+        if rule.id in self.ids:
+            raise file.error((*loc, "id"), f"the id {rule.id!r} is already used by the rule at {self.ids[rule.id]}; "
+                             "rule ids must be unique.")  # fmt: skip
+        self.ids[rule.id] = rule.origin or Origin(str(file.path), 0)
+        self.rules.append(rule)
+
+
+def _read(path: Path) -> _File:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        text = path.read_text(encoding="utf-8")
+        root = yaml.compose(text, Loader=_YamlLoader)
+        data = yaml.load(text, Loader=_YamlLoader) or {}  # noqa: S506  (a safe loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise ConfigError(f"is not valid YAML: {getattr(exc, 'problem', exc)}", path=path,
-                          line=mark.line + 1 if mark is not None else None) from None
+                          line=mark.line + 1 if mark is not None else None,
+                          column=mark.column + 1 if mark is not None else None) from None  # fmt: skip
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the rule file: {exc}", path=path) from None
+    file = _File(path, root, data, RuleFileSpec())
+    if not isinstance(data, dict):
+        raise file.error((), "a rule file is a mapping with a `rules:` list.")
+    file.spec = _validate(file, RuleFileSpec, data, ())
+    return file
+
+
+def _include_items(file: _File) -> Iterator[tuple[int, Path]]:
+    for index, item in enumerate(file.spec.rules):
+        if isinstance(item, dict) and isinstance(item.get("include"), str):
+            yield index, file.path.parent / item["include"]
+
+
+def _compile(file: _File, item: Any, loc: Loc, scope: frozenset[str]) -> Rule:
+    if not isinstance(item, dict):
+        raise file.error(loc, "each item of `rules` is a rule (id, when, set, ...) or an include.")
+    spec = _validate(file, RuleSpec, item, loc)
     try:
-        return RuleFile.model_validate(data)
+        condition = parse_condition(spec.when, (*loc, "when"))
+        node = yaml_node(file.root, loc)
+        line = node.start_mark.line + 1 if node is not None else 0
+        return Rule(spec.id, condition, spec.set, spec.continue_, scope, spec.examples, Origin(str(file.path), line))
+    except RuleSyntaxError as exc:
+        raise file.error(exc.loc, exc.message, at_key=exc.at_key) from None
+    except TemplateError as exc:
+        raise file.error((*loc, "set", exc.field), str(exc)) from None
+
+
+def _validate(file: _File, model: type[Any], data: Any, loc: Loc) -> Any:
+    try:
+        return model.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        where = _where(data, err["loc"])
-        raise ConfigError(f"{where}: {err['msg']}", path=path) from None
+        full = (*loc, *err["loc"])
+        at_key = err["type"] == "extra_forbidden"
+        raise file.error(full, _message(err, model), at_key=at_key) from None
 
 
-def _where(data: object, loc: tuple[int | str, ...]) -> str:
+def _message(err: Any, model: type[BaseModel]) -> str:
+    name = err["loc"][-1] if err["loc"] else ""
+    if err["type"] == "extra_forbidden":
+        owner = next((_KEYS[part] for part in reversed(err["loc"][:-1]) if part in _KEYS), model)
+        allowed = ", ".join(f.alias or n for n, f in owner.model_fields.items())
+        return f"unknown key {name!r}; allowed keys are: {allowed}."
+    if err["type"] == "missing":
+        return f"the key {name!r} is missing."
+    return f"{err['msg']}."
+
+
+def _where(data: Any, loc: Loc) -> str:
     # Name the rule by its id, which the user can search for, rather than by list index.
-    if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int) and isinstance(data, dict):
-        rule = data.get("rules", [])[loc[1]]
-        rule_id = rule.get("id", f"#{loc[1] + 1}") if isinstance(rule, dict) else f"#{loc[1] + 1}"
-        rest = ".".join(str(part) for part in loc[2:])
-        return f"rule {rule_id!r}" + (f", key {rest}" if rest else "")
-    return "key " + ".".join(str(part) for part in loc)
-
-
-def _refuse_duplicate_ids(rules: list[Rule]) -> None:
-    seen: set[str] = set()
-    for rule in rules:
-        if rule.id in seen:
-            raise ConfigError(f"two rules share the id {rule.id!r}; rule ids must be unique.")
-        seen.add(rule.id)
+    if len(loc) < 2 or loc[0] != "rules" or not isinstance(loc[1], int):
+        return ("key " + ".".join(map(str, loc)) + ": ") if loc else ""
+    items = data.get("rules") if isinstance(data, dict) else None
+    item = items[loc[1]] if isinstance(items, list) and loc[1] < len(items) else None
+    label = f"rule {item['id']!r}" if isinstance(item, dict) and "id" in item else f"rule #{loc[1] + 1}"
+    rest = ".".join(map(str, loc[2:]))
+    return label + (f", {rest}" if rest else "") + ": "

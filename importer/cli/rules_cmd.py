@@ -1,0 +1,151 @@
+"""`importer rules test|explain|lint|suggest`: look inside the rules without importing anything."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import click
+
+from importer.cli.options import (
+    config_option,
+    make_parse_options,
+    open_rules,
+    open_state,
+    parse_options,
+    rules_option,
+    state_option,
+)
+from importer.config import Config, load_config
+from importer.errors import ConfigError
+from importer.models import Source, Transaction
+from importer.parsers import ParseOptions, parse_file
+from importer.pipeline import statement_files
+from importer.rules.examples import check_examples
+from importer.rules.explain import explain as explain_one, render
+from importer.rules.lint import lint as lint_rules
+from importer.rules.suggest import render_yaml, suggest as suggest_rules
+
+
+@click.group()
+def rules() -> None:
+    """Check, explain, lint and extend your categorisation rules."""
+
+
+@rules.command()
+@config_option
+@rules_option
+def test(config_path: Path | None, rules_paths: tuple[Path, ...]) -> None:
+    """Check every rule's `examples:`: each must be caught by its own rule and no earlier one."""
+    ruleset = open_rules(rules_paths, load_config(config_path))
+    report = check_examples(ruleset)
+    for failure in report.failures:
+        click.echo(f"FAIL {failure}")
+    if report.without_examples:
+        ids = ", ".join(rule.id for rule in report.without_examples)
+        click.echo(f"note: {len(report.without_examples)} rule(s) have no examples: {ids}")
+    passed = report.examples - len(report.failures)
+    click.echo(f"{passed} of {report.examples} examples pass, over {report.rules} rules.")
+    sys.exit(1 if report.failures else 0)
+
+
+@rules.command()
+@click.argument("text", required=False)
+@click.option("--file", "files", multiple=True, type=click.Path(path_type=Path, exists=True),
+              help="Explain every transaction of this statement (repeatable).")  # fmt: skip
+@click.option("--amount", default="-10.00", show_default=True, help="Amount of the TEXT transaction.")
+@click.option("--payee", help="Payee of the TEXT transaction.")
+@click.option("--date", "day", default="2026-01-15", show_default=True, help="Date of the TEXT transaction.")
+@config_option
+@parse_options
+@rules_option
+def explain(
+    text: str | None, files: tuple[Path, ...], amount: str, payee: str | None, day: str, config_path: Path | None,
+    account: str | None, profile: str | None, date_format: str | None, currency: str | None,
+    no_balance_check: bool, rules_paths: tuple[Path, ...],
+) -> None:  # fmt: skip
+    """Show which rule fires for TEXT (a description) or for each transaction of --file, why, and
+    which rules nearly matched."""
+    ruleset = open_rules(rules_paths, load_config(config_path))
+    if text is None and not files:
+        raise click.UsageError("give a description TEXT or --file STATEMENT.")
+    txns = [_typed(text, amount, payee, day, account, currency)] if text is not None else []
+    txns += _read(files, make_parse_options(account, profile, date_format, currency, no_balance_check))
+    for txn in txns:
+        click.echo("\n".join(render(explain_one(ruleset, txn))))
+
+
+@rules.command()
+@click.option("--over", "over", multiple=True, type=click.Path(path_type=Path, exists=True),
+              help="Statements (files or folders) to report rules that never fire on (repeatable).")  # fmt: skip
+@config_option
+@parse_options
+@rules_option
+def lint(
+    over: tuple[Path, ...], config_path: Path | None, account: str | None, profile: str | None,
+    date_format: str | None, currency: str | None, no_balance_check: bool, rules_paths: tuple[Path, ...],
+) -> None:  # fmt: skip
+    """Report duplicate, conflicting and unreachable rules, and with --over, rules that never fire."""
+    ruleset = open_rules(rules_paths, load_config(config_path))
+    options = make_parse_options(account, profile, date_format, currency, no_balance_check)
+    findings = lint_rules(ruleset, _read(over, options) if over else None)
+    for finding in findings:
+        click.echo(str(finding))
+    click.echo(f"{len(findings)} finding(s) over {len(ruleset)} rules.")
+    sys.exit(1 if findings else 0)
+
+
+@rules.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path, exists=True))
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the suggestions to this new file instead of stdout.")  # fmt: skip
+@click.option("--min-count", default=1, show_default=True, help="Only payees seen at least this often.")
+@click.option("--no-history", is_flag=True, help="Do not learn from the state database's categorised history.")
+@config_option
+@parse_options
+@rules_option
+@state_option
+def suggest(
+    paths: tuple[Path, ...], output: Path | None, min_count: int, no_history: bool, config_path: Path | None,
+    account: str | None, profile: str | None, date_format: str | None, currency: str | None,
+    no_balance_check: bool, rules_paths: tuple[Path, ...], state_path: Path | None,
+) -> None:  # fmt: skip
+    """Propose rules (as YAML to review) for the uncategorised transactions of PATHS, learning
+    categories from what was categorised before. Nothing is changed."""
+    config = load_config(config_path)
+    ruleset = open_rules(rules_paths, config)
+    txns = _read(paths, make_parse_options(account, profile, date_format, currency, no_balance_check))
+    history = _history(state_path, config, no_history)
+    taken = {rule.id for rule in ruleset.rules}
+    text = render_yaml(suggest_rules(ruleset, txns, history, min_count), taken)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    if output.exists():
+        raise ConfigError("the file already exists; name a new file, suggestions never overwrite.", path=output)
+    output.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {text.count('  - id: ')} suggested rule(s) to {output}", err=True)
+
+
+def _history(state_path: Path | None, config: Config, skip: bool) -> list[Transaction]:
+    if skip:
+        return []
+    with open_state(state_path, config) as state:
+        return state.stored_transactions()
+
+
+def _read(paths: tuple[Path, ...], options: ParseOptions) -> list[Transaction]:
+    files = statement_files(list(paths))
+    return [txn for path in files for statement in parse_file(path, options) for txn in statement.transactions]
+
+
+def _typed(text: str, amount: str, payee: str | None, day: str, account: str | None, currency: str | None) -> Transaction:
+    try:
+        value, date = Decimal(amount), dt.date.fromisoformat(day)
+    except (InvalidOperation, ValueError):
+        raise click.BadParameter(f"--amount {amount!r} or --date {day!r} is not a number / YYYY-MM-DD date.") from None
+    return Transaction(date=date, amount=value, currency=(currency or "USD").upper(), description=text,
+                       account=account or "explain", source=Source(path="command line"), payee=payee)  # fmt: skip
+
