@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from importer.journal import Reconciliation
+    from importer.matching import Decision
 
 _COUNTS = ("parsed", "new", "duplicate", "uncategorised", "failed")
 
@@ -22,6 +28,16 @@ class FileReport:
     uncategorised: int = 0
     failed: int = 0
     error: str | None = None
+    held: int = 0  # probable duplicates held for review (importer/matching.py)
+    transfers: int = 0  # lines paired with the other leg of an own-account transfer
+    duplicates: list[dict[str, Any]] = field(default_factory=list)  # every row not sent, with its reason
+
+    def add_decisions(self, decisions: Sequence["Decision"]) -> None:
+        """Count and list the rows the layered dedupe skipped, replaced or held."""
+        rows = [d.as_row() for d in decisions if d.reason is not None]
+        self.duplicates.extend(rows)
+        self.held += sum(1 for r in rows if r["action"] == "hold")
+        self.duplicate += sum(1 for r in rows if r["action"] in ("skip", "replace"))
 
 
 @dataclass
@@ -30,6 +46,7 @@ class RunReport:
     target: str
     dry_run: bool = False
     files: list[FileReport] = field(default_factory=list)
+    reconciled: "Reconciliation | None" = None  # pending batches of earlier runs settled first
 
     @property
     def exit_code(self) -> int:
@@ -47,7 +64,13 @@ class RunReport:
             "files": [asdict(f) for f in self.files],
             "totals": self.totals(),
             "exit_code": self.exit_code,
+            "duplicates_by_reason": self.reasons(),
+            "reconciled": asdict(self.reconciled) if self.reconciled is not None else None,
         }
+
+    def reasons(self) -> dict[str, int]:
+        """How many rows each dedupe reason kept from being sent."""
+        return dict(Counter(row["reason"] for f in self.files for row in f.duplicates))
 
 
 def render_json(report: RunReport, out: TextIO) -> None:
@@ -61,9 +84,27 @@ def render_text(report: RunReport, console: Console) -> None:
         _render_table(report, console)
     else:
         _render_plain(report, console)
+    _render_dedupe(report, console)
     for f in report.files:
         if f.error:
             console.print(f"error: {f.error}", highlight=False, markup=False, soft_wrap=True)
+
+
+def _render_dedupe(report: RunReport, console: Console) -> None:
+    """Counts by dedupe reason, then each row held for review (the user must decide those)."""
+    lines = []
+    if report.reasons():
+        lines.append("not sent: " + ", ".join(f"{n} {reason}" for reason, n in sorted(report.reasons().items())))
+    for f in report.files:
+        lines += [f"held for review: {r['source']} looks like {r['matched_source']} (pass --force-duplicates to send)"
+                  for r in f.duplicates if r["action"] == "hold"]  # fmt: skip
+    if sum(f.transfers for f in report.files):
+        lines.append(f"own-account transfers paired: {sum(f.transfers for f in report.files)}")
+    rec = report.reconciled
+    if rec is not None and rec.batches:
+        lines.append(f"pending batches reconciled: {rec.batches} ({rec.resent} re-sent, {rec.found} found, {rec.sent} sent)")
+    if lines:
+        console.print("\n".join(lines), highlight=False, markup=False, soft_wrap=True)
 
 
 def _render_plain(report: RunReport, console: Console) -> None:
