@@ -31,8 +31,13 @@ def main() -> None:
     """Import bank statements (OFX, CSV, ...) into your budgeting app, each transaction exactly once."""
 
 
-from importer.cli import parse_cmd, run_cmd  # noqa: E402  (commands attach to `main`)
+from importer.cli import history_cmd, parse_cmd, run_cmd, undo_cmd  # noqa: E402  (commands attach to `main`)
 
-COMMANDS: list[click.Command] = [run_cmd.run, parse_cmd.parse]
+COMMANDS: list[click.Command] = [
+    run_cmd.run,
+    parse_cmd.parse,
+    history_cmd.history,
+    undo_cmd.undo,
+]
 for _command in COMMANDS:
     main.add_command(_command)
