@@ -39,6 +39,7 @@ class LoopbackService:
     def __init__(self, delay: float = 0.0) -> None:
         self.delay = delay  # seconds each POST takes, to widen the window a kill can land in
         self.records: dict[str, dict[str, Any]] = {}
+        self.log: list[str] = []  # "POST 3" (records posted) and "GET" (a lookup), in order
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -77,11 +78,14 @@ def _handler(service: LoopbackService) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
-            self._reply(201, service.add(json.loads(self.rfile.read(length))))
+            records = json.loads(self.rfile.read(length))
+            service.log.append(f"POST {len(records)}")
+            self._reply(201, service.add(records))
 
         def do_GET(self) -> None:
             query = parse_qs(urlparse(self.path).query)
             if "marker" in query:
+                service.log.append("GET")
                 self._reply(200, service.find(set(query["marker"][0].split(","))))
             else:
                 self._reply(200, list(service.records.values()))
