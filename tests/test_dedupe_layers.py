@@ -157,6 +157,6 @@ def test_transfer_legs_in_one_run_are_paired_before_upload(state_path: Path, tmp
     savings = ofx(tmp_path / "savings.ofx", [Line(day(14), "200.00", "TRANSFER FROM CHECKING")], account="0555")
     import_files(state_path, checking, savings, account=None)
     with State(state_path) as state:
-        sent = {t.account: t.transfer_to for t in state.stored_transactions("ledger")}
-    assert sent == {"chase-checking": "021000021:0555", "021000021:0555": "chase-checking"}
-        assert sum(t.amount for t in state.stored_transactions("ledger")) == Decimal("0")
+        landed = state.stored_transactions("ledger")
+    assert {t.account: t.transfer_to for t in landed} == {"chase-checking": "021000021:0555", "021000021:0555": "chase-checking"}
+    assert sum(t.amount for t in landed) == Decimal("0")
