@@ -20,7 +20,8 @@ import itertools
 import json
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -162,3 +163,15 @@ def register() -> None:
     from importer.uploaders import REGISTRY
 
     REGISTRY.setdefault("loopback", LoopbackTarget)
+
+
+@contextmanager
+def registered() -> Iterator[None]:
+    """`register()` for the length of a test, so the registry tests see only real targets."""
+    from importer.uploaders import REGISTRY
+
+    register()
+    try:
+        yield
+    finally:
+        REGISTRY.pop("loopback", None)

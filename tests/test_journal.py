@@ -17,14 +17,14 @@ from importer.parsers import ParseOptions
 from importer.rules import RuleSet
 from importer.state import State
 from importer.uploaders.local import LocalLedger
-from tests.loopback import LoopbackServer, LoopbackTarget, register
+from tests.loopback import LoopbackServer, LoopbackTarget, registered
 from tests.statements import Line, chase_csv, day
 from tests.test_dedupe_layers import ACCOUNT, import_files
 
 
 @pytest.fixture
 def server() -> Iterator[LoopbackServer]:
-    with LoopbackServer() as running:
+    with LoopbackServer() as running, registered():
         yield running
 
 
@@ -108,7 +108,6 @@ def test_a_target_without_keys_is_asked_what_it_holds_and_gets_only_the_rest(
 
 
 def test_a_run_reconciles_before_it_sends_anything_new(state_path: Path, tmp_path: Path, server: LoopbackServer) -> None:
-    register()
     first = chase_csv(tmp_path / "a.csv", [Line(day(n), f"-{n}.00", f"SHOP {n}") for n in range(1, 5)])
     txns = stored(state_path, first)
     with State(state_path) as state:
