@@ -195,16 +195,16 @@ def _candidates(
         f"SELECT {', '.join('t.' + c for c in TXN_COLUMNS.split(', '))}, f.format, t.status "
         "FROM transactions t LEFT JOIN files f ON f.sha256 = t.file_sha256 "
         "WHERE t.account = ? AND t.currency = ? AND t.date BETWEEN ? AND ? AND t.file_sha256 IS NOT ? "
-        "AND t.status = 'ok' AND t.external_id NOT IN "
-        "(SELECT canonical_id FROM aliases WHERE reason = 'other-format')",
+        "AND t.status = 'ok' AND NOT EXISTS "
+        "(SELECT 1 FROM aliases a WHERE a.canonical_id = t.external_id AND a.reason = 'other-format')",
         (txn.account, txn.currency, (txn.date - window).isoformat(), (txn.date + window).isoformat(), context.sha256),
     )
     found = [Candidate(transaction_from_row(row[:-2]), row[-2], row[-1]) for row in rows]
     return [c for c in found if c.txn.amount == txn.amount and c.txn.external_id not in file_ids]
 
 
-def record(state: State, decisions: Sequence[Decision], run_id: int, file_sha256: str) -> list[Transaction]:
-    """Store what the decisions say; returns the transactions to send, in file order.
+def record(state: State, decisions: Sequence[Decision], run_id: int, file_sha256: str, target: str) -> list[Transaction]:
+    """Store what the decisions say; returns the transactions to send to `target`, in file order.
 
     Sent lines are stored `ok`, held ones `review` (a later `--force-duplicates` run sends them),
     other-format duplicates become aliases, and pending lines are updated to their posted form.
@@ -221,4 +221,18 @@ def record(state: State, decisions: Sequence[Decision], run_id: int, file_sha256
     for d in decisions:
         if d.action is Action.REPLACE and d.match is not None:
             state.replace_transaction(d.match.external_id or "", d.txn, run_id)
-    return send
+    return send + _owed(state, decisions, target, send)
+
+
+def _owed(state: State, decisions: Sequence[Decision], target: str, send: Sequence[Transaction]) -> list[Transaction]:
+    """Stored records this file's skipped lines stand for that `target` never got: the CSV went
+    to another target before this OFX came, or a pending line was replaced before it was sent.
+    Without this, such a transaction would be lost for `target`."""
+    standing: dict[str, Transaction] = {}
+    for d in decisions:
+        if d.action is Action.REPLACE:
+            standing[d.txn.external_id or ""] = d.txn
+        elif d.action is Action.SKIP and d.reason in (Reason.OTHER_FORMAT, Reason.KNOWN_ALIAS) and d.match:
+            standing[d.match.external_id or ""] = d.match
+    have = state.accepted_ids(target, standing) | {t.external_id for t in send}
+    return [t for ext, t in standing.items() if ext not in have]

@@ -112,7 +112,7 @@ def _import(
         report.new = sum(1 for d in decisions if d.action is Action.SEND)
         return
     state.record_file(digest, path, len(data), run_id)
-    fresh = record(state, decisions, run_id, digest)
+    fresh = record(state, decisions, run_id, digest, target.name)
     state.record_run_file(run_id, digest, path, parser.name, len(txns), len(fresh))
     crash_point("store")
     fresh = pair_transfers(state, fresh, settings.match.window_days)

@@ -100,8 +100,10 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE transactions ADD COLUMN pair_id TEXT;
     ALTER TABLE ledger ADD COLUMN pair_id TEXT;
     ALTER TABLE files ADD COLUMN format TEXT;
-    CREATE INDEX transactions_by_match ON transactions (account, amount, date);
+    CREATE INDEX transactions_by_day ON transactions (account, date);
+    CREATE INDEX transactions_by_date ON transactions (date);
     CREATE INDEX transactions_by_run ON transactions (run_id);
+    CREATE INDEX transactions_by_pair ON transactions (pair_id);
     CREATE TABLE aliases (
         external_id TEXT PRIMARY KEY,
         canonical_id TEXT NOT NULL,
@@ -109,6 +111,7 @@ MIGRATIONS: tuple[str, ...] = (
         run_id INTEGER REFERENCES runs(id),
         created_at TEXT NOT NULL
     );
+    CREATE INDEX aliases_by_canonical ON aliases (canonical_id);
     CREATE TABLE run_files (
         run_id INTEGER NOT NULL REFERENCES runs(id),
         sha256 TEXT NOT NULL,

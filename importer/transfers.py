@@ -70,7 +70,7 @@ def _other_leg(state: State, txn: Transaction, window_days: int) -> Transaction 
     rows = state.db.execute(
         f"SELECT {TXN_COLUMNS} FROM transactions WHERE account <> ? AND currency = ? AND date BETWEEN ? AND ? "
         "AND pair_id IS NULL AND status = 'ok' AND external_id <> ? "
-        "AND ? NOT IN (SELECT external_id FROM transactions WHERE pair_id IS NOT NULL)",
+        "AND NOT EXISTS (SELECT 1 FROM transactions WHERE external_id = ? AND pair_id IS NOT NULL)",
         (txn.account, txn.currency, (txn.date - window).isoformat(), (txn.date + window).isoformat(),
          txn.external_id, txn.external_id),
     )  # fmt: skip

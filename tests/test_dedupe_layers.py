@@ -6,16 +6,22 @@ more runs, and checks what the ledger holds and why each row not sent was skippe
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
+from click.testing import CliRunner
+
+from importer.cli import main
+from importer.config import TargetSettings
 from importer.matching import MatchSettings
 from importer.parsers import ParseOptions
 from importer.pipeline import RunSettings, run
 from importer.report import RunReport
 from importer.rules import RuleSet
 from importer.state import State
+from tests.loopback import LoopbackServer, registered
 from tests.statements import Line, chase_csv, day, ofx
 
 ACCOUNT = "Chase checking"
@@ -160,3 +166,38 @@ def test_transfer_legs_in_one_run_are_paired_before_upload(state_path: Path, tmp
         landed = state.stored_transactions("ledger")
     assert {t.account: t.transfer_to for t in landed} == {"chase-checking": "021000021:0555", "021000021:0555": "chase-checking"}
     assert sum(t.amount for t in landed) == Decimal("0")
+
+
+def test_a_target_that_never_got_the_csv_gets_each_transaction_once_from_the_ofx(
+    state_path: Path, tmp_path: Path
+) -> None:
+    csv_file = chase_csv(tmp_path / "oct.csv", [Line(day(1), "2800.00", "GUSTO PAYROLL"), Line(day(3), "-4.50", "COFFEE")])
+    ofx_file = ofx(tmp_path / "oct.ofx", [Line(day(1), "2800.00", "GUSTO PAYROLL PPD"), Line(day(3), "-4.50", "COFFEE")])
+    import_files(state_path, csv_file)  # into the local ledger
+    with LoopbackServer() as server, registered():
+        box = RunSettings(target="box", target_settings=TargetSettings(type="loopback", base_url=server.url),
+                          parse=ParseOptions(account=ACCOUNT, check_balances=False))  # fmt: skip
+        with State(state_path) as state:
+            report = run([ofx_file, csv_file], RuleSet(()), state, box)
+            stored = sorted(t.external_id or "" for t in state.stored_transactions())
+        markers = sorted(server.service.markers())
+    assert reasons(report) == {"other-format": 2, "already-imported": 2}
+    assert markers == stored  # the CSV's two records, once each
+
+
+def test_the_text_report_counts_rows_by_reason_and_names_each_held_row(state_path: Path, tmp_path: Path) -> None:
+    csv_file = chase_csv(tmp_path / "oct.csv", [Line(day(1), "2800.00", "GUSTO PAYROLL"), Line(day(8), "-54.12", "TARGET 0001")])
+    ofx_file = ofx(tmp_path / "oct.ofx", [Line(day(1), "2800.00", "GUSTO PAYROLL PPD"), Line(day(9), "-54.12", "CHEVRON 77")])
+    base = ["--state", str(state_path), "--account", ACCOUNT, "--no-balance-check"]
+    CliRunner().invoke(main, ["run", str(csv_file), *base])
+    result = CliRunner().invoke(main, ["run", str(ofx_file), str(csv_file), *base])
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[-2:] == [
+        "not sent: 2 already-imported, 1 other-format, 1 probable-duplicate",
+        f"held for review: {ofx_file}#2 looks like {csv_file}:2 (pass --force-duplicates to send)",
+    ]
+    result = CliRunner().invoke(main, ["run", str(ofx_file), *base, "--json"])
+    rows = json.loads(result.stdout)["files"][0]["duplicates"]
+    assert [(r["source"], r["reason"], r["action"]) for r in rows] == [
+        (f"{ofx_file}#1", "known-alias", "skip"), (f"{ofx_file}#2", "probable-duplicate", "hold")
+    ]
