@@ -82,9 +82,9 @@ class Fresh:
 class Zygote:
     """A warm process forking one child per run (tests/crash_zygote.py)."""
 
-    def __init__(self) -> None:
+    def __init__(self, env: dict[str, str] | None = None) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.crash_zygote"], cwd=ROOT, env={**os.environ, **child_env()},
+            [sys.executable, "-m", "tests.crash_zygote"], cwd=ROOT, env={**os.environ, **child_env(), **(env or {})},
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
         )  # fmt: skip
         self.out = Path(tempfile.mkdtemp(prefix="zygote-")) / "out.txt"

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -158,11 +159,19 @@ class LoopbackTarget:
         return response.json() if response.content else None
 
 
+class LyingTarget(LoopbackTarget):
+    """Claims idempotency the service does not have: the journal re-sends instead of looking up.
+    Used only to show the crash harness catches the duplicates that follow."""
+
+    idempotent = True
+
+
 def register() -> None:
-    """Make `type: loopback` a known target (tests only)."""
+    """Make `type: loopback` a known target (tests only; IMPORTER_LOOPBACK_LIES=1 registers the liar)."""
     from importer.uploaders import REGISTRY
 
-    REGISTRY.setdefault("loopback", LoopbackTarget)
+    lies = os.environ.get("IMPORTER_LOOPBACK_LIES") == "1"
+    REGISTRY.setdefault("loopback", LyingTarget if lies else LoopbackTarget)
 
 
 @contextmanager

@@ -25,8 +25,8 @@ def assert_clean(tally: Tally, label: str) -> None:
 
 def test_fifty_crash_trials_lose_and_double_nothing() -> None:
     with LoopbackServer(delay=0.002) as server:
-        tally = run_trials(Zygote, kinds(server), 52, SEED, delay=0.25)
-    assert tally.trials == 52 and tally.kills >= 40  # most trials really killed a run
+        tally = run_trials(Zygote, kinds(server), 50, SEED, delay=0.25)
+    assert tally.trials == 50 and tally.kills >= 40  # most trials really killed a run
     assert {"parse", "store", "upload.sent"} <= {point for point, n in tally.by_point.items() if n}
     assert_clean(tally, f"crash trials (seed {SEED})")
 
@@ -40,6 +40,21 @@ def test_a_fresh_interpreter_killed_after_the_target_confirmed(target: str, tmp_
         trial(Fresh(), kind, tmp_path, [({"IMPORTER_CRASH_AT": "upload.sent:1"}, None, "upload.sent")], tally)
     assert tally.kills >= 1
     assert_clean(tally, f"fresh interpreter, {target}")
+
+
+def test_the_harness_catches_duplicates_when_reconciling_is_wrong(tmp_path: Path) -> None:
+    # A target that claims idempotency it lacks gets a landed batch again: the harness must see it.
+    zygote = Zygote(env={"IMPORTER_LOOPBACK_LIES": "1"})
+    tally = Tally()
+    with LoopbackServer() as server:
+        kind = next(k for k in kinds(server) if k.name == "loopback")
+        for n in range(3):
+            (tmp_path / str(n)).mkdir()
+            trial(zygote, kind, tmp_path / str(n), [({"IMPORTER_CRASH_AT": "upload.sent:2"}, None, "upload.sent")], tally)
+    zygote.close()
+    print(tally.line("lying target"))
+    assert tally.kills == 3 and tally.lost == 0
+    assert tally.duplicates == 3 * 4  # the second batch (4 records) landed twice in every trial
 
 
 @pytest.mark.slow
