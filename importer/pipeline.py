@@ -12,13 +12,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from importer.config import TargetSettings
+from importer.crash import crash_point
 from importer.dedupe import assign_ids
 from importer.errors import ImporterError, InputError, UploadError
+from importer.journal import Journal
+from importer.matching import Action, FileContext, MatchSettings, classify, record
 from importer.models import Outcome, Statement, Transaction
 from importer.parsers import ParseOptions, identify
 from importer.report import FileReport, RunReport
 from importer.rules import RuleSet
 from importer.state import State
+from importer.transfers import pair_transfers
 from importer.uploaders import Target, make_target
 
 # Files a folder may hold beside statements that are never statements themselves.
@@ -34,6 +38,7 @@ class RunSettings:
     parse: ParseOptions = field(default_factory=ParseOptions)
     dry_run: bool = False
     failfast: bool = False
+    match: MatchSettings = field(default_factory=MatchSettings)
 
 
 def statement_files(paths: Sequence[Path]) -> list[Path]:
@@ -66,6 +71,8 @@ def run(paths: Sequence[Path], rules: RuleSet, state: State, settings: RunSettin
     target = make_target(settings.target, state, run_id, settings.target_settings)
     report = RunReport(run_id=run_id, target=target.name, dry_run=settings.dry_run)
     try:
+        if not settings.dry_run and not _reconcile(Journal(state, target, run_id), report):
+            return report
         for path in statement_files(paths):
             file_report = import_file(path, rules, state, target, run_id, settings)
             report.files.append(file_report)
@@ -96,36 +103,48 @@ def _import(
     parser = identify(path, settings.parse)
     report.format = parser.name
     statements = parser.parse(path, settings.parse)
+    crash_point("parse")
     txns = [txn for statement in statements for txn in prepare(statement, rules)]
     report.count_rules(sum(len(statement.transactions) for statement in statements), txns)
-    known = state.accepted_ids(target.name, (t.external_id or "" for t in txns))
-    fresh = [t for t in txns if t.external_id not in known]
-    report.duplicate = len(txns) - len(fresh)
-    if settings.dry_run:
-        report.new = len(fresh)
-        return
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
+    decisions = classify(state, target.name, txns, FileContext.of(statements, digest, parser.name), settings.match)
+    report.add_decisions(decisions)
+    if settings.dry_run:
+        report.new = sum(1 for d in decisions if d.action is Action.SEND)
+        return
     state.record_file(digest, path, len(data), run_id)
-    state.store_transactions(txns, run_id, digest)
-    _upload(fresh, target, state, run_id, report)
+    fresh = record(state, decisions, run_id, digest, target.name)
+    state.record_run_file(run_id, digest, path, parser.name, len(txns), len(fresh))
+    crash_point("store")
+    fresh = pair_transfers(state, fresh, settings.match.window_days)
+    report.transfers = sum(1 for t in fresh if t.transfer_to)
+    _upload(fresh, Journal(state, target, run_id), report)
 
 
-def _upload(fresh: list[Transaction], target: Target, state: State, run_id: int, report: FileReport) -> None:
-    for batch in batches(fresh, target.batch_size):
+def _reconcile(journal: Journal, report: RunReport) -> bool:
+    """Settle the pending batches of earlier runs; False (and nothing new is sent) if that fails."""
+    outcome = journal.reconcile()
+    report.reconciled = outcome
+    if outcome.errors:
+        report.files.append(FileReport(path="(upload journal)", error="; ".join(outcome.errors)))
+    return not outcome.errors
+
+
+def _upload(fresh: list[Transaction], journal: Journal, report: FileReport) -> None:
+    for batch in batches(fresh, journal.target.batch_size):
         try:
-            results = target.send(batch, batch_key(target.name, batch))
+            results = journal.send(batch, batch_key(journal.target.name, batch))
         except UploadError as exc:
             report.failed += len(batch)
             report.error = str(exc)
             continue
-        state.mark_accepted(target.name, results, run_id)
         report.new += sum(1 for r in results if r.outcome is Outcome.ACCEPTED)
         report.duplicate += sum(1 for r in results if r.outcome is Outcome.DUPLICATE)
         rejected = [r for r in results if r.outcome is Outcome.REJECTED]
         report.failed += len(rejected)
         if rejected and report.error is None:
-            report.error = f"{target.name} rejected {len(rejected)} record(s), first: {rejected[0].reason}"
+            report.error = f"{journal.target.name} rejected {len(rejected)} record(s), first: {rejected[0].reason}"
 
 
 def batch_key(target: str, batch: Sequence[Transaction]) -> str:

@@ -6,13 +6,17 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from rich.console import Console
 from rich.table import Table
 
 from importer.models import Transaction
 from importer.rules.normalise import payee_key
+
+if TYPE_CHECKING:
+    from importer.journal import Reconciliation
+    from importer.matching import Decision
 
 _COUNTS = ("parsed", "new", "duplicate", "skipped", "uncategorised", "failed")
 _TOP_PAYEES = 5
@@ -30,6 +34,9 @@ class FileReport:
     error: str | None = None
     skipped: int = 0
     uncategorised_payees: dict[str, int] = field(default_factory=dict)
+    held: int = 0  # probable duplicates held for review (importer/matching.py)
+    transfers: int = 0  # lines paired with the other leg of an own-account transfer
+    duplicates: list[dict[str, Any]] = field(default_factory=list)  # every row not sent, with its reason
 
     def count_rules(self, parsed: int, kept: Sequence[Transaction]) -> None:
         """Record what the rules did: `parsed` read, `kept` left after `skip` rules."""
@@ -39,6 +46,13 @@ class FileReport:
         self.uncategorised = sum(payees.values())
         self.uncategorised_payees = dict(payees.most_common())
 
+    def add_decisions(self, decisions: Sequence["Decision"]) -> None:
+        """Count and list the rows the layered dedupe skipped, replaced or held."""
+        rows = [d.as_row() for d in decisions if d.reason is not None]
+        self.duplicates.extend(rows)
+        self.held += sum(1 for r in rows if r["action"] == "hold")
+        self.duplicate += sum(1 for r in rows if r["action"] in ("skip", "replace"))
+
 
 @dataclass
 class RunReport:
@@ -46,6 +60,7 @@ class RunReport:
     target: str
     dry_run: bool = False
     files: list[FileReport] = field(default_factory=list)
+    reconciled: "Reconciliation | None" = None  # pending batches of earlier runs settled first
 
     @property
     def exit_code(self) -> int:
@@ -74,7 +89,13 @@ class RunReport:
             "totals": self.totals(),
             "coverage": self.coverage(),
             "exit_code": self.exit_code,
+            "duplicates_by_reason": self.reasons(),
+            "reconciled": asdict(self.reconciled) if self.reconciled is not None else None,
         }
+
+    def reasons(self) -> dict[str, int]:
+        """How many rows each dedupe reason kept from being sent."""
+        return dict(Counter(row["reason"] for f in self.files for row in f.duplicates))
 
 
 def render_json(report: RunReport, out: TextIO) -> None:
@@ -89,6 +110,7 @@ def render_text(report: RunReport, console: Console) -> None:
     else:
         _render_plain(report, console)
     _render_coverage(report, console)
+    _render_dedupe(report, console)
     for f in report.files:
         if f.error:
             console.print(f"error: {f.error}", highlight=False, markup=False, soft_wrap=True)
@@ -101,6 +123,23 @@ def _render_coverage(report: RunReport, console: Console) -> None:
         total = coverage["uncategorised"] + coverage["categorised"]
         console.print(f"uncategorised: {coverage['uncategorised']} of {total}; most frequent: {top}",
                       highlight=False, markup=False, soft_wrap=True)  # fmt: skip
+
+
+def _render_dedupe(report: RunReport, console: Console) -> None:
+    """Counts by dedupe reason, then each row held for review (the user must decide those)."""
+    lines = []
+    if report.reasons():
+        lines.append("not sent: " + ", ".join(f"{n} {reason}" for reason, n in sorted(report.reasons().items())))
+    for f in report.files:
+        lines += [f"held for review: {r['source']} looks like {r['matched_source']} (pass --force-duplicates to send)"
+                  for r in f.duplicates if r["action"] == "hold"]  # fmt: skip
+    if sum(f.transfers for f in report.files):
+        lines.append(f"own-account transfers paired: {sum(f.transfers for f in report.files)}")
+    rec = report.reconciled
+    if rec is not None and rec.batches:
+        lines.append(f"pending batches reconciled: {rec.batches} ({rec.resent} re-sent, {rec.found} found, {rec.sent} sent)")
+    if lines:
+        console.print("\n".join(lines), highlight=False, markup=False, soft_wrap=True)
 
 
 def _render_plain(report: RunReport, console: Console) -> None:

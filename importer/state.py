@@ -67,6 +67,69 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (external_id)
     );
     """,
+    # 2: the upload journal (importer/journal.py): every batch is written here as pending, with
+    # its idempotency key and content, before it is sent, and marked done with the remote ids.
+    """
+    CREATE TABLE batches (
+        id INTEGER PRIMARY KEY,
+        target TEXT NOT NULL,
+        key TEXT NOT NULL,
+        run_id INTEGER REFERENCES runs(id),
+        status TEXT NOT NULL DEFAULT 'pending',
+        size INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        finished_at TEXT,
+        error TEXT
+    );
+    CREATE INDEX batches_by_status ON batches (target, status);
+    CREATE TABLE batch_items (
+        batch_id INTEGER NOT NULL REFERENCES batches(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        external_id TEXT NOT NULL,
+        remote_id TEXT,
+        PRIMARY KEY (batch_id, position)
+    );
+    CREATE INDEX batch_items_by_id ON batch_items (external_id)
+    """,
+    # 3: layered dedupe, transfers and history.  `aliases` names the stored record another
+    # external id turned out to be (the OFX line of a CSV line already imported, the pending line a
+    # posted one replaced); `status` holds rows back for review; `pair_id` joins two legs of a
+    # transfer; `run_files` remembers what each run read, for `importer history` and `undo`.
+    """
+    ALTER TABLE transactions ADD COLUMN status TEXT NOT NULL DEFAULT 'ok';
+    ALTER TABLE transactions ADD COLUMN pair_id TEXT;
+    ALTER TABLE ledger ADD COLUMN pair_id TEXT;
+    ALTER TABLE files ADD COLUMN format TEXT;
+    CREATE INDEX transactions_by_day ON transactions (account, date);
+    CREATE INDEX transactions_by_date ON transactions (date);
+    CREATE INDEX transactions_by_run ON transactions (run_id);
+    CREATE INDEX transactions_by_pair ON transactions (pair_id);
+    CREATE TABLE aliases (
+        external_id TEXT PRIMARY KEY,
+        canonical_id TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        run_id INTEGER REFERENCES runs(id),
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX aliases_by_canonical ON aliases (canonical_id);
+    CREATE TABLE run_files (
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        sha256 TEXT NOT NULL,
+        path TEXT NOT NULL,
+        format TEXT,
+        parsed INTEGER NOT NULL DEFAULT 0,
+        stored INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (run_id, sha256)
+    );
+    CREATE VIEW ledger_book AS
+        SELECT external_id, account, date, amount, currency, description, category, transfer_to, pair_id,
+               CASE WHEN pair_id IS NULL THEN 'entry' ELSE 'transfer' END AS kind
+        FROM ledger
+        WHERE pair_id IS NULL OR amount LIKE '-%' OR NOT EXISTS (
+            SELECT 1 FROM ledger AS other
+            WHERE other.pair_id = ledger.pair_id AND other.external_id <> ledger.external_id
+        )
+    """,
 )
 
 
@@ -120,17 +183,57 @@ class State:
 
     # transactions ---------------------------------------------------------------------------
 
-    def store_transactions(self, txns: Sequence[Transaction], run_id: int, file_sha256: str | None) -> int:
+    def store_transactions(
+        self, txns: Sequence[Transaction], run_id: int, file_sha256: str | None, status: str = "ok"
+    ) -> int:
         """Store categorised transactions not stored before; returns how many were new."""
-        rows = [(*transaction_row(t), file_sha256, run_id, now_iso()) for t in txns]
-        marks = ", ".join("?" * len(rows[0])) if rows else ""
+        rows = [(*transaction_row(t), file_sha256, run_id, now_iso(), status) for t in txns]
+        if not rows:
+            return 0
+        marks = ", ".join("?" * len(rows[0]))
         with self.db:
             before = self.db.total_changes
             self.db.executemany(
-                f"INSERT OR IGNORE INTO transactions ({TXN_COLUMNS}, file_sha256, run_id, stored_at) VALUES ({marks})",
+                f"INSERT OR IGNORE INTO transactions ({TXN_COLUMNS}, file_sha256, run_id, stored_at, status) VALUES ({marks})",
                 rows,
             )
             return self.db.total_changes - before
+
+    def set_status(self, external_ids: Sequence[str], status: str) -> None:
+        """`ok` for a stored record to be sent, `review` for one held as a probable duplicate."""
+        with self.db:
+            self.db.executemany("UPDATE transactions SET status = ? WHERE external_id = ?", [(status, e) for e in external_ids])
+
+    def add_aliases(self, aliases: Sequence[tuple[str, str, str]], run_id: int) -> None:
+        """Remember (external id, canonical id, reason): that id is the stored record `canonical`."""
+        with self.db:
+            self.db.executemany(
+                "INSERT OR IGNORE INTO aliases VALUES (?, ?, ?, ?, ?)", [(*a, run_id, now_iso()) for a in aliases]
+            )
+
+    def replace_transaction(self, old_id: str, new: Transaction, run_id: int) -> None:
+        """A pending line became `new`: update the stored record, what targets accepted and the
+        local ledger in place (one transaction), and keep the old id as an alias of the new one."""
+        new_id = new.external_id or ""
+        values = transaction_row(new)[1:]
+        assignments = ", ".join(f"{c} = ?" for c in TXN_COLUMNS.split(", ")[1:])
+        with self.db:
+            for table in ("transactions", "ledger"):
+                self.db.execute(
+                    f"UPDATE {table} SET external_id = ?, {assignments} WHERE external_id = ?", (new_id, *values, old_id)
+                )
+            self.db.execute("UPDATE accepted SET external_id = ? WHERE external_id = ?", (new_id, old_id))
+            self.db.execute("UPDATE aliases SET canonical_id = ? WHERE canonical_id = ?", (new_id, old_id))
+            self.db.execute(
+                "INSERT OR REPLACE INTO aliases VALUES (?, ?, 'pending-posted', ?, ?)", (old_id, new_id, run_id, now_iso())
+            )
+
+    def record_run_file(self, run_id: int, sha256: str, path: Path, fmt: str | None, parsed: int, stored: int) -> None:
+        with self.db:
+            self.db.execute("UPDATE files SET format = ? WHERE sha256 = ?", (fmt, sha256))
+            self.db.execute(
+                "INSERT OR REPLACE INTO run_files VALUES (?, ?, ?, ?, ?, ?)", (run_id, sha256, str(path), fmt, parsed, stored)
+            )
 
     def stored_transactions(self, table: str = "transactions") -> list[Transaction]:
         if table not in {"transactions", "ledger"}:

@@ -17,7 +17,8 @@ SAMPLE_OFX = "samples/ofx/checking-2026-10.ofx"
 # Every golden line is one sample transaction; counting them keeps these tests true as samples are added.
 SAMPLE_TRANSACTIONS = sum(len(p.read_text(encoding="utf-8").splitlines()) for p in GOLDEN.rglob("*.jsonl"))
 # The three samples the example rules were written for (other samples cover parsers only).
-RULED_SAMPLES = (SAMPLE_OFX, "samples/csv/chase/chase-checking-2026-10.csv", "samples/csv/sparkasse/sparkasse-giro-2026-10.csv")
+RULED_CSV = ("samples/csv/chase/chase-checking-2026-10.csv", "samples/csv/sparkasse/sparkasse-giro-2026-10.csv")
+RULED_SAMPLES = (SAMPLE_OFX, *RULED_CSV)
 
 
 def run_json(runner: CliRunner, *args: str) -> tuple[int, dict]:  # type: ignore[type-arg]

@@ -31,13 +31,15 @@ def main() -> None:
     """Import bank statements (OFX, CSV, ...) into your budgeting app, each transaction exactly once."""
 
 
-from importer.cli import detect_cmd, parse_cmd, rules_cmd, run_cmd  # noqa: E402  (commands attach to `main`)
+from importer.cli import detect_cmd, history_cmd, parse_cmd, rules_cmd, run_cmd, undo_cmd  # noqa: E402  (commands attach to `main`)
 
 COMMANDS: list[click.Command] = [
     run_cmd.run,
     parse_cmd.parse,
     detect_cmd.detect,
     rules_cmd.rules,
+    history_cmd.history,
+    undo_cmd.undo,
 ]
 for _command in COMMANDS:
     main.add_command(_command)

@@ -14,10 +14,13 @@ from importer.cli.options import (
     open_rules,
     open_state,
     parse_options,
+    resolve_state_path,
     rules_option,
     state_option,
 )
 from importer.config import load_config
+from importer.lock import run_lock
+from importer.matching import MatchSettings
 from importer.pipeline import RunSettings, run as run_pipeline
 from importer.report import render_json, render_text
 from importer.uploaders import DEFAULT_TARGET
@@ -33,6 +36,15 @@ from importer.uploaders import DEFAULT_TARGET
 @click.option("--dry-run", is_flag=True, help="Parse, categorise and compare, but store and send nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @click.option("--failfast", is_flag=True, help="Stop at the first file that fails.")
+@click.option("--force-duplicates", is_flag=True, help="Also send the rows held as probable duplicates.")
+@click.option(
+    "--match-days", type=click.IntRange(0, 31), default=3, show_default=True,
+    help="How many days apart two lines of one account may be and still be one transaction (or transfer).",
+)  # fmt: skip
+@click.option(
+    "--wait", "wait_seconds", type=click.FloatRange(0), default=0, show_default=True,
+    help="When another run holds the state database, wait up to SECONDS for it instead of exiting.",
+)  # fmt: skip
 def run(
     paths: tuple[Path, ...],
     target: str | None,
@@ -47,6 +59,9 @@ def run(
     dry_run: bool,
     as_json: bool,
     failfast: bool,
+    force_duplicates: bool,
+    match_days: int,
+    wait_seconds: float,
 ) -> None:
     """Parse, categorise and import statement files (or folders of them).
 
@@ -61,8 +76,10 @@ def run(
         parse=make_parse_options(account, profile, date_format, currency, no_balance_check),
         dry_run=dry_run,
         failfast=failfast,
+        match=MatchSettings(window_days=match_days, force_duplicates=force_duplicates),
     )
-    with open_state(state_path, config) as state:
+    # One run at a time per state database: a cron run and a watcher never import a file twice.
+    with run_lock(resolve_state_path(state_path, config), wait_seconds), open_state(state_path, config) as state:
         report = run_pipeline(list(paths), rules, state, settings)
     if as_json:
         render_json(report, sys.stdout)

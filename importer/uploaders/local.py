@@ -36,6 +36,12 @@ class LocalLedger:
                 )
                 outcome = Outcome.ACCEPTED if cursor.rowcount == 1 else Outcome.DUPLICATE
                 results.append(UploadResult(external_id=txn.external_id or "", outcome=outcome, remote_id=txn.external_id))
+            # A paired transfer leg carries its pair into the ledger (see importer/transfers.py).
+            db.executemany(
+                "UPDATE ledger SET pair_id = (SELECT pair_id FROM transactions t WHERE t.external_id = ledger.external_id) "
+                "WHERE external_id = ?",
+                [(t.external_id,) for t in batch],
+            )
         return results
 
     def lookup(self, txns: Sequence[Transaction]) -> dict[str, str]:

@@ -1,0 +1,158 @@
+"""The upload journal: pending before sending, done after confirming, reconciled before anything new."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from importer.config import TargetSettings
+from importer.errors import UploadError
+from importer.journal import Journal
+from importer.models import Transaction, UploadResult
+from importer.pipeline import RunSettings, batch_key, run
+from importer.parsers import ParseOptions
+from importer.rules import RuleSet
+from importer.state import State
+from importer.uploaders.local import LocalLedger
+from tests.loopback import LoopbackServer, LoopbackTarget, registered
+from tests.statements import Line, chase_csv, day
+from tests.test_dedupe_layers import ACCOUNT, import_files
+
+
+@pytest.fixture
+def server() -> Iterator[LoopbackServer]:
+    with LoopbackServer() as running, registered():
+        yield running
+
+
+@pytest.fixture
+def statement(tmp_path: Path) -> Path:
+    return chase_csv(tmp_path / "oct.csv", [Line(day(n), f"-{n}.00", f"SHOP {n}") for n in range(1, 11)])
+
+
+def stored(state_path: Path, statement: Path) -> list[Transaction]:
+    """Store the statement's transactions without sending them (a dry import into the state)."""
+    import_files(state_path, statement)
+    with State(state_path) as state:
+        txns = state.stored_transactions()
+        state.db.execute("DELETE FROM accepted")
+        state.db.execute("DELETE FROM ledger")
+        state.db.execute("DELETE FROM batch_items")
+        state.db.execute("DELETE FROM batches")
+        state.db.commit()
+    return txns
+
+
+def loopback(state: State, server: LoopbackServer) -> LoopbackTarget:
+    return LoopbackTarget(state, 1, TargetSettings(type="loopback", base_url=server.url, batch_size=4))
+
+
+def batch_rows(state: State) -> list[tuple[str, str, int]]:
+    return state.db.execute("SELECT status, target, size FROM batches ORDER BY id").fetchall()
+
+
+def test_a_batch_is_pending_while_sent_and_done_with_remote_ids_after(state_path: Path, statement: Path) -> None:
+    txns = stored(state_path, statement)
+    seen: list[list[tuple[str, str, int]]] = []
+
+    class Watching(LocalLedger):
+        def send(self, batch: Sequence[Transaction], idempotency_key: str = "") -> list[UploadResult]:
+            seen.append(batch_rows(self.state))  # what the journal says while the target works
+            return super().send(batch, idempotency_key)
+
+    with State(state_path) as state:
+        Journal(state, Watching(state, 1), state.begin_run("test")).send(txns, batch_key("local", txns))
+        assert seen == [[("pending", "local", 10)]]
+        assert batch_rows(state) == [("done", "local", 10)]
+        items = state.db.execute("SELECT external_id, remote_id FROM batch_items ORDER BY position").fetchall()
+    assert items == [(t.external_id, t.external_id) for t in txns]
+
+
+def test_an_idempotent_target_gets_a_pending_batch_again_under_the_same_key(state_path: Path, statement: Path) -> None:
+    txns = stored(state_path, statement)
+    keys: list[str] = []
+
+    class Recording(LocalLedger):
+        def send(self, batch: Sequence[Transaction], idempotency_key: str = "") -> list[UploadResult]:
+            keys.append(idempotency_key)
+            return super().send(batch, idempotency_key)
+
+    with State(state_path) as state:
+        target = Recording(state, 1)
+        Journal(state, target, state.begin_run("test"))._begin(batch_key("local", txns), [t.external_id or "" for t in txns])
+        target.send(txns, batch_key("local", txns))  # it landed, then the run died before `done`
+        outcome = Journal(state, target, state.begin_run("test")).reconcile()
+        assert (outcome.batches, outcome.resent) == (1, 10)
+        assert keys == [batch_key("local", txns)] * 2
+        assert batch_rows(state) == [("done", "local", 10)]
+        assert len(state.stored_transactions("ledger")) == 10
+        assert len(state.accepted_ids("local", [t.external_id or "" for t in txns])) == 10
+
+
+def test_a_target_without_keys_is_asked_what_it_holds_and_gets_only_the_rest(
+    state_path: Path, statement: Path, server: LoopbackServer
+) -> None:
+    txns = stored(state_path, statement)
+    with State(state_path) as state:
+        target = loopback(state, server)
+        Journal(state, target, state.begin_run("test"))._begin(batch_key("loopback", txns), [t.external_id or "" for t in txns])
+        target.send(txns[:6], "")  # six landed before the connection (and the run) died
+        outcome = Journal(state, target, state.begin_run("test")).reconcile()
+        assert (outcome.batches, outcome.found, outcome.sent, outcome.resent) == (1, 6, 4, 0)
+        assert [status for status, _, _ in batch_rows(state)] == ["done", "done"]
+        assert len(state.accepted_ids("loopback", [t.external_id or "" for t in txns])) == 10
+    assert Counter(server.service.markers()) == Counter({t.external_id: 1 for t in txns})
+
+
+def test_a_run_reconciles_before_it_sends_anything_new(state_path: Path, tmp_path: Path, server: LoopbackServer) -> None:
+    first = chase_csv(tmp_path / "a.csv", [Line(day(n), f"-{n}.00", f"SHOP {n}") for n in range(1, 5)])
+    txns = stored(state_path, first)
+    with State(state_path) as state:
+        target = loopback(state, server)
+        Journal(state, target, state.begin_run("test"))._begin(batch_key("loopback", txns), [t.external_id or "" for t in txns])
+        target.send(txns, "")  # landed; the run died before it could mark the batch done
+        server.service.log.clear()
+        settings = RunSettings(target="box", target_settings=TargetSettings(type="loopback", base_url=server.url),
+                               parse=ParseOptions(account=ACCOUNT, check_balances=False))  # fmt: skip
+        second = chase_csv(tmp_path / "b.csv", [Line(day(9), "-9.00", "SHOP 9")])
+        report = run([first, second], RuleSet(()), state, settings)
+    assert server.service.log == ["GET", "POST 1"]  # the pending batch was settled, then only SHOP 9 was sent
+    assert report.reconciled is not None and report.reconciled.found == 4
+    assert [f.new for f in report.files] == [0, 1]
+    assert len(server.service.markers()) == 5
+
+
+class Failing(LocalLedger):
+    status: int | None = 503
+
+    def send(self, batch: Sequence[Transaction], idempotency_key: str = "") -> list[UploadResult]:
+        raise UploadError("local", idempotency_key[:8], "service unavailable", status=self.status)
+
+
+@pytest.mark.parametrize(("status", "left"), [(503, "pending"), (None, "pending"), (422, "failed")])
+def test_a_batch_that_may_have_landed_stays_pending_one_refused_is_failed(
+    state_path: Path, statement: Path, status: int | None, left: str
+) -> None:
+    txns = stored(state_path, statement)
+    with State(state_path) as state:
+        target = Failing(state, 1)
+        target.status = status
+        with pytest.raises(UploadError):
+            Journal(state, target, state.begin_run("test")).send(txns, batch_key("local", txns))
+        assert batch_rows(state) == [(left, "local", 10)]
+
+
+def test_a_pending_batch_that_cannot_be_settled_stops_new_uploads(state_path: Path, statement: Path) -> None:
+    txns = stored(state_path, statement)
+    with State(state_path) as state:
+        with pytest.raises(UploadError):
+            Journal(state, Failing(state, 1), state.begin_run("test")).send(txns, batch_key("local", txns))
+        outcome = Journal(state, Failing(state, 2), state.begin_run("test")).reconcile()
+        assert outcome.batches == 0
+        assert outcome.errors == [
+            "pending batch 1 could not be reconciled: target local, batch "
+            f"{batch_key('local', txns)[:8]} (HTTP 503): service unavailable"
+        ]
