@@ -10,6 +10,7 @@ import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from importer.config import TargetSettings
 from importer.dedupe import assign_ids
@@ -25,6 +26,16 @@ from importer.uploaders import Target, make_target
 _NOT_STATEMENTS = {".md", ".json", ".jsonl", ".yaml", ".yml", ".py", ".sqlite", ".log", ".pdf"}
 
 
+class RunObserver(Protocol):
+    """Told what happens during a run (gap checks, progress, logs); it must not raise."""
+
+    def statements(self, path: Path, statements: list[Statement]) -> None:
+        """`path`'s statements were parsed and their transactions stored."""
+
+    def file_done(self, report: FileReport) -> None:
+        """`report`'s file is finished, imported or failed."""
+
+
 @dataclass(frozen=True)
 class RunSettings:
     """Everything one `importer run` was asked to do."""
@@ -34,6 +45,7 @@ class RunSettings:
     parse: ParseOptions = field(default_factory=ParseOptions)
     dry_run: bool = False
     failfast: bool = False
+    observer: RunObserver | None = None
 
 
 def statement_files(paths: Sequence[Path]) -> list[Path]:
@@ -66,6 +78,8 @@ def run(paths: Sequence[Path], rules: RuleSet, state: State, settings: RunSettin
         for path in statement_files(paths):
             file_report = import_file(path, rules, state, target, run_id, settings)
             report.files.append(file_report)
+            if settings.observer is not None:
+                settings.observer.file_done(file_report)
             if file_report.error and settings.failfast:
                 break
     finally:
@@ -106,6 +120,8 @@ def _import(
     digest = hashlib.sha256(data).hexdigest()
     state.record_file(digest, path, len(data), run_id)
     state.store_transactions(txns, run_id, digest)
+    if settings.observer is not None:
+        settings.observer.statements(path, statements)
     _upload(fresh, target, state, run_id, report)
 
 

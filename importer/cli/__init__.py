@@ -4,7 +4,7 @@ Every command module holds one command (or group); COMMANDS lists them.  An `Imp
 anywhere becomes a one-paragraph message on stderr and its exit code, never a traceback.
 
 Exit codes: 0 all good; 1 some file or batch failed (the others were still processed);
-2 usage or configuration error.
+2 usage or configuration error; 3 another run holds the state database (the run lock).
 """
 
 from __future__ import annotations
@@ -32,7 +32,13 @@ def main() -> None:
 
 
 from importer.cli import parse_cmd, run_cmd  # noqa: E402  (commands attach to `main`)
+from importer.cli import watch_cmd  # noqa: E402
+from importer.cli import init_cmd  # noqa: E402
+from importer.cli import report_cmd  # noqa: E402
 
 COMMANDS: list[click.Command] = [run_cmd.run, parse_cmd.parse]
+COMMANDS.append(watch_cmd.watch)
+COMMANDS.append(init_cmd.init)
+COMMANDS.append(report_cmd.report)
 for _command in COMMANDS:
     main.add_command(_command)

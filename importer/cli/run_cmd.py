@@ -1,4 +1,8 @@
-"""`importer run PATH...`: import statement files into a target."""
+"""`importer run PATH...`: import statement files into a target.
+
+With no PATH, the sources of the configuration file are imported (the monthly routine; see
+`importer/routine.py`), under the run lock and with a log file, so it is safe from cron.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +18,11 @@ from importer.cli.options import (
     open_rules,
     open_state,
     parse_options,
+    resolve_state_path,
     rules_option,
     state_option,
 )
+from importer.cli.unattended import render_routine, run_configured
 from importer.config import load_config
 from importer.pipeline import RunSettings, run as run_pipeline
 from importer.report import render_json, render_text
@@ -24,7 +30,7 @@ from importer.uploaders import DEFAULT_TARGET
 
 
 @click.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--target", help=f"Where to land the transactions (default: the config's default_target, else {DEFAULT_TARGET}).")
 @config_option
 @parse_options
@@ -33,6 +39,7 @@ from importer.uploaders import DEFAULT_TARGET
 @click.option("--dry-run", is_flag=True, help="Parse, categorise and compare, but store and send nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @click.option("--failfast", is_flag=True, help="Stop at the first file that fails.")
+@click.option("--wait", type=click.FloatRange(min=0), help="Seconds to wait for another run to finish (default: the config's lock_wait, else 0).")
 def run(
     paths: tuple[Path, ...],
     target: str | None,
@@ -47,10 +54,12 @@ def run(
     dry_run: bool,
     as_json: bool,
     failfast: bool,
+    wait: float | None,
 ) -> None:
     """Parse, categorise and import statement files (or folders of them).
 
     Transactions the target already holds are skipped, so running twice adds nothing new.
+    With no PATHS, imports the sources listed in the configuration file (cron-safe).
     """
     config = load_config(config_path)
     rules = open_rules(rules_paths, config)
@@ -62,6 +71,10 @@ def run(
         dry_run=dry_run,
         failfast=failfast,
     )
+    if not paths:
+        routine = run_configured(config, rules, settings, resolve_state_path(state_path, config), wait)
+        render_routine(routine, as_json)
+        sys.exit(routine.exit_code)
     with open_state(state_path, config) as state:
         report = run_pipeline(list(paths), rules, state, settings)
     if as_json:

@@ -1,0 +1,4 @@
+import click
+@click.command()
+def init() -> None:
+    """Write a starter importer.yaml."""
