@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from importer.config import Config, SourceSettings
 from importer.gaps import BalanceBook, Gap, missing_month, previous_month
+from importer.lock import run_lock
 from importer.models import Statement
 from importer.pipeline import RunSettings, run as run_pipeline, statement_files
 from importer.progress import Advance, progress
@@ -155,3 +156,19 @@ def month_gaps(groups: Sequence[Group], book: BalanceBook, month: str) -> list[G
             gaps.append(missing_month(source.path, month))
         gaps.extend(missing_month(a, month) for a in sorted(accounts) if not book.covers(a, month))
     return gaps
+
+
+def inbox_importer(
+    config: Config, rules: RuleSet, state: State, base: RunSettings, log: logging.Logger, state_path: Path
+) -> Callable[[Sequence[Path]], list[FileReport]]:
+    """What `watch` imports with: files → reports through the pipeline, under the run lock per chunk.
+
+    The lock is taken per chunk, not for the watcher's lifetime, so a monthly cron run can still
+    get in between two drops.
+    """
+
+    def import_files(files: Sequence[Path]) -> list[FileReport]:
+        with run_lock(state_path, wait=max(config.lock_wait, 1.0)):
+            return run_groups(group_by_source(files, config.sources), rules, state, base, config, log).files
+
+    return import_files

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 import signal
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
@@ -22,14 +21,12 @@ from importer.cli.options import (
     state_option,
 )
 from importer.config import Config, load_config
-from importer.lock import run_lock
 from importer.logs import close_logging, setup_logging
 from importer.pipeline import RunSettings
-from importer.report import FileReport
-from importer.routine import group_by_source, run_groups
+from importer.routine import inbox_importer
 from importer.rules import RuleSet
 from importer.state import State
-from importer.watch import Filed, Folders, Importer, Inbox, drain, folder_events, watch_loop
+from importer.watch import Filed, Folders, Inbox, drain, folder_events, watch_loop
 
 
 @click.command()
@@ -74,7 +71,7 @@ def watch(
 
     try:
         with State(path) as state:
-            box = Inbox(folders, _importer(config, rules, state, base, log, path), settle if settle is not None else config.settle)
+            box = Inbox(folders, inbox_importer(config, rules, state, base, log, path), settle if settle is not None else config.settle)
             log.info("watching %s%s", folders.inbox, " (once)" if once else "")
             if once:
                 drain(box, on_filed)
@@ -90,18 +87,6 @@ def _folders(config: Config, inbox: Path | None, archive: Path | None, failed: P
         config = config.model_copy(update={"inbox": inbox.absolute()})
     default_inbox, default_archive, default_failed = config.folders()
     return Folders(default_inbox, (archive or default_archive).absolute(), (failed or default_failed).absolute())
-
-
-def _importer(
-    config: Config, rules: RuleSet, state: State, base: RunSettings, log: logging.Logger, state_path: Path
-) -> Importer:
-    """Files → reports, through the ordinary pipeline, holding the run lock for each chunk."""
-
-    def run(files: Sequence[Path]) -> list[FileReport]:
-        with run_lock(state_path, wait=max(config.lock_wait, 1.0)):
-            return run_groups(group_by_source(files, config.sources), rules, state, base, config, log).files
-
-    return run
 
 
 def _report(filed: Filed, log_line: Callable[[str], None]) -> None:

@@ -1,0 +1,89 @@
+"""The watcher for real: the OS observer on a real folder, and a watcher killed mid-import."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from importer.config import Config
+from importer.pipeline import RunSettings
+from importer.routine import inbox_importer
+from importer.rules import load_rules
+from importer.state import State
+from importer.watch import Filed, Folders, Inbox, folder_events, watch_loop
+from tests.statements import month_lines, write_chase
+from tests.test_watch import QUIET
+
+
+def wait_for(condition: object, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if callable(condition) and condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def archived(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.rglob("*") if p.is_file())
+
+
+def test_real_observer_imports_files_dropped_into_a_real_folder(tmp_path: Path) -> None:
+    folders = Folders(tmp_path / "inbox", tmp_path / "archive", tmp_path / "failed")
+    folders.create()
+    stop, filed = threading.Event(), []
+
+    def watcher() -> None:
+        with State(tmp_path / "state.sqlite") as state:
+            importer = inbox_importer(Config(), load_rules([Path("rules")]), state, RunSettings(), QUIET, state.path)
+            watch_loop(Inbox(folders, importer, settle=0.2), folder_events(folders.inbox, stop, tick=0.1), filed.append)
+
+    thread = threading.Thread(target=watcher)
+    thread.start()
+    try:
+        time.sleep(0.3)
+        for seed in range(5):
+            # As a browser does: write a partial file, then rename it when complete.
+            partial = folders.inbox / f"download-{seed}.csv.crdownload"
+            write_chase(partial, month_lines("2026-10", seed))
+            partial.rename(folders.inbox / f"download-{seed}.csv")
+        assert wait_for(lambda: len(archived(folders.archive)) == 5, timeout=20), archived(folders.archive)
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert not thread.is_alive()
+    assert archived(folders.archive) == [f"download-{seed}.csv" for seed in range(5)]
+    assert all(f.error is None for f in filed) and list(folders.inbox.iterdir()) == []
+    with sqlite3.connect(tmp_path / "state.sqlite") as db:
+        assert db.execute("SELECT count(*), count(DISTINCT external_id) FROM ledger").fetchone() == (15, 15)
+
+
+def watcher_process(tmp_path: Path) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "importer", "watch", str(tmp_path / "inbox"), "--once", "--settle", "0",
+               "--state", str(tmp_path / "state.sqlite"), "--rules", "rules"]  # fmt: skip
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def test_watcher_killed_mid_import_and_restarted_stores_and_archives_each_once(tmp_path: Path) -> None:
+    count = 150
+    for seed in range(count):
+        write_chase(tmp_path / "inbox" / f"s-{seed:03d}.csv", month_lines("2026-10", seed))
+    first = watcher_process(tmp_path)
+    assert wait_for(lambda: len(archived(tmp_path / "archive")) >= 1, timeout=60)
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=10)
+    left = len(list((tmp_path / "inbox").iterdir()))
+    assert 0 < left < count, "the kill should land mid-way through the inbox"
+    second = watcher_process(tmp_path)
+    assert second.wait(timeout=120) == 0, second.stderr.read().decode() if second.stderr else ""
+    assert archived(tmp_path / "archive") == [f"s-{seed:03d}.csv" for seed in range(count)]
+    assert list((tmp_path / "inbox").iterdir()) == []
+    with sqlite3.connect(tmp_path / "state.sqlite") as db:
+        rows = db.execute("SELECT count(*), count(DISTINCT external_id) FROM ledger").fetchone()
+    assert rows == (3 * count, 3 * count)
