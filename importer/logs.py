@@ -19,7 +19,8 @@ from importer.config import Config, LogSettings
 
 LOGGER = "importer"
 _SECRET_SHAPES = re.compile(
-    r"(?i)(bearer\s+|(?:token|password|secret|api[_-]?key|authorization)[\"']?\s*[:=]\s*[\"']?)[^\s\"',;&]+"
+    r"(?i)((?:token|password|secret|api[_-]?key|authorization)[\"']?\s*[:=]\s*[\"']?(?:bearer\s+|basic\s+)?"
+    r"|bearer\s+)[^\s\"',;&]+"
 )
 
 
