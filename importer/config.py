@@ -37,7 +37,7 @@ from typing import Any, Literal
 
 import platformdirs
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from importer.currencies import is_currency
 
@@ -151,18 +151,6 @@ class Config(_Strict):
     def _expand(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None
 
-    @field_validator("sources", mode="after")
-    @classmethod
-    def _known_targets(cls, sources: tuple[SourceSettings, ...], info: ValidationInfo) -> tuple[SourceSettings, ...]:
-        known = {"local", *info.data.get("targets", {})}
-        for index, source in enumerate(sources):
-            if source.target is not None and source.target not in known:
-                raise ValueError(
-                    f"source {index} ({source.path}) names target {source.target!r}, which is not configured; "
-                    f"allowed: {', '.join(sorted(known))}"
-                )
-        return sources
-
     def folders(self) -> tuple[Path, Path, Path]:
         """The inbox, archive and failed folders (archive and failed default to siblings of the inbox)."""
         if self.inbox is None:
@@ -221,11 +209,25 @@ def parse_config(text: str, path: Path) -> Config:
         raise ConfigError(f"is not valid YAML: {getattr(exc, 'problem', exc)}", path=path,
                           line=mark.line + 1 if mark is not None else None) from None  # fmt: skip
     try:
-        return Config.model_validate(data).relative_to(path.parent.absolute())
+        config = Config.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         key = ".".join(str(part) for part in err["loc"])
         raise ConfigError(f"key {key}: {_explain(err)}", path=path, line=yaml_line(root, err["loc"])) from None
+    _check_targets(config, root, path)
+    return config.relative_to(path.parent.absolute())
+
+
+def _check_targets(config: Config, root: yaml.Node | None, path: Path) -> None:
+    """Every source's target is configured (or `local`)."""
+    known = {"local", *config.targets}
+    for index, source in enumerate(config.sources):
+        if source.target is not None and source.target not in known:
+            raise ConfigError(
+                f"key sources.{index}.target: {source.target!r} is not a configured target; "
+                f"allowed: {', '.join(sorted(known))}.",
+                path=path, line=yaml_line(root, ("sources", index, "target")),
+            )  # fmt: skip
 
 
 def _explain(err: Any) -> str:
