@@ -76,3 +76,7 @@ def close_logging(logger: logging.Logger | None = None) -> None:
     for old in list(logger.handlers):
         logger.removeHandler(old)
         old.close()
+    logger.addHandler(logging.NullHandler())  # no log file configured: stay silent, never stderr
+
+
+close_logging()

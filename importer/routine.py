@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 from importer.config import Config, SourceSettings
 from importer.gaps import BalanceBook, Gap, missing_month, previous_month
 from importer.lock import run_lock
+from importer.logs import LOGGER
 from importer.models import Statement
 from importer.pipeline import RunSettings, run as run_pipeline, statement_files
 from importer.progress import Advance, progress
@@ -93,6 +95,14 @@ class RoutineObserver:
         self.advance(Path(report.path).name)
 
 
+@contextmanager
+def observed(state: State, settings: RunSettings, files: int, log: logging.Logger | None = None) -> Iterator[RoutineObserver]:
+    """An observer for a run over `files` files: balance book (unless a dry run), log, progress bar."""
+    book = None if settings.dry_run else BalanceBook(state)
+    with progress(files, "importing") as advance:
+        yield RoutineObserver(book, log or logging.getLogger(LOGGER), advance)
+
+
 def source_settings(source: SourceSettings | None, base: RunSettings, config: Config) -> RunSettings:
     """`base` with what `source` says about its files (command-line options still win)."""
     if source is None:
@@ -121,10 +131,8 @@ def run_groups(
     groups: Sequence[Group], rules: RuleSet, state: State, base: RunSettings, config: Config, log: logging.Logger
 ) -> RoutineReport:
     """One pipeline run per group, with balance checks, a log line per file and a progress bar."""
-    book = None if base.dry_run else BalanceBook(state)
     report = RoutineReport()
-    with progress(sum(len(files) for _, files in groups), "importing") as advance:
-        observer = RoutineObserver(book, log, advance)
+    with observed(state, base, sum(len(files) for _, files in groups), log) as observer:
         for source, files in groups:
             settings = replace(source_settings(source, base, config), observer=observer)
             report.runs.append(SourceRun(source, run_pipeline(files, rules, state, settings)))

@@ -44,6 +44,7 @@ def test_run_with_config_and_no_paths_imports_the_sources_and_summarises_as_json
     config = samples_config(tmp_path)
     first = runner.invoke(main, ["run", "--config", str(config), "--json"])
     assert first.exit_code == 0, first.output
+    assert first.stderr == ""  # no progress bar, no log lines off a terminal
     summary = json.loads(first.stdout)
     assert [run["source"] for run in summary["runs"]] == [s.path for s in parse_config(config.read_text(), config).sources]
     files = [f for run in summary["runs"] for f in run["files"]]
@@ -154,3 +155,14 @@ def test_the_log_file_rotates_and_never_holds_a_token(tmp_path: Path, monkeypatc
 def test_redaction_masks_secret_shaped_pairs() -> None:
     redact = RedactSecrets(["s3cret-value"]).redact
     assert redact("url?token=abc123&x=1 password: hunter2 s3cret-value") == "url?token=***&x=1 password: *** ***"
+
+
+def test_run_with_paths_warns_on_stderr_when_a_balance_chain_breaks(runner: CliRunner, tmp_path: Path) -> None:
+    first = write_chase(tmp_path / "a-oct.csv", month_lines("2026-10", 1), opening=Decimal("100.00"))
+    write_chase(tmp_path / "b-nov.csv", month_lines("2026-11", 2), opening=first - Decimal("1.00"))
+    state = str(tmp_path / "state.sqlite")
+    result = runner.invoke(main, ["run", str(tmp_path / "a-oct.csv"), "--state", state, "--json"])
+    assert result.exit_code == 0 and result.stderr == ""
+    result = runner.invoke(main, ["run", str(tmp_path / "b-nov.csv"), "--state", state, "--json"])
+    assert json.loads(result.stdout)["files"][0]["new"] == 3
+    assert result.stderr.startswith(f"warning: account chase-checking: {tmp_path / 'b-nov.csv'} opens at {first - 1}")

@@ -7,6 +7,7 @@ With no PATH, the sources of the configuration file are imported (the monthly ro
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -24,7 +25,8 @@ from importer.cli.options import (
 )
 from importer.cli.unattended import render_routine, run_configured
 from importer.config import load_config
-from importer.pipeline import RunSettings, run as run_pipeline
+from importer.pipeline import RunSettings, run as run_pipeline, statement_files
+from importer.routine import observed
 from importer.report import render_json, render_text
 from importer.uploaders import DEFAULT_TARGET
 
@@ -75,8 +77,10 @@ def run(
         routine = run_configured(config, rules, settings, resolve_state_path(state_path, config), wait)
         render_routine(routine, as_json)
         sys.exit(routine.exit_code)
-    with open_state(state_path, config) as state:
-        report = run_pipeline(list(paths), rules, state, settings)
+    with open_state(state_path, config) as state, observed(state, settings, len(statement_files(paths))) as observer:
+        report = run_pipeline(list(paths), rules, state, replace(settings, observer=observer))
+    for gap in observer.gaps:
+        click.echo(f"warning: {gap.message}", err=True)
     if as_json:
         render_json(report, sys.stdout)
     else:
