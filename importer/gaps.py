@@ -106,22 +106,30 @@ class BalanceBook:
         return gaps
 
     def chain_gap(self, statement: Statement, digest: str) -> Gap | None:
-        """A gap when `statement` does not open at the balance its predecessor closed at."""
-        opening, _ = balances(statement)
-        start = statement.start_date or min((t.date for t in statement.transactions), default=None)
-        if opening is None or start is None:
-            return None
-        previous = self.state.db.execute(
-            "SELECT path, end_date, closing FROM statement_balances WHERE account = ? AND file_sha256 != ? "
-            "AND closing IS NOT NULL AND end_date <= ? ORDER BY end_date DESC LIMIT 1",
-            (statement.account, digest, start.isoformat()),
+        """A gap when `statement` does not join the account's statement before it or after it.
+
+        Both neighbours are checked because files arrive in any order: November imported before
+        October is caught when October arrives.
+        """
+        opening, closing = balances(statement)
+        start, end = _dates(statement)
+        if start is not None and opening is not None:
+            before = self._neighbour(statement.account, digest, "end_date <= ? ORDER BY end_date DESC", start)
+            if before is not None and Decimal(before[3]) != opening:
+                return _chain_gap(statement.account, (statement.path, opening, start), (before[0], before[3], before[2]))
+        if end is not None and closing is not None:
+            after = self._neighbour(statement.account, digest, "start_date >= ? ORDER BY start_date", end)
+            if after is not None and Decimal(after[4]) != closing:
+                return _chain_gap(statement.account, (after[0], after[4], after[1]), (statement.path, closing, end))
+        return None
+
+    def _neighbour(self, account: str, digest: str, where: str, day: dt.date) -> tuple[str, str, str, str, str] | None:
+        row = self.state.db.execute(
+            "SELECT path, start_date, end_date, closing, opening FROM statement_balances WHERE account = ? "
+            f"AND file_sha256 != ? AND opening IS NOT NULL AND closing IS NOT NULL AND {where} LIMIT 1",
+            (account, digest, day.isoformat()),
         ).fetchone()
-        if previous is None or Decimal(previous[2]) == opening:
-            return None
-        return Gap("balance-chain", statement.account, (
-            f"account {statement.account}: {statement.path} opens at {opening} on {start}, but {previous[0]} "
-            f"closed at {previous[2]} on {previous[1]}; a statement between them may be missing."
-        ))  # fmt: skip
+        return None if row is None else (str(row[0]), str(row[1]), str(row[2]), str(row[3]), str(row[4]))
 
     def covers(self, account: str, month: str) -> bool:
         """Whether any statement or stored transaction of `account` falls in `month`."""
@@ -144,6 +152,19 @@ class BalanceBook:
         return {row[0] for row in rows}
 
 
+def _chain_gap(account: str, later: tuple[str, object, object], earlier: tuple[str, object, object]) -> Gap:
+    """`later` (path, opening, start) does not open where `earlier` (path, closing, end) closed."""
+    return Gap("balance-chain", account, (
+        f"account {account}: {later[0]} opens at {later[1]} on {later[2]}, but {earlier[0]} "
+        f"closed at {earlier[1]} on {earlier[2]}; a statement between them may be missing."
+    ))  # fmt: skip
+
+
+def _dates(statement: Statement) -> tuple[dt.date | None, dt.date | None]:
+    days = [t.date for t in statement.transactions]
+    return statement.start_date or min(days, default=None), statement.end_date or max(days, default=None)
+
+
 def missing_month(account: str, month: str) -> Gap:
     return Gap("missing-month", account, (
         f"account {account}: no statement covers {month}. Download that month's export from the bank "
@@ -153,9 +174,7 @@ def missing_month(account: str, month: str) -> Gap:
 
 def _row(statement: Statement, digest: str) -> tuple[object, ...]:
     opening, closing = balances(statement)
-    dates = [t.date for t in statement.transactions]
-    start = statement.start_date or min(dates, default=None)
-    end = statement.end_date or max(dates, default=None)
+    start, end = _dates(statement)
     return (
         statement.account, digest, statement.path, statement.currency,
         None if start is None else start.isoformat(), None if end is None else end.isoformat(),

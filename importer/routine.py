@@ -159,7 +159,8 @@ def month_gaps(groups: Sequence[Group], book: BalanceBook, month: str) -> list[G
     for source, files in groups:
         if source is None:
             continue
-        accounts = {source.account} if source.account else book.accounts_from(files)
+        # The accounts its files turned out to hold; the configured one when none was read.
+        accounts = book.accounts_from(files) or ({source.account} if source.account else set())
         if not accounts:
             gaps.append(missing_month(source.path, month))
         gaps.extend(missing_month(a, month) for a in sorted(accounts) if not book.covers(a, month))

@@ -104,6 +104,17 @@ def test_a_balance_chain_that_does_not_join_is_reported(tmp_path: Path) -> None:
     ]
 
 
+def test_a_broken_chain_is_found_whichever_statement_arrives_first(tmp_path: Path) -> None:
+    folder = tmp_path / "chase"
+    closing = write_chase(folder / "b-oct.csv", month_lines("2026-10", 1), opening=Decimal("500.00"))
+    write_chase(folder / "a-nov.csv", month_lines("2026-11", 2), opening=closing - Decimal("0.01"))
+    source = SourceSettings(path=str(folder / "*.csv"), account="Chase checking")
+    kinds, messages = routine(tmp_path, [source], dt.date(2026, 12, 3))
+    assert kinds == ["balance-chain"]
+    assert f"{folder / 'a-nov.csv'} opens at {closing - Decimal('0.01')}" in messages[0]
+    assert f"but {folder / 'b-oct.csv'} closed at {closing}" in messages[0]
+
+
 def test_a_joined_balance_chain_is_quiet(tmp_path: Path) -> None:
     folder = tmp_path / "chase"
     closing = write_chase(folder / "a-oct.csv", month_lines("2026-10", 1), opening=Decimal("500.00"))

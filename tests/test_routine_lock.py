@@ -11,7 +11,7 @@ from pathlib import Path
 from tests.statements import month_lines, write_chase
 from tests.test_routine import write_config
 
-COUNT = 60
+COUNT = 40
 
 
 def start(config: Path, *extra: str) -> subprocess.Popen[str]:

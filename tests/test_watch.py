@@ -161,8 +161,8 @@ def drop_many(folders: Folders, state: State, count: int) -> None:
     assert ledger_counts(state) == (2 * count, 2 * count)
 
 
-def test_two_hundred_files_dropped_at_once(folders: Folders, state: State) -> None:
-    drop_many(folders, state, 200)
+def test_a_hundred_files_dropped_at_once(folders: Folders, state: State) -> None:
+    drop_many(folders, state, 100)
 
 
 @pytest.mark.slow

@@ -71,7 +71,7 @@ def watcher_process(tmp_path: Path) -> subprocess.Popen[bytes]:
 
 
 def test_watcher_killed_mid_import_and_restarted_stores_and_archives_each_once(tmp_path: Path) -> None:
-    count = 150
+    count = 120
     for seed in range(count):
         write_chase(tmp_path / "inbox" / f"s-{seed:03d}.csv", month_lines("2026-10", seed))
     first = watcher_process(tmp_path)
@@ -87,3 +87,21 @@ def test_watcher_killed_mid_import_and_restarted_stores_and_archives_each_once(t
     with sqlite3.connect(tmp_path / "state.sqlite") as db:
         rows = db.execute("SELECT count(*), count(DISTINCT external_id) FROM ledger").fetchone()
     assert rows == (3 * count, 3 * count)
+
+
+def test_the_watcher_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    write_chase(tmp_path / "inbox" / "waiting.csv", month_lines("2026-10", 1))
+    command = [sys.executable, "-m", "importer", "watch", str(tmp_path / "inbox"), "--settle", "0.2",
+               "--state", str(tmp_path / "state.sqlite")]  # fmt: skip
+    watcher = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert wait_for(lambda: archived(tmp_path / "archive") == ["waiting.csv"], timeout=60)
+        write_chase(tmp_path / "inbox" / "dropped.csv", month_lines("2026-10", 2))
+        assert wait_for(lambda: len(archived(tmp_path / "archive")) == 2, timeout=20)
+    finally:
+        watcher.send_signal(signal.SIGTERM)
+        out, err = watcher.communicate(timeout=20)
+    assert watcher.returncode == 0, err
+    assert out.splitlines()[0].startswith("imported: waiting.csv -> ")
+    log = (tmp_path / "importer.log").read_text()
+    assert f"watching {tmp_path / 'inbox'}" in log and "dropped.csv -> " in log
