@@ -178,6 +178,10 @@ def inbox_importer(
 
     def import_files(files: Sequence[Path]) -> list[FileReport]:
         with run_lock(state_path, wait=max(config.lock_wait, 1.0)):
-            return run_groups(group_by_source(files, config.sources), rules, state, base, config, log).files
+            reports = run_groups(group_by_source(files, config.sources), rules, state, base, config, log).files
+            # The WAL commits of synchronous=NORMAL survive a crash but not a power cut; the files
+            # are about to leave the inbox, so make their transactions durable first.
+            state.db.execute("PRAGMA wal_checkpoint(FULL)")
+            return reports
 
     return import_files

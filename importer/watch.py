@@ -77,10 +77,19 @@ class Inbox:
     def note(self, paths: Iterable[Path]) -> None:
         """Paths an event named; only candidate files directly in the inbox are kept."""
         for path in paths:
+            path = self._in_inbox(path)
             if path not in self.pending and is_candidate(path, self.folders.inbox):
                 signature = _signature(path)
                 if signature is not None:
                     self.pending[path] = (signature, self.clock())
+
+    def _in_inbox(self, path: Path) -> Path:
+        # Observers may name a file by its real path (macOS: /private/var/...); key it by the
+        # inbox path so one file is never pending under two names.
+        inbox = self.folders.inbox
+        if path.parent != inbox and path.parent.resolve() == inbox.resolve():
+            return inbox / path.name
+        return path
 
     def ready(self) -> list[Path]:
         """Pending files unchanged for `settle` seconds; forgets files that went away."""
@@ -116,6 +125,8 @@ class Inbox:
 
     def file_away(self, path: Path, report: FileReport | None) -> Filed:
         error = "the importer did not report on this file." if report is None else _failure(report)
+        if not path.exists():
+            return Filed(path, None, "the file was removed from the inbox before it could be filed.")
         if error is None:
             month = self.folders.archive / self.today().strftime("%Y-%m")
             return Filed(path, move_once(path, month))
@@ -187,7 +198,7 @@ def _link_or_copy(path: Path, destination: Path) -> None:
     try:
         os.link(path, destination)  # same filesystem: atomic, and refuses an existing name
     except FileExistsError:
-        raise
+        raise  # a name taken: the caller tries the next one (never the copy below, which would overwrite)
     except OSError:
         staging = destination.with_name(f".{destination.name}.{os.getpid()}.partial")
         shutil.copy2(path, staging)

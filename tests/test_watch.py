@@ -6,13 +6,14 @@ import datetime as dt
 import logging
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
 from importer.config import Config
 from importer.pipeline import RunSettings
+from importer.report import FileReport
 from importer.routine import inbox_importer
 from importer.rules import load_rules
 from importer.state import State
@@ -179,3 +180,34 @@ def test_a_crash_between_import_and_move_files_each_file_once(folders: Folders, 
     drain(make_inbox(folders, state), lambda filed: None)
     assert files_under(folders.archive) == [f"2026-11/f{seed}.csv" for seed in range(3)]
     assert ledger_counts(state) == (9, 9)
+
+
+def test_a_file_removed_before_it_is_filed_is_reported_not_fatal(folders: Folders, state: State) -> None:
+    inbox = make_inbox(folders, state)
+    importer = inbox.importer
+
+    def import_then_lose(files: Sequence[Path]) -> list[FileReport]:
+        reports = importer(files)
+        (folders.inbox / "gone.csv").unlink()  # the user deleted it while it was being imported
+        return reports
+
+    inbox.importer = import_then_lose
+    write_chase(folders.inbox / "gone.csv", month_lines("2026-10", 1))
+    write_chase(folders.inbox / "kept.csv", month_lines("2026-10", 2))
+    filed: list[Filed] = []
+    drain(inbox, filed.append)
+    assert [(f.source.name, f.error) for f in filed] == [
+        ("gone.csv", "the file was removed from the inbox before it could be filed."), ("kept.csv", None)
+    ]
+    assert files_under(folders.archive) == ["2026-11/kept.csv"]
+
+
+def test_an_event_naming_the_real_path_of_a_symlinked_inbox_is_one_file(folders: Folders, state: State, tmp_path: Path) -> None:
+    link = tmp_path / "linked-inbox"
+    link.symlink_to(folders.inbox)
+    inbox = make_inbox(Folders(link, folders.archive, folders.failed), state)
+    write_chase(folders.inbox / "oct.csv", month_lines("2026-10", 1))
+    inbox.scan()
+    inbox.note([folders.inbox / "oct.csv"])
+    assert list(inbox.pending) == [link / "oct.csv"]
+    assert [f.error for f in inbox.step()] == [None]
