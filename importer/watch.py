@@ -116,11 +116,21 @@ class Inbox:
         return filed
 
     def process(self, files: Sequence[Path]) -> list[Filed]:
-        """Import `files` (the pipeline commits before returning), then move each one."""
+        """Import `files` (the pipeline commits before returning), then move each one.
+
+        A file rewritten while it was being imported stays pending: what would be filed is not
+        what was imported, so it is imported again once it settles.
+        """
+        before = {path: _signature(path) for path in files}
         reports = {Path(r.path): r for r in self.importer(files)}
-        filed = [self.file_away(path, reports.get(path)) for path in files]
+        filed = []
         for path in files:
+            now = _signature(path)
+            if now is not None and now != before[path]:
+                self.pending[path] = (now, self.clock())
+                continue
             self.pending.pop(path, None)
+            filed.append(self.file_away(path, reports.get(path)))
         return filed
 
     def file_away(self, path: Path, report: FileReport | None) -> Filed:

@@ -211,3 +211,22 @@ def test_an_event_naming_the_real_path_of_a_symlinked_inbox_is_one_file(folders:
     inbox.note([folders.inbox / "oct.csv"])
     assert list(inbox.pending) == [link / "oct.csv"]
     assert [f.error for f in inbox.step()] == [None]
+
+
+def test_a_file_rewritten_during_its_import_is_imported_again_before_it_is_filed(folders: Folders, state: State) -> None:
+    inbox = make_inbox(folders, state)
+    importer, path = inbox.importer, folders.inbox / "oct.csv"
+
+    def import_while_rewritten(files: Sequence[Path]) -> list[FileReport]:
+        reports = importer(files)
+        if len(list(state.db.execute("SELECT 1 FROM ledger"))) == 3:
+            write_chase(path, month_lines("2026-10", 1, count=4))  # the download finished only now
+            os.utime(path, ns=(1, 1))
+        return reports
+
+    inbox.importer = import_while_rewritten
+    write_chase(path, month_lines("2026-10", 1))
+    filed: list[Filed] = []
+    drain(inbox, filed.append)
+    assert [f.source.name for f in filed] == ["oct.csv"] and files_under(folders.archive) == ["2026-11/oct.csv"]
+    assert ledger_counts(state) == (4, 4)
