@@ -24,15 +24,15 @@ def _noop(label: str = "") -> None:
 
 
 @contextmanager
-def progress(total: int, description: str, *, enabled: bool | None = None) -> Iterator[Advance]:
-    """A bar of `total` steps; yields `advance(label)` to call after each step."""
-    show = sys.stderr.isatty() if enabled is None else enabled
+def progress(total: int, description: str, *, console: Console | None = None) -> Iterator[Advance]:
+    """A bar of `total` steps on `console` (default: stderr); yields `advance(label)` to call after each step."""
+    show = console.is_terminal if console is not None else sys.stderr.isatty()
     if not show or total < 2:
         yield _noop
         return
     bar = Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-        TextColumn("{task.fields[label]}"), console=Console(stderr=True), transient=True,
+        TextColumn("{task.fields[label]}"), console=console or Console(stderr=True), transient=True,
     )  # fmt: skip
     with bar:
         task = bar.add_task(description, total=total, label="")
