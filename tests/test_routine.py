@@ -177,3 +177,16 @@ def test_run_with_paths_warns_on_stderr_when_a_balance_chain_breaks(runner: CliR
     result = runner.invoke(main, ["run", str(tmp_path / "b-nov.csv"), "--state", state, "--json"])
     assert json.loads(result.stdout)["files"][0]["new"] == 3
     assert result.stderr.startswith(f"warning: account chase-checking: {tmp_path / 'b-nov.csv'} opens at {first - 1}")
+
+
+def test_a_bad_file_in_one_source_fails_the_run_but_not_the_other_sources(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "notes.csv").write_text("just,some\ntext,here\n")
+    config = write_config(tmp_path, f"sources:\n  - path: {tmp_path / 'bad'}\n  - path: {ROOT / 'samples/ofx'}\n")
+    result = runner.invoke(main, ["run", "--config", str(config), "--json"])
+    summary = json.loads(result.stdout)
+    assert result.exit_code == 1 and summary["exit_code"] == 1
+    [bad], [ofx] = (run["files"] for run in summary["runs"])
+    assert bad["error"].endswith("notes.csv: no parser recognises this file. Known formats: csv, ofx. "
+                                 "For a CSV from a bank we have no profile for, pass --profile NAME.")  # fmt: skip
+    assert ofx["new"] == 15 and summary["targets"]["local"]["failed"] == 1

@@ -31,9 +31,10 @@ def _month(ctx: click.Context, param: click.Parameter, value: str | None) -> str
 @config_option
 @state_option
 def report(month: str | None, html_path: Path | None, config_path: Path | None, state_path: Path | None) -> None:
-    """Spending per category for a month, with the change against the previous month and the 3-month average.
+    """Spending per category for a month, against earlier months.
 
-    Amounts are signed (money out is negative) and never mixed across currencies.
+    Each category's total, its change against the previous month and against the average of the
+    three months before. Amounts are signed (money out is negative) and never mixed across currencies.
     """
     config = load_config(config_path)
     month = month or default_month(dt.date.today())

@@ -46,9 +46,10 @@ def watch(
     date_format: str | None, currency: str | None, no_balance_check: bool,
     rules_paths: tuple[Path, ...], state_path: Path | None,
 ) -> None:  # fmt: skip
-    """Import statement files dropped into INBOX, then move them to archive/YYYY-MM/ or failed/.
+    """Import files dropped into INBOX, then file them away.
 
-    Files already waiting in INBOX are imported first. A file is read only once it has stopped
+    Imported files move to archive/YYYY-MM/, files that fail to failed/ with a .error.txt
+    saying what to fix. Files already waiting in INBOX are imported first. A file is read only once it has stopped
     changing, and moved only after its transactions are stored. Stop with Ctrl-C or SIGTERM.
     """
     config = load_config(config_path)
