@@ -42,7 +42,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from importer.currencies import is_currency
 
 from importer.errors import ConfigError
-from importer.paths import APP
+from importer.paths import APP, user_profile_dirs
+from importer.profiles import all_profiles
 
 
 class _Strict(BaseModel):
@@ -215,7 +216,22 @@ def parse_config(text: str, path: Path) -> Config:
         key = ".".join(str(part) for part in err["loc"])
         raise ConfigError(f"key {key}: {_explain(err)}", path=path, line=yaml_line(root, err["loc"])) from None
     _check_targets(config, root, path)
+    _check_profiles(config, root, path)
     return config.relative_to(path.parent.absolute())
+
+
+def _check_profiles(config: Config, root: yaml.Node | None, path: Path) -> None:
+    """Every source's profile exists, so a typo fails now rather than on each file at import."""
+    named = [(i, s.profile) for i, s in enumerate(config.sources) if s.profile is not None]
+    if not named:
+        return
+    known = all_profiles(user_profile_dirs())
+    for index, profile in named:
+        if profile not in known:
+            raise ConfigError(
+                f"key sources.{index}.profile: no bank profile named {profile!r}; allowed: {', '.join(sorted(known))}.",
+                path=path, line=yaml_line(root, ("sources", index, "profile")),
+            )  # fmt: skip
 
 
 def _check_targets(config: Config, root: yaml.Node | None, path: Path) -> None:

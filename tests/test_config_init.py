@@ -29,6 +29,14 @@ def test_a_source_naming_an_unconfigured_target_is_refused(tmp_path: Path) -> No
     )
 
 
+def test_a_source_profile_must_exist(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_config("sources:\n  - path: x.csv\n    profile: chse\n", tmp_path / "importer.yaml")
+    assert str(err.value).startswith(
+        f"{tmp_path / 'importer.yaml'}, line 3: key sources.0.profile: no bank profile named 'chse'; allowed: chase-checking, "
+    )
+
+
 def test_a_source_currency_must_be_iso_4217(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"line 3: key sources.0.currency: 'EURO' is not an ISO 4217 currency code"):
         parse_config("sources:\n  - path: x.csv\n    currency: EURO\n", tmp_path / "importer.yaml")
