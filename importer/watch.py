@@ -231,13 +231,26 @@ def write_error_note(filed: Path, error: str, inbox: Path) -> Path:
     return note
 
 
-def watch_loop(inbox: Inbox, events: Iterable[Iterable[Path]], on_filed: Callable[[Filed], None]) -> None:
-    """Import what is in the inbox, then each batch of events, until the events end."""
+RESCAN = 60.0  # seconds between full looks at the inbox, for events the OS dropped
+
+
+def watch_loop(
+    inbox: Inbox, events: Iterable[Iterable[Path]], on_filed: Callable[[Filed], None], rescan: float = RESCAN
+) -> None:
+    """Import what is in the inbox, then each batch of events, until the events end.
+
+    The inbox is also rescanned every `rescan` seconds: an observer can drop events (inotify
+    queue overflow, network folders), and a file nobody was told about must not wait forever.
+    """
     inbox.scan()
+    scanned = inbox.clock()
     for filed in inbox.step():
         on_filed(filed)
     for batch in events:
         inbox.note(batch)
+        if inbox.clock() - scanned >= rescan:
+            inbox.scan()
+            scanned = inbox.clock()
         for filed in inbox.step():
             on_filed(filed)
 

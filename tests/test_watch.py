@@ -230,3 +230,18 @@ def test_a_file_rewritten_during_its_import_is_imported_again_before_it_is_filed
     drain(inbox, filed.append)
     assert [f.source.name for f in filed] == ["oct.csv"] and files_under(folders.archive) == ["2026-11/oct.csv"]
     assert ledger_counts(state) == (4, 4)
+
+
+def test_a_file_no_event_named_is_found_by_the_periodic_rescan(folders: Folders, state: State) -> None:
+    clock = FakeClock()
+    inbox = make_inbox(folders, state, clock=clock)
+
+    def ticks() -> Iterator[list[Path]]:
+        write_chase(folders.inbox / "unannounced.csv", month_lines("2026-10", 1))
+        yield []  # the observer dropped the event
+        assert files_under(folders.archive) == []
+        clock.now = 61.0
+        yield []
+
+    watch_loop(inbox, ticks(), lambda filed: None, rescan=60.0)
+    assert files_under(folders.archive) == ["2026-11/unannounced.csv"]
