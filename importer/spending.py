@@ -12,6 +12,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
 
 from importer.state import State
 
@@ -48,6 +49,13 @@ class MonthSpending:
     month: str
     currency: str
     lines: tuple[CategoryLine, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON values; money as exact decimal strings."""
+        fields = ("total", "previous", "average", "vs_previous", "vs_average")
+        lines = [{"category": line.category, **{name: str(getattr(line, name)) for name in fields}}
+                 for line in (*self.lines, self.total())]  # fmt: skip
+        return {"month": self.month, "currency": self.currency, "categories": lines}
 
     def total(self) -> CategoryLine:
         return CategoryLine(

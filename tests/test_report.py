@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from decimal import ROUND_HALF_EVEN, Decimal
 from html.parser import HTMLParser
@@ -111,6 +112,17 @@ def test_text_report_off_a_terminal(runner: CliRunner, stored: Path) -> None:
     assert result.exit_code == 0 and "\x1b[" not in result.output
     coffee = next(line for line in result.output.splitlines() if "Food:Coffee" in line)
     assert [cell.strip() for cell in coffee.strip("│ ").split("│")] == ["Food:Coffee", "-7.50", "-7.50", "-6.00"]
+
+
+def test_json_report_keeps_money_exact(runner: CliRunner, stored: Path) -> None:
+    result = runner.invoke(main, ["report", "--month", "2026-10", "--json", "--state", str(stored)])
+    [section] = json.loads(result.stdout)
+    october = expected("2026-10")
+    assert section["month"] == "2026-10" and section["currency"] == "USD"
+    assert {line["category"]: Decimal(line["total"]) for line in section["categories"]} == {
+        **{cat: october.get(cat, Decimal(0)) for cat in {c for m in SPENT for c in expected(m)}},
+        "total": sum(october.values()),
+    }
 
 
 def test_a_month_without_transactions_says_so(runner: CliRunner, stored: Path) -> None:

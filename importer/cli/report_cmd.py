@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -28,9 +29,10 @@ def _month(ctx: click.Context, param: click.Parameter, value: str | None) -> str
 @click.command()
 @click.option("--month", callback=_month, help="The month to report, YYYY-MM (default: last month).")
 @click.option("--html", "html_path", type=click.Path(path_type=Path, dir_okay=False), help="Also write a self-contained HTML page with a chart.")
+@click.option("--json", "as_json", is_flag=True, help="Print the totals as JSON on stdout (money as decimal strings).")
 @config_option
 @state_option
-def report(month: str | None, html_path: Path | None, config_path: Path | None, state_path: Path | None) -> None:
+def report(month: str | None, html_path: Path | None, as_json: bool, config_path: Path | None, state_path: Path | None) -> None:
     """Spending per category for a month, against earlier months.
 
     Each category's total, its change against the previous month and against the average of the
@@ -41,15 +43,21 @@ def report(month: str | None, html_path: Path | None, config_path: Path | None, 
     with open_state(state_path, config) as state:
         totals = monthly_totals(state)
     sections = month_spending(totals, month)
-    console = Console()
-    if not sections:
-        console.print(f"No transactions are stored for {month}.", highlight=False)
-    for section in sections:
-        _print_section(section, console)
+    if as_json:
+        click.echo(json.dumps([section.as_dict() for section in sections], indent=2))
+    else:
+        _print_sections(month, sections, Console())
     if html_path is not None:
         months = [shift_month(month, -n) for n in reversed(range(CHART_MONTHS))]
         html_path.write_text(spending_page(sections, totals, months), encoding="utf-8")
         click.echo(f"wrote {html_path}", err=True)
+
+
+def _print_sections(month: str, sections: list[MonthSpending], console: Console) -> None:
+    if not sections:
+        console.print(f"No transactions are stored for {month}.", highlight=False)
+    for section in sections:
+        _print_section(section, console)
 
 
 def _print_section(section: MonthSpending, console: Console) -> None:
