@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -83,7 +84,13 @@ class RoutineObserver:
     def statements(self, path: Path, statements: list[Statement]) -> None:
         if self.book is None:
             return
-        for gap in self.book.record(path, statements):
+        try:
+            gaps = self.book.record(path, statements)
+        except (OSError, sqlite3.Error) as exc:
+            # The transactions are stored already; a lost balance record only weakens a warning.
+            self.log.warning("%s: balances not recorded: %s", path, exc)
+            return
+        for gap in gaps:
             self.log.warning(gap.message)
             self.gaps.append(gap)
 
