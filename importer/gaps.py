@@ -132,11 +132,16 @@ class BalanceBook:
         return None if row is None else (str(row[0]), str(row[1]), str(row[2]), str(row[3]), str(row[4]))
 
     def covers(self, account: str, month: str) -> bool:
-        """Whether any statement or stored transaction of `account` falls in `month`."""
+        """Whether `account` has a transaction in `month`, or a statement spanning its middle.
+
+        The middle, not any overlap: an OFX statement for October often runs to 1 November, and
+        that day alone is no November statement.
+        """
         first, last = (d.isoformat() for d in month_bounds(month))
+        middle = month + "-15"
         statement = self.state.db.execute(
             "SELECT 1 FROM statement_balances WHERE account = ? AND start_date <= ? AND end_date >= ? LIMIT 1",
-            (account, last, first),
+            (account, middle, middle),
         ).fetchone()
         txn = self.state.db.execute(
             "SELECT 1 FROM transactions WHERE account = ? AND date BETWEEN ? AND ? LIMIT 1", (account, first, last)

@@ -89,6 +89,15 @@ def test_an_account_without_last_months_statement_is_reported(tmp_path: Path) ->
     assert kinds == ["missing-month"] and messages[0].startswith("account Chase checking: no statement covers 2026-11.")
 
 
+def test_a_statement_ending_on_the_first_does_not_cover_that_month(tmp_path: Path) -> None:
+    ofx = SourceSettings(path=str(ROOT / "samples/ofx/*.ofx"))
+    statement = parse_file(ROOT / "samples/ofx/checking-2026-10.ofx", ParseOptions())[0]
+    assert statement.end_date == dt.date(2026, 11, 1)  # OFX DTEND: the day after the last one
+    assert routine(tmp_path, [ofx], dt.date(2026, 11, 20)) == ([], [])
+    kinds, messages = routine(tmp_path, [ofx], dt.date(2026, 12, 2))
+    assert kinds == ["missing-month"] and messages[0].startswith(f"account {statement.account}: no statement covers 2026-11.")
+
+
 def test_a_balance_chain_that_does_not_join_is_reported(tmp_path: Path) -> None:
     folder = tmp_path / "chase"
     closing = write_chase(folder / "a-oct.csv", month_lines("2026-10", 1), opening=Decimal("500.00"))
