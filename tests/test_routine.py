@@ -69,7 +69,8 @@ def test_text_summary_off_a_terminal_has_no_colours_and_ends_with_the_gaps(runne
 def test_run_without_paths_or_sources_says_what_to_do(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(main, ["run", "--config", str(write_config(tmp_path, ""))])
     assert result.exit_code == 2
-    assert "no PATHS given and no `sources:` in the configuration file" in result.output
+    assert "Error: no PATHS given, and no configuration file lists `sources:`. Name files or folders to import, " \
+        "or add sources to importer.yaml (`importer init` writes one)." in result.output
 
 
 def routine(tmp_path: Path, sources: list[SourceSettings], today: dt.date) -> tuple[list[str], list[str]]:

@@ -27,8 +27,8 @@ from importer.state import State
 def run_configured(config: Config, rules: RuleSet, base: RunSettings, state_path: Path, wait: float | None) -> RoutineReport:
     """Import the configured sources under the run lock, logging to the log file."""
     if not config.sources:
-        raise click.UsageError("no PATHS given and no `sources:` in the configuration file. Name files or "
-                               "folders to import, or add sources to importer.yaml (see `importer init`).")  # fmt: skip
+        raise click.UsageError("no PATHS given, and no configuration file lists `sources:`. Name files or folders "
+                               "to import, or add sources to importer.yaml (`importer init` writes one).")  # fmt: skip
     log = setup_logging(config, state_path)
     try:
         with run_lock(state_path, config.lock_wait if wait is None else wait):
