@@ -10,7 +10,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from importer.cli import main
 from importer.config import Config
 from importer.pipeline import RunSettings
 from importer.report import FileReport
@@ -245,3 +247,16 @@ def test_a_file_no_event_named_is_found_by_the_periodic_rescan(folders: Folders,
 
     watch_loop(inbox, ticks(), lambda filed: None, rescan=60.0)
     assert files_under(folders.archive) == ["2026-11/unannounced.csv"]
+
+
+def test_watch_once_from_the_command_line_exits_1_when_a_file_failed(runner: CliRunner, tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    write_chase(inbox / "oct.csv", month_lines("2026-10", 1))
+    (inbox / "notes.txt").write_text("not a statement\n")
+    args = ["watch", str(inbox), "--once", "--settle", "0", "--state", str(tmp_path / "state.sqlite")]
+    result = runner.invoke(main, args)
+    assert result.exit_code == 1
+    assert result.stdout == f"imported: oct.csv -> {tmp_path / 'archive' / dt.date.today().strftime('%Y-%m') / 'oct.csv'}\n"
+    assert result.stderr.startswith(f"failed: notes.txt -> {tmp_path / 'failed' / 'notes.txt'}: ")
+    write_chase(inbox / "nov.csv", month_lines("2026-11", 1))
+    assert runner.invoke(main, args).exit_code == 0

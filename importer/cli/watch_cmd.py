@@ -80,7 +80,7 @@ def watch(
                 watch_loop(box, folder_events(folders.inbox, _stop_on_signals()), on_filed)
     finally:
         close_logging(log)
-    sys.exit(1 if failures else 0)
+    sys.exit(1 if failures and once else 0)  # a watcher stopped by systemd did its job: exit 0
 
 
 def _folders(config: Config, inbox: Path | None, archive: Path | None, failed: Path | None) -> Folders:
