@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -88,3 +89,11 @@ def test_init_never_overwrites_without_force(runner: CliRunner, tmp_path: Path) 
     result = runner.invoke(main, ["init", "--path", str(path)])
     assert result.exit_code == 2 and path.read_text() == "state: mine.sqlite\n"
     assert result.output == f"error: {path}: already exists; edit it, or pass --force to replace it with a fresh starter.\n"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="XDG_CONFIG_HOME names the user config folder on Linux only")
+def test_init_user_writes_to_the_user_config_folder(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    result = runner.invoke(main, ["init", "--user", "--inbox", str(tmp_path / "inbox")])
+    assert result.exit_code == 0, result.output
+    assert load_config(tmp_path / "config" / "importer" / "importer.yaml").inbox == tmp_path / "inbox"

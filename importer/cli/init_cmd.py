@@ -6,14 +6,17 @@ import sys
 from pathlib import Path
 
 import click
+import platformdirs
 
 from importer.config import parse_config
 from importer.errors import ConfigError
+from importer.paths import APP
 from importer.starter import StarterAnswers, starter_config
 
 
 @click.command()
-@click.option("--path", "path", type=click.Path(path_type=Path, dir_okay=False), default=Path("importer.yaml"), show_default=True, help="Where to write the configuration.")
+@click.option("--path", "path", type=click.Path(path_type=Path, dir_okay=False), help="Where to write the configuration (default: ./importer.yaml).")
+@click.option("--user", "user", is_flag=True, help="Write it to the user config folder, where every command finds it.")
 @click.option("--inbox", help="Folder `importer watch` imports from.")
 @click.option("--archive", help="Folder imported files are moved to (default: beside the inbox).")
 @click.option("--failed", help="Folder files that failed are moved to (default: beside the inbox).")
@@ -25,10 +28,11 @@ from importer.starter import StarterAnswers, starter_config
 @click.option("--interactive/--no-interactive", default=None, help="Ask for each value (default: when on a terminal).")
 @click.option("--force", is_flag=True, help="Replace an existing file.")
 def init(
-    path: Path, inbox: str | None, archive: str | None, failed: str | None, state: str | None, source: str | None,
+    path: Path | None, user: bool, inbox: str | None, archive: str | None, failed: str | None, state: str | None, source: str | None,
     account: str | None, profile: str | None, currency: str | None, interactive: bool | None, force: bool,
 ) -> None:  # fmt: skip
     """Write a commented starter configuration file, ready to edit."""
+    path = path or (Path(platformdirs.user_config_dir(APP)) / "importer.yaml" if user else Path("importer.yaml"))
     if path.exists() and not force:
         raise ConfigError("already exists; edit it, or pass --force to replace it with a fresh starter.", path=path)
     answers = StarterAnswers(inbox, archive, failed, state, source, account, profile, currency)
@@ -36,6 +40,7 @@ def init(
         answers = _ask(answers)
     text = starter_config(answers)
     parse_config(text, path)  # what we write must load: a typo in an answer fails here, not later
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     click.echo(f"wrote {path}; edit it, then run `importer run` (monthly) or `importer watch` (inbox).")
 
