@@ -56,11 +56,13 @@ class RoutineReport:
     def files(self) -> list[FileReport]:
         return [f for run in self.runs for f in run.report.files]
 
-    def per_target(self) -> dict[str, dict[str, int]]:
-        """Counts summed per target, over every source that lands there."""
-        totals: dict[str, dict[str, int]] = {}
+    def per_target(self) -> dict[str, dict[str, Any]]:
+        """Counts summed per target over every source that lands there, and the files' errors."""
+        totals: dict[str, dict[str, Any]] = {}
         for run in self.runs:
-            into = totals.setdefault(run.report.target, {})
+            into = totals.setdefault(run.report.target, {"files": 0, "errors": []})
+            into["files"] += len(run.report.files)
+            into["errors"] += [{"path": f.path, "error": f.error} for f in run.report.files if f.error]
             for name, value in run.report.totals().items():
                 into[name] = into.get(name, 0) + value
         return totals

@@ -200,3 +200,5 @@ def test_a_bad_file_in_one_source_fails_the_run_but_not_the_other_sources(runner
     assert bad["error"].endswith("notes.csv: no parser recognises this file. Known formats: csv, ofx. "
                                  "For a CSV from a bank we have no profile for, pass --profile NAME.")  # fmt: skip
     assert ofx["new"] == 15 and summary["targets"]["local"]["failed"] == 1
+    assert summary["targets"]["local"]["files"] == 2
+    assert summary["targets"]["local"]["errors"] == [{"path": bad["path"], "error": bad["error"]}]
