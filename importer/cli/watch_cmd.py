@@ -49,8 +49,9 @@ def watch(
     """Import files dropped into INBOX, then file them away.
 
     Imported files move to archive/YYYY-MM/, files that fail to failed/ with a .error.txt
-    saying what to fix. Files already waiting in INBOX are imported first. A file is read only once it has stopped
-    changing, and moved only after its transactions are stored. Stop with Ctrl-C or SIGTERM.
+    saying what to fix. Files already waiting in INBOX are imported first. A file is read only
+    once it has stopped changing, and moved only after its transactions are stored. Stop with
+    Ctrl-C or SIGTERM.
     """
     config = load_config(config_path)
     folders = _folders(config, inbox, archive, failed)
@@ -72,7 +73,8 @@ def watch(
 
     try:
         with State(path) as state:
-            box = Inbox(folders, inbox_importer(config, rules, state, base, log, path), settle if settle is not None else config.settle)
+            importer = inbox_importer(config, rules, state, base, log, path)
+            box = Inbox(folders, importer, settle if settle is not None else config.settle)
             log.info("watching %s%s", folders.inbox, " (once)" if once else "")
             if once:
                 drain(box, on_filed)
@@ -87,11 +89,12 @@ def _folders(config: Config, inbox: Path | None, archive: Path | None, failed: P
     if inbox is not None:
         config = config.model_copy(update={"inbox": inbox.absolute()})
     default_inbox, default_archive, default_failed = config.folders()
-    return Folders(default_inbox, (archive or default_archive).absolute(), (failed or default_failed).absolute())
+    return Folders(default_inbox.absolute(), (archive or default_archive).absolute(), (failed or default_failed).absolute())
 
 
 def _report(filed: Filed, log_line: Callable[[str], None]) -> None:
-    where = filed.destination or "(identical copy already filed; removed from the inbox)"
+    already = "(not filed)" if filed.error else "(identical copy already filed; removed from the inbox)"
+    where = filed.destination or already
     message = f"{filed.source.name} -> {where}" + (f": {filed.error}" if filed.error else "")
     log_line(message)
     click.echo(("failed: " if filed.error else "imported: ") + message, err=filed.error is not None)
