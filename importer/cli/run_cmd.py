@@ -26,8 +26,8 @@ from importer.cli.options import (
 from importer.cli.unattended import render_routine, run_configured
 from importer.config import load_config
 from importer.pipeline import RunSettings, run as run_pipeline, statement_files
-from importer.routine import observed
 from importer.report import render_json, render_text
+from importer.routine import observed
 from importer.uploaders import DEFAULT_TARGET
 
 
