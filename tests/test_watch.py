@@ -260,3 +260,10 @@ def test_watch_once_from_the_command_line_exits_1_when_a_file_failed(runner: Cli
     assert result.stderr.startswith(f"failed: notes.txt -> {tmp_path / 'failed' / 'notes.txt'}: ")
     write_chase(inbox / "nov.csv", month_lines("2026-11", 1))
     assert runner.invoke(main, args).exit_code == 0
+
+
+def test_watch_without_an_inbox_says_how_to_name_one(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))  # no user importer.yaml
+    result = runner.invoke(main, ["watch", "--once"])
+    assert result.exit_code == 2
+    assert result.output == "error: no inbox folder is configured. Add `inbox: PATH` to importer.yaml or pass INBOX.\n"
