@@ -40,7 +40,6 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from importer.currencies import is_currency
-
 from importer.errors import ConfigError
 from importer.paths import APP, user_profile_dirs
 from importer.profiles import all_profiles

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
 import subprocess
@@ -16,7 +15,7 @@ from importer.pipeline import RunSettings
 from importer.routine import inbox_importer
 from importer.rules import load_rules
 from importer.state import State
-from importer.watch import Filed, Folders, Inbox, folder_events, watch_loop
+from importer.watch import Folders, Inbox, folder_events, watch_loop
 from tests.statements import month_lines, write_chase
 from tests.test_watch import QUIET
 

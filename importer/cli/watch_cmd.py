@@ -24,7 +24,6 @@ from importer.config import Config, load_config
 from importer.logs import close_logging, setup_logging
 from importer.pipeline import RunSettings
 from importer.routine import inbox_importer
-from importer.rules import RuleSet
 from importer.state import State
 from importer.watch import Filed, Folders, Inbox, drain, folder_events, watch_loop
 
