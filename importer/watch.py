@@ -55,8 +55,9 @@ class Filed:
     """Where one inbox file went."""
 
     source: Path
-    destination: Path | None  # None: identical to a file already filed there, so only removed
+    destination: Path | None  # None: not moved (see `copy_removed`)
     error: str | None = None
+    copy_removed: bool = False  # identical to a file already filed there, so only removed from the inbox
 
 
 @dataclass
@@ -138,12 +139,12 @@ class Inbox:
         if not path.exists():
             return Filed(path, None, "the file was removed from the inbox before it could be filed.")
         if error is None:
-            month = self.folders.archive / self.today().strftime("%Y-%m")
-            return Filed(path, move_once(path, month))
-        destination = move_once(path, self.folders.failed)
-        if destination is not None:
-            write_error_note(destination, error, self.folders.inbox)
-        return Filed(path, destination, error)
+            destination = move_once(path, self.folders.archive / self.today().strftime("%Y-%m"))
+        else:
+            destination = move_once(path, self.folders.failed)
+            if destination is not None:
+                write_error_note(destination, error, self.folders.inbox)
+        return Filed(path, destination, error, copy_removed=destination is None)
 
 
 def is_candidate(path: Path, inbox: Path) -> bool:

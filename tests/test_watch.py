@@ -151,7 +151,9 @@ def test_the_same_export_dropped_twice_lands_once(folders: Folders, state: State
     write_chase(folders.inbox / "oct.csv", month_lines("2026-10", 7))
     drain(inbox, lambda filed: None)
     write_chase(folders.inbox / "oct.csv", month_lines("2026-10", 7))
-    drain(inbox, lambda filed: None)
+    filed: list[Filed] = []
+    drain(inbox, filed.append)
+    assert filed == [Filed(folders.inbox / "oct.csv", None, None, copy_removed=True)]
     assert files_under(folders.archive) == ["2026-11/oct.csv"]
     assert ledger_counts(state) == (3, 3)
 

@@ -92,7 +92,7 @@ def _folders(config: Config, inbox: Path | None, archive: Path | None, failed: P
 
 
 def _report(filed: Filed, log_line: Callable[[str], None]) -> None:
-    already = "(not filed)" if filed.error else "(identical copy already filed; removed from the inbox)"
+    already = "(identical copy already filed; removed from the inbox)" if filed.copy_removed else "(not filed)"
     where = filed.destination or already
     message = f"{filed.source.name} -> {where}" + (f": {filed.error}" if filed.error else "")
     log_line(message)
