@@ -244,12 +244,12 @@ def watch_loop(
     queue overflow, network folders), and a file nobody was told about must not wait forever.
     """
     inbox.scan()
-    scanned = inbox.clock()
     for filed in inbox.step():
         on_filed(filed)
+    scanned: float | None = None  # scan again at the first batch: files dropped before the observer started
     for batch in events:
         inbox.note(batch)
-        if inbox.clock() - scanned >= rescan:
+        if scanned is None or inbox.clock() - scanned >= rescan:
             inbox.scan()
             scanned = inbox.clock()
         for filed in inbox.step():

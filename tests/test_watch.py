@@ -116,6 +116,15 @@ def test_partial_downloads_and_hidden_files_are_left_alone(folders: Folders, sta
     assert sorted(p.name for p in folders.inbox.iterdir()) == [".statement.csv", "statement.csv.crdownload", "statement.csv.part"]
 
 
+def test_files_dropped_before_the_observer_started_are_picked_up_at_its_first_tick(folders: Folders, state: State) -> None:
+    def ticks() -> Iterator[list[Path]]:
+        write_chase(folders.inbox / "early.csv", month_lines("2026-10", 1))  # after the first scan, before any event
+        yield []
+
+    watch_loop(make_inbox(folders, state), ticks(), lambda filed: None)
+    assert files_under(folders.archive) == ["2026-11/early.csv"]
+
+
 def test_files_that_arrived_while_down_are_picked_up_at_start(folders: Folders, state: State) -> None:
     for seed in range(3):
         write_chase(folders.inbox / f"file-{seed}.csv", month_lines("2026-10", seed))
@@ -241,8 +250,9 @@ def test_a_file_no_event_named_is_found_by_the_periodic_rescan(folders: Folders,
     inbox = make_inbox(folders, state, clock=clock)
 
     def ticks() -> Iterator[list[Path]]:
+        yield []  # the observer is running
         write_chase(folders.inbox / "unannounced.csv", month_lines("2026-10", 1))
-        yield []  # the observer dropped the event
+        yield []  # ... but dropped the event for that file
         assert files_under(folders.archive) == []
         clock.now = 61.0
         yield []
