@@ -131,7 +131,12 @@ class Inbox:
                 self.pending[path] = (now, self.clock())
                 continue
             self.pending.pop(path, None)
-            filed.append(self.file_away(path, reports.get(path)))
+            try:
+                filed.append(self.file_away(path, reports.get(path)))
+            except OSError as exc:
+                # Stored but not movable (a full disk, a read-only archive): report it and leave the
+                # file in the inbox; the next rescan imports it again (adding nothing) and retries.
+                filed.append(Filed(path, None, f"imported, but could not be filed away: {exc}"))
         return filed
 
     def file_away(self, path: Path, report: FileReport | None) -> Filed:

@@ -279,3 +279,12 @@ def test_watch_without_an_inbox_says_how_to_name_one(runner: CliRunner, tmp_path
     result = runner.invoke(main, ["watch", "--once"])
     assert result.exit_code == 2
     assert result.output == "error: no inbox folder is configured. Add `inbox: PATH` to importer.yaml or pass INBOX.\n"
+
+
+def test_an_archive_that_cannot_be_written_leaves_the_file_in_the_inbox(folders: Folders, state: State) -> None:
+    write_chase(folders.inbox / "oct.csv", month_lines("2026-10", 1))
+    (folders.archive / "2026-11").write_text("a file where the month folder should be\n")
+    filed: list[Filed] = []
+    drain(make_inbox(folders, state), filed.append)
+    assert [f.error.split(":")[0] for f in filed if f.error] == ["imported, but could not be filed away"]
+    assert (folders.inbox / "oct.csv").exists() and ledger_counts(state) == (3, 3)
