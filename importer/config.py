@@ -18,20 +18,31 @@ entry) that holds its token.
       - path: ~/Downloads/chase*.csv
         account: Chase checking
         profile: chase-checking
+    inbox: ~/Statements/inbox          # `importer watch` imports what lands here,
+    archive: ~/Statements/archive      # then moves it to archive/YYYY-MM/,
+    failed: ~/Statements/failed        # or to failed/ with a .error.txt saying what to fix
+    log: {file: ~/.local/state/importer/importer.log, max_bytes: 1000000, backups: 5}
+
+Relative paths are relative to the folder holding the configuration file, so a cron job run from
+any working directory reads the same files.
 """
 
 from __future__ import annotations
 
+import fnmatch
+import glob
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import platformdirs
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from importer.currencies import is_currency
 from importer.errors import ConfigError
-from importer.paths import APP
+from importer.paths import APP, user_profile_dirs
+from importer.profiles import all_profiles
 
 
 class _Strict(BaseModel):
@@ -79,6 +90,48 @@ class SourceSettings(_Strict):
     def expanded(self) -> str:
         return os.path.expanduser(self.path)
 
+    @field_validator("currency")
+    @classmethod
+    def _iso_currency(cls, value: str | None) -> str | None:
+        if value is not None and not is_currency(value.upper()):
+            raise ValueError(f"{value!r} is not an ISO 4217 currency code (e.g. USD, EUR)")
+        return value.upper() if value is not None else None
+
+    @property
+    def is_glob(self) -> bool:
+        return glob.has_magic(self.expanded)
+
+    def files(self) -> list[Path]:
+        """The files this source names now: the glob's matches, or the folder's statement files."""
+        if self.is_glob:
+            return sorted(Path(p) for p in glob.glob(self.expanded, recursive=True) if Path(p).is_file())
+        return [Path(self.expanded)]
+
+    def matches(self, file: Path) -> bool:
+        """Whether `file` (e.g. one dropped in the inbox) is one of this source's statements.
+
+        A glob matches on its file-name pattern, so `~/Downloads/chase*.csv` also claims a
+        `chase-2026-10.csv` dropped into the inbox; a folder claims the files inside it.
+        """
+        if self.is_glob:
+            return fnmatch.fnmatch(file.name, os.path.basename(self.expanded))
+        folder = Path(self.expanded)
+        return file == folder or folder in file.parents
+
+
+class LogSettings(_Strict):
+    """The log file of unattended runs (`run` with configured sources, `watch`), rotated by size."""
+
+    file: Path | None = None  # default: importer.log in the user log folder
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    max_bytes: int = Field(default=1_000_000, ge=10_000)
+    backups: int = Field(default=5, ge=0, le=100)
+
+    @field_validator("file", mode="after")
+    @classmethod
+    def _expand(cls, value: Path | None) -> Path | None:
+        return value.expanduser() if value is not None else None
+
 
 class Config(_Strict):
     state: Path | None = None
@@ -89,11 +142,33 @@ class Config(_Strict):
     inbox: Path | None = None
     archive: Path | None = None
     failed: Path | None = None
+    log: LogSettings = Field(default_factory=LogSettings)
+    lock_wait: float = Field(default=0, ge=0)  # seconds a run waits for another run to finish
+    settle: float = Field(default=2.0, ge=0)  # seconds an inbox file must stay unchanged before import
 
     @field_validator("state", "inbox", "archive", "failed", mode="after")
     @classmethod
     def _expand(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None
+
+    def folders(self) -> tuple[Path, Path, Path]:
+        """The inbox, archive and failed folders (archive and failed default to siblings of the inbox)."""
+        if self.inbox is None:
+            raise ConfigError("no inbox folder is configured. Add `inbox: PATH` to importer.yaml or pass INBOX.")
+        return self.inbox, self.archive or self.inbox.parent / "archive", self.failed or self.inbox.parent / "failed"
+
+    def relative_to(self, base: Path) -> "Config":
+        """This configuration with its relative paths taken from `base` (the config file's folder)."""
+        def absolute(path: Path | None) -> Path | None:
+            return path if path is None or path.is_absolute() else base / path
+
+        sources = tuple(s if os.path.isabs(s.expanded) else s.model_copy(update={"path": str(base / s.expanded)})
+                        for s in self.sources)  # fmt: skip
+        return self.model_copy(update={
+            "state": absolute(self.state), "inbox": absolute(self.inbox), "archive": absolute(self.archive),
+            "failed": absolute(self.failed), "rules": tuple(absolute(r) or r for r in self.rules), "sources": sources,
+            "log": self.log.model_copy(update={"file": absolute(self.log.file)}),
+        })  # fmt: skip
 
     def target(self, name: str) -> TargetSettings | None:
         """The settings of target `name` (None for `local` when not configured)."""
@@ -134,11 +209,73 @@ def parse_config(text: str, path: Path) -> Config:
         raise ConfigError(f"is not valid YAML: {getattr(exc, 'problem', exc)}", path=path,
                           line=mark.line + 1 if mark is not None else None) from None  # fmt: skip
     try:
-        return Config.model_validate(data)
+        config = Config.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         key = ".".join(str(part) for part in err["loc"])
-        raise ConfigError(f"key {key}: {err['msg']}", path=path, line=yaml_line(root, err["loc"])) from None
+        raise ConfigError(f"key {key}: {_explain(err)}", path=path, line=yaml_line(root, err["loc"])) from None
+    _check_targets(config, root, path)
+    _check_profiles(config, root, path)
+    return config.relative_to(path.parent.absolute())
+
+
+def _check_profiles(config: Config, root: yaml.Node | None, path: Path) -> None:
+    """Every source's profile exists, so a typo fails now rather than on each file at import."""
+    named = [(i, s.profile) for i, s in enumerate(config.sources) if s.profile is not None]
+    if not named:
+        return
+    known = all_profiles(user_profile_dirs())
+    for index, profile in named:
+        if profile not in known:
+            raise ConfigError(
+                f"key sources.{index}.profile: no bank profile named {profile!r}; allowed: {', '.join(sorted(known))}.",
+                path=path, line=yaml_line(root, ("sources", index, "profile")),
+            )  # fmt: skip
+
+
+def _check_targets(config: Config, root: yaml.Node | None, path: Path) -> None:
+    """Every source's target is configured (or `local`)."""
+    known = {"local", *config.targets}
+    for index, source in enumerate(config.sources):
+        if source.target is not None and source.target not in known:
+            raise ConfigError(
+                f"key sources.{index}.target: {source.target!r} is not a configured target; "
+                f"allowed: {', '.join(sorted(known))}.",
+                path=path, line=yaml_line(root, ("sources", index, "target")),
+            )  # fmt: skip
+
+
+def _explain(err: Any) -> str:
+    """pydantic's message, plus the allowed keys when a key is unknown (usually a typo)."""
+    message = str(err["msg"]).removeprefix("Value error, ")
+    if err["type"] != "extra_forbidden":
+        return message
+    allowed = allowed_keys(tuple(err["loc"][:-1]))
+    return "unknown key" + (f"; allowed keys here: {', '.join(allowed)}" if allowed else "")
+
+
+def allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
+    """The keys the model at `loc` accepts (list indexes and mapping names are stepped over)."""
+    model: type[BaseModel] = Config
+    for part in loc:
+        field = model.model_fields.get(str(part))
+        if field is None:
+            continue
+        nested = _model_in(field.annotation)
+        if nested is None:
+            return []
+        model = nested
+    return list(model.model_fields)
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
 
 
 def yaml_line(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
@@ -161,5 +298,6 @@ def _child(node: yaml.Node | None, part: int | str, *, key: bool = False) -> yam
     if isinstance(node, yaml.MappingNode):
         return next((k if key else value for k, value in node.value if k.value == str(part)), None)
     if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-        return node.value[part]
+        item: yaml.Node = node.value[part]
+        return item
     return None

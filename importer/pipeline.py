@@ -10,6 +10,7 @@ import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from importer.config import TargetSettings
 from importer.crash import crash_point
@@ -29,6 +30,16 @@ from importer.uploaders import Target, make_target
 _NOT_STATEMENTS = {".md", ".json", ".jsonl", ".yaml", ".yml", ".py", ".sqlite", ".log", ".pdf"}
 
 
+class RunObserver(Protocol):
+    """Told what happens during a run (gap checks, progress, logs); it must not raise."""
+
+    def statements(self, path: Path, statements: list[Statement]) -> None:
+        """`path`'s statements were parsed and their transactions stored."""
+
+    def file_done(self, report: FileReport) -> None:
+        """`report`'s file is finished, imported or failed."""
+
+
 @dataclass(frozen=True)
 class RunSettings:
     """Everything one `importer run` was asked to do."""
@@ -39,6 +50,7 @@ class RunSettings:
     dry_run: bool = False
     failfast: bool = False
     match: MatchSettings = field(default_factory=MatchSettings)
+    observer: RunObserver | None = None
 
 
 def statement_files(paths: Sequence[Path]) -> list[Path]:
@@ -76,6 +88,8 @@ def run(paths: Sequence[Path], rules: RuleSet, state: State, settings: RunSettin
         for path in statement_files(paths):
             file_report = import_file(path, rules, state, target, run_id, settings)
             report.files.append(file_report)
+            if settings.observer is not None:
+                settings.observer.file_done(file_report)
             if file_report.error and settings.failfast:
                 break
     finally:
@@ -117,6 +131,8 @@ def _import(
     fresh = record(state, decisions, run_id, digest, target.name)
     state.record_run_file(run_id, digest, path, parser.name, len(txns), len(fresh))
     crash_point("store")
+    if settings.observer is not None:
+        settings.observer.statements(path, statements)
     fresh = pair_transfers(state, fresh, settings.match.window_days)
     report.transfers = sum(1 for t in fresh if t.transfer_to)
     _upload(fresh, Journal(state, target, run_id), report)

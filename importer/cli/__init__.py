@@ -4,7 +4,7 @@ Every command module holds one command (or group); COMMANDS lists them.  An `Imp
 anywhere becomes a one-paragraph message on stderr and its exit code, never a traceback.
 
 Exit codes: 0 all good; 1 some file or batch failed (the others were still processed);
-2 usage or configuration error.
+2 usage or configuration error; 3 another run holds the state database (the run lock).
 """
 
 from __future__ import annotations
@@ -31,7 +31,17 @@ def main() -> None:
     """Import bank statements (OFX, CSV, ...) into your budgeting app, each transaction exactly once."""
 
 
-from importer.cli import detect_cmd, history_cmd, parse_cmd, rules_cmd, run_cmd, undo_cmd  # noqa: E402  (commands attach to `main`)
+from importer.cli import (  # noqa: E402  (commands attach to `main`)
+    detect_cmd,
+    history_cmd,
+    init_cmd,
+    parse_cmd,
+    report_cmd,
+    rules_cmd,
+    run_cmd,
+    undo_cmd,
+    watch_cmd,
+)
 
 COMMANDS: list[click.Command] = [
     run_cmd.run,
@@ -40,6 +50,9 @@ COMMANDS: list[click.Command] = [
     rules_cmd.rules,
     history_cmd.history,
     undo_cmd.undo,
+    watch_cmd.watch,
+    init_cmd.init,
+    report_cmd.report,
 ]
 for _command in COMMANDS:
     main.add_command(_command)

@@ -1,8 +1,13 @@
-"""`importer run PATH...`: import statement files into a target."""
+"""`importer run PATH...`: import statement files into a target.
+
+With no PATH, the sources of the configuration file are imported (the monthly routine; see
+`importer/routine.py`), under the run lock and with a log file, so it is safe from cron.
+"""
 
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -18,16 +23,18 @@ from importer.cli.options import (
     rules_option,
     state_option,
 )
+from importer.cli.unattended import render_routine, run_configured
 from importer.config import load_config
 from importer.lock import run_lock
 from importer.matching import MatchSettings
-from importer.pipeline import RunSettings, run as run_pipeline
+from importer.pipeline import RunSettings, run as run_pipeline, statement_files
 from importer.report import render_json, render_text
+from importer.routine import observed
 from importer.uploaders import DEFAULT_TARGET
 
 
 @click.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--target", help=f"Where to land the transactions (default: the config's default_target, else {DEFAULT_TARGET}).")
 @config_option
 @parse_options
@@ -42,8 +49,9 @@ from importer.uploaders import DEFAULT_TARGET
     help="How many days apart two lines of one account may be and still be one transaction (or transfer).",
 )  # fmt: skip
 @click.option(
-    "--wait", "wait_seconds", type=click.FloatRange(0), default=0, show_default=True,
-    help="When another run holds the state database, wait up to SECONDS for it instead of exiting.",
+    "--wait", type=click.FloatRange(min=0),
+    help="When another run holds the state database, wait up to SECONDS for it instead of exiting "
+    "(default: the config's lock_wait, else 0).",
 )  # fmt: skip
 def run(
     paths: tuple[Path, ...],
@@ -61,11 +69,12 @@ def run(
     failfast: bool,
     force_duplicates: bool,
     match_days: int,
-    wait_seconds: float,
+    wait: float | None,
 ) -> None:
     """Parse, categorise and import statement files (or folders of them).
 
     Transactions the target already holds are skipped, so running twice adds nothing new.
+    With no PATHS, imports the sources listed in the configuration file (cron-safe).
     """
     config = load_config(config_path)
     rules = open_rules(rules_paths, config)
@@ -78,9 +87,18 @@ def run(
         failfast=failfast,
         match=MatchSettings(window_days=match_days, force_duplicates=force_duplicates),
     )
+    if not paths:
+        routine = run_configured(config, rules, settings, resolve_state_path(state_path, config), wait)
+        render_routine(routine, as_json)
+        sys.exit(routine.exit_code)
     # One run at a time per state database: a cron run and a watcher never import a file twice.
-    with run_lock(resolve_state_path(state_path, config), wait_seconds), open_state(state_path, config) as state:
-        report = run_pipeline(list(paths), rules, state, settings)
+    state_file = resolve_state_path(state_path, config)
+    wait_seconds = wait if wait is not None else config.lock_wait
+    with run_lock(state_file, wait_seconds), open_state(state_path, config) as state:
+        with observed(state, settings, len(statement_files(paths))) as observer:
+            report = run_pipeline(list(paths), rules, state, replace(settings, observer=observer))
+    for gap in observer.gaps:
+        click.echo(f"warning: {gap.message}", err=True)
     if as_json:
         render_json(report, sys.stdout)
     else:

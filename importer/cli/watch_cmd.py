@@ -1,0 +1,111 @@
+"""`importer watch [INBOX]`: import statement files as they land in a folder."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+
+import click
+
+from importer.cli.options import (
+    config_option,
+    make_parse_options,
+    open_rules,
+    parse_options,
+    resolve_state_path,
+    rules_option,
+    state_option,
+)
+from importer.config import Config, load_config
+from importer.logs import close_logging, setup_logging
+from importer.pipeline import RunSettings
+from importer.routine import inbox_importer
+from importer.state import State
+from importer.watch import Filed, Folders, Inbox, drain, folder_events, watch_loop
+
+
+@click.command()
+@click.argument("inbox", required=False, type=click.Path(path_type=Path, file_okay=False))
+@click.option("--archive", type=click.Path(path_type=Path, file_okay=False), help="Where imported files go (default: the config's archive, else INBOX/../archive).")
+@click.option("--failed", type=click.Path(path_type=Path, file_okay=False), help="Where files that failed go (default: the config's failed, else INBOX/../failed).")
+@click.option("--once", is_flag=True, help="Import what is in the inbox now, then exit (for cron and tests).")
+@click.option("--settle", type=click.FloatRange(min=0), help="Seconds a file must stay unchanged before it is imported (default: the config's settle, 2).")
+@click.option("--target", help="Where to land the transactions (default: the config's default_target, else local).")
+@config_option
+@parse_options
+@rules_option
+@state_option
+def watch(
+    inbox: Path | None, archive: Path | None, failed: Path | None, once: bool, settle: float | None,
+    target: str | None, config_path: Path | None, account: str | None, profile: str | None,
+    date_format: str | None, currency: str | None, no_balance_check: bool,
+    rules_paths: tuple[Path, ...], state_path: Path | None,
+) -> None:  # fmt: skip
+    """Import files dropped into INBOX, then file them away.
+
+    Imported files move to archive/YYYY-MM/, files that fail to failed/ with a .error.txt
+    saying what to fix. Files already waiting in INBOX are imported first. A file is read only
+    once it has stopped changing, and moved only after its transactions are stored. Stop with
+    Ctrl-C or SIGTERM.
+    """
+    config = load_config(config_path)
+    folders = _folders(config, inbox, archive, failed)
+    folders.create()
+    target_name = target or config.default_target
+    base = RunSettings(
+        target=target_name, target_settings=config.target(target_name),
+        parse=make_parse_options(account, profile, date_format, currency, no_balance_check),
+    )  # fmt: skip
+    rules = open_rules(rules_paths, config)
+    path = resolve_state_path(state_path, config)
+    log = setup_logging(config, path)
+    failures = 0
+
+    def on_filed(filed: Filed) -> None:
+        nonlocal failures
+        failures += filed.error is not None
+        _report(filed, log_line=log.info if filed.error is None else log.error)
+
+    try:
+        with State(path) as state:
+            importer = inbox_importer(config, rules, state, base, log, path)
+            box = Inbox(folders, importer, settle if settle is not None else config.settle)
+            log.info("watching %s%s", folders.inbox, " (once)" if once else "")
+            if once:
+                drain(box, on_filed)
+            else:
+                watch_loop(box, folder_events(folders.inbox, _stop_on_signals()), on_filed)
+    finally:
+        close_logging(log)
+    sys.exit(1 if failures and once else 0)  # a watcher stopped by systemd did its job: exit 0
+
+
+def _folders(config: Config, inbox: Path | None, archive: Path | None, failed: Path | None) -> Folders:
+    if inbox is not None:
+        config = config.model_copy(update={"inbox": inbox.absolute()})
+    default_inbox, default_archive, default_failed = config.folders()
+    return Folders(default_inbox.absolute(), (archive or default_archive).absolute(), (failed or default_failed).absolute())
+
+
+def _report(filed: Filed, log_line: Callable[[str], None]) -> None:
+    already = "(identical copy already filed; removed from the inbox)" if filed.copy_removed else "(not filed)"
+    where = filed.destination or already
+    message = f"{filed.source.name} -> {where}" + (f": {filed.error}" if filed.error else "")
+    log_line(message)
+    click.echo(("failed: " if filed.error else "imported: ") + message, err=filed.error is not None)
+
+
+def _stop_on_signals() -> threading.Event:
+    """An event set by SIGTERM/SIGINT, so systemd and Ctrl-C stop the loop between files."""
+    stop = threading.Event()
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+    return stop
