@@ -22,10 +22,6 @@ SAMPLES = ROOT / "samples"
 GOLDEN = ROOT / "tests" / "golden"
 
 
-# What a user passes for samples whose format does not say it (QIF names no currency).
-SAMPLE_OPTIONS: dict[str, ParseOptions] = {"qif": ParseOptions(currency="USD")}
-
-
 def sample_files() -> list[Path]:
     return statement_files([SAMPLES])
 
@@ -38,8 +34,7 @@ def render(sample: Path) -> str:
     """The parser's view of `sample`: no rules, ids assigned, paths relative to the repo."""
     relative = sample.relative_to(ROOT)
     out = io.StringIO()
-    options = SAMPLE_OPTIONS.get(sample.relative_to(SAMPLES).parts[0], ParseOptions())
-    for statement in parse_file(relative, options):
+    for statement in parse_file(relative, ParseOptions()):
         write_jsonl(prepare(statement, RuleSet([])), out)
     return out.getvalue()
 

@@ -118,3 +118,9 @@ def test_a_statement_without_currency_asks_for_one(tmp_path: Path) -> None:
     with pytest.raises(ParseError, match=r"the statement does not say its currency \(CURDEF is empty\); pass --currency\.$"):
         read(path)
     assert read(path, currency="CAD")[0].currency == "CAD"
+
+
+def test_a_sign_on_warning_still_reads_the_statement(tmp_path: Path) -> None:
+    signon = SIGNON.replace("<CODE>0<SEVERITY>INFO", "<CODE>15000<SEVERITY>WARN<MESSAGE>Change your password soon")
+    [result] = read(write(tmp_path, f"<OFX>{signon}<BANKMSGSRSV1>{statement(txn())}</BANKMSGSRSV1></OFX>"))
+    assert len(result.transactions) == 1

@@ -21,7 +21,7 @@ D1/ 5'26
 T1,234.50
 PEmployer
 ^
-D12/31'25
+D12/31' 5
 T-20.00
 PShop
 MTwo things
@@ -45,7 +45,7 @@ def test_apostrophe_years_amounts_and_splits(tmp_path: Path) -> None:
     first, second = statement.transactions
     assert (statement.account, first.date, first.amount) == ("Everyday", dt.date(2026, 1, 5), Decimal("1234.50"))
     assert (second.date, second.description, second.notes) == (
-        dt.date(2025, 12, 31), "Shop Two things", "splits: Food (Bread) -5.00; Home -15.00",
+        dt.date(2005, 12, 31), "Shop Two things", "splits: Food (Bread) -5.00; Home -15.00",
     )  # fmt: skip
 
 

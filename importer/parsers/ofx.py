@@ -84,7 +84,9 @@ def _why_empty(ofx: Node) -> str:
 
 
 def _failed(status: Node) -> bool:
-    return (status.get("SEVERITY") or "").upper() == "ERROR" or (status.get("CODE") or "0") not in ("0", "00000")
+    # A WARN (e.g. 15000 "password must change soon") still comes with the statement.
+    severity = (status.get("SEVERITY") or "").upper()
+    return severity == "ERROR" or (not severity and (status.get("CODE") or "0").strip("0") != "")
 
 
 def _status_text(status: Node) -> str:

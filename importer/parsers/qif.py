@@ -30,7 +30,7 @@ from importer.parsers.numbers import NotANumber, parse_amount
 UNKNOWN_CURRENCY = "XXX"
 _CASH_SECTIONS = {"bank": "bank", "ccard": "credit card", "cash": "cash", "oth a": "asset", "oth l": "liability"}
 _HEADER = re.compile(rb"^\s*(?:#[^\n]*\n\s*)*!(Type:|Account|Option:|Clear:)", re.IGNORECASE)
-_APOSTROPHE_YEAR = re.compile(r"^(\d{1,2})/\s*(\d{1,2})'\s*(\d{2})$")
+_APOSTROPHE_YEAR = re.compile(r"^(\d{1,2})/\s*(\d{1,2})'\s*(\d{1,2})$")
 
 
 @dataclass
@@ -120,7 +120,7 @@ def _normalise_date(text: str) -> str:
     match = _APOSTROPHE_YEAR.match(compact)
     if match:
         month, day, year = match.groups()
-        return f"{month}/{day}/20{year}"
+        return f"{month}/{day}/20{int(year):02d}"
     return compact.replace(" ", "").replace("'", "/")
 
 
