@@ -11,6 +11,13 @@ from importer.rules import load_rules
 
 CASES = [
     pytest.param(
+        "rules:\n  - id: nested\n    when:\n      any:\n        - description: a\n        - not: {colour: red}\n",
+        "t.yaml, line 6, column 17: rule 'nested', when.any.1.not.colour: unknown field 'colour'; fields are: "
+        "description, payee, memo, account, currency, bank_id, amount, date, value_date, raw.<column> (and all, "
+        "any, not).",
+        id="unknown_field_nested",
+    ),
+    pytest.param(
         'rules:\n  - id: x\n    when: {colour: red}\n',
         "t.yaml, line 3, column 12: rule 'x', when.colour: unknown field 'colour'; fields are: description, payee, memo, account, currency, bank_id, amount, date, value_date, raw.<column> (and all, any, not).",
         id='unknown_field',

@@ -270,6 +270,8 @@ def _compile_amount(test: AmountTest) -> Callable[[Transaction], bool]:
         return (lambda t: t.amount > low) if test.low_open else (lambda t: t.amount >= low)
     if high is not None and low is None and not absolute:
         return (lambda t: t.amount < high) if test.high_open else (lambda t: t.amount <= high)
+    if low is not None and high is not None and not (test.low_open or test.high_open):
+        return (lambda t: low <= abs(t.amount) <= high) if absolute else (lambda t: low <= t.amount <= high)
     return test
 
 
