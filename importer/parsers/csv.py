@@ -30,6 +30,7 @@ from importer.profiles import ColumnRef, Profile
 
 # Rows a bank lists before they are booked; they have no booking date yet.
 PENDING = frozenset({"pending", "vorgemerkt", "en attente", "in behandeling", "pendiente", "in sospeso"})
+_TOTAL = re.compile(r"(total|totals|summe|gesamt|totaal|somme|suma|totale|итого|saldo|balance|kontostand)\b")
 _BALANCE_WORDS = re.compile(r"balance|saldo|solde|kontostand|opening|closing", re.IGNORECASE)
 _SYMBOLS = {"€": "EUR", "£": "GBP", "₽": "RUB", "zł": "PLN", "₹": "INR", "₺": "TRY", "₴": "UAH", "Kč": "CZK"}
 
@@ -127,7 +128,7 @@ class _Reader:
         moneyless = pd.Series(True, index=frame.index)
         for ref in refs:
             moneyless &= ~frame.iloc[:, self._index(ref)].map(is_number_shaped)
-        return undated & moneyless
+        return undated & (moneyless | dates.str.match(_TOTAL.pattern, case=False))
 
     # -- typed columns ---------------------------------------------------------------------
     def dates(self, ref: ColumnRef, *, optional: bool = False) -> list[dt.date]:
@@ -267,6 +268,7 @@ class _Reader:
     def transactions(self) -> list[Transaction]:
         cols = self.profile.columns
         dates = self.dates(cols.date)
+        self._newest_first = bool(dates) and dates[0] > dates[-1]
         value_dates = self.dates(cols.value_date, optional=True) if cols.value_date is not None else [None] * len(dates)
         amounts = self.amounts()
         balances = self.money(cols.balance, blank=None) if cols.balance is not None else [None] * len(dates)
@@ -314,7 +316,8 @@ class _Reader:
         for code in dict.fromkeys(currencies):
             rows = [i for i, c in enumerate(currencies) if c == code]
             chain = check_chain(self.path, [amounts[i] for i in rows], [balances[i] for i in rows],
-                                [self.lines[i] for i in rows], sign_known=self.layout.named)  # fmt: skip
+                                [self.lines[i] for i in rows], sign_known=self.layout.named,
+                                newest_first=self._newest_first)  # fmt: skip
             if chain is not None:
                 inverted = inverted or chain.inverted
                 self.layout.evidence.append(f"running balance ({code}): {chain.links} links hold, rows {chain.order}"
