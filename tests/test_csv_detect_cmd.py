@@ -71,3 +71,10 @@ def test_detect_explains_what_blocks_reading(runner: CliRunner, tmp_path: Path) 
     path.write_text("Date,Description,Amount\n01/02/2026,A,-1.00\n03/04/2026,B,-2.00\n")
     result = runner.invoke(main, ["detect", str(path)])
     assert "  cannot read it yet:" in result.output and "--date-format" in result.output
+
+
+def test_detect_refuses_a_file_that_is_not_csv(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["detect", "samples/ofx/checking-2026-10.ofx"])
+    assert result.exit_code == 1
+    assert result.output == ("error: samples/ofx/checking-2026-10.ofx: is not a CSV statement we recognise (no bank "
+                             "profile matches and no column of dates next to a column of amounts was found).\n")  # fmt: skip
