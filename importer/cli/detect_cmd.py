@@ -10,7 +10,8 @@ import platformdirs
 
 from importer.cli.options import make_parse_options
 from importer.errors import ConfigError, InputError
-from importer.parsers.csv import build_statement
+from importer.parsers.base import FileSample
+from importer.parsers.csv import CsvParser, build_statement
 from importer.parsers.csv_detect import Layout, detect as detect_layout
 from importer.parsers.csv_profile_io import profile_yaml
 from importer.paths import APP
@@ -30,6 +31,9 @@ PROFILE_DIR_ENV = "IMPORTER_PROFILE_DIR"
 def detect(file: Path, save_as: str | None, profile_dir: Path | None, profile: str | None, date_format: str | None) -> None:
     """Print the profile or the detected layout of the CSV FILE, with the evidence for each choice."""
     options = make_parse_options(None, profile, date_format, None)
+    if profile is None and not CsvParser().identify(FileSample.read(file, options)):
+        raise InputError(file, "is not a CSV statement we recognise (no bank profile matches and no column of "
+                               "dates next to a column of amounts was found).")  # fmt: skip
     layout = detect_layout(file, options)
     problem = _try_reading(file, layout, options)
     _show(layout, problem)

@@ -30,6 +30,7 @@ from importer.profiles import ColumnRef, Profile
 
 # Rows a bank lists before they are booked; they have no booking date yet.
 PENDING = frozenset({"pending", "vorgemerkt", "en attente", "in behandeling", "pendiente", "in sospeso"})
+_TOTAL = re.compile(r"(total|totals|summe|gesamt|totaal|somme|suma|totale|итого|saldo|balance|kontostand)\b")
 _BALANCE_WORDS = re.compile(r"balance|saldo|solde|kontostand|opening|closing", re.IGNORECASE)
 _SYMBOLS = {"€": "EUR", "£": "GBP", "₽": "RUB", "zł": "PLN", "₹": "INR", "₺": "TRY", "₴": "UAH", "Kč": "CZK"}
 
@@ -127,11 +128,11 @@ class _Reader:
         moneyless = pd.Series(True, index=frame.index)
         for ref in refs:
             moneyless &= ~frame.iloc[:, self._index(ref)].map(is_number_shaped)
-        return undated & moneyless
+        return undated & (moneyless | dates.str.match(_TOTAL.pattern, case=False))
 
     # -- typed columns ---------------------------------------------------------------------
     def dates(self, ref: ColumnRef, *, optional: bool = False) -> list[dt.date]:
-        values = list(self.column(ref).str.strip())
+        values = self.column(ref).str.strip().tolist()
         present = [v for v in values if v] if optional else values
         if not present:
             return [None] * len(values)  # type: ignore[list-item]
@@ -149,12 +150,12 @@ class _Reader:
         try:
             found = infer_date_format(values)
         except NoDateFormat as exc:
-            index = list(self.column(ref).str.strip()).index(values[exc.index])
+            index = self.column(ref).str.strip().tolist().index(values[exc.index])
             raise ParseError(self.path, "a date cell is not a date in any format we know.", line=self.lines[index],
                              expected="a date such as 2026-10-31, 31.10.2026 or 10/31/2026 (or pass --date-format)",
                              found=values[exc.index]) from None  # fmt: skip
         if isinstance(found, Ambiguity):
-            full = list(self.column(ref).str.strip())
+            full = self.column(ref).str.strip().tolist()
             raise self._ambiguous(found.formats, sorted({full.index(values[i]) for i in found.examples}), full)
         name = self.header[ref] if isinstance(ref, int) and ref < len(self.header) else ref
         self.layout.evidence.append(f"date format of {name!r}: {found} (from {len(set(values))} distinct values)")
@@ -172,7 +173,7 @@ class _Reader:
         )
 
     def money(self, ref: ColumnRef, *, blank: Decimal | None) -> list[Decimal | None]:
-        values = list(self.column(ref))
+        values = self.column(ref).tolist()
         mark = self.profile.decimal or self._decimal_mark(ref, values)
         self.layout.found.setdefault("decimal", mark)
         parsed, bad = parse_amount_column(values, mark, self.profile.thousands)
@@ -200,7 +201,7 @@ class _Reader:
     def texts(self, ref: ColumnRef | None) -> list[str | None]:
         if ref is None:
             return [None] * len(self.lines)
-        return [v.strip() or None for v in self.column(ref)]
+        return [v or None for v in self.column(ref).str.strip().tolist()]
 
     # -- rows --------------------------------------------------------------------------------
     def amounts(self) -> list[Decimal]:
@@ -223,7 +224,7 @@ class _Reader:
                                  expected="an amount", found="")  # fmt: skip
 
     def _apply_indicator(self, values: list[Decimal], ref: ColumnRef) -> list[Decimal]:
-        marks = list(self.column(ref))
+        marks = self.column(ref).tolist()
         out = []
         for i, (value, mark) in enumerate(zip(values, marks)):
             sign = indicator_sign(mark)
@@ -267,6 +268,7 @@ class _Reader:
     def transactions(self) -> list[Transaction]:
         cols = self.profile.columns
         dates = self.dates(cols.date)
+        self._newest_first = bool(dates) and dates[0] > dates[-1]
         value_dates = self.dates(cols.value_date, optional=True) if cols.value_date is not None else [None] * len(dates)
         amounts = self.amounts()
         balances = self.money(cols.balance, blank=None) if cols.balance is not None else [None] * len(dates)
@@ -275,12 +277,12 @@ class _Reader:
         descriptions = self._descriptions()
         payees, memos, ids = self.texts(cols.payee), self.texts(cols.memo), self.texts(cols.bank_id)
         raws = self._raws()
-        source = str(self.path)
+        source, account = str(self.path), self.account
         return [
             Transaction(
                 date=dates[i], amount=amounts[i], currency=currencies[i], description=descriptions[i],
                 payee=payees[i], memo=memos[i], bank_id=ids[i], balance=balances[i], value_date=value_dates[i],
-                account=self.account, source=Source(path=source, line=self.lines[i]), raw=raws[i],
+                account=account, source=Source(path=source, line=self.lines[i]), raw=raws[i],
             )  # fmt: skip
             for i in range(len(dates))
         ]
@@ -314,7 +316,8 @@ class _Reader:
         for code in dict.fromkeys(currencies):
             rows = [i for i, c in enumerate(currencies) if c == code]
             chain = check_chain(self.path, [amounts[i] for i in rows], [balances[i] for i in rows],
-                                [self.lines[i] for i in rows], sign_known=self.layout.named)  # fmt: skip
+                                [self.lines[i] for i in rows], sign_known=self.layout.named,
+                                newest_first=self._newest_first)  # fmt: skip
             if chain is not None:
                 inverted = inverted or chain.inverted
                 self.layout.evidence.append(f"running balance ({code}): {chain.links} links hold, rows {chain.order}"
@@ -324,7 +327,7 @@ class _Reader:
     def _descriptions(self) -> list[str]:
         refs = self.profile.columns.description or (
             (self.profile.columns.payee,) if self.profile.columns.payee is not None else ())
-        parts = [self.column(ref).str.strip() for ref in refs]
+        parts = [self.column(ref).str.strip().tolist() for ref in refs]
         if not parts:
             return [""] * len(self.lines)
         return [" ".join(p for p in cells if p) for cells in zip(*parts)]
@@ -334,7 +337,8 @@ class _Reader:
         names = [h if h else f"column {i + 1}" for i, h in enumerate(self.header)]
         names += [f"column {i + 1}" for i in range(len(names), frame.shape[1])]
         names = names[: frame.shape[1]]
-        return [dict(zip(names, row)) for row in frame.itertuples(index=False, name=None)]
+        columns = [frame.iloc[:, i].tolist() for i in range(frame.shape[1])]
+        return [dict(zip(names, row)) for row in zip(*columns)]
 
 
 __all__ = ["CsvParser", "InputError", "build_statement"]

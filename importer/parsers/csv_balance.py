@@ -34,6 +34,7 @@ def check_chain(
     lines: Sequence[int],
     *,
     sign_known: bool,
+    newest_first: bool = False,
 ) -> Chain | None:
     """The reading under which the balances chain; None when there are too few balances to tell.
 
@@ -43,9 +44,11 @@ def check_chain(
     if len(rows) < 2:
         return None
     signs = (False,) if sign_known else (False, True)
+    # The dates say which order to believe first: with equal amounts both orders can chain.
+    orders = ORDERS[::-1] if newest_first else ORDERS
     breaks: list[tuple[int, str, bool]] = []
-    for inverted in signs:
-        for order in ORDERS:
+    for order in orders:
+        for inverted in signs:
             broken = _first_break(amounts, balances, rows, order, inverted)
             if broken is None:
                 return Chain(order, inverted, len(rows) - 1)

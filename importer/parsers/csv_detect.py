@@ -212,8 +212,8 @@ def _kind(column: pd.Series) -> str:
         return "date"
     if all(len(v) == 3 and v.isalpha() and is_currency(v.upper()) for v in values):
         return "currency"
-    if all(indicator_sign(v) is not None for v in values) and len(values) <= 4:
-        return "indicator"
+    if len(values) <= 4 and all(indicator_sign(v) is not None for v in values) and (column.str.strip() != "").all():
+        return "indicator"  # a mark on every row, or it is not a debit/credit column
     if all(is_number_shaped(v) for v in values) and any(_money_shaped(v) for v in values):
         return "number"
     return "text"
@@ -245,7 +245,7 @@ def _money_roles(frame: pd.DataFrame, roles: dict[int, str], numbers: list[int])
     """Headerless money columns: one is the amount; a second that chains is the balance."""
     if not numbers:
         return
-    if len(numbers) >= 3 and _complementary(frame, numbers[0], numbers[1]):
+    if len(numbers) >= 2 and _complementary(frame, numbers[0], numbers[1]):
         roles[numbers[0]], roles[numbers[1]] = "debit", "credit"  # confirmed or refused by the balance
     else:
         roles[numbers[0]] = "amount"

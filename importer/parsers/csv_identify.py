@@ -10,7 +10,6 @@ fields one column holds dates and another holds amounts.  Files that announce an
 from __future__ import annotations
 
 import csv
-import io
 import re
 
 from importer.errors import InputError
@@ -90,10 +89,16 @@ def tabular_evidence(text: str) -> bool:
 
 
 def _rows(text: str, delimiter: str) -> list[list[str]]:
-    try:
-        return [row for row in csv.reader(io.StringIO(text), delimiter=delimiter) if row]
-    except csv.Error:
-        return []
+    # Line by line, so one unclosed quote cannot swallow the rest of the sample.
+    rows = []
+    for line in text.split("\n"):
+        try:
+            row = next(csv.reader([line], delimiter=delimiter), [])
+        except csv.Error:
+            continue
+        if row:
+            rows.append(row)
+    return rows
 
 
 def _share(column: tuple[str, ...], test: object) -> float:

@@ -25,7 +25,7 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
 )
 # Single-byte code pages charset-normalizer may name that we accept as they are.
 _CODE_PAGES = {"cp1250", "cp1251", "cp1252", "cp1253", "cp1254", "cp1257", "latin_1", "iso8859_2",
-               "iso8859_5", "iso8859_15", "koi8_r", "mac_cyrillic", "cp866", "mac_roman"}  # fmt: skip
+               "iso8859_5", "iso8859_15", "koi8_r", "mac_cyrillic", "cp866"}  # fmt: skip
 
 
 @dataclass(frozen=True)

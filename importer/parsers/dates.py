@@ -77,7 +77,7 @@ def infer_date_format(values: Sequence[str]) -> str | Ambiguity:
     """
     values = list(values)
     first_index = {value: i for i, value in reversed(list(enumerate(values)))}
-    unique = list(first_index)
+    unique = list(dict.fromkeys(values))
     column = _english_months(pd.Series(unique, dtype="string").str.strip())
     sample = [v for v in column.dropna().head(200) if v]
     shaped = [fmt for fmt in CANDIDATE_FORMATS if all(_shape(fmt).fullmatch(v) for v in sample)]
