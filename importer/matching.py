@@ -5,6 +5,7 @@ A transaction of the file being imported goes through these layers, first match 
 1. **exact**: its external id was accepted by this target before → skip (`already-imported`);
    its id is a known alias of a stored record (an earlier run matched it) → skip (`known-alias`);
    it is stored but the target never confirmed it (a run died, a batch failed) → send it.
+   (A row held for review earlier goes through the layers below again.)
 2. **other format**: a stored record of the same account, currency and amount, dated within
    `window_days`, read from a file of another format (the CSV of a month, now its OFX), with a
    similar description → skip (`other-format`) and remember the alias.
@@ -135,10 +136,8 @@ def _exact(state: State, target: str, txn: Transaction, settings: MatchSettings)
     if alias is not None:
         return Decision(txn, Action.SKIP, Reason.KNOWN_ALIAS, _stored(state, alias[0]))
     row = state.db.execute("SELECT status FROM transactions WHERE external_id = ?", (ext,)).fetchone()
-    if row is None:
-        return None
-    if row[0] == "review" and not settings.force_duplicates:
-        return Decision(txn, Action.HOLD, Reason.PROBABLE)
+    if row is None or (row[0] == "review" and not settings.force_duplicates):
+        return None  # new, or held before: the other layers decide (again), naming the match
     return Decision(txn, Action.SEND)
 
 
