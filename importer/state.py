@@ -164,6 +164,8 @@ class State:
 
     def begin_run(self, command: str) -> int:
         with self.db:
+            # Callers hold the run lock, so a run still marked running was killed.
+            self.db.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
             cursor = self.db.execute("INSERT INTO runs (started_at, command) VALUES (?, ?)", (now_iso(), command))
         return int(cursor.lastrowid or 0)
 
