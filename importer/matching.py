@@ -5,6 +5,7 @@ A transaction of the file being imported goes through these layers, first match 
 1. **exact**: its external id was accepted by this target before → skip (`already-imported`);
    its id is a known alias of a stored record (an earlier run matched it) → skip (`known-alias`);
    it is stored but the target never confirmed it (a run died, a batch failed) → send it.
+   (A row held for review earlier goes through the layers below again.)
 2. **other format**: a stored record of the same account, currency and amount, dated within
    `window_days`, read from a file of another format (the CSV of a month, now its OFX), with a
    similar description → skip (`other-format`) and remember the alias.
@@ -25,6 +26,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from difflib import SequenceMatcher
 from enum import Enum
 
@@ -134,10 +136,8 @@ def _exact(state: State, target: str, txn: Transaction, settings: MatchSettings)
     if alias is not None:
         return Decision(txn, Action.SKIP, Reason.KNOWN_ALIAS, _stored(state, alias[0]))
     row = state.db.execute("SELECT status FROM transactions WHERE external_id = ?", (ext,)).fetchone()
-    if row is None:
-        return None
-    if row[0] == "review" and not settings.force_duplicates:
-        return Decision(txn, Action.HOLD, Reason.PROBABLE)
+    if row is None or (row[0] == "review" and not settings.force_duplicates):
+        return None  # new, or held before: the other layers decide (again), naming the match
     return Decision(txn, Action.SEND)
 
 
@@ -150,11 +150,13 @@ def _fuzzy(
     state: State, txns: Sequence[Transaction], file_ids: set[str | None], context: FileContext, settings: MatchSettings
 ) -> dict[int, Decision]:
     """Layers 2-4 for the transactions no exact layer knew, matched one to one."""
+    pool = _candidate_pool(state, txns, context, settings)
     pairs = []
     for i, txn in enumerate(txns):
-        for cand in _candidates(state, txn, file_ids, context, settings):
+        for cand in pool.get((txn.account, txn.currency, txn.amount), ()):
             kind = _kind(txn, cand, context)
-            if kind is not None:
+            near = abs((txn.date - cand.txn.date).days) <= settings.window_days
+            if kind is not None and near and cand.txn.external_id not in file_ids:
                 score = similarity(txn.description, cand.txn.description)
                 pairs.append((score < settings.similarity, abs((txn.date - cand.txn.date).days), -score, i, cand, kind))
     decided: dict[int, Decision] = {}
@@ -186,21 +188,29 @@ def _kind(txn: Transaction, cand: Candidate, context: FileContext) -> Reason | N
     return None
 
 
-def _candidates(
-    state: State, txn: Transaction, file_ids: set[str | None], context: FileContext, settings: MatchSettings
-) -> list[Candidate]:
-    """Stored records of other files that could be `txn`: same account, currency, amount, near date."""
+def _candidate_pool(
+    state: State, txns: Sequence[Transaction], context: FileContext, settings: MatchSettings
+) -> dict[tuple[str, str, Decimal], list[Candidate]]:
+    """Stored records of other files that could be some of `txns`, by (account, currency, amount):
+    one query for the whole file, over its accounts and dates widened by the window."""
+    if not txns:
+        return {}
     window = dt.timedelta(days=settings.window_days)
+    accounts = sorted({t.account for t in txns})
     rows = state.db.execute(
         f"SELECT {', '.join('t.' + c for c in TXN_COLUMNS.split(', '))}, f.format, t.status "
         "FROM transactions t LEFT JOIN files f ON f.sha256 = t.file_sha256 "
-        "WHERE t.account = ? AND t.currency = ? AND t.date BETWEEN ? AND ? AND t.file_sha256 IS NOT ? "
-        "AND t.status = 'ok' AND NOT EXISTS "
+        f"WHERE t.account IN ({', '.join('?' * len(accounts))}) AND t.date BETWEEN ? AND ? "
+        "AND t.file_sha256 IS NOT ? AND t.status = 'ok' AND NOT EXISTS "
         "(SELECT 1 FROM aliases a WHERE a.canonical_id = t.external_id AND a.reason = 'other-format')",
-        (txn.account, txn.currency, (txn.date - window).isoformat(), (txn.date + window).isoformat(), context.sha256),
-    )
-    found = [Candidate(transaction_from_row(row[:-2]), row[-2], row[-1]) for row in rows]
-    return [c for c in found if c.txn.amount == txn.amount and c.txn.external_id not in file_ids]
+        (*accounts, (min(t.date for t in txns) - window).isoformat(), (max(t.date for t in txns) + window).isoformat(),
+         context.sha256),
+    )  # fmt: skip
+    pool: dict[tuple[str, str, Decimal], list[Candidate]] = {}
+    for row in rows:
+        cand = Candidate(transaction_from_row(row[:-2]), row[-2], row[-1])
+        pool.setdefault((cand.txn.account, cand.txn.currency, cand.txn.amount), []).append(cand)
+    return pool
 
 
 def record(state: State, decisions: Sequence[Decision], run_id: int, file_sha256: str, target: str) -> list[Transaction]:

@@ -94,8 +94,8 @@ class RunReport:
         }
 
     def reasons(self) -> dict[str, int]:
-        """How many rows each dedupe reason kept from being sent."""
-        return dict(Counter(row["reason"] for f in self.files for row in f.duplicates))
+        """How many rows each dedupe reason kept from being sent (forced probable duplicates were sent)."""
+        return dict(Counter(row["reason"] for f in self.files for row in f.duplicates if row["action"] != "send"))
 
 
 def render_json(report: RunReport, out: TextIO) -> None:

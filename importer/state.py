@@ -89,7 +89,7 @@ MIGRATIONS: tuple[str, ...] = (
         remote_id TEXT,
         PRIMARY KEY (batch_id, position)
     );
-    CREATE INDEX batch_items_by_id ON batch_items (external_id)
+    CREATE INDEX batch_items_by_id ON batch_items (batch_id, external_id)
     """,
     # 3: layered dedupe, transfers and history.  `aliases` names the stored record another
     # external id turned out to be (the OFX line of a CSV line already imported, the pending line a
@@ -164,6 +164,8 @@ class State:
 
     def begin_run(self, command: str) -> int:
         with self.db:
+            # Callers hold the run lock, so a run still marked running was killed.
+            self.db.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
             cursor = self.db.execute("INSERT INTO runs (started_at, command) VALUES (?, ?)", (now_iso(), command))
         return int(cursor.lastrowid or 0)
 

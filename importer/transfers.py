@@ -18,9 +18,11 @@ import datetime as dt
 import hashlib
 import re
 from collections.abc import Sequence
+from decimal import Decimal
+from typing import NamedTuple
 
 from importer.models import Transaction
-from importer.state import TXN_COLUMNS, State, transaction_from_row
+from importer.state import State
 
 TRANSFER_WORDS = re.compile(
     r"transfer|\bxfer\b|\btrf\b|umbuchung|übertrag|virement|overboeking|to savings|from savings|to checking|from checking",
@@ -33,19 +35,79 @@ def pair_id(a: str, b: str) -> str:
     return "t:" + hashlib.sha256("|".join(sorted((a, b))).encode()).hexdigest()[:16]
 
 
-def looks_like_transfer(txn: Transaction, other: Transaction) -> bool:
+class _Leg(NamedTuple):
+    """What pairing needs of a stored line (read in bulk, without building Transactions)."""
+
+    external_id: str
+    account: str
+    date: dt.date
+    amount: Decimal
+    currency: str
+    description: str
+    transfer_to: str | None
+    target_account: str | None
+    pair_id: str | None
+
+
+def looks_like_transfer(txn: _Leg | Transaction, other: _Leg | Transaction) -> bool:
     hinted = {txn.transfer_to, txn.target_account} & {other.account} or {other.transfer_to, other.target_account} & {txn.account}
     return bool(hinted) or any(TRANSFER_WORDS.search(t.description) for t in (txn, other))
 
 
 def pair_transfers(state: State, txns: Sequence[Transaction], window_days: int = 3) -> list[Transaction]:
     """Pair each of `txns` (just stored) with its other leg where one is stored; returns `txns`
-    with `transfer_to` set on the paired ones."""
+    with `transfer_to` set on the paired ones (paired now or by an earlier run)."""
+    window = dt.timedelta(days=window_days)
+    pool = _pool(state, txns, window)
+    legs = {leg.external_id: leg for group in pool.values() for leg in group}
     for txn in txns:
-        other = _other_leg(state, txn, window_days)
+        leg = legs.get(txn.external_id or "")
+        if leg is None or leg.pair_id is not None or not leg.amount:
+            continue
+        other = _other_leg(leg, pool.get((leg.currency, -leg.amount), []), window)
         if other is not None:
-            _pair(state, txn, other)
+            pid = _pair(state, leg, other)
+            for paired in (leg, other):
+                legs[paired.external_id] = paired._replace(pair_id=pid)
+                group = pool[(paired.currency, paired.amount)]
+                group[group.index(paired)] = legs[paired.external_id]
     return _with_pairs(state, txns)
+
+
+def _pool(state: State, txns: Sequence[Transaction], window: dt.timedelta) -> dict[tuple[str, Decimal], list[_Leg]]:
+    """Stored lines dated near `txns`, by (currency, amount): one query for the whole file."""
+    if not txns:
+        return {}
+    rows = state.db.execute(
+        "SELECT external_id, account, date, amount, currency, description, transfer_to, target_account, pair_id "
+        "FROM transactions WHERE date BETWEEN ? AND ? AND status = 'ok'",
+        ((min(t.date for t in txns) - window).isoformat(), (max(t.date for t in txns) + window).isoformat()),
+    )
+    pool: dict[tuple[str, Decimal], list[_Leg]] = {}
+    for ext, account, day, amount, currency, description, transfer_to, target_account, pid in rows:
+        leg = _Leg(ext, account, dt.date.fromisoformat(day), Decimal(amount), currency, description, transfer_to,
+                   target_account, pid)  # fmt: skip
+        pool.setdefault((leg.currency, leg.amount), []).append(leg)
+    return pool
+
+
+def _other_leg(leg: _Leg, opposite: list[_Leg], window: dt.timedelta) -> _Leg | None:
+    fits = [o for o in opposite if o.account != leg.account and o.pair_id is None
+            and abs(o.date - leg.date) <= window and looks_like_transfer(leg, o)]  # fmt: skip
+    return min(fits, key=lambda o: (abs((o.date - leg.date).days), o.external_id), default=None)
+
+
+def _pair(state: State, a: _Leg, b: _Leg) -> str:
+    """Both legs, stored and in the ledger, name each other (one transaction); returns the pair id."""
+    pid = pair_id(a.external_id, b.external_id)
+    with state.transaction() as db:
+        for leg, other in ((a, b), (b, a)):
+            for table in ("transactions", "ledger"):
+                db.execute(
+                    f"UPDATE {table} SET pair_id = ?, transfer_to = coalesce(transfer_to, ?) WHERE external_id = ?",
+                    (pid, other.account, leg.external_id),
+                )
+    return pid
 
 
 def _with_pairs(state: State, txns: Sequence[Transaction]) -> list[Transaction]:
@@ -61,30 +123,3 @@ def _with_pairs(state: State, txns: Sequence[Transaction]) -> list[Transaction]:
         )
         paired.update(rows)
     return [t.model_copy(update={"transfer_to": paired[t.external_id or ""]}) if t.external_id in paired else t for t in txns]
-
-
-def _other_leg(state: State, txn: Transaction, window_days: int) -> Transaction | None:
-    if not txn.amount:
-        return None
-    window = dt.timedelta(days=window_days)
-    rows = state.db.execute(
-        f"SELECT {TXN_COLUMNS} FROM transactions WHERE account <> ? AND currency = ? AND date BETWEEN ? AND ? "
-        "AND pair_id IS NULL AND status = 'ok' AND external_id <> ? "
-        "AND NOT EXISTS (SELECT 1 FROM transactions WHERE external_id = ? AND pair_id IS NOT NULL)",
-        (txn.account, txn.currency, (txn.date - window).isoformat(), (txn.date + window).isoformat(),
-         txn.external_id, txn.external_id),
-    )  # fmt: skip
-    legs = [t for t in map(transaction_from_row, rows) if t.amount == -txn.amount and looks_like_transfer(txn, t)]
-    return min(legs, key=lambda t: (abs((t.date - txn.date).days), t.external_id or ""), default=None)
-
-
-def _pair(state: State, a: Transaction, b: Transaction) -> None:
-    """Both legs, stored and in the ledger, name each other (one transaction)."""
-    pid = pair_id(a.external_id or "", b.external_id or "")
-    with state.transaction() as db:
-        for leg, other in ((a, b), (b, a)):
-            for table in ("transactions", "ledger"):
-                db.execute(
-                    f"UPDATE {table} SET pair_id = ?, transfer_to = coalesce(transfer_to, ?) WHERE external_id = ?",
-                    (pid, other.account, leg.external_id),
-                )

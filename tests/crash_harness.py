@@ -88,6 +88,7 @@ class Zygote:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
         )  # fmt: skip
         self.out = Path(tempfile.mkdtemp(prefix="zygote-")) / "out.txt"
+        assert self.proc.stdout and self.proc.stdout.readline() == "ready\n"
 
     def run(self, argv: list[str], env: dict[str, str], kill_after: float | None) -> Ended:
         assert self.proc.stdin and self.proc.stdout
@@ -178,6 +179,7 @@ class Tally:
     lost: int = 0
     by_point: Counter[str] = field(default_factory=Counter)
     failures: list[str] = field(default_factory=list)
+    last_run_seconds: float = 0.0
 
     def line(self, label: str) -> str:
         return (f"{label}: trials {self.trials}, kills {self.kills}, duplicates found {self.duplicates}, "
@@ -195,11 +197,40 @@ def trial(launcher: Launcher, kind: TargetKind, folder: Path, plans: list[Plan],
     argv = ["run", *map(str, files), "--state", str(folder / "state.sqlite"), "--rules", str(folder / "rules"),
             "--no-balance-check", "--json", *extra]  # fmt: skip
     for env, kill_after, label in plans:
+        runs_before = len(_runs(folder / "state.sqlite"))
         ended = launcher.run(argv, env, kill_after)
         tally.kills += ended.killed
+        if ended.killed and label == "timer":
+            label = f"timer:{killed_during(folder / 'state.sqlite', runs_before)}"
         tally.by_point[label] += ended.killed
+    started = time.monotonic()
     final = launcher.run(argv, {}, None)
+    tally.last_run_seconds = time.monotonic() - started
     _check(final, held(), expected_ids(files), kind.name, tally)
+
+
+def killed_during(state_file: Path, runs_before: int) -> str:
+    """Where a run killed after a random delay was, judged from what it left in the state."""
+    runs = _runs(state_file)
+    if len(runs) == runs_before:
+        return "start"  # killed before it began a run: imports, options, lock
+    run_id, status = runs[-1]
+    if status != "running":
+        return "finish"
+    with sqlite3.connect(state_file) as db:
+        batches = db.execute("SELECT count(*) FROM batches WHERE run_id = ?", (run_id,)).fetchone()[0]
+        files = db.execute("SELECT count(*) FROM run_files WHERE run_id = ?", (run_id,)).fetchone()[0]
+    return "upload" if batches else "store" if files else "parse"
+
+
+def _runs(state_file: Path) -> list[tuple[int, str]]:
+    if not state_file.exists():
+        return []
+    try:
+        with sqlite3.connect(state_file) as db:
+            return db.execute("SELECT id, status FROM runs ORDER BY id").fetchall()
+    except sqlite3.Error:  # killed before the tables were made
+        return []
 
 
 def crash_plan(rng: random.Random, delay: float) -> Plan:
@@ -222,20 +253,23 @@ def _check(final: Ended, holdings: list[str], expected: set[str], target: str, t
         tally.failures.append(f"{target}: exit {final.code}, {dupes} duplicate(s), {lost} lost\n{final.output[-2000:]}")
 
 
-def run_trials(launch: Callable[[], Launcher], kinds: list[TargetKind], count: int, seed: int, delay: float) -> Tally:
+def run_trials(launch: Callable[[], Launcher], kinds: list[TargetKind], count: int, seed: int) -> Tally:
     """`count` trials spread over `kinds`, each kind in its own thread with its own launcher."""
     with tempfile.TemporaryDirectory(prefix="crash-") as tmp, ThreadPoolExecutor(len(kinds)) as pool:
         shares = [count // len(kinds) + (i < count % len(kinds)) for i in range(len(kinds))]
-        jobs = [pool.submit(_trials, launch, kind, n, random.Random(seed + i), Path(tmp) / kind.name, delay)
+        jobs = [pool.submit(_trials, launch, kind, n, random.Random(seed + i), Path(tmp) / kind.name)
                 for i, (kind, n) in enumerate(zip(kinds, shares))]  # fmt: skip
         return _sum([job.result() for job in jobs])
 
 
-def _trials(launch: Callable[[], Launcher], kind: TargetKind, count: int, rng: random.Random, root: Path,
-            delay: float) -> Tally:  # fmt: skip
+def _trials(launch: Callable[[], Launcher], kind: TargetKind, count: int, rng: random.Random, root: Path) -> Tally:
     tally, launcher = Tally(), launch()
     try:
+        # Random kills spread over a whole run, however fast or loaded the machine: the delay is
+        # drawn up to the median duration of the recent uninterrupted runs.
+        durations = [_clean_run_seconds(launcher, kind, root / "timing")]
         for n in range(count):
+            delay = sorted(durations[-9:])[len(durations[-9:]) // 2]
             folder = root / f"t{n}"
             folder.mkdir(parents=True)
             plans = [crash_plan(rng, delay)]
@@ -243,9 +277,19 @@ def _trials(launch: Callable[[], Launcher], kind: TargetKind, count: int, rng: r
                 plans.append(({"IMPORTER_CRASH_AT": "reconcile:1"}, None, "reconcile") if rng.random() < 0.5
                              else crash_plan(rng, delay))  # fmt: skip
             trial(launcher, kind, folder, plans, tally)
+            durations.append(tally.last_run_seconds)
     finally:
         launcher.close()
     return tally
+
+
+def _clean_run_seconds(launcher: Launcher, kind: TargetKind, folder: Path) -> float:
+    """How long one uninterrupted first run takes here and now, so random kills spread over a run
+    on a loaded machine as on an idle one."""
+    folder.mkdir(parents=True)
+    tally = Tally()
+    trial(launcher, kind, folder, [], tally)
+    return tally.last_run_seconds
 
 
 def _sum(tallies: list[Tally]) -> Tally:
@@ -268,7 +312,7 @@ def main() -> None:
     args = parser.parse_args()
     with LoopbackServer(delay=0.002) as server:
         start = time.monotonic()
-        tally = run_trials(Fresh if args.fresh else Zygote, kinds(server), args.trials, args.seed, 1.5 if args.fresh else 0.25)
+        tally = run_trials(Fresh if args.fresh else Zygote, kinds(server), args.trials, args.seed)
     print(tally.line(f"seed {args.seed}, {'fresh' if args.fresh else 'zygote'}, {time.monotonic() - start:.1f} s"))
     for failure in tally.failures[:5]:
         print(failure)

@@ -5,7 +5,7 @@ four times.  The zygote imports everything once, then for each request on stdin 
 that runs `python -m importer ARGS` exactly as the interpreter would (`runpy`, `__main__`),
 optionally killing it with SIGKILL after a delay, and answers on stdout how it ended.
 
-Request:  {"argv": [...], "env": {...}, "out": "path", "kill_after": 0.05 | null}
+It says "ready" once warm.  Request:  {"argv": [...], "env": {...}, "out": "path", "kill_after": 0.05 | null}
 Answer:   {"code": 0 | null, "signal": 9 | null}
 """
 
@@ -72,6 +72,7 @@ def warm_up() -> None:
 def main() -> None:
     register()
     warm_up()
+    print("ready", flush=True)
     for line in sys.stdin:
         request = json.loads(line)
         pid = os.fork()

@@ -109,7 +109,8 @@ def test_a_probable_duplicate_is_held_for_review_until_forced(state_path: Path, 
         ("probable-duplicate", "hold", str(tmp_path / "oct.csv") + ":2")
     ]
     assert report.files[0].held == 1 and len(ledger(state_path)) == 1
-    assert import_files(state_path, suspicious).files[0].held == 1  # still waiting for the user
+    again = import_files(state_path, suspicious).files[0]  # still waiting for the user
+    assert (again.held, again.duplicates) == (1, held)
     assert import_files(state_path, suspicious, force=True).totals()["new"] == 1
     assert len(ledger(state_path)) == 2
 

@@ -33,10 +33,10 @@ def history(run_id: int | None, config_path: Path | None, state_path: Path | Non
 
 
 def _echo_runs(summaries: list[RunSummary]) -> None:
-    click.echo("run  started                    status   files  stored  sent  batches")
+    click.echo("run  started                    status       files  stored  sent  batches")
     for r in summaries:
         batches = ", ".join(f"{n} {status}" for status, n in sorted(r.batches.items())) or "-"
-        click.echo(f"{r.id:>3}  {r.started_at:<25}  {r.status:<7}  {r.files:>5}  {r.stored:>6}  {r.sent:>4}  {batches}")
+        click.echo(f"{r.id:>3}  {r.started_at:<25}  {r.status:<11}  {r.files:>5}  {r.stored:>6}  {r.sent:>4}  {batches}")
 
 
 def _echo_detail(detail: dict[str, list[dict[str, object]] | dict[str, object]]) -> None:
