@@ -7,7 +7,7 @@ leaves no trace but its error.  One bad file does not stop the run (unless `fail
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +34,7 @@ class RunSettings:
     parse: ParseOptions = field(default_factory=ParseOptions)
     dry_run: bool = False
     failfast: bool = False
+    preview: Callable[[list[str]], None] | None = None  # shown the requests a dry run would send
 
 
 def statement_files(paths: Sequence[Path]) -> list[Path]:
@@ -101,6 +102,9 @@ def _import(
     report.duplicate = len(txns) - len(fresh)
     if settings.dry_run:
         report.new = len(fresh)
+        plan = getattr(target, "plan", None)  # remote targets show the exact requests
+        if plan is not None and settings.preview is not None and fresh:
+            settings.preview(plan(fresh))
         return
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()

@@ -32,7 +32,8 @@ def main() -> None:
 
 
 from importer.cli import parse_cmd, run_cmd  # noqa: E402  (commands attach to `main`)
+from importer.cli import sandbox_cmd, targets_cmd  # noqa: E402
 
-COMMANDS: list[click.Command] = [run_cmd.run, parse_cmd.parse]
+COMMANDS: list[click.Command] = [run_cmd.run, parse_cmd.parse, targets_cmd.targets, sandbox_cmd.sandbox]
 for _command in COMMANDS:
     main.add_command(_command)

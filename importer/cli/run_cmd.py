@@ -61,6 +61,7 @@ def run(
         parse=make_parse_options(account, profile, date_format, currency, no_balance_check),
         dry_run=dry_run,
         failfast=failfast,
+        preview=lambda requests: click.echo("\n\n".join(requests) + "\n", err=as_json),
     )
     with open_state(state_path, config) as state:
         report = run_pipeline(list(paths), rules, state, settings)

@@ -252,7 +252,7 @@ class RemoteTarget:
         lines = []
         for kind in ("account", "category"):
             self.names[kind] = self.list_names(kind)
-            lines.append(f"{kind} list readable: {len(self.names[kind])} found")
+            lines.append(f"{kind} list readable: {len(set(self.names[kind].values()))} found")
         for kind, mapping in (("account", self.settings.accounts), ("category", self.settings.categories)):
             for local, remote in mapping.items():
                 ok = remote in self.names[kind]
