@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,3 +30,13 @@ def state_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def runner() -> Iterator[CliRunner]:
     yield CliRunner()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Long trials run only when asked for (IMPORTER_SLOW=1).
+    if os.environ.get("IMPORTER_SLOW") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow trial: set IMPORTER_SLOW=1 to run it")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

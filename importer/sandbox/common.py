@@ -115,7 +115,8 @@ class Fake:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The ASGI entry: faults first (pure ASGI, so a drop really cuts the connection)."""
-        if scope["type"] != "http" or scope["path"].startswith("/_sandbox"):
+        path = scope["path"][len(scope.get("root_path", "")) :] if scope["type"] == "http" else ""
+        if scope["type"] != "http" or path.startswith("/_sandbox"):
             return await self.app(scope, receive, send)
         self.counts["requests"] += 1
         faults = self.faults
@@ -124,8 +125,11 @@ class Fake:
         refusal = self._refusal(faults)
         if refusal is not None:
             return await refusal(scope, receive, send)
-        drop = scope["method"] != "GET" and faults.drop_rate > 0 and self.rng.random() < faults.drop_rate
+        drop = self.is_write(scope) and faults.drop_rate > 0 and self.rng.random() < faults.drop_rate
         await self.app(scope, receive, self._dropping(send) if drop else send)
+
+    def is_write(self, scope: Scope) -> bool:
+        return bool(scope["method"] != "GET")
 
     def _dropping(self, send: Send) -> Send:
         async def cut(message: Message) -> None:

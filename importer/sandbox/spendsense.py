@@ -42,6 +42,9 @@ class SpendSenseFake(Fake):
         self.accounts: dict[str, Decimal] = {}
         self.user_categories: list[dict[str, str]] = []
 
+    def is_write(self, scope: Any) -> bool:
+        return str(scope["path"]).endswith("/create/")  # SpendSense writes with GET
+
     def only_get(self, handler: Any) -> Any:
         async def guarded(request: Request) -> Response:
             if request.method not in ("GET", "HEAD"):
