@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from importer.config import TargetSettings
+from importer.jsonmoney import loads
 from importer.sandbox import SERVICES, Sandbox, target_settings
 from importer.sandbox.common import Faults, Limits
 
@@ -34,7 +35,7 @@ def settings_for(sandbox: Sandbox, name: str, **extra: Any) -> TargetSettings:
 
 
 def held(sandbox: Sandbox, name: str) -> list[dict[str, Any]]:
-    return httpx.get(sandbox.url(name) + "/_sandbox/records", timeout=30).json()  # type: ignore[no-any-return]
+    return loads(httpx.get(sandbox.url(name) + "/_sandbox/records", timeout=30).content)  # type: ignore[no-any-return]
 
 
 def reset(sandbox: Sandbox, name: str, faults: Faults | None = None) -> None:
