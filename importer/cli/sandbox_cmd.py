@@ -35,10 +35,12 @@ def sandbox_config(sandbox: Sandbox) -> dict[str, object]:
 @click.option("--port", type=int, default=8765, show_default=True, help="Port on 127.0.0.1 (0: any free port).")
 @click.option("--config-out", type=click.Path(path_type=Path, dir_okay=False), help="Write an importer.yaml pointing every target here.")
 @click.option("--limits", type=click.Choice(["on", "off"]), default="on", show_default=True, help="Enforce the services' documented rate limits.")
+@click.option("--limit-window-scale", type=float, default=1.0, show_default=True,
+              help="Shorten the limit windows by this factor (benchmarks: 0.01 makes an hour 36 s).")
 @click.option("--faults", help="Misbehave: latency=S, error_rate=P, drop_rate=P, maintenance, sync_conflicts=N (comma-separated).")
-def sandbox(port: int, config_out: Path | None, limits: str, faults: str | None) -> None:
+def sandbox(port: int, config_out: Path | None, limits: str, limit_window_scale: float, faults: str | None) -> None:
     """Serve local fakes of all six budgeting services, for trying the importer without accounts."""
-    server = Sandbox(port, Limits(enabled=limits == "on"), parse_faults(faults))
+    server = Sandbox(port, Limits(enabled=limits == "on", window_scale=limit_window_scale), parse_faults(faults))
     for name, service in SERVICES.items():
         click.echo(f"{name:<12} {server.url(name)}   token: {service.token}")
     if config_out is not None:

@@ -52,7 +52,7 @@ def build_app(limits: Limits | None = None, faults: Faults | None = None) -> tup
     fakes = {name: service.build(limits) for name, service in SERVICES.items()}
     for name, fake in fakes.items():
         fake.faults = (faults or Faults()).model_copy()
-        root.mount(f"/{name}", fake)  # type: ignore[arg-type]  # a Fake is an ASGI app
+        root.mount(f"/{name}", fake)  # a Fake is an ASGI app
     return root, fakes
 
 

@@ -49,12 +49,12 @@ class DuitmyselfFake(Fake):
             ("POST", "/v1/transactions/upsert", self.transaction_upsert),
             ("DELETE", "/v1/transactions/{tid}", self.transaction_delete),
         ]:  # fmt: skip
-            self.app.add_api_route(path, handler, methods=[method])
+            self.app.add_api_route(path, handler, methods=[method])  # type: ignore[arg-type]
 
     def reset(self) -> None:
         self.minute, self.day = self.window(PER_MINUTE, 60), self.window(PER_DAY, 86400)
         self.accounts: dict[str, dict[str, Any]] = {}
-        self.categories = {f"sys-{n}": {"id": f"sys-{n}", "name": n, "system": True}
+        self.categories: dict[str, dict[str, Any]] = {f"sys-{n}": {"id": f"sys-{n}", "name": n, "system": True}
                            for n in ("Food", "Transport", "Shopping", "Bills", "Salary", "Others")}  # fmt: skip
         self.keys: dict[tuple[str, str], tuple[str, int, bytes]] = {}
         self.by_external: dict[str, str] = {}

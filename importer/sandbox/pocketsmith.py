@@ -34,7 +34,7 @@ class PocketSmithFake(Fake):
             ("GET", "/transaction_accounts/{aid}/transactions", self.transactions_list),
             ("DELETE", "/transactions/{tid}", self.transaction_delete),
         ]:  # fmt: skip
-            self.app.add_api_route(path, handler, methods=[method])
+            self.app.add_api_route(path, handler, methods=[method])  # type: ignore[arg-type]
 
     def reset(self) -> None:
         self.accounts = {a: {"id": a, "name": n, "currency_code": c, "type": "bank"} for a, n, c in ACCOUNTS}

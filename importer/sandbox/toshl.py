@@ -45,12 +45,12 @@ class ToshlFake(Fake):
             ("POST", "/entries", self.entry_create), ("GET", "/entries", self.entries_list),
             ("DELETE", "/entries/{eid}", self.entry_delete),
         ]:  # fmt: skip
-            self.app.add_api_route(path, handler, methods=[method])
+            self.app.add_api_route(path, handler, methods=[method])  # type: ignore[arg-type]
 
     def reset(self) -> None:
         self.window_ = self.window(LIMIT, 60)
         self.accounts: dict[str, dict[str, Any]] = {}
-        self.categories = {str(i): {"id": str(i), "name": n, "type": t}
+        self.categories: dict[str, dict[str, Any]] = {str(i): {"id": str(i), "name": n, "type": t}
                            for i, (n, t) in enumerate([("Food & Drinks", "expense"), ("Shopping", "expense"),
                                                        ("Home & Utilities", "expense"), ("Other", "expense"),
                                                        ("Salary", "income"), ("Other income", "income")], 1)}  # fmt: skip
@@ -124,8 +124,8 @@ class ToshlFake(Fake):
         if not isinstance(body, dict):
             return [{"field": "entry", "error": "must be an object"}]
         problems = []
-        amount = body.get("amount")
-        if not isinstance(amount, (int, Decimal)) or abs(amount) >= Decimal("1e15"):
+        amount: Any = body.get("amount")
+        if not isinstance(amount, (int, Decimal)) or Decimal(amount).copy_abs() >= Decimal(10**15):
             problems.append({"field": "amount", "error": "must be a number below 1e15"})
         if not _CODE.match(str((body.get("currency") or {}).get("code", ""))):
             problems.append({"field": "currency.code", "error": "must match [A-Z0-9_]{2,10}"})

@@ -46,7 +46,7 @@ class WalletV1Fake(Fake):
             ("GET", user + "/currencies", self.currencies_list), ("GET", user + "/account/{aid}/records", self.account_records),
             ("POST", user + "/records", self.save_records), ("GET", "/search/records", self.search),
         ]:  # fmt: skip
-            self.app.add_api_route(path, handler, methods=[method])
+            self.app.add_api_route(path, handler, methods=[method])  # type: ignore[arg-type]
 
     def reset(self) -> None:
         self.window_ = self.window(OBJECTS_PER_MINUTE, 60)
@@ -107,6 +107,7 @@ class WalletV1Fake(Fake):
         if not isinstance(body, list):
             return self.headers(MoneyJSON({"error": "the body must be a JSON array of records"}, status_code=400))
         errors, ids = [], []
+        self.known = {field: {row[key] for row in table.values()} for field, table, key in self.tables()}
         for item in body:
             problem = self.invalid(item)
             if problem:
@@ -121,15 +122,18 @@ class WalletV1Fake(Fake):
         self.records[rid] = {**item, "id": rid, "account_id": account}
         return rid
 
+    def tables(self) -> list[tuple[str, dict[str, dict[str, Any]], str]]:
+        return [("account", self.accounts, "name"), ("category", self.categories, "name"), ("currency", self.currencies, "code")]
+
     def invalid(self, item: Any) -> tuple[str, str] | None:
         """(failed_property, description) of the first problem with one record."""
         if not isinstance(item, dict):
             return "record", "a record must be a JSON object"
         if "id" in item and item["id"] not in self.records:
             return "id", "no record with this id"
-        for field, table, key in (("account", self.accounts, "name"), ("category", self.categories, "name"), ("currency", self.currencies, "code")):
+        for field, table, key in self.tables():
             by_id, by_name = item.get(f"{field}_id"), item.get(f"{field}_{key}")
-            if by_id not in table and by_name not in {row[key] for row in table.values()}:
+            if by_id not in table and by_name not in self.known[field]:
                 return (f"{field}_id" if by_id else f"{field}_{key}"), f"{field} must exist"
         if not isinstance(item.get("amount"), (int, Decimal)) or item["amount"] <= 0:
             return "amount", "amount must be greater than 0"

@@ -66,7 +66,7 @@ def rejected(txn: Transaction, reason: str) -> UploadResult:
 class RemoteTarget:
     """A budgeting service reached over HTTP.  Subclasses set the class attributes below."""
 
-    name: ClassVar[str]
+    name: str
     default_url: ClassVar[str]
     default_batch: ClassVar[int] = 100
     idempotent: bool = False
@@ -160,8 +160,8 @@ class RemoteTarget:
         """Resolve every account and category `txns` use; create or report the missing ones."""
         txns = list(txns)
         self.currencies.update((self.account_key(t), t.currency) for t in txns)
-        needed = {"account": {self.account_key(t) for t in txns}, "category": {self.category_key(t) for t in txns}}
-        needed["category"].discard(None)
+        needed: dict[str, set[Hashable]] = {"account": {self.account_key(t) for t in txns}}
+        needed["category"] = {key for t in txns if (key := self.category_key(t)) is not None}
         with self.mapping_lock:
             missing = {kind: sorted(map(str, self._resolve(kind, keys))) for kind, keys in needed.items()}
             if any(missing.values()):
@@ -188,12 +188,12 @@ class RemoteTarget:
 
     def send(self, batch: Sequence[Transaction], idempotency_key: str = "") -> list[UploadResult]:
         self.prepare(batch)
-        known = self.lookup(batch) if self.options.precheck and not self.idempotent else {}
-        results = {t.external_id: duplicate(t, known[t.external_id]) for t in batch if t.external_id in known}
+        known = self.known(batch) if self.options.precheck and not self.idempotent else {}
+        results = {t.external_id or "": duplicate(t, known[t.external_id]) for t in batch if t.external_id in known}
         todo = [t for t in batch if t.external_id not in known]
         for result in self.create(todo, idempotency_key[:12] or "-"):
             results[result.external_id] = result
-        return [results[t.external_id] for t in batch]
+        return [results[t.external_id or ""] for t in batch]
 
     def create(self, todo: Sequence[Transaction], batch: str) -> list[UploadResult]:
         """Create `todo`; bulk services send chunks, others one request per record, concurrently."""
@@ -237,6 +237,10 @@ class RemoteTarget:
         wanted = {marker(t): t.external_id or "" for t in txns}
         found = self.remote_markers(txns)
         return {wanted[m]: remote for m, remote in found.items() if m in wanted}
+
+    def known(self, batch: Sequence[Transaction]) -> dict[str, str]:
+        """What of `batch` the server already holds, checked before sending (default: `lookup`)."""
+        return self.lookup(batch)
 
     def delete(self, remote_ids: Sequence[str]) -> None:
         raise UploadError(self.name, "-", f"{self.name} has no API to delete records; remove them in the app.")

@@ -69,9 +69,9 @@ class SpendSense(RemoteTarget):
         if kind == "account":
             self.http.call(Request("GET", f"{API}/accounts/create/", params={"account": str(key)}))
             return str(key)
-        value, kind_ = key  # type: ignore[misc]
+        value, kind_ = str(key[0]), str(key[1])  # type: ignore[index]  # (value, spent|earn)
         self.http.call(Request("GET", f"{API}/categories/create/", params={"name": value, "icon": self.options.icon, "type": kind_}))
-        return str(value).lower()
+        return value.lower()
 
     def category_key(self, txn: Transaction) -> Hashable | None:
         kind = "spent" if txn.amount < 0 else "earn"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import uuid
 from collections.abc import Hashable, Sequence
+from typing import Any
 
 import httpx
 
@@ -37,6 +38,10 @@ class WalletV1(RemoteTarget):
     can_create = frozenset({"account"})  # the API has no category create
     windows = {"": 60.0}
     Options = Options
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.listed: dict[str, dict[str, str]] = {}  # account id → marker → record id, this run
 
     @property
     def chunk_size(self) -> int:  # type: ignore[override]
@@ -81,7 +86,9 @@ class WalletV1(RemoteTarget):
         for txn in chunk:
             error = failed.get(marker(txn))
             if error is None:
-                out.append(accepted(txn, str(next(ids))))
+                remote = str(next(ids))
+                self.listed.setdefault(self.account_id(txn), {})[marker(txn)] = remote
+                out.append(accepted(txn, remote))
             else:
                 out.append(rejected(txn, f"{error.get('failed_property')}: {error.get('description')}"))
         return out
@@ -89,10 +96,24 @@ class WalletV1(RemoteTarget):
     def remote_markers(self, txns: Sequence[Transaction]) -> dict[str, str]:
         found: dict[str, str] = {}
         for account in sorted({self.account_id(t) for t in txns}):
-            for record in self.http.call(Request("GET", f"{self.user}/account/{account}/records")).json():
-                if (mark := _marker_of(record.get("note"))) is not None:
-                    found[mark] = str(record["id"])
+            found.update(self.account_markers(account))
         return found
+
+    def account_markers(self, account: str) -> dict[str, str]:
+        found = {}
+        for record in self.http.call(Request("GET", f"{self.user}/account/{account}/records")).json():
+            if (mark := _marker_of(record.get("note"))) is not None:
+                found[mark] = str(record["id"])
+        return found
+
+    def known(self, batch: Sequence[Transaction]) -> dict[str, str]:
+        """Like `lookup`, but each account is listed once per run (the API has no date filter on
+        account records, so listing per batch would grow with the account), and the records
+        this run creates are added as they land.  Lost answers are still checked afresh."""
+        self.prepare(batch)
+        for account in {self.account_id(t) for t in batch} - self.listed.keys():
+            self.listed[account] = self.account_markers(account)
+        return {t.external_id or "": found for t in batch if (found := self.listed[self.account_id(t)].get(marker(t)))}
 
 
 def _marker_of(note: object) -> str | None:
