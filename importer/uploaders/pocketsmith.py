@@ -55,7 +55,7 @@ class PocketSmith(RemoteTarget):
         return {k: str(c["id"]) for c in _flatten(tree) for k in (c["title"], str(c["id"]))}
 
     def create_name(self, kind: str, key: Hashable) -> str:
-        category = self.http.call(Request("POST", f"/users/{self.user}/categories", body={"title": str(key)})).json()
+        category = self.http.call(Request("POST", f"/users/{self.user}/categories", body={"title": str(key)}, safe=False)).json()
         return str(category["id"])
 
     def requests(self, batch: Sequence[Transaction]) -> list[Request]:

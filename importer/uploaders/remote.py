@@ -182,7 +182,18 @@ class RemoteTarget:
             raise UploadError(self.name, "-", missing_message(self.name, missing, self.settings.create_missing))
         for kind, keys in needed.items():
             for key in [k for k in keys if k not in self.resolved[kind]]:
-                self.resolved[kind][key] = f"<new {kind} {key}>" if dry_run else self.create_name(kind, key)
+                self.resolved[kind][key] = f"<new {kind} {key}>" if dry_run else self._create_name_surely(kind, key)
+
+    def _create_name_surely(self, kind: str, key: Hashable) -> str:
+        """Create an account or category; after a lost answer, list again before re-creating."""
+        for _ in range(_UNCERTAIN_TRIES):
+            try:
+                return self.create_name(kind, key)
+            except Uncertain:
+                self.names[kind] = self.list_names(kind)
+                if key in self.names[kind]:
+                    return self.names[kind][key]
+        raise UploadError(self.name, "-", f"could not create {kind} {key!r}: the service's answer was lost repeatedly.")
 
     # --- the Target protocol ----------------------------------------------------------------
 
@@ -225,7 +236,11 @@ class RemoteTarget:
         except UploadError as exc:
             if exc.status in self.rejectable:
                 return [rejected(t, exc.body or str(exc)) for t in unit]
-            raise
+            if exc.status in (401, 403):  # the whole session is refused: stop the batch
+                raise
+            # retries exhausted on this record alone: the rest of the batch may have landed and
+            # must still be reported, so this one fails by itself and is sent again next run
+            return [rejected(t, str(exc)) for t in unit]
         return self.results(unit, response)
 
     ok_statuses: frozenset[int] = frozenset(range(200, 300))

@@ -67,10 +67,10 @@ class SpendSense(RemoteTarget):
 
     def create_name(self, kind: str, key: Hashable) -> str:
         if kind == "account":
-            self.http.call(Request("GET", f"{API}/accounts/create/", params={"account": str(key)}))
+            self.http.call(Request("GET", f"{API}/accounts/create/", params={"account": str(key)}, safe=False))
             return str(key)
         value, kind_ = str(key[0]), str(key[1])  # type: ignore[index]  # (value, spent|earn)
-        self.http.call(Request("GET", f"{API}/categories/create/", params={"name": value, "icon": self.options.icon, "type": kind_}))
+        self.http.call(Request("GET", f"{API}/categories/create/", params={"name": value, "icon": self.options.icon, "type": kind_}, safe=False))
         return value.lower()
 
     def category_key(self, txn: Transaction) -> Hashable | None:

@@ -53,7 +53,7 @@ class Toshl(RemoteTarget):
             body: dict[str, Any] = {"name": str(key), "currency": {"code": self.currencies.get(str(key), "EUR")}}
         else:
             body = {"name": str(key), "type": "expense", "extra": {"importer": "importer"}}
-        response = self.http.call(Request("POST", "/accounts" if kind == "account" else "/categories", body=body))
+        response = self.http.call(Request("POST", "/accounts" if kind == "account" else "/categories", body=body, safe=False))
         return response.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
 
     def category_key(self, txn: Transaction) -> Hashable | None:

@@ -37,6 +37,7 @@ class Wallet(RemoteTarget):
     chunk_size = 50
     windows = {"": 3600.0}
     retry_statuses = frozenset({409, 429, 500, 502, 503, 504})
+    rejectable = frozenset({400, 404, 422})  # a 409 here is the initial sync, not the record
     ok_statuses = frozenset({200, 207, 400})  # 400 carries the per-record envelope too
     Options = Options
 
@@ -61,10 +62,10 @@ class Wallet(RemoteTarget):
         if kind == "account":
             body = {"name": str(key), "accountType": self.options.account_type,
                     "currencyCode": self.currencies.get(str(key), "EUR"), "initialBalance": 0}  # fmt: skip
-            return str(self.http.call(Request("POST", f"{API}/accounts", body=body)).json()["account"]["id"])
+            return str(self.http.call(Request("POST", f"{API}/accounts", body=body, safe=False)).json()["account"]["id"])
         parent = self.names["category"].get(self.options.category_parent, self.options.category_parent)
         body = {"name": str(key), "parentId": parent}
-        return str(self.http.call(Request("POST", f"{API}/categories/custom", body=body)).json()["category"]["id"])
+        return str(self.http.call(Request("POST", f"{API}/categories/custom", body=body, safe=False)).json()["category"]["id"])
 
     def requests(self, batch: Sequence[Transaction]) -> list[Request]:
         return [Request("POST", f"{API}/records", params={"returnData": "false"}, body=[self.item(t) for t in c], safe=False)

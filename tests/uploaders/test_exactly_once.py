@@ -42,12 +42,12 @@ def twice(sandbox: Sandbox, name: str, rows: int, tmp_path: Path, faults: Faults
 
 @pytest.mark.parametrize("name", TARGETS)
 def test_twice_leaves_each_record_once(sandbox: Sandbox, name: str, tmp_path: Path) -> None:
-    assert twice(sandbox, name, 200, tmp_path) == 200
+    assert twice(sandbox, name, 150, tmp_path) == 150
 
 
 @pytest.mark.parametrize("name", TARGETS)
 def test_twice_with_errors_and_dropped_connections_leaves_each_record_once(sandbox: Sandbox, name: str, tmp_path: Path) -> None:
-    assert twice(sandbox, name, 200, tmp_path, FAULTS) == 200
+    assert twice(sandbox, name, 150, tmp_path, FAULTS) == 150
     stats = httpx.get(sandbox.url(name) + "/_sandbox/stats").json()
     assert stats["errors"] > 0 and stats["dropped"] > 0  # the faults really happened
 
@@ -82,12 +82,12 @@ def test_crash_in_the_middle_then_rerun_leaves_each_record_once(
     sandbox: Sandbox, name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     reset(sandbox, name)
-    statement = write_chase_csv(tmp_path / "chase.csv", 300)
+    statement = write_chase_csv(tmp_path / "chase.csv", 150)
     factory = uploaders.REGISTRY[name]
     monkeypatch.setitem(uploaders.REGISTRY, name, functools.partial(factory, transport=CrashingTransport(3)))
     with pytest.raises(Crash):
-        upload(sandbox, name, statement, tmp_path / "state.sqlite", batch_size=50)
-    assert 0 < len(held(sandbox, name)) < 300
+        upload(sandbox, name, statement, tmp_path / "state.sqlite", batch_size=25)
+    assert 0 < len(held(sandbox, name)) < 150
     monkeypatch.setitem(uploaders.REGISTRY, name, factory)
     assert upload(sandbox, name, statement, tmp_path / "state.sqlite") == 0
-    assert len(held(sandbox, name)) == 300
+    assert len(held(sandbox, name)) == 150
