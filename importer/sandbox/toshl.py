@@ -64,7 +64,7 @@ class ToshlFake(Fake):
 
     def headers(self, response: Response) -> Response:
         if self.limits.enabled:
-            response.headers["X-RateLimit-Limit"] = str(LIMIT)
+            response.headers["X-RateLimit-Limit"] = str(self.window_.limit)
             response.headers["X-RateLimit-Remaining"] = str(self.window_.remaining())
         return response
 
@@ -77,7 +77,7 @@ class ToshlFake(Fake):
         return response
 
     async def rate_limit(self, request: Request) -> Response:
-        return self.gate(request, counted=False) or MoneyJSON({"limit": LIMIT, "remaining": self.window_.remaining()})
+        return self.gate(request, counted=False) or MoneyJSON({"limit": self.window_.limit, "remaining": self.window_.remaining()})
 
     async def me(self, request: Request) -> Response:
         return self.gate(request) or self.reply({"id": "42", "email": "sandbox@example.com"})

@@ -57,7 +57,7 @@ class WalletFake(Fake):
             self.app.add_api_route(api + path, handler, methods=[method])
 
     def reset(self) -> None:
-        self.bucket = Bucket(CAPACITY, 3600 * self.limits.window_scale)
+        self.bucket = Bucket(self.limits.budget(CAPACITY), 3600 * self.limits.window_scale)
         self.accounts: dict[str, dict[str, Any]] = {}
         self.categories = {f"sys-{i:02d}": {"id": f"sys-{i:02d}", "name": n, "customCategory": False}
                            for i, n in enumerate(SYSTEM_CATEGORIES)}  # fmt: skip
@@ -79,7 +79,7 @@ class WalletFake(Fake):
 
     def headers(self, response: Response, retry: bool = False) -> Response:
         if self.limits.enabled:
-            response.headers["X-RateLimit-Limit"] = str(CAPACITY)
+            response.headers["X-RateLimit-Limit"] = str(self.bucket.capacity)
             response.headers["X-RateLimit-Remaining"] = str(int(self.bucket.tokens))
             if retry:
                 response.headers["Retry-After"] = str(max(1, int(1 / self.bucket.rate + 0.999)))

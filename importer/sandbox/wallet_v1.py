@@ -67,7 +67,7 @@ class WalletV1Fake(Fake):
 
     def headers(self, response: Response) -> Response:
         if self.limits.enabled:
-            response.headers["X-RateLimit-Limit"] = str(OBJECTS_PER_MINUTE)
+            response.headers["X-RateLimit-Limit"] = str(self.window_.limit)
             response.headers["X-RateLimit-Remaining"] = str(self.window_.remaining())
         return response
 

@@ -136,8 +136,11 @@ class Http:
 
     def _with_retries(self, request: Request, batch: str) -> httpx.Response:
         for attempt in range(self.retry.attempts):
-            self.limiter.acquire(request.cost)
-            response = self._send_once(request, batch, attempt)
+            booked = self.limiter.acquire(request.cost)
+            try:
+                response = self._send_once(request, batch, attempt)
+            finally:
+                self.limiter.settle(booked)
             if response is not None and response.status_code not in self.retry.retry_statuses:
                 return response
             if attempt + 1 == self.retry.attempts:

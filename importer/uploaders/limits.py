@@ -22,12 +22,12 @@ from dataclasses import dataclass, field
 class _Budget:
     window: float
     limit: int | None = None
-    spent: collections.deque[tuple[float, int]] = field(default_factory=collections.deque)
+    spent: collections.deque[list[float]] = field(default_factory=collections.deque)  # [when, cost]
 
     def used(self, now: float) -> int:
         while self.spent and self.spent[0][0] <= now - self.window:
             self.spent.popleft()
-        return sum(cost for _, cost in self.spent)
+        return int(sum(cost for _, cost in self.spent))
 
     def wait(self, now: float, cost: int) -> float:
         """Seconds until `cost` more fits (0 when it fits now)."""
@@ -53,18 +53,30 @@ class RateLimiter:
         self.lock = threading.Lock()
         self.waited = 0.0
 
-    def acquire(self, cost: int = 1) -> None:
-        """Block until a request of `cost` units fits every budget, then book it."""
+    def acquire(self, cost: int = 1) -> list[list[float]]:
+        """Block until a request of `cost` units fits every budget, then book it.
+
+        Returns the bookings; `settle` them when the answer arrives, so a booking ages out
+        a window after the server counted it, not a window after we asked (else the client
+        would think the budget free a round trip before the server does).
+        """
         while True:
             with self.lock:
                 now = time.monotonic()
                 delay = max([self.blocked_until - now, *(b.wait(now, cost) for b in self.budgets.values())])
                 if delay <= 0:
-                    for budget in self.budgets.values():
-                        budget.spent.append((now, cost))
-                    return
+                    booked = [[now, float(cost)] for _ in self.budgets]
+                    for budget, entry in zip(self.budgets.values(), booked):
+                        budget.spent.append(entry)
+                    return booked
             self.waited += delay
             time.sleep(min(delay, 5.0))
+
+    def settle(self, booked: list[list[float]]) -> None:
+        with self.lock:
+            now = time.monotonic()
+            for entry in booked:
+                entry[0] = now
 
     def observe(self, headers: Mapping[str, str], status: int) -> None:
         """Learn limits and remaining budget from a response; honour Retry-After."""
@@ -84,7 +96,7 @@ class RateLimiter:
         budget.limit = limit
         unexplained = (limit - remaining) - budget.used(now)
         if unexplained > 0:
-            budget.spent.append((now, unexplained))
+            budget.spent.append([now, float(unexplained)])
 
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
