@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar, TypeVar
 
@@ -34,9 +34,6 @@ from importer.uploaders.limits import RateLimiter
 
 MARKER_RE = re.compile(r"imp:([0-9a-f]{20})")
 _UNCERTAIN_TRIES = 4
-
-O = TypeVar("O", bound="ServiceOptions")
-
 
 class ServiceOptions(BaseModel):
     """Base of each service's `options:`; unknown keys are refused at load time."""
@@ -308,5 +305,3 @@ def by_name_and_id(rows: Iterable[Mapping[str, Any]], name_key: str = "name") ->
         out[str(row["id"])] = str(row["id"])
     return out
 
-
-Factory = Callable[..., RemoteTarget]

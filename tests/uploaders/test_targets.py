@@ -7,7 +7,6 @@ import json
 from decimal import Decimal
 from typing import Any
 
-import httpx
 import pytest
 
 from importer.config import TargetSettings
