@@ -114,6 +114,11 @@ def _import(
 
 
 def _upload(fresh: list[Transaction], target: Target, state: State, run_id: int, report: FileReport) -> None:
+    try:  # remote targets map every account and category name first: one missing stops the file
+        getattr(target, "prepare", lambda _: None)(fresh)
+    except UploadError as exc:
+        report.failed, report.error = len(fresh), str(exc)
+        return
     for batch in batches(fresh, target.batch_size):
         try:
             results = target.send(batch, batch_key(target.name, batch))

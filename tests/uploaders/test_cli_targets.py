@@ -87,3 +87,13 @@ def test_faults_option_parses_and_refuses_unknown_names() -> None:
     assert parse_faults("latency=0.05, error_rate=0.1,maintenance") == Faults(latency=0.05, error_rate=0.1, maintenance=True)
     with pytest.raises(ConfigError, match="--faults 'explode=1' is not understood .* Known faults: latency, error_rate"):
         parse_faults("explode=1")
+
+
+def test_a_missing_name_anywhere_in_a_file_stops_it_before_any_request(sandbox: Sandbox, runner: CliRunner, tmp_path: Path) -> None:
+    reset(sandbox, "wallet-v1")
+    categories = {k: v for k, v in SERVICES["wallet-v1"].settings["categories"].items() if k != "Income:Interest"}
+    path = config_file(sandbox, tmp_path, wallet_v1={"categories": categories, "batch_size": 2})
+    result = runner.invoke(main, ["run", "samples/ofx", "--config", str(path), "--target", "wallet-v1"])
+    assert result.exit_code == 1
+    assert "category names not found on wallet-v1: Income:Interest. Nothing was sent" in result.output
+    assert held(sandbox, "wallet-v1") == []
