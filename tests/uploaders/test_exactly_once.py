@@ -31,23 +31,23 @@ def upload(sandbox: Sandbox, name: str, statement: Path, state_path: Path, batch
     return report.totals()["failed"]
 
 
-def twice(sandbox: Sandbox, name: str, rows: int, tmp_path: Path, faults: Faults | None = None) -> int:
+def twice(sandbox: Sandbox, name: str, rows: int, tmp_path: Path, faults: Faults | None = None, batch: int | None = None) -> int:
     reset(sandbox, name, faults)
     statement = write_chase_csv(tmp_path / "chase.csv", rows)
     state_path = tmp_path / "state.sqlite"
-    upload(sandbox, name, statement, state_path)
-    assert upload(sandbox, name, statement, state_path) == 0
+    upload(sandbox, name, statement, state_path, batch)
+    assert upload(sandbox, name, statement, state_path, batch) == 0
     return len(held(sandbox, name))
 
 
 @pytest.mark.parametrize("name", TARGETS)
 def test_twice_leaves_each_record_once(sandbox: Sandbox, name: str, tmp_path: Path) -> None:
-    assert twice(sandbox, name, 150, tmp_path) == 150
+    assert twice(sandbox, name, 100, tmp_path) == 100
 
 
 @pytest.mark.parametrize("name", TARGETS)
 def test_twice_with_errors_and_dropped_connections_leaves_each_record_once(sandbox: Sandbox, name: str, tmp_path: Path) -> None:
-    assert twice(sandbox, name, 150, tmp_path, FAULTS) == 150
+    assert twice(sandbox, name, 100, tmp_path, FAULTS, batch=20) == 100  # small batches: more writes to fault
     stats = httpx.get(sandbox.url(name) + "/_sandbox/stats").json()
     assert stats["errors"] > 0 and stats["dropped"] > 0  # the faults really happened
 
@@ -82,12 +82,12 @@ def test_crash_in_the_middle_then_rerun_leaves_each_record_once(
     sandbox: Sandbox, name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     reset(sandbox, name)
-    statement = write_chase_csv(tmp_path / "chase.csv", 150)
+    statement = write_chase_csv(tmp_path / "chase.csv", 100)
     factory = uploaders.REGISTRY[name]
     monkeypatch.setitem(uploaders.REGISTRY, name, functools.partial(factory, transport=CrashingTransport(3)))
     with pytest.raises(Crash):
-        upload(sandbox, name, statement, tmp_path / "state.sqlite", batch_size=25)
-    assert 0 < len(held(sandbox, name)) < 150
+        upload(sandbox, name, statement, tmp_path / "state.sqlite", batch_size=20)
+    assert 0 < len(held(sandbox, name)) < 100
     monkeypatch.setitem(uploaders.REGISTRY, name, factory)
     assert upload(sandbox, name, statement, tmp_path / "state.sqlite") == 0
-    assert len(held(sandbox, name)) == 150
+    assert len(held(sandbox, name)) == 100
