@@ -93,6 +93,7 @@ class RemoteTarget:
         self.resolved: dict[str, dict[Hashable, str]] = {"account": {}, "category": {}}
         self.mapping_lock = threading.Lock()
         self.currencies: dict[str, str] = {}  # account name → currency, for accounts we create
+        self.placeholders: dict[tuple[str, Hashable], str] = {}  # names a dry run would create
 
     def _options(self, raw: Mapping[str, Any]) -> Any:
         try:
@@ -147,11 +148,14 @@ class RemoteTarget:
         return self.settings.accounts.get(name, name)
 
     def account_id(self, txn: Transaction) -> str:
-        return self.resolved["account"][self.account_key(txn)]
+        key = self.account_key(txn)
+        return self.resolved["account"].get(key) or self.placeholders[("account", key)]
 
     def category_id(self, txn: Transaction) -> str | None:
         key = self.category_key(txn)
-        return self.resolved["category"][key] if key is not None else None
+        if key is None:
+            return None
+        return self.resolved["category"].get(key) or self.placeholders[("category", key)]
 
     def prepare(self, txns: Iterable[Transaction], *, dry_run: bool = False) -> None:
         """Resolve every account and category `txns` use; create or report the missing ones."""
@@ -179,7 +183,10 @@ class RemoteTarget:
             raise UploadError(self.name, "-", missing_message(self.name, missing, self.settings.create_missing))
         for kind, keys in needed.items():
             for key in [k for k in keys if k not in self.resolved[kind]]:
-                self.resolved[kind][key] = f"<new {kind} {key}>" if dry_run else self._create_name_surely(kind, key)
+                if dry_run:  # shown in the plan, never kept as a real id
+                    self.placeholders[(kind, key)] = f"<new {kind} {key}>"
+                else:
+                    self.resolved[kind][key] = self._create_name_surely(kind, key)
 
     def _create_name_surely(self, kind: str, key: Hashable) -> str:
         """Create an account or category; after a lost answer, list again before re-creating."""

@@ -179,3 +179,11 @@ def test_the_token_can_come_from_the_os_keyring(monkeypatch: pytest.MonkeyPatch)
         assert made.http.auth_headers["Authorization"].startswith("Basic ")
     finally:
         keyring.set_keyring(previous)
+
+
+def test_a_plan_names_what_would_be_created_and_creates_nothing(sandbox: Sandbox) -> None:
+    reset(sandbox, "toshl")
+    planner = target(sandbox, "toshl")
+    (request,) = planner.plan([txn("-1.00", 1, "Brand new")])
+    assert '"account":"<new account chase-checking>"' in request and '"category":"<new category Brand new>"' in request
+    assert sandbox.fakes["toshl"].accounts == {} and planner.resolved["account"] == {}
