@@ -14,6 +14,7 @@ how a response becomes per-record results, and where the external-id marker live
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import threading
@@ -45,7 +46,12 @@ class ServiceOptions(BaseModel):
 
 def marker(txn: Transaction) -> str:
     """The marker written into each record: stable per external id, short enough for any note."""
-    return "imp:" + hashlib.sha256((txn.external_id or "").encode()).hexdigest()[:20]
+    return _marker(txn.external_id or "")
+
+
+@functools.lru_cache(maxsize=65536)  # asked several times per record (payload, results, lookups)
+def _marker(external_id: str) -> str:
+    return "imp:" + hashlib.sha256(external_id.encode()).hexdigest()[:20]
 
 
 def accepted(txn: Transaction, remote_id: str | None) -> UploadResult:
@@ -94,6 +100,7 @@ class RemoteTarget:
         self.mapping_lock = threading.Lock()
         self.currencies: dict[str, str] = {}  # account name → currency, for accounts we create
         self.placeholders: dict[tuple[str, Hashable], str] = {}  # names a dry run would create
+        self.accounts_map = dict(settings.accounts)  # a plain dict: read for every record
 
     def _options(self, raw: Mapping[str, Any]) -> Any:
         try:
@@ -145,7 +152,7 @@ class RemoteTarget:
 
     def account_key(self, txn: Transaction) -> str:
         name = txn.target_account or txn.account
-        return self.settings.accounts.get(name, name)
+        return self.accounts_map.get(name, name)
 
     def account_id(self, txn: Transaction) -> str:
         key = self.account_key(txn)

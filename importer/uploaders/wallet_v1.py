@@ -110,7 +110,6 @@ class WalletV1(RemoteTarget):
         """Like `lookup`, but each account is listed once per run (the API has no date filter on
         account records, so listing per batch would grow with the account), and the records
         this run creates are added as they land.  Lost answers are still checked afresh."""
-        self.prepare(batch)
         for account in {self.account_id(t) for t in batch} - self.listed.keys():
             self.listed[account] = self.account_markers(account)
         return {t.external_id or "": found for t in batch if (found := self.listed[self.account_id(t)].get(marker(t)))}
