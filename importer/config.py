@@ -70,6 +70,8 @@ class TargetSettings(_Strict):
     batch_size: int | None = Field(default=None, ge=1)
     concurrency: int = Field(default=4, ge=1, le=64)
     timeout: float = Field(default=30.0, gt=0)
+    retries: int = Field(default=6, ge=1, le=20)
+    backoff: float = Field(default=0.5, ge=0)
     create_missing: bool = False
     accounts: dict[str, str] = Field(default_factory=dict)
     categories: dict[str, str] = Field(default_factory=dict)

@@ -7,7 +7,7 @@ leaves no trace but its error.  One bad file does not stop the run (unless `fail
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -51,6 +51,7 @@ class RunSettings:
     failfast: bool = False
     match: MatchSettings = field(default_factory=MatchSettings)
     observer: RunObserver | None = None
+    preview: Callable[[list[str]], None] | None = None  # shown the requests a dry run would send
 
 
 def statement_files(paths: Sequence[Path]) -> list[Path]:
@@ -125,7 +126,9 @@ def _import(
     decisions = classify(state, target.name, txns, FileContext.of(statements, digest, parser.name), settings.match)
     report.add_decisions(decisions)
     if settings.dry_run:
-        report.new = sum(1 for d in decisions if d.action is Action.SEND)
+        sending = [d.txn for d in decisions if d.action is Action.SEND]
+        report.new = len(sending)
+        _preview(target, sending, settings)
         return
     state.record_file(digest, path, len(data), run_id)
     fresh = record(state, decisions, run_id, digest, target.name)
@@ -147,7 +150,19 @@ def _reconcile(journal: Journal, report: RunReport) -> bool:
     return not outcome.errors
 
 
+def _preview(target: Target, sending: list[Transaction], settings: RunSettings) -> None:
+    """Show the exact requests a dry run would send (remote targets only; secrets redacted)."""
+    plan = getattr(target, "plan", None)
+    if plan is not None and settings.preview is not None and sending:
+        settings.preview(plan(sending))
+
+
 def _upload(fresh: list[Transaction], journal: Journal, report: FileReport) -> None:
+    try:  # remote targets map every account and category name first: one missing stops the file
+        getattr(journal.target, "prepare", lambda _: None)(fresh)
+    except UploadError as exc:
+        report.failed, report.error = len(fresh), str(exc)
+        return
     for batch in batches(fresh, journal.target.batch_size):
         try:
             results = journal.send(batch, batch_key(journal.target.name, batch))

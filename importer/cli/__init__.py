@@ -39,6 +39,8 @@ from importer.cli import (  # noqa: E402  (commands attach to `main`)
     report_cmd,
     rules_cmd,
     run_cmd,
+    sandbox_cmd,
+    targets_cmd,
     undo_cmd,
     watch_cmd,
 )
@@ -53,6 +55,8 @@ COMMANDS: list[click.Command] = [
     watch_cmd.watch,
     init_cmd.init,
     report_cmd.report,
+    targets_cmd.targets,
+    sandbox_cmd.sandbox,
 ]
 for _command in COMMANDS:
     main.add_command(_command)

@@ -86,6 +86,7 @@ def run(
         dry_run=dry_run,
         failfast=failfast,
         match=MatchSettings(window_days=match_days, force_duplicates=force_duplicates),
+        preview=lambda requests: click.echo("\n\n".join(requests) + "\n", err=as_json),
     )
     if not paths:
         routine = run_configured(config, rules, settings, resolve_state_path(state_path, config), wait)

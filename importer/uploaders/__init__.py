@@ -8,12 +8,24 @@ from importer.config import TargetSettings
 from importer.errors import ConfigError
 from importer.state import State
 from importer.uploaders.base import Target
+from importer.uploaders.duitmyself import Duitmyself
 from importer.uploaders.local import LocalLedger
+from importer.uploaders.pocketsmith import PocketSmith
+from importer.uploaders.spendsense import SpendSense
+from importer.uploaders.toshl import Toshl
+from importer.uploaders.wallet import Wallet
+from importer.uploaders.wallet_v1 import WalletV1
 
 TargetFactory = Callable[[State, int, TargetSettings | None], Target]
 
 REGISTRY: dict[str, TargetFactory] = {
     "local": LocalLedger,
+    "wallet-v1": WalletV1,
+    "wallet": Wallet,
+    "duitmyself": Duitmyself,
+    "pocketsmith": PocketSmith,
+    "toshl": Toshl,
+    "spendsense": SpendSense,
 }
 
 DEFAULT_TARGET = "local"

@@ -1,0 +1,158 @@
+"""Upload throughput to every sandbox: `python -m benchmarks.upload_bench [--rows N] [--only NAME]`.
+
+The sandbox runs in its own process (`importer sandbox`), so server and client do not share a
+GIL.  Per target, two figures:
+
+* limits off: records/s for `--rows` transactions sent through `Target.send` in batches, as the
+  pipeline sends them (parsing and state excluded);
+* limits on, with the documented budgets and their windows shortened to `--window` seconds (an
+  hour would make a slow benchmark): the share of the limit used, `spent / (limit * (1 +
+  elapsed / window))` (the most a fresh budget allows in that time, whether a rolling window
+  or a token bucket), and how many 429s the client met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import socket
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from typing import NamedTuple
+
+import httpx
+
+from importer.config import TargetSettings
+from importer.models import Source, Transaction
+from importer.sandbox import SERVICES, target_settings
+from importer.uploaders import make_target
+from importer.uploaders.remote import RemoteTarget
+
+
+class Limit(NamedTuple):
+    units: int  # what the service allows per window (requests, or records for Wallet v1)
+    window: float  # seconds, as documented
+    per_record: bool  # the unit is a record, not a request
+    records_per_unit: int  # records one unit carries, to size the run at about two windows' worth
+
+
+LIMITS = {
+    "wallet-v1": Limit(10_000, 60, True, 1),
+    "wallet": Limit(500, 3600, False, 50),
+    "duitmyself": Limit(600, 60, False, 1),
+    "toshl": Limit(1000, 60, False, 1),
+}
+
+
+def transactions(rows: int) -> list[Transaction]:
+    start = dt.date(2024, 1, 1)
+    return [
+        Transaction(date=start + dt.timedelta(days=i // 50), amount=Decimal(-(i % 9000 + 100)) / 100, currency="USD",
+                    description=f"MERCHANT {i:06d}", account="bench", source=Source(path="bench.csv", line=i + 2),
+                    category=("Food:Coffee", "Shopping", None)[i % 3], external_id=f"v1:{i:032x}")  # fmt: skip
+        for i in range(rows)
+    ]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_sandbox(port: int, limits: bool, scale: float) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "importer", "sandbox", "--port", str(port), "--limits", "on" if limits else "off",
+               "--limit-window-scale", str(scale)]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60  # the CLI imports every parser first: slow on a busy machine
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/toshl/_sandbox/stats", timeout=1)
+            return process
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("the sandbox did not start within 60 seconds")
+
+
+def make(name: str, port: int, scale: float, concurrency: int) -> RemoteTarget:
+    os.environ[SERVICES[name].token_env] = SERVICES[name].token
+    settings = {**target_settings(name, f"http://127.0.0.1:{port}/{name}"), "concurrency": concurrency, "backoff": 0.05}
+    settings.setdefault("options", {})
+    settings["options"] = {**settings["options"], "rate_window_scale": scale}
+    if name == "pocketsmith":
+        settings["options"]["default_account"] = "Checking"
+    target = make_target(name, None, 0, TargetSettings.model_validate(settings))  # type: ignore[arg-type]
+    assert isinstance(target, RemoteTarget)
+    return target
+
+
+def upload(target: RemoteTarget, txns: list[Transaction]) -> float:
+    target.prepare(txns)  # mapping is listed/created once per run, outside the timing
+    start = time.perf_counter()
+    for i in range(0, len(txns), target.batch_size):
+        results = target.send(txns[i : i + target.batch_size], f"bench{i}")
+        assert all(r.outcome.value == "accepted" for r in results), [r.reason for r in results if r.reason][:3]
+    return time.perf_counter() - start
+
+
+def unlimited(names: list[str], rows: int, concurrency: int) -> None:
+    port = free_port()
+    server = start_sandbox(port, limits=False, scale=1.0)
+    try:
+        print(f"limits off, {rows} records each, concurrency {concurrency}")
+        for name in names:
+            target = make(name, port, 1.0, concurrency)
+            seconds = upload(target, transactions(rows))
+            stats = target.http.stats
+            target.close()
+            print(f"  {name:<12} {rows / seconds:>9,.0f} records/s  ({seconds:.2f} s, {stats['requests']} requests)")
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def limited(names: list[str], window: float, concurrency: int) -> None:
+    print(f"limits on, documented budgets, windows shortened to {window:g} s; about two windows' worth sent")
+    for name in [n for n in names if n in LIMITS]:
+        limit = LIMITS[name]
+        scale = window / limit.window
+        port = free_port()
+        server = start_sandbox(port, limits=True, scale=scale)
+        try:
+            target = make(name, port, scale, concurrency)
+            # two windows' worth less a margin for the few reads (mapping, lookups) the budget also counts
+            txns = transactions(int(1.95 * limit.units) * limit.records_per_unit)
+            seconds = upload(target, txns)
+            spent = len(txns) if limit.per_record else target.http.stats["requests"]
+            share = spent / (limit.units * (1 + seconds / window))
+            print(f"  {name:<12} {share:>5.0%} of {limit.units} {'records' if limit.per_record else 'requests'}/window  "
+                  f"429s: {target.http.stats['429']:<3} ({spent} in {seconds:.1f} s)")  # fmt: skip
+            target.close()
+        finally:
+            server.terminate()
+            server.wait(10)
+    print("  pocketsmith, spendsense: no documented limit")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--only", action="append", choices=list(SERVICES))
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--window", type=float, default=15.0, help="seconds each limit window is shortened to")
+    parser.add_argument("--skip-limits", action="store_true")
+    parser.add_argument("--skip-unlimited", action="store_true")
+    args = parser.parse_args()
+    names = args.only or list(SERVICES)
+    if not args.skip_unlimited:
+        unlimited(names, args.rows, args.concurrency)
+    if not args.skip_limits:
+        limited(names, args.window, args.concurrency)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""`importer sandbox`: serve fakes of every budgeting service on 127.0.0.1 until Ctrl-C."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import yaml
+
+from importer.errors import ConfigError
+from importer.sandbox import SERVICES, Sandbox, target_settings
+from importer.sandbox.common import Faults, Limits
+
+
+def parse_faults(text: str | None) -> Faults:
+    """`latency=0.05,error_rate=0.1,drop_rate=0.1,maintenance,sync_conflicts=5` → Faults."""
+    values: dict[str, object] = {}
+    for part in filter(None, (p.strip() for p in (text or "").split(","))):
+        key, _, value = part.partition("=")
+        values[key] = value or True
+    try:
+        return Faults.model_validate(values)
+    except ValueError as exc:
+        known = ", ".join(Faults.model_fields)
+        raise ConfigError(f"--faults {text!r} is not understood ({exc.errors()[0]['msg']}). Known faults: {known}.") from None  # type: ignore[attr-defined]
+
+
+def sandbox_config(sandbox: Sandbox) -> dict[str, object]:
+    """An importer.yaml that points one target per service at `sandbox`."""
+    targets = {name: target_settings(name, sandbox.url(name)) for name in SERVICES}
+    return {"default_target": "wallet", "targets": targets}
+
+
+@click.command()
+@click.option("--port", type=int, default=8765, show_default=True, help="Port on 127.0.0.1 (0: any free port).")
+@click.option("--config-out", type=click.Path(path_type=Path, dir_okay=False), help="Write an importer.yaml pointing every target here.")
+@click.option("--limits", type=click.Choice(["on", "off"]), default="on", show_default=True, help="Enforce the services' documented rate limits.")
+@click.option("--limit-window-scale", type=float, default=1.0, show_default=True,
+              help="Shorten the limit windows by this factor (benchmarks: 0.01 makes an hour 36 s).")
+@click.option("--faults", help="Misbehave: latency=S, error_rate=P, drop_rate=P, maintenance, sync_conflicts=N (comma-separated).")
+def sandbox(port: int, config_out: Path | None, limits: str, limit_window_scale: float, faults: str | None) -> None:
+    """Serve local fakes of all six budgeting services, for trying the importer without accounts."""
+    server = Sandbox(port, Limits(enabled=limits == "on", window_scale=limit_window_scale), parse_faults(faults))
+    for name, service in SERVICES.items():
+        click.echo(f"{name:<12} {server.url(name)}   token: {service.token}")
+    if config_out is not None:
+        config_out.write_text(yaml.safe_dump(sandbox_config(server), sort_keys=False), encoding="utf-8")
+        click.echo(f"\nwrote {config_out}; in another shell run:")
+    else:
+        click.echo("\nthe demo tokens go into these variables:")
+    for service in SERVICES.values():
+        click.echo(f"export {service.token_env}={service.token}")
+    if config_out is not None:
+        click.echo(f"importer run samples/ --config {config_out} --target wallet")
+    click.echo("\nCtrl-C stops the sandbox.", err=True)
+    with server:
+        try:
+            server.thread.join()
+        except KeyboardInterrupt:
+            pass

@@ -1,0 +1,184 @@
+"""What the fakes share: fault switches, rate-limit counters, the `/_sandbox` inspection routes.
+
+Faults apply to the service routes only (never to `/_sandbox/...`):
+
+* `latency`: seconds added to every request;
+* `error_rate`: share of requests answered with the service's 5xx error *before* doing anything;
+* `drop_rate`: share of writes that are committed and then have their connection dropped after
+  the status line, so the client cannot tell whether the write landed;
+* `maintenance`: every request gets 503;
+* `sync_conflicts`: the first N requests get 409 "initial sync" (Wallet REST).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.types import Message, Receive, Scope, Send
+from pydantic import BaseModel, ConfigDict
+
+from importer.jsonmoney import dumps, loads
+
+ErrorBody = Callable[[int, str], Response]
+
+
+class Faults(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    latency: float = 0.0
+    error_rate: float = 0.0
+    drop_rate: float = 0.0
+    maintenance: bool = False
+    sync_conflicts: int = 0
+
+
+class Limits(BaseModel):
+    """Whether the documented limits are enforced, and how much their windows are shortened."""
+
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = True
+    window_scale: float = 1.0  # windows shortened (benchmarks, tests)
+    budget_scale: float = 1.0  # budgets shrunk (tests reach the limit with few requests)
+
+    def budget(self, documented: int) -> int:
+        return max(1, int(documented * self.budget_scale))
+
+
+class Dropped(Exception):
+    """Raised after the status line went out: uvicorn then closes the connection mid-response."""
+
+
+class Window:
+    """A rolling window counter: `spend(cost)` is False when the budget is used up."""
+
+    def __init__(self, limit: int, seconds: float) -> None:
+        self.limit, self.seconds = limit, seconds
+        self.log: collections.deque[tuple[float, int]] = collections.deque()
+        self.used = 0
+
+    def remaining(self) -> int:
+        now = time.monotonic()
+        while self.log and self.log[0][0] <= now - self.seconds:
+            self.used -= self.log.popleft()[1]
+        return max(0, self.limit - self.used)
+
+    def reset_in(self) -> int:
+        if not self.log:
+            return 0
+        return max(1, int(self.log[0][0] + self.seconds - time.monotonic() + 0.999))
+
+    def spend(self, cost: int = 1) -> bool:
+        if self.remaining() < cost:
+            return False
+        self.log.append((time.monotonic(), cost))
+        self.used += cost
+        return True
+
+
+class Fake:
+    """One fake service: its FastAPI app, stored records, faults and limits."""
+
+    def __init__(self, name: str, error: ErrorBody, limits: Limits, fault_status: int = 500) -> None:
+        self.name = name
+        self.error = error
+        self.limits = limits
+        self.faults = Faults()
+        self.fault_status = fault_status
+        self.rng = random.Random(7)
+        self.records: dict[str, dict[str, Any]] = {}
+        self.counts = collections.Counter[str]()
+        self.app = FastAPI(title=f"{name} sandbox", docs_url=None, redoc_url=None, openapi_url=None)
+        self.app.include_router(self._inspection())
+
+    def _inspection(self) -> APIRouter:
+        router = APIRouter(prefix="/_sandbox")
+        router.add_api_route("/records", lambda: MoneyJSON(list(self.records.values())), methods=["GET"])
+        router.add_api_route("/stats", lambda: JSONResponse(dict(self.counts)), methods=["GET"])
+        router.add_api_route("/faults", self._set_faults, methods=["PUT"])
+        router.add_api_route("/reset", self._reset, methods=["POST"])
+        return router
+
+    async def _set_faults(self, faults: Faults) -> dict[str, Any]:
+        self.faults = faults
+        return faults.model_dump()
+
+    async def _reset(self) -> dict[str, str]:
+        self.records.clear()
+        self.counts.clear()
+        self.reset()
+        return {"status": "ok"}
+
+    def reset(self) -> None:
+        """Subclasses clear what else they hold (idempotency keys, limits)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The ASGI entry: faults first (pure ASGI, so a drop really cuts the connection)."""
+        path = scope["path"][len(scope.get("root_path", "")) :] if scope["type"] == "http" else ""
+        if scope["type"] != "http" or path.startswith("/_sandbox"):
+            return await self.app(scope, receive, send)
+        self.counts["requests"] += 1
+        faults = self.faults
+        if faults.latency:
+            await asyncio.sleep(faults.latency)
+        refusal = self._refusal(faults)
+        if refusal is not None:
+            return await refusal(scope, receive, send)
+        drop = self.is_write(scope) and faults.drop_rate > 0 and self.rng.random() < faults.drop_rate
+        await self.app(scope, receive, self._dropping(send) if drop else send)
+
+    def is_write(self, scope: Scope) -> bool:
+        return bool(scope["method"] != "GET")
+
+    def _dropping(self, send: Send) -> Send:
+        async def cut(message: Message) -> None:
+            await send(message)
+            if message["type"] == "http.response.start":
+                self.counts["dropped"] += 1
+                raise Dropped(f"{self.name}: committed, then dropped the connection")
+
+        return cut
+
+    def _refusal(self, faults: Faults) -> Response | None:
+        if faults.maintenance:
+            return self.error(503, "The service is down for maintenance. Please try again later.")
+        if faults.sync_conflicts > 0:
+            faults.sync_conflicts -= 1
+            self.counts["409"] += 1
+            return self.error(409, "Initial sync in progress. Wait and retry.")
+        if faults.error_rate and self.rng.random() < faults.error_rate:
+            self.counts["errors"] += 1
+            return self.error(self.fault_status, "Internal server error (sandbox fault).")
+        return None
+
+    def window(self, limit: int, seconds: float) -> Window:
+        return Window(self.limits.budget(limit), seconds * self.limits.window_scale)
+
+    def new_id(self) -> str:
+        self.counts["ids"] += 1
+        return f"{self.name[:2]}{self.counts['ids']:09d}"
+
+
+class MoneyJSON(JSONResponse):
+    """JSON whose Decimal values are exact numbers (what a real server's JSON carries)."""
+
+    def render(self, content: Any) -> bytes:
+        return dumps(content)
+
+
+async def body_json(request: Request) -> Any:
+    """The request body as JSON with Decimal numbers; None when it is not JSON."""
+    try:
+        return loads(await request.body())
+    except ValueError:
+        return None
+
+
+def json_error(status: int, message: str) -> Response:
+    """The common `{"error": "..."}` shape (Wallet REST, PocketSmith, SpendSense)."""
+    return JSONResponse({"error": message}, status_code=status)

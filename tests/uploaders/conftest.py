@@ -1,0 +1,1 @@
+from tests.sandbox_fixtures import _tokens, sandbox  # noqa: F401  (fixtures)
