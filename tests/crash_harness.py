@@ -34,9 +34,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+import httpx
+
 from importer.parsers import ParseOptions, parse_file
 from importer.pipeline import prepare
 from importer.rules import RuleSet
+from importer.sandbox import Sandbox, target_settings
+from importer.uploaders.remote import MARKER_RE
+from importer.uploaders.remote import _marker as marker_of
 from tests.golden import ROOT
 from tests.loopback import LoopbackServer
 from tests.statements import Line, chase_csv, day, ofx
@@ -164,6 +169,34 @@ def _loopback_kind(server: LoopbackServer) -> TargetKind:
         return ["--target", "box", "--config", str(config)], server.service.markers
 
     return TargetKind("loopback", setup)
+
+
+def sandbox_kind(sandbox: Sandbox, service: str) -> TargetKind:
+    """A service of the HTTP sandbox as the target (its token must be in the environment)."""
+
+    def setup(folder: Path) -> tuple[list[str], Callable[[], list[str]]]:
+        httpx.post(sandbox.url(service) + "/_sandbox/reset", timeout=10).raise_for_status()
+        settings = {**target_settings(service, sandbox.url(service)), "batch_size": 4}
+        config = folder / "importer.yaml"
+        config.write_text(json.dumps({"targets": {"svc": settings}}), encoding="utf-8")
+        return ["--target", "svc", "--config", str(config)], lambda: _sandbox_ids(sandbox, service, folder)
+
+    return TargetKind(service, setup)
+
+
+def _sandbox_ids(sandbox: Sandbox, service: str, folder: Path) -> list[str]:
+    # Records carry their external id (duitmyself) or its marker (the others): map back to the id.
+    files = sorted([*folder.glob("*.csv"), *folder.glob("*.ofx")])
+    by_marker = {marker_of(ext): ext for ext in _parse_ids(files)}
+    records = httpx.get(sandbox.url(service) + "/_sandbox/records", timeout=30).json()
+    return [_record_id(record, by_marker, n) for n, record in enumerate(records)]
+
+
+def _record_id(record: dict[str, object], by_marker: dict[str, str], n: int) -> str:
+    if isinstance(record.get("externalId"), str):
+        return str(record["externalId"])
+    found = MARKER_RE.search(json.dumps(record))
+    return by_marker.get(found.group(0), found.group(0)) if found else f"unmarked:{n}"
 
 
 def kinds(server: LoopbackServer) -> list[TargetKind]:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.crash_harness import Fresh, Tally, Zygote, kinds, run_trials, trial
+from importer.sandbox import SERVICES, Sandbox
+from tests.crash_harness import Fresh, Tally, Zygote, kinds, run_trials, sandbox_kind, trial
 from tests.loopback import LoopbackServer
 
 SEED = int(os.environ.get("IMPORTER_CRASH_SEED", "20261122"))
@@ -29,6 +30,16 @@ def test_fifty_crash_trials_lose_and_double_nothing() -> None:
     assert tally.trials == 50 and tally.kills >= 25  # most trials really killed a run
     assert {"parse", "store", "upload.sent"} <= {point for point, n in tally.by_point.items() if n}
     assert_clean(tally, f"crash trials (seed {SEED})")
+
+
+@pytest.mark.parametrize(("service", "trials"), [("wallet", 8), ("duitmyself", 8), pytest.param("toshl", 40, marks=pytest.mark.slow)])
+def test_crash_trials_against_sandbox_services(service: str, trials: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Wallet has no idempotency key (lookup by the note marker), duitmyself honours one.
+    monkeypatch.setenv(SERVICES[service].token_env, SERVICES[service].token)
+    with Sandbox() as sandbox:
+        tally = run_trials(Zygote, [sandbox_kind(sandbox, service)], trials, SEED + 3)
+    assert tally.trials == trials and tally.kills >= trials // 2
+    assert_clean(tally, f"crash trials against the {service} sandbox")
 
 
 @pytest.mark.parametrize("target", ["loopback", pytest.param("local", marks=pytest.mark.slow)])
