@@ -2,8 +2,9 @@
 
 A target receives batches of categorised transactions that carry external ids, and answers per
 record: accepted (with the remote id), duplicate (it already held that external id) or rejected
-(with the reason).  The pipeline records accepted and duplicate ids in the state database, so a
-later run never sends them again.
+(with the reason).  The upload journal (importer/journal.py) records each batch as pending before
+`send`, and the accepted and duplicate ids once the target answers, so a later run never sends
+them again and a run killed mid-batch is reconciled first.
 
 Crash safety rests on three promises a target makes:
 
