@@ -11,7 +11,7 @@ import pytest
 from importer.models import Source, Transaction, trusted, with_updates
 from importer.parsers import ParseOptions, parse_file
 
-SAMPLES = sorted(Path("samples/csv").rglob("*.csv"))
+SAMPLES = sorted(Path("samples/csv").rglob("*.csv"))[:25] + sorted(Path("samples/ofx").rglob("*.[oq]fx"))
 
 
 def _same(a: Transaction, b: Transaction) -> None:
@@ -46,8 +46,8 @@ def test_with_updates_equals_model_copy() -> None:
     assert txn.category is None  # the original is untouched
 
 
-@pytest.mark.parametrize("path", SAMPLES[:25], ids=str)
-def test_csv_transactions_equal_validated_ones(path: Path) -> None:
+@pytest.mark.parametrize("path", SAMPLES, ids=str)
+def test_parsed_transactions_equal_validated_ones(path: Path) -> None:
     try:
         statements = parse_file(path, ParseOptions())
     except Exception:  # samples that need options or are meant to fail are covered elsewhere
