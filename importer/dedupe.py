@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Iterable
 from decimal import Decimal
 
-from importer.models import Transaction
+from importer.models import Transaction, with_updates
 
 VERSION = "v1"
 _SPACES = re.compile(r"\s+")
@@ -63,7 +63,7 @@ def assign_ids(transactions: Iterable[Transaction]) -> list[Transaction]:
     result = []
     for txn in transactions:
         key = _repeat_key(txn)
-        result.append(txn.model_copy(update={"external_id": external_id(txn, seen[key])}))
+        result.append(with_updates(txn, {"external_id": external_id(txn, seen[key])}))
         seen[key] += 1
     return result
 

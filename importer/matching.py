@@ -120,7 +120,8 @@ def classify(
     state: State, target: str, txns: Sequence[Transaction], context: FileContext, settings: MatchSettings
 ) -> list[Decision]:
     """One decision per transaction, in order (see the module doc for the layers)."""
-    decisions: list[Decision | None] = [_exact(state, target, t, settings) for t in txns]
+    known = _Known.of(state, target, [t.external_id or "" for t in txns])
+    decisions: list[Decision | None] = [_exact(state, known, t, settings) for t in txns]
     unknown = [i for i, d in enumerate(decisions) if d is None]
     file_ids = {t.external_id for t in txns}
     for i, decision in _fuzzy(state, [txns[i] for i in unknown], file_ids, context, settings).items():
@@ -128,15 +129,42 @@ def classify(
     return [d or Decision(t, Action.SEND) for d, t in zip(decisions, txns)]
 
 
-def _exact(state: State, target: str, txn: Transaction, settings: MatchSettings) -> Decision | None:
+@dataclass(frozen=True)
+class _Known:
+    """What the state already says about a file's external ids, read in bulk (not one query per line)."""
+
+    accepted: set[str]
+    aliases: dict[str, str]  # external id -> canonical id
+    statuses: dict[str, str]  # stored external id -> status
+
+    @classmethod
+    def of(cls, state: State, target: str, ids: Sequence[str]) -> "_Known":
+        return cls(
+            state.accepted_ids(target, ids),
+            dict(_lookup(state, "SELECT external_id, canonical_id FROM aliases WHERE external_id IN ({})", ids)),
+            dict(_lookup(state, "SELECT external_id, status FROM transactions WHERE external_id IN ({})", ids)),
+        )
+
+
+def _lookup(state: State, query: str, ids: Sequence[str]) -> list[tuple[str, str]]:
+    """`query`'s rows for `ids`, asked in chunks that stay under SQLite's variable limit."""
+    unique = list(dict.fromkeys(ids))
+    found: list[tuple[str, str]] = []
+    for start in range(0, len(unique), 500):
+        chunk = unique[start : start + 500]
+        found.extend(state.db.execute(query.format(", ".join("?" * len(chunk))), chunk))
+    return found
+
+
+def _exact(state: State, known: _Known, txn: Transaction, settings: MatchSettings) -> Decision | None:
     ext = txn.external_id or ""
-    if state.accepted_ids(target, [ext]):
+    if ext in known.accepted:
         return Decision(txn, Action.SKIP, Reason.ALREADY_IMPORTED)
-    alias = state.db.execute("SELECT canonical_id FROM aliases WHERE external_id = ?", (ext,)).fetchone()
-    if alias is not None:
-        return Decision(txn, Action.SKIP, Reason.KNOWN_ALIAS, _stored(state, alias[0]))
-    row = state.db.execute("SELECT status FROM transactions WHERE external_id = ?", (ext,)).fetchone()
-    if row is None or (row[0] == "review" and not settings.force_duplicates):
+    canonical = known.aliases.get(ext)
+    if canonical is not None:
+        return Decision(txn, Action.SKIP, Reason.KNOWN_ALIAS, _stored(state, canonical))
+    status = known.statuses.get(ext)
+    if status is None or (status == "review" and not settings.force_duplicates):
         return None  # new, or held before: the other layers decide (again), naming the match
     return Decision(txn, Action.SEND)
 

@@ -189,7 +189,8 @@ class State:
         self, txns: Sequence[Transaction], run_id: int, file_sha256: str | None, status: str = "ok"
     ) -> int:
         """Store categorised transactions not stored before; returns how many were new."""
-        rows = [(*transaction_row(t), file_sha256, run_id, now_iso(), status) for t in txns]
+        stored_at = now_iso()
+        rows = [(*transaction_row(t), file_sha256, run_id, stored_at, status) for t in txns]
         if not rows:
             return 0
         marks = ", ".join("?" * len(rows[0]))
@@ -203,14 +204,27 @@ class State:
 
     def set_status(self, external_ids: Sequence[str], status: str) -> None:
         """`ok` for a stored record to be sent, `review` for one held as a probable duplicate."""
+        # Read first, write only what changes: an UPDATE per record cost as much as storing it.
+        changing = [(status, e) for e, old in self.statuses(external_ids).items() if old != status]
         with self.db:
-            self.db.executemany("UPDATE transactions SET status = ? WHERE external_id = ?", [(status, e) for e in external_ids])
+            self.db.executemany("UPDATE transactions SET status = ? WHERE external_id = ?", changing)
+
+    def statuses(self, external_ids: Iterable[str]) -> dict[str, str]:
+        """The stored status of each of `external_ids` that is stored."""
+        wanted = list(dict.fromkeys(external_ids))
+        found: dict[str, str] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            found.update(self.db.execute(f"SELECT external_id, status FROM transactions WHERE external_id IN ({marks})", chunk))
+        return found
 
     def add_aliases(self, aliases: Sequence[tuple[str, str, str]], run_id: int) -> None:
         """Remember (external id, canonical id, reason): that id is the stored record `canonical`."""
+        created = now_iso()
         with self.db:
             self.db.executemany(
-                "INSERT OR IGNORE INTO aliases VALUES (?, ?, ?, ?, ?)", [(*a, run_id, now_iso()) for a in aliases]
+                "INSERT OR IGNORE INTO aliases VALUES (?, ?, ?, ?, ?)", [(*a, run_id, created) for a in aliases]
             )
 
     def replace_transaction(self, old_id: str, new: Transaction, run_id: int) -> None:
@@ -266,8 +280,9 @@ class State:
     @staticmethod
     def mark_accepted_in(db: sqlite3.Connection, target: str, results: Iterable[UploadResult], run_id: int) -> None:
         """`mark_accepted` inside a transaction the caller already holds (it commits nothing)."""
+        accepted_at = now_iso()
         rows = [
-            (target, r.external_id, r.remote_id, run_id, now_iso())
+            (target, r.external_id, r.remote_id, run_id, accepted_at)
             for r in results
             if r.outcome in (Outcome.ACCEPTED, Outcome.DUPLICATE)
         ]
@@ -280,9 +295,18 @@ def transaction_row(t: Transaction) -> tuple[object, ...]:
         t.external_id, t.account, t.date.isoformat(), str(t.amount), t.currency, t.description,
         t.payee, t.memo, t.bank_id, None if t.balance is None else str(t.balance),
         None if t.value_date is None else t.value_date.isoformat(), t.category, t.target_account,
-        json.dumps(list(t.tags)), t.notes, t.transfer_to, t.rule_id, t.source.path, t.source.line,
-        t.source.record, json.dumps(t.raw, ensure_ascii=False),
+        _tags_json(t.tags), t.notes, t.transfer_to, t.rule_id, t.source.path, t.source.line,
+        t.source.record, _RAW_JSON.encode(t.raw),
     )  # fmt: skip
+
+
+# Built once: `json.dumps` with options builds a new encoder per call, which dominated storing.
+_RAW_JSON = json.JSONEncoder(ensure_ascii=False)
+_TAGS_JSON = json.JSONEncoder()
+
+
+def _tags_json(tags: Sequence[str]) -> str:
+    return _TAGS_JSON.encode(list(tags)) if tags else "[]"
 
 
 def transaction_from_row(row: Sequence[object]) -> Transaction:
@@ -306,6 +330,9 @@ def _connect(path: Path) -> sqlite3.Connection:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA foreign_keys=ON")
+        # 64 MB of page cache (the default is 2 MB): storing 100k rows with random-hash keys into
+        # five indexes ran about twice as fast.  Pages are only taken as the database grows.
+        db.execute("PRAGMA cache_size=-65536")
         return db
     except (sqlite3.Error, OSError) as exc:
         raise StateError(f"cannot open the state database {path}: {exc}") from None

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import NamedTuple
 
-from importer.models import Transaction
+from importer.models import Transaction, with_updates
 from importer.state import State
 
 TRANSFER_WORDS = re.compile(
@@ -122,4 +122,4 @@ def _with_pairs(state: State, txns: Sequence[Transaction]) -> list[Transaction]:
             chunk,
         )
         paired.update(rows)
-    return [t.model_copy(update={"transfer_to": paired[t.external_id or ""]}) if t.external_id in paired else t for t in txns]
+    return [with_updates(t, {"transfer_to": paired[t.external_id or ""]}) if t.external_id in paired else t for t in txns]

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from importer.errors import AmbiguousFormatError, InputError, UnknownFormatError
+from importer.gcpause import paused_gc
 from importer.models import Statement
 from importer.parsers.base import FileSample, ParseOptions, Parser
 from importer.parsers.camt import CamtParser
@@ -44,7 +45,8 @@ def identify(path: Path, options: ParseOptions) -> Parser:
 
 def parse_file(path: Path, options: ParseOptions) -> list[Statement]:
     """Identify and parse `path` into its statements (one per account in the file)."""
-    return identify(path, options).parse(path, options)
+    with paused_gc():  # see importer/gcpause.py
+        return identify(path, options).parse(path, options)
 
 
 def _read_sample(path: Path, options: ParseOptions) -> FileSample:

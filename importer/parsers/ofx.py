@@ -18,7 +18,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from importer.errors import InputError, ParseError
-from importer.models import Source, Statement, Transaction
+from importer.currencies import is_currency
+from importer.models import Source, Statement, Transaction, trusted
 from importer.parsers.base import FileSample, ParseOptions
 from importer.parsers.ofx_text import decode
 from importer.parsers.ofx_tree import Node, line_of, parse_tree, prepare
@@ -181,7 +182,10 @@ def _transaction(doc: _Doc, account: str, currency: str, index: int, node: Node)
     memo = node.get("MEMO")
     fitid = node.get("FITID")
     kind = node.get("TRNTYPE") or ""
-    return Transaction(
+    # Every value below is of its exact type by construction (dates, Decimals, text); only the
+    # currency comes unchecked from the file, so rows are validated again when it is not ISO 4217.
+    make = trusted if is_currency(currency) else (lambda cls, **kw: cls(**kw))
+    return make(Transaction,
         date=_date(doc, node, "DTPOSTED", index),
         amount=_amount(doc, node.get("TRNAMT"), node, f"TRNAMT of transaction {index}"),
         currency=currency,
@@ -191,7 +195,7 @@ def _transaction(doc: _Doc, account: str, currency: str, index: int, node: Node)
         bank_id=fitid,
         value_date=_optional_date(node.get("DTAVAIL")),
         account=account,
-        source=Source(path=str(doc.path), record=index),
+        source=make(Source, path=str(doc.path), record=index),
         raw={"type": kind, "fitid": fitid or "", "checknum": node.get("CHECKNUM") or "", "dtposted": node.get("DTPOSTED") or ""},
     )
 

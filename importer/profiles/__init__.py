@@ -81,7 +81,7 @@ class Profile(_Strict):
 def load_profile(path: Path) -> Profile:
     """Read and validate one profile file; errors name the file and the key."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = _load_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -90,6 +90,18 @@ def load_profile(path: Path) -> Profile:
         return Profile.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_describe(exc), path=path) from None
+
+
+def _load_yaml(text: str) -> object:
+    """libyaml when present (loading the forty built-in profiles was most of a small import);
+    on an error the pure-Python loader reads again, so the message is the one it always was."""
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is not None:
+        try:
+            return yaml.load(text, Loader=fast)  # noqa: S506  # a safe loader
+        except yaml.YAMLError:
+            pass
+    return yaml.safe_load(text)
 
 
 def _describe(exc: ValidationError) -> str:

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from importer.models import Transaction
+from importer.models import Transaction, with_updates
 from importer.rules.actions import Template, combine, compile_template
 from importer.rules.conditions import Condition, TextTest, regexes
 from importer.rules.matcher import Prefilter
@@ -131,4 +131,4 @@ class RuleSet:
         if not chain:
             return txn, False
         update, skip = combine(txn, chain)
-        return txn.model_copy(update=update), skip
+        return with_updates(txn, update), skip

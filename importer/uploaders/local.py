@@ -27,22 +27,51 @@ class LocalLedger:
 
     def send(self, batch: Sequence[Transaction], idempotency_key: str = "") -> list[UploadResult]:
         marks = ", ".join("?" * (len(TXN_COLUMNS.split(",")) + 2))
-        results: list[UploadResult] = []
+        stored_at = now_iso()
         with self.state.transaction() as db:
-            for txn in batch:
-                cursor = db.execute(
-                    f"INSERT OR IGNORE INTO ledger ({TXN_COLUMNS}, run_id, stored_at) VALUES ({marks})",
-                    (*transaction_row(txn), self.run_id, now_iso()),
-                )
-                outcome = Outcome.ACCEPTED if cursor.rowcount == 1 else Outcome.DUPLICATE
-                results.append(UploadResult(external_id=txn.external_id or "", outcome=outcome, remote_id=txn.external_id))
+            # One lookup and one executemany instead of a statement per record: what was already
+            # in the ledger (or earlier in this batch) answers "duplicate", as INSERT OR IGNORE would.
+            fresh = self._fresh(batch)
+            db.executemany(
+                f"INSERT OR IGNORE INTO ledger ({TXN_COLUMNS}, run_id, stored_at) VALUES ({marks})",
+                [(*transaction_row(txn), self.run_id, stored_at) for txn in batch],
+            )
             # A paired transfer leg carries its pair into the ledger (see importer/transfers.py).
             db.executemany(
                 "UPDATE ledger SET pair_id = (SELECT pair_id FROM transactions t WHERE t.external_id = ledger.external_id) "
                 "WHERE external_id = ?",
-                [(t.external_id,) for t in batch],
+                [(ext,) for ext in self._unpaired(batch)],
             )
-        return results
+        return [
+            UploadResult(external_id=t.external_id or "", outcome=outcome, remote_id=t.external_id)
+            for t, outcome in zip(batch, fresh)
+        ]
+
+    def _unpaired(self, batch: Sequence[Transaction]) -> list[str]:
+        """The batch's ledger rows whose pair differs from the stored record's (most have none):
+        only they need the UPDATE, which costs as much per row as the insert."""
+        ids = [t.external_id for t in batch if t.external_id]
+        found: list[str] = []
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            rows = self.state.db.execute(
+                "SELECT l.external_id FROM ledger l LEFT JOIN transactions t ON t.external_id = l.external_id "
+                f"WHERE l.external_id IN ({', '.join('?' * len(chunk))}) AND l.pair_id IS NOT t.pair_id",
+                chunk,
+            )
+            found.extend(row[0] for row in rows)
+        return found
+
+    def _fresh(self, batch: Sequence[Transaction]) -> list[Outcome]:
+        """Per record: ACCEPTED if inserting it will add a row, DUPLICATE if its id is already there."""
+        held = set(self.lookup(batch))
+        outcomes: list[Outcome] = []
+        for txn in batch:
+            ext = txn.external_id
+            outcomes.append(Outcome.DUPLICATE if ext is not None and ext in held else Outcome.ACCEPTED)
+            if ext is not None:  # SQLite keys NULLs as distinct, so only real ids can repeat
+                held.add(ext)
+        return outcomes
 
     def lookup(self, txns: Sequence[Transaction]) -> dict[str, str]:
         ids = [t.external_id for t in txns if t.external_id]
