@@ -89,14 +89,14 @@ def execute(job: Job, rows_size: int) -> Result:
     try:
         done: Measured = measure(job.command, job.limit, env={**os.environ, "PYTHONPATH": str(repo_root())})
     except TimedOut as late:
-        return Result(job.name, rows_size, None, None, None, f"did not finish in {late.limit:.0f} s")
+        return Result(job.name, rows_size, None, None, None, f"did not finish in {late.limit:.0f} s", None)
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        return Result(job.name, rows_size, None, None, done.peak_mb, f"failed: {last[:120]}")
+        return Result(job.name, rows_size, None, None, done.peak_mb, f"failed: {last[:120]}", None)
     if not job.own_timing:
-        return Result(job.name, rows_size, job.rows, done.seconds, done.peak_mb, None)
+        return Result(job.name, rows_size, job.rows, done.seconds, done.peak_mb, None, done.cpu_seconds)
     timing = json.loads(done.stdout.strip().splitlines()[-1])
-    return Result(job.name, rows_size, timing["rows"], timing["seconds"], done.peak_mb, None)
+    return Result(job.name, rows_size, timing["rows"], timing["seconds"], done.peak_mb, None, timing["cpu_seconds"])
 
 
 def plan(args: argparse.Namespace, rows: int, scratch: Path) -> list[Job]:

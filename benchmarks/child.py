@@ -16,6 +16,7 @@ from typing import Any
 @dataclass(frozen=True)
 class Measured:
     seconds: float  # wall time of the whole child, start-up included
+    cpu_seconds: float  # user + system CPU time of the child
     peak_mb: float  # the child's peak resident memory (ru_maxrss of that one process tree leader)
     returncode: int
     stdout: str
@@ -33,14 +34,19 @@ def measure(command: list[str], limit: float, env: dict[str, str] | None = None)
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         child = subprocess.Popen(command, stdout=out, stderr=err, env=env, start_new_session=True)
-        finished = _wait(child.pid, start + limit)
+        try:
+            finished = _wait(child.pid, start + limit)
+        except BaseException:  # ^C or a kill of the benchmark: its child, in its own session, goes too
+            os.killpg(child.pid, signal.SIGKILL)
+            raise
         if finished is None:
             raise TimedOut(limit)
         status, usage = finished
         seconds = time.perf_counter() - start
         child.returncode = os.waitstatus_to_exitcode(status)  # already reaped by wait4
         out.seek(0), err.seek(0)
-        return Measured(seconds, usage.ru_maxrss / 1024, child.returncode, out.read().decode(), err.read().decode())
+        cpu = usage.ru_utime + usage.ru_stime
+        return Measured(seconds, cpu, usage.ru_maxrss / 1024, child.returncode, out.read().decode(), err.read().decode())
 
 
 def _wait(pid: int, deadline: float) -> tuple[int, Any] | None:

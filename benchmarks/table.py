@@ -26,15 +26,22 @@ class Result:
     seconds: float | None
     peak_mb: float | None
     note: str | None  # why there is no figure
+    cpu_seconds: float | None = None
 
     @property
     def rate(self) -> float | None:
         return self.rows / self.seconds if self.rows and self.seconds else None
 
+    @property
+    def cpu_rate(self) -> float | None:
+        return self.rows / self.cpu_seconds if self.rows and self.cpu_seconds else None
+
     def cell(self) -> str:
+        """Rows per wall second, then per CPU second (what a busy machine does not skew), peak memory."""
         if self.rate is None:
             return self.note or "-"
-        return f"{self.rate:,.0f} ({self.peak_mb:,.0f} MB)"
+        cpu = f" / {self.cpu_rate:,.0f}" if self.cpu_rate else ""
+        return f"{self.rate:,.0f}{cpu} ({self.peak_mb:,.0f} MB)"
 
 
 def cpu_model() -> str:
@@ -48,8 +55,10 @@ def cpu_model() -> str:
 
 
 def machine_line() -> str:
+    # The load average says how much the figures (wall time) shared the machine with other work.
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     return (f"machine: {cpu_model()}, {os.cpu_count()} cores, {platform.python_implementation()} "
-            f"{platform.python_version()}, {compare.hledger_version()}")  # fmt: skip
+            f"{platform.python_version()}, {compare.hledger_version()}; load average {load}")  # fmt: skip
 
 
 def growth(results: list[Result], name: str) -> str:
@@ -65,7 +74,7 @@ def grid(results: list[Result]) -> list[list[str]]:
     sizes = sorted({r.size for r in results})
     names = list(dict.fromkeys(r.name for r in results))
     found = {(r.name, r.size): r for r in results}
-    head = ["stage", *(f"{s:,} rows: rows/s (peak)" for s in sizes), "growth"]
+    head = ["stage", *(f"{s:,} rows: rows/s wall / CPU (peak)" for s in sizes), "growth"]
     body = [[n, *(found[(n, s)].cell() if (n, s) in found else "-" for s in sizes), growth(results, n)] for n in names]
     return [head, *body]
 
