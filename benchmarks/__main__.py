@@ -16,19 +16,12 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks import compare, generate, ofx_bench
+from benchmarks import compare
 from benchmarks.child import Measured, TimedOut, measure, python_command, repo_root
+from benchmarks.data import DATA, WRITERS, data_file
 from benchmarks.table import Result, machine_line, render_markdown, render_text
 
-DATA = Path(__file__).parent / "data"
 SHIPPED_RULES = repo_root() / "rules"
-WRITERS = {
-    "chase.csv": generate.write_chase_csv,
-    "sparkasse.csv": generate.write_sparkasse_csv,
-    "debit-credit.csv": generate.write_debit_credit_csv,
-    "sgml.ofx": lambda path, rows: ofx_bench.write_ofx(path, rows, xml=False),
-    "xml.ofx": lambda path, rows: ofx_bench.write_ofx(path, rows, xml=True),
-}
 
 
 @dataclass(frozen=True)
@@ -38,12 +31,6 @@ class Job:
     rows: int
     limit: float
     own_timing: bool  # the child prints {"rows", "seconds"} for its timed part; else its wall time counts
-
-
-def data_file(kind: str, rows: int, folder: Path = DATA) -> Path:
-    stem, suffix = kind.rsplit(".", 1)
-    path = folder / f"{stem}-{rows}.{suffix}"
-    return path if path.exists() else WRITERS[kind](path, rows)
 
 
 def stage_jobs(rows: int, folder: Path, limit: float, upload_target: str) -> list[Job]:
