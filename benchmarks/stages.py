@@ -23,9 +23,6 @@ from importer.parsers import ParseOptions, parse_file
 from importer.rules import load_rules
 from importer.state import State
 
-STAGES = ("parse", "ids", "rules", "store", "upload", "ofxparse")
-
-
 CPU = [0.0]  # CPU seconds of the last timed call, reported beside its wall time
 
 
