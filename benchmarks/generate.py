@@ -1,10 +1,17 @@
-"""Synthetic but realistic statements: many merchants, noisy descriptions, repeats on one day."""
+"""Synthetic but realistic statements: many merchants, noisy descriptions, repeats on one day.
+
+Every layout is written from the same row stream (`rows()`), so a 100k-row Chase file, its
+Sparkasse twin and its debit/credit twin hold the same transactions, and the rule files written
+by `benchmarks.compare` match the same merchants in all of them.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 MERCHANTS = [
     "STARBUCKS STORE", "WHOLE FOODS MARKET", "TRADER JOE'S", "SAFEWAY", "SHELL OIL", "CHEVRON",
@@ -14,30 +21,99 @@ MERCHANTS = [
     "PAYPAL *EBAY", "VENMO", "ZELLE TO", "ATM WITHDRAWAL", "CHECK", "GYM MEMBERSHIP", "PLANET FITNESS",
 ]  # fmt: skip
 CITIES = ["SAN FRANCISCO CA", "OAKLAND CA", "NEW YORK NY", "SEATTLE WA", "AUSTIN TX", "CHICAGO IL"]
+KINDS = ["MARKET", "CAFE", "PHARMACY", "AUTO REPAIR", "DELI", "GRILL", "BOOKS", "HARDWARE", "SALON", "TAQUERIA",
+         "FLORIST", "PET SUPPLY", "DENTAL", "YOGA", "BREWING", "CLEANERS", "OPTICAL", "TIRE", "BAKERY", "SUSHI"]  # fmt: skip
+SYLLABLES = ["KOR", "VAN", "TI", "MEL", "BRO", "SA", "LU", "NIX", "PAR", "DEL", "OR", "QUIN", "TAV", "ERA", "ZO", "FEN"]
+PREFIXES = ["", "", "", "POS ", "SQ *", "TST* ", "CARD PURCHASE ", "RECURRING "]  # the noise banks add
+MERCHANT_COUNT = 400  # distinct merchants in generated statements; rules know only some of them
 CHASE_HEADER = "Details,Posting Date,Description,Amount,Type,Balance,Check or Slip #"
+SPARKASSE_HEADER = ('"Auftragskonto";"Buchungstag";"Valutadatum";"Buchungstext";"Verwendungszweck";'
+                    '"Beguenstigter/Zahlungspflichtiger";"Kontonummer/IBAN";"BIC (SWIFT-Code)";"Betrag";"Waehrung";"Info"')  # fmt: skip
+DEBIT_CREDIT_HEADER = "Transaction Date,Posted Date,Card No.,Description,Category,Debit,Credit"
+
+
+class Row(NamedTuple):
+    day: dt.date
+    cents: int  # negative = money out
+    description: str
+
+
+def merchant_names(count: int, rng: random.Random) -> list[str]:
+    """`count` distinct merchant names: the real ones first, then invented ones."""
+    names = dict.fromkeys(m.rstrip(" *") for m in MERCHANTS)
+    while len(names) < count:
+        word = "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 3)))
+        names[f"{word} {rng.choice(KINDS)}"] = None
+    return list(names)[:count]
+
+
+def merchants() -> list[str]:
+    """The merchants generated statements name, most frequent first (rules are written for a prefix)."""
+    return merchant_names(MERCHANT_COUNT, random.Random(5))
 
 
 def descriptions(rows: int, seed: int = 7) -> list[str]:
+    """Noisy card-statement texts: prefix, merchant (skewed towards the first ones), store number, city."""
     rng = random.Random(seed)
-    return [
-        f"{rng.choice(MERCHANTS)} {rng.randint(100, 99999):05d} {rng.choice(CITIES)}" for _ in range(rows)
-    ]
+    names = merchants()
+    weights = [1 / (rank + 10) for rank in range(len(names))]  # a long tail, as real spending has
+    picks = rng.choices(names, weights, k=rows)
+    return [f"{rng.choice(PREFIXES)}{name} {rng.randint(100, 99999):05d} {rng.choice(CITIES)}" for name in picks]
 
 
-def write_chase_csv(path: Path, rows: int, seed: int = 7) -> Path:
-    """A Chase-layout CSV of `rows` lines, newest first, with a consistent running balance."""
+def rows(count: int, seed: int = 7) -> Iterator[Row]:
+    """`count` transactions over consecutive days, about 40 a day, mostly small card spending."""
     rng = random.Random(seed)
-    texts = descriptions(rows, seed)
     day = dt.date(2020, 1, 1)
-    balance = 100000 * 100
-    lines = []
-    for i in range(rows):
+    for i, text in enumerate(descriptions(count, seed)):
         if i % 40 == 0:
             day += dt.timedelta(days=1)
         cents = -rng.randint(100, 25000) if rng.random() < 0.93 else rng.randint(50000, 400000)
-        balance += cents
-        kind = "DEBIT" if cents < 0 else "CREDIT"
-        lines.append(f'{kind},{day:%m/%d/%Y},"{texts[i]}",{cents / 100:.2f},DEBIT_CARD,{balance / 100:.2f},,')
+        yield Row(day, cents, text)
+
+
+def _money(cents: int, point: str = ".") -> str:
+    sign = "-" if cents < 0 else ""
+    return f"{sign}{abs(cents) // 100}{point}{abs(cents) % 100:02d}"
+
+
+def write_chase_csv(path: Path, count: int, seed: int = 7) -> Path:
+    """Chase checking layout: comma-separated, decimal point, newest first, running balance."""
+    balance = 100000 * 100
+    lines = []
+    for row in rows(count, seed):
+        balance += row.cents
+        kind = "DEBIT" if row.cents < 0 else "CREDIT"
+        lines.append(f'{kind},{row.day:%m/%d/%Y},"{row.description}",{_money(row.cents)},DEBIT_CARD,{_money(balance)},,')
+    return _write(path, CHASE_HEADER, reversed(lines), "utf-8")
+
+
+def write_sparkasse_csv(path: Path, count: int, seed: int = 7) -> Path:
+    """Sparkasse CSV-CAMT layout: semicolons, quoted fields, decimal comma, two-digit years, cp1252."""
+    lines = (
+        f'"DE12500105170648489890";"{r.day:%d.%m.%y}";"{r.day:%d.%m.%y}";"KARTENZAHLUNG";"{r.description}";'
+        f'"{r.description.split(" 0")[0][:27]}";"DE89370400440532013000";"COBADEFFXXX";"{_money(r.cents, ",")}";"EUR";"Umsatz gebucht"'
+        for r in rows(count, seed)
+    )  # fmt: skip
+    return _write(path, SPARKASSE_HEADER, lines, "cp1252")
+
+
+def write_debit_credit_csv(path: Path, count: int, seed: int = 7) -> Path:
+    """Capital One layout: ISO dates, money out in Debit and money in in Credit, both unsigned."""
+    lines = []
+    for r in rows(count, seed):
+        debit, credit = (_money(-r.cents), "") if r.cents < 0 else ("", _money(r.cents))
+        lines.append(f"{r.day:%Y-%m-%d},{r.day:%Y-%m-%d},4821,{r.description.replace(',', ' ')},Merchandise,{debit},{credit}")
+    return _write(path, DEBIT_CREDIT_HEADER, lines, "utf-8")
+
+
+def _write(path: Path, header: str, lines: "Iterator[str] | list[str]", encoding: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(CHASE_HEADER + "\n" + "\n".join(reversed(lines)) + "\n", encoding="utf-8")
+    partial = path.with_suffix(".partial")  # a file cut short by ^C is not reused as complete
+    with partial.open("w", encoding=encoding, newline="\n") as out:
+        out.write(header + "\n")
+        for line in lines:
+            out.write(line + "\n")
+    partial.replace(path)
     return path
+

@@ -20,7 +20,6 @@ from pathlib import Path
 
 from benchmarks.generate import descriptions
 
-DATA = Path(__file__).parent / "data"
 SGML_HEADER = "OFXHEADER:100\r\nDATA:OFXSGML\r\nVERSION:102\r\nSECURITY:NONE\r\nENCODING:USASCII\r\nCHARSET:1252\r\nCOMPRESSION:NONE\r\nOLDFILEUID:NONE\r\nNEWFILEUID:NONE\r\n\r\n"
 XML_HEADER = '<?xml version="1.0" encoding="UTF-8"?>\n<?OFX OFXHEADER="200" VERSION="211" SECURITY="NONE" OLDFILEUID="NONE" NEWFILEUID="NONE"?>\n'
 
@@ -70,8 +69,9 @@ def write_ofx(path: Path, rows: int, xml: bool) -> Path:
 
 
 def data_file(rows: int, xml: bool) -> Path:
-    path = DATA / f"ofx-{'xml' if xml else 'sgml'}-{rows}.ofx"
-    return path if path.exists() else write_ofx(path, rows, xml)
+    from benchmarks.data import data_file as generated  # that module imports this one
+
+    return generated("xml.ofx" if xml else "sgml.ofx", rows)
 
 
 Timing = tuple[int, float, float]  # rows, wall seconds, CPU seconds

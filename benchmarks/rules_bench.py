@@ -24,22 +24,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from benchmarks.generate import CITIES, MERCHANTS
+from benchmarks.generate import CITIES, merchant_names
 from importer.models import Source, Transaction
 from importer.rules import RuleSet, load_rules
-
-KINDS = ["MARKET", "CAFE", "PHARMACY", "AUTO REPAIR", "DELI", "GRILL", "BOOKS", "HARDWARE", "SALON", "TAQUERIA",
-         "FLORIST", "PET SUPPLY", "DENTAL", "YOGA", "BREWING", "CLEANERS", "OPTICAL", "TIRE", "BAKERY", "SUSHI"]  # fmt: skip
-SYLLABLES = ["KOR", "VAN", "TI", "MEL", "BRO", "SA", "LU", "NIX", "PAR", "DEL", "OR", "QUIN", "TAV", "ERA", "ZO", "FEN"]
-
-
-def merchant_names(count: int, rng: random.Random) -> list[str]:
-    """`count` distinct merchant names: the real ones first, then invented ones."""
-    names = dict.fromkeys(m.rstrip(" *") for m in MERCHANTS)
-    while len(names) < count:
-        word = "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 3)))
-        names[f"{word} {rng.choice(KINDS)}"] = None
-    return list(names)[:count]
 
 
 def rule_yaml(index: int, name: str, rng: random.Random) -> str:

@@ -1,0 +1,24 @@
+"""The generated statements under benchmarks/data/ (git-ignored): written once, reused after."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from benchmarks import generate, ofx_bench
+
+DATA = Path(__file__).parent / "data"
+WRITERS: dict[str, Callable[[Path, int], Path]] = {
+    "chase.csv": generate.write_chase_csv,
+    "sparkasse.csv": generate.write_sparkasse_csv,
+    "debit-credit.csv": generate.write_debit_credit_csv,
+    "sgml.ofx": lambda path, rows: ofx_bench.write_ofx(path, rows, xml=False),
+    "xml.ofx": lambda path, rows: ofx_bench.write_ofx(path, rows, xml=True),
+}
+
+
+def data_file(kind: str, rows: int, folder: Path = DATA) -> Path:
+    """The `kind` statement (a WRITERS key) of `rows` rows, generated when missing."""
+    stem, suffix = kind.rsplit(".", 1)
+    path = folder / f"{stem}-{rows}.{suffix}"
+    return path if path.exists() else WRITERS[kind](path, rows)
