@@ -96,6 +96,13 @@ class Fake:
         self.app = FastAPI(title=f"{name} sandbox", docs_url=None, redoc_url=None, openapi_url=None)
         self.app.include_router(self._inspection())
 
+    def window_headers(self, response: Response, window: "Window") -> Response:
+        """The X-RateLimit-Limit/Remaining pair of one fixed window (when limits are on)."""
+        if self.limits.enabled:
+            response.headers["X-RateLimit-Limit"] = str(window.limit)
+            response.headers["X-RateLimit-Remaining"] = str(window.remaining())
+        return response
+
     def _inspection(self) -> APIRouter:
         router = APIRouter(prefix="/_sandbox")
         router.add_api_route("/records", lambda: MoneyJSON(list(self.records.values())), methods=["GET"])

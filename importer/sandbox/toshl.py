@@ -63,10 +63,7 @@ class ToshlFake(Fake):
         return None
 
     def headers(self, response: Response) -> Response:
-        if self.limits.enabled:
-            response.headers["X-RateLimit-Limit"] = str(self.window_.limit)
-            response.headers["X-RateLimit-Remaining"] = str(self.window_.remaining())
-        return response
+        return self.window_headers(response, self.window_)
 
     def reply(self, content: Any, status: int = 200) -> Response:
         return self.headers(MoneyJSON(content, status_code=status))

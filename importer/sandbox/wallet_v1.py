@@ -66,10 +66,7 @@ class WalletV1Fake(Fake):
         return None
 
     def headers(self, response: Response) -> Response:
-        if self.limits.enabled:
-            response.headers["X-RateLimit-Limit"] = str(self.window_.limit)
-            response.headers["X-RateLimit-Remaining"] = str(self.window_.remaining())
-        return response
+        return self.window_headers(response, self.window_)
 
     def reply(self, content: Any) -> Response:
         return self.headers(MoneyJSON(content))
