@@ -12,24 +12,27 @@ Recipe, version 1 (the "v1:" prefix; a change to the recipe must bump it):
 
 where `amount` is the Decimal in plain notation with trailing zeros dropped ("-12.5"), `date`
 is ISO (YYYY-MM-DD), the normalised description is case-folded with runs of white space
-collapsed, and `n` counts earlier transactions in the same statement with the same account,
-date, amount and description (or bank id) (0, 1, ...).  The counter keeps two identical coffees
-on one day apart, and likewise a bank id repeated for the same amount on one day (seen for
-fees).  Since an overlapping export holds the whole of each shared day, it yields the same
+collapsed, and `n` counts earlier transactions in the same statement with the same text before
+the counter, that is the same account, date, amount and description (or bank id) (0, 1, ...).
+The counter keeps two identical coffees on one day apart, and likewise a bank id repeated for
+the same amount on one day (seen for fees).  Since an overlapping export holds the whole of each shared day, it yields the same
 counters for the shared days.  The id is the prefix plus the first 32 hex digits.
 """
 
 from __future__ import annotations
 
-import hashlib
+import datetime as dt
 import re
-from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from decimal import Decimal
+from hashlib import sha256
+from typing import TypeVar
 
 from importer.models import Transaction, with_updates
 
 VERSION = "v1"
+_BANK = f"{VERSION}|bank|"
+_K = TypeVar("_K", bound=Hashable)
 _SPACES = re.compile(r"\s+")
 
 
@@ -46,29 +49,59 @@ def plain_amount(amount: Decimal) -> str:
 
 def external_id(txn: Transaction, occurrence: int = 0) -> str:
     """The v1 external id of `txn`, `occurrence` being its repeat counter (see module doc)."""
-    day = txn.date.isoformat()
-    amount = plain_amount(txn.amount)
+    return _hashed(_id_key(txn, txn.date.isoformat(), plain_amount(txn.amount), normalise_description), occurrence)
+
+
+def _id_key(txn: Transaction, day: str, amount: str, normalise: Callable[[str], str]) -> str:
+    """The hashed text without its repeat counter."""
     if txn.bank_id:
-        key = f"{VERSION}|bank|{txn.account}|{txn.bank_id.strip()}|{day}|{amount}"
-        key += f"|{occurrence}" if occurrence else ""
-    else:
-        text = normalise_description(txn.description)
-        key = f"{VERSION}|text|{txn.account}|{day}|{amount}|{text}|{occurrence}"
-    return f"{VERSION}:" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+        return f"{_BANK}{txn.account}|{txn.bank_id.strip()}|{day}|{amount}"
+    return f"{VERSION}|text|{txn.account}|{day}|{amount}|{normalise(txn.description)}"
+
+
+def _hashed(key: str, occurrence: int) -> str:
+    if not key.startswith(_BANK):
+        key += f"|{occurrence}"
+    elif occurrence:  # with a bank id the counter is only written from the second repeat on
+        key += f"|{occurrence}"
+    return f"{VERSION}:" + sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
 def assign_ids(transactions: Iterable[Transaction]) -> list[Transaction]:
     """Each transaction with its external id set, counting repeats within this sequence."""
-    seen: Counter[tuple[object, ...]] = Counter()
-    result = []
-    for txn in transactions:
-        key = _repeat_key(txn)
-        result.append(with_updates(txn, {"external_id": external_id(txn, seen[key])}))
-        seen[key] += 1
-    return result
+    return IdAssigner()(transactions)
 
 
-def _repeat_key(txn: Transaction) -> tuple[object, ...]:
-    if txn.bank_id:
-        return ("bank", txn.account, txn.bank_id.strip(), txn.date, txn.amount)
-    return ("text", txn.account, txn.date, txn.amount, normalise_description(txn.description))
+class IdAssigner:
+    """`assign_ids` for a statement handed over in parts: the repeat counters carry over.
+
+    Equal to `external_id(txn, n)` per row (tests/test_dedupe.py); the date, amount and
+    description texts are worked out once per distinct value, since statements repeat them."""
+
+    def __init__(self) -> None:
+        self.days: _Memo[dt.date] = _Memo(dt.date.isoformat)
+        self.amounts: _Memo[Decimal] = _Memo(plain_amount)
+        self.texts: _Memo[str] = _Memo(normalise_description)
+        self.seen: dict[str, int] = {}
+
+    def __call__(self, transactions: Iterable[Transaction]) -> list[Transaction]:
+        days, amounts, texts, seen = self.days, self.amounts, self.texts.__getitem__, self.seen
+        result = []
+        for txn in transactions:
+            key = _id_key(txn, days[txn.date], amounts[txn.amount], texts)
+            occurrence = seen.get(key, 0)
+            seen[key] = occurrence + 1
+            result.append(with_updates(txn, {"external_id": _hashed(key, occurrence)}))
+        return result
+
+
+class _Memo(dict[_K, str]):
+    """`memo[value]` is `fn(value)`, computed once per distinct value."""
+
+    def __init__(self, fn: Callable[[_K], str]) -> None:
+        super().__init__()
+        self.fn = fn
+
+    def __missing__(self, value: _K) -> str:
+        text = self[value] = self.fn(value)
+        return text

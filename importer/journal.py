@@ -12,6 +12,10 @@ worst moment is after a target has landed a batch but before we have recorded th
    once); any other target is asked which records it already holds (`Target.lookup`, by the
    external-id marker its uploader writes), those are marked accepted, and only the rest is sent.
 
+A target that writes into the state database itself (`in_state`, the local ledger) needs none of
+this: its batch, the batch's record and the accepted ids are written in one SQLite transaction,
+so there is no moment at which it has landed without our knowing.
+
 A batch the target refused outright (an HTTP 4xx answer: nothing landed) is marked *failed*; its
 transactions stay unsent and go out with the next run that imports them.
 """
@@ -62,8 +66,21 @@ class Journal:
 
     def send(self, batch: Sequence[Transaction], key: str) -> list[UploadResult]:
         """Send one batch under `key`, journalled; raises UploadError (the batch stays recorded)."""
+        if getattr(self.target, "in_state", False):
+            return self._write_in_state(batch, key)
         batch_id = self._begin(key, [t.external_id or "" for t in batch])
         return self._send_recorded(batch_id, batch, key)
+
+    def _write_in_state(self, batch: Sequence[Transaction], key: str) -> list[UploadResult]:
+        """Land, record and confirm a batch of a target inside the state database, atomically."""
+        crash_point("upload.pending")
+        with self.state.transaction() as db:
+            self._begin_in(db, key, [t.external_id or "" for t in batch], done=True)
+            results = self.target.write(db, batch)  # type: ignore[attr-defined]
+            State.mark_accepted_in(db, self.target.name, results, self.run_id)
+        crash_point("upload.sent")
+        crash_point("upload.done")
+        return results
 
     def _send_recorded(self, batch_id: int, batch: Sequence[Transaction], key: str) -> list[UploadResult]:
         crash_point("upload.pending")
@@ -81,15 +98,17 @@ class Journal:
         with self.state.transaction() as db:
             return self._begin_in(db, key, external_ids)
 
-    def _begin_in(self, db: sqlite3.Connection, key: str, external_ids: Sequence[str]) -> int:
+    def _begin_in(self, db: sqlite3.Connection, key: str, external_ids: Sequence[str], done: bool = False) -> int:
+        """Journal a batch as pending, or as done with the external ids as remote ids (`in_state`)."""
+        now = now_iso()
         cursor = db.execute(
-            "INSERT INTO batches (target, key, run_id, size, created_at) VALUES (?, ?, ?, ?, ?)",
-            (self.target.name, key, self.run_id, len(external_ids), now_iso()),
+            "INSERT INTO batches (target, key, run_id, size, created_at, status, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (self.target.name, key, self.run_id, len(external_ids), now, "done" if done else "pending", now if done else None),
         )
         batch_id = int(cursor.lastrowid or 0)
         db.executemany(
-            "INSERT INTO batch_items (batch_id, position, external_id) VALUES (?, ?, ?)",
-            [(batch_id, n, ext) for n, ext in enumerate(external_ids)],
+            "INSERT INTO batch_items (batch_id, position, external_id, remote_id) VALUES (?, ?, ?, ?)",
+            [(batch_id, n, ext, ext if done else None) for n, ext in enumerate(external_ids)],
         )
         return batch_id
 

@@ -248,8 +248,8 @@ def record(state: State, decisions: Sequence[Decision], run_id: int, file_sha256
     other-format duplicates become aliases, and pending lines are updated to their posted form.
     """
     send = [d.txn for d in decisions if d.action is Action.SEND]
-    state.store_transactions(send, run_id, file_sha256)
-    state.set_status([t.external_id or "" for t in send], "ok")
+    if state.store_transactions(send, run_id, file_sha256) < len(send):  # some were stored before, maybe held
+        state.set_status([t.external_id or "" for t in send], "ok")
     state.store_transactions([d.txn for d in decisions if d.action is Action.HOLD], run_id, file_sha256, "review")
     state.add_aliases(
         [(d.txn.external_id or "", d.match.external_id or "", d.reason.value)

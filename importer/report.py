@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from importer.models import Transaction
-from importer.rules.normalise import payee_key
+from importer.rules.normalise import normalise_payee
 
 if TYPE_CHECKING:
     from importer.journal import Reconciliation
@@ -42,7 +42,11 @@ class FileReport:
         """Record what the rules did: `parsed` read, `kept` left after `skip` rules."""
         self.parsed = parsed
         self.skipped = parsed - len(kept)
-        payees = Counter(payee_key(t) for t in kept if t.category is None)
+        # Normalised once per distinct text (the same key order as row by row): statements repeat them.
+        texts = Counter(t.payee or t.description for t in kept if t.category is None)
+        payees: Counter[str] = Counter()
+        for text, count in texts.items():
+            payees[normalise_payee(text)] += count
         self.uncategorised = sum(payees.values())
         self.uncategorised_payees = dict(payees.most_common())
 

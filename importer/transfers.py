@@ -75,19 +75,30 @@ def pair_transfers(state: State, txns: Sequence[Transaction], window_days: int =
 
 
 def _pool(state: State, txns: Sequence[Transaction], window: dt.timedelta) -> dict[tuple[str, Decimal], list[_Leg]]:
-    """Stored lines dated near `txns`, by (currency, amount): one query for the whole file."""
+    """Stored lines dated near `txns` that have an opposite amount among them, by (currency,
+    amount).  Two queries for the whole file: amounts first, since most lines have no opposite
+    and building a leg for each cost more than the pairing."""
     if not txns:
         return {}
+    span = ((min(t.date for t in txns) - window).isoformat(), (max(t.date for t in txns) + window).isoformat())
     rows = state.db.execute(
-        "SELECT external_id, account, date, amount, currency, description, transfer_to, target_account, pair_id "
-        "FROM transactions WHERE date BETWEEN ? AND ? AND status = 'ok'",
-        ((min(t.date for t in txns) - window).isoformat(), (max(t.date for t in txns) + window).isoformat()),
+        "SELECT external_id, currency, amount FROM transactions WHERE date BETWEEN ? AND ? AND status = 'ok'", span
     )
+    amounts = [(ext, currency, Decimal(amount)) for ext, currency, amount in rows]
+    keys = {(currency, amount) for _, currency, amount in amounts}
+    wanted = [ext for ext, currency, amount in amounts if amount and (currency, -amount) in keys]
     pool: dict[tuple[str, Decimal], list[_Leg]] = {}
-    for ext, account, day, amount, currency, description, transfer_to, target_account, pid in rows:
-        leg = _Leg(ext, account, dt.date.fromisoformat(day), Decimal(amount), currency, description, transfer_to,
-                   target_account, pid)  # fmt: skip
-        pool.setdefault((leg.currency, leg.amount), []).append(leg)
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        legs = state.db.execute(
+            "SELECT external_id, account, date, amount, currency, description, transfer_to, target_account, pair_id "
+            f"FROM transactions WHERE external_id IN ({', '.join('?' * len(chunk))})",
+            chunk,
+        )
+        for ext, account, day, amount, currency, description, transfer_to, target_account, pid in legs:
+            leg = _Leg(ext, account, dt.date.fromisoformat(day), Decimal(amount), currency, description, transfer_to,
+                       target_account, pid)  # fmt: skip
+            pool.setdefault((leg.currency, leg.amount), []).append(leg)
     return pool
 
 

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from importer.dedupe import assign_ids, external_id, normalise_description, plain_amount
+from importer.errors import ImporterError
 from importer.models import Source, Transaction
+from importer.parsers import ParseOptions, identify
+from importer.pipeline import statement_files
 
 
 def txn(description: str = "STARBUCKS 123", amount: str = "-4.75", day: int = 3, bank_id: str | None = None,
@@ -60,3 +68,51 @@ def test_bank_id_is_combined_with_date_and_amount() -> None:
 def test_repeated_bank_id_within_one_file_is_kept_apart() -> None:
     ids = [t.external_id for t in assign_ids([txn(bank_id="FEE"), txn(bank_id="FEE")])]
     assert len(set(ids)) == 2
+
+
+def reference_ids(txns: list[Transaction]) -> list[str]:
+    """The recipe of the module doc, row by row, with the repeat key as the tuple it describes."""
+    seen: dict[tuple[object, ...], int] = {}
+    ids = []
+    for t in txns:
+        key = ("bank", t.account, t.bank_id.strip(), t.date, t.amount) if t.bank_id else (
+            "text", t.account, t.date, t.amount, normalise_description(t.description))  # fmt: skip
+        ids.append(external_id(t, seen.get(key, 0)))
+        seen[key] = seen.get(key, 0) + 1
+    return ids
+
+
+@given(st.lists(st.tuples(st.sampled_from(["COFFEE 1", "coffee  1", "RENT", " Rent "]),
+                          st.sampled_from(["-3", "-3.00", "-3.5", "12", "0.00", "-0"]),
+                          st.integers(1, 3), st.sampled_from([None, "", "F1", " F1 ", "F2"]),
+                          st.sampled_from(["checking", "savings"])), max_size=30))  # fmt: skip
+def test_bulk_ids_equal_the_recipe_row_by_row(rows: list[tuple[str, str, int, str | None, str]]) -> None:
+    txns = [txn(d, a, day, bank, account, line=n) for n, (d, a, day, bank, account) in enumerate(rows)]
+    assert [t.external_id for t in assign_ids(txns)] == reference_ids(txns)
+
+
+def test_bulk_ids_equal_the_recipe_on_every_sample() -> None:
+    checked = 0
+    for path in statement_files([Path("samples")]):
+        try:
+            statements = identify(path, ParseOptions()).parse(path, ParseOptions())
+        except ImporterError:
+            continue  # samples of refusals
+        txns = [t for statement in statements for t in statement.transactions]
+        assert [t.external_id for t in assign_ids(txns)] == reference_ids(txns), path
+        checked += len(txns)
+    assert checked > 250
+
+
+def test_a_statement_prepared_in_parts_gets_the_ids_of_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    from importer import pipeline
+    from importer.models import Statement
+    from importer.rules import load_rules
+
+    rows = [txn("COFFEE", "-3", 3, line=n) for n in range(5)] + [txn(bank_id="FEE", line=n) for n in range(5, 9)]
+    statement = Statement(path="x.csv", format="csv", account="checking", currency="USD", transactions=tuple(rows))
+    rules = load_rules([Path("rules")])
+    whole = pipeline.prepare(statement, rules)
+    monkeypatch.setattr(pipeline, "PREPARE_CHUNK", 2)
+    assert pipeline.prepare(statement, rules) == whole
+    assert [t.external_id for t in whole] == reference_ids(rows)

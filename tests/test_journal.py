@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -54,11 +55,17 @@ def batch_rows(state: State) -> list[tuple[str, str, int]]:
     return state.db.execute("SELECT status, target, size FROM batches ORDER BY id").fetchall()
 
 
+class Remote(LocalLedger):
+    """The local ledger journalled as if it were a remote service (`in_state` off)."""
+
+    in_state = False
+
+
 def test_a_batch_is_pending_while_sent_and_done_with_remote_ids_after(state_path: Path, statement: Path) -> None:
     txns = stored(state_path, statement)
     seen: list[list[tuple[str, str, int]]] = []
 
-    class Watching(LocalLedger):
+    class Watching(Remote):
         def send(self, batch: Sequence[Transaction], idempotency_key: str = "") -> list[UploadResult]:
             seen.append(batch_rows(self.state))  # what the journal says while the target works
             return super().send(batch, idempotency_key)
@@ -75,7 +82,7 @@ def test_an_idempotent_target_gets_a_pending_batch_again_under_the_same_key(stat
     txns = stored(state_path, statement)
     keys: list[str] = []
 
-    class Recording(LocalLedger):
+    class Recording(Remote):
         def send(self, batch: Sequence[Transaction], idempotency_key: str = "") -> list[UploadResult]:
             keys.append(idempotency_key)
             return super().send(batch, idempotency_key)
@@ -125,7 +132,7 @@ def test_a_run_reconciles_before_it_sends_anything_new(state_path: Path, tmp_pat
     assert len(server.service.markers()) == 5
 
 
-class Failing(LocalLedger):
+class Failing(Remote):
     status: int | None = 503
 
     def send(self, batch: Sequence[Transaction], idempotency_key: str = "") -> list[UploadResult]:
@@ -156,3 +163,23 @@ def test_a_pending_batch_that_cannot_be_settled_stops_new_uploads(state_path: Pa
             "pending batch 1 could not be reconciled: target local, batch "
             f"{batch_key('local', txns)[:8]} (HTTP 503): service unavailable"
         ]
+
+
+def test_the_local_ledger_lands_records_and_confirms_a_batch_in_one_transaction(state_path: Path, statement: Path) -> None:
+    txns = stored(state_path, statement)
+
+    class Dying(LocalLedger):
+        def write(self, db: sqlite3.Connection, batch: Sequence[Transaction]) -> list[UploadResult]:
+            super().write(db, batch)
+            raise KeyboardInterrupt  # killed after landing, before the batch is confirmed
+
+    with State(state_path) as state:
+        with pytest.raises(KeyboardInterrupt):
+            Journal(state, Dying(state, 1), state.begin_run("test")).send(txns, batch_key("local", txns))
+        assert (batch_rows(state), state.stored_transactions("ledger")) == ([], [])
+        results = Journal(state, LocalLedger(state, 2), state.begin_run("test")).send(txns, batch_key("local", txns))
+        assert [r.outcome.value for r in results] == ["accepted"] * 10
+        assert batch_rows(state) == [("done", "local", 10)]
+        assert len(state.accepted_ids("local", [t.external_id or "" for t in txns])) == 10
+        items = state.db.execute("SELECT external_id, remote_id FROM batch_items ORDER BY position").fetchall()
+    assert items == [(t.external_id, t.external_id) for t in txns]

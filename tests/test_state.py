@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from importer.errors import StateError
 from importer.state import MIGRATIONS, State
@@ -38,3 +41,11 @@ def test_a_file_that_is_not_sqlite_is_refused(state_path: Path) -> None:
     state_path.write_text("not a database " * 100)
     with pytest.raises(StateError, match="state database"):
         State(state_path)
+
+
+@given(st.dictionaries(st.text(), st.text(), max_size=8), st.lists(st.text(), max_size=4))
+def test_stored_json_is_what_the_json_module_writes(raw: dict[str, str], tags: list[str]) -> None:
+    from importer.state import _RAW_JSON, _tags_json
+
+    assert _RAW_JSON(raw) == json.JSONEncoder(ensure_ascii=False).encode(raw)
+    assert _tags_json(tags) == json.dumps(tags)

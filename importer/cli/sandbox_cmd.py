@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import yaml
 
 from importer.errors import ConfigError
-from importer.sandbox import SERVICES, Sandbox, target_settings
-from importer.sandbox.common import Faults, Limits
+
+if TYPE_CHECKING:  # FastAPI is imported only when the sandbox is served: it cost a second per CLI start
+    from importer.sandbox import Sandbox
+    from importer.sandbox.common import Faults
 
 
 def parse_faults(text: str | None) -> Faults:
     """`latency=0.05,error_rate=0.1,drop_rate=0.1,maintenance,sync_conflicts=5` → Faults."""
+    from importer.sandbox.common import Faults
+
     values: dict[str, object] = {}
     for part in filter(None, (p.strip() for p in (text or "").split(","))):
         key, _, value = part.partition("=")
@@ -27,6 +32,8 @@ def parse_faults(text: str | None) -> Faults:
 
 def sandbox_config(sandbox: Sandbox) -> dict[str, object]:
     """An importer.yaml that points one target per service at `sandbox`."""
+    from importer.sandbox import SERVICES, target_settings
+
     targets = {name: target_settings(name, sandbox.url(name)) for name in SERVICES}
     return {"default_target": "wallet", "targets": targets}
 
@@ -40,6 +47,9 @@ def sandbox_config(sandbox: Sandbox) -> dict[str, object]:
 @click.option("--faults", help="Misbehave: latency=S, error_rate=P, drop_rate=P, maintenance, sync_conflicts=N (comma-separated).")
 def sandbox(port: int, config_out: Path | None, limits: str, limit_window_scale: float, faults: str | None) -> None:
     """Serve local fakes of all six budgeting services, for trying the importer without accounts."""
+    from importer.sandbox import SERVICES, Sandbox
+    from importer.sandbox.common import Limits
+
     server = Sandbox(port, Limits(enabled=limits == "on", window_scale=limit_window_scale), parse_faults(faults))
     for name, service in SERVICES.items():
         click.echo(f"{name:<12} {server.url(name)}   token: {service.token}")

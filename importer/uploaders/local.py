@@ -2,16 +2,21 @@
 
 A batch is written in one SQLite transaction and the ledger is keyed by external id, so a run
 killed at any point leaves each transaction in the ledger exactly once or not at all; a batch
-sent again after such a kill answers "duplicate" for what already landed.
+sent again after such a kill answers "duplicate" for what already landed.  Because the ledger
+lives in the state database, the upload journal writes a batch, its record and what was accepted
+in that same transaction (`in_state`), with nothing pending in between.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 
 from importer.config import TargetSettings
 from importer.models import Outcome, Transaction, UploadResult
 from importer.state import TXN_COLUMNS, State, now_iso, transaction_row
+
+_INSERT = f"INSERT OR IGNORE INTO ledger ({TXN_COLUMNS}, run_id, stored_at) VALUES ({', '.join('?' * (len(TXN_COLUMNS.split(',')) + 2))})"
 
 
 class LocalLedger:
@@ -20,28 +25,29 @@ class LocalLedger:
     name = "local"
     batch_size = 5000
     idempotent = True  # keyed by external id: a batch sent twice lands once
+    in_state = True  # writes into the state database: see `write`
 
     def __init__(self, state: State, run_id: int = 0, settings: TargetSettings | None = None) -> None:
         self.state = state
         self.run_id = run_id
 
     def send(self, batch: Sequence[Transaction], idempotency_key: str = "") -> list[UploadResult]:
-        marks = ", ".join("?" * (len(TXN_COLUMNS.split(",")) + 2))
-        stored_at = now_iso()
         with self.state.transaction() as db:
-            # One lookup and one executemany instead of a statement per record: what was already
-            # in the ledger (or earlier in this batch) answers "duplicate", as INSERT OR IGNORE would.
-            fresh = self._fresh(batch)
-            db.executemany(
-                f"INSERT OR IGNORE INTO ledger ({TXN_COLUMNS}, run_id, stored_at) VALUES ({marks})",
-                [(*transaction_row(txn), self.run_id, stored_at) for txn in batch],
-            )
-            # A paired transfer leg carries its pair into the ledger (see importer/transfers.py).
-            db.executemany(
-                "UPDATE ledger SET pair_id = (SELECT pair_id FROM transactions t WHERE t.external_id = ledger.external_id) "
-                "WHERE external_id = ?",
-                [(ext,) for ext in self._unpaired(batch)],
-            )
+            return self.write(db, batch)
+
+    def write(self, db: sqlite3.Connection, batch: Sequence[Transaction]) -> list[UploadResult]:
+        """`send` inside a transaction the caller holds (it commits nothing)."""
+        # One lookup and one executemany instead of a statement per record: what was already
+        # in the ledger (or earlier in this batch) answers "duplicate", as INSERT OR IGNORE would.
+        fresh = self._fresh(batch)
+        stored_at = now_iso()
+        db.executemany(_INSERT, ((*transaction_row(t), self.run_id, stored_at) for t in batch))
+        # A paired transfer leg carries its pair into the ledger (see importer/transfers.py).
+        db.executemany(
+            "UPDATE ledger SET pair_id = (SELECT pair_id FROM transactions t WHERE t.external_id = ledger.external_id) "
+            "WHERE external_id = ?",
+            [(ext,) for ext in self._unpaired(batch)],
+        )
         return [
             UploadResult(external_id=t.external_id or "", outcome=outcome, remote_id=t.external_id)
             for t, outcome in zip(batch, fresh)
