@@ -116,3 +116,13 @@ def test_a_statement_prepared_in_parts_gets_the_ids_of_one_pass(monkeypatch: pyt
     monkeypatch.setattr(pipeline, "PREPARE_CHUNK", 2)
     assert pipeline.prepare(statement, rules) == whole
     assert [t.external_id for t in whole] == reference_ids(rows)
+
+
+def test_descriptions_collapse_exactly_the_white_space_a_regex_would() -> None:
+    import re
+    import sys
+
+    spaces = re.compile(r"\s+")
+    assert [c for c in map(chr, range(sys.maxunicode + 1)) if bool(spaces.fullmatch(c)) != c.isspace()] == []
+    for text in (" A\u00a0\u2003b\t\nC  ", "\x1c x \x85", "", "   "):
+        assert normalise_description(text) == spaces.sub(" ", text).strip().casefold()
