@@ -202,10 +202,6 @@ class Journal:
         """The stored transactions of a batch, in batch order, leaving out any the target already took."""
         accepted = self.state.accepted_ids(self.target.name, external_ids)
         wanted = [ext for ext in external_ids if ext not in accepted]
-        found: dict[str, Transaction] = {}
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ", ".join("?" * len(chunk))
-            rows = self.state.db.execute(f"SELECT {TXN_COLUMNS} FROM transactions WHERE external_id IN ({marks})", chunk)
-            found.update((t.external_id or "", t) for t in map(transaction_from_row, rows))
+        rows = self.state.rows_for(f"SELECT {TXN_COLUMNS} FROM transactions WHERE external_id IN ({{}})", wanted)
+        found = {t.external_id or "": t for t in map(transaction_from_row, rows)}
         return [found[ext] for ext in wanted if ext in found]

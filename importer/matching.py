@@ -141,19 +141,9 @@ class _Known:
     def of(cls, state: State, target: str, ids: Sequence[str]) -> "_Known":
         return cls(
             state.accepted_ids(target, ids),
-            dict(_lookup(state, "SELECT external_id, canonical_id FROM aliases WHERE external_id IN ({})", ids)),
-            dict(_lookup(state, "SELECT external_id, status FROM transactions WHERE external_id IN ({})", ids)),
+            dict(state.rows_for("SELECT external_id, canonical_id FROM aliases WHERE external_id IN ({})", ids)),
+            state.statuses(ids),
         )
-
-
-def _lookup(state: State, query: str, ids: Sequence[str]) -> list[tuple[str, str]]:
-    """`query`'s rows for `ids`, asked in chunks that stay under SQLite's variable limit."""
-    unique = list(dict.fromkeys(ids))
-    found: list[tuple[str, str]] = []
-    for start in range(0, len(unique), 500):
-        chunk = unique[start : start + 500]
-        found.extend(state.db.execute(query.format(", ".join("?" * len(chunk))), chunk))
-    return found
 
 
 def _exact(state: State, known: _Known, txn: Transaction, settings: MatchSettings) -> Decision | None:

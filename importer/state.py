@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from importer.errors import StateError
 from importer.models import Outcome, Source, Transaction, UploadResult
@@ -133,6 +134,7 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
+_IN_CHUNK = 500  # ids per `IN (...)` query: far under SQLite's variable limit, few round trips
 _STORE = (
     f"INSERT OR IGNORE INTO transactions ({TXN_COLUMNS}, file_sha256, run_id, stored_at, status) "
     f"VALUES ({', '.join('?' * (len(TXN_COLUMNS.split(', ')) + 4))})"
@@ -165,6 +167,14 @@ class State:
         """One atomic unit: everything inside commits together or not at all."""
         with self.db:
             yield self.db
+
+    def rows_for(self, query: str, ids: Iterable[str], *params: object) -> Iterator[tuple[Any, ...]]:
+        """The rows of `query`, whose `{}` is an `IN (...)` list, for every one of `ids` (each
+        asked once), in chunks under SQLite's limit on variables; `params` bind before the ids."""
+        wanted = list(dict.fromkeys(ids))
+        for start in range(0, len(wanted), _IN_CHUNK):
+            chunk = wanted[start : start + _IN_CHUNK]
+            yield from self.db.execute(query.format(", ".join("?" * len(chunk))), (*params, *chunk))
 
     # runs -----------------------------------------------------------------------------------
 
@@ -213,13 +223,7 @@ class State:
 
     def statuses(self, external_ids: Iterable[str]) -> dict[str, str]:
         """The stored status of each of `external_ids` that is stored."""
-        wanted = list(dict.fromkeys(external_ids))
-        found: dict[str, str] = {}
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ", ".join("?" * len(chunk))
-            found.update(self.db.execute(f"SELECT external_id, status FROM transactions WHERE external_id IN ({marks})", chunk))
-        return found
+        return dict(self.rows_for("SELECT external_id, status FROM transactions WHERE external_id IN ({})", external_ids))
 
     def add_aliases(self, aliases: Sequence[tuple[str, str, str]], run_id: int) -> None:
         """Remember (external id, canonical id, reason): that id is the stored record `canonical`."""
@@ -263,16 +267,8 @@ class State:
 
     def accepted_ids(self, target: str, external_ids: Iterable[str]) -> set[str]:
         """The subset of `external_ids` that `target` has already confirmed."""
-        wanted = list(external_ids)
-        found: set[str] = set()
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ", ".join("?" * len(chunk))
-            cursor = self.db.execute(
-                f"SELECT external_id FROM accepted WHERE target = ? AND external_id IN ({marks})", (target, *chunk)
-            )
-            found.update(row[0] for row in cursor)
-        return found
+        query = "SELECT external_id FROM accepted WHERE target = ? AND external_id IN ({})"
+        return {row[0] for row in self.rows_for(query, external_ids, target)}
 
     def mark_accepted(self, target: str, results: Iterable[UploadResult], run_id: int) -> None:
         """Record confirmed records; a duplicate the target already held counts as confirmed too."""

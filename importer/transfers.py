@@ -88,17 +88,15 @@ def _pool(state: State, txns: Sequence[Transaction], window: dt.timedelta) -> di
     keys = {(currency, amount) for _, currency, amount in amounts}
     wanted = [ext for ext, currency, amount in amounts if amount and (currency, -amount) in keys]
     pool: dict[tuple[str, Decimal], list[_Leg]] = {}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        legs = state.db.execute(
-            "SELECT external_id, account, date, amount, currency, description, transfer_to, target_account, pair_id "
-            f"FROM transactions WHERE external_id IN ({', '.join('?' * len(chunk))})",
-            chunk,
-        )
-        for ext, account, day, amount, currency, description, transfer_to, target_account, pid in legs:
-            leg = _Leg(ext, account, dt.date.fromisoformat(day), Decimal(amount), currency, description, transfer_to,
-                       target_account, pid)  # fmt: skip
-            pool.setdefault((leg.currency, leg.amount), []).append(leg)
+    legs = state.rows_for(
+        "SELECT external_id, account, date, amount, currency, description, transfer_to, target_account, pair_id "
+        "FROM transactions WHERE external_id IN ({})",
+        wanted,
+    )
+    for ext, account, day, amount, currency, description, transfer_to, target_account, pid in legs:
+        leg = _Leg(ext, account, dt.date.fromisoformat(day), Decimal(amount), currency, description, transfer_to,
+                   target_account, pid)  # fmt: skip
+        pool.setdefault((leg.currency, leg.amount), []).append(leg)
     return pool
 
 
@@ -123,14 +121,6 @@ def _pair(state: State, a: _Leg, b: _Leg) -> str:
 
 def _with_pairs(state: State, txns: Sequence[Transaction]) -> list[Transaction]:
     """`txns` with the `transfer_to` of those paired now or by an earlier run."""
-    paired: dict[str, str] = {}
-    ids = [t.external_id or "" for t in txns]
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        rows = state.db.execute(
-            f"SELECT external_id, transfer_to FROM transactions WHERE pair_id IS NOT NULL "
-            f"AND external_id IN ({', '.join('?' * len(chunk))})",
-            chunk,
-        )
-        paired.update(rows)
+    query = "SELECT external_id, transfer_to FROM transactions WHERE pair_id IS NOT NULL AND external_id IN ({})"
+    paired: dict[str, str] = dict(state.rows_for(query, [t.external_id or "" for t in txns]))
     return [with_updates(t, {"transfer_to": paired[t.external_id or ""]}) if t.external_id in paired else t for t in txns]

@@ -56,17 +56,9 @@ class LocalLedger:
     def _unpaired(self, batch: Sequence[Transaction]) -> list[str]:
         """The batch's ledger rows whose pair differs from the stored record's (most have none):
         only they need the UPDATE, which costs as much per row as the insert."""
-        ids = [t.external_id for t in batch if t.external_id]
-        found: list[str] = []
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            rows = self.state.db.execute(
-                "SELECT l.external_id FROM ledger l LEFT JOIN transactions t ON t.external_id = l.external_id "
-                f"WHERE l.external_id IN ({', '.join('?' * len(chunk))}) AND l.pair_id IS NOT t.pair_id",
-                chunk,
-            )
-            found.extend(row[0] for row in rows)
-        return found
+        query = ("SELECT l.external_id FROM ledger l LEFT JOIN transactions t ON t.external_id = l.external_id "
+                 "WHERE l.external_id IN ({}) AND l.pair_id IS NOT t.pair_id")  # fmt: skip
+        return [row[0] for row in self.state.rows_for(query, [t.external_id for t in batch if t.external_id])]
 
     def _fresh(self, batch: Sequence[Transaction]) -> list[Outcome]:
         """Per record: ACCEPTED if inserting it will add a row, DUPLICATE if its id is already there."""
@@ -80,14 +72,8 @@ class LocalLedger:
         return outcomes
 
     def lookup(self, txns: Sequence[Transaction]) -> dict[str, str]:
-        ids = [t.external_id for t in txns if t.external_id]
-        found: dict[str, str] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ", ".join("?" * len(chunk))
-            rows = self.state.db.execute(f"SELECT external_id FROM ledger WHERE external_id IN ({marks})", chunk)
-            found.update((row[0], row[0]) for row in rows)
-        return found
+        query = "SELECT external_id FROM ledger WHERE external_id IN ({})"
+        return {row[0]: row[0] for row in self.state.rows_for(query, [t.external_id for t in txns if t.external_id])}
 
     def delete(self, remote_ids: Sequence[str]) -> None:
         with self.state.transaction() as db:
