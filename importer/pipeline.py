@@ -20,7 +20,7 @@ from importer.gcpause import paused_gc
 from importer.journal import Journal
 from importer.matching import Action, FileContext, MatchSettings, classify, record
 from importer.models import Outcome, Statement, Transaction
-from importer.parsers import ParseOptions, identify
+from importer.parsers import ParseOptions, Parser, identify
 from importer.report import FileReport, RunReport
 from importer.rules import RuleSet
 from importer.state import State
@@ -127,9 +127,8 @@ def import_file(
 def _import(
     path: Path, rules: RuleSet, state: State, target: Target, run_id: int, settings: RunSettings, report: FileReport
 ) -> None:
-    parser = identify(path, settings.parse)
+    parser, statements = _parse(path, settings.parse)
     report.format = parser.name
-    statements = parser.parse(path, settings.parse)
     crash_point("parse")
     txns = [txn for statement in statements for txn in prepare(statement, rules)]
     report.count_rules(sum(len(statement.transactions) for statement in statements), txns)
@@ -151,6 +150,12 @@ def _import(
     fresh = pair_transfers(state, fresh, settings.match.window_days)
     report.transfers = sum(1 for t in fresh if t.transfer_to)
     _upload(fresh, Journal(state, target, run_id), report)
+
+
+def _parse(path: Path, options: ParseOptions) -> tuple[Parser, list[Statement]]:
+    """The one parser that claims `path`, and what it read from the whole file."""
+    parser = identify(path, options)
+    return parser, parser.parse(path, options)
 
 
 def _reconcile(journal: Journal, report: RunReport) -> bool:

@@ -7,6 +7,7 @@ from pathlib import Path
 from benchmarks.__main__ import main
 from benchmarks.compare import write_hledger_rules, write_our_rules
 from benchmarks.table import Result, growth, ratio, render_markdown
+from benchmarks.where import STEPS, profile_run, step_seconds
 
 
 def test_tiny_run_times_stages_and_writes_markdown(tmp_path: Path) -> None:
@@ -36,3 +37,10 @@ def test_rule_files_name_the_same_merchants(tmp_path: Path) -> None:
     theirs = write_hledger_rules(tmp_path / "r.rules", 10).read_text()
     assert ours.count("- id: m") == theirs.count("\nif %description ") == 10
     assert '"TRADER JOE\'S"' in ours and "if %description TRADER JOE'S" in theirs
+
+
+def test_where_the_time_goes_names_every_step_of_a_real_run() -> None:
+    stats = profile_run(Path("samples/csv/chase/chase-checking-2026-10.csv"), Path("rules"), "local")
+    seconds = dict(step_seconds(stats))
+    assert list(seconds) == [label for label, _, _ in STEPS]
+    assert all(value > 0 for value in seconds.values()), seconds  # each step was found and ran

@@ -1,0 +1,74 @@
+"""Where an import's time goes: `python -m benchmarks.where FILE [--rules DIR] [--target local]`.
+
+Runs the real pipeline (`importer.pipeline.run`) once on FILE into a fresh state database under
+cProfile and prints, per pipeline step, the seconds spent in it and its share of the run, then the
+functions that cost most on their own.  cProfile slows Python code more than C code (SQLite,
+hashing), so the shares are a guide to where to look, not rates: the rates come from
+`python -m benchmarks`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import tempfile
+from pathlib import Path
+
+from importer.pipeline import RunSettings, run
+from importer.rules import load_rules
+from importer.state import State
+
+# (label, module file suffix, function name): the steps of `pipeline._import`, in order.
+STEPS = (
+    ("parse", "importer/pipeline.py", "_parse"),
+    ("ids + rules", "importer/pipeline.py", "prepare"),
+    ("dedupe layers", "importer/matching.py", "classify"),
+    ("store", "importer/matching.py", "record"),
+    ("transfers", "importer/transfers.py", "pair_transfers"),
+    ("upload (journal + target)", "importer/pipeline.py", "_upload"),
+    ("report", "importer/report.py", "count_rules"),
+)
+
+
+def profile_run(path: Path, rules_path: Path, target: str) -> pstats.Stats:
+    rules = load_rules([rules_path])
+    with tempfile.TemporaryDirectory(prefix="importer-where-") as tmp, State(Path(tmp) / "state.sqlite") as state:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        run([path], rules, state, RunSettings(target=target))
+        profiler.disable()
+    return pstats.Stats(profiler)
+
+
+def step_seconds(stats: pstats.Stats) -> list[tuple[str, float]]:
+    """Cumulative seconds of each step (0 for a step the run did not reach)."""
+    found = dict.fromkeys((label for label, _, _ in STEPS), 0.0)
+    for (filename, _, function), (_, _, _, cumulative, _) in stats.stats.items():  # type: ignore[attr-defined]
+        for label, suffix, name in STEPS:
+            if function == name and filename.endswith(suffix):
+                found[label] += cumulative
+    return list(found.items())
+
+
+def report(stats: pstats.Stats, top: int) -> None:
+    total = stats.total_tt  # type: ignore[attr-defined]
+    print(f"{'step':<28}{'seconds':>9}{'share':>8}")
+    for label, seconds in step_seconds(stats):
+        print(f"{label:<28}{seconds:>9.2f}{seconds / total:>8.0%}")
+    print(f"{'whole run (profiled)':<28}{total:>9.2f}\n")
+    stats.sort_stats("tottime").print_stats(top)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.where", description=__doc__.splitlines()[0])
+    parser.add_argument("file", type=Path)
+    parser.add_argument("--rules", type=Path, default=Path(__file__).resolve().parent.parent / "rules")
+    parser.add_argument("--target", default="local")
+    parser.add_argument("--top", type=int, default=15, help="how many costliest functions to list")
+    args = parser.parse_args(argv)
+    report(profile_run(args.file, args.rules, args.target), args.top)
+
+
+if __name__ == "__main__":
+    main()
