@@ -123,22 +123,23 @@ _PLAIN = re.compile(r"^-?\d+(?:[.,]\d+)?$")
 
 
 def parse_amount_column(
-    values: Sequence[str], decimal_mark: str, thousands: str | None = None
+    values: Sequence[str], decimal_mark: str, thousands: str | None = None, blank: Decimal | None = None
 ) -> tuple[list[Decimal | None], int | None]:
-    """Every cell of a column (None for a blank one) and the index of the first that is no number.
+    """Every cell of a column (`blank` for a blank one) and the index of the first that is no number.
 
-    Each distinct cell is parsed once, and plain cells such as "-12.50" skip the general path.
+    Each distinct cell is parsed once, in the order of first appearance, so the first bad distinct
+    cell is also the first bad row; the rows then only look their value up.  Plain cells such as
+    "-12.50" skip the general path.
     """
     cache: dict[str, Decimal | None] = {}
-    out: list[Decimal | None] = []
-    for index, value in enumerate(values):
-        if value not in cache:
-            try:
-                cache[value] = _parse_cell(value, decimal_mark, thousands)
-            except NotANumber:
-                return out, index
-        out.append(cache[value])
-    return out, None
+    for value in dict.fromkeys(values):
+        try:
+            parsed = _parse_cell(value, decimal_mark, thousands)
+        except NotANumber:
+            index = values.index(value)
+            return [blank if p is None else p for p in map(cache.__getitem__, values[:index])], index
+        cache[value] = blank if parsed is None else parsed
+    return list(map(cache.__getitem__, values)), None
 
 
 def _parse_cell(value: str, decimal_mark: str, thousands: str | None) -> Decimal | None:
