@@ -182,8 +182,11 @@ class _Reader:
         return [-v for v in values] if self.profile.sign == "inverted" else values
 
     def _refuse_blank(self, values: list[Decimal | None], ref: ColumnRef) -> None:
-        if None in values:
-            raise ParseError(self.path, "the amount cell is empty.", line=self.lines[values.index(None)],
+        # A cell reads as None exactly when it is blank: look for blank text, not None (cheaper).
+        blank = {cell for cell in set(self.column(ref)) if not cell.strip()}
+        if blank:
+            row = next(i for i, cell in enumerate(self.column(ref)) if cell in blank)
+            raise ParseError(self.path, "the amount cell is empty.", line=self.lines[row],
                              expected="an amount", found="")  # fmt: skip
 
     def _apply_indicator(self, values: list[Decimal], ref: ColumnRef) -> list[Decimal]:
