@@ -52,3 +52,5 @@ def test_fast_reader_equals_the_row_wise_reader(path: Path) -> None:
         else:
             assert new == old
         assert (new_evidence, new_found) == (old_evidence, old_found)
+        if isinstance(old, Statement):
+            break  # the relaxed options only change what happens to files that are refused

@@ -48,13 +48,11 @@ def build_statement(path: Path, layout: Layout, options: ParseOptions) -> Statem
     """Every data row of `layout` as a Transaction; the whole file or an error."""
     reader = _Reader(path, layout, options)
     transactions = reader.transactions()
-    account_id = reader.account_id
-    currency = transactions[0].currency if transactions else reader.default_currency() or "XXX"
+    currency = transactions[0].currency if transactions else reader.currency_default or "XXX"
     return Statement(
         path=str(path), format="csv", account=reader.account, currency=currency,
-        transactions=tuple(transactions), bank_account_id=account_id,
-        start_date=min((t.date for t in transactions), default=None),
-        end_date=max((t.date for t in transactions), default=None),
+        transactions=tuple(transactions), bank_account_id=reader.account_id,
+        start_date=reader.first_day, end_date=reader.last_day,
     )  # fmt: skip
 
 
@@ -200,7 +198,7 @@ class _Reader:
 
     def currencies(self) -> list[str]:
         """One shared code string per distinct cell; the first row with a bad one is the error."""
-        default = self.default_currency()
+        default = self.currency_default = self.default_currency()
         if not self.lines:
             return []
         ref = self.profile.columns.currency
@@ -253,6 +251,7 @@ class _Reader:
                "balance": balances, "value_date": value_dates, "account": repeat(self.account),
                "raw": self._raws()}  # fmt: skip
         self.account_id = self.first_text(cols.account)
+        self.first_day, self.last_day = (min(dates), max(dates)) if dates else (None, None)
         self.cells = None  # type: ignore[assignment]  # the cells live on in `raw` only
         # Every column was checked above as a whole; rows are validated again only if some cell
         # is not of the exact type a Transaction holds (an int 0 from two blank money cells).

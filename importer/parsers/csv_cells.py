@@ -58,14 +58,18 @@ class Cells:
 
     def stripped(self, ref: ColumnRef) -> list[str]:
         """The column with each cell stripped (computed once per column)."""
-        index = self.index(ref)
-        if index not in self._stripped:
-            self._stripped[index] = list(map(str.strip, self.column(ref)))
-        return self._stripped[index]
+        self.column(ref)
+        return self.raw_stripped(ref)
 
     def raw_column(self, ref: ColumnRef) -> list[str]:
         # The drop filters index the columns without the bounds message (as iloc did: IndexError).
         return self.columns[self.index(ref)]
+
+    def raw_stripped(self, ref: ColumnRef) -> list[str]:
+        index = self.index(ref)
+        if index not in self._stripped:
+            self._stripped[index] = list(map(str.strip, self.columns[index]))
+        return self._stripped[index]
 
     def keep_rows(self, drop: set[int]) -> None:
         """Only the rows not in `drop`, in order."""
@@ -86,7 +90,7 @@ def rows_where(values: list[str], test: Callable[[str], bool]) -> set[int]:
 def not_bookings(cells: Cells, named: bool) -> set[int]:
     """Rows that are not bookings: pending ones, and notes or totals without a date or amount."""
     cols = cells.profile.columns
-    dates = [v.strip() for v in cells.raw_column(cols.date)]
+    dates = cells.raw_stripped(cols.date)
     drop = rows_where(dates, lambda v: v.lower() in PENDING)
     drop |= _note_rows(cells, dates)
     drop |= _balance_rows(cells, named)

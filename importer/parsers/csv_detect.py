@@ -7,6 +7,7 @@ file shows), the located table, its cells as strings, and the evidence for each 
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 from itertools import islice
@@ -37,7 +38,7 @@ class Layout:
 
     profile: Profile
     named: bool  # a shipped or user profile, not an inferred layout
-    text: DecodedText
+    text: DecodedText  # its encoding and line endings; the text itself is dropped once read
     table: Table
     records: Records
     frame: pd.DataFrame  # data rows only, columns 0..width-1, every cell a str
@@ -68,6 +69,9 @@ def detect(path: Path, options: ParseOptions) -> Layout:
     if table.width < 2 or table.first >= table.end:
         raise InputError(path, "holds no table: no rows of delimited fields were found.")
     frame = read_frame(path, text.text, table, records)
+    # The cells are in `frame` now: keep how the text was read, not the text (a second copy of
+    # the file, 200 MB or more for a million rows).
+    text = dataclasses.replace(text, text="")
     evidence = _file_evidence(text, table, profile if named else None)
     guessed: frozenset[str] = frozenset()
     if profile is None or not named:
