@@ -238,6 +238,20 @@ class _Reader:
         return found.pop() if len(found) == 1 else None
 
     def transactions(self) -> list[Transaction]:
+        row = self._columns()
+        self.account_id = self.first_text(self.profile.columns.account)
+        self.first_day, self.last_day = (min(row["date"]), max(row["date"])) if row["date"] else (None, None)
+        self.cells = None  # type: ignore[assignment]  # the cells live on in `raw` only
+        # Every column was checked above as a whole; rows are validated again only if some cell
+        # is not of the exact type a Transaction holds (an int 0 from two blank money cells).
+        if _only(row["date"], dt.date) and _only(row["amount"], Decimal) and self._raw_text and \
+                _only(row["balance"], Decimal, type(None)) and _only(row["value_date"], dt.date, type(None)):  # fmt: skip
+            row["source"] = csv_build.sources(str(self.path), self.lines)
+            return csv_build.transactions(row, len(self.lines))  # takes the columns: each freed once used
+        return self._validated(row)
+
+    def _columns(self) -> dict[str, Any]:
+        """One column per field a CSV row gives, every cell checked."""
         cols = self.profile.columns
         dates = self.dates(cols.date)
         self._newest_first = bool(dates) and dates[0] > dates[-1]
@@ -246,19 +260,10 @@ class _Reader:
         balances = self.money(cols.balance, blank=None) if cols.balance is not None else [None] * len(dates)
         currencies = self.currencies()
         amounts, balances = self._check_balances(amounts, balances, currencies)
-        row = {"date": dates, "amount": amounts, "currency": currencies, "description": self._descriptions(),
-               "payee": self.texts(cols.payee), "memo": self.texts(cols.memo), "bank_id": self.texts(cols.bank_id),
-               "balance": balances, "value_date": value_dates, "account": repeat(self.account),
-               "raw": self._raws()}  # fmt: skip
-        self.account_id = self.first_text(cols.account)
-        self.first_day, self.last_day = (min(dates), max(dates)) if dates else (None, None)
-        self.cells = None  # type: ignore[assignment]  # the cells live on in `raw` only
-        # Every column was checked above as a whole; rows are validated again only if some cell
-        # is not of the exact type a Transaction holds (an int 0 from two blank money cells).
-        if _only(dates, dt.date) and _only(amounts, Decimal) and _only(balances, Decimal, type(None)) and \
-                _only(value_dates, dt.date, type(None)) and self._raw_text:  # fmt: skip
-            return csv_build.transactions({**row, "source": csv_build.sources(str(self.path), self.lines)})
-        return self._validated(row)
+        return {"date": dates, "amount": amounts, "currency": currencies, "description": self._descriptions(),
+                "payee": self.texts(cols.payee), "memo": self.texts(cols.memo), "bank_id": self.texts(cols.bank_id),
+                "balance": balances, "value_date": value_dates, "account": repeat(self.account),
+                "raw": self._raws()}  # fmt: skip
 
     def _validated(self, row: dict[str, Any]) -> list[Transaction]:
         names, source = list(row), str(self.path)
@@ -323,7 +328,9 @@ class _Reader:
         names += [f"column {i + 1}" for i in range(len(names), len(columns))]
         names = names[: len(columns)]
         self._raw_text = all(_only(c, str) for c in columns)
-        return list(map(dict, map(zip, repeat(names), zip(*columns))))
+        # dict(zip(names, row)) per row: a repeated name keeps its first place and its last value.
+        keys = dict.fromkeys(names, "")
+        return csv_build.dicts(keys, dict(zip(names, columns)), len(self.lines))
 
 
 def _only(values: Sequence[object], *types: type) -> bool:
