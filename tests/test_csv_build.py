@@ -20,7 +20,7 @@ ROWS = [
 
 def _bulk() -> list[Transaction]:
     columns = {name: [row[name] for row in ROWS] for name in ROWS[0]}
-    return csv_build.transactions({**columns, "source": csv_build.sources("a.csv", [2, 3])}, 2)
+    return csv_build.transactions({**columns, "source": csv_build.sources("a.csv", [2, 3])})
 
 
 def test_bulk_rows_equal_trusted_and_validated_ones() -> None:
@@ -46,5 +46,5 @@ def test_the_shared_field_set_is_never_changed_by_copies() -> None:
 
 def test_constant_columns_may_be_repeated() -> None:
     columns = {name: [row[name] for row in ROWS] for name in ROWS[0]}
-    built = csv_build.transactions({**columns, "account": repeat("x"), "source": csv_build.sources("a", [1, 2])}, 2)
+    built = csv_build.transactions({**columns, "account": repeat("x"), "source": csv_build.sources("a", [1, 2])})
     assert [t.account for t in built] == ["x", "x"] and [t.source.line for t in built] == [1, 2]

@@ -247,7 +247,7 @@ class _Reader:
         if _only(row["date"], dt.date) and _only(row["amount"], Decimal) and self._raw_text and \
                 _only(row["balance"], Decimal, type(None)) and _only(row["value_date"], dt.date, type(None)):  # fmt: skip
             row["source"] = csv_build.sources(str(self.path), self.lines)
-            return csv_build.transactions(row, len(self.lines))  # takes the columns: each freed once used
+            return csv_build.transactions(row)
         return self._validated(row)
 
     def _columns(self) -> dict[str, Any]:
@@ -328,9 +328,7 @@ class _Reader:
         names += [f"column {i + 1}" for i in range(len(names), len(columns))]
         names = names[: len(columns)]
         self._raw_text = all(_only(c, str) for c in columns)
-        # dict(zip(names, row)) per row: a repeated name keeps its first place and its last value.
-        keys = dict.fromkeys(names, "")
-        return csv_build.dicts(keys, dict(zip(names, columns)), len(self.lines))
+        return list(map(dict, map(zip, repeat(names), zip(*columns))))
 
 
 def _only(values: Sequence[object], *types: type) -> bool:
