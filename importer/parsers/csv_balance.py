@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import repeat
+from operator import add, eq, neg
 from pathlib import Path
 
 from importer.errors import BalanceError
@@ -60,6 +62,8 @@ def _first_break(
     amounts: Sequence[Decimal], balances: Sequence[Decimal | None], rows: list[int], order: str, inverted: bool
 ) -> int | None:
     """Index (into `rows`) of the first link that fails; the latest failure is the most telling."""
+    if len(rows) == len(amounts):
+        return _first_break_every_row(amounts, balances, order, inverted)
     for k in range(1, len(rows)):
         before, after = (rows[k - 1], rows[k]) if order == ORDERS[0] else (rows[k], rows[k - 1])
         moved = sum((amounts[i] for i in _between(rows[k - 1], rows[k], after)), Decimal(0))
@@ -67,6 +71,21 @@ def _first_break(
         if expected != balances[after]:
             return k
     return None
+
+
+def _first_break_every_row(
+    amounts: Sequence[Decimal], balances: Sequence[Decimal | None], order: str, inverted: bool
+) -> int | None:
+    """`_first_break` when every row has a balance, a column at a time: each link moves by one
+    amount, summed from Decimal(0) as `sum` would, so each comparison is the loop's own."""
+    moved = list(map(add, repeat(Decimal(0)), amounts))
+    if inverted:
+        moved = list(map(neg, moved))
+    if order == ORDERS[0]:
+        holds = list(map(eq, map(add, balances[:-1], moved[1:]), balances[1:]))  # type: ignore[arg-type]
+    else:
+        holds = list(map(eq, map(add, balances[1:], moved[:-1]), balances[:-1]))  # type: ignore[arg-type]
+    return holds.index(False) + 1 if False in holds else None
 
 
 def _between(first: int, second: int, later: int) -> range:

@@ -7,20 +7,24 @@ file shows), the located table, its cells as strings, and the evidence for each 
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
+from itertools import islice
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from importer.currencies import is_currency
 from importer.errors import InputError, ParseError
 from importer.parsers.base import ParseOptions
 from importer.parsers.csv_roles import indicator_sign, role_of
-from importer.parsers.csv_table import DATE_LIKE, Records, Table, delimiter_name, locate, scan, sniff_delimiter
-from importer.parsers.csv_text import DecodedText, read_text
+from importer.parsers.csv_table import (DATE_LIKE, Records, Table, delimiter_name, locate, scan, sniff_delimiter,
+                                        text_lines)
+from importer.parsers.csv_text import DecodedText, read_again, read_text
 from importer.parsers.dates import Ambiguity, NoDateFormat, infer_date_format
 from importer.parsers.numbers import is_number_shaped
 from importer.profiles import Columns, Profile, all_profiles, get_profile
@@ -34,7 +38,7 @@ class Layout:
 
     profile: Profile
     named: bool  # a shipped or user profile, not an inferred layout
-    text: DecodedText
+    text: DecodedText  # its encoding and line endings; the text itself is dropped once read
     table: Table
     records: Records
     frame: pd.DataFrame  # data rows only, columns 0..width-1, every cell a str
@@ -44,7 +48,9 @@ class Layout:
 
     @property
     def lines(self) -> list[int]:
-        return [self.records.lines[self.table.first + i] for i in self.frame.index]
+        """The line of each row of `frame` (its index counts records from the table's first)."""
+        lines = np.frombuffer(self.records.lines, dtype=np.int32)
+        return lines[self.table.first + self.frame.index.to_numpy()].tolist()  # type: ignore[no-any-return]
 
 
 def detect(path: Path, options: ParseOptions) -> Layout:
@@ -55,7 +61,7 @@ def detect(path: Path, options: ParseOptions) -> Layout:
         profile = match_profile(text.text, options.profile_dirs)
         named = profile is not None
         if profile is not None and profile.encoding != "auto":
-            text = read_text(path, profile.encoding)
+            text = read_again(path, text, profile.encoding)
     delimiter = profile.delimiter if profile and profile.delimiter else sniff_delimiter(text.text)[0]
     records = scan(path, text.text, delimiter)
     hint = profile.header if profile and profile.has_header else ()
@@ -63,6 +69,9 @@ def detect(path: Path, options: ParseOptions) -> Layout:
     if table.width < 2 or table.first >= table.end:
         raise InputError(path, "holds no table: no rows of delimited fields were found.")
     frame = read_frame(path, text.text, table, records)
+    # The cells are in `frame` now: keep how the text was read, not the text (a second copy of
+    # the file, 200 MB or more for a million rows).
+    text = dataclasses.replace(text, text="")
     evidence = _file_evidence(text, table, profile if named else None)
     guessed: frozenset[str] = frozenset()
     if profile is None or not named:
@@ -81,7 +90,8 @@ def match_profile(text: str, profile_dirs: tuple[Path, ...] = ()) -> Profile | N
 
     The most specific signature wins, so a bank's variant with extra columns beats its base.
     """
-    head = text.split("\n", HEADER_SEARCH_LINES)[:HEADER_SEARCH_LINES]
+    head = list(islice(text_lines(text), HEADER_SEARCH_LINES))
+    head = [line[:-1] if line.endswith("\n") else line for line in head]
     found: list[Profile] = []
     for profile in all_profiles(profile_dirs).values():
         if profile.header and any(_line_has(line, profile) for line in head):
@@ -115,15 +125,24 @@ def read_frame(path: Path, text: str, table: Table, records: Records) -> pd.Data
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", pd.errors.ParserWarning)
             frame = pd.read_csv(
-                io.StringIO(text[start:stop]), sep=table.delimiter, header=None, names=range(table.width),
-                dtype=str, keep_default_na=False, na_filter=False, skip_blank_lines=False,
+                io.BytesIO(text[start:stop].encode("utf-8")), sep=table.delimiter, header=None, names=range(table.width),
+                dtype=object, keep_default_na=False, na_filter=False, skip_blank_lines=False,
                 engine="c", index_col=False,
             )  # fmt: skip
     except pd.errors.ParserError as exc:
         raise ParseError(path, f"the table is malformed ({str(exc).strip()}).") from None
     if table.trailing_empty and (frame.iloc[:, -1] == "").all():
         frame = frame.iloc[:, :-1]
-    return frame[(frame != "").any(axis=1)]
+    return _without_blank_rows(frame)
+
+
+def _without_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame[(frame != "").any(axis=1)]`, comparing whole rows only where the first cell is empty."""
+    maybe = np.flatnonzero(frame.iloc[:, 0].to_numpy() == "")
+    if not len(maybe):
+        return frame
+    blank = maybe[(frame.iloc[maybe].to_numpy() == "").all(axis=1)]
+    return frame.drop(index=frame.index[blank]) if len(blank) else frame
 
 
 def _offset(text: str, line_index: int) -> int:

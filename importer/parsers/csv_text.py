@@ -52,6 +52,22 @@ def python_encoding(name: str) -> str:
     return "utf-8-sig" if name.lower().replace("_", "-") in {"utf-8", "utf8"} else name
 
 
+def read_again(path: Path, text: DecodedText, encoding: str) -> DecodedText:
+    """`read_text(path, encoding)` for a file already read as `text`: the same text under the new
+    name when the codec is the one detection found, so the file is decoded once, not twice."""
+    name = python_encoding(encoding)
+    if _codec(name) == _codec(text.encoding) or (name == "utf-8-sig" and text.encoding == "utf-8"):
+        return DecodedText(text=text.text, encoding=name, line_endings=text.line_endings)  # no BOM: detection saw none
+    return read_text(path, encoding)
+
+
+def _codec(name: str) -> str | None:
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
 def detect_encoding(path: Path, data: bytes) -> str:
     """The encoding of `data`; refuses binary files."""
     for bom, name in _BOMS:

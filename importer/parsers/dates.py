@@ -76,19 +76,19 @@ def infer_date_format(values: Sequence[str]) -> str | Ambiguity:
     Raises `NoDateFormat` when no candidate reads the whole column.
     """
     values = list(values)
-    first_index = {value: i for i, value in reversed(list(enumerate(values)))}
+    first_index = values.index  # the first row holding a value: looked up only to report one
     unique = list(dict.fromkeys(values))
     column = _english_months(pd.Series(unique, dtype="string").str.strip())
     sample = [v for v in column.dropna().head(200) if v]
     shaped = [fmt for fmt in CANDIDATE_FORMATS if all(_shape(fmt).fullmatch(v) for v in sample)]
     readers = [(fmt, parsed) for fmt in shaped if (parsed := _try(column, fmt)) is not None]
     if not readers:
-        raise NoDateFormat(first_index[unique[_first_unreadable(column)]])
+        raise NoDateFormat(first_index(unique[_first_unreadable(column)]))
     best_fmt, best = readers[0]
     for fmt, parsed in readers[1:]:
         differ = (parsed != best).to_numpy().nonzero()[0]
         if len(differ):
-            first, second = sorted(first_index[unique[i]] for i in _two_examples(differ, len(column)))
+            first, second = sorted(first_index(unique[i]) for i in _two_examples(differ, len(column)))
             return Ambiguity((best_fmt, fmt), (first, second))
     return best_fmt
 
@@ -102,7 +102,7 @@ def parse_dates(values: Sequence[str], fmt: str) -> list[dt.date | None]:
     column = _english_months(pd.Series(unique, dtype="string").str.strip())
     parsed = _to_datetime(column, fmt)
     by_value = {raw: (None if pd.isna(v) else v.date()) for raw, v in zip(unique, parsed)}
-    return [by_value[value] for value in values]
+    return list(map(by_value.__getitem__, values))
 
 
 def translate_months(value: str) -> str:

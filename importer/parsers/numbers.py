@@ -120,25 +120,45 @@ def looks_like_amount(value: str) -> bool:
 
 
 _PLAIN = re.compile(r"^-?\d+(?:[.,]\d+)?$")
+# Many plain cells joined by newlines, for one regular-expression pass over a whole column.
+_ALL_PLAIN = {mark: re.compile(rf"(?:-?\d+(?:\{mark}\d+)?\n)*-?\d+(?:\{mark}\d+)?") for mark in ".,"}
 
 
 def parse_amount_column(
-    values: Sequence[str], decimal_mark: str, thousands: str | None = None
+    values: Sequence[str], decimal_mark: str, thousands: str | None = None, blank: Decimal | None = None
 ) -> tuple[list[Decimal | None], int | None]:
-    """Every cell of a column (None for a blank one) and the index of the first that is no number.
+    """Every cell of a column (`blank` for a blank one) and the index of the first that is no number.
 
-    Each distinct cell is parsed once, and plain cells such as "-12.50" skip the general path.
+    Each distinct cell is parsed once, in the order of first appearance, so the first bad distinct
+    cell is also the first bad row; the rows then only look their value up.
     """
-    cache: dict[str, Decimal | None] = {}
-    out: list[Decimal | None] = []
-    for index, value in enumerate(values):
-        if value not in cache:
+    distinct = list(dict.fromkeys(values))
+    cache = _plain_column(distinct, decimal_mark, blank)
+    if cache is None:
+        cache = {}
+        for value in distinct:
             try:
-                cache[value] = _parse_cell(value, decimal_mark, thousands)
+                parsed = _parse_cell(value, decimal_mark, thousands)
             except NotANumber:
-                return out, index
-        out.append(cache[value])
-    return out, None
+                index = values.index(value)
+                return [blank if p is None else p for p in map(cache.__getitem__, values[:index])], index
+            cache[value] = blank if parsed is None else parsed
+    return list(map(cache.__getitem__, values)), None
+
+
+def _plain_column(distinct: list[str], decimal_mark: str, blank: Decimal | None) -> dict[str, Decimal | None] | None:
+    """The fast path of `_parse_cell` for a column of plain cells ("-12.50", "" or "3"): one regular
+    expression checks them all and each is then `Decimal(cell)`, exactly what `_parse_cell` gives
+    them; None when some cell needs the general path."""
+    cells = [v for v in distinct if v]
+    joined = "\n".join(cells)
+    if joined.count("\n") != len(cells) - 1 or not _ALL_PLAIN[decimal_mark].fullmatch(joined):
+        return None
+    texts = cells if decimal_mark == "." else [v.replace(",", ".") for v in cells]
+    cache: dict[str, Decimal | None] = dict(zip(cells, map(Decimal, texts)))
+    if len(cells) < len(distinct):
+        cache[""] = blank
+    return cache
 
 
 def _parse_cell(value: str, decimal_mark: str, thousands: str | None) -> Decimal | None:
