@@ -10,13 +10,11 @@ from __future__ import annotations
 import dataclasses
 import io
 import re
-from itertools import islice
 import warnings
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from importer.currencies import is_currency
 from importer.errors import InputError, ParseError
@@ -27,7 +25,15 @@ from importer.parsers.csv_table import (DATE_LIKE, Records, Table, delimiter_nam
 from importer.parsers.csv_text import DecodedText, read_again, read_text
 from importer.parsers.dates import Ambiguity, NoDateFormat, infer_date_format
 from importer.parsers.numbers import is_number_shaped
+from importer.lazy import lazy_module
 from importer.profiles import Columns, Profile, all_profiles, get_profile
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+    np = lazy_module("numpy")
+    pd = lazy_module("pandas")
 
 HEADER_SEARCH_LINES = 60
 

@@ -10,11 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from functools import lru_cache
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import pandas as pd
+from importer.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 # Tried in this order; the first of several formats that agree on every value wins.
 CANDIDATE_FORMATS: tuple[str, ...] = (
