@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 from decimal import Decimal
+from pathlib import Path
 from typing import NamedTuple
 
 import httpx
@@ -53,7 +54,7 @@ LIMITS = {
 def transactions(rows: int) -> list[Transaction]:
     start = dt.date(2024, 1, 1)
     return [
-        Transaction(date=start + dt.timedelta(days=i // 50), amount=Decimal(-(i % 9000 + 100)) / 100, currency="USD",
+        Transaction(date=start + dt.timedelta(days=i * 700 // rows), amount=Decimal(-(i % 9000 + 100)) / 100, currency="USD",
                     description=f"MERCHANT {i:06d}", account="bench", source=Source(path="bench.csv", line=i + 2),
                     category=("Food:Coffee", "Shopping", None)[i % 3], external_id=f"v1:{i:032x}")  # fmt: skip
         for i in range(rows)
@@ -102,17 +103,41 @@ def upload(target: RemoteTarget, txns: list[Transaction]) -> float:
     return time.perf_counter() - start
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of a running process (Linux /proc); None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def python_speed() -> float:
+    """Milliseconds of CPU a million-step Python loop takes here now (a quiet 2.5 GHz core: ~40):
+    on a shared machine, what every other figure should be read against."""
+    start, total = time.process_time(), 0
+    for i in range(1_000_000):
+        total += i
+    return (time.process_time() - start) * 1000
+
+
 def unlimited(names: list[str], rows: int, concurrency: int) -> None:
     port = free_port()
     server = start_sandbox(port, limits=False, scale=1.0)
     try:
-        print(f"limits off, {rows} records each, concurrency {concurrency}")
+        print(f"limits off, {rows} records each, concurrency {concurrency}; "
+              f"a million-step Python loop takes {python_speed():.0f} ms of CPU here now")  # fmt: skip
+        print(f"  {'target':<12} {'records/s':>9}  {'client CPU':>10}  {'server CPU':>10}  (µs per record)")
         for name in names:
             target = make(name, port, 1.0, concurrency)
-            seconds = upload(target, transactions(rows))
+            txns = transactions(rows)
+            client, served = time.process_time(), cpu_seconds(server.pid)
+            seconds = upload(target, txns)
+            client, served = time.process_time() - client, (cpu_seconds(server.pid) or 0.0) - (served or 0.0)
             stats = target.http.stats
             target.close()
-            print(f"  {name:<12} {rows / seconds:>9,.0f} records/s  ({seconds:.2f} s, {stats['requests']} requests)")
+            print(f"  {name:<12} {rows / seconds:>9,.0f}  {client / rows * 1e6:>10.1f}  {served / rows * 1e6:>10.1f}  "
+                  f"({seconds:.2f} s, {stats['requests']} requests)")  # fmt: skip
     finally:
         server.terminate()
         server.wait(10)

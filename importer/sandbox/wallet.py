@@ -9,6 +9,7 @@ with `limit`/`offset`/`nextOffset`; reads without a `recordDate` filter see the 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import time
 from decimal import Decimal
 from typing import Any
@@ -248,12 +249,17 @@ class WalletFake(Fake):
 
 
 def _valid_date(value: Any, latest: dt.datetime) -> bool:
+    when = _instant(str(value))
+    return when is not None and when <= latest
+
+
+@functools.lru_cache(maxsize=4096)  # a statement repeats each day's stamp for every record of that day
+def _instant(text: str) -> dt.datetime | None:
     try:
-        when = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        return False
-    when = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
-    return when <= latest
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
 def _matches(field: Any, condition: str) -> bool:

@@ -41,7 +41,8 @@ class WalletV1(RemoteTarget):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.listed: dict[str, dict[str, str]] = {}  # account id → marker → record id, this run
+        self.listed: dict[str, dict[str, str]] = {}  # account id → marker → record id, listed this run
+        self.created: dict[str, str] = {}  # marker → record id, for the records this run created
 
     # Records per request.  Smaller than a batch, so a batch's requests overlap (this side builds
     # the next while the server stores the last) and a request fits the per-record budget's last
@@ -85,10 +86,11 @@ class WalletV1(RemoteTarget):
         ids = iter(body.get("created_object_ids", []))
         out = []
         for txn in chunk:
-            error = failed.get(marker(txn))
+            mark = marker(txn)
+            error = failed.get(mark)
             if error is None:
                 remote = str(next(ids))
-                self.listed.setdefault(self.account_id(txn), {})[marker(txn)] = remote
+                self.created[mark] = remote
                 out.append(accepted(txn, remote))
             else:
                 out.append(rejected(txn, f"{error.get('failed_property')}: {error.get('description')}"))
@@ -110,10 +112,15 @@ class WalletV1(RemoteTarget):
     def known(self, batch: Sequence[Transaction]) -> dict[str, str]:
         """Like `lookup`, but each account is listed once per run (the API has no date filter on
         account records, so listing per batch would grow with the account), and the records
-        this run creates are added as they land.  Lost answers are still checked afresh."""
-        for account in {self.account_id(t) for t in batch} - self.listed.keys():
-            self.listed[account] = self.account_markers(account)
-        return {t.external_id or "": found for t in batch if (found := self.listed[self.account_id(t)].get(marker(t)))}
+        this run creates are remembered as they land.  Lost answers are still checked afresh."""
+        found: dict[str, str] = {}
+        for txn in batch:
+            account, mark = self.account_id(txn), marker(txn)
+            if account not in self.listed:
+                self.listed[account] = self.account_markers(account)
+            if remote := self.listed[account].get(mark) or self.created.get(mark):
+                found[txn.external_id or ""] = remote
+        return found
 
 
 def _marker_of(note: object) -> str | None:
