@@ -193,7 +193,8 @@ def paced(name: str, window: float, concurrency: int) -> Paced:
 
 
 def limited(names: list[str], window: float, concurrency: int) -> list[Paced]:
-    print(f"limits on, documented budgets, windows shortened to {window:g} s; about two windows' worth sent")
+    print(f"limits on, documented budgets, each window set to {window:g} s (documented: a minute; Wallet REST an"
+          " hour); about two windows' worth sent")  # fmt: skip
     print(f"  {'target':<12} {'budget':<24} {'allowed/s':>9} {'achieved/s':>9} {'unit':<9} {'share':>6}  {'429s':>4}")
     results = []
     for name in names:
