@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import uvicorn
-from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from starlette.types import Receive, Scope, Send
 
 from importer.sandbox import duitmyself, pocketsmith, spendsense, toshl, wallet, wallet_v1
 from importer.sandbox.common import Fake, Faults, Limits
@@ -45,15 +46,34 @@ SERVICES: dict[str, Service] = {
 }  # fmt: skip
 
 
-def build_app(limits: Limits | None = None, faults: Faults | None = None) -> tuple[FastAPI, dict[str, Fake]]:
-    """One app with every fake mounted under `/<service>`."""
+class Prefixes:
+    """The ASGI app that hands `/<service>/...` to that service's fake, setting `root_path` as a
+    Starlette `Mount` would.  A root FastAPI app with one mount per fake did only this, at the
+    cost of its own routing and middleware on every request."""
+
+    def __init__(self, fakes: dict[str, Fake]) -> None:
+        self.fakes = fakes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            return
+        root = scope.get("root_path", "")
+        name, slash, _ = scope["path"][len(root) + 1 :].partition("/")
+        fake = self.fakes.get(name) if slash else None
+        if fake is None:
+            await JSONResponse({"detail": "Not Found"}, status_code=404)(scope, receive, send)
+            return
+        child = {**scope, "app_root_path": scope.get("app_root_path", root), "root_path": f"{root}/{name}"}
+        await fake(child, receive, send)
+
+
+def build_app(limits: Limits | None = None, faults: Faults | None = None) -> tuple[Prefixes, dict[str, Fake]]:
+    """One app with every fake under `/<service>`."""
     limits = limits or Limits()
-    root = FastAPI(title="importer sandbox", docs_url=None, redoc_url=None, openapi_url=None)
     fakes = {name: service.build(limits) for name, service in SERVICES.items()}
-    for name, fake in fakes.items():
+    for fake in fakes.values():
         fake.faults = (faults or Faults()).model_copy()
-        root.mount(f"/{name}", fake)  # a Fake is an ASGI app
-    return root, fakes
+    return Prefixes(fakes), fakes
 
 
 class Sandbox:

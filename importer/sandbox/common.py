@@ -13,6 +13,7 @@ Faults apply to the service routes only (never to `/_sandbox/...`):
 from __future__ import annotations
 
 import asyncio
+import bisect
 import collections
 import random
 import time
@@ -79,6 +80,35 @@ class Window:
         self.log.append((time.monotonic(), cost))
         self.used += cost
         return True
+
+
+class DateIndex:
+    """Record ids by a sortable key (a date, a day), the keys kept sorted.
+
+    A list filtered on a date range then reads the records in range instead of every record,
+    which keeps the duplicate check an uploader makes per batch from growing with everything
+    uploaded before it.  Ids come back in creation order, the order a scan of the store gives."""
+
+    def __init__(self) -> None:
+        self.keys: list[str] = []
+        self.ids: dict[str, list[str]] = {}
+        self.created: dict[str, int] = {}
+        self.version = 0  # changes on every write, so a cached answer knows it is stale
+
+    def add(self, key: str, rid: str) -> None:
+        if key not in self.ids:
+            bisect.insort(self.keys, key)
+            self.ids[key] = []
+        self.ids[key].append(rid)
+        self.created[rid] = len(self.created)
+        self.version += 1
+
+    def between(self, low: str | None, high: str | None) -> list[str]:
+        """Ids whose key is within [low, high] (None: unbounded); deleted ids are the caller's to skip."""
+        start = 0 if low is None else bisect.bisect_left(self.keys, low)
+        stop = len(self.keys) if high is None else bisect.bisect_right(self.keys, high)
+        found = [rid for key in self.keys[start:stop] for rid in self.ids[key]]
+        return found if stop - start <= 1 else sorted(found, key=self.created.__getitem__)
 
 
 class Fake:

@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import Response
 
-from importer.sandbox.common import Fake, Limits, MoneyJSON, body_json, json_error
+from importer.sandbox.common import DateIndex, Fake, Limits, MoneyJSON, body_json, json_error
 
 TOKEN = "ps-sandbox-4c0d7f1ab8e29d35a6b1"
 USER_ID = 1001
@@ -40,6 +40,7 @@ class PocketSmithFake(Fake):
         self.accounts = {a: {"id": a, "name": n, "currency_code": c, "type": "bank"} for a, n, c in ACCOUNTS}
         self.categories: dict[int, dict[str, Any]] = {}
         self.next_id = 5000
+        self.by_date = DateIndex()
 
     def gate(self, request: Request, uid: str | None = None) -> Response | None:
         key = request.headers.get("x-developer-key") or request.headers.get("authorization", "").removeprefix("Bearer ")
@@ -96,6 +97,7 @@ class PocketSmithFake(Fake):
                "transaction_account": {"id": account["id"], "name": account["name"]}, "status": "posted",
                "needs_review": bool(body.get("needs_review")), "created_at": now, "updated_at": now}  # fmt: skip
         self.records[str(txn["id"])] = txn
+        self.by_date.add(str(txn["date"]), str(txn["id"]))
         return MoneyJSON(txn, status_code=201)
 
     def invalid(self, body: Any) -> str | None:
@@ -126,7 +128,11 @@ class PocketSmithFake(Fake):
             return json_error(400, "page and per_page must be numbers")
         if page < 1 or not 10 <= per_page <= 1000:
             return json_error(400, "per_page must be between 10 and 1000 and page at least 1")
-        rows = [t for t in self.records.values() if str(t["transaction_account"]["id"]) == aid and _wanted(t, q)]
+        if "start_date" in q:  # only the dates in range are read; `_wanted` still checks each row
+            candidates = [self.records[i] for i in self.by_date.between(q["start_date"], q["end_date"]) if i in self.records]
+        else:
+            candidates = list(self.records.values())
+        rows = [t for t in candidates if str(t["transaction_account"]["id"]) == aid and _wanted(t, q)]
         return self.paged(request, rows, page, per_page)
 
     def paged(self, request: Request, rows: list[dict[str, Any]], page: int, per_page: int) -> Response:

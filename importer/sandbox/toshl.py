@@ -18,7 +18,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import Response
 
-from importer.sandbox.common import Fake, Limits, MoneyJSON, body_json
+from importer.sandbox.common import DateIndex, Fake, Limits, MoneyJSON, body_json
 
 TOKEN = "toshl-sandbox-93b1e7c2d5a4f806"
 LIMIT = 1000
@@ -49,6 +49,7 @@ class ToshlFake(Fake):
 
     def reset(self) -> None:
         self.window_ = self.window(LIMIT, 60)
+        self.by_date = DateIndex()
         self.accounts: dict[str, dict[str, Any]] = {}
         self.categories: dict[str, dict[str, Any]] = {str(i): {"id": str(i), "name": n, "type": t}
                            for i, (n, t) in enumerate([("Food & Drinks", "expense"), ("Shopping", "expense"),
@@ -115,6 +116,7 @@ class ToshlFake(Fake):
         eid = self.new_id()
         now = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
         self.records[eid] = {k: v for k, v in {**body, "id": eid, "modified": now}.items() if v not in (None, [], {})}
+        self.by_date.add(str(body["date"]), eid)
         return self.created(request, "entries", eid)
 
     def invalid(self, body: Any) -> list[dict[str, str]]:
@@ -146,7 +148,8 @@ class ToshlFake(Fake):
         if not 10 <= per_page <= 500 or page < 0:
             return self.headers(error(400, "per_page must be between 10 and 500."))
         accounts = set(q["accounts"].split(",")) if q.get("accounts") else None
-        rows = [e for e in self.records.values() if q["from"] <= e["date"] <= q["to"] and (accounts is None or e["account"] in accounts)]
+        in_range = (self.records[i] for i in self.by_date.between(q["from"], q["to"]) if i in self.records)
+        rows = [e for e in in_range if q["from"] <= e["date"] <= q["to"] and (accounts is None or e["account"] in accounts)]
         response = self.reply(rows[page * per_page : (page + 1) * per_page])
         last = max(0, -(-len(rows) // per_page) - 1)
         links = {"first": 0, "last": last, **({"next": page + 1} if page < last else {}), **({"previous": page - 1} if page else {})}

@@ -9,6 +9,7 @@ with `limit`/`offset`/`nextOffset`; reads without a `recordDate` filter see the 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import time
 from decimal import Decimal
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import PlainTextResponse, Response
 
-from importer.sandbox.common import Fake, Limits, MoneyJSON, body_json, json_error
+from importer.sandbox.common import DateIndex, Fake, Limits, MoneyJSON, body_json, json_error
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzYW5kYm94LXdhbGxldCJ9.c2FuZGJveC13YWxsZXQtc2ln"
 BOARD_TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJhcHAiOiJib2FyZCJ9.c2FuZGJveC1ib2FyZC1zaWc"
@@ -42,6 +43,23 @@ class Bucket:
         return True
 
 
+def _day_bounds(conditions: list[str]) -> tuple[str | None, str | None]:
+    """Inclusive bounds on a record's day under `_matches` range conditions.
+
+    A string at or above another has its first ten characters at or above the other's, so
+    `value[:10]` bounds the day for every operator, whatever the value's length."""
+    low: str | None = None
+    high: str | None = None
+    for condition in conditions:
+        op, dot, value = condition.partition(".")
+        op, value = (op, value[:10]) if dot else ("eq", condition[:10])
+        if op in ("eq", "gt", "gte"):
+            low = value if low is None else max(low, value)
+        if op in ("eq", "lt", "lte"):
+            high = value if high is None else min(high, value)
+    return low, high
+
+
 class WalletFake(Fake):
     def __init__(self, limits: Limits) -> None:
         super().__init__("wallet", json_error, limits)
@@ -62,6 +80,8 @@ class WalletFake(Fake):
         self.categories = {f"sys-{i:02d}": {"id": f"sys-{i:02d}", "name": n, "customCategory": False}
                            for i, n in enumerate(SYSTEM_CATEGORIES)}  # fmt: skip
         self.labels: dict[str, dict[str, Any]] = {}
+        self.by_day = DateIndex()  # record ids by the first ten characters of recordDate
+        self.last_query: tuple[Any, list[dict[str, Any]]] | None = None
 
     def gate(self, request: Request, counted: bool = True) -> Response | None:
         """Auth, then the rate limit; None when the request may go on."""
@@ -130,15 +150,16 @@ class WalletFake(Fake):
         if not isinstance(body, list) or not 1 <= len(body) <= 50:
             return self.headers(json_error(400, "body must be an array of 1 to 50 records"))
         data = request.query_params.get("returnData", "true") != "false"
-        results = [self.create_one(i, item, data) for i, item in enumerate(body)]
+        latest = dt.datetime.now(dt.UTC) + dt.timedelta(hours=24)  # once per request, not per record
+        results = [self.create_one(i, item, data, latest) for i, item in enumerate(body)]
         ok = sum(1 for r in results if r["success"])
         summary = {"total": len(results), "succeeded": ok, "clientErrors": len(results) - ok, "serverErrors": 0,
                    "documentsWritten": ok}  # fmt: skip
         status = 200 if ok == len(results) else 207 if ok else 400
         return self.reply({"results": results, "summary": summary}, status)
 
-    def create_one(self, index: int, item: Any, data: bool) -> dict[str, Any]:
-        problem = self.invalid(item)
+    def create_one(self, index: int, item: Any, data: bool, latest: dt.datetime) -> dict[str, Any]:
+        problem = self.invalid(item, latest)
         if problem is not None:
             message, field = problem
             return {"inputIndex": index, "success": False, "error": message, "errorType": "client_error", "fields": [field]}
@@ -149,19 +170,21 @@ class WalletFake(Fake):
                   "labelIds": item.get("labelIds", []), "recordState": item.get("recordState", "cleared"),
                   "recordType": "expense" if value < 0 else "income", "source": "rest"}  # fmt: skip
         self.records[record["id"]] = record
+        self.by_day.add(str(record["recordDate"])[:10], record["id"])
         result = {"inputIndex": index, "success": True, "id": record["id"]}
         return {**result, "record": record} if data else result
 
-    def invalid(self, item: Any) -> tuple[str, str] | None:
+    def invalid(self, item: Any, latest: dt.datetime) -> tuple[str, str] | None:
         """(message, field) of the first problem with one record, None when it is valid."""
         if not isinstance(item, dict) or item.get("accountId") not in self.accounts:
             return "accountId does not name an account", "accountId"
         amount = item.get("amount")
         if not isinstance(amount, dict) or not isinstance(amount.get("value"), (int, Decimal)) or amount["value"] == 0:
             return "amount.value must be a non-zero number", "amount"
-        if amount.get("currencyCode", self.accounts[item["accountId"]]["currencyCode"]) != self.accounts[item["accountId"]]["currencyCode"]:
+        currency = self.accounts[item["accountId"]]["currencyCode"]
+        if amount.get("currencyCode", currency) != currency:
             return "amount.currencyCode must equal the account's currency", "amount"
-        if not _valid_date(item.get("recordDate")):
+        if not _valid_date(item.get("recordDate"), latest):
             return "recordDate must be an ISO 8601 date-time no more than 24 h ahead", "recordDate"
         for field in ("note", "counterParty"):
             if len(str(item.get(field) or "")) > 255:
@@ -188,17 +211,30 @@ class WalletFake(Fake):
         return self.reply(body)
 
     def filtered(self, params: list[tuple[str, str]]) -> tuple[list[dict[str, Any]], list[str]]:
+        """The records a list query selects, newest `recordDate` first (ties in creation order).
+
+        The answer is kept until the next write, so paging through it with `offset` costs a
+        slice per page rather than a filter and a sort per page."""
         dates = [v for k, v in params if k == "recordDate"]
         ids = {i for k, v in params if k == "id" for i in v.split(",")}
         if not dates and not ids:
             dates = [f"gte.{(dt.datetime.now(dt.UTC) - dt.timedelta(days=92)).date()}"]
-        rows = [r for r in self.records.values() if not ids or r["id"] in ids]
+        key = (tuple(params), tuple(dates), self.by_day.version)
+        if self.last_query is None or self.last_query[0] != key:
+            self.last_query = (key, self._select(params, dates, ids))
+        return self.last_query[1], dates
+
+    def _select(self, params: list[tuple[str, str]], dates: list[str], ids: set[str]) -> list[dict[str, Any]]:
+        if ids:
+            rows = [r for r in self.records.values() if r["id"] in ids]
+        else:  # the index only skips days no condition can match; every condition still runs below
+            rows = [self.records[i] for i in self.by_day.between(*_day_bounds(dates)) if i in self.records]
         for key, value in params:
             if key in ("recordDate", "note", "counterParty", "accountId", "source") and not ids:
                 rows = [r for r in rows if _matches(r.get(key), value)]
         if not ids and "recordDate" not in {k for k, _ in params}:
             rows = [r for r in rows if _matches(r["recordDate"], dates[0])]
-        return sorted(rows, key=lambda r: r["recordDate"], reverse=True), dates
+        return sorted(rows, key=lambda r: r["recordDate"], reverse=True)
 
     async def delete_records(self, request: Request) -> Response:
         if refused := self.gate(request):
@@ -208,16 +244,22 @@ class WalletFake(Fake):
         if not isinstance(ids, list) or not 1 <= len(ids) <= 10:
             return self.headers(json_error(400, "ids must be an array of 1 to 10 record ids"))
         results = [{"inputIndex": i, "success": self.records.pop(rid, None) is not None, "id": rid} for i, rid in enumerate(ids)]
+        self.by_day.version += 1
         return self.reply({"results": results, "summary": {"total": len(ids)}})
 
 
-def _valid_date(value: Any) -> bool:
+def _valid_date(value: Any, latest: dt.datetime) -> bool:
+    when = _instant(str(value))
+    return when is not None and when <= latest
+
+
+@functools.lru_cache(maxsize=4096)  # a statement repeats each day's stamp for every record of that day
+def _instant(text: str) -> dt.datetime | None:
     try:
-        when = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        return False
-    when = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
-    return when <= dt.datetime.now(dt.UTC) + dt.timedelta(hours=24)
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
 def _matches(field: Any, condition: str) -> bool:

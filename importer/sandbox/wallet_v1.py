@@ -54,6 +54,7 @@ class WalletV1Fake(Fake):
         self.categories = {f"cat-{i:02d}": {"id": f"cat-{i:02d}", "name": n, "user_id": USER_ID,
                            "default_type": "income" if n in ("Income", "Wage, invoices", "Interests, dividends") else "expense"}
                            for i, n in enumerate(CATEGORIES)}  # fmt: skip
+        self.by_account: dict[str, dict[str, None]] = {}  # account id → its record ids, in order
         self.currencies = {f"cur-{c}": {"id": f"cur-{c}", "code": c, "user_id": USER_ID} for c in CURRENCIES}
 
     def gate(self, request: Request, cost: int = 0, uid: str | None = None) -> Response | None:
@@ -95,7 +96,7 @@ class WalletV1Fake(Fake):
     async def account_records(self, request: Request, uid: str, aid: str) -> Response:
         if refused := self.gate(request, uid=uid):
             return refused
-        return self.reply([r for r in self.records.values() if r["account_id"] == aid])
+        return self.reply([self.records[rid] for rid in self.by_account.get(aid, ())])
 
     async def save_records(self, request: Request, uid: str) -> Response:
         body = await body_json(request)
@@ -104,7 +105,8 @@ class WalletV1Fake(Fake):
         if not isinstance(body, list):
             return self.headers(MoneyJSON({"error": "the body must be a JSON array of records"}, status_code=400))
         errors, ids = [], []
-        self.known = {field: {row[key] for row in table.values()} for field, table, key in self.tables()}
+        self.known = [(f"{field}_id", f"{field}_{key}", table, {row[key] for row in table.values()}, f"{field} must exist")
+                      for field, table, key in self.tables()]  # fmt: skip
         for item in body:
             problem = self.invalid(item)
             if problem:
@@ -116,7 +118,13 @@ class WalletV1Fake(Fake):
     def store(self, item: dict[str, Any]) -> str:
         rid = item.get("id") or self.new_id()
         account = item.get("account_id") or next(a["id"] for a in self.accounts.values() if a["name"] == item["account_name"])
+        previous = self.records.get(rid)
         self.records[rid] = {**item, "id": rid, "account_id": account}
+        if previous is None:
+            self.by_account.setdefault(account, {})[rid] = None
+        elif previous["account_id"] != account:  # rare: rebuilt so the list keeps creation order
+            self.by_account[previous["account_id"]].pop(rid, None)
+            self.by_account[account] = {r: None for r, row in self.records.items() if row["account_id"] == account}
         return rid
 
     def tables(self) -> list[tuple[str, dict[str, dict[str, Any]], str]]:
@@ -128,10 +136,10 @@ class WalletV1Fake(Fake):
             return "record", "a record must be a JSON object"
         if "id" in item and item["id"] not in self.records:
             return "id", "no record with this id"
-        for field, table, key in self.tables():
-            by_id, by_name = item.get(f"{field}_id"), item.get(f"{field}_{key}")
-            if by_id not in table and by_name not in self.known[field]:
-                return (f"{field}_id" if by_id else f"{field}_{key}"), f"{field} must exist"
+        for id_field, name_field, table, names, message in self.known:
+            by_id, by_name = item.get(id_field), item.get(name_field)
+            if by_id not in table and by_name not in names:
+                return (id_field if by_id else name_field), message
         if not isinstance(item.get("amount"), (int, Decimal)) or item["amount"] <= 0:
             return "amount", "amount must be greater than 0"
         if item.get("record_type") not in ("income", "expense"):

@@ -1,12 +1,17 @@
 """Client-side rate limiting that slows down before the server has to say 429.
 
 Each service advertises its budget in headers (`X-RateLimit-Limit`/`-Remaining`, duitmyself's
-`-Minute`/`-Day` pairs).  The limiter keeps, per budget, a log of what this client spent inside
-the budget's window (in the service's units: requests, or records for Wallet v1) and lets a
-request go only when the log plus its cost fits the advertised limit.  A sliding log never
-exceeds a fixed window, a rolling window or a token bucket of the same size, so one rule fits all
-three.  When the server reports less left than the log explains (an earlier run, another client),
-the difference is booked now.  `Retry-After` blocks everything until it has passed.
+`-Minute`/`-Day` pairs), in the service's units: requests, or records for Wallet v1.  Two shapes:
+
+* a window (rolling or fixed): the limiter keeps a log of what this client spent inside the
+  window and lets a request go when the log plus its cost fits the limit.  A sliding log never
+  exceeds a fixed or a rolling window of the same size.  When the server reports less left than
+  the log explains (an earlier run, another client), the difference is booked now;
+* a token bucket (Wallet REST): refilled continuously at limit/window, so the limiter paces to
+  the refill rate instead of waiting a whole window for its first bookings to age out (which
+  left the bucket idle for most of that window).  The server's `Remaining` caps the estimate.
+
+`Retry-After` blocks everything until it has passed.
 """
 
 from __future__ import annotations
@@ -20,14 +25,17 @@ from dataclasses import dataclass, field
 
 @dataclass
 class _Budget:
+    """A window: the log of what was spent in it, [when, cost] entries, and their running total."""
+
     window: float
     limit: int | None = None
-    spent: collections.deque[list[float]] = field(default_factory=collections.deque)  # [when, cost]
+    spent: collections.deque[list[float]] = field(default_factory=collections.deque)
+    total: float = 0.0
 
     def used(self, now: float) -> int:
         while self.spent and self.spent[0][0] <= now - self.window:
-            self.spent.popleft()
-        return int(sum(cost for _, cost in self.spent))
+            self.total -= self.spent.popleft()[1]
+        return int(self.total + 0.5)
 
     def wait(self, now: float, cost: int) -> float:
         """Seconds until `cost` more fits (0 when it fits now)."""
@@ -42,13 +50,62 @@ class _Budget:
                 return stamp + self.window - now
         return self.window
 
+    def book(self, now: float, cost: float) -> list[float]:
+        entry = [now, cost]
+        self.spent.append(entry)
+        self.total += cost
+        return entry
+
+    def sync(self, limit: int, remaining: int, now: float) -> None:
+        self.limit = limit
+        unexplained = (limit - remaining) - self.used(now)
+        if unexplained > 0:
+            self.book(now, float(unexplained))
+
+
+@dataclass
+class _Bucket:
+    """A token bucket of `limit` tokens refilled over `window` seconds, as this client sees it."""
+
+    window: float
+    limit: int | None = None
+    tokens: float = 0.0
+    at: float = 0.0
+
+    def _refill(self, now: float) -> None:
+        if self.limit is not None:
+            self.tokens = min(float(self.limit), self.tokens + (now - self.at) * self.limit / self.window)
+        self.at = now
+
+    def wait(self, now: float, cost: int) -> float:
+        if self.limit is None:
+            return 0.0
+        self._refill(now)
+        need = min(cost, self.limit) - self.tokens
+        return 0.0 if need <= 0 else need * self.window / self.limit
+
+    def book(self, now: float, cost: float) -> list[float]:
+        self._refill(now)
+        self.tokens -= cost
+        return [now, cost]  # settling moves nothing: a bucket has no log to age out
+
+    def sync(self, limit: int, remaining: int, now: float) -> None:
+        """The server's count caps ours; ours may be lower (requests it has not counted yet)."""
+        if self.limit is None:
+            self.tokens, self.at = float(remaining), now
+        self.limit = limit
+        self._refill(now)
+        self.tokens = min(self.tokens, float(remaining))
+
 
 class RateLimiter:
     """Paces requests to the budgets named by `windows`: header suffix → window in seconds."""
 
-    def __init__(self, windows: Mapping[str, float] | None = None, prefix: str = "X-RateLimit") -> None:
+    def __init__(self, windows: Mapping[str, float] | None = None, prefix: str = "X-RateLimit", *, bucket: bool = False) -> None:
+        """`bucket`: the service refills its budgets continuously (a token bucket), not per window."""
         self.prefix = prefix
-        self.budgets = {suffix: _Budget(window) for suffix, window in (windows or {}).items()}
+        kind = _Bucket if bucket else _Budget
+        self.budgets: dict[str, _Budget | _Bucket] = {suffix: kind(window) for suffix, window in (windows or {}).items()}
         self.blocked_until = 0.0
         self.lock = threading.Lock()
         self.waited = 0.0
@@ -65,10 +122,7 @@ class RateLimiter:
                 now = time.monotonic()
                 delay = max([self.blocked_until - now, *(b.wait(now, cost) for b in self.budgets.values())])
                 if delay <= 0:
-                    booked = [[now, float(cost)] for _ in self.budgets]
-                    for budget, entry in zip(self.budgets.values(), booked):
-                        budget.spent.append(entry)
-                    return booked
+                    return [budget.book(now, float(cost)) for budget in self.budgets.values()]
             self.waited += delay
             time.sleep(min(delay, 5.0))
 
@@ -88,15 +142,11 @@ class RateLimiter:
             if retry_after is not None or status == 429:
                 self.blocked_until = max(self.blocked_until, now + (retry_after or 0.0))
 
-    def _sync(self, budget: _Budget, headers: Mapping[str, str], suffix: str, now: float) -> None:
+    def _sync(self, budget: _Budget | _Bucket, headers: Mapping[str, str], suffix: str, now: float) -> None:
         limit = _int(headers.get(f"{self.prefix}-Limit{suffix}"))
         remaining = _int(headers.get(f"{self.prefix}-Remaining{suffix}"))
-        if limit is None or remaining is None:
-            return
-        budget.limit = limit
-        unexplained = (limit - remaining) - budget.used(now)
-        if unexplained > 0:
-            budget.spent.append([now, float(unexplained)])
+        if limit is not None and remaining is not None:
+            budget.sync(limit, remaining, now)
 
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:

@@ -76,6 +76,7 @@ class RemoteTarget:
     bulk: ClassVar[bool] = False  # one request carries many records (else one per record)
     can_create: ClassVar[frozenset[str]] = frozenset({"account", "category"})
     windows: ClassVar[dict[str, float]] = {}  # rate-limit header suffix → window seconds
+    token_bucket: ClassVar[bool] = False  # the budget refills continuously rather than per window
     Options: ClassVar[type[ServiceOptions]] = ServiceOptions
     retry_statuses: ClassVar[frozenset[int]] = frozenset({429, 500, 502, 503, 504})
     rejectable: ClassVar[frozenset[int]] = frozenset({400, 404, 409, 422})  # the server judged the record
@@ -117,7 +118,8 @@ class RemoteTarget:
             auth_headers=self.auth_headers(token), timeout=self.settings.timeout,
             concurrency=self.settings.concurrency,
             retry=RetryPolicy(self.settings.retries, self.settings.backoff, retry_statuses=self.retry_statuses),
-            limiter=RateLimiter({k: v * scale for k, v in self.windows.items()}), transport=transport,
+            limiter=RateLimiter({k: v * scale for k, v in self.windows.items()}, bucket=self.token_bucket),
+            transport=transport,
         )  # fmt: skip
 
     # --- what a service supplies ------------------------------------------------------------
@@ -167,8 +169,9 @@ class RemoteTarget:
     def prepare(self, txns: Iterable[Transaction], *, dry_run: bool = False) -> None:
         """Resolve every account and category `txns` use; create or report the missing ones."""
         txns = list(txns)
-        self.currencies.update((self.account_key(t), t.currency) for t in txns)
-        needed: dict[str, set[Hashable]] = {"account": {self.account_key(t) for t in txns}}
+        accounts = [self.account_key(t) for t in txns]
+        self.currencies.update(zip(accounts, (t.currency for t in txns)))
+        needed: dict[str, set[Hashable]] = {"account": set(accounts)}
         needed["category"] = {key for t in txns if (key := self.category_key(t)) is not None}
         with self.mapping_lock:
             missing = {kind: sorted(map(str, self._resolve(kind, keys))) for kind, keys in needed.items()}
@@ -260,13 +263,19 @@ class RemoteTarget:
         if not txns:
             return {}
         self.prepare(txns)
+        return self.lookup_prepared(txns)
+
+    def lookup_prepared(self, txns: Sequence[Transaction]) -> dict[str, str]:
+        """`lookup` for `txns` whose names `prepare` has already resolved."""
+        if not txns:
+            return {}
         wanted = {marker(t): t.external_id or "" for t in txns}
         found = self.remote_markers(txns)
         return {wanted[m]: remote for m, remote in found.items() if m in wanted}
 
     def known(self, batch: Sequence[Transaction]) -> dict[str, str]:
-        """What of `batch` the server already holds, checked before sending (default: `lookup`)."""
-        return self.lookup(batch)
+        """What of `batch` the server already holds, checked before sending (`send` prepared it)."""
+        return self.lookup_prepared(batch)
 
     def delete(self, remote_ids: Sequence[str]) -> None:
         raise UploadError(self.name, "-", f"{self.name} has no API to delete records; remove them in the app.")

@@ -70,10 +70,9 @@ class Toshl(RemoteTarget):
     def results(self, chunk: Sequence[Transaction], response: httpx.Response) -> list[UploadResult]:
         return [accepted(chunk[0], response.headers["Location"].rstrip("/").rsplit("/", 1)[-1])]
 
-    def lookup(self, txns: Sequence[Transaction]) -> dict[str, str]:
+    def lookup_prepared(self, txns: Sequence[Transaction]) -> dict[str, str]:
         if not txns:
             return {}
-        self.prepare(txns)
         dates = sorted(t.date for t in txns)
         params = {"from": dates[0].isoformat(), "to": dates[-1].isoformat(),
                   "accounts": ",".join(sorted({self.account_id(t) for t in txns}))}  # fmt: skip

@@ -36,6 +36,7 @@ class Wallet(RemoteTarget):
     bulk = True
     chunk_size = 50
     windows = {"": 3600.0}
+    token_bucket = True  # "Rate limit: token bucket" (API-CONTRACTS.md 1B)
     retry_statuses = frozenset({409, 429, 500, 502, 503, 504})
     rejectable = frozenset({400, 404, 422})  # a 409 here is the initial sync, not the record
     ok_statuses = frozenset({200, 207, 400})  # 400 carries the per-record envelope too

@@ -170,3 +170,11 @@ def test_maintenance_and_inspection_routes(sandbox: Sandbox) -> None:
     assert http(sandbox, "toshl", toshl.TOKEN).get("/me").status_code == 503
     assert httpx.get(sandbox.url("toshl") + "/_sandbox/records").json() == []
     reset(sandbox, "toshl")
+
+
+def test_each_fake_answers_under_its_own_prefix_only(sandbox: Sandbox) -> None:
+    root = f"http://127.0.0.1:{sandbox.port}"
+    assert httpx.get(f"{root}/nosuch/v1/api/accounts").json() == {"detail": "Not Found"}
+    assert httpx.get(f"{root}/wallet").status_code == 404
+    created = http(sandbox, "toshl", toshl.TOKEN).post("/accounts", json={"name": "Prefix", "currency": {"code": "EUR"}})
+    assert created.headers["Location"].startswith(f"{root}/accounts/")  # as the mounted app built it

@@ -11,7 +11,7 @@ import pytest
 from importer.errors import ConfigError, UploadError
 from importer.secrets import Secret
 from importer.uploaders.http import Http, Request, RetryPolicy, Uncertain, check_base_url
-from importer.uploaders.limits import RateLimiter
+from importer.uploaders.limits import RateLimiter, _Budget, _Bucket
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -140,3 +140,33 @@ def test_limiter_counts_cost_in_records() -> None:
     start = time.monotonic()
     limiter.acquire(60)
     assert time.monotonic() - start >= 0.25
+
+
+def test_a_token_bucket_paces_to_its_refill_rate_not_to_its_window() -> None:
+    bucket = _Bucket(window=100.0)  # 10 tokens per 100 s: one every 10 s
+    bucket.sync(limit=10, remaining=10, now=0.0)
+    for _ in range(10):
+        assert bucket.wait(0.0, 1) == 0.0
+        bucket.book(0.0, 1)
+    assert bucket.wait(0.0, 1) == pytest.approx(10.0)  # one refill away, not a whole window
+    assert bucket.wait(5.0, 1) == pytest.approx(5.0)
+    assert bucket.wait(10.0, 1) == 0.0
+
+
+def test_a_token_bucket_takes_the_servers_lower_count() -> None:
+    bucket = _Bucket(window=100.0)
+    bucket.sync(limit=10, remaining=10, now=0.0)
+    bucket.sync(limit=10, remaining=2, now=0.0)  # another client spent some
+    bucket.book(0.0, 2)
+    assert bucket.wait(0.0, 1) == pytest.approx(10.0)
+    bucket.sync(limit=10, remaining=9, now=0.0)  # the server has not counted our two yet: ours stays
+    assert bucket.wait(0.0, 1) == pytest.approx(10.0)
+
+
+def test_a_window_frees_what_aged_out_of_its_log() -> None:
+    window = _Budget(window=60.0)
+    window.sync(limit=100, remaining=100, now=0.0)
+    window.book(0.0, 60)
+    window.book(10.0, 40)
+    assert window.wait(20.0, 50) == pytest.approx(40.0)  # the 60 booked at 0 free at 60
+    assert window.used(60.0) == 40
