@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Hashable, Sequence
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from importer.jsonmoney import dumps
+from importer.lazy import lazy_module
 from importer.models import Transaction, UploadResult
 from importer.secrets import Secret
 from importer.uploaders.http import Request
 from importer.uploaders.remote import RemoteTarget, ServiceOptions, accepted, by_name_and_id, duplicate
+
+if TYPE_CHECKING:
+    import httpx
+else:
+    httpx = lazy_module("httpx")
 
 TXNS = "/v1/transactions"
 

@@ -19,15 +19,19 @@ import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
-
-import httpx
 
 from importer.errors import ConfigError, UploadError
 from importer.jsonmoney import dumps
+from importer.lazy import lazy_module
 from importer.secrets import redact
 from importer.uploaders.limits import RateLimiter, retry_after_seconds
+
+if TYPE_CHECKING:
+    import httpx
+else:
+    httpx = lazy_module("httpx")
 
 _JSON = {"Content-Type": "application/json"}
 _BODY_LIMIT = 500  # characters of a response body kept in an error message

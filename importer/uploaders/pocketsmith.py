@@ -10,14 +10,18 @@ Transaction accounts cannot be created through the API; categories can.
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
-
+from importer.lazy import lazy_module
 from importer.models import Transaction, UploadResult
 from importer.secrets import Secret
 from importer.uploaders.http import Request
 from importer.uploaders.remote import MARKER_RE, RemoteTarget, ServiceOptions, accepted, marker
+
+if TYPE_CHECKING:
+    import httpx
+else:
+    httpx = lazy_module("httpx")
 
 
 class Options(ServiceOptions):

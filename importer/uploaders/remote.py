@@ -20,18 +20,23 @@ import re
 import threading
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from importer.config import TargetSettings
 from importer.errors import ConfigError, UploadError
+from importer.lazy import lazy_module
 from importer.models import Outcome, Transaction, UploadResult
 from importer.secrets import Secret, resolve_token
 from importer.state import State
 from importer.uploaders.http import Http, Request, RetryPolicy, Uncertain
 from importer.uploaders.limits import RateLimiter
+
+if TYPE_CHECKING:
+    import httpx
+else:
+    httpx = lazy_module("httpx")
 
 MARKER_RE = re.compile(r"imp:([0-9a-f]{20})")
 _UNCERTAIN_TRIES = 4

@@ -18,15 +18,19 @@ import collections
 import datetime as dt
 from collections.abc import Hashable, Sequence
 from decimal import Decimal
-from typing import Literal
-
-import httpx
+from typing import TYPE_CHECKING, Literal
 
 from importer.errors import UploadError
+from importer.lazy import lazy_module
 from importer.models import Transaction, UploadResult
 from importer.secrets import Secret
 from importer.uploaders.http import Request, Uncertain
 from importer.uploaders.remote import RemoteTarget, ServiceOptions, accepted, rejected
+
+if TYPE_CHECKING:
+    import httpx
+else:
+    httpx = lazy_module("httpx")
 
 API = "/api/v1"
 Key = tuple[str, str, str, str]

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Hashable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
-
+from importer.lazy import lazy_module
 from importer.models import Transaction, UploadResult
 from importer.secrets import Secret
 from importer.uploaders.http import Request
 from importer.uploaders.remote import RemoteTarget, ServiceOptions, accepted
+
+if TYPE_CHECKING:
+    import httpx
+else:
+    httpx = lazy_module("httpx")
 
 
 class Options(ServiceOptions):

@@ -10,16 +10,20 @@ the last 3 months).  The token bucket is hourly; 409 means an initial sync is ru
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
-
+from importer.lazy import lazy_module
 from importer.models import Transaction, UploadResult
 from importer.secrets import Secret
 from importer.uploaders.http import Request
 from importer.uploaders.remote import (
     MARKER_RE, RemoteTarget, ServiceOptions, accepted, by_name_and_id, chunks, marker, rejected,
 )  # fmt: skip
+
+if TYPE_CHECKING:
+    import httpx
+else:
+    httpx = lazy_module("httpx")
 
 API = "/v1/api"
 

@@ -12,16 +12,20 @@ from __future__ import annotations
 import base64
 import uuid
 from collections.abc import Hashable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
-
+from importer.lazy import lazy_module
 from importer.models import Transaction, UploadResult
 from importer.secrets import Secret
 from importer.uploaders.http import Request
 from importer.uploaders.remote import (
     MARKER_RE, RemoteTarget, ServiceOptions, accepted, by_name_and_id, chunks, marker, rejected,
 )  # fmt: skip
+
+if TYPE_CHECKING:
+    import httpx
+else:
+    httpx = lazy_module("httpx")
 
 
 class Options(ServiceOptions):
