@@ -123,6 +123,13 @@ _set_dict = BaseModel.__dict__["__dict__"].__set__
 _set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
 _set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
 _set_private = BaseModel.__dict__["__pydantic_private__"].__set__
+# The same setters by slot name, for builders that set one slot across many models at a time.
+SLOT_SETTERS: dict[str, Callable[[Any, Any], None]] = {
+    "__dict__": _set_dict,
+    "__pydantic_extra__": _set_extra,
+    "__pydantic_fields_set__": _set_fields_set,
+    "__pydantic_private__": _set_private,
+}
 
 
 def with_updates(model: _M, update: Mapping[str, Any]) -> _M:
@@ -142,7 +149,7 @@ def trusted(cls: type[_M], **fields: Any) -> _M:
     every date a `date`, every amount a `Decimal`, each distinct currency ISO 4217), without
     validating each row again.  Equal to the validated model; tests/test_models_trusted.py proves
     it.  Callers must fall back to `cls(**fields)` whenever they cannot vouch for the values."""
-    defaults, factories = _layout(cls)
+    defaults, factories = layout(cls)
     values = {**defaults, **fields}  # declared order first, as validation would lay them out
     for name in factories:
         if name not in fields:
@@ -156,7 +163,7 @@ def trusted(cls: type[_M], **fields: Any) -> _M:
 
 
 @lru_cache(maxsize=None)
-def _layout(cls: type[BaseModel]) -> tuple[dict[str, Any], dict[str, Callable[[], Any]]]:
+def layout(cls: type[BaseModel]) -> tuple[dict[str, Any], dict[str, Callable[[], Any]]]:
     """Per field in declared order its default (None for required ones, always given), and the
     default factories."""
     fields = cls.model_fields

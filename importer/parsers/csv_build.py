@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from itertools import repeat
 from typing import Any
 
-from importer.models import Source, Transaction
+from importer.models import SLOT_SETTERS, Source, Transaction, layout
 
 # The fields a CSV row gives, in the order `trusted` would receive them.
 ROW_FIELDS = ("date", "amount", "currency", "description", "payee", "memo", "bank_id", "balance",
@@ -26,26 +26,20 @@ _SOURCE_FIELDS = ("path", "line")
 
 def _defaults(cls: type[Transaction] | type[Source], given: Sequence[str]) -> dict[str, Any]:
     """Every field in declared order with its default; given ones are overwritten per row."""
-    defaults = {}
-    for name, info in cls.model_fields.items():
-        if name not in given and info.default_factory is not None:
-            raise ValueError(f"{cls.__name__}.{name} needs its factory: give it per row")
-        defaults[name] = None if info.is_required() or info.default_factory else info.default
-    return defaults
+    defaults, factories = layout(cls)
+    if missing := set(factories) - set(given):
+        raise ValueError(f"{cls.__name__}.{sorted(missing)[0]} needs its factory: give it per row")
+    return dict(defaults)
 
 
 def _models(cls: type, values: list[dict[str, Any]], given: set[str]) -> list[Any]:
     """One model per `values` dict, its slots set as `trusted` sets them; map and deque keep the
-    loops in C, and each slot's own descriptor sets it (what `object.__setattr__` looks up)."""
+    loops in C, and each slot's own descriptor sets it (`importer.models.SLOT_SETTERS`)."""
     models = list(map(cls.__new__, repeat(cls, len(values))))
     for slot, column in (("__dict__", values), ("__pydantic_extra__", repeat(None)),
                          ("__pydantic_fields_set__", repeat(given)), ("__pydantic_private__", repeat(None))):  # fmt: skip
-        deque(map(_setter(cls, slot), models, column), maxlen=0)
+        deque(map(SLOT_SETTERS[slot], models, column), maxlen=0)
     return models
-
-
-def _setter(cls: type, slot: str) -> Any:
-    return next(klass.__dict__[slot] for klass in cls.__mro__ if slot in klass.__dict__).__set__
 
 
 def sources(path: str, lines: Sequence[int]) -> list[Source]:
