@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from importer.errors import ImporterError
-from importer.models import Statement
+from importer.models import Statement, with_updates
 from importer.parsers import ParseOptions
 from importer.parsers.ofx import OfxParser, fast_statements, reference_statements
 from importer.parsers.ofx_text import decode
@@ -169,3 +169,13 @@ def test_generated_statements_read_the_same_both_ways(text: str) -> None:
 def test_generated_statements_without_quirks_take_the_fast_path(text: str) -> None:
     """The test above would prove little if the fast path declined the generated files."""
     assert same_reading(text)
+
+
+def test_rows_share_a_fields_set_that_copies_leave_alone() -> None:
+    path = SAMPLES[0]
+    [statement, *_] = fast_statements(path, decode(path.read_bytes()), ParseOptions()) or []
+    first, second = statement.transactions[:2]
+    before = set(second.model_fields_set)
+    changed = [first.model_copy(update={"category": "Food"}), with_updates(first, {"notes": "n"})]
+    assert all("category" in t.model_fields_set or "notes" in t.model_fields_set for t in changed)
+    assert second.model_fields_set == first.model_fields_set == before
