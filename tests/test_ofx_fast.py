@@ -132,7 +132,10 @@ def _block(draw: st.DrawFn, xml: bool, newline: str, tags: list[str], chaos: int
 def _statement(draw: st.DrawFn, xml: bool, newline: str, chaos: int) -> str:
     tags = draw(st.sampled_from([_USUAL, _USUAL[:5], ["TRNTYPE", "DTPOSTED", "DTUSER", "TRNAMT", "FITID", "CHECKNUM", "NAME", "MEMO", "DTAVAIL"]]))
     blocks = "".join(draw(st.lists(_block(xml, newline, tags, chaos), min_size=0 if chaos == 3 else 1, max_size=5)))
-    close = (lambda tag: f"</{tag}>") if xml else (lambda tag: newline)
+
+    def close(tag: str) -> str:
+        return f"</{tag}>" if xml else newline
+
     curdef = draw(st.sampled_from(["USD", "EUR", "", "usd", "ABC"]) if _odd(draw, chaos, 4) else st.just("USD"))
     account = "<BANKACCTFROM><BANKID>111{c}<ACCTID>222{c}<ACCTTYPE>CHECKING{c}</BANKACCTFROM>"
     if _odd(draw, chaos, 4):

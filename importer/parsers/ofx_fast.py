@@ -13,7 +13,7 @@ and the whole file goes to the tree reader:
 * a block is "<STMTTRN>", then leaves, then "</STMTTRN>"; text after an aggregate's tag is ignored
   there as here;
 * a leaf is "<TAG>" (upper case, no attributes, not an aggregate such as PAYEE or CURRENCY), its
-  text stripped (entities are decoded later, as the tree does), and optionally "</TAG>";
+  text stripped and then its entities decoded, as the tree does, and optionally "</TAG>";
 * an empty leaf followed by another tag is, for the tree, an aggregate that is never closed and
   folds back into the block: the same values as an empty leaf, unless its tag is closed later in
   the block; a block naming a tag twice is therefore refused (the first value wins there anyway).
@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from importer.parsers.ofx_tree import AGGREGATES
+from importer.parsers.ofx_tree import AGGREGATES, unescape
 
 MARKER = "FASTRUN"  # the leaf of a marker block; a file's own STMTTRN never reaches the skeleton
 # The leaves the statement reader uses (ofx._transaction).
@@ -87,8 +87,17 @@ def read_runs(runs: list[str]) -> Columns | None:
 
 
 def read_columns(run: str) -> Columns | None:
-    """The LEAVES of every block of `run`, or None when a block is not one this module vouches for."""
-    return _uniform(run) or _mixed(run)
+    """The LEAVES of every block of `run` as the tree holds them (stripped, entities decoded), or
+    None when a block is not one this module vouches for."""
+    columns = _uniform(run) or _mixed(run)
+    if columns is None or "&" not in run:
+        return columns
+    return {leaf: _unescaped(values) for leaf, values in columns.items()}
+
+
+def _unescaped(values: list[str]) -> list[str]:
+    # One join tells whether a column needs the per-value pass at all.
+    return [unescape(v) if "&" in v else v for v in values] if "&" in "".join(values) else values
 
 
 def _uniform(run: str) -> Columns | None:

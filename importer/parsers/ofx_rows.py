@@ -14,14 +14,13 @@ from __future__ import annotations
 import datetime as dt
 from collections import deque
 from decimal import Decimal, InvalidOperation
-from itertools import count, repeat
+from itertools import repeat
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
 from importer.currencies import is_currency
 from importer.models import Source, Transaction, trusted
-from importer.parsers.ofx_tree import unescape
 from importer.parsers.ofx_values import amount, optional_date
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -34,16 +33,10 @@ def transactions(columns: Columns, path: str, account: str, currency: str) -> tu
         return ()
     if not is_currency(currency):
         return None
-    text = {leaf: _unescaped(values) for leaf, values in columns.items()}
-    dates, amounts = _dates(text["DTPOSTED"]), _amounts(text["TRNAMT"])
+    dates, amounts = _dates(columns["DTPOSTED"]), _amounts(columns["TRNAMT"])
     if dates is None or amounts is None:
         return None
-    return tuple(_rows(text, dates, amounts, path, account, currency))
-
-
-def _unescaped(values: list[str]) -> list[str]:
-    # As ofx_tree does for a leaf: entities are decoded after stripping, only where there is a "&".
-    return [unescape(v) if "&" in v else v for v in values] if "&" in "".join(values) else values
+    return tuple(_rows(columns, dates, amounts, path, account, currency))
 
 
 def _dates(texts: list[str]) -> list[dt.date] | None:
@@ -60,32 +53,32 @@ def _amounts(texts: list[str]) -> list[Decimal] | None:
     try:
         return list(map(Decimal, texts))
     except InvalidOperation:
-        values = list(map(amount, texts))  # some rows in a bank's own notation ("-200,00")
-        return None if any(value is None for value in values) else values  # type: ignore[misc]
+        values = [value for value in map(amount, texts) if value is not None]  # a bank's own notation ("-200,00")
+        return values if len(values) == len(texts) else None
 
 
 def _rows(text: Columns, dates: list[dt.date], amounts: list[Decimal], path: str, account: str, currency: str) -> list[Transaction]:
     """ofx._transaction for every row, with `trusted()` called once: the rest are its copies."""
     kinds, names, memos, fitids, avails = text["TRNTYPE"], text["NAME"], text["MEMO"], text["FITID"], text["DTAVAIL"]
     days = _days(avails)
-    first_source = trusted(Source, path=path, record=1)
+    sources = _sources(path, len(dates))
     first = trusted(Transaction, date=dates[0], amount=amounts[0], currency=currency, description="", payee=None, memo=None,
-                    bank_id=None, value_date=None, account=account, source=first_source, raw={})  # fmt: skip
-    sources: list[dict[str, Any]] = []
+                    bank_id=None, value_date=None, account=account, source=sources[0], raw={})  # fmt: skip
     rows: list[dict[str, Any]] = []
-    source, row = first_source.__dict__.copy, first.__dict__.copy  # a copy and stores beat a dict display
-    for record, d, a, k, n, m, f, v, c, p in zip(count(1), dates, amounts, kinds, names, memos, fitids, avails, text["CHECKNUM"], text["DTPOSTED"]):
-        into = source()
-        into["record"] = record
-        sources.append(into)
+    add, row = rows.append, first.__dict__.copy  # a copy and stores beat a dict display of 19 keys
+    for d, a, k, n, m, f, v, c, p, s in zip(dates, amounts, kinds, names, memos, fitids, avails, text["CHECKNUM"], text["DTPOSTED"], sources):
         into = row()
         into["date"], into["amount"], into["payee"], into["memo"], into["bank_id"] = d, a, n or None, m or None, f or None
         # ofx._transaction: "payee memo" (either alone when the other is missing), else the type.
         into["description"] = f"{n} {m}" if n and m else n or m or k
-        into["value_date"], into["raw"] = days[v], {"type": k, "fitid": f, "checknum": c, "dtposted": p}
-        rows.append(into)
-    deque(map(dict.__setitem__, rows, repeat("source"), _copies(first_source, sources)), maxlen=0)
+        into["value_date"], into["source"], into["raw"] = days[v], s, {"type": k, "fitid": f, "checknum": c, "dtposted": p}
+        add(into)
     return _copies(first, rows)
+
+
+def _sources(path: str, count: int) -> list[Source]:
+    first = trusted(Source, path=path, record=1)
+    return _copies(first, [{**first.__dict__, "record": record} for record in range(1, count + 1)])
 
 
 # pydantic's slots, set through their descriptors: cheaper than object.__setattr__ finding them.
