@@ -6,6 +6,10 @@ in four minutes), it refuses whole files over one empty <NAME>, and it drops the
 bank wrote.  `ofx_tree` reads SGML and XML alike in one regex pass; a test compares our reading
 with ofxparse's on every corpus file ofxparse accepts.
 
+That tree reader is the reference.  Large files go through a fast path first (`fast_statements`:
+ofx_fast cuts out the runs of transactions, ofx_rows builds them column by column), which answers
+exactly as the reference or not at all; tests/test_ofx_fast.py holds it to that.
+
 Dates are the calendar day the bank wrote ("20261031230000[-5:EST]" is 31 October), not that
 instant moved to UTC: the statement, the bank's web page and the user's memory all use local days.
 """
