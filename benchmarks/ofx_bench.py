@@ -1,7 +1,8 @@
 """OFX parse throughput, ours against plain ofxparse: `python -m benchmarks.ofx_bench [--rows N]`.
 
 Writes an OFX 1.x SGML file (unclosed leaf tags, CRLF) and an OFX 2.x XML file of N transactions
-under benchmarks/data/ (git-ignored), then times `importer.parsers.parse_file` and
+under benchmarks/data/ (git-ignored), then times `importer.parsers.parse_file` (the fast path),
+our tree reader alone (`reference_statements`, the reference the fast path must equal) and
 `ofxparse.OfxParser.parse` on each.  ofxparse runs in a child process with a time limit, since
 on large SGML files it may not finish at all; a second, smaller size gives its rate anyway.
 Rates are per CPU second of the parsing process (wall time is shown too), so that a busy machine
@@ -85,6 +86,19 @@ def time_ours(path: Path) -> Timing:
     return count, time.perf_counter() - wall, time.process_time() - cpu
 
 
+def time_tree(path: Path) -> Timing:
+    """Our reference reader alone: what `parse_file` costs whenever the fast path declines a file."""
+    from importer.gcpause import paused_gc
+    from importer.parsers import ParseOptions
+    from importer.parsers.ofx import reference_statements
+    from importer.parsers.ofx_text import decode
+
+    wall, cpu = time.perf_counter(), time.process_time()
+    with paused_gc():  # as parse_file does
+        count = sum(len(s.transactions) for s in reference_statements(path, decode(path.read_bytes()), ParseOptions()))
+    return count, time.perf_counter() - wall, time.process_time() - cpu
+
+
 def _reference(path: str, queue: "multiprocessing.Queue[Timing]") -> None:
     from ofxparse import OfxParser
 
@@ -125,6 +139,7 @@ def main() -> None:
     for xml in (False, True):
         big = data_file(args.rows, xml)
         print(_line("ours", big, time_ours(big), args.limit))
+        print(_line("tree", big, time_tree(big), args.limit))
         print(_line("ofxparse", big, time_reference(big, args.limit), args.limit))
         small = data_file(args.reference_rows, xml)
         print(_line("ofxparse", small, time_reference(small, args.limit), args.limit))

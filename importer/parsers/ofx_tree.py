@@ -87,7 +87,7 @@ def parse_tree(text: str) -> Node:
         elif rest.endswith("/"):
             top.values.setdefault(tag, "")
         elif (value := content.strip()) and tag not in AGGREGATES:
-            top.values.setdefault(tag, _unescape(value) if "&" in value else value)
+            top.values.setdefault(tag, unescape(value) if "&" in value else value)
             last_leaf = tag
         else:
             ended = _ENDED_BY.get(top.tag)
@@ -148,7 +148,8 @@ def _fold(stack: list[Node]) -> None:
     parent.children.extend(node.children)
 
 
-def _unescape(text: str) -> str:
+def unescape(text: str) -> str:
+    """The text with its well-formed entity references decoded."""
     return _ENTITY.sub(_entity, text)
 
 
