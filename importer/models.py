@@ -10,10 +10,12 @@ Negative amounts are money out of the account, positive are money in.
 from __future__ import annotations
 
 import datetime as dt
+from collections import deque
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from enum import Enum
-from collections.abc import Callable, Mapping
 from functools import lru_cache
+from itertools import repeat
 from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
@@ -123,13 +125,6 @@ _set_dict = BaseModel.__dict__["__dict__"].__set__
 _set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
 _set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
 _set_private = BaseModel.__dict__["__pydantic_private__"].__set__
-# The same setters by slot name, for builders that set one slot across many models at a time.
-SLOT_SETTERS: dict[str, Callable[[Any, Any], None]] = {
-    "__dict__": _set_dict,
-    "__pydantic_extra__": _set_extra,
-    "__pydantic_fields_set__": _set_fields_set,
-    "__pydantic_private__": _set_private,
-}
 
 
 def with_updates(model: _M, update: Mapping[str, Any]) -> _M:
@@ -160,6 +155,21 @@ def trusted(cls: type[_M], **fields: Any) -> _M:
     _set_fields_set(model, set(fields))
     _set_private(model, None)
     return model
+
+
+def trusted_many(cls: type[_M], values: list[dict[str, Any]], given: set[str]) -> list[_M]:
+    """`trusted(cls, **fields)` for every complete field dict of `values` (all fields, in declared
+    order), `given` naming the fields the caller gave.  Four passes in C instead of a Python call
+    per row (parsers build a statement's rows with it).
+
+    All the models share the one `given` set, where `trusted()` makes one each: it is pydantic's
+    record of the names given, which it copies before changing (`model_copy`), as `with_updates`
+    does, and frozen models change nothing; at a million rows the sets alone were 0.9 GB."""
+    made: list[_M] = list(map(_new, repeat(cls, len(values))))
+    for setter, column in ((_set_dict, values), (_set_extra, repeat(None)), (_set_fields_set, repeat(given)),
+                           (_set_private, repeat(None))):  # fmt: skip
+        deque(map(setter, made, column), maxlen=0)
+    return made
 
 
 @lru_cache(maxsize=None)

@@ -11,12 +11,10 @@ and pydantic copies it before changing it (`model_copy`, `with_updates` build a 
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Iterable, Sequence
-from itertools import repeat
+from collections.abc import Sequence
 from typing import Any
 
-from importer.models import SLOT_SETTERS, Source, Transaction, layout
+from importer.models import Source, Transaction, layout, trusted_many
 
 # The fields a CSV row gives, in the order `trusted` would receive them.
 ROW_FIELDS = ("date", "amount", "currency", "description", "payee", "memo", "bank_id", "balance",
@@ -32,20 +30,10 @@ def _defaults(cls: type[Transaction] | type[Source], given: Sequence[str]) -> di
     return dict(defaults)
 
 
-def _models(cls: type, values: list[dict[str, Any]], given: set[str]) -> list[Any]:
-    """One model per `values` dict, its slots set as `trusted` sets them; map and deque keep the
-    loops in C, and each slot's own descriptor sets it (`importer.models.SLOT_SETTERS`)."""
-    models = list(map(cls.__new__, repeat(cls, len(values))))
-    for slot, column in (("__dict__", values), ("__pydantic_extra__", repeat(None)),
-                         ("__pydantic_fields_set__", repeat(given)), ("__pydantic_private__", repeat(None))):  # fmt: skip
-        deque(map(SLOT_SETTERS[slot], models, column), maxlen=0)
-    return models
-
-
 def sources(path: str, lines: Sequence[int]) -> list[Source]:
     """`trusted(Source, path=path, line=line)` for every line; one shared path string."""
     base, given = _defaults(Source, _SOURCE_FIELDS), set(_SOURCE_FIELDS)
-    return _models(Source, [{**base, "path": path, "line": line} for line in lines], given)
+    return trusted_many(Source, [{**base, "path": path, "line": line} for line in lines], given)
 
 
 def transactions(columns: dict[str, Sequence[Any]]) -> list[Transaction]:
@@ -61,4 +49,4 @@ def transactions(columns: dict[str, Sequence[Any]]) -> list[Transaction]:
         for d, a, c, text, p, m, b, bal, v, acc, s, r in zip(*(columns[name] for name in ROW_FIELDS))
     ]  # fmt: skip
     columns.clear()
-    return _models(Transaction, values, given)
+    return trusted_many(Transaction, values, given)

@@ -12,15 +12,13 @@ the whole file to the tree reader, which gives the error with its line number.
 from __future__ import annotations
 
 import datetime as dt
-from collections import deque
 from decimal import Decimal, InvalidOperation
-from itertools import repeat
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
 from importer.currencies import is_currency
-from importer.models import Source, Transaction, trusted
+from importer.models import Source, Transaction, trusted, trusted_many
 from importer.parsers.ofx_values import amount, optional_date
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -81,24 +79,7 @@ def _sources(path: str, count: int) -> list[Source]:
     return _copies(first, [{**first.__dict__, "record": record} for record in range(1, count + 1)])
 
 
-# pydantic's slots, set through their descriptors: cheaper than object.__setattr__ finding them.
-_SLOTS = tuple(BaseModel.__dict__[name].__set__ for name in ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__"))
-
-
 def _copies(first: _M, dicts: list[dict[str, Any]]) -> list[_M]:
     """For each complete field dict (in declared order), what `trusted(type(first), **same names as
-    first was given)` makes: `first` with its field values replaced.  Four C-level passes instead
-    of a Python call per row; tests/test_ofx_fast.py checks the result against `trusted()`.
-
-    All copies share `first`'s fields-set (the names given), where trusted() makes a set each:
-    that set is pydantic's record, which it copies before changing (`model_copy`, and frozen
-    models change nothing), as does `with_updates`.  It saves 100,000 sets and a sixth of the
-    cycle collector's work after the parse."""
-    cls = type(first)
-    made = list(map(cls.__new__, repeat(cls, len(dicts))))
-    set_dict, set_fields, set_extra, set_private = _SLOTS
-    deque(map(set_dict, made, dicts), maxlen=0)
-    deque(map(set_fields, made, repeat(first.__pydantic_fields_set__)), maxlen=0)
-    deque(map(set_extra, made, repeat(first.__pydantic_extra__)), maxlen=0)
-    deque(map(set_private, made, repeat(first.__pydantic_private__)), maxlen=0)
-    return made
+    first was given)` makes: `first` with its field values replaced (tests/test_ofx_fast.py)."""
+    return trusted_many(type(first), dicts, first.__pydantic_fields_set__)
