@@ -25,15 +25,22 @@ class Columns:
         self.txns = txns
         self.read: dict[str, list[Hashable]] = {}
 
-    def text(self, name: str) -> list[str]:
-        """Field `name` (or raw column `raw.<column>`) per row, "" where missing, as tests read it."""
+    def raw(self, name: str) -> list[str | None]:
+        """Text field `name` (or raw column `raw.<column>`) per row as stored: None where missing."""
         if name not in self.read:
             if name.startswith("raw."):
-                values = list(map(methodcaller("get", name[4:]), map(attrgetter("raw"), self.txns)))
+                self.read[name] = list(map(methodcaller("get", name[4:]), map(attrgetter("raw"), self.txns)))
             else:
-                values = list(map(attrgetter(name), self.txns))
-            self.read[name] = [value or "" for value in values] if None in values else values
+                self.read[name] = list(map(attrgetter(name), self.txns))
         return self.read[name]  # type: ignore[return-value]
+
+    def text(self, name: str) -> list[str]:
+        """Text field `name` per row as tests read it: "" where missing."""
+        key = f"text:{name}"
+        if key not in self.read:
+            values = self.raw(name)
+            self.read[key] = [value or "" for value in values] if None in values else values  # type: ignore[assignment]
+        return self.read[key]  # type: ignore[return-value]
 
     def values(self, name: str) -> list[Hashable]:
         """A non-text field (amount, date, value_date) per row."""

@@ -20,13 +20,14 @@ tests/test_rules_matcher.py proves the two equal with hypothesis.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
-from itertools import compress
+from collections import deque
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from itertools import compress, groupby, repeat
 from typing import TYPE_CHECKING
 
 from importer.models import Transaction
 from importer.rules.columns import Columns, column
-from importer.rules.conditions import Condition, DateTest, TextTest, compile_condition
+from importer.rules.conditions import AmountTest, Condition, DateTest, TextTest, compile_condition
 from importer.rules.fold import fold
 from importer.rules.partial import InAccounts, leaves, partial, scoped
 from importer.rules.signature import Signer
@@ -49,8 +50,21 @@ _SAMPLE = 1024
 _UNSET = object()
 
 
-class Residual:
-    """The part of a plan that depends on more than the key: run per row, in rule order."""
+class Open:
+    """A plan that depends on more than the key: called per row, it gives that row's chain."""
+
+    __slots__ = ()
+
+    def __call__(self, txn: Transaction) -> Chain:
+        raise NotImplementedError
+
+    def over(self, txns: list[Transaction]) -> Iterable[Chain]:
+        """The chain of each of `txns` (rows that share this plan's key)."""
+        raise NotImplementedError
+
+
+class Residual(Open):
+    """The open tests run per row, in rule order."""
 
     __slots__ = ("steps",)
 
@@ -65,6 +79,40 @@ class Residual:
                 if stops:
                     break
         return tuple(found)
+
+    def over(self, txns: list[Transaction]) -> Iterable[Chain]:
+        return map(self, txns)
+
+
+class Fork(Open):
+    """A plan with one open test (the usual case): both possible chains are worked out beforehand,
+    and the test can run over all of the plan's rows as a column (see `Batch.chains`)."""
+
+    __slots__ = ("test", "condition", "yes", "no")
+
+    def __init__(self, steps: tuple[Step, ...], condition: Condition) -> None:
+        self.test = next(test for _, test, _ in steps if test is not None)
+        self.condition = condition
+        self.yes, self.no = _settled(steps, True), _settled(steps, False)
+
+    def __call__(self, txn: Transaction) -> Chain:
+        return self.yes if self.test(txn) else self.no
+
+    def over(self, txns: list[Transaction]) -> Iterable[Chain]:
+        if isinstance(self.condition, (TextTest, AmountTest, DateTest, InAccounts)):
+            return map((self.no, self.yes).__getitem__, column(self.condition, Columns(txns)))
+        return map(self, txns)
+
+
+def _settled(steps: tuple[Step, ...], outcome: bool) -> Chain:
+    """The chain of `steps` when their one open test gives `outcome`."""
+    found: list[int] = []
+    for index, test, stops in steps:
+        if test is None or outcome:
+            found.append(index)
+            if stops:
+                break
+    return tuple(found)
 
 
 class Matcher:
@@ -87,18 +135,19 @@ class Matcher:
         self.signers = {name: Signer(words) for name, words in keywords.items() if words}
         dates = {leaf.key(): leaf for group in self.leaves for leaf in group if isinstance(leaf, DateTest)}
         self.keyed_dates = list(dates.values()) if len(dates) <= DATE_TESTS_KEYED else []
-        self.residuals: dict[tuple[int, tuple[bool | None, ...]], bool | Test] = {}
+        self.residuals: dict[tuple[int, tuple[bool | None, ...]], bool | tuple[Condition, Test]] = {}
 
     def chains(self, txns: Sequence[Transaction]) -> list[Chain]:
         return Batch(self, txns).chains()
 
-    def residual(self, index: int, known: tuple[bool | None, ...]) -> bool | Test:
-        """Rule `index` with its leaves' `known` values folded in: True, False or the test left."""
+    def residual(self, index: int, known: tuple[bool | None, ...]) -> bool | tuple[Condition, Test]:
+        """Rule `index` with its leaves' `known` values folded in: True, False or the test left
+        (as a condition and compiled)."""
         found = self.residuals.get((index, known), _UNSET)
         if found is _UNSET:
             values = {id(leaf): value for leaf, value in zip(self.leaves[index], known)}
             left = partial(self.conditions[index], lambda leaf: values[id(leaf)])
-            found = self.residuals[(index, known)] = left if isinstance(left, bool) else compile_condition(left)
+            found = self.residuals[(index, known)] = left if isinstance(left, bool) else (left, compile_condition(left))
         return found  # type: ignore[return-value]
 
 
@@ -110,42 +159,52 @@ class Batch:
         self.txns = txns
         self.columns = Columns(txns)
         self.modes: dict[str, str] = {}
-        keys: list[list[Hashable]] = []
+        codes: list[Iterable[str]] = []
+        sigs: list[list[str]] = []
         for name in matcher.fields:
-            texts = self.columns.text(name)
-            mode = self.modes[name] = _mode(texts, name in matcher.signers)
-            if mode == "value" and len(set(texts)) > 1:
-                keys.append(texts)  # type: ignore[arg-type]
+            values = self.columns.raw(name)
+            mode = self.modes[name] = _mode(values, name in matcher.signers)
+            if mode == "value" and len(distinct := set(values)) > 1:
+                coded = {value: _code(i) for i, value in enumerate(distinct)}
+                codes.append(map(coded.__getitem__, values))
             elif mode == "sig":
-                keys.append(matcher.signers[name].signatures(texts))  # type: ignore[arg-type]
+                sigs.append(matcher.signers[name].signatures(self.columns.text(name)))
         self.determined = {id(leaf) for group in matcher.leaves for leaf in group if self._by_key(leaf)}
-        keys += self._eager_columns()
-        self.keys: list[Hashable] = _zipped(keys, len(txns))
+        codes += [map(_BITS.__getitem__, bits) for bits in self._eager_columns()]
+        self.keys: list[str] = _joined(codes, sigs, len(txns))
 
     def chains(self) -> list[Chain]:
-        plans = {key: self.plan(rep) for key, rep in dict(zip(self.keys, self.txns)).items()}
-        out: list[Chain | Residual] = list(map(plans.__getitem__, self.keys))
-        open_keys = {key for key, plan in plans.items() if isinstance(plan, Residual)}
-        if open_keys:
-            txns = self.txns
-            for i in compress(range(len(out)), map(open_keys.__contains__, self.keys)):
-                out[i] = out[i](txns[i])  # type: ignore[operator]
+        keys, txns = self.keys, self.txns
+        plans = {key: self.plan(rep) for key, rep in dict(zip(keys, txns)).items()}
+        out: list[Chain | Open] = list(map(plans.__getitem__, keys))
+        if any(isinstance(plan, Open) for plan in plans.values()):
+            # The open rows, grouped by plan, so that each plan's test runs over its rows as a column.
+            rows = sorted(compress(range(len(out)), map(isinstance, out, repeat(Open))), key=keys.__getitem__)
+            for key, group in groupby(rows, keys.__getitem__):
+                indices = list(group)
+                plan = plans[key]
+                chains = plan.over(list(map(txns.__getitem__, indices)))  # type: ignore[union-attr]
+                deque(map(out.__setitem__, indices, chains), maxlen=0)
         return out  # type: ignore[return-value]
 
-    def plan(self, rep: Transaction) -> Chain | Residual:
+    def plan(self, rep: Transaction) -> Chain | Open:
         """What every row sharing `rep`'s key gets: its chain, or the tests left to run."""
-        matcher, steps = self.matcher, []
+        matcher, steps, left = self.matcher, [], []
         for index in matcher.prefilter.candidates(rep)[0]:
-            test = matcher.residual(index, tuple(self.known(leaf, rep) for leaf in matcher.leaves[index]))
-            if test is False:
+            found = matcher.residual(index, tuple(self.known(leaf, rep) for leaf in matcher.leaves[index]))
+            if found is False:
                 continue
             stops = matcher.stops[index]
-            steps.append((index, None if test is True else test, stops))
-            if test is True and stops:
-                break
-        if all(test is None for _, test, _ in steps):
+            if found is True:
+                steps.append((index, None, stops))
+                if stops:
+                    break
+            else:
+                left.append(found[0])
+                steps.append((index, found[1], stops))
+        if not left:
             return tuple(index for index, _, _ in steps)
-        return Residual(tuple(steps))  # type: ignore[arg-type]
+        return Fork(tuple(steps), left[0]) if len(left) == 1 else Residual(tuple(steps))  # type: ignore[arg-type]
 
     def known(self, leaf: Condition, rep: Transaction) -> bool | None:
         """The value `leaf` has for every row with `rep`'s key, or None when it differs per row."""
@@ -165,7 +224,7 @@ class Batch:
             return mode == "value" or (mode == "sig" and _decided_by_literals(leaf))
         return False
 
-    def _eager_columns(self) -> list[list[Hashable]]:
+    def _eager_columns(self) -> list[list[bool]]:
         """Per row, the open tests of the rules every row is a candidate for (see the docstring)."""
         matcher, tests = self.matcher, {}
         always = [leaf for index in matcher.prefilter.always_in_order for leaf in matcher.leaves[index]]
@@ -187,16 +246,25 @@ def _leaf_key(leaf: Condition) -> Hashable:
     return ("accounts", leaf.accounts) if isinstance(leaf, InAccounts) else leaf.key()
 
 
-def _mode(column: list[str], has_literals: bool) -> str:
+def _mode(values: list[str | None], has_literals: bool) -> str:
     """How a text field is keyed in this batch: "value", "sig" (its signature), or "row" (not at all)."""
-    if len(set(column[:_SAMPLE])) <= VALUE_LIMIT and len(set(column)) <= VALUE_LIMIT:
+    if len(set(values[:_SAMPLE])) <= VALUE_LIMIT and len(set(values)) <= VALUE_LIMIT:
         return "value"
     return "sig" if has_literals else "row"
 
 
-def _zipped(columns: list[list[Hashable]], rows: int) -> list[Hashable]:
-    if not columns:
-        return [0] * rows
-    if len(columns) == 1:
-        return columns[0]
-    return list(zip(*columns))
+# A key is one character per keyed value or test result, then the signatures joined by "\0"
+# (which no signature holds): the fixed-width head and the separators keep different parts from
+# ever giving the same key.  Strings cache their hash; tuples would hash their parts at every lookup.
+_BITS = ("\1", "\2")
+
+
+def _code(index: int) -> str:
+    return chr(index + 1)
+
+
+def _joined(codes: list[Iterable[str]], sigs: list[list[str]], rows: int) -> list[str]:
+    tail = sigs[0] if len(sigs) == 1 else list(map("\0".join, zip(*sigs))) if sigs else [""] * rows
+    if len(codes) == 1:
+        return list(map(str.__add__, codes[0], tail))
+    return list(map("".join, zip(*codes, tail))) if codes else tail

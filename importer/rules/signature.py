@@ -23,6 +23,7 @@ from importer.rules.fold import fold
 
 _SEP = "\0"
 _BLIND = bytes.maketrans(b"123456789", b"000000000")
+_BLIND_FOLD = bytes.maketrans(b"123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"000000000abcdefghijklmnopqrstuvwxyz")
 _DIGITS = frozenset("0123456789")
 
 
@@ -79,6 +80,8 @@ def _blinded(texts: Sequence[str]) -> list[bytes]:
     joined = _SEP.join(texts)
     if joined.count(_SEP) != len(texts) - 1:  # a text holds the separator itself: one at a time
         return [fold(text).encode().translate(_BLIND) for text in texts]
+    if joined.isascii():  # ASCII folding is lower(), done by the same byte table as the digits
+        return joined.encode().translate(_BLIND_FOLD).split(_SEP.encode())
     # Folding the joined column equals folding each text: "\0" is neither cased nor case-ignorable,
     # so it also ends the context that str.lower() looks at for a final sigma.
     return fold(joined).encode().translate(_BLIND).split(_SEP.encode())
