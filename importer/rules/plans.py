@@ -15,19 +15,18 @@ rules in order (matcher.py), each folded with `partial` into True, False or the 
 run (an amount range, a weekday, a regex once its literal was seen).  A plan with nothing left
 to run is the chain itself, shared by every row with that key; otherwise the few open tests run
 per row in rule order, with first-rule-wins and `continue` exactly as `RuleSet.chain_naive`.
-tests/test_rules_matcher.py proves the two equal with hypothesis.
+tests/test_rules_matcher.py and tests/test_rules_batch.py prove the two equal with hypothesis.
 """
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from itertools import compress, groupby, repeat
+from itertools import compress, repeat
 from typing import TYPE_CHECKING
 
 from importer.models import Transaction
 from importer.rules.columns import Columns, column
-from importer.rules.conditions import AmountTest, Condition, DateTest, TextTest, compile_condition
+from importer.rules.conditions import Condition, DateTest, TextTest, compile_condition
 from importer.rules.fold import fold
 from importer.rules.partial import InAccounts, leaves, partial, scoped
 from importer.rules.signature import Signer
@@ -58,10 +57,6 @@ class Open:
     def __call__(self, txn: Transaction) -> Chain:
         raise NotImplementedError
 
-    def over(self, txns: list[Transaction]) -> Iterable[Chain]:
-        """The chain of each of `txns` (rows that share this plan's key)."""
-        raise NotImplementedError
-
 
 class Residual(Open):
     """The open tests run per row, in rule order."""
@@ -80,28 +75,18 @@ class Residual(Open):
                     break
         return tuple(found)
 
-    def over(self, txns: list[Transaction]) -> Iterable[Chain]:
-        return map(self, txns)
-
 
 class Fork(Open):
-    """A plan with one open test (the usual case): both possible chains are worked out beforehand,
-    and the test can run over all of the plan's rows as a column (see `Batch.chains`)."""
+    """A plan with one open test (the usual case): both possible chains are worked out beforehand."""
 
-    __slots__ = ("test", "condition", "yes", "no")
+    __slots__ = ("test", "yes", "no")
 
-    def __init__(self, steps: tuple[Step, ...], condition: Condition) -> None:
+    def __init__(self, steps: tuple[Step, ...]) -> None:
         self.test = next(test for _, test, _ in steps if test is not None)
-        self.condition = condition
         self.yes, self.no = _settled(steps, True), _settled(steps, False)
 
     def __call__(self, txn: Transaction) -> Chain:
         return self.yes if self.test(txn) else self.no
-
-    def over(self, txns: list[Transaction]) -> Iterable[Chain]:
-        if isinstance(self.condition, (TextTest, AmountTest, DateTest, InAccounts)):
-            return map((self.no, self.yes).__getitem__, column(self.condition, Columns(txns)))
-        return map(self, txns)
 
 
 def _settled(steps: tuple[Step, ...], outcome: bool) -> Chain:
@@ -135,19 +120,18 @@ class Matcher:
         self.signers = {name: Signer(words) for name, words in keywords.items() if words}
         dates = {leaf.key(): leaf for group in self.leaves for leaf in group if isinstance(leaf, DateTest)}
         self.keyed_dates = list(dates.values()) if len(dates) <= DATE_TESTS_KEYED else []
-        self.residuals: dict[tuple[int, tuple[bool | None, ...]], bool | tuple[Condition, Test]] = {}
+        self.residuals: dict[tuple[int, tuple[bool | None, ...]], bool | Test] = {}
 
     def chains(self, txns: Sequence[Transaction]) -> list[Chain]:
         return Batch(self, txns).chains()
 
-    def residual(self, index: int, known: tuple[bool | None, ...]) -> bool | tuple[Condition, Test]:
-        """Rule `index` with its leaves' `known` values folded in: True, False or the test left
-        (as a condition and compiled)."""
+    def residual(self, index: int, known: tuple[bool | None, ...]) -> bool | Test:
+        """Rule `index` with its leaves' `known` values folded in: True, False or the test left."""
         found = self.residuals.get((index, known), _UNSET)
         if found is _UNSET:
             values = {id(leaf): value for leaf, value in zip(self.leaves[index], known)}
             left = partial(self.conditions[index], lambda leaf: values[id(leaf)])
-            found = self.residuals[(index, known)] = left if isinstance(left, bool) else (left, compile_condition(left))
+            found = self.residuals[(index, known)] = left if isinstance(left, bool) else compile_condition(left)
         return found  # type: ignore[return-value]
 
 
@@ -157,7 +141,7 @@ class Batch:
     def __init__(self, matcher: Matcher, txns: Sequence[Transaction]) -> None:
         self.matcher = matcher
         self.txns = txns
-        self.columns = Columns(txns)
+        self.columns = Columns(txns)  # read once per batch; dropped once the keys are made
         self.modes: dict[str, str] = {}
         codes: list[Iterable[str]] = []
         sigs: list[list[str]] = []
@@ -172,39 +156,32 @@ class Batch:
         self.determined = {id(leaf) for group in matcher.leaves for leaf in group if self._by_key(leaf)}
         codes += [map(_BITS.__getitem__, bits) for bits in self._eager_columns()]
         self.keys: list[str] = _joined(codes, sigs, len(txns))
+        self.columns = Columns(())
 
     def chains(self) -> list[Chain]:
         keys, txns = self.keys, self.txns
         plans = {key: self.plan(rep) for key, rep in dict(zip(keys, txns)).items()}
         out: list[Chain | Open] = list(map(plans.__getitem__, keys))
         if any(isinstance(plan, Open) for plan in plans.values()):
-            # The open rows, grouped by plan, so that each plan's test runs over its rows as a column.
-            rows = sorted(compress(range(len(out)), map(isinstance, out, repeat(Open))), key=keys.__getitem__)
-            for key, group in groupby(rows, keys.__getitem__):
-                indices = list(group)
-                plan = plans[key]
-                chains = plan.over(list(map(txns.__getitem__, indices)))  # type: ignore[union-attr]
-                deque(map(out.__setitem__, indices, chains), maxlen=0)
+            for i in compress(range(len(out)), map(isinstance, out, repeat(Open))):
+                out[i] = out[i](txns[i])  # type: ignore[operator]
         return out  # type: ignore[return-value]
 
     def plan(self, rep: Transaction) -> Chain | Open:
         """What every row sharing `rep`'s key gets: its chain, or the tests left to run."""
-        matcher, steps, left = self.matcher, [], []
+        matcher, steps = self.matcher, []
         for index in matcher.prefilter.candidates(rep)[0]:
-            found = matcher.residual(index, tuple(self.known(leaf, rep) for leaf in matcher.leaves[index]))
-            if found is False:
+            test = matcher.residual(index, tuple(self.known(leaf, rep) for leaf in matcher.leaves[index]))
+            if test is False:
                 continue
             stops = matcher.stops[index]
-            if found is True:
-                steps.append((index, None, stops))
-                if stops:
-                    break
-            else:
-                left.append(found[0])
-                steps.append((index, found[1], stops))
-        if not left:
+            steps.append((index, None if test is True else test, stops))
+            if test is True and stops:
+                break
+        tests = sum(test is not None for _, test, _ in steps)
+        if not tests:
             return tuple(index for index, _, _ in steps)
-        return Fork(tuple(steps), left[0]) if len(left) == 1 else Residual(tuple(steps))  # type: ignore[arg-type]
+        return Fork(tuple(steps)) if tests == 1 else Residual(tuple(steps))
 
     def known(self, leaf: Condition, rep: Transaction) -> bool | None:
         """The value `leaf` has for every row with `rep`'s key, or None when it differs per row."""
@@ -226,7 +203,7 @@ class Batch:
 
     def _eager_columns(self) -> list[list[bool]]:
         """Per row, the open tests of the rules every row is a candidate for (see the docstring)."""
-        matcher, tests = self.matcher, {}
+        matcher, tests = self.matcher, dict[Hashable, Condition]()
         always = [leaf for index in matcher.prefilter.always_in_order for leaf in matcher.leaves[index]]
         for leaf in always + matcher.keyed_dates:
             if id(leaf) not in self.determined:
@@ -234,7 +211,7 @@ class Batch:
         keyed = set(tests)
         self.determined.update(id(leaf) for group in matcher.leaves for leaf in group if _leaf_key(leaf) in keyed)
         results = [column(leaf, self.columns) for leaf in tests.values()]
-        return [bits for bits in results if any(bits) and not all(bits)]  # type: ignore[misc]
+        return [bits for bits in results if any(bits) and not all(bits)]
 
 
 def _decided_by_literals(leaf: TextTest) -> bool:

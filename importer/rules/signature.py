@@ -15,6 +15,7 @@ and splitting run over the joined column in a few C-level passes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 import ahocorasick  # type: ignore[import-not-found]  # ships no type stubs
@@ -89,19 +90,7 @@ def _blinded(texts: Sequence[str]) -> list[bytes]:
 
 def _proxy(word: str) -> str:
     """The longest digit-free piece of `word`; "0" (what any digit becomes) when it is all digits."""
-    return max(_split_digits(word), key=len) or "0"
-
-
-def _split_digits(word: str) -> list[str]:
-    pieces, current = [], []
-    for char in word:
-        if char in _DIGITS:
-            pieces.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    pieces.append("".join(current))
-    return pieces
+    return max(re.split("[0-9]", word), key=len) or "0"
 
 
 def _mark(index: int) -> str:
