@@ -8,7 +8,8 @@ A row's key is what every rule's text tests depend on, read for a whole batch at
   `contains` on it, and proves an `equals`/`startswith`/regex false when none of its literals
   occur;
 - the tests of rules that have no literal at all (candidates for every row: an amount flag,
-  `not`, a regex like `^\\d+ `), evaluated per column, since every row needs them anyway.
+  `not`, a regex like `^\\d+ `), evaluated per column, since every row needs them anyway;
+- date tests, while a rule set has few of them, decided once per distinct date.
 
 Rows that share a key share a plan, built from one of them (the representative): the candidate
 rules in order (matcher.py), each folded with `partial` into True, False or the tests still to
