@@ -6,9 +6,10 @@ ranges, `any`/`not`, a few rules with no literal that must be tried on every row
 and cities, plus merchants no rule knows.  Reports, separately:
 
 - load: reading and compiling the rule file;
-- match: the prefilter + in-order evaluation (`RuleSet.chains`), the part issue 9 scales;
+- match: `RuleSet.chains` over all rows (batch keys, one plan per key, open tests per row;
+  importer/rules/plans.py), the part issue 9 scales;
 - naive: trying every rule in order, on a sample (the reference the matcher must equal);
-- apply: match + building the updated Transaction (pydantic `model_copy`), on a sample.
+- match+apply: `RuleSet.apply_all` (match + the updated Transactions), on a sample.
 """
 
 from __future__ import annotations

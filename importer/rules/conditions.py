@@ -133,7 +133,10 @@ class DateTest:
     label: str = ""
 
     def __call__(self, txn: Transaction) -> bool:
-        day: dt.date | None = getattr(txn, self.field)
+        return self.holds_on(getattr(txn, self.field))
+
+    def holds_on(self, day: dt.date | None) -> bool:
+        """The test on the date itself (so a batch can decide it once per distinct date)."""
         if day is None:
             return False
         if self.part == "range":
@@ -244,24 +247,38 @@ def compile_condition(condition: Condition) -> Callable[[Transaction], bool]:
 
 
 def _compile_text(test: TextTest) -> Callable[[Transaction], bool]:
-    read, values = test.read, test.values
+    read, holds = _fast_reader(test), text_predicate(test)
     if test.pattern is not None:
         search = test.pattern.search
-        return lambda t: search(read(t)) is not None
+        return lambda t: search(read(t) or "") is not None
+    return lambda t: holds(read(t) or "")
+
+
+def _fast_reader(test: TextTest) -> Callable[[Transaction], str | None]:
+    # attrgetter is C: one Python frame less per test in the per-row path than `test.read`.
+    return test.read if test.field.startswith("raw.") else attrgetter(test.field)
+
+
+def text_predicate(test: TextTest) -> Callable[[str], bool]:
+    """`test` on the field's text itself ("" when missing), for evaluating a whole column."""
+    values = test.values
+    if test.pattern is not None:
+        search = test.pattern.search
+        return lambda text: search(text) is not None
     if test.op == "contains" and len(values) == 1:
         (needle,) = values
-        return lambda t: needle in fold(read(t))
+        return lambda text: needle in fold(text)
     if test.op == "contains":
 
-        def contains_any(t: Transaction) -> bool:
-            text = fold(read(t))
-            return any(v in text for v in values)
+        def contains_any(text: str) -> bool:
+            folded = fold(text)
+            return any(v in folded for v in values)
 
         return contains_any
     if test.op == "startswith":
-        return lambda t: fold(read(t)).startswith(values)
+        return lambda text: fold(text).startswith(values)
     allowed = frozenset(values)
-    return lambda t: fold(read(t)).strip() in allowed
+    return lambda text: fold(text).strip() in allowed
 
 
 def _compile_amount(test: AmountTest) -> Callable[[Transaction], bool]:

@@ -6,8 +6,10 @@ actions.py for how their actions combine).  Conditions always see the transactio
 wrote it, never as an earlier rule changed it, so the order of `continue` rules changes only
 which values win, not which rules match.
 
-`chain()` uses the prefilter (matcher.py) to try only rules that can match; `chain_naive()` tries
-every rule; the two must always agree (tests/test_rules_matcher.py checks it with hypothesis).
+`chains()` decides each rule once per distinct key of a batch (plans.py, over the literal
+prefilter in matcher.py) and only the rest per row; `chain_naive()` tries every rule on every
+row; the two must always agree (tests/test_rules_matcher.py checks it with hypothesis).
+`apply_all` builds one update per distinct chain and shares it between the rows it fits.
 """
 
 from __future__ import annotations
@@ -15,11 +17,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
+from importer.gcpause import paused_gc
 from importer.models import Transaction, with_updates
 from importer.rules.actions import Template, combine, compile_template
 from importer.rules.conditions import Condition, TextTest, regexes
 from importer.rules.matcher import Prefilter
+from importer.rules.plans import Matcher
 from importer.rules.schema import Actions, Example
 
 
@@ -78,6 +83,31 @@ def _leaves(condition: Condition) -> list[Condition]:
 
 
 @dataclass(frozen=True)
+class _Outcome:
+    """What a chain does to any transaction without tags or notes of its own and whose rules
+    render no regex groups: the same update (shared, never mutated: `with_updates` copies it).
+    `update` is None when the chain's templates read the row, which then goes the reference way."""
+
+    chain: tuple[Rule, ...]
+    update: dict[str, object] | None
+    skip: bool
+
+
+class _Untagged:
+    """All `combine` reads of a transaction without tags or notes when no template reads a group."""
+
+    tags: tuple[str, ...] = ()
+    notes: str | None = None
+
+
+_BLANK = cast(Transaction, _Untagged())
+
+
+def _templated(rule: Rule) -> bool:
+    return any(template is not None and template.fields for template in (rule.payee, rule.note))
+
+
+@dataclass(frozen=True)
 class Applied:
     """What `apply_all` made of a list of transactions."""
 
@@ -91,13 +121,14 @@ class RuleSet:
     def __init__(self, rules: Iterable[Rule] = ()) -> None:
         self.rules: tuple[Rule, ...] = tuple(rules)
         self.prefilter = Prefilter(self.rules)
+        self.matcher = Matcher(self.rules, self.prefilter)
 
     def __len__(self) -> int:
         return len(self.rules)
 
     def chain(self, txn: Transaction) -> tuple[Rule, ...]:
         """The rules that apply to `txn`, in order: zero or more `continue` rules, then the winner."""
-        return tuple(self.rules[i] for i in self.prefilter.chains([txn])[0])
+        return tuple(self.rules[i] for i in self.chains([txn])[0])
 
     def chain_naive(self, txn: Transaction) -> tuple[Rule, ...]:
         """`chain` by trying every rule in order: slow, obviously right, the reference."""
@@ -111,7 +142,8 @@ class RuleSet:
 
     def chains(self, txns: Sequence[Transaction]) -> list[tuple[int, ...]]:
         """The batch form of `chain`: per transaction, the indices of the rules that apply."""
-        return self.prefilter.chains(txns)
+        with paused_gc():  # see importer/gcpause.py: a batch makes a million small tuples
+            return self.matcher.chains(txns)
 
     def apply(self, txn: Transaction) -> Transaction:
         """`txn` with the matching rules' actions applied (a skip is only honoured by apply_all)."""
@@ -121,10 +153,26 @@ class RuleSet:
         """Every transaction categorised, split into those kept and those a `skip` rule dropped."""
         kept: list[Transaction] = []
         skipped: list[Transaction] = []
-        for txn, indices in zip(txns, self.chains(txns)):
-            result, skip = self.decide(txn, tuple(self.rules[i] for i in indices))
-            (skipped if skip else kept).append(result)
+        outcomes: dict[tuple[int, ...], _Outcome] = {}
+        with paused_gc():
+            for txn, indices in zip(txns, self.matcher.chains(txns)):
+                if not indices:
+                    kept.append(txn)
+                    continue
+                outcome = outcomes.get(indices) or outcomes.setdefault(indices, self._outcome(indices))
+                if outcome.update is None or txn.tags or txn.notes:
+                    result, skip = self.decide(txn, outcome.chain)
+                else:
+                    result, skip = with_updates(txn, outcome.update), outcome.skip
+                (skipped if skip else kept).append(result)
         return Applied(kept, skipped)
+
+    def _outcome(self, indices: tuple[int, ...]) -> _Outcome:
+        chain = tuple(self.rules[i] for i in indices)
+        if any(_templated(rule) for rule in chain):
+            return _Outcome(chain, None, False)
+        update, skip = combine(_BLANK, chain)
+        return _Outcome(chain, update, skip)
 
     @staticmethod
     def decide(txn: Transaction, chain: Sequence[Rule]) -> tuple[Transaction, bool]:

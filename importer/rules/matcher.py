@@ -4,10 +4,10 @@ Every rule offers literals of which a matching transaction must contain one (a `
 needle, a literal inside its regex; see conditions.py `requirement`).  One automaton per field
 holds all of them; each literal carries the indices of the rules that named it.  Scanning a
 transaction's folded fields collects those into the set of candidate rules; rules with no
-literal (`amount` only, `not`, a regex like `^\\d+$`) are candidates always.  Candidates are then
-tried in rule order with their full conditions, so first-match-wins is exactly as if every rule
-had been tried.  A rule that is nothing but `contains` on one field is proven by the hit itself
-and is not evaluated again.
+literal (`amount` only, `not`, a regex like `^\\d+$`) are candidates always.  plans.py asks for
+the candidates of one representative row per batch key and tries them in rule order, so
+first-match-wins is exactly as if every rule had been tried.  A rule that is nothing but
+`contains` on one field is proven by the hit itself.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import ahocorasick  # type: ignore[import-not-found]  # ships no type stubs
 
 from importer.models import Transaction
-from importer.rules.conditions import TextTest, compile_condition, text_getter
+from importer.rules.conditions import TextTest, text_getter
 from importer.rules.fold import fold
 
 if TYPE_CHECKING:
@@ -44,8 +44,6 @@ class Prefilter:
         self.always = frozenset(always)
         self.always_in_order = always
         self.scans: list[Scan] = [(text_getter(name), _automaton(words)) for name, words in literals.items()]
-        self.tests = [_compiled(rule) for rule in self.rules]
-        self.stops = [not rule.continue_ for rule in self.rules]
 
     def candidates(self, txn: Transaction) -> tuple[list[int], set[int]]:
         """The rules that may match `txn`, in order, and those among them already proven to."""
@@ -59,27 +57,6 @@ class Prefilter:
                     if exact:
                         proven.update(exact)
         return (sorted(self.always.union(*hits)) if hits else self.always_in_order), proven
-
-    def chains(self, txns: Sequence[Transaction]) -> list[tuple[int, ...]]:
-        """Per transaction, the indices of the rules that apply (see RuleSet.chain)."""
-        # The hot loop of every import.  Candidates are a few indices per row, kept as small sets
-        # rather than 1,000-bit masks, whose every operation allocates.
-        tests, stops, candidates, out = self.tests, self.stops, self.candidates, []
-        for txn in txns:
-            found: list[int] = []
-            indices, proven = candidates(txn)
-            for index in indices:
-                if index in proven or tests[index](txn):
-                    found.append(index)
-                    if stops[index]:
-                        break
-            out.append(tuple(found))
-        return out
-
-
-def _compiled(rule: Rule) -> Callable[[Transaction], bool]:
-    test, accounts = compile_condition(rule.condition), rule.accounts
-    return (lambda t: t.account in accounts and test(t)) if accounts else test
 
 
 def _proven_by_literal(rule: Rule) -> bool:

@@ -1,0 +1,86 @@
+"""One test over a whole batch: a column of results, computed with as little Python per row as can be.
+
+A batch reads each field once (`Columns`); a test then runs over the field's values through
+C-level `map`s where it can: a regex's `search`, a bound comparison of `Decimal`s, a lookup in
+the results for each distinct date.  Each column is equal to calling the test on every row
+(tests/test_rules_matcher.py compares them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Hashable, Sequence
+from decimal import Decimal
+from operator import and_, attrgetter, methodcaller
+
+from importer.models import Transaction
+from importer.rules.conditions import AmountTest, Condition, DateTest, TextTest, compile_condition, text_predicate
+from importer.rules.partial import InAccounts
+
+
+class Columns:
+    """The fields of a batch's rows, each read once, on demand."""
+
+    def __init__(self, txns: Sequence[Transaction]) -> None:
+        self.txns = txns
+        self.read: dict[str, list[Hashable]] = {}
+
+    def raw(self, name: str) -> list[str | None]:
+        """Text field `name` (or raw column `raw.<column>`) per row as stored: None where missing."""
+        if name not in self.read:
+            if name.startswith("raw."):
+                self.read[name] = list(map(methodcaller("get", name[4:]), map(attrgetter("raw"), self.txns)))
+            else:
+                self.read[name] = list(map(attrgetter(name), self.txns))
+        return self.read[name]  # type: ignore[return-value]
+
+    def text(self, name: str) -> list[str]:
+        """Text field `name` per row as tests read it: "" where missing."""
+        key = f"text:{name}"
+        if key not in self.read:
+            values = self.raw(name)
+            self.read[key] = [value or "" for value in values] if None in values else values  # type: ignore[assignment]
+        return self.read[key]  # type: ignore[return-value]
+
+    def values(self, name: str) -> list[Hashable]:
+        """A non-text field (amount, date, value_date) per row."""
+        if name not in self.read:
+            self.read[name] = list(map(attrgetter(name), self.txns))
+        return self.read[name]
+
+
+def column(leaf: Condition, columns: Columns) -> list[bool]:
+    """`leaf(txn)` for every row of the batch."""
+    if isinstance(leaf, TextTest):
+        texts = columns.text(leaf.field)
+        if leaf.pattern is not None:
+            return list(map(bool, map(leaf.pattern.search, texts)))
+        return list(map(text_predicate(leaf), texts))
+    if isinstance(leaf, AmountTest):
+        return _amounts(leaf, columns.values("amount"))  # type: ignore[arg-type]
+    if isinstance(leaf, DateTest):
+        return _per_distinct(leaf.holds_on, columns.values(leaf.field))
+    if isinstance(leaf, InAccounts):
+        return list(map(leaf.accounts.__contains__, columns.text("account")))
+    return list(map(compile_condition(leaf), columns.txns))
+
+
+def _amounts(test: AmountTest, amounts: list[Decimal]) -> list[bool]:
+    # Same bounds as AmountTest.__call__, written as `bound.__op__(value)` so the loop stays in C.
+    values = list(map(abs, amounts)) if test.absolute else amounts
+    sides: list[Callable[[Decimal], bool]] = []
+    if test.low is not None:
+        sides.append(test.low.__lt__ if test.low_open else test.low.__le__)
+    if test.high is not None:
+        sides.append(test.high.__gt__ if test.high_open else test.high.__ge__)
+    if not sides:
+        return [True] * len(values)
+    if len(sides) == 1:
+        return list(map(sides[0], values))
+    return list(map(and_, map(sides[0], values), map(sides[1], values)))
+
+
+def _per_distinct(holds: Callable[[dt.date | None], bool], days: list[Hashable]) -> list[bool]:
+    # A statement spans a few hundred days at most: decide each once, then look rows up.
+    results = {day: holds(day) for day in set(days)}  # type: ignore[arg-type]
+    return list(map(results.__getitem__, days))

@@ -1,0 +1,248 @@
+"""The batch matcher: decide each rule once per distinct key, and per row only what the key leaves open.
+
+A row's key is what every rule's text tests depend on, read for a whole batch at once:
+
+- a text field with few distinct values in the batch (account, currency, a bank's `Type`
+  column) by its value, which decides every test on that field;
+- any other text field with literals by its signature (signature.py), which decides every
+  `contains` on it, and proves an `equals`/`startswith`/regex false when none of its literals
+  occur;
+- the tests of rules that have no literal at all (candidates for every row: an amount flag,
+  `not`, a regex like `^\\d+ `), evaluated per column, since every row needs them anyway;
+- date tests, while a rule set has few of them, decided once per distinct date.
+
+Rows that share a key share a plan, built from one of them (the representative): the candidate
+rules in order (matcher.py), each folded with `partial` into True, False or the tests still to
+run (an amount range, a weekday, a regex once its literal was seen).  A plan with nothing left
+to run is the chain itself, shared by every row with that key; otherwise the few open tests run
+per row in rule order, with first-rule-wins and `continue` exactly as `RuleSet.chain_naive`.
+tests/test_rules_matcher.py and tests/test_rules_batch.py prove the two equal with hypothesis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from itertools import compress, repeat
+from typing import TYPE_CHECKING
+
+from importer.models import Transaction
+from importer.rules.columns import Columns, column
+from importer.rules.conditions import Condition, DateTest, TextTest, compile_condition
+from importer.rules.fold import fold
+from importer.rules.partial import InAccounts, leaves, partial, scoped
+from importer.rules.signature import Signer
+
+if TYPE_CHECKING:
+    from importer.rules.engine import Rule
+    from importer.rules.matcher import Prefilter
+
+Chain = tuple[int, ...]
+Test = Callable[[Transaction], bool]
+Step = tuple[int, "Test | None", bool]
+
+# A field with at most this many distinct values in a batch is keyed by value: it multiplies the
+# number of keys by at most this much, and decides every test on it.
+VALUE_LIMIT = 32
+# Date tests are keyed too (decided once per distinct date, see columns.py) while there are this
+# few of them: together they split a key at most 2**n ways, and spare a per-row test otherwise.
+DATE_TESTS_KEYED = 4
+_SAMPLE = 1024
+_UNSET = object()
+
+
+class Open:
+    """A plan that depends on more than the key: called per row, it gives that row's chain."""
+
+    __slots__ = ()
+
+    def __call__(self, txn: Transaction) -> Chain:
+        raise NotImplementedError
+
+
+class Residual(Open):
+    """The open tests run per row, in rule order."""
+
+    __slots__ = ("steps",)
+
+    def __init__(self, steps: tuple[Step, ...]) -> None:
+        self.steps = steps
+
+    def __call__(self, txn: Transaction) -> Chain:
+        found: list[int] = []
+        for index, test, stops in self.steps:
+            if test is None or test(txn):
+                found.append(index)
+                if stops:
+                    break
+        return tuple(found)
+
+
+class Fork(Open):
+    """A plan with one open test (the usual case): both possible chains are worked out beforehand."""
+
+    __slots__ = ("test", "yes", "no")
+
+    def __init__(self, steps: tuple[Step, ...]) -> None:
+        self.test = next(test for _, test, _ in steps if test is not None)
+        self.yes, self.no = _settled(steps, True), _settled(steps, False)
+
+    def __call__(self, txn: Transaction) -> Chain:
+        return self.yes if self.test(txn) else self.no
+
+
+def _settled(steps: tuple[Step, ...], outcome: bool) -> Chain:
+    """The chain of `steps` when their one open test gives `outcome`."""
+    found: list[int] = []
+    for index, test, stops in steps:
+        if test is None or outcome:
+            found.append(index)
+            if stops:
+                break
+    return tuple(found)
+
+
+class Matcher:
+    """What the batch matcher needs to know about a rule list, worked out once."""
+
+    def __init__(self, rules: Sequence[Rule], prefilter: Prefilter) -> None:
+        self.prefilter = prefilter
+        self.conditions = [scoped(rule.condition, rule.accounts) for rule in rules]
+        self.leaves = [tuple(leaves(condition)) for condition in self.conditions]
+        self.stops = [not rule.continue_ for rule in rules]
+        self.literals: dict[int, frozenset[str]] = {}
+        keywords: dict[str, set[str]] = {}
+        for leaf in (leaf for group in self.leaves for leaf in group if isinstance(leaf, TextTest)):
+            requirement = leaf.requirement()
+            if requirement is not None:
+                self.literals[id(leaf)] = frozenset(literal for _, literal in requirement)
+            words = keywords.setdefault(leaf.field, set())
+            words.update(leaf.values if _decided_by_literals(leaf) else self.literals.get(id(leaf), ()))
+        self.fields = sorted({*keywords, *(("account",) if any(rule.accounts for rule in rules) else ())})
+        self.signers = {name: Signer(words) for name, words in keywords.items() if words}
+        dates = {leaf.key(): leaf for group in self.leaves for leaf in group if isinstance(leaf, DateTest)}
+        self.keyed_dates = list(dates.values()) if len(dates) <= DATE_TESTS_KEYED else []
+        self.residuals: dict[tuple[int, tuple[bool | None, ...]], bool | Test] = {}
+
+    def chains(self, txns: Sequence[Transaction]) -> list[Chain]:
+        return Batch(self, txns).chains()
+
+    def residual(self, index: int, known: tuple[bool | None, ...]) -> bool | Test:
+        """Rule `index` with its leaves' `known` values folded in: True, False or the test left."""
+        found = self.residuals.get((index, known), _UNSET)
+        if found is _UNSET:
+            values = {id(leaf): value for leaf, value in zip(self.leaves[index], known)}
+            left = partial(self.conditions[index], lambda leaf: values[id(leaf)])
+            found = self.residuals[(index, known)] = left if isinstance(left, bool) else compile_condition(left)
+        return found  # type: ignore[return-value]
+
+
+class Batch:
+    """One call's rows: their keys, and a plan per distinct key."""
+
+    def __init__(self, matcher: Matcher, txns: Sequence[Transaction]) -> None:
+        self.matcher = matcher
+        self.txns = txns
+        self.columns = Columns(txns)  # read once per batch; dropped once the keys are made
+        self.modes: dict[str, str] = {}
+        codes: list[Iterable[str]] = []
+        sigs: list[list[str]] = []
+        for name in matcher.fields:
+            values = self.columns.raw(name)
+            mode = self.modes[name] = _mode(values, name in matcher.signers)
+            if mode == "value" and len(distinct := set(values)) > 1:
+                coded = {value: _code(i) for i, value in enumerate(distinct)}
+                codes.append(map(coded.__getitem__, values))
+            elif mode == "sig":
+                sigs.append(matcher.signers[name].signatures(self.columns.text(name)))
+        self.determined = {id(leaf) for group in matcher.leaves for leaf in group if self._by_key(leaf)}
+        codes += [map(_BITS.__getitem__, bits) for bits in self._eager_columns()]
+        self.keys: list[str] = _joined(codes, sigs, len(txns))
+        self.columns = Columns(())
+
+    def chains(self) -> list[Chain]:
+        keys, txns = self.keys, self.txns
+        plans = {key: self.plan(rep) for key, rep in dict(zip(keys, txns)).items()}
+        out: list[Chain | Open] = list(map(plans.__getitem__, keys))
+        if any(isinstance(plan, Open) for plan in plans.values()):
+            for i in compress(range(len(out)), map(isinstance, out, repeat(Open))):
+                out[i] = out[i](txns[i])  # type: ignore[operator]
+        return out  # type: ignore[return-value]
+
+    def plan(self, rep: Transaction) -> Chain | Open:
+        """What every row sharing `rep`'s key gets: its chain, or the tests left to run."""
+        matcher, steps = self.matcher, []
+        for index in matcher.prefilter.candidates(rep)[0]:
+            test = matcher.residual(index, tuple(self.known(leaf, rep) for leaf in matcher.leaves[index]))
+            if test is False:
+                continue
+            stops = matcher.stops[index]
+            steps.append((index, None if test is True else test, stops))
+            if test is True and stops:
+                break
+        tests = sum(test is not None for _, test, _ in steps)
+        if not tests:
+            return tuple(index for index, _, _ in steps)
+        return Fork(tuple(steps)) if tests == 1 else Residual(tuple(steps))
+
+    def known(self, leaf: Condition, rep: Transaction) -> bool | None:
+        """The value `leaf` has for every row with `rep`'s key, or None when it differs per row."""
+        if id(leaf) in self.determined:
+            return leaf(rep)
+        if isinstance(leaf, TextTest) and self.modes.get(leaf.field) == "sig":
+            literals = self.matcher.literals.get(id(leaf))
+            if literals and not any(literal in fold(leaf.read(rep)) for literal in literals):
+                return False
+        return None
+
+    def _by_key(self, leaf: Condition) -> bool:
+        if isinstance(leaf, InAccounts):
+            return self.modes.get("account") == "value"
+        if isinstance(leaf, TextTest):
+            mode = self.modes[leaf.field]
+            return mode == "value" or (mode == "sig" and _decided_by_literals(leaf))
+        return False
+
+    def _eager_columns(self) -> list[list[bool]]:
+        """Per row, the open tests of the rules every row is a candidate for (see the docstring)."""
+        matcher, tests = self.matcher, dict[Hashable, Condition]()
+        always = [leaf for index in matcher.prefilter.always_in_order for leaf in matcher.leaves[index]]
+        for leaf in always + matcher.keyed_dates:
+            if id(leaf) not in self.determined:
+                tests.setdefault(_leaf_key(leaf), leaf)
+        keyed = set(tests)
+        self.determined.update(id(leaf) for group in matcher.leaves for leaf in group if _leaf_key(leaf) in keyed)
+        results = [column(leaf, self.columns) for leaf in tests.values()]
+        return [bits for bits in results if any(bits) and not all(bits)]
+
+
+def _decided_by_literals(leaf: TextTest) -> bool:
+    # `contains` holds exactly when one of its needles occurs, so the signature decides it.
+    return leaf.op == "contains" and leaf.pattern is None
+
+
+def _leaf_key(leaf: Condition) -> Hashable:
+    return ("accounts", leaf.accounts) if isinstance(leaf, InAccounts) else leaf.key()
+
+
+def _mode(values: list[str | None], has_literals: bool) -> str:
+    """How a text field is keyed in this batch: "value", "sig" (its signature), or "row" (not at all)."""
+    if len(set(values[:_SAMPLE])) <= VALUE_LIMIT and len(set(values)) <= VALUE_LIMIT:
+        return "value"
+    return "sig" if has_literals else "row"
+
+
+# A key is one character per keyed value or test result, then the signatures joined by "\0"
+# (which no signature holds): the fixed-width head and the separators keep different parts from
+# ever giving the same key.  Strings cache their hash; tuples would hash their parts at every lookup.
+_BITS = ("\1", "\2")
+
+
+def _code(index: int) -> str:
+    return chr(index + 1)
+
+
+def _joined(codes: list[Iterable[str]], sigs: list[list[str]], rows: int) -> list[str]:
+    tail = sigs[0] if len(sigs) == 1 else list(map("\0".join, zip(*sigs))) if sigs else [""] * rows
+    if len(codes) == 1:
+        return list(map(str.__add__, codes[0], tail))
+    return list(map("".join, zip(*codes, tail))) if codes else tail

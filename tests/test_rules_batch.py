@@ -1,0 +1,163 @@
+"""The batch matcher's caches never change a result: `chains` and `apply_all` equal the reference.
+
+The reference is `chain_naive` (every rule, in order, on every row) and `RuleSet.decide` per row.
+Batches repeat rows and vary them only in amount, date, raw columns, tags or notes, so that keys,
+plans and shared updates are reused; each case runs with fields keyed by value and by signature.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from importer.models import Transaction
+from importer.rules import Rule, RuleSet, plans
+from importer.rules.fold import fold
+from importer.rules.parse import parse_condition
+from importer.rules.schema import Actions
+from importer.rules.signature import Signer
+from tests.rules_support import txn
+
+WORDS = ["uber", "eats", "oil", "shell oil", "sq *", "12", "24 hour", "310", "a1b", "ß", "İstanbul", "σ", "ſt"]
+PATTERNS = [r"\bUBER\b", r"^SQ \*", r"(shell|bp) oil", r"\d{2,}", r"^(?P<n>\w+) (\d+)", r"k(elvin)?", r"310"]
+# Pairs that hold the same literals but differ for an `equals`, `startswith` or regex test.
+TEXTS = ["UBER", "UBER 12", "12 UBER", "UBER EATS 0042", "SQ *CAFE", "CAFE SQ *", "SHELL OIL 57442", "BP OIL 1",
+         "24 HOUR FITNESS 9", "IRS 310 X", "X 3100", ""]  # fmt: skip
+ALPHABET = "abekilnorstuxyz *#0123ΣσİıſK\0"
+MARKS = ["", "tags", "notes", "tags notes"]  # what the bank already put on a row
+DAYS = [dt.date(2026, 10, d) for d in (1, 3, 4, 15, 20)]  # Thursday, Saturday, Sunday, ...
+
+texts = st.one_of(
+    st.sampled_from(TEXTS),
+    st.sampled_from(TEXTS),
+    st.lists(st.one_of(st.sampled_from(WORDS), st.text(ALPHABET, max_size=6)), max_size=4).map(" ".join),
+)
+text_tests = st.one_of(
+    st.sampled_from(WORDS),
+    st.lists(st.sampled_from(WORDS), min_size=1, max_size=3),
+    st.builds(lambda op, w: {op: w}, st.sampled_from(["equals", "startswith", "contains"]), st.sampled_from(WORDS)),
+    st.builds(lambda p: {"regex": p}, st.sampled_from(PATTERNS)),
+)
+leaves = st.one_of(
+    st.builds(lambda f, t: {f: t}, st.sampled_from(["description", "payee", "raw.Type", "currency"]), text_tests),
+    st.builds(lambda t: {"amount": t}, st.sampled_from(["inflow", "outflow", {"lt": -50}, {"abs": True, "ge": 7}])),
+    st.builds(lambda t: {"date": t}, st.sampled_from([{"weekday": ["sat", "sun"]}, {"day_of_month": [1, 15]},
+                                                      {"from": "2026-10-04"}])),  # fmt: skip
+)
+conditions = st.recursive(
+    leaves,
+    lambda children: st.one_of(
+        st.builds(lambda cs: {"any": cs}, st.lists(children, min_size=1, max_size=3)),
+        st.builds(lambda cs: {"all": cs}, st.lists(children, min_size=1, max_size=3)),
+        st.builds(lambda c: {"not": c}, children),
+    ),
+    max_leaves=4,
+)
+actions = st.builds(
+    Actions,
+    category=st.sampled_from([None, "Food", "Travel"]),
+    payee=st.sampled_from([None, "Fixed", "{0}"]),
+    note=st.sampled_from([None, "seen", "seen {0}"]),
+    tags=st.sampled_from([(), ("a",), ("a", "b")]),
+    skip=st.booleans(),
+    transfer_to=st.sampled_from([None, "Savings"]),
+)
+rule_specs = st.lists(st.tuples(conditions, actions, st.booleans(), st.booleans()), min_size=1, max_size=12)
+row = st.tuples(texts, texts, st.sampled_from(["DEBIT", "CHECK", ""]), st.sampled_from(["-100", "-12.5", "0", "7"]),
+                st.sampled_from(DAYS), st.sampled_from(["USD", "EUR"]), st.booleans(), st.sampled_from(MARKS))  # fmt: skip
+# Each drawn row comes back varied: the same row again, then with another amount, date, raw or tags.
+variants = st.lists(st.tuples(st.integers(0, 30), st.sampled_from(["same", "amount", "date", "raw", "tags"])),
+                    max_size=20)  # fmt: skip
+
+
+def build(specs: list[tuple[Any, Actions, bool, bool]]) -> RuleSet:
+    rules = []
+    for i, (when, acts, cont, scoped) in enumerate(specs):
+        accounts = frozenset({"checking"}) if scoped else frozenset()
+        rules.append(Rule(f"r{i}", parse_condition(when, ()), acts, continue_=cont, accounts=accounts))
+    return RuleSet(rules)
+
+
+def make(fields: tuple[Any, ...]) -> Transaction:
+    d, p, r, amount, day, currency, savings, tagged = fields
+    extra: dict[str, Any] = {"tags": ("bank",)} if "tags" in tagged else {}
+    extra |= {"notes": "from bank"} if "notes" in tagged else {}
+    return txn(d, amount, payee=p or None, raw={"Type": r} if r else {}, date=day, currency=currency,
+               account="savings" if savings else "checking", **extra)  # fmt: skip
+
+
+def vary(fields: tuple[Any, ...], how: str) -> tuple[Any, ...]:
+    d, p, r, amount, day, currency, savings, tagged = fields
+    changed = {"amount": (d, p, r, "-75", day, currency, savings, tagged),
+               "date": (d, p, r, amount, DAYS[(DAYS.index(day) + 1) % len(DAYS)], currency, savings, tagged),
+               "raw": (d, p, "DEBIT" if r != "DEBIT" else "", amount, day, currency, savings, tagged),
+               "tags": (d, p, r, amount, day, currency, savings, MARKS[(MARKS.index(tagged) + 1) % len(MARKS)])}  # fmt: skip
+    return changed.get(how, fields)
+
+
+def batch(rows: list[tuple[Any, ...]], more: list[tuple[int, str]]) -> list[Transaction]:
+    fields = rows + [vary(rows[i % len(rows)], how) for i, how in more]
+    return [make(f) for f in fields]
+
+
+def reference(rules: RuleSet, txns: list[Transaction]) -> tuple[list[Transaction], list[Transaction]]:
+    kept: list[Transaction] = []
+    skipped: list[Transaction] = []
+    for t in txns:
+        result, skip = rules.decide(t, rules.chain_naive(t))
+        (skipped if skip else kept).append(result)
+    return kept, skipped
+
+
+def same(a: list[Transaction], b: list[Transaction]) -> bool:
+    return [(t.model_dump(), t.model_fields_set) for t in a] == [(t.model_dump(), t.model_fields_set) for t in b]
+
+
+@pytest.fixture(params=["by value", "by signature"])
+def keying(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A field with few distinct values is keyed by value; with none allowed, by its signature.
+    if request.param == "by signature":
+        monkeypatch.setattr(plans, "VALUE_LIMIT", 0)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(specs=rule_specs, rows=st.lists(row, min_size=1, max_size=8), more=variants, dates_keyed=st.booleans())
+def test_batch_chains_and_updates_equal_the_reference(
+    keying: None, monkeypatch: pytest.MonkeyPatch, specs: Any, rows: Any, more: Any, dates_keyed: bool
+) -> None:
+    monkeypatch.setattr(plans, "DATE_TESTS_KEYED", 4 if dates_keyed else 0)
+    rules = build(specs)
+    txns = batch(rows, more)
+    assert rules.chains(txns) == [tuple(rules.rules.index(r) for r in rules.chain_naive(t)) for t in txns]
+    applied = rules.apply_all(txns)
+    kept, skipped = reference(rules, txns)
+    assert same(applied.kept, kept) and same(applied.skipped, skipped)
+
+
+@pytest.mark.parametrize(
+    ("when", "actions", "texts"),
+    [
+        ({"description": {"equals": "uber"}}, Actions(category="Rides"), ["UBER", "UBER 12", "UBER"]),
+        ({"description": {"startswith": "sq *"}}, Actions(category="Food"), ["CAFE SQ *", "SQ *CAFE"]),
+        ({"description": {"regex": "^(?P<n>\\w+) (\\d+)"}}, Actions(payee="{n}"), ["UBER 12", "12 UBER", "BP 1"]),
+        ({"description": "oil"}, Actions(note="fuel", tags=("fuel",)), ["BP OIL 1", "SHELL OIL 57442"]),
+    ],
+)
+def test_rows_with_the_same_literals_are_still_told_apart(keying: None, when: Any, actions: Actions, texts: list[str]) -> None:
+    rules = build([(when, actions, False, False)])
+    txns = [make((text, "", "", "-1", DAYS[0], "USD", False, mark)) for text in texts for mark in MARKS]
+    kept, skipped = reference(rules, txns)
+    assert same(rules.apply_all(txns).kept, kept) and not skipped
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(WORDS), st.text(ALPHABET, min_size=1, max_size=4)), max_size=8),
+       st.lists(texts, min_size=1, max_size=12))  # fmt: skip
+def test_a_signature_names_exactly_the_keywords_a_text_contains(keywords: list[str], column: list[str]) -> None:
+    signer = Signer(fold(word) for word in keywords)
+    for text, sig in zip(column, signer.signatures(column)):
+        assert set(sig) == {mark for word, mark in signer.mark.items() if word in fold(text)}
