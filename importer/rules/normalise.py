@@ -25,7 +25,7 @@ def normalise_payee(text: str) -> str:
     head = _CUT.split(text, maxsplit=1)[0] or text
     words: list[str] = []
     for word in head.split():
-        if any(c.isdigit() for c in word):
+        if any(map(str.isdigit, word)):
             break
         if _WORD.fullmatch(word) and len(word.strip(".-/'")) > 1:
             words.append(word.strip(".-/'"))
