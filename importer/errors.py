@@ -5,6 +5,7 @@
     │   ├── UnknownFormatError     no parser claims the file
     │   ├── AmbiguousFormatError   more than one parser claims it
     │   ├── ParseError             a record is not what the format says it must be
+    │   │   └── TruncatedError     the file ends before its format allows: a cut-off download
     │   ├── AmbiguousDateError     a date column reads two ways; the user must say which
     │   └── BalanceError           balances do not add up: a lost or doubled transaction
     ├── ConfigError                a config, profile or rule file is wrong (exit 2)
@@ -19,7 +20,12 @@ and what was found, so the message alone tells the user what to fix.  Foreign ex
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from importer.models import Statement
 
 
 class ImporterError(Exception):
@@ -66,6 +72,29 @@ class AmbiguousFormatError(InputError):
 
 class ParseError(InputError):
     """A record inside a recognised file breaks the format's rules."""
+
+
+class TruncatedError(ParseError):
+    """The file stops where its format says more must follow (a statement that never closes, a
+    row cut short, a quote never closed): most often a download that was cut off.
+
+    It is refused like any other unreadable file.  `partial` holds the statements the parser
+    could build from the records that were complete, for `--allow-partial`, which imports them
+    with a warning; it is empty when the parser cannot tell which records were complete.
+    """
+
+    def __init__(
+        self,
+        path: Path | str,
+        message: str,
+        *,
+        line: int | None = None,
+        expected: str | None = None,
+        found: str | None = None,
+        partial: Sequence["Statement"] = (),
+    ) -> None:
+        self.partial = tuple(partial)
+        super().__init__(path, message, line=line, expected=expected, found=found)
 
 
 class AmbiguousDateError(InputError):

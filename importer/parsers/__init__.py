@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from importer.errors import AmbiguousFormatError, InputError, UnknownFormatError
+from importer.errors import AmbiguousFormatError, UnknownFormatError
 from importer.gcpause import paused_gc
 from importer.models import Statement
-from importer.parsers.base import FileSample, ParseOptions, Parser
+from importer.parsers.base import FileSample, ParseOptions, Parser, read_statement
 from importer.parsers.camt import CamtParser
 from importer.parsers.csv import CsvParser
 from importer.parsers.mt940 import Mt940Parser
@@ -50,14 +50,7 @@ def parse_file(path: Path, options: ParseOptions) -> list[Statement]:
 
 
 def _read_sample(path: Path, options: ParseOptions) -> FileSample:
-    try:
-        return FileSample.read(path, options)
-    except FileNotFoundError:
-        raise InputError(path, "the file does not exist.") from None
-    except IsADirectoryError:
-        raise InputError(path, "is a folder, not a statement file.") from None
-    except OSError as exc:
-        raise InputError(path, f"cannot be read: {exc.strerror}.") from None
+    return FileSample.read(path, options)  # refuses what is not a regular file of a bounded size
 
 
-__all__ = ["REGISTRY", "FileSample", "ParseOptions", "Parser", "identify", "parse_file"]
+__all__ = ["REGISTRY", "FileSample", "ParseOptions", "Parser", "identify", "parse_file", "read_statement"]

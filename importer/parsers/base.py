@@ -6,13 +6,19 @@ through raises and nothing from it reaches the state database.
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from importer.errors import InputError
 from importer.models import Statement
 
 HEAD_BYTES = 64 * 1024
+# The largest statement read by default.  A bank export is kilobytes to a few hundred
+# megabytes; a read without a bound turns a symlink to /dev/zero into a MemoryError.
+MAX_STATEMENT_BYTES = 1 << 30
 
 
 @dataclass(frozen=True)
@@ -25,6 +31,8 @@ class ParseOptions:
     currency: str | None = None
     profile_dirs: tuple[Path, ...] = field(default_factory=tuple)
     check_balances: bool = True  # refuse files whose balances do not add up (BalanceError)
+    allow_partial: bool = False  # import what was complete of a cut-off file (TruncatedError.partial)
+    max_bytes: int = MAX_STATEMENT_BYTES  # a larger file is refused before it is read
 
 
 @dataclass(frozen=True)
@@ -37,8 +45,48 @@ class FileSample:
 
     @classmethod
     def read(cls, path: Path, options: ParseOptions) -> "FileSample":
+        return cls(path=path, head=read_statement(path, options, limit=HEAD_BYTES), options=options)
+
+
+def read_statement(path: Path, options: ParseOptions, limit: int | None = None) -> bytes:
+    """The bytes of the statement file `path` (its first `limit` bytes when given).
+
+    Every parser reads its file through here, so every format gets the same refusals: a path
+    that is not a regular file (a FIFO would block the run forever, a device never ends) and a
+    file larger than `options.max_bytes`.
+    """
+    size = _regular_file_size(path)
+    if size > options.max_bytes:
+        raise InputError(
+            path,
+            f"is {size:,} bytes, more than the largest statement allowed ({options.max_bytes:,} bytes). "
+            "If it really is one statement, raise max_statement_bytes in importer.yaml.",
+        )
+    want = options.max_bytes + 1 if limit is None else min(limit, options.max_bytes + 1)
+    try:
         with path.open("rb") as handle:
-            return cls(path=path, head=handle.read(HEAD_BYTES), options=options)
+            data = handle.read(want)
+    except OSError as exc:
+        raise InputError(path, f"cannot be read: {exc.strerror}.") from None
+    if limit is None and len(data) > options.max_bytes:  # it grew after the size was taken
+        raise InputError(path, f"grew past {options.max_bytes:,} bytes while it was read; import it once it is complete.")
+    return data
+
+
+def _regular_file_size(path: Path) -> int:
+    """The size of `path` (symlinks followed); an `InputError` unless it is a regular file."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise InputError(path, "the file does not exist.") from None
+    except OSError as exc:
+        raise InputError(path, f"cannot be read: {exc.strerror}.") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise InputError(path, "is a folder, not a statement file.")
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a named pipe (FIFO)" if stat.S_ISFIFO(info.st_mode) else "a device or socket"
+        raise InputError(path, f"is {kind}, not a regular file; save the statement to a file and import that.")
+    return info.st_size
 
 
 class Parser(Protocol):

@@ -21,7 +21,7 @@ from xml.etree.ElementTree import Element
 from importer.balances import check_balance
 from importer.errors import ParseError
 from importer.models import Source, Statement, Transaction
-from importer.parsers.base import FileSample, ParseOptions
+from importer.parsers.base import FileSample, ParseOptions, read_statement
 from importer.parsers.camt_details import Detail, details
 from importer.parsers.xmlsafe import parse_xml, text
 
@@ -51,7 +51,7 @@ class CamtParser:
         return b"<Document" in head and (b"camt.05" in head or b"BkToCstmr" in head)
 
     def parse(self, path: Path, options: ParseOptions) -> list[Statement]:
-        root, namespace = parse_xml(path, path.read_bytes())
+        root, namespace = parse_xml(path, read_statement(path, options))
         if not _NAMESPACE.match(namespace):
             raise ParseError(
                 path,

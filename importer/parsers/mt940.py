@@ -17,7 +17,7 @@ from pathlib import Path
 from importer.balances import check_balance
 from importer.errors import ParseError
 from importer.models import Source, Statement, Transaction
-from importer.parsers.base import FileSample, ParseOptions
+from importer.parsers.base import FileSample, ParseOptions, read_statement
 from importer.parsers.mt940_fields import Details, Field, StatementLine, balance, details, fields, statement_line
 
 _IDENTIFY = re.compile(rb"(?m)^(\{1:[^}]*\}.*)?:(20|25|28C|60F|60M|61|62F|62M|64|86|34F):")
@@ -47,7 +47,7 @@ class Mt940Parser:
         return not head.startswith((b"<", b"{\"")) and _IDENTIFY.search(sample.head) is not None
 
     def parse(self, path: Path, options: ParseOptions) -> list[Statement]:
-        blocks = _blocks(fields(_decode(path.read_bytes())))
+        blocks = _blocks(fields(_decode(read_statement(path, options))))
         if not blocks:
             raise ParseError(path, "holds no MT940 fields.", expected="lines such as :20:, :25:, :61:", found="none")
         single = len({b.account_id() for b in blocks}) == 1

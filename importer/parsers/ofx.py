@@ -25,7 +25,7 @@ from pathlib import Path
 from importer.errors import ImporterError, InputError, ParseError
 from importer.currencies import is_currency
 from importer.models import Source, Statement, Transaction, trusted
-from importer.parsers.base import FileSample, ParseOptions
+from importer.parsers.base import FileSample, ParseOptions, read_statement
 from importer.parsers import ofx_fast, ofx_rows
 from importer.parsers.ofx_text import decode
 from importer.parsers.ofx_tree import Node, line_of, parse_tree, prepare
@@ -56,7 +56,7 @@ class OfxParser:
         return any(marker in sample.head for marker in _MARKERS)
 
     def parse(self, path: Path, options: ParseOptions) -> list[Statement]:
-        text = decode(path.read_bytes())
+        text = decode(read_statement(path, options))
         fast = fast_statements(path, text, options)
         return fast if fast is not None else reference_statements(path, text, options)
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from importer.errors import AmbiguousDateError, InputError, ParseError
 from importer.models import Source, Statement, Transaction
-from importer.parsers.base import FileSample, ParseOptions
+from importer.parsers.base import FileSample, ParseOptions, read_statement
 from importer.parsers.dates import Ambiguity, NoDateFormat, infer_date_format, parse_dates
 from importer.parsers.numbers import NotANumber, parse_amount
 
@@ -54,7 +54,7 @@ class QifParser:
         return _HEADER.match(sample.head.lstrip(b"\xef\xbb\xbf")) is not None
 
     def parse(self, path: Path, options: ParseOptions) -> list[Statement]:
-        records, skipped = _records(_decode(path.read_bytes()))
+        records, skipped = _records(_decode(read_statement(path, options)))
         if not records:
             kinds = f" (only {', '.join(sorted(skipped))} sections)" if skipped else ""
             raise InputError(path, f"holds no bank, credit-card or cash transactions{kinds}; investment sections are not supported.")
