@@ -97,6 +97,9 @@ class Statement(_Frozen):
     available_balance: Money | None = None  # OFX AVAILBAL, camt ITAV/CLAV: informative, never checked
     start_date: dt.date | None = None
     end_date: dt.date | None = None
+    # What the parser could not check and wants the user to know (e.g. a balance in another
+    # currency than the account, so not compared with the sum); shown by `parse` and `run`.
+    notes: tuple[str, ...] = ()
 
 
 class Outcome(str, Enum):
