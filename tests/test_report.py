@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections import defaultdict
 from decimal import ROUND_HALF_EVEN, Decimal
 from html.parser import HTMLParser
@@ -13,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from importer.cli import main
+from importer.html_report import nice_ticks, palette
 from importer.models import Source, Transaction
 from importer.spending import UNCATEGORISED, month_spending, monthly_totals, shift_month
 from importer.state import State
@@ -127,10 +129,77 @@ def test_json_report_keeps_money_exact(runner: CliRunner, stored: Path) -> None:
 
 def test_a_month_without_transactions_says_so(runner: CliRunner, stored: Path) -> None:
     result = runner.invoke(main, ["report", "--month", "2025-01", "--state", str(stored)])
-    assert result.exit_code == 0 and result.output == "No transactions are stored for 2025-01.\n"
+    assert result.exit_code == 0
+    assert result.output == "No transactions are stored for 2025-01. Months with data: 2026-07, 2026-08, 2026-09, 2026-10.\n"
 
 
 def test_a_malformed_month_is_refused(runner: CliRunner, stored: Path) -> None:
     result = runner.invoke(main, ["report", "--month", "10/2026", "--state", str(stored)])
     assert result.exit_code == 2
     assert "Invalid value for '--month': expected a month as YYYY-MM (e.g. 2026-10), found '10/2026'." in result.output
+
+
+def test_money_moved_between_own_accounts_is_not_spending(state_path: Path) -> None:
+    # Checking pays the card and moves money to savings; the card receives the payment; one
+    # purchase is held back as a probable duplicate.  Only the groceries are spending.
+    lines = [("Food:Groceries", "-42.10", None), ("Transfer:Credit card", "-500.00", "Credit card"),
+             ("Transfer:Credit card payment", "500.00", None), ("Transfer:Savings", "-200.00", "Savings"),
+             ("Food:Groceries", "-42.10", None)]  # fmt: skip
+    txns = [Transaction(date=dt.date(2026, 10, 3), amount=Decimal(amount), currency="USD", description=f"line {n}",
+                        account="Checking", source=Source(path="made-up.csv", line=n + 2), category=category,
+                        transfer_to=to, external_id=f"v1:moved-{n}")
+            for n, (category, amount, to) in enumerate(lines)]  # fmt: skip
+    with State(state_path) as state:
+        state.store_transactions(txns, state.begin_run("test"), None)
+        state.set_status(["v1:moved-4"], "review")
+        assert monthly_totals(state) == {("USD", "2026-10", "Food:Groceries"): Decimal("-42.10")}
+
+
+def test_the_first_month_has_no_change_to_show(runner: CliRunner, stored: Path) -> None:
+    # July is the first month with data: nothing to compare with, so no "+100%" and no 0.
+    result = runner.invoke(main, ["report", "--month", "2026-07", "--json", "--state", str(stored)])
+    [section] = json.loads(result.stdout)
+    assert {(line["previous"], line["vs_previous"], line["average"], line["vs_average"]) for line in section["categories"]} == {
+        (None, None, None, None)
+    }
+    text = runner.invoke(main, ["report", "--month", "2026-07", "--state", str(stored)]).output
+    rent = next(line for line in text.splitlines() if "Housing:Rent" in line)
+    assert [cell.strip() for cell in rent.strip("│ ").split("│")] == ["Housing:Rent", "-1200.00", "–", "–"]
+
+
+def test_the_average_is_over_the_earlier_months_that_have_data(runner: CliRunner, stored: Path) -> None:
+    # August has one earlier month (July): its average is July's, not July's divided by three.
+    result = runner.invoke(main, ["report", "--month", "2026-08", "--json", "--state", str(stored)])
+    [section] = json.loads(result.stdout)
+    groceries = next(line for line in section["categories"] if line["category"] == "Food:Groceries")
+    assert (groceries["previous"], groceries["average"], groceries["vs_average"]) == ("-80.10", "-80.10", "-15.25")
+
+
+def test_without_a_month_the_latest_with_data_is_shown_and_the_months_are_named(runner: CliRunner, stored: Path) -> None:
+    result = runner.invoke(main, ["report", "--json", "--state", str(stored)])
+    assert result.exit_code == 0
+    assert [section["month"] for section in json.loads(result.stdout)] == ["2026-10"]
+    assert result.stderr == "Months with data: 2026-07, 2026-08, 2026-09, 2026-10. Showing 2026-10, the latest (choose with --month).\n"
+
+
+def test_an_empty_state_says_what_to_do(runner: CliRunner, state_path: Path, tmp_path: Path) -> None:
+    page = tmp_path / "spending.html"
+    result = runner.invoke(main, ["report", "--html", str(page), "--state", str(state_path)])
+    assert result.exit_code == 0 and not page.exists()
+    assert result.output == "No spending is stored yet: import a statement first (importer run FILE).\n"
+
+
+@pytest.mark.parametrize("count", [1, 2, 5, 10, 11, 12, 25, 60])
+def test_a_palette_has_a_colour_for_each_category(count: int) -> None:
+    colours = palette(count)
+    assert len(set(colours)) == count and colours == palette(count)
+    assert all(re.fullmatch(r"#[0-9a-f]{6}", colour) for colour in colours)
+
+
+@pytest.mark.parametrize(
+    ("peak", "ticks"),
+    [("0", ["0"]), ("7", ["0", "2", "4", "6", "8"]), ("99.50", ["0", "20", "40", "60", "80", "100"]),
+     ("1234.56", ["0", "250", "500", "750", "1000", "1250"]), ("3887.45", ["0", "1000", "2000", "3000", "4000"])],
+)  # fmt: skip
+def test_y_axis_ticks_are_round_and_reach_the_tallest_bar(peak: str, ticks: list[str]) -> None:
+    assert nice_ticks(Decimal(peak)) == [Decimal(tick) for tick in ticks]

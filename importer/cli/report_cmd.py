@@ -1,8 +1,12 @@
-"""`importer report [--month YYYY-MM] [--html FILE]`: spending per category, against earlier months."""
+"""`importer report [--month YYYY-MM] [--html FILE]`: spending per category, against earlier months.
+
+Without --month the report is of the latest month that has data, and stderr names every month
+that has data: the command never asks (it runs from cron and scripts), and a new user, whose
+imports are of some earlier month, sees that month instead of an empty "last month".
+"""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 from decimal import Decimal
@@ -15,9 +19,10 @@ from rich.table import Table
 from importer.cli.options import config_option, open_state, state_option
 from importer.config import load_config
 from importer.html_report import spending_page
-from importer.spending import MonthSpending, default_month, month_spending, monthly_totals, shift_month
+from importer.spending import MonthSpending, month_spending, monthly_totals, months_with_data, shift_month
 
 CHART_MONTHS = 6
+DASH = "–"  # a change against a month without data: there is nothing to compare with
 
 
 def _month(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -27,7 +32,7 @@ def _month(ctx: click.Context, param: click.Parameter, value: str | None) -> str
 
 
 @click.command()
-@click.option("--month", callback=_month, help="The month to report, YYYY-MM (default: last month).")
+@click.option("--month", callback=_month, help="The month to report, YYYY-MM (default: the latest month with data).")
 @click.option("--html", "html_path", type=click.Path(path_type=Path, dir_okay=False), help="Also write a self-contained HTML page with a chart.")
 @click.option("--json", "as_json", is_flag=True, help="Print the totals as JSON on stdout (money as decimal strings).")
 @config_option
@@ -39,23 +44,38 @@ def report(month: str | None, html_path: Path | None, as_json: bool, config_path
     three months before. Amounts are signed (money out is negative) and never mixed across currencies.
     """
     config = load_config(config_path)
-    month = month or default_month(dt.date.today())
     with open_state(state_path, config) as state:
         totals = monthly_totals(state)
+    available = months_with_data(totals)
+    if not available:  # a new user's first try: say what to do, and write no empty page
+        click.echo("[]" if as_json else "No spending is stored yet: import a statement first (importer run FILE).")
+        return
+    month = month or _latest(available)
     sections = month_spending(totals, month)
     if as_json:
         click.echo(json.dumps([section.as_dict() for section in sections], indent=2))
     else:
-        _print_sections(month, sections, Console())
+        _print_sections(month, sections, available)
     if html_path is not None:
-        months = [shift_month(month, -n) for n in reversed(range(CHART_MONTHS))]
-        html_path.write_text(spending_page(sections, totals, months), encoding="utf-8")
+        html_path.write_text(spending_page(sections, totals, chart_months(month, available), available), encoding="utf-8")
         click.echo(f"wrote {html_path}", err=True)
 
 
-def _print_sections(month: str, sections: list[MonthSpending], console: Console) -> None:
+def _latest(available: list[str]) -> str:
+    click.echo(f"Months with data: {', '.join(available)}. Showing {available[-1]}, the latest (choose with --month).", err=True)
+    return available[-1]
+
+
+def chart_months(month: str, available: list[str]) -> list[str]:
+    """The chart's months: `month` and up to five before it, from the first month with data on."""
+    months = [shift_month(month, -n) for n in reversed(range(CHART_MONTHS))]
+    return [m for m in months if m >= available[0]] or [month]
+
+
+def _print_sections(month: str, sections: list[MonthSpending], available: list[str]) -> None:
     if not sections:
-        console.print(f"No transactions are stored for {month}.", highlight=False)
+        click.echo(f"No transactions are stored for {month}. Months with data: {', '.join(available)}.")
+    console = Console()
     for section in sections:
         _print_section(section, console)
 
@@ -70,5 +90,5 @@ def _print_section(section: MonthSpending, console: Console) -> None:
     console.print(table)
 
 
-def _signed(value: Decimal) -> str:
-    return f"{value:+}"
+def _signed(value: Decimal | None) -> str:
+    return DASH if value is None else f"{value:+}"
