@@ -1,8 +1,13 @@
-"""`importer targets list|check NAME`: the known target types, and a read-only check of one."""
+"""`importer targets list|check NAME`: the known target types, and a read-only check of one.
+
+What `list` says of each type is written here for users, not taken from the uploader modules'
+docstrings: those cite the API contracts the developers work from, which are not part of this
+repository, and a user must never be sent to a file they do not have.  The README's Targets
+section says the rest (tests/test_report_targets.py checks every path named exists).
+"""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -14,9 +19,24 @@ from importer.uploaders import REGISTRY, make_target
 from importer.uploaders.remote import RemoteTarget
 
 
+# One line per REGISTRY entry, as in the README's Targets table.
+SERVICES = {
+    "local": "the embedded ledger: a table in the state database; the default",
+    "wallet-v1": "BudgetBakers Wallet REST v1 (walletapp.net)",
+    "wallet": "BudgetBakers Wallet REST, the current API (rest.budgetbakers.com)",
+    "duitmyself": "duitmyself v1",
+    "pocketsmith": "PocketSmith v2",
+    "toshl": "Toshl",
+    "spendsense": "SpendSense, self-hosted (DRF dialect; Bearer tokens as an option)",
+}
+
+
 @click.group()
 def targets() -> None:
-    """List target types, or check a configured target's credentials and mapping."""
+    """List target types, or check a configured target's credentials and mapping.
+
+    Targets are configured under `targets:` in importer.yaml; README.md, section Targets, shows how.
+    """
 
 
 @targets.command("list")
@@ -24,9 +44,8 @@ def targets() -> None:
 def list_targets(config_path: Path | None) -> None:
     """The target types this importer knows, and the targets configured."""
     config = load_config(config_path)
-    for kind, factory in REGISTRY.items():
-        doc = (sys.modules[factory.__module__].__doc__ or "").strip().splitlines()[0]
-        click.echo(f"{kind:<12} {doc}")
+    for kind in REGISTRY:
+        click.echo(f"{kind:<12} {SERVICES.get(kind, 'see README.md, section Targets')}")
     for name, settings in config.targets.items():
         click.echo(f"configured: {name} (type {settings.type}, {settings.base_url or 'default URL'})")
 
