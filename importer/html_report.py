@@ -23,6 +23,7 @@ from importer.spending import MonthSpending, spending_by_month
 CHART_W, CHART_H = 600, 300
 LEFT, RIGHT, TOP, BOTTOM = 92, 12, 14, 30  # room for the tick labels and the month names
 TICKS = 5  # about this many steps up the y-axis
+BAR_MAX = 110  # a month or two of data: bars, not slabs
 DASH = "–"  # a change against a month without data: there is nothing to compare with
 
 _STYLE = """
@@ -89,7 +90,7 @@ def _section(section: MonthSpending, series: dict[str, dict[str, Decimal]], mont
 
 
 def category_table(section: MonthSpending) -> str:
-    previous, average = "previous month", "3-month average"
+    previous, average = "previous month", "3\u2011month average"  # a hyphen the header does not break at
     rows = [
         "<table class=\"categories\">",
         f'<thead><tr><th>category</th><th class="num month">{escape(section.month)}</th>'
@@ -142,9 +143,10 @@ def bar_chart(series: dict[str, dict[str, Decimal]], months: list[str], currency
     """Stacked bars: one per month, one colour per category, heights in proportion to money out;
     a y-axis with round ticks in the currency, and the legend below (HTML, wrapping)."""
     colours = dict(zip(series, palette(len(series)), strict=True))
-    ticks = nice_ticks(max((sum(s.get(m, Decimal(0)) for s in series.values()) for m in months), default=Decimal(0)))
+    ticks = nice_ticks(_peak(series, months))
     scale = Decimal(CHART_H - TOP - BOTTOM) / ticks[-1] if ticks[-1] > 0 else Decimal(0)
     slot = (CHART_W - LEFT - RIGHT) / max(len(months), 1)
+    width = min(slot * 0.7, BAR_MAX)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {CHART_W} {CHART_H}" role="img" '
         f'aria-label="Spending by category and month, {escape(currency)}" data-currency="{escape(currency)}">',
@@ -152,12 +154,17 @@ def bar_chart(series: dict[str, dict[str, Decimal]], months: list[str], currency
     ]
     for index, month in enumerate(months):
         x = LEFT + index * slot
-        parts.extend(_stack(series, colours, month, x + slot * 0.15, slot * 0.7, scale))
+        parts.extend(_stack(series, colours, month, x + (slot - width) / 2, width, scale))
         parts.append(f'<text class="month" x="{x + slot / 2:.1f}" y="{CHART_H - BOTTOM + 18}" text-anchor="middle" '
                      f'font-size="13">{escape(month)}</text>')  # fmt: skip
     parts.append("</svg>")
     parts.append(_legend(colours))
     return "\n".join(parts)
+
+
+def _peak(series: dict[str, dict[str, Decimal]], months: list[str]) -> Decimal:
+    """The tallest stack: the most money out in one month."""
+    return max((sum((s.get(m, Decimal(0)) for s in series.values()), Decimal(0)) for m in months), default=Decimal(0))
 
 
 def _y_axis(ticks: list[Decimal], scale: Decimal, currency: str) -> list[str]:

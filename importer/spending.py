@@ -70,7 +70,8 @@ class MonthSpending:
 
     def total(self) -> CategoryLine:
         total = sum((line.total for line in self.lines), Decimal(0))
-        return CategoryLine("total", total, _sum([line.previous for line in self.lines]), _sum([line.average for line in self.lines]))
+        previous, average = _sum([line.previous for line in self.lines]), _sum([line.average for line in self.lines])
+        return CategoryLine("total", total, previous, average)
 
 
 def _sum(values: list[Decimal | None]) -> Decimal | None:

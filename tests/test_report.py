@@ -20,7 +20,7 @@ from importer.spending import UNCATEGORISED, month_spending, monthly_totals, shi
 from importer.state import State
 
 # Purchases per month: (day, category, amount); Food:Coffee is absent in July and September.
-SPENT = {
+SPENT: dict[str, list[tuple[int, str | None, str]]] = {
     "2026-07": [(3, "Food:Groceries", "-80.10"), (9, "Housing:Rent", "-1200.00"), (20, "Income:Salary", "3000.00")],
     "2026-08": [(2, "Food:Groceries", "-95.35"), (5, "Food:Coffee", "-4.50"), (9, "Housing:Rent", "-1200.00"),
                 (11, None, "-19.99")],

@@ -62,8 +62,9 @@ def report(month: str | None, html_path: Path | None, as_json: bool, config_path
 
 
 def _latest(available: list[str]) -> str:
-    click.echo(f"Months with data: {', '.join(available)}. Showing {available[-1]}, the latest (choose with --month).", err=True)
-    return available[-1]
+    latest = available[-1]
+    click.echo(f"Months with data: {', '.join(available)}. Showing {latest}, the latest (choose with --month).", err=True)
+    return latest
 
 
 def chart_months(month: str, available: list[str]) -> list[str]:
