@@ -8,19 +8,29 @@ parsing so readers say `find("Stmt")` for every version.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from xml.etree.ElementTree import Element, ParseError as XmlSyntaxError
 
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
+from defusedxml.ElementTree import iterparse
 
 from importer.errors import ParseError
 
+# No camt document nests deeper than about 15 elements; a thousand-deep file is an attack or
+# garbage, and refusing it while reading keeps its tree from exhausting memory or the stack.
+MAX_DEPTH = 100
+
 
 def parse_xml(path: Path, data: bytes) -> tuple[Element, str]:
-    """The document's root element with namespaces stripped, and the root's namespace URI."""
+    """The document's root element with namespaces stripped, and the root's namespace URI.
+
+    Every way the bytes can fail to be a safe XML document is a ParseError naming `path`: not
+    well formed (with the line and column the XML parser stopped at, so a cut-off download says
+    where it ends), a DTD or entity declaration, or nesting deeper than MAX_DEPTH.
+    """
     try:
-        root = fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        root = _read_tree(path, data)
     except DefusedXmlException as exc:
         raise ParseError(
             path,
@@ -28,14 +38,43 @@ def parse_xml(path: Path, data: bytes) -> tuple[Element, str]:
             "make the reader fetch files or expand without end, so the file is refused.",
         ) from None
     except XmlSyntaxError as exc:
-        line = exc.position[0] if exc.position else None
-        reason = str(exc).split(":", 1)[0]  # expat appends "line N, column M", given as line= instead
-        raise ParseError(path, f"is not well-formed XML ({reason}).", line=line) from None
+        raise _not_well_formed(path, exc) from None
     namespace = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else ""
     for element in root.iter():
         if isinstance(element.tag, str) and "}" in element.tag:
             element.tag = element.tag.split("}", 1)[1]
     return root, namespace
+
+
+def _read_tree(path: Path, data: bytes) -> Element:
+    """The tree of `data`, read with defusedxml, refused once it nests deeper than MAX_DEPTH."""
+    depth, root = 0, None
+    events = iterparse(io.BytesIO(data), events=("start", "end"), forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    for event, element in events:
+        depth += 1 if event == "start" else -1
+        root = element if root is None else root
+        if depth > MAX_DEPTH:
+            raise ParseError(path, f"nests its XML elements more than {MAX_DEPTH} deep; no bank statement does, so the file is refused.",
+                             expected=f"at most {MAX_DEPTH} levels", found=f"<{_local(element.tag)}> at level {depth}")  # fmt: skip
+    if root is None:
+        raise ParseError(path, "holds no XML element.")
+    return root
+
+
+def _local(tag: str) -> str:
+    return tag.split("}", 1)[-1]
+
+
+def _not_well_formed(path: Path, exc: XmlSyntaxError) -> ParseError:
+    """The error for bytes that are not XML: where the parser stopped, and what it found there."""
+    line, column = exc.position if exc.position else (None, None)
+    reason = str(exc).split(":", 1)[0]  # expat appends "line N, column M", given apart instead
+    at = f" at column {column + 1}" if column is not None else ""
+    return ParseError(
+        path,
+        f"is not well-formed XML ({reason}{at}): the file is damaged or was cut off; download it again.",
+        line=line,
+    )
 
 
 def text(element: Element | None, path: str) -> str | None:
