@@ -75,20 +75,37 @@ class Mt940Parser:
 
 
 def _parse(path: Path, options: ParseOptions) -> list[Statement]:
-    blocks = _blocks(fields(_decode(read_statement(path, options))))
+    text = _decode(read_statement(path, options))
+    blocks = _blocks(fields(text))
     if not blocks:
         raise ParseError(path, "holds no MT940 fields.", expected="lines such as :20:, :25:, :61:", found="none")
     single = len({b.account_id() for b in blocks}) == 1
     cut = next((b for b in blocks if not b.complete()), None)
     if cut is not None:
-        raise _truncated(path, options, blocks, cut, single)
-    return [_statement(path, options, block, single) for block in blocks]
+        raise _truncated(path, options, [b for b in blocks if b.complete()], cut, single)
+    statements = [_statement(path, options, block, single) for block in blocks]
+    if _may_end_inside(text, blocks[-1]):
+        statements[-1] = _without_available(statements[-1], blocks[-1].fields[-1])
+    return statements
 
 
-def _truncated(path: Path, options: ParseOptions, blocks: list[_Block], cut: _Block, single: bool) -> TruncatedError:
-    """The error for a statement that never reaches its end, with the complete ones as `partial`."""
+def _may_end_inside(text: str, block: _Block) -> bool:
+    # A file cut inside its last line, an available balance (":64:C261031EUR3158,9"), still
+    # parses, to the wrong number; yet banks do end files without a line break.  Closing balances
+    # and MT942 totals are checked against the entries, so only :64:/:65: are in doubt.
+    return block.fields[-1].tag in ("64", "65") and not text.rstrip(" \t\x1a\x00").endswith(("\n", "\r"))
+
+
+def _without_available(statement: Statement, last: Field) -> Statement:
+    note = (f"the file ends right after the :{last.tag}: balance on line {last.line}, without a line break: it may be "
+            "cut off inside that number, so the available balance is not kept.")  # fmt: skip
+    return statement.model_copy(update={"available_balance": None, "notes": (*statement.notes, note)})
+
+
+def _truncated(path: Path, options: ParseOptions, complete: list[_Block], cut: _Block, single: bool) -> TruncatedError:
+    """The error for the statement `cut` that never reaches its end, with the `complete` ones as `partial`."""
     try:
-        partial = [_statement(path, options, b, single) for b in blocks if b.complete()]
+        partial = [_statement(path, options, b, single) for b in complete]
     except InputError:
         partial = []  # the rest is unreadable too: nothing to offer --allow-partial
     ending = "its :90D:/:90C: totals or the message end \"-\"" if cut.interim() else "its closing balance (:62F: or :62M:)"

@@ -45,6 +45,7 @@ _AMOUNT = {
     ",": re.compile(r"^[-+]?(?=[\d,])(?:\d{1,3}(?:\.\d{3})+|\d*)(?:,\d+)?$"),
 }
 _AMOUNT_CODES = ("T", "U", "$")
+_SINGLE_CODES = frozenset("DTUPMNCL")
 
 
 @dataclass
@@ -97,6 +98,8 @@ def _parse(path: Path, options: ParseOptions) -> list[Statement]:
 
 
 def _read(path: Path, options: ParseOptions, records: list[_Record], currency: str) -> list[Statement]:
+    for record in records:
+        _refuse_doubled(path, record)
     days = _dates(path, records, options)
     marks = _decimal_mark(path, records)
     return _statements(path, options, records, days, currency, marks)
@@ -156,6 +159,20 @@ def _refuse_unended(path: Path, current: _Record | None, number: int) -> None:
     if current is not None and current.fields:
         raise ParseError(path, f"the record that starts on line {current.line} has no closing \"^\" before the header on line {number}.",
                          line=number, expected="a line with ^ ending the record", found="a ! header")  # fmt: skip
+
+
+def _refuse_doubled(path: Path, record: _Record) -> None:
+    # Two dates or amounts in one record are two records whose "^" was lost: reading the first
+    # would drop the second without a word.  Split lines (S, then E, $ and, for quiffen, D) repeat
+    # by design, so only the fields before the first S are checked.
+    seen: set[str] = set()
+    for code, value, number in record.fields:
+        if code == "S":
+            return
+        if code in _SINGLE_CODES and code in seen:
+            raise ParseError(path, f"the record that starts on line {record.line} has a second {code} line: a \"^\" ending the record before it is missing.",
+                             line=number, expected="one record per date and amount, each ending with ^", found=code + value)  # fmt: skip
+        seen.add(code)
 
 
 def _finish(scan: _Scan, current: _Record | None, section: str, account: str | None, listing: bool) -> str | None:
