@@ -203,11 +203,21 @@ def _entry(ctx: _Context, entry: Element, index: int) -> list[_Booking]:
     if day is None:
         raise ParseError(ctx.path, f"{label} has neither a booking date nor a value date.", expected="BookgDt or ValDt", found="")
     try:
+        _every_amount(entry)
         parts = details(entry, value)
     except NotAnAmount as exc:
         raise ParseError(ctx.path, f"the {exc.where} of {label} is not an amount.", expected="an unsigned decimal such as 12.34", found=exc.found) from None
     where = _Where(index, day, valued, status, currency.upper())
     return [_Booking(_transaction(ctx, entry, part, where, k, len(parts)), status == "BOOK") for k, part in enumerate(parts, start=1)]
+
+
+def _every_amount(entry: Element) -> None:
+    # Amounts of the entry's details that are not read (a single TxDtls, instructed amounts,
+    # charges) are checked too: a garbled one means the file is damaged where we cannot see it.
+    for parent in entry.iter():
+        for element in parent:
+            if str(element.tag).endswith("Amt") and element.get("Ccy") is not None:
+                amount(element.text, f"{parent.tag} {element.tag}")
 
 
 @dataclass(frozen=True)
