@@ -162,7 +162,8 @@ def _balances(ctx: _Context, block: Element) -> tuple[dict[tuple[str, ...], Deci
         codes = next((c for c in (_OPENING, _CLOSING, _AVAILABLE) if code in c), None)
         if codes is None or codes in found:
             continue
-        currency = (balance.find("Amt").get("Ccy") or ctx.currency).upper() if balance.find("Amt") is not None else ctx.currency
+        element = balance.find("Amt")
+        currency = ((element.get("Ccy") if element is not None else None) or ctx.currency).upper()
         value = _signed(ctx, balance, f"balance {code}")
         if currency != ctx.currency:
             notes.append(f"the {code} balance is in {currency}, not in the statement's {ctx.currency}: "

@@ -90,7 +90,7 @@ def _parse(path: Path, options: ParseOptions) -> list[Statement]:
     scan = _records(path, _decode(read_statement(path, options)))
     currency = given_currency(path, options.currency)
     if scan.unfinished is not None:
-        raise _truncated(path, options, scan, currency)
+        raise _truncated(path, options, scan.records, scan.unfinished, currency)
     if not scan.records:
         kinds = f" (only {', '.join(sorted(scan.skipped))} sections)" if scan.skipped else ""
         raise InputError(path, f"holds no bank, credit-card or cash transactions{kinds}; investment sections are not supported.")
@@ -105,18 +105,17 @@ def _read(path: Path, options: ParseOptions, records: list[_Record], currency: s
     return _statements(path, options, records, days, currency, marks)
 
 
-def _truncated(path: Path, options: ParseOptions, scan: _Scan, currency: str) -> TruncatedError:
-    """The error for a file whose last record never ends, with what the complete records give."""
-    assert scan.unfinished is not None
+def _truncated(path: Path, options: ParseOptions, records: list[_Record], unfinished: _Record, currency: str) -> TruncatedError:
+    """The error for a file whose last record never ends, with what the complete `records` give."""
     try:
-        partial = _read(path, options, scan.records, currency) if scan.records else []
+        partial = _read(path, options, records, currency) if records else []
     except InputError:
         partial = []  # the complete part is itself unreadable: nothing to offer --allow-partial
     return TruncatedError(
         path,
         "the file ends inside a record: it has no closing \"^\", so the download was probably cut off. "
         "Download it again, or pass --allow-partial to import the complete records.",
-        line=scan.unfinished.line,
+        line=unfinished.line,
         expected="a line with ^ ending the record",
         found="the end of the file",
         partial=partial,

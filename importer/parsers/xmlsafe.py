@@ -48,7 +48,8 @@ def parse_xml(path: Path, data: bytes) -> tuple[Element, str]:
 
 def _read_tree(path: Path, data: bytes) -> Element:
     """The tree of `data`, read with defusedxml, refused once it nests deeper than MAX_DEPTH."""
-    depth, root = 0, None
+    depth = 0
+    root: Element | None = None
     events = iterparse(io.BytesIO(data), events=("start", "end"), forbid_dtd=True, forbid_entities=True, forbid_external=True)
     for event, element in events:
         depth += 1 if event == "start" else -1
