@@ -54,8 +54,8 @@ class _Context:
 
 @dataclass(frozen=True)
 class _Booking:
-    """One transaction of an entry, whether it counts in the balance check (booked, in the
-    statement's currency), and the currency it is in."""
+    """One transaction of an entry, and whether it is booked (only booked ones count in the
+    balance check; pending PDNG/INFO ones do not)."""
 
     transaction: Transaction
     booked: bool
