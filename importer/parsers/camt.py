@@ -30,7 +30,7 @@ from importer.balances import check_balance
 from importer.errors import ParseError
 from importer.models import Source, Statement, Transaction
 from importer.parsers.base import FileSample, ParseOptions, read_statement
-from importer.parsers.camt_details import Detail, NotAnAmount, amount, details
+from importer.parsers.camt_details import Detail, NotAnAmount, amount, details, exact_amount
 from importer.parsers.corrupt import corrupt_file_errors
 from importer.parsers.xmlsafe import parse_xml, text
 
@@ -215,10 +215,10 @@ def _entry(ctx: _Context, entry: Element, index: int) -> list[_Booking]:
 def _every_amount(entry: Element) -> None:
     # Amounts of the entry's details that are not read (a single TxDtls, instructed amounts,
     # charges) are checked too: a garbled one means the file is damaged where we cannot see it.
-    for parent in entry.iter():
-        for element in parent:
-            if str(element.tag).endswith("Amt") and element.get("Ccy") is not None:
-                amount(element.text, f"{parent.tag} {element.tag}")
+    for element in entry.iter("Amt"):
+        if element.get("Ccy") is not None and not exact_amount(element.text):
+            parent = next(p for p in entry.iter() if element in list(p))  # only on the way to an error
+            amount(element.text, f"{parent.tag} Amt")
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,11 @@ class NotAnAmount(ValueError):
         super().__init__(f"{where}: {found!r} is not an amount")
 
 
+def exact_amount(found: str | None) -> bool:
+    """Whether `found` is exactly an ISO 20022 amount."""
+    return _AMOUNT.match((found or "").strip()) is not None
+
+
 def amount(found: str | None, where: str) -> Decimal:
     """`found` (an Amt's text) as a Decimal; NotAnAmount unless it is exactly an unsigned decimal."""
     value = (found or "").strip()

@@ -8,17 +8,16 @@ parsing so readers say `find("Stmt")` for every version.
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from xml.etree.ElementTree import Element, ParseError as XmlSyntaxError
 
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import iterparse
+from defusedxml.ElementTree import fromstring
 
 from importer.errors import ParseError
 
-# No camt document nests deeper than about 15 elements; a thousand-deep file is an attack or
-# garbage, and refusing it while reading keeps its tree from exhausting memory or the stack.
+# No camt document nests deeper than about 15 elements; a deeper file is an attack or garbage,
+# refused before any reader walks it.
 MAX_DEPTH = 100
 
 
@@ -30,7 +29,7 @@ def parse_xml(path: Path, data: bytes) -> tuple[Element, str]:
     where it ends), a DTD or entity declaration, or nesting deeper than MAX_DEPTH.
     """
     try:
-        root = _read_tree(path, data)
+        root = fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:
         raise ParseError(
             path,
@@ -40,26 +39,22 @@ def parse_xml(path: Path, data: bytes) -> tuple[Element, str]:
     except XmlSyntaxError as exc:
         raise _not_well_formed(path, exc) from None
     namespace = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else ""
-    for element in root.iter():
-        if isinstance(element.tag, str) and "}" in element.tag:
-            element.tag = element.tag.split("}", 1)[1]
+    _strip_namespaces(path, root)
     return root, namespace
 
 
-def _read_tree(path: Path, data: bytes) -> Element:
-    """The tree of `data`, read with defusedxml, refused once it nests deeper than MAX_DEPTH."""
-    depth = 0
-    root: Element | None = None
-    events = iterparse(io.BytesIO(data), events=("start", "end"), forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    for event, element in events:
-        depth += 1 if event == "start" else -1
-        root = element if root is None else root
+def _strip_namespaces(path: Path, root: Element) -> None:
+    """Drop every tag's namespace, refusing a tree deeper than MAX_DEPTH on the way (an explicit
+    stack: a recursive walk of a hostile file would exhaust Python's)."""
+    stack = [(root, 1)]
+    while stack:
+        element, depth = stack.pop()
         if depth > MAX_DEPTH:
             raise ParseError(path, f"nests its XML elements more than {MAX_DEPTH} deep; no bank statement does, so the file is refused.",
                              expected=f"at most {MAX_DEPTH} levels", found=f"<{_local(element.tag)}> at level {depth}")  # fmt: skip
-    if root is None:
-        raise ParseError(path, "holds no XML element.")
-    return root
+        if isinstance(element.tag, str) and "}" in element.tag:
+            element.tag = element.tag.split("}", 1)[1]
+        stack.extend((child, depth + 1) for child in element)
 
 
 def _local(tag: str) -> str:
