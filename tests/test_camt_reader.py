@@ -102,6 +102,6 @@ def test_an_external_entity_is_refused(tmp_path: Path) -> None:
         read(tmp_path, document(entry("30.00", details="<TxDtls><AddtlTxInf>&x;</AddtlTxInf></TxDtls>"), prolog=xxe))
 
 
-def test_broken_xml_names_the_line(tmp_path: Path) -> None:
-    with pytest.raises(ParseError, match=r"camt.xml, line 2: is not well-formed XML \(mismatched tag\)\.$"):
+def test_broken_xml_names_the_line_and_column(tmp_path: Path) -> None:
+    with pytest.raises(ParseError, match=r"camt.xml, line 2: is not well-formed XML \(mismatched tag at column 3\): the file is damaged or was cut off; download it again\.$"):
         read(tmp_path, document(entry("30.00")).replace("</Stmt>", "\n</Stmnt>"))

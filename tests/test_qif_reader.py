@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from importer.errors import AmbiguousDateError, InputError
+from importer.errors import AmbiguousDateError, InputError, ParseError
 from importer.models import Statement
 from importer.parsers import ParseOptions, parse_file
 
@@ -73,8 +73,10 @@ def test_ambiguous_dates_are_refused_naming_two_records_and_the_flag(tmp_path: P
     assert statement.transactions[1].date == dt.date(2026, 3, 4)
 
 
-def test_without_currency_transactions_say_xxx_and_without_account_the_file_is_refused(tmp_path: Path) -> None:
+def test_without_currency_the_file_is_refused_and_without_account_too(tmp_path: Path) -> None:
     text = "!Type:Bank\nD2026-01-05\nT-1.00\nPA\n^\n"
-    assert read(tmp_path, text, account="Giro")[0].transactions[0].currency == "XXX"
+    with pytest.raises(ParseError, match=r"export\.qif: the file does not say its currency: pass --currency CODE, or set currency: in the bank profile\.$"):
+        read(tmp_path, text, account="Giro")
+    assert read(tmp_path, text, account="Giro", currency="eur")[0].transactions[0].currency == "EUR"
     with pytest.raises(InputError, match=r"the file names no account \(it has no !Account record\); pass --account NAME\.$"):
         read(tmp_path, text, currency="EUR")

@@ -1,14 +1,45 @@
-"""The parts of one camt entry (Ntry): its TxDtls, with counterparty, remittance and reference."""
+"""The parts of one camt entry (Ntry): its TxDtls, with counterparty, remittance and reference.
+
+Amounts are read strictly (`amount`): ISO 20022 writes an amount as an unsigned xs:decimal and
+gives the direction in CdtDbtInd, so "1e3", "NaN", "1_000", "-5" or "12,50" are not amounts, and a
+detail holding one makes the whole entry unreadable (NotAnAmount) rather than silently unsplit.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from xml.etree.ElementTree import Element
 
 from importer.parsers.xmlsafe import text
 
 _NO_REFERENCE = {"NOTPROVIDED", "NONREF"}
+# xs:decimal without its sign (ISO 20022 amounts are never negative).  Python's Decimal() would
+# also take exponents, underscores, NaN and Infinity, none of which a bank writes.
+_AMOUNT = re.compile(r"^\+?(?:\d+(?:\.\d*)?|\.\d+)$")
+
+
+class NotAnAmount(ValueError):
+    """An Amt whose text is not an ISO 20022 amount; the caller names the file and entry."""
+
+    def __init__(self, found: str, where: str) -> None:
+        self.found = found
+        self.where = where
+        super().__init__(f"{where}: {found!r} is not an amount")
+
+
+def exact_amount(found: str | None) -> bool:
+    """Whether `found` is exactly an ISO 20022 amount."""
+    return _AMOUNT.match((found or "").strip()) is not None
+
+
+def amount(found: str | None, where: str) -> Decimal:
+    """`found` (an Amt's text) as a Decimal; NotAnAmount unless it is exactly an unsigned decimal."""
+    value = (found or "").strip()
+    if not _AMOUNT.match(value):
+        raise NotAnAmount(value, where)
+    return Decimal(value)
 
 
 @dataclass(frozen=True)
@@ -38,15 +69,13 @@ def details(entry: Element, amount: Decimal) -> list[Detail]:
 
 
 def _amount(part: Element, entry: Element) -> Decimal | None:
+    """The detail's amount in the entry's currency, signed; None when it gives none."""
     entry_amount = entry.find("Amt")
     currency = entry_amount.get("Ccy") if entry_amount is not None else None
     for path in ("Amt", "AmtDtls/TxAmt/Amt"):
         element = part.find(path)
         if element is not None and element.text and element.get("Ccy", currency) == currency:
-            try:
-                value = Decimal(element.text.strip())
-            except InvalidOperation:
-                return None
+            value = amount(element.text, f"TxDtls {path}")
             indicator = text(part, "CdtDbtInd") or text(entry, "CdtDbtInd")
             return -value if indicator == "DBIT" else value
     return None

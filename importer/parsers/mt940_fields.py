@@ -4,6 +4,13 @@ A file is a run of ":TAG:value" fields, each value possibly continued on followi
 wrapped in SWIFT blocks ("{1:...}{2:...}{4:" ... "-}") or bank header lines ("ABNANL2A", "940")
 that carry nothing we need.  German banks structure :86: with "?NN" subfields (DFÜ-Abkommen):
 ?00 booking text, ?20-?29 and ?60-?63 purpose, ?30 bank code, ?31 account/IBAN, ?32-?33 name.
+
+Amounts and dates are read strictly: an amount is digits with at most one decimal comma and no
+sign (the sign is the C/D mark), a date is YYMMDD with a real month and day.  Anything else makes
+`balance`/`statement_line` return None (the caller names file, line and text).  One leniency
+stays, because banks rely on it: a February day 29 or 30 past the month's end ("160230", banks'
+30-day months) is the month's last day.  A block end ("-" or "-}") is kept as a field with tag
+"-", so a reader can tell an MT942 that was closed from one that was cut off.
 """
 
 from __future__ import annotations
@@ -12,16 +19,22 @@ import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 _FIELD = re.compile(r"^:(\d{2}[A-Z]?):(.*)$")
 _BLOCK_START = re.compile(r"^\{1:[^}]*\}(\{2:[^}]*\})?(\{3:(\{[^}]*\})*\})?\{4:\s*")
 _BLOCK_END = re.compile(r"^-\}?(\{5:.*)?$")
+# SWIFT writes the decimal comma always; a few banks leave it out of whole amounts ("C500NTRF"),
+# which is read only when the transaction type code (N, F or S and three more) follows at once.
+_LINE_AMOUNT = r"(?P<amount>\d+,\d*(?![\d,])|\d+(?=[NFS][A-Z0-9]{3}))"
 _STATEMENT_LINE = re.compile(
     r"^(?P<value>\d{6})(?P<entry>\d{4})?(?P<mark>RC|RD|EC|ED|C|D)(?P<funds>[A-Z])?"
-    r"(?P<amount>\d[\d,]*)(?P<type>[A-Z][A-Z0-9]{3})?(?P<customer>.*?)(?://(?P<bank>.*))?$"
+    + _LINE_AMOUNT
+    + r"(?P<type>[A-Z][A-Z0-9]{3})?(?P<customer>.*?)(?://(?P<bank>.*))?$"
 )
-_BALANCE = re.compile(r"^(?P<mark>[CD])(?P<date>\d{6})(?P<currency>[A-Z]{3})?(?P<amount>\d[\d,]*)$")
+_BALANCE = re.compile(r"^(?P<mark>[CD])(?P<date>\d{6})(?P<currency>[A-Z]{3})?(?P<amount>\d+(?:,\d*)?)$")
+_AMOUNT = re.compile(r"^\d+(?:,\d*)?$")
+_DEBITS = ("D", "RC", "ED")  # RC (reversal of a credit) takes money out
 _SUBFIELD = re.compile(r"\?(\d{2})")
 _NO_REFERENCE = {"", "NONREF", "NOTPROVIDED"}
 # SEPA keywords inside the German purpose text ("EREF+...SVWZ+Miete Oktober").
@@ -35,6 +48,9 @@ class Field:
     line: int
 
 
+BLOCK_END = "-"  # the tag of the pseudo-field for a block end
+
+
 @dataclass(frozen=True)
 class StatementLine:
     value_date: dt.date
@@ -44,6 +60,7 @@ class StatementLine:
     customer_ref: str | None
     bank_ref: str | None
     extra: str | None  # supplementary details after the first line
+    debit: bool = False  # D, RC or ED: counted by MT942's :90D:
 
 
 @dataclass(frozen=True)
@@ -67,7 +84,10 @@ def fields(text: str) -> list[Field]:
         if match:
             found.append(Field(match.group(1), match.group(2), number))
             open_field = True
-        elif _BLOCK_END.match(line.strip()) or line.startswith("{"):
+        elif _BLOCK_END.match(line.strip()):
+            found.append(Field(BLOCK_END, "", number))
+            open_field = False
+        elif line.startswith("{"):
             open_field = False
         elif open_field and found:
             last = found[-1]
@@ -87,27 +107,49 @@ def _rejoin_split_tags(lines: list[str]) -> list[str]:
 
 
 def amount(text: str) -> Decimal:
-    """A SWIFT amount: digits with a decimal comma ("1500,", "0,42")."""
+    """A SWIFT amount: digits with at most one decimal comma ("1500,", "0,42"); ValueError else."""
+    if not _AMOUNT.match(text):
+        raise ValueError(f"{text!r} is not a SWIFT amount")
     return Decimal(text.replace(",", ".", 1))
 
 
 def swift_date(text: str) -> dt.date:
-    """YYMMDD; a day past the month's end (banks' 30-day months: "160230") is its last day."""
+    """YYMMDD; ValueError unless month and day are real (February 29 and 30 read as its last day)."""
+    if not re.fullmatch(r"\d{6}", text):
+        raise ValueError(f"{text!r} is not a YYMMDD date")
     year, month, day = 2000 + int(text[:2]), int(text[2:4]), int(text[4:6])
     if year > dt.date.today().year + 20:
         year -= 100
+    return _day(year, month, day)
+
+
+def _day(year: int, month: int, day: int) -> dt.date:
+    if not 1 <= month <= 12 or day < 1:
+        raise ValueError(f"month {month}, day {day} is not a date")
     last = calendar.monthrange(year, month)[1]
+    if day > last and not (month == 2 and day <= 30):  # banks' 30-day months write "160230"
+        raise ValueError(f"day {day} is past the end of month {month}")
     return dt.date(year, month, min(day, last))
 
 
 def balance(value: str) -> tuple[Decimal, dt.date, str | None] | None:
-    """:60F:/:62F:/:64: "C070903EUR766656,49" as (signed amount, date, currency if written)."""
+    """:60F:/:62F:/:64: "C070903EUR766656,49" as (signed amount, date, currency if written);
+    None unless the field's first line is exactly that."""
     first = value.split("\n", 1)[0]
-    match = _BALANCE.match("".join(ch for ch in first if ch.isprintable()).strip())
+    match = _BALANCE.match(first.strip())
     if not match:
         return None
-    total = amount(match.group("amount"))
-    return (-total if match.group("mark") == "D" else total), swift_date(match.group("date")), match.group("currency")
+    try:
+        total, day = amount(match.group("amount")), swift_date(match.group("date"))
+    except ValueError:
+        return None
+    return (-total if match.group("mark") == "D" else total), day, match.group("currency")
+
+
+def count_and_sum(value: str) -> tuple[int, str, Decimal] | None:
+    """MT942's :90D:/:90C: "3EUR1234,56" (number of entries, currency, their sum); None if not that."""
+    match = re.fullmatch(r"(\d{1,5})([A-Z]{3})(\d+(?:,\d*)?)", value.split("\n", 1)[0].strip())
+    return (int(match.group(1)), match.group(2), amount(match.group(3))) if match else None
 
 
 def statement_line(value: str) -> StatementLine | None:
@@ -122,23 +164,26 @@ def statement_line(value: str) -> StatementLine | None:
     try:
         total = amount(match.group("amount"))
         value_date = swift_date(match.group("value"))
-    except (InvalidOperation, ValueError):
+        entry_date = _entry_date(value_date, match.group("entry"))
+    except ValueError:
         return None
     mark = match.group("mark")
     # RC (reversal of a credit) takes money out; RD (reversal of a debit) puts it back.
-    signed = -total if mark in ("D", "RC", "ED") else total
+    signed = -total if mark in _DEBITS else total
     return StatementLine(
         value_date=value_date,
-        entry_date=_entry_date(value_date, match.group("entry")),
+        entry_date=entry_date,
         amount=signed,
         kind=match.group("type") or "",
         customer_ref=_reference(match.group("customer")),
         bank_ref=_reference(match.group("bank")),
         extra=" ".join(extra.split()) or None,
+        debit=mark in _DEBITS,
     )
 
 
 def _entry_date(value_date: dt.date, text: str | None) -> dt.date | None:
+    """The MMDD entry date in the value date's year (or the next/previous one across New Year)."""
     if not text:
         return None
     month, day = int(text[:2]), int(text[2:])
@@ -148,10 +193,7 @@ def _entry_date(value_date: dt.date, text: str | None) -> dt.date | None:
         year -= 1
     elif month == 1 and value_date.month == 12:
         year += 1
-    try:
-        return dt.date(year, month, min(day, calendar.monthrange(year, month)[1]))
-    except ValueError:
-        return None
+    return _day(year, month, day)
 
 
 def _reference(text: str | None) -> str | None:

@@ -16,9 +16,18 @@ from defusedxml.ElementTree import fromstring
 
 from importer.errors import ParseError
 
+# No camt document nests deeper than about 15 elements; a deeper file is an attack or garbage,
+# refused before any reader walks it.
+MAX_DEPTH = 100
+
 
 def parse_xml(path: Path, data: bytes) -> tuple[Element, str]:
-    """The document's root element with namespaces stripped, and the root's namespace URI."""
+    """The document's root element with namespaces stripped, and the root's namespace URI.
+
+    Every way the bytes can fail to be a safe XML document is a ParseError naming `path`: not
+    well formed (with the line and column the XML parser stopped at, so a cut-off download says
+    where it ends), a DTD or entity declaration, or nesting deeper than MAX_DEPTH.
+    """
     try:
         root = fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:
@@ -28,14 +37,40 @@ def parse_xml(path: Path, data: bytes) -> tuple[Element, str]:
             "make the reader fetch files or expand without end, so the file is refused.",
         ) from None
     except XmlSyntaxError as exc:
-        line = exc.position[0] if exc.position else None
-        reason = str(exc).split(":", 1)[0]  # expat appends "line N, column M", given as line= instead
-        raise ParseError(path, f"is not well-formed XML ({reason}).", line=line) from None
+        raise _not_well_formed(path, exc) from None
     namespace = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else ""
-    for element in root.iter():
+    _strip_namespaces(path, root)
+    return root, namespace
+
+
+def _strip_namespaces(path: Path, root: Element) -> None:
+    """Drop every tag's namespace, refusing a tree deeper than MAX_DEPTH on the way (an explicit
+    stack: a recursive walk of a hostile file would exhaust Python's)."""
+    stack = [(root, 1)]
+    while stack:
+        element, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ParseError(path, f"nests its XML elements more than {MAX_DEPTH} deep; no bank statement does, so the file is refused.",
+                             expected=f"at most {MAX_DEPTH} levels", found=f"<{_local(element.tag)}> at level {depth}")  # fmt: skip
         if isinstance(element.tag, str) and "}" in element.tag:
             element.tag = element.tag.split("}", 1)[1]
-    return root, namespace
+        stack.extend((child, depth + 1) for child in element)
+
+
+def _local(tag: str) -> str:
+    return tag.split("}", 1)[-1]
+
+
+def _not_well_formed(path: Path, exc: XmlSyntaxError) -> ParseError:
+    """The error for bytes that are not XML: where the parser stopped, and what it found there."""
+    line, column = exc.position if exc.position else (None, None)
+    reason = str(exc).split(":", 1)[0]  # expat appends "line N, column M", given apart instead
+    at = f" at column {column + 1}" if column is not None else ""
+    return ParseError(
+        path,
+        f"is not well-formed XML ({reason}{at}): the file is damaged or was cut off; download it again.",
+        line=line,
+    )
 
 
 def text(element: Element | None, path: str) -> str | None:
