@@ -178,6 +178,7 @@ def _statement(
         currency=currency,
         opening_balance=_amount(path, records[opening[0]]) if opening else None,
         transactions=transactions,
+        bank_account_id=account,  # the !Account name the exporting program wrote, if any
     )
 
 
