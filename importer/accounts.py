@@ -116,6 +116,7 @@ class AccountBook:
     known: list[Account] = field(default_factory=list)
     specs: Sequence[AccountSpec] = ()
     pending: dict[str, Account] = field(default_factory=dict)
+    renames: dict[str, tuple[str, str]] = field(default_factory=dict)  # key → (old name, new name)
 
     def resolve(self, statement: Statement, explicit: str | None, profile: str | None) -> Account:
         """The account `statement` belongs to; `explicit` is the name the user gave, if any."""
@@ -126,7 +127,8 @@ class AccountBook:
         name = explicit or self._spec_for_profile(profile)
         if name is None:
             raise AccountError(statement.path, self._needs_account(statement))
-        return self.named(name, statement.currency)
+        legacy = self._legacy_profile_account(profile) if self._find_name(name) is None else None
+        return self._adopt(legacy, name) if legacy is not None else self.named(name, statement.currency)
 
     def named(self, name: str, currency: str | None = None) -> Account:
         """The account shown as `name` (or declared so in the config), a new one when none is."""
@@ -166,6 +168,16 @@ class AccountBook:
         key = self._fresh_key(identifier)
         return self._add(Account(key=key, name=name, currency=spec.currency if spec and spec.currency else currency,
                                  identifiers=(identifier,)))  # fmt: skip
+
+    def _legacy_profile_account(self, profile: str | None) -> Account | None:
+        """The account a state from before identities filed this profile's files under: it was
+        named after the profile, a name nobody chose, so the name the user gives now replaces it."""
+        return next((a for a in self.known if a.recipe == "v1" and profile and a.name == profile), None)
+
+    def _adopt(self, legacy: Account, name: str) -> Account:
+        self.known = [a for a in self.known if a.key != legacy.key]
+        self.renames[legacy.key] = (legacy.name, name)
+        return self._add(replace(legacy, name=name))
 
     def _fresh_key(self, key: str) -> str:
         """`key`, or `key#n` when a renamed account already holds it: two accounts never share

@@ -155,7 +155,7 @@ def _import(
         report.new = len(sending)
         _preview(target, sending, settings)
         return
-    state.save_accounts(accounts)
+    _store_accounts(state, book, accounts)
     state.record_file(digest, path, len(data), run_id)
     fresh = record(state, decisions, run_id, digest, target.name)
     state.record_run_file(run_id, digest, path, parser.name, len(txns), len(fresh))
@@ -173,6 +173,14 @@ def _explicit_account(statements: Sequence[Statement], settings: RunSettings) ->
     return settings.parse.account if len({s.bank_account_id for s in statements}) == 1 else None
 
 
+def _store_accounts(state: State, book: AccountBook, accounts: Sequence[Account]) -> None:
+    """Remember the file's accounts (new ones, new identifiers, a legacy account's new name)."""
+    for account in accounts:
+        if account.key in book.renames:
+            state.rename_account(*book.renames.pop(account.key))
+    state.save_accounts(accounts)
+
+
 def in_account(statement: Statement, account: Account) -> Statement:
     """`statement` with its rows shown under `account`'s name (unchanged when it already is)."""
     if statement.account == account.name and all(t.account == account.name for t in statement.transactions):
@@ -186,7 +194,7 @@ def _refuse_if_seen_elsewhere(
 ) -> None:
     """Hold a file whose rows are already stored under another account (see importer/accounts.py)."""
     owners = state.file_accounts(digest)
-    names = {a.name for a in accounts}
+    names = {a.name for a in accounts} | {book.renames[a.key][0] for a in accounts if a.key in book.renames}
     for statement, account in zip(statements, accounts):
         days = [t.date for t in statement.transactions]
         stored = state.fingerprints(min(days), max(days), account.name) if days else iter(())

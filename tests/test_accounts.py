@@ -153,12 +153,14 @@ def test_a_state_written_before_identities_upgrades_without_reimporting(runner: 
     assert len(ids_before) == 43 and all(i.startswith("v1:") for i in ids_before)
     code, report = run(runner, "samples/ofx", "samples/mt940", "samples/camt", "--state", str(state_path))
     assert (code, report["totals"]["new"], report["totals"]["duplicate"]) == (0, 0, 31)
-    # The CSV came in under its profile's name; the user's name for it is new: held, then renamed.
-    code, held = run(runner, CHASE, "--account", "Chase checking", "--state", str(state_path))
-    assert code == 1 and "accounts rename chase-checking 'Chase checking'" in held["files"][0]["error"]
-    assert runner.invoke(main, ["accounts", "rename", "chase-checking", "Chase checking", "--state", str(state_path)]).exit_code == 0
+    # The CSV came in under its profile's name, which nobody chose: the name given now replaces it.
     code, report = run(runner, CHASE, "--account", "Chase checking", "--state", str(state_path))
     assert (code, report["totals"]["new"], report["totals"]["duplicate"]) == (0, 0, 12)
+    assert {a for a, i in stored(state_path) if i in ids_before} >= {"Chase checking"}
+    assert "chase-checking" not in {a for a, _ in stored(state_path)}
+    # A second new name for it is a name, not an account: held, with the way to settle it.
+    code, held = run(runner, CHASE, "--account", "Chase", "--state", str(state_path))
+    assert code == 1 and "accounts rename 'Chase checking' Chase" in held["files"][0]["error"]
     assert sorted(i for _, i in stored(state_path)) == ids_before
     with State(state_path) as state:
         assert {a.recipe for a in state.accounts()} == {"v1"}
