@@ -15,6 +15,7 @@ from pathlib import Path
 
 from benchmarks.generate import write_chase_csv
 from importer.config import TargetSettings
+from importer.parsers import ParseOptions
 from importer.pipeline import RunSettings, run
 from importer.rules import RuleSet
 from importer.sandbox import SERVICES, Sandbox, target_settings
@@ -24,7 +25,7 @@ from importer.state import State
 
 def upload(sandbox: Sandbox, name: str, statement: Path, state_path: Path) -> int:
     entry = {**target_settings(name, sandbox.url(name)), "backoff": 0.01, "concurrency": 8}
-    settings = RunSettings(target=name, target_settings=TargetSettings.model_validate(entry))
+    settings = RunSettings(target=name, target_settings=TargetSettings.model_validate(entry), parse=ParseOptions(account="Chase checking"))
     with State(state_path) as state:
         return run([statement], RuleSet(()), state, settings).totals()["failed"]
 

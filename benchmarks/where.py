@@ -15,6 +15,7 @@ import pstats
 import tempfile
 from pathlib import Path
 
+from importer.parsers import ParseOptions
 from importer.pipeline import RunSettings, run
 from importer.rules import load_rules
 from importer.state import State
@@ -36,7 +37,7 @@ def profile_run(path: Path, rules_path: Path, target: str) -> pstats.Stats:
     with tempfile.TemporaryDirectory(prefix="importer-where-") as tmp, State(Path(tmp) / "state.sqlite") as state:
         profiler = cProfile.Profile()
         profiler.enable()
-        run([path], rules, state, RunSettings(target=target))
+        run([path], rules, state, RunSettings(target=target, parse=ParseOptions(account="Benchmark")))
         profiler.disable()
     return pstats.Stats(profiler)
 

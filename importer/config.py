@@ -39,6 +39,7 @@ import platformdirs
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from importer.accounts import AccountSpec
 from importer.currencies import is_currency
 from importer.errors import ConfigError
 from importer.paths import APP, user_profile_dirs
@@ -121,6 +122,33 @@ class SourceSettings(_Strict):
         return file == folder or folder in file.parents
 
 
+class AccountSettings(_Strict):
+    """One account under `accounts:`: what identifies its files (importer/accounts.py).
+
+        accounts:
+          Joint checking:
+            identifiers: [DE89 3704 0044 0532 0130 00]   # IBAN, number, BANKID:ACCTID as the bank writes it
+            profiles: [dkb]                              # CSV files read with these profiles belong here
+            currency: EUR
+    """
+
+    identifiers: tuple[str, ...] = ()
+    profiles: tuple[str, ...] = ()
+    currency: str | None = None
+
+    @field_validator("identifiers", "profiles", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return (value,) if isinstance(value, str) else value
+
+    @field_validator("currency")
+    @classmethod
+    def _iso_currency(cls, value: str | None) -> str | None:
+        if value is not None and not is_currency(value.upper()):
+            raise ValueError(f"{value!r} is not an ISO 4217 currency code (e.g. USD, EUR)")
+        return value.upper() if value is not None else None
+
+
 class LogSettings(_Strict):
     """The log file of unattended runs (`run` with configured sources, `watch`), rotated by size."""
 
@@ -141,6 +169,7 @@ class Config(_Strict):
     default_target: str = "local"
     targets: dict[str, TargetSettings] = Field(default_factory=dict)
     sources: tuple[SourceSettings, ...] = ()
+    accounts: dict[str, AccountSettings] = Field(default_factory=dict)
     inbox: Path | None = None
     archive: Path | None = None
     failed: Path | None = None
@@ -171,6 +200,10 @@ class Config(_Strict):
             "failed": absolute(self.failed), "rules": tuple(absolute(r) or r for r in self.rules), "sources": sources,
             "log": self.log.model_copy(update={"file": absolute(self.log.file)}),
         })  # fmt: skip
+
+    def account_specs(self) -> tuple[AccountSpec, ...]:
+        """The accounts declared under `accounts:`, as the account book takes them."""
+        return tuple(AccountSpec(name, a.identifiers, a.profiles, a.currency) for name, a in self.accounts.items())
 
     def target(self, name: str) -> TargetSettings | None:
         """The settings of target `name` (None for `local` when not configured)."""
@@ -218,6 +251,7 @@ def parse_config(text: str, path: Path) -> Config:
         raise ConfigError(f"key {key}: {_explain(err)}", path=path, line=yaml_line(root, err["loc"])) from None
     _check_targets(config, root, path)
     _check_profiles(config, root, path)
+    _check_account_profiles(config, root, path)
     return config.relative_to(path.parent.absolute())
 
 
@@ -233,6 +267,23 @@ def _check_profiles(config: Config, root: yaml.Node | None, path: Path) -> None:
                 f"key sources.{index}.profile: no bank profile named {profile!r}; allowed: {', '.join(sorted(known))}.",
                 path=path, line=yaml_line(root, ("sources", index, "profile")),
             )  # fmt: skip
+
+
+def _check_account_profiles(config: Config, root: yaml.Node | None, path: Path) -> None:
+    """Every profile an account claims exists, and no profile is claimed by two accounts."""
+    known: dict[str, object] | None = None
+    claimed: dict[str, str] = {}
+    for name, account in config.accounts.items():
+        for index, profile in enumerate(account.profiles):
+            known = known if known is not None else all_profiles(user_profile_dirs())
+            line = yaml_line(root, ("accounts", name, "profiles", index))
+            if profile not in known:
+                raise ConfigError(f"key accounts.{name}.profiles: no bank profile named {profile!r}; allowed: "
+                                  f"{', '.join(sorted(known))}.", path=path, line=line)  # fmt: skip
+            if profile in claimed:
+                raise ConfigError(f"key accounts.{name}.profiles: profile {profile!r} already belongs to account "
+                                  f"{claimed[profile]!r}; a profile can name one account.", path=path, line=line)  # fmt: skip
+            claimed[profile] = name
 
 
 def _check_targets(config: Config, root: yaml.Node | None, path: Path) -> None:

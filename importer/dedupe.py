@@ -5,10 +5,17 @@ produce the same ids, or every target fills up with duplicates.  Why not the ban
 banks reuse FITIDs (some restart them per statement, some give every fee the same one), so the
 bank id is combined with the account, the date and the amount.
 
-Recipe, version 1 (the "v1:" prefix; a change to the recipe must bump it):
+Recipe, version 2 (the "v2:" prefix; a change to the recipe must bump it):
 
-    with a bank id:    sha256("v1|bank|" account "|" bank_id "|" date "|" amount ["|" n if n > 0])
-    without one:       sha256("v1|text|" account "|" date "|" amount "|" normalised description "|" n)
+    with a bank id:    sha256("v2|bank|" account key "|" bank_id "|" date "|" amount ["|" n if n > 0])
+    without one:       sha256("v2|text|" account key "|" date "|" amount "|" normalised description "|" n)
+
+where the account key is the account's identity (importer/accounts.py): the identifier the bank
+wrote in the file, normalised, or for a file without one the name the account was first given.
+Version 1 was the same with the account's display name instead of its key, so renaming an
+account, or reading the same file under another profile, changed every id.  Accounts stored
+before version 2 keep version 1, computed from the name they had then (`Account.basis`), so an
+upgraded state recognises every row it holds.
 
 where `amount` is the Decimal in plain notation with trailing zeros dropped ("-12.5"), `date`
 is ISO (YYYY-MM-DD), the normalised description is case-folded with runs of white space
@@ -27,10 +34,11 @@ from decimal import Decimal
 from hashlib import sha256
 from typing import TypeVar
 
+from importer.accounts import Account
 from importer.models import Transaction, with_updates
 
-VERSION = "v1"
-_BANK = f"{VERSION}|bank|"
+VERSION = "v2"  # the recipe of accounts created now
+LEGACY = "v1"  # accounts stored before identities: ids from the display name of the time
 _K = TypeVar("_K", bound=Hashable)
 
 
@@ -47,38 +55,49 @@ def plain_amount(amount: Decimal) -> str:
     return "0" if text in {"-0", "0"} else text
 
 
-def external_id(txn: Transaction, occurrence: int = 0) -> str:
-    """The v1 external id of `txn`, `occurrence` being its repeat counter (see module doc)."""
-    return _hashed(_id_key(txn, txn.date.isoformat(), plain_amount(txn.amount), normalise_description), occurrence)
+def external_id(txn: Transaction, occurrence: int = 0, account: Account | None = None) -> str:
+    """The external id of `txn` in `account` (recipe v1 from `txn.account` when None),
+    `occurrence` being its repeat counter (see module doc)."""
+    version, basis = _recipe(account, txn)
+    key = _id_key(txn, version, basis, txn.date.isoformat(), plain_amount(txn.amount), normalise_description)
+    return _hashed(key, version, occurrence)
 
 
-def _id_key(txn: Transaction, day: str, amount: str, normalise: Callable[[str], str]) -> str:
+def _recipe(account: Account | None, txn: Transaction) -> tuple[str, str]:
+    """(recipe version, the account text hashed): an account's, else v1 of the row's name."""
+    if account is None:
+        return LEGACY, txn.account
+    return (LEGACY if account.recipe == LEGACY else VERSION), account.id_basis
+
+
+def _id_key(txn: Transaction, version: str, basis: str, day: str, amount: str, normalise: Callable[[str], str]) -> str:
     """The hashed text without its repeat counter."""
     if txn.bank_id:
-        return f"{_BANK}{txn.account}|{txn.bank_id.strip()}|{day}|{amount}"
-    return f"{VERSION}|text|{txn.account}|{day}|{amount}|{normalise(txn.description)}"
+        return f"{version}|bank|{basis}|{txn.bank_id.strip()}|{day}|{amount}"
+    return f"{version}|text|{basis}|{day}|{amount}|{normalise(txn.description)}"
 
 
-def _hashed(key: str, occurrence: int) -> str:
-    if not key.startswith(_BANK):
+def _hashed(key: str, version: str, occurrence: int) -> str:
+    if not key.startswith(f"{version}|bank|"):
         key += f"|{occurrence}"
     elif occurrence:  # with a bank id the counter is only written from the second repeat on
         key += f"|{occurrence}"
-    return f"{VERSION}:" + sha256(key.encode("utf-8")).hexdigest()[:32]
+    return f"{version}:" + sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
-def assign_ids(transactions: Iterable[Transaction]) -> list[Transaction]:
+def assign_ids(transactions: Iterable[Transaction], account: Account | None = None) -> list[Transaction]:
     """Each transaction with its external id set, counting repeats within this sequence."""
-    return IdAssigner()(transactions)
+    return IdAssigner(account)(transactions)
 
 
 class IdAssigner:
     """`assign_ids` for a statement handed over in parts: the repeat counters carry over.
 
-    Equal to `external_id(txn, n)` per row (tests/test_dedupe.py); the date, amount and
+    Equal to `external_id(txn, n, account)` per row (tests/test_dedupe.py); the date, amount and
     description texts are worked out once per distinct value, since statements repeat them."""
 
-    def __init__(self) -> None:
+    def __init__(self, account: Account | None = None) -> None:
+        self.account = account
         self.days: _Memo[dt.date] = _Memo(dt.date.isoformat)
         self.amounts: _Memo[Decimal] = _Memo(plain_amount)
         self.texts: _Memo[str] = _Memo(normalise_description)
@@ -88,10 +107,11 @@ class IdAssigner:
         days, amounts, texts, seen = self.days, self.amounts, self.texts.__getitem__, self.seen
         result = []
         for txn in transactions:
-            key = _id_key(txn, days[txn.date], amounts[txn.amount], texts)
+            version, basis = _recipe(self.account, txn)
+            key = _id_key(txn, version, basis, days[txn.date], amounts[txn.amount], texts)
             occurrence = seen.get(key, 0)
             seen[key] = occurrence + 1
-            result.append(with_updates(txn, {"external_id": _hashed(key, occurrence)}))
+            result.append(with_updates(txn, {"external_id": _hashed(key, version, occurrence)}))
         return result
 
 

@@ -91,7 +91,8 @@ class Statement(_Frozen):
     account: str
     currency: str
     transactions: tuple[Transaction, ...]
-    bank_account_id: str | None = None
+    bank_account_id: str | None = None  # the account's identifier as the file writes it (importer/accounts.py)
+    profile: str | None = None  # the bank CSV profile the file was read with, if any
     opening_balance: Money | None = None
     closing_balance: Money | None = None
     available_balance: Money | None = None  # OFX AVAILBAL, camt ITAV/CLAV: informative, never checked

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from importer.accounts import Account, AccountBook, AccountSpec, overlapping_account, seen_elsewhere
 from importer.config import TargetSettings
 from importer.crash import crash_point
 from importer.dedupe import IdAssigner
@@ -19,7 +20,7 @@ from importer.errors import ImporterError, InputError, UploadError
 from importer.gcpause import paused_gc
 from importer.journal import Journal
 from importer.matching import Action, FileContext, MatchSettings, classify, record
-from importer.models import Outcome, Statement, Transaction
+from importer.models import Outcome, Statement, Transaction, with_updates
 from importer.parsers import ParseOptions, Parser, identify
 from importer.report import FileReport, RunReport
 from importer.rules import RuleSet
@@ -53,6 +54,8 @@ class RunSettings:
     match: MatchSettings = field(default_factory=MatchSettings)
     observer: RunObserver | None = None
     preview: Callable[[list[str]], None] | None = None  # shown the requests a dry run would send
+    accounts: tuple[AccountSpec, ...] = ()  # importer.yaml `accounts:`
+    as_new_account: bool = False  # import a file even when its rows are stored under another account
 
 
 def statement_files(paths: Sequence[Path]) -> list[Path]:
@@ -76,12 +79,14 @@ def _looks_like_statement(path: Path) -> bool:
 PREPARE_CHUNK = 20_000
 
 
-def prepare(statement: Statement, rules: RuleSet) -> list[Transaction]:
+def prepare(statement: Statement, rules: RuleSet, account: Account | None = None) -> list[Transaction]:
     """The statement's transactions named by their external ids and categorised by `rules`.
 
-    Transactions a `skip` rule drops are left out; ids come first so they do not depend on rules.
+    Ids are computed from `account`'s identity (importer/dedupe.py; without one, recipe v1 from
+    the rows' account name, as the golden files show the parser's view).  Transactions a `skip`
+    rule drops are left out; ids come first so they do not depend on rules.
     """
-    name = IdAssigner()
+    name = IdAssigner(account)
     rows = statement.transactions
     kept: list[Transaction] = []
     for start in range(0, len(rows), PREPARE_CHUNK):
@@ -93,12 +98,13 @@ def run(paths: Sequence[Path], rules: RuleSet, state: State, settings: RunSettin
     """Import every statement file under `paths` into the configured target."""
     run_id = state.begin_run("dry-run" if settings.dry_run else "run")
     target = make_target(settings.target, state, run_id, settings.target_settings)
+    book = AccountBook(known=state.accounts(), specs=settings.accounts)
     report = RunReport(run_id=run_id, target=target.name, dry_run=settings.dry_run)
     try:
         if not settings.dry_run and not _reconcile(Journal(state, target, run_id), report):
             return report
         for path in statement_files(paths):
-            file_report = import_file(path, rules, state, target, run_id, settings)
+            file_report = import_file(path, rules, state, target, run_id, settings, book)
             report.files.append(file_report)
             if settings.observer is not None:
                 settings.observer.file_done(file_report)
@@ -111,13 +117,15 @@ def run(paths: Sequence[Path], rules: RuleSet, state: State, settings: RunSettin
 
 
 def import_file(
-    path: Path, rules: RuleSet, state: State, target: Target, run_id: int, settings: RunSettings
+    path: Path, rules: RuleSet, state: State, target: Target, run_id: int, settings: RunSettings,
+    book: AccountBook | None = None,
 ) -> FileReport:
     """Import one file; its errors are caught and reported, never raised."""
     report = FileReport(path=str(path))
+    book = book if book is not None else AccountBook(known=state.accounts(), specs=settings.accounts)
     try:
         with paused_gc():  # see importer/gcpause.py: a third of the parse time was the collector
-            _import(path, rules, state, target, run_id, settings, report)
+            _import(path, rules, state, target, run_id, settings, report, book)
     except ImporterError as exc:
         report.error = str(exc)
         report.failed = max(report.failed, 1) if isinstance(exc, InputError) else report.failed
@@ -125,15 +133,21 @@ def import_file(
 
 
 def _import(
-    path: Path, rules: RuleSet, state: State, target: Target, run_id: int, settings: RunSettings, report: FileReport
-) -> None:
+    path: Path, rules: RuleSet, state: State, target: Target, run_id: int, settings: RunSettings, report: FileReport,
+    book: AccountBook,
+) -> None:  # fmt: skip
     parser, statements = _parse(path, settings.parse)
     report.format = parser.name
     crash_point("parse")
-    txns = [txn for statement in statements for txn in prepare(statement, rules)]
-    report.count_rules(sum(len(statement.transactions) for statement in statements), txns)
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
+    explicit = _explicit_account(statements, settings)
+    accounts = [book.resolve(statement, explicit, statement.profile or settings.parse.profile) for statement in statements]
+    statements = [in_account(statement, account) for statement, account in zip(statements, accounts)]
+    if not settings.as_new_account:
+        _refuse_if_seen_elsewhere(state, book, statements, accounts, digest)
+    txns = [txn for statement, account in zip(statements, accounts) for txn in prepare(statement, rules, account)]
+    report.count_rules(sum(len(statement.transactions) for statement in statements), txns)
     decisions = classify(state, target.name, txns, FileContext.of(statements, digest, parser.name), settings.match)
     report.add_decisions(decisions)
     if settings.dry_run:
@@ -141,6 +155,7 @@ def _import(
         report.new = len(sending)
         _preview(target, sending, settings)
         return
+    _store_accounts(state, book, accounts)
     state.record_file(digest, path, len(data), run_id)
     fresh = record(state, decisions, run_id, digest, target.name)
     state.record_run_file(run_id, digest, path, parser.name, len(txns), len(fresh))
@@ -150,6 +165,45 @@ def _import(
     fresh = pair_transfers(state, fresh, settings.match.window_days)
     report.transfers = sum(1 for t in fresh if t.transfer_to)
     _upload(fresh, Journal(state, target, run_id), report)
+
+
+def _explicit_account(statements: Sequence[Statement], settings: RunSettings) -> str | None:
+    """The account name the user gave (--account, a source's `account:`); parsers apply it only
+    to a file of one account, and so does the account book."""
+    return settings.parse.account if len({s.bank_account_id for s in statements}) == 1 else None
+
+
+def _store_accounts(state: State, book: AccountBook, accounts: Sequence[Account]) -> None:
+    """Remember the file's accounts (new ones, new identifiers, a legacy account's new name)."""
+    for account in accounts:
+        if account.key in book.renames:
+            state.rename_account(*book.renames.pop(account.key))
+    state.save_accounts(accounts)
+
+
+def in_account(statement: Statement, account: Account) -> Statement:
+    """`statement` with its rows shown under `account`'s name (unchanged when it already is)."""
+    if statement.account == account.name and all(t.account == account.name for t in statement.transactions):
+        return statement
+    rows = tuple(with_updates(t, {"account": account.name}) for t in statement.transactions)
+    return with_updates(statement, {"account": account.name, "transactions": rows})
+
+
+def _refuse_if_seen_elsewhere(
+    state: State, book: AccountBook, statements: Sequence[Statement], accounts: Sequence[Account], digest: str
+) -> None:
+    """Hold a file whose rows are already stored under another account (see importer/accounts.py)."""
+    owners = state.file_accounts(digest)
+    names = {a.name for a in accounts} | {book.renames[a.key][0] for a in accounts if a.key in book.renames}
+    for statement, account in zip(statements, accounts):
+        days = [t.date for t in statement.transactions]
+        stored = state.fingerprints(min(days), max(days), account.name) if days else iter(())
+        if book.vouched(account.name):  # then only unvouched accounts can be this one under another name
+            stored = (row for row in stored if not book.vouched(row[0]))
+        overlap = overlapping_account(statement, (row for row in stored if row[0] not in names))
+        error = seen_elsewhere(statement.path, account, owners - names, overlap, len(statement.transactions))
+        if error is not None:
+            raise error
 
 
 def _parse(path: Path, options: ParseOptions) -> tuple[Parser, list[Statement]]:

@@ -141,6 +141,7 @@ def run_groups(
 ) -> RoutineReport:
     """One pipeline run per group, with balance checks, a log line per file and a progress bar."""
     report = RoutineReport()
+    base = replace(base, accounts=base.accounts or config.account_specs())
     with observed(state, base, sum(len(files) for _, files in groups), log) as observer:
         for source, files in groups:
             settings = replace(source_settings(source, base, config), observer=observer)

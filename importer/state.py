@@ -20,6 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from importer.accounts import Account, normalise_identifier
 from importer.errors import StateError
 from importer.models import Outcome, Source, Transaction, UploadResult
 
@@ -130,6 +131,26 @@ MIGRATIONS: tuple[str, ...] = (
             SELECT 1 FROM ledger AS other
             WHERE other.pair_id = ledger.pair_id AND other.external_id <> ledger.external_id
         )
+    """,
+    # 4: accounts by identity (importer/accounts.py).  `key` is what external ids are computed
+    # from and never changes; `name` is how the account is shown, renamed at will.  The accounts
+    # already stored keep their ids: recipe v1, from the name they had (`basis`).
+    """
+    CREATE TABLE accounts (
+        key TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        recipe TEXT NOT NULL DEFAULT 'v2',
+        basis TEXT,
+        currency TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE account_identifiers (
+        identifier TEXT PRIMARY KEY,
+        account_key TEXT NOT NULL REFERENCES accounts(key)
+    );
+    INSERT INTO accounts (key, name, recipe, basis, created_at)
+        SELECT 'legacy:' || account, account, 'v1', account, strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now')
+        FROM (SELECT DISTINCT account FROM transactions WHERE account IS NOT NULL)
     """,
 )
 
@@ -263,6 +284,58 @@ class State:
         cursor = self.db.execute(f"SELECT {TXN_COLUMNS} FROM {table} ORDER BY date, external_id")
         return [transaction_from_row(row) for row in cursor]
 
+    # accounts -------------------------------------------------------------------------------
+
+    def accounts(self) -> list[Account]:
+        """Every account, with its identifiers, in the order they were created."""
+        identifiers: dict[str, list[str]] = {}
+        for identifier, key in self.db.execute("SELECT identifier, account_key FROM account_identifiers ORDER BY rowid"):
+            identifiers.setdefault(key, []).append(identifier)
+        rows = self.db.execute("SELECT key, name, recipe, basis, currency FROM accounts ORDER BY rowid")
+        return [Account(key, name, recipe, basis, currency, tuple(identifiers.get(key, ()))) for key, name, recipe, basis, currency in rows]
+
+    def save_accounts(self, accounts: Iterable[Account]) -> None:
+        """Store new accounts and new identifiers of known ones (a rename is `rename_account`)."""
+        created = now_iso()
+        with self.db:
+            for a in accounts:
+                self.db.execute(
+                    "INSERT OR IGNORE INTO accounts (key, name, recipe, basis, currency, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    (a.key, a.name, a.recipe, a.basis, a.currency, created),
+                )
+                self.db.executemany("INSERT OR IGNORE INTO account_identifiers VALUES (?, ?)", [(i, a.key) for i in a.identifiers])
+
+    def rename_account(self, old: str, new: str) -> int:
+        """Show account `old` as `new` everywhere a name is kept; its key and ids do not change.
+        Returns how many stored transactions now show the new name."""
+        with self.db:
+            self.db.execute("UPDATE accounts SET name = ? WHERE name = ?", (new, old))
+            moved = self.db.execute("UPDATE transactions SET account = ? WHERE account = ?", (new, old)).rowcount
+            for table, column in (("ledger", "account"), ("transactions", "transfer_to"), ("ledger", "transfer_to"),
+                                  ("transactions", "target_account"), ("ledger", "target_account")):  # fmt: skip
+                self.db.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = ?", (new, old))
+            if self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'statement_balances'").fetchone():
+                self.db.execute("UPDATE statement_balances SET account = ? WHERE account = ?", (new, old))
+        return int(moved)
+
+    def account_activity(self) -> dict[str, tuple[str | None, str | None, int]]:
+        """Per account name: its first and last transaction date and how many are stored."""
+        rows = self.db.execute("SELECT account, MIN(date), MAX(date), COUNT(*) FROM transactions GROUP BY account")
+        return {name: (first, last, count) for name, first, last, count in rows}
+
+    def file_accounts(self, sha256: str) -> set[str]:
+        """The accounts the rows stored from the file `sha256` belong to."""
+        rows = self.db.execute("SELECT DISTINCT account FROM transactions WHERE file_sha256 = ?", (sha256,))
+        return {name for (name,) in rows}
+
+    def fingerprints(self, start: dt.date, end: dt.date, other_than: str) -> Iterator[tuple[str, str, str, str]]:
+        """(account, date, amount, description) of the rows stored between `start` and `end`
+        under another account than `other_than`, for the "seen under another name" check."""
+        yield from self.db.execute(
+            "SELECT account, date, amount, description FROM transactions WHERE date BETWEEN ? AND ? AND account <> ?",
+            (start.isoformat(), end.isoformat(), other_than),
+        )
+
     # what targets accepted ------------------------------------------------------------------
 
     def accepted_ids(self, target: str, external_ids: Iterable[str]) -> set[str]:
@@ -351,6 +424,22 @@ def _connect(path: Path) -> sqlite3.Connection:
         raise StateError(f"cannot open the state database {path}: {exc}") from None
 
 
+def _legacy_identifiers(db: sqlite3.Connection) -> None:
+    """Migration 4, second half: an account stored before identities under the name an OFX, camt
+    or MT940 file gave it (BANKID:ACCTID, the IBAN, the :25: text) is that identifier's account,
+    so the same file read again lands in it without --account."""
+    rows = db.execute(
+        "SELECT DISTINCT t.account FROM transactions t JOIN files f ON f.sha256 = t.file_sha256 "
+        "WHERE f.format IN ('ofx', 'camt', 'mt940')"
+    ).fetchall()
+    pairs = [(normalise_identifier(name), "legacy:" + name) for (name,) in rows if any(c.isdigit() for c in name)]
+    db.executemany("INSERT OR IGNORE INTO account_identifiers VALUES (?, ?)", pairs)
+
+
+# Work a migration needs beyond its SQL, run in the same transaction right after it.
+_AFTER: dict[int, Callable[[sqlite3.Connection], None]] = {4: _legacy_identifiers}
+
+
 def migrate(db: sqlite3.Connection, path: Path) -> None:
     """Bring the schema up to date; refuse a database from a newer importer."""
     try:
@@ -372,4 +461,6 @@ def _apply(db: sqlite3.Connection, number: int, script: str) -> None:
         for statement in script.split(";"):
             if statement.strip():
                 db.execute(statement)
+        if number in _AFTER:
+            _AFTER[number](db)
         db.execute(f"PRAGMA user_version = {number}")

@@ -36,8 +36,9 @@ from typing import Protocol
 
 import httpx
 
+from importer.accounts import AccountBook, AccountSpec
 from importer.parsers import ParseOptions, parse_file
-from importer.pipeline import prepare
+from importer.pipeline import in_account, prepare
 from importer.rules import RuleSet
 from importer.sandbox import Sandbox, target_settings
 from importer.uploaders.remote import MARKER_RE
@@ -139,11 +140,17 @@ def expected_ids(files: list[Path]) -> set[str]:
     return _EXPECTED[key]
 
 
+# The accounts every trial's config declares: the Chase exports name none, their profile does.
+ACCOUNTS = {"Chase checking": {"profiles": ["chase-checking"]}}
+
+
 def _parse_ids(files: list[Path]) -> set[str]:
     ids: set[str] = set()
+    book = AccountBook(specs=[AccountSpec(name, profiles=tuple(spec["profiles"])) for name, spec in ACCOUNTS.items()])
     for path in files:
         for statement in parse_file(path, ParseOptions(check_balances=False)):
-            ids.update(t.external_id or "" for t in prepare(statement, RuleSet(())))
+            account = book.resolve(statement, None, statement.profile)
+            ids.update(t.external_id or "" for t in prepare(in_account(statement, account), RuleSet(()), account))
     return ids
 
 
@@ -158,14 +165,17 @@ def _local(folder: Path) -> tuple[list[str], Callable[[], list[str]]]:
         with sqlite3.connect(folder / "state.sqlite") as db:
             return [row[0] for row in db.execute("SELECT external_id FROM ledger")]
 
-    return ["--target", "local"], held
+    config = folder / "importer.yaml"
+    config.write_text(json.dumps({"accounts": ACCOUNTS}), encoding="utf-8")
+    return ["--target", "local", "--config", str(config)], held
 
 
 def _loopback_kind(server: LoopbackServer) -> TargetKind:
     def setup(folder: Path) -> tuple[list[str], Callable[[], list[str]]]:
         server.service.clear()
         config = folder / "importer.yaml"
-        config.write_text(f"targets:\n  box:\n    type: loopback\n    base_url: {server.url}\n    batch_size: 4\n")
+        box = {"type": "loopback", "base_url": server.url, "batch_size": 4}
+        config.write_text(json.dumps({"targets": {"box": box}, "accounts": ACCOUNTS}), encoding="utf-8")
         return ["--target", "box", "--config", str(config)], server.service.markers
 
     return TargetKind("loopback", setup)
@@ -178,7 +188,7 @@ def sandbox_kind(sandbox: Sandbox, service: str) -> TargetKind:
         httpx.post(sandbox.url(service) + "/_sandbox/reset", timeout=10).raise_for_status()
         settings = {**target_settings(service, sandbox.url(service)), "batch_size": 4}
         config = folder / "importer.yaml"
-        config.write_text(json.dumps({"targets": {"svc": settings}}), encoding="utf-8")
+        config.write_text(json.dumps({"targets": {"svc": settings}, "accounts": ACCOUNTS}), encoding="utf-8")
         return ["--target", "svc", "--config", str(config)], lambda: _sandbox_ids(sandbox, service, folder)
 
     return TargetKind(service, setup)

@@ -42,6 +42,7 @@ def build_statement(path: Path, layout: Layout, options: ParseOptions) -> Statem
     return Statement(
         path=str(path), format="csv", account=reader.account, currency=currency,
         transactions=tuple(transactions), bank_account_id=account_id,
+        profile=layout.profile.name if layout.named else None,  # metadata added with account identities
         start_date=min((t.date for t in transactions), default=None),
         end_date=max((t.date for t in transactions), default=None),
     )  # fmt: skip

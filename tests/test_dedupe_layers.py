@@ -17,6 +17,7 @@ from importer.cli import main
 from importer.config import TargetSettings
 from importer.matching import MatchSettings
 from importer.parsers import ParseOptions
+from importer.accounts import AccountSpec
 from importer.pipeline import RunSettings, run
 from importer.report import RunReport
 from importer.rules import RuleSet
@@ -31,6 +32,7 @@ def import_files(state_path: Path, *files: Path, account: str | None = ACCOUNT, 
     settings = RunSettings(
         parse=ParseOptions(account=account, check_balances=False),
         match=MatchSettings(force_duplicates=force),
+        accounts=(AccountSpec(ACCOUNT, profiles=("chase-checking",)),),  # whose the Chase exports are
     )
     with State(state_path) as state:
         return run(list(files), RuleSet(()), state, settings)
@@ -165,7 +167,7 @@ def test_transfer_legs_in_one_run_are_paired_before_upload(state_path: Path, tmp
     import_files(state_path, checking, savings, account=None)
     with State(state_path) as state:
         landed = state.stored_transactions("ledger")
-    assert {t.account: t.transfer_to for t in landed} == {"chase-checking": "021000021:0555", "021000021:0555": "chase-checking"}
+    assert {t.account: t.transfer_to for t in landed} == {ACCOUNT: "021000021:0555", "021000021:0555": ACCOUNT}
     assert sum(t.amount for t in landed) == Decimal("0")
 
 

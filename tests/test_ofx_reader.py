@@ -86,7 +86,7 @@ def test_several_accounts_are_each_a_statement_and_ignore_a_single_account_name(
 
 def test_a_single_account_takes_the_name_the_user_gives(tmp_path: Path) -> None:
     [result] = read(write(tmp_path, f"<OFX>{SIGNON}<BANKMSGSRSV1>{statement(txn())}</BANKMSGSRSV1></OFX>"), account="Checking")
-    assert (result.account, result.bank_account_id, result.transactions[0].account) == ("Checking", "222", "Checking")
+    assert (result.account, result.bank_account_id, result.transactions[0].account) == ("Checking", "111:222", "Checking")
 
 
 def test_a_failed_sign_on_is_reported_as_such(tmp_path: Path) -> None:

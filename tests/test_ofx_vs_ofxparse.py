@@ -75,7 +75,7 @@ def _same_transaction(ours: Transaction, theirs: Any) -> None:
 
 
 def _same_statement(ours: Statement, theirs: Any) -> None:
-    assert ours.bank_account_id == theirs.account_id
+    assert (ours.bank_account_id or "").rpartition(":")[2] == theirs.account_id  # ours is BANKID:ACCTID
     assert ours.currency == (theirs.statement.currency or ours.currency).upper()
     balance = getattr(theirs.statement, "balance", None)
     assert ours.closing_balance == (None if balance is None else Decimal(balance))

@@ -39,7 +39,7 @@ def samples_config(folder: Path) -> Path:
     return write_config(folder, (
         f"sources:\n  - path: {ROOT / 'samples/ofx'}/checking-*.ofx\n"
         f"  - path: {ROOT / 'samples/csv/chase'}/chase-checking-*.csv\n    account: Chase checking\n"
-        f"  - path: {ROOT / 'samples/csv/sparkasse'}\n"
+        f"  - path: {ROOT / 'samples/csv/sparkasse'}\n    account: Sparkasse giro\n"
     ))  # fmt: skip
 
 
@@ -189,7 +189,7 @@ def test_run_with_paths_warns_on_stderr_when_a_balance_chain_breaks(runner: CliR
     assert result.exit_code == 0 and result.stderr == ""
     result = runner.invoke(main, ["run", str(tmp_path / "b-nov.csv"), "--state", state, "--json"])
     assert json.loads(result.stdout)["files"][0]["new"] == 3
-    assert result.stderr.startswith(f"warning: account chase-checking: {tmp_path / 'b-nov.csv'} opens at {first - 1}")
+    assert result.stderr.startswith(f"warning: account Chase checking: {tmp_path / 'b-nov.csv'} opens at {first - 1}")
 
 
 def test_a_bad_file_in_one_source_fails_the_run_but_not_the_other_sources(runner: CliRunner, tmp_path: Path) -> None:

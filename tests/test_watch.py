@@ -16,7 +16,7 @@ from importer.parsers import REGISTRY
 
 KNOWN_FORMATS = ", ".join(sorted(REGISTRY))
 from importer.cli import main
-from importer.config import Config
+from importer.config import AccountSettings, Config
 from importer.pipeline import RunSettings
 from importer.report import FileReport
 from importer.routine import inbox_importer
@@ -55,8 +55,12 @@ def folders(tmp_path: Path) -> Folders:
     return made
 
 
+# The Chase exports name no account; the config says whose they are, as a user's would.
+CONFIG = Config(accounts={"Chase checking": AccountSettings(profiles=("chase-checking",))})
+
+
 def make_inbox(folders: Folders, state: State, settle: float = 0, clock: FakeClock | None = None) -> Inbox:
-    importer = inbox_importer(Config(), load_rules([Path("rules")]), state, RunSettings(), QUIET, state.path)
+    importer = inbox_importer(CONFIG, load_rules([Path("rules")]), state, RunSettings(), QUIET, state.path)
     return Inbox(folders, importer, settle=settle, clock=clock or FakeClock(), today=lambda: TODAY)
 
 

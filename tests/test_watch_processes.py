@@ -10,14 +10,14 @@ import threading
 import time
 from pathlib import Path
 
-from importer.config import Config
+
 from importer.pipeline import RunSettings
 from importer.routine import inbox_importer
 from importer.rules import load_rules
 from importer.state import State
 from importer.watch import Folders, Inbox, folder_events, watch_loop
 from tests.inbox_statements import month_lines, write_chase
-from tests.test_watch import QUIET
+from tests.test_watch import CONFIG, QUIET
 
 
 def wait_for(condition: object, timeout: float) -> bool:
@@ -40,7 +40,7 @@ def test_real_observer_imports_files_dropped_into_a_real_folder(tmp_path: Path) 
 
     def watcher() -> None:
         with State(tmp_path / "state.sqlite") as state:
-            importer = inbox_importer(Config(), load_rules([Path("rules")]), state, RunSettings(), QUIET, state.path)
+            importer = inbox_importer(CONFIG, load_rules([Path("rules")]), state, RunSettings(), QUIET, state.path)
             watch_loop(Inbox(folders, importer, settle=0.2), folder_events(folders.inbox, stop, tick=0.1), filed.append)
 
     thread = threading.Thread(target=watcher)

@@ -32,6 +32,7 @@ def main() -> None:
 
 
 from importer.cli import (  # noqa: E402  (commands attach to `main`)
+    accounts_cmd,
     detect_cmd,
     history_cmd,
     init_cmd,
@@ -57,6 +58,7 @@ COMMANDS: list[click.Command] = [
     report_cmd.report,
     targets_cmd.targets,
     sandbox_cmd.sandbox,
+    accounts_cmd.accounts,
 ]
 for _command in COMMANDS:
     main.add_command(_command)

@@ -45,6 +45,10 @@ from importer.uploaders import DEFAULT_TARGET
 @click.option("--failfast", is_flag=True, help="Stop at the first file that fails.")
 @click.option("--force-duplicates", is_flag=True, help="Also send the rows held as probable duplicates.")
 @click.option(
+    "--as-new-account", is_flag=True,
+    help="Import a file even though its rows are already stored under another account (it really is another account).",
+)  # fmt: skip
+@click.option(
     "--match-days", type=click.IntRange(0, 31), default=3, show_default=True,
     help="How many days apart two lines of one account may be and still be one transaction (or transfer).",
 )  # fmt: skip
@@ -68,6 +72,7 @@ def run(
     as_json: bool,
     failfast: bool,
     force_duplicates: bool,
+    as_new_account: bool,
     match_days: int,
     wait: float | None,
 ) -> None:
@@ -87,6 +92,8 @@ def run(
         failfast=failfast,
         match=MatchSettings(window_days=match_days, force_duplicates=force_duplicates),
         preview=lambda requests: click.echo("\n\n".join(requests) + "\n", err=as_json),
+        accounts=config.account_specs(),
+        as_new_account=as_new_account,
     )
     if not paths:
         routine = run_configured(config, rules, settings, resolve_state_path(state_path, config), wait)

@@ -30,12 +30,27 @@ def parse_faults(text: str | None) -> Faults:
         raise ConfigError(f"--faults {text!r} is not understood ({exc.errors()[0]['msg']}). Known faults: {known}.") from None  # type: ignore[attr-defined]
 
 
-def sandbox_config(sandbox: Sandbox) -> dict[str, object]:
-    """An importer.yaml that points one target per service at `sandbox`."""
+def sandbox_config(sandbox: Sandbox, base: Path = Path("importer.yaml")) -> dict[str, object]:
+    """An importer.yaml that points one target per service at `sandbox`: the one in the working
+    folder (its accounts, sources, rules: the repository's names the samples' accounts) with
+    every target replaced, or just the targets when there is none."""
     from importer.sandbox import SERVICES, target_settings
 
     targets = {name: target_settings(name, sandbox.url(name)) for name in SERVICES}
-    return {"default_target": "wallet", "targets": targets}
+    kept = _kept_settings(base)
+    return {**kept, "default_target": "wallet", "targets": targets}
+
+
+def _kept_settings(base: Path) -> dict[str, object]:
+    """What of `base` carries over to the sandbox's config (not its state: the demo keeps its own)."""
+    if not base.is_file():
+        return {}
+    try:
+        loaded = yaml.safe_load(base.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"is not valid YAML ({exc}); fix it or run the sandbox from another folder.", path=base) from None
+    keep = ("accounts", "currency", "rules")
+    return {key: loaded[key] for key in keep if isinstance(loaded, dict) and key in loaded}
 
 
 @click.command()

@@ -59,6 +59,7 @@ def watch(
     base = RunSettings(
         target=target_name, target_settings=config.target(target_name),
         parse=make_parse_options(account, profile, date_format, currency, no_balance_check),
+        accounts=config.account_specs(),
     )  # fmt: skip
     rules = open_rules(rules_paths, config)
     path = resolve_state_path(state_path, config)

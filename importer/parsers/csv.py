@@ -52,6 +52,7 @@ def build_statement(path: Path, layout: Layout, options: ParseOptions) -> Statem
     return Statement(
         path=str(path), format="csv", account=reader.account, currency=currency,
         transactions=tuple(transactions), bank_account_id=reader.account_id,
+        profile=layout.profile.name if layout.named else None,
         start_date=reader.first_day, end_date=reader.last_day,
     )  # fmt: skip
 

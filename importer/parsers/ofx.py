@@ -219,15 +219,18 @@ def _transaction_currency(stmt: Node) -> str | None:
 
 
 def _account_name(doc: _Doc, stmt: Node, fid: str | None, single: bool) -> tuple[str, str | None]:
+    """The statement's account name (--account, else its identity) and its identity, BANKID:ACCTID
+    (the FID, else "ofx", standing in for the BANKID a credit-card statement has not)."""
     account = _account_node(stmt)
     account_id = account.get("ACCTID") if account is not None else None
+    bank = (account.get("BANKID") if account is not None else None) or fid or "ofx"
+    identity = f"{bank}:{account_id}" if account_id else None
     # With several accounts in one file a single --account name cannot apply to all of them.
     if doc.options.account and single:
-        return doc.options.account, account_id
-    if account_id is None:
+        return doc.options.account, identity
+    if identity is None:
         raise ParseError(doc.path, "the statement names no account (ACCTID is missing or empty); pass --account NAME.", line=doc.line(stmt))
-    bank = (account.get("BANKID") if account is not None else None) or fid or "ofx"
-    return f"{bank}:{account_id}", account_id
+    return identity, identity
 
 
 def _balance(doc: _Doc, stmt: Node, tag: str) -> Decimal | None:

@@ -295,6 +295,7 @@ def _statement(
         currency=book.currency,
         opening_balance=_amount(book, records[opening[0]]) if opening else None,
         transactions=transactions,
+        bank_account_id=account,  # the !Account name the exporting program wrote, if any
     )
 
 

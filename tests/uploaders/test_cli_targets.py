@@ -8,7 +8,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from tests.test_cli import SAMPLE_TRANSACTIONS
+from tests.test_cli import STORED_SAMPLES
 from importer.cli import main
 from importer.cli.sandbox_cmd import parse_faults, sandbox_config
 from importer.errors import ConfigError
@@ -73,7 +73,7 @@ def test_two_commands_land_the_samples(sandbox: Sandbox, runner: CliRunner, tmp_
     assert result.exit_code == 0, result.output
     again = runner.invoke(main, ["run", "samples/", "--config", str(path), "--target", "wallet", "--json"])
     assert '"new": 0' in again.output
-    assert len(held(sandbox, "wallet")) == SAMPLE_TRANSACTIONS
+    assert len(held(sandbox, "wallet")) == STORED_SAMPLES
 
 
 def test_sandbox_config_points_every_target_at_the_sandbox(sandbox: Sandbox) -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from benchmarks.generate import write_chase_csv
 from importer import uploaders
+from importer.parsers import ParseOptions
 from importer.pipeline import RunSettings, run
 from importer.rules import RuleSet
 from importer.sandbox import SERVICES, Sandbox
@@ -25,7 +26,8 @@ FAULTS = Faults(error_rate=0.1, drop_rate=0.1)
 
 def upload(sandbox: Sandbox, name: str, statement: Path, state_path: Path, batch_size: int | None = None) -> int:
     """Import `statement` into target `name`; the run's count of failed records."""
-    settings = RunSettings(target=name, target_settings=settings_for(sandbox, name, concurrency=8, batch_size=batch_size))
+    settings = RunSettings(target=name, target_settings=settings_for(sandbox, name, concurrency=8, batch_size=batch_size),
+                           parse=ParseOptions(account="Chase checking"))  # fmt: skip
     with State(state_path) as state:
         report = run([statement], RuleSet(()), state, settings)
     return report.totals()["failed"]

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.generate import write_chase_csv
+from importer.parsers import ParseOptions
 from importer.pipeline import RunSettings, run
 from importer.rules import RuleSet
 from importer.sandbox import Sandbox
@@ -43,7 +44,7 @@ def test_uploads_stay_under_the_limit_without_a_single_429(name: str, tmp_path: 
             **settings_for(sandbox, name).options, "rate_window_scale": window})  # fmt: skip
         start = time.monotonic()
         with State(tmp_path / "state.sqlite") as state:
-            report = run([statement], RuleSet(()), state, RunSettings(target=name, target_settings=entry))
+            report = run([statement], RuleSet(()), state, RunSettings(target=name, target_settings=entry, parse=ParseOptions(account="Chase checking")))
         elapsed = time.monotonic() - start
         assert report.totals()["failed"] == 0, report.files[0].error
         assert len(held(sandbox, name)) == rows
