@@ -50,7 +50,7 @@ def test_history_lists_runs_files_and_batches(runner: CliRunner, state_path: Pat
 
 def test_undo_forgets_a_run_so_its_files_import_again(runner: CliRunner, state_path: Path) -> None:
     cli(runner, "run", *RULED_SAMPLES, "--state", str(state_path))
-    code, out = cli(runner, "undo", "1", "--state", str(state_path))
+    code, out = cli(runner, "undo", "1", "--yes", "--state", str(state_path))
     assert (code, out) == (0, "Undid run 1: forgot 37 transaction(s); removed 37 from local.\n")
     assert counts(state_path) == dict.fromkeys(counts(state_path), 0)
     code, out = cli(runner, "run", *RULED_SAMPLES, "--state", str(state_path), "--json")
@@ -60,7 +60,7 @@ def test_undo_forgets_a_run_so_its_files_import_again(runner: CliRunner, state_p
 def test_undo_of_a_later_run_leaves_the_earlier_one(runner: CliRunner, state_path: Path) -> None:
     cli(runner, "run", *RULED_CSV, "--state", str(state_path))
     cli(runner, "run", *RULED_SAMPLES, "--state", str(state_path))
-    cli(runner, "undo", "2", "--state", str(state_path))
+    cli(runner, "undo", "2", "--yes", "--state", str(state_path))
     assert counts(state_path) | {"batches": 0} == {"transactions": 22, "accepted": 22, "ledger": 22, "files": 2,
                                                    "run_files": 2, "batches": 0}  # fmt: skip
 
@@ -72,7 +72,7 @@ def test_undo_deletes_remotely_through_the_target(runner: CliRunner, state_path:
     base = ["--state", str(state_path), "--config", str(config)]
     cli(runner, "run", SAMPLE_OFX, "--target", "box", *base)
     assert len(server.service.markers()) == 15
-    code, out = cli(runner, "undo", "1", *base)
+    code, out = cli(runner, "undo", "1", "--yes", *base)
     assert (code, out) == (0, "Undid run 1: forgot 15 transaction(s); removed 15 from loopback.\n")
     assert server.service.markers() == []
     cli(runner, "run", SAMPLE_OFX, "--target", "box", *base)
@@ -85,18 +85,18 @@ def test_undo_keep_remote_leaves_the_service_alone(runner: CliRunner, state_path
     config.write_text(f"targets:\n  box:\n    type: loopback\n    base_url: {server.url}\n")
     base = ["--state", str(state_path), "--config", str(config)]
     cli(runner, "run", SAMPLE_OFX, "--target", "box", *base)
-    code, out = cli(runner, "undo", "1", "--keep-remote", *base)
+    code, out = cli(runner, "undo", "1", "--yes", "--keep-remote", *base)
     assert code == 0 and out.splitlines()[-1] == "Left 15 record(s) in loopback (--keep-remote)."
     assert len(server.service.markers()) == 15
 
 
 def test_undo_names_a_run_that_does_not_exist(runner: CliRunner, state_path: Path) -> None:
-    code, out = cli(runner, "undo", "7", "--state", str(state_path))
+    code, out = cli(runner, "undo", "7", "--yes", "--state", str(state_path))
     assert code == 2
     assert out == f"error: there is no run 7 in {state_path}; `importer history` lists the runs.\n"
 
 
 def test_a_run_cannot_be_undone_twice(runner: CliRunner, state_path: Path) -> None:
     cli(runner, "run", SAMPLE_OFX, "--state", str(state_path))
-    cli(runner, "undo", "1", "--state", str(state_path))
-    assert cli(runner, "undo", "1", "--state", str(state_path)) == (2, "error: run 1 was already undone.\n")
+    cli(runner, "undo", "1", "--yes", "--state", str(state_path))
+    assert cli(runner, "undo", "1", "--yes", "--state", str(state_path)) == (2, "error: run 1 was already undone.\n")
