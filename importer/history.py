@@ -86,17 +86,18 @@ SELECT r.id, r.started_at, r.finished_at, r.command, r.status,
        (SELECT count(*) FROM accepted a WHERE a.run_id = r.id)
 FROM runs r
 """
-_QUIET = "SELECT NULL, started_at, finished_at, command, status, files, 0, 0 FROM quiet_runs"
+_QUIET = "SELECT follows, id, NULL, started_at, finished_at, command, status, files, 0, 0 FROM quiet_runs"
 
 
 def runs(state: State, quiet: bool = False) -> list[RunSummary]:
-    """Every numbered run, newest first; with `quiet`, the quiet runs too, in time order."""
+    """Every numbered run, newest first; with `quiet`, the quiet runs too, each after (above) the
+    numbered run it followed."""
     rows = state.db.execute(_SUMMARY + " ORDER BY r.id DESC").fetchall()
-    summaries = [RunSummary(*row, batches=_batch_counts(state, row[0])) for row in rows]
+    ordered = [((row[0], 0, 0), RunSummary(*row, batches=_batch_counts(state, row[0]))) for row in rows]
     if quiet:
-        summaries += [RunSummary(*row, batches={}) for row in state.db.execute(_QUIET)]
-        summaries.sort(key=lambda r: (r.started_at, r.id or 0), reverse=True)
-    return summaries
+        ordered += [((row[0], 1, row[1]), RunSummary(*row[2:], batches={})) for row in state.db.execute(_QUIET)]
+        ordered.sort(key=lambda pair: pair[0], reverse=True)
+    return [summary for _, summary in ordered]
 
 
 def run_summary(state: State, run_id: int) -> RunSummary:

@@ -137,7 +137,8 @@ MIGRATIONS: tuple[str, ...] = (
     # number the user types (AUTOINCREMENT: a number is never given to another row), the stored
     # record it resembles, and the user's decision (`released`: sent by run `decided_run_id`;
     # `dropped`: never imported nor held again).  `quiet_runs` keeps dry runs and runs that
-    # changed nothing out of `runs`, so they take no run number (importer/history.py).
+    # changed nothing out of `runs`, so they take no run number (importer/history.py); `follows`
+    # is the numbered run before it, which orders the listing (timestamps are to the second).
     """
     CREATE TABLE held (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -158,7 +159,8 @@ MIGRATIONS: tuple[str, ...] = (
         command TEXT NOT NULL,
         status TEXT NOT NULL,
         files INTEGER NOT NULL DEFAULT 0,
-        parsed INTEGER NOT NULL DEFAULT 0
+        parsed INTEGER NOT NULL DEFAULT 0,
+        follows INTEGER NOT NULL DEFAULT 0
     )
     """,
 )
@@ -186,10 +188,11 @@ SELECT EXISTS (SELECT 1 FROM transactions WHERE run_id = :run)
     OR EXISTS (SELECT 1 FROM run_files WHERE run_id = :run AND stored > 0)
 """
 _QUIET_COPY = """
-INSERT INTO quiet_runs (started_at, finished_at, command, status, files, parsed)
+INSERT INTO quiet_runs (started_at, finished_at, command, status, files, parsed, follows)
 SELECT r.started_at, r.finished_at, r.command, r.status,
        (SELECT count(*) FROM run_files f WHERE f.run_id = r.id),
-       (SELECT coalesce(sum(parsed), 0) FROM run_files f WHERE f.run_id = r.id)
+       (SELECT coalesce(sum(parsed), 0) FROM run_files f WHERE f.run_id = r.id),
+       (SELECT coalesce(max(id), 0) FROM runs WHERE id < r.id)
 FROM runs r WHERE r.id = :run
 """
 _FILES_LAST_RUN = """

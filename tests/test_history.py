@@ -34,18 +34,54 @@ def server() -> Iterator[LoopbackServer]:
 
 def test_history_lists_runs_files_and_batches(runner: CliRunner, state_path: Path) -> None:
     cli(runner, "run", *RULED_SAMPLES, "--state", str(state_path))
-    cli(runner, "run", SAMPLE_OFX, "--state", str(state_path))
+    cli(runner, "run", SAMPLE_OFX, "--state", str(state_path))  # nothing new: a quiet run
     code, out = cli(runner, "history", "--state", str(state_path), "--json")
     assert code == 0
     runs = json.loads(out)
-    assert [(r["id"], r["files"], r["stored"], r["sent"], r["batches"]) for r in runs] == [
-        (2, 1, 0, 0, {}),
-        (1, 3, 37, 37, {"done": 3}),
+    assert [(r["id"], r["command"], r["files"], r["stored"], r["sent"], r["batches"]) for r in runs] == [
+        (1, "run", 3, 37, 37, {"done": 3}),
     ]
     code, out = cli(runner, "history", "1", "--state", str(state_path))
     assert code == 0
     assert "  file   samples/ofx/checking-2026-10.ofx [ofx]: 15 parsed, 15 stored" in out.splitlines()
     assert sum("-> local: done" in line for line in out.splitlines()) == 3
+
+
+def test_dry_runs_and_runs_that_change_nothing_take_no_run_number(runner: CliRunner, state_path: Path) -> None:
+    state = ["--state", str(state_path)]
+    cli(runner, "run", *RULED_CSV, *state, "--dry-run")
+    assert json.loads(cli(runner, "run", *RULED_CSV, *state, "--json")[1])["run_id"] == 1
+    assert json.loads(cli(runner, "run", *RULED_CSV, *state, "--json")[1])["run_id"] == 2  # it printed 2...
+    cli(runner, "run", *RULED_CSV, *state, "--dry-run")
+    code, out = cli(runner, "run", SAMPLE_OFX, *state, "--json")
+    assert json.loads(out)["run_id"] == 2  # ...and gave the number back: this run changed something
+    listing = cli(runner, "history", *state)[1].splitlines()
+    assert [line.split()[:2] for line in listing] == [["run", "kind"], ["2", "run"], ["1", "run"]]
+    every = json.loads(cli(runner, "history", "--all", *state, "--json")[1])
+    assert [(r["id"], r["command"], r["files"], r["stored"]) for r in every] == [
+        (2, "run", 1, 15), (None, "dry-run", 0, 0), (None, "run", 2, 0), (1, "run", 2, 22), (None, "dry-run", 0, 0)
+    ]
+    code, out = cli(runner, "history", "--all", *state)
+    assert [line.split()[:2] for line in out.splitlines()[1:]] == [
+        ["2", "run"], ["-", "dry-run"], ["-", "run"], ["1", "run"], ["-", "dry-run"]
+    ]
+
+
+def test_history_shows_the_kind_and_interrupted_runs(runner: CliRunner, state_path: Path) -> None:
+    with State(state_path) as state:
+        watch = state.begin_run("watch")
+        state.store_transactions([], watch, None)
+        routine = state.begin_run("routine")  # the watcher was killed: its run is marked interrupted
+        state.finish_run(routine, "interrupted")  # Ctrl-C
+        with pytest.raises(ValueError, match="unknown run status 'stopped'"):
+            state.finish_run(routine, "stopped")
+    code, out = cli(runner, "history", "--state", str(state_path))
+    assert [(line.split()[:2], line.split()[3]) for line in out.splitlines()[1:]] == [
+        (["2", "routine"], "interrupted"), (["1", "watch"], "interrupted")
+    ]
+    assert "interrupted (stopped before the end)" in out
+    code, out = cli(runner, "history", "2", "--state", str(state_path))
+    assert out.startswith("run 2 (routine, interrupted (stopped before the end)) started ")
 
 
 def test_undo_forgets_a_run_so_its_files_import_again(runner: CliRunner, state_path: Path) -> None:
