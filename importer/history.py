@@ -38,7 +38,7 @@ from typing import Any
 from importer.errors import StateError, UploadError
 from importer.journal import Journal
 from importer.models import Outcome, Transaction
-from importer.pipeline import batch_key, batches
+from importer.pipeline import batch_key, batches as in_batches
 from importer.state import TXN_COLUMNS, State, transaction_from_row
 from importer.uploaders.base import Target
 
@@ -318,7 +318,7 @@ def release_held(state: State, rows: Sequence[HeldRow], journal: Journal) -> Rel
         result.failed, result.errors = len(txns), [str(exc)]
         return result
     state.decide_held([t.external_id or "" for t in txns], "released", journal.run_id)
-    for batch in batches(txns, journal.target.batch_size):
+    for batch in in_batches(txns, journal.target.batch_size):
         _send(journal, batch, result)
     return result
 
