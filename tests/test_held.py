@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from importer.cli import main
-from importer.state import MIGRATIONS, State, _apply
+from importer.state import State
 from tests.loopback import LoopbackServer, registered
 from tests.statements import Line, chase_csv, day, ofx
 
@@ -173,6 +173,8 @@ def test_rows_held_before_the_held_table_are_numbered_by_the_upgrade(state_path:
         with state.transaction() as db:
             db.execute("DROP TABLE held")
             db.execute("DROP TABLE quiet_runs")
+            for index in ("accepted_by_run", "ledger_by_run", "aliases_by_run", "batches_by_run"):
+                db.execute(f"DROP INDEX {index}")
             db.execute("PRAGMA user_version = 3")
     with State(state_path) as state:
         assert state.db.execute("SELECT external_id, match_id FROM held ORDER BY id").fetchall() == [(e, None) for (e,) in held]
