@@ -4,7 +4,8 @@ A transaction of the file being imported goes through these layers, first match 
 
 1. **exact**: its external id was accepted by this target before → skip (`already-imported`);
    its id is a known alias of a stored record (an earlier run matched it) → skip (`known-alias`);
-   it is stored but the target never confirmed it (a run died, a batch failed) → send it.
+   it is stored but the target never confirmed it (a run died, a batch failed) → send it;
+   the user dropped it (`importer held drop`) → skip (`dropped`), even with `force_duplicates`.
    (A row held for review earlier goes through the layers below again.)
 2. **other format**: a stored record of the same account, currency and amount, dated within
    `window_days`, read from a file of another format (the CSV of a month, now its OFX), with a
@@ -13,7 +14,8 @@ A transaction of the file being imported goes through these layers, first match 
    covers but which this file no longer holds, same amount, dated on or before this one, similar
    description → the stored record is updated to this one (`pending-posted`), not added twice.
 4. **probable**: such a candidate exists but its description is not similar → held for review
-   (`probable-duplicate`), stored but not sent, unless `force_duplicates`.
+   (`probable-duplicate`), stored but not sent, unless `force_duplicates`.  The state's `held`
+   table numbers it and names the record it resembles, for `importer held list/release/drop`.
 
 Everything else is new.  Candidates are matched one to one (a stored record absorbs at most one
 line), best similarity and nearest date first, so two identical coffees stay two.  Lines of one
@@ -48,6 +50,7 @@ class Reason(str, Enum):
     OTHER_FORMAT = "other-format"
     PENDING_POSTED = "pending-posted"
     PROBABLE = "probable-duplicate"
+    DROPPED = "dropped"
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,8 @@ def _exact(state: State, known: _Known, txn: Transaction, settings: MatchSetting
     if canonical is not None:
         return Decision(txn, Action.SKIP, Reason.KNOWN_ALIAS, _stored(state, canonical))
     status = known.statuses.get(ext)
+    if status == "dropped":  # the user said never to import it: no flag brings it back
+        return Decision(txn, Action.SKIP, Reason.DROPPED)
     if status is None or (status == "review" and not settings.force_duplicates):
         return None  # new, or held before: the other layers decide (again), naming the match
     return Decision(txn, Action.SEND)
@@ -234,13 +239,16 @@ def _candidate_pool(
 def record(state: State, decisions: Sequence[Decision], run_id: int, file_sha256: str, target: str) -> list[Transaction]:
     """Store what the decisions say; returns the transactions to send to `target`, in file order.
 
-    Sent lines are stored `ok`, held ones `review` (a later `--force-duplicates` run sends them),
-    other-format duplicates become aliases, and pending lines are updated to their posted form.
+    Sent lines are stored `ok`, held ones `review` and numbered in `held` (`importer held
+    release` or a later `--force-duplicates` run sends them), other-format duplicates become
+    aliases, and pending lines are updated to their posted form.
     """
     send = [d.txn for d in decisions if d.action is Action.SEND]
     if state.store_transactions(send, run_id, file_sha256) < len(send):  # some were stored before, maybe held
-        state.set_status([t.external_id or "" for t in send], "ok")
-    state.store_transactions([d.txn for d in decisions if d.action is Action.HOLD], run_id, file_sha256, "review")
+        _release_forced(state, [t.external_id or "" for t in send], run_id)
+    held = [d for d in decisions if d.action is Action.HOLD]
+    state.store_transactions([d.txn for d in held], run_id, file_sha256, "review")
+    state.hold([(d.txn.external_id or "", d.match.external_id if d.match else None) for d in held], run_id)
     state.add_aliases(
         [(d.txn.external_id or "", d.match.external_id or "", d.reason.value)
          for d in decisions if d.action is Action.SKIP and d.reason is Reason.OTHER_FORMAT and d.match],
@@ -250,6 +258,15 @@ def record(state: State, decisions: Sequence[Decision], run_id: int, file_sha256
         if d.action is Action.REPLACE and d.match is not None:
             state.replace_transaction(d.match.external_id or "", d.txn, run_id)
     return send + _owed(state, decisions, target, send)
+
+
+def _release_forced(state: State, external_ids: Sequence[str], run_id: int) -> None:
+    """Rows held earlier and sent now (forced, or no longer alike) count as released by this run,
+    so undoing the run holds them again."""
+    was_held = [e for e, status in state.statuses(external_ids).items() if status == "review"]
+    state.set_status(external_ids, "ok")
+    if was_held:
+        state.decide_held(was_held, "released", run_id)
 
 
 def _owed(state: State, decisions: Sequence[Decision], target: str, send: Sequence[Transaction]) -> list[Transaction]:

@@ -130,13 +130,13 @@ def _render_coverage(report: RunReport, console: Console) -> None:
 
 
 def _render_dedupe(report: RunReport, console: Console) -> None:
-    """Counts by dedupe reason, then each row held for review (the user must decide those)."""
+    """Counts by dedupe reason, then how many rows each file held for review (one line per file,
+    not per row: `importer held list` shows them, and the user decides there)."""
     lines = []
     if report.reasons():
         lines.append("not sent: " + ", ".join(f"{n} {reason}" for reason, n in sorted(report.reasons().items())))
-    for f in report.files:
-        lines += [f"held for review: {r['source']} looks like {r['matched_source']} (pass --force-duplicates to send)"
-                  for r in f.duplicates if r["action"] == "hold"]  # fmt: skip
+    verb = "would be held" if report.dry_run else "held"
+    lines += [f"{f.path}: {f.held} {verb} as probable duplicates: see `importer held list`" for f in report.files if f.held]
     if sum(f.transfers for f in report.files):
         lines.append(f"own-account transfers paired: {sum(f.transfers for f in report.files)}")
     rec = report.reconciled

@@ -188,7 +188,7 @@ def test_a_target_that_never_got_the_csv_gets_each_transaction_once_from_the_ofx
     assert markers == stored  # the CSV's two records, once each
 
 
-def test_the_text_report_counts_rows_by_reason_and_names_each_held_row(state_path: Path, tmp_path: Path) -> None:
+def test_the_text_report_counts_rows_by_reason_and_held_rows_per_file(state_path: Path, tmp_path: Path) -> None:
     csv_file = chase_csv(tmp_path / "oct.csv", [Line(day(1), "2800.00", "GUSTO PAYROLL"), Line(day(8), "-54.12", "TARGET 0001")])
     ofx_file = ofx(tmp_path / "oct.ofx", [Line(day(1), "2800.00", "GUSTO PAYROLL PPD"), Line(day(9), "-54.12", "CHEVRON 77")])
     base = ["--state", str(state_path), "--account", ACCOUNT, "--no-balance-check"]
@@ -197,7 +197,7 @@ def test_the_text_report_counts_rows_by_reason_and_names_each_held_row(state_pat
     assert result.exit_code == 0
     assert result.stdout.splitlines()[-2:] == [
         "not sent: 2 already-imported, 1 other-format, 1 probable-duplicate",
-        f"held for review: {ofx_file}#2 looks like {csv_file}:2 (pass --force-duplicates to send)",
+        f"{ofx_file}: 1 held as probable duplicates: see `importer held list`",
     ]
     result = CliRunner().invoke(main, ["run", str(ofx_file), *base, "--json"])
     rows = json.loads(result.stdout)["files"][0]["duplicates"]

@@ -67,7 +67,7 @@ def test_an_upgraded_database_has_history_for_its_old_runs(state_path: Path) -> 
     schema_one_database(state_path)
     result = CliRunner().invoke(main, ["history", "--state", str(state_path)])
     assert result.exit_code == 0
-    assert result.stdout.splitlines()[1].split()[:6] == ["1", "2026-11-01T10:00:00+00:00", "ok", "0", "12", "12"]
+    assert result.stdout.splitlines()[1].split()[:7] == ["1", "run", "2026-11-01T10:00:00+00:00", "ok", "0", "12", "12"]
 
 
 def _columns(path: Path, table: str) -> list[str]:

@@ -34,6 +34,7 @@ def main() -> None:
 from importer.cli import (  # noqa: E402  (commands attach to `main`)
     accounts_cmd,
     detect_cmd,
+    held_cmd,
     history_cmd,
     init_cmd,
     parse_cmd,
@@ -53,6 +54,7 @@ COMMANDS: list[click.Command] = [
     rules_cmd.rules,
     history_cmd.history,
     undo_cmd.undo,
+    held_cmd.held,
     watch_cmd.watch,
     init_cmd.init,
     report_cmd.report,

@@ -1,17 +1,27 @@
-"""`importer undo RUN`: take back what a run added, here and in the target."""
+"""`importer undo RUN`: take back what a run added, here and in the target.
+
+It deletes records, remotely too, so it says what it will delete and asks first on a terminal;
+off a terminal (cron, scripts) it refuses unless `--yes` says the caller means it.  `--dry-run`
+only says what it would delete.
+"""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 
 from importer.cli.options import config_option, open_state, resolve_state_path, state_option
 from importer.config import Config, load_config
+from importer.history import LOCAL, UndoPlan, plan_undo
 from importer.history import undo as undo_run
 from importer.lock import run_lock
+from importer.models import Transaction
 from importer.state import State
 from importer.uploaders import REGISTRY, Target, make_target
+
+NOT_A_TERMINAL = "undo deletes records and this is not a terminal to ask on; pass --yes to undo run {run} (or --dry-run to see what it would delete)."
 
 
 @click.command()
@@ -19,17 +29,59 @@ from importer.uploaders import REGISTRY, Target, make_target
 @config_option
 @state_option
 @click.option("--keep-remote", is_flag=True, help="Forget the run here but leave its records in remote targets.")
+@click.option("--dry-run", is_flag=True, help="Say what would be deleted, here and in each target, and delete nothing.")
+@click.option("--yes", "-y", "assume_yes", is_flag=True, help="Do not ask for confirmation (needed off a terminal).")
 @click.option("--wait", "wait_seconds", type=click.FloatRange(0), default=0, help="Wait up to SECONDS for a running import.")
-def undo(run_id: int, config_path: Path | None, state_path: Path | None, keep_remote: bool, wait_seconds: float) -> None:
+def undo(run_id: int, config_path: Path | None, state_path: Path | None, keep_remote: bool, dry_run: bool,
+         assume_yes: bool, wait_seconds: float) -> None:  # fmt: skip
     """Remove what run RUN added (see `importer history`): its transactions, the records it landed
     (deleted remotely where the service allows), and its files, which can then be imported again."""
     config = load_config(config_path)
     with run_lock(resolve_state_path(state_path, config), wait_seconds), open_state(state_path, config) as state:
+        plan = plan_undo(state, run_id)  # first: a run that is not there, or undone, is said so
+        if not (dry_run or assume_yes or is_interactive()):
+            raise click.UsageError(NOT_A_TERMINAL.format(run=run_id))
+        if dry_run or not assume_yes:
+            _echo_plan(plan, keep_remote)
+        if dry_run:
+            click.echo("Nothing was deleted (--dry-run).")
+            return
+        if not assume_yes and not click.confirm(f"Undo run {run_id}?", default=False):
+            click.echo("Nothing was undone.")
+            sys.exit(1)
         result = undo_run(state, run_id, lambda name: None if keep_remote else _target(name, config, state, run_id))
     removed = ", ".join(f"{n} from {target}" for target, n in sorted(result.removed.items()) if n) or "nothing from any target"
     click.echo(f"Undid run {run_id}: forgot {result.transactions} transaction(s); removed {removed}.")
     for target, n in sorted(result.kept_remote.items()):
         click.echo(f"Left {n} record(s) in {target} (--keep-remote).")
+
+
+def is_interactive() -> bool:
+    """Whether someone is there to answer (tests replace this to play one)."""
+    return sys.stdin.isatty()
+
+
+def _echo_plan(plan: UndoPlan, keep_remote: bool) -> None:
+    run = plan.run
+    click.echo(f"Run {run.id} ({run.command}, {run.status}, started {run.started_at}): undo would")
+    click.echo(f"  forget {plan.transactions} transaction(s) it stored" + _colon(plan.first, plan.transactions))
+    _echo_first(plan.first)
+    for target, (count, first) in sorted(plan.landed.items()):
+        where = "the local ledger" if target == LOCAL else target
+        kept = keep_remote and target != LOCAL
+        click.echo(f"  {'leave' if kept else 'delete'} {count} record(s) in {where}" + _colon(first, count))
+        _echo_first(first)
+    if plan.held_again:
+        click.echo(f"  hold again the {plan.held_again} row(s) it released (`importer held list`)")
+
+
+def _colon(first: list[Transaction], count: int) -> str:
+    return "" if not first else (":" if len(first) == count else f", the first {len(first)}:")
+
+
+def _echo_first(first: list[Transaction]) -> None:
+    for t in first:
+        click.echo(f"      {t.date}  {t.amount:>10} {t.currency}  {t.description}")
 
 
 def _target(name: str, config: Config, state: State, run_id: int) -> Target:
