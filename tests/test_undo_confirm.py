@@ -16,8 +16,8 @@ from tests.test_history import counts
 PLAN_OF_THE_CSV_RUN = [
     "Run 1 (run, ok, started ...): undo would",
     "  forget 22 transaction(s) it stored, the first 5:",
+    "      2026-10-01     2800.00 USD  GUSTO PAYROLL PPD ID: 9876543210",  # same day: in external id order
     "      2026-10-01     -200.00 EUR  Max Mustermann Sparplan Tagesgeld",
-    "      2026-10-01     2800.00 USD  GUSTO PAYROLL PPD ID: 9876543210",
 ]
 
 
