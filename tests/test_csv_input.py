@@ -63,7 +63,7 @@ def test_amount_that_is_not_a_number(tmp_path: Path) -> None:
     path = write(tmp_path, HEADER + "2026-10-01,A,-1.00,9.00\n2026-10-02,B,twelve,8.00\n2026-10-03,C,-1.00,7.00\n")
     with pytest.raises(ParseError) as err:
         parse_file(path, ParseOptions(currency="EUR"))
-    assert "line 3: an amount cell is not a number" in str(err.value) and "'twelve'" in str(err.value)
+    assert "line 3: an amount cell in column 'Amount' is not a number" in str(err.value) and "'twelve'" in str(err.value)
 
 
 def test_ambiguous_dates_show_two_rows_and_the_settings(tmp_path: Path) -> None:
