@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from importer.currencies import is_currency
-from importer.errors import AmbiguousDateError, BalanceError, InputError, ParseError
+from importer.errors import AmbiguousDateError, BalanceError, InputError, ParseError, TruncatedError
 from importer.models import Source, Statement, Transaction
 from importer.parsers import csv_build
 from importer.parsers.base import FileSample, ParseOptions
@@ -42,7 +42,30 @@ class CsvParser:
         return claims(sample)
 
     def parse(self, path: Path, options: ParseOptions) -> list[Statement]:
-        return [build_statement(path, detect(path, options), options)]
+        layout = detect(path, options)
+        if layout.table.cut_line is not None:
+            raise _truncated(path, layout, options)
+        return [build_statement(path, layout, options)]
+
+
+def _truncated(path: Path, layout: Layout, options: ParseOptions) -> TruncatedError:
+    """The error for a file whose last row is cut off, with the statement of the rows before it
+    (`partial`, for --allow-partial) when those read cleanly."""
+    records, table = layout.records, layout.table
+    cells = records.header_cells.get(len(records.widths) - 1, [])
+    open_quote = records.ending == "open-quote"
+    try:
+        partial: tuple[Statement, ...] = (build_statement(path, layout, options),)
+    except InputError:
+        partial = ()
+    what = "a quoted field is never closed" if open_quote else f"the last row has {len(cells)} of {table.width} fields"
+    rows = f"the {len(partial[0].transactions)} complete rows" if partial else "the complete rows"
+    return TruncatedError(
+        path, f"the file ends in the middle of a row ({what}): it was cut off, most likely by an incomplete "
+              f"download. Download it again, or pass --allow-partial to import {rows}.",
+        line=table.cut_line, expected='a closing "' if open_quote else f"{table.width} fields",
+        found=table.delimiter.join(cells)[:60], partial=partial,
+    )  # fmt: skip
 
 
 def build_statement(path: Path, layout: Layout, options: ParseOptions) -> Statement:
