@@ -64,7 +64,7 @@ def _truncated(path: Path, layout: Layout, options: ParseOptions) -> TruncatedEr
         path, f"the file ends in the middle of a row ({what}): it was cut off, most likely by an incomplete "
               f"download. Download it again, or pass --allow-partial to import {rows}.",
         line=table.cut_line, expected='a closing "' if open_quote else f"{table.width} fields",
-        found=table.delimiter.join(cells)[:60], partial=partial,
+        found=table.delimiter.join(f'"{c}"' if table.delimiter in c else c for c in cells)[-60:], partial=partial,
     )  # fmt: skip
 
 
