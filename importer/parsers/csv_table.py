@@ -5,6 +5,12 @@ delimiter (Chase), or quote fields across lines.  The whole file is scanned once
 module to learn each record's width and first line; the cells themselves are then read by
 pandas' C parser (`csv.read_frame`).  A data row whose width differs from the table's is an
 error naming its line, never silently cut or padded.
+
+A download cut off mid-row must not read as a shorter statement.  The csv module closes a quote
+left open at the end without a word, and a short last row used to pass for a footer, so the end is
+checked on its own (`Table.cut_line`): an open quote, or a last row without a line end after it
+that begins a data row with fewer fields, or ends in a number with fewer decimals than its
+column.  A record that could not begin a data row is still a footer.
 """
 
 from __future__ import annotations
@@ -104,8 +110,7 @@ def _longest_run(widths: list[int]) -> tuple[int, int]:
 
 def scan(path: Path, text: str, delimiter: str) -> Records:
     """Every record's width and first line, and how the text ends (see `Records.ending`)."""
-    records = _scan_single_lines(text, delimiter) or scan_records(path, text, delimiter)
-    return dataclasses.replace(records, ending=_ending(text, delimiter, records.lines))
+    return _scan_single_lines(text, delimiter) or scan_records(path, text, delimiter)
 
 
 def scan_records(path: Path, text: str, delimiter: str) -> Records:
@@ -122,7 +127,7 @@ def scan_records(path: Path, text: str, delimiter: str) -> Records:
         else:
             tail.append((len(widths) - 1, row))
         previous = reader.line_num
-    return Records(widths, lines, {**cells, **dict(tail)}, previous)
+    return Records(widths, lines, {**cells, **dict(tail)}, previous, _ending(text, delimiter, lines))
 
 
 def _width(row: list[str]) -> int:
@@ -145,7 +150,8 @@ def _scan_single_lines(text: str, delimiter: str) -> Records | None:
         if index not in cells:
             return None  # a one-field record amid the table: let the record-wise scan read it
         widths[index] = _width(cells[index])
-    return Records(widths, array("i", range(1, count + 1)), cells, count)
+    lines = array("i", range(1, count + 1))
+    return Records(widths, lines, cells, count, _ending(text, delimiter, lines))
 
 
 def _width_one(widths: array) -> list[int]:  # type: ignore[type-arg]
@@ -222,9 +228,13 @@ def _cut_record(records: Records, width: int, first: int) -> int | None:
     rows, cells = _rows_before(records, first, last, width), records.header_cells.get(last, [""])
     if records.widths[last] < width:
         return last if _begins_a_row(cells, rows) else None
-    # Without rows above, the other amounts of the row show how many decimals amounts have.
-    column = [row[-1] for row in rows] or [c for c in cells[:-1] if re.search(r"[.,]\d", c) and is_number_shaped(c)]
-    return last if _number_cut_short(cells[-1], column) else None
+    if rows:
+        return last if _number_cut_short(cells[-1], [row[-1] for row in rows]) else None
+    # The only row: its other amounts show how many decimals an amount has, but the last cell may
+    # be a whole number (an id), so only a decimal mark with too few digits after it tells a cut.
+    amounts = [c for c in cells[:-1] if re.search(r"[.,]\d", c) and is_number_shaped(c)]
+    shows_mark = bool(re.search(r"[.,]\d*$", cells[-1].strip()))
+    return last if shows_mark and _number_cut_short(cells[-1], amounts) else None
 
 
 def _rows_before(records: Records, first: int, index: int, width: int) -> list[list[str]]:
@@ -237,11 +247,13 @@ def _number_cut_short(cell: str, column: list[str]) -> bool:
     """Whether `cell`, last of a file without a final line end, is a number of `column` cut short:
     blank where every row has a number, or fewer decimals than every row shows ("-23.9" of "-23.99").
     A text cell cut short cannot be told from a whole one; a number must never be."""
-    values = [v.strip() for v in column]
+    values, value = [v.strip() for v in column], cell.strip()
     if not values or not all(v and is_number_shaped(v) for v in values):
         return False
+    if not value:
+        return True
     decimals = {_decimals(v) for v in values}
-    return not cell.strip() or (len(decimals) == 1 and _decimals(cell.strip()) < decimals.pop())
+    return is_number_shaped(value) and len(decimals) == 1 and _decimals(value) < decimals.pop()
 
 
 def _decimals(value: str) -> int:

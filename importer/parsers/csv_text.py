@@ -1,6 +1,7 @@
 """Bytes of a delimited export to text: encoding and line endings, decided over the whole file.
 
-Banks write UTF-8 with and without a byte-order mark, UTF-16 (Excel "Unicode text"), Windows
+Banks write UTF-8 with and without a byte-order mark, UTF-16 and UTF-32 with or without one
+(Excel "Unicode text"; without a mark they show by their NUL bytes), Windows
 code pages (cp1252 in western Europe, cp1250 in central Europe, cp1251 in Russia) and
 latin-1.  Strict UTF-8 is tried first because it almost never decodes text written in another
 encoding; otherwise charset-normalizer picks among the single-byte code pages.
