@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from importer.errors import AmbiguousDateError, BalanceError, InputError, ParseError, UnknownFormatError
+from importer.errors import AmbiguousDateError, BalanceError, InputError, ParseError, TruncatedError, UnknownFormatError
 from importer.parsers import FileSample, ParseOptions, identify, parse_file
 from importer.parsers.csv import CsvParser
 
@@ -41,8 +41,9 @@ def test_chase_trailing_field_is_not_ragged() -> None:
 
 def test_unclosed_quote_names_the_line_it_opens(tmp_path: Path) -> None:
     path = write(tmp_path, HEADER + '2026-10-01,A,-1.00,9.00\n2026-10-02,"B,-1.00,8.00\n2026-10-03,C,-1.00,7.00\n')
-    with pytest.raises(ParseError, match=r"line 3: a quoted field is never closed"):
-        parse_file(path, ParseOptions())
+    with pytest.raises(TruncatedError, match=r"line 3: the file ends in the middle of a row \(a quoted field is never closed\)") as err:
+        parse_file(path, ParseOptions(currency="EUR"))
+    assert [len(s.transactions) for s in err.value.partial] == [1]
 
 
 def test_empty_csv_is_refused(tmp_path: Path) -> None:
@@ -63,7 +64,7 @@ def test_amount_that_is_not_a_number(tmp_path: Path) -> None:
     path = write(tmp_path, HEADER + "2026-10-01,A,-1.00,9.00\n2026-10-02,B,twelve,8.00\n2026-10-03,C,-1.00,7.00\n")
     with pytest.raises(ParseError) as err:
         parse_file(path, ParseOptions(currency="EUR"))
-    assert "line 3: an amount cell is not a number" in str(err.value) and "'twelve'" in str(err.value)
+    assert "line 3: an amount cell in column 'Amount' is not a number" in str(err.value) and "'twelve'" in str(err.value)
 
 
 def test_ambiguous_dates_show_two_rows_and_the_settings(tmp_path: Path) -> None:

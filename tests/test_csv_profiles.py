@@ -35,6 +35,6 @@ def test_every_profile_is_chosen_for_a_sample_with_a_golden_file() -> None:
 
 
 def test_header_signature_is_found_below_a_preamble() -> None:
-    text = read_text(SAMPLES / "csv/deutsche-bank/Kontoumsaetze_100_1234567_00_20261031.csv").text
+    text = read_text(SAMPLES / "csv/deutsche-bank/Kontoumsaetze_100_1234567_00_20261031.csv", ParseOptions()).text
     profile = match_profile(text)
     assert profile is not None and profile.name == "deutsche-bank"

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from decimal import Decimal
 from itertools import repeat
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from importer.currencies import is_currency
-from importer.errors import AmbiguousDateError, BalanceError, InputError, ParseError
+from importer.errors import AmbiguousDateError, BalanceError, InputError, ParseError, TruncatedError
 from importer.models import Source, Statement, Transaction
 from importer.parsers import csv_build
 from importer.parsers.base import FileSample, ParseOptions
@@ -29,6 +29,7 @@ from importer.parsers.dates import Ambiguity, NoDateFormat, infer_date_format, p
 from importer.parsers.numbers import infer_decimal_mark, parse_amount_column
 from importer.profiles import ColumnRef, Profile
 
+_NO_CURRENCY = "the file does not say its currency: pass --currency CODE, or set currency: in the bank profile."
 _SYMBOLS = {"€": "EUR", "£": "GBP", "₽": "RUB", "zł": "PLN", "₹": "INR", "₺": "TRY", "₴": "UAH", "Kč": "CZK"}
 
 
@@ -41,14 +42,40 @@ class CsvParser:
         return claims(sample)
 
     def parse(self, path: Path, options: ParseOptions) -> list[Statement]:
-        return [build_statement(path, detect(path, options), options)]
+        layout = detect(path, options)
+        if layout.table.cut_line is not None:
+            raise _truncated(path, layout, options)
+        return [build_statement(path, layout, options)]
+
+
+def _truncated(path: Path, layout: Layout, options: ParseOptions) -> TruncatedError:
+    """The error for a file whose last row is cut off, with the statement of the rows before it
+    (`partial`, for --allow-partial) when those read cleanly."""
+    records, table = layout.records, layout.table
+    cells = records.header_cells.get(len(records.widths) - 1, [])
+    open_quote = records.ending == "open-quote"
+    try:
+        partial: tuple[Statement, ...] = (build_statement(path, layout, options),)
+    except InputError:
+        partial = ()
+    what = "a quoted field is never closed" if open_quote else f"the last row has {len(cells)} of {table.width} fields"
+    rows = f"the {len(partial[0].transactions)} complete rows" if partial else "the complete rows"
+    return TruncatedError(
+        path, f"the file ends in the middle of a row ({what}): it was cut off, most likely by an incomplete "
+              f"download. Download it again, or pass --allow-partial to import {rows}.",
+        line=table.cut_line, expected='a closing "' if open_quote else f"{table.width} fields",
+        found=table.delimiter.join(f'"{c}"' if table.delimiter in c else c for c in cells)[-60:], partial=partial,
+    )  # fmt: skip
 
 
 def build_statement(path: Path, layout: Layout, options: ParseOptions) -> Statement:
     """Every data row of `layout` as a Transaction; the whole file or an error."""
     reader = _Reader(path, layout, options)
     transactions = reader.transactions()
-    currency = transactions[0].currency if transactions else reader.currency_default or "XXX"
+    # An empty statement still needs its currency: the configured one, never an invented one.
+    currency = transactions[0].currency if transactions else reader.currency_default
+    if currency is None:
+        reader.refuse_missing_currency()
     return Statement(
         path=str(path), format="csv", account=reader.account, currency=currency,
         transactions=tuple(transactions), bank_account_id=reader.account_id,
@@ -100,13 +127,14 @@ class _Reader:
             fmt = next((f for f in fmt.split("|") if None not in parse_dates(present, f)), fmt.split("|")[0])
         parsed = parse_dates(values, fmt)
         if None in parsed:
-            self._refuse_undated(values, parsed, fmt, optional)
+            self._refuse_undated(ref, values, parsed, fmt, optional)
         return parsed  # type: ignore[return-value]
 
-    def _refuse_undated(self, values: list[str], parsed: list[dt.date | None], fmt: str, optional: bool) -> None:
+    def _refuse_undated(self, ref: ColumnRef, values: list[str], parsed: list[dt.date | None], fmt: str, optional: bool) -> None:
         for i, day in enumerate(parsed):
             if day is None and not (optional and not values[i]):
-                raise ParseError(self.path, "a date cell does not match the date format.", line=self.lines[i],
+                raise ParseError(self.path, f"a date cell in column {self.name(ref)!r} does not match the date format.",
+                                 line=self.lines[i],
                                  expected=f"a date like {fmt}", found=values[i])  # fmt: skip
 
     def _infer_format(self, ref: ColumnRef, values: list[str]) -> str:
@@ -114,7 +142,8 @@ class _Reader:
             found = infer_date_format(values)
         except NoDateFormat as exc:
             index = self.cells.stripped(ref).index(values[exc.index])
-            raise ParseError(self.path, "a date cell is not a date in any format we know.", line=self.lines[index],
+            raise ParseError(self.path, f"a date cell in column {self.name(ref)!r} is not a date in any format we know.",
+                             line=self.lines[index],
                              expected="a date such as 2026-10-31, 31.10.2026 or 10/31/2026 (or pass --date-format)",
                              found=values[exc.index]) from None  # fmt: skip
         if isinstance(found, Ambiguity):
@@ -135,15 +164,21 @@ class _Reader:
             line=self.lines[examples[0]],
         )
 
-    def money(self, ref: ColumnRef, *, blank: Decimal | None) -> list[Decimal | None]:
+    def money(self, ref: ColumnRef, *, blank: Decimal | None, what: str = "amount") -> list[Decimal | None]:
         values = self.column(ref)
         mark = self.profile.decimal or self._decimal_mark(ref, values)
         self.layout.found.setdefault("decimal", mark)
         parsed, bad = parse_amount_column(values, mark, self.profile.thousands, blank=blank)
         if bad is not None and values[bad].strip():
-            raise ParseError(self.path, "an amount cell is not a number.", line=self.lines[bad],
-                             expected=f"an amount with decimal mark {mark!r}", found=values[bad])  # fmt: skip
+            raise ParseError(self.path, f"{_article(what)} cell in column {self.name(ref)!r} is not a number.",
+                             line=self.lines[bad], found=values[bad], expected=f"one amount with decimal mark "
+                             f"{mark!r}, at most one sign and a currency only before or after it")  # fmt: skip
         return parsed
+
+    def name(self, ref: ColumnRef) -> str:
+        """The header name of column `ref`, or "column N" in a file without a header."""
+        index = self.cells.index(ref)
+        return self.header[index] if index < len(self.header) and self.header[index] else f"column {index + 1}"
 
     def _decimal_mark(self, ref: ColumnRef, values: list[str]) -> str:
         mark = infer_decimal_mark(values) or self._file_decimal_mark()
@@ -212,11 +247,13 @@ class _Reader:
             return [codes[None]] * len(self.lines)
         return list(map(codes.__getitem__, cells))  # type: ignore[arg-type]
 
+    def refuse_missing_currency(self) -> NoReturn:
+        raise ParseError(self.path, _NO_CURRENCY)
+
     def _refuse_currency(self, row: int, code: str) -> None:
         line = self.lines[row] if self.lines else None
         if not code:
-            raise ParseError(self.path, "the file does not say its currency: pass --currency CODE, "
-                                        "or set currency: in the bank profile.", line=line)  # fmt: skip
+            raise ParseError(self.path, _NO_CURRENCY, line=line)
         raise ParseError(self.path, "the currency cell is not an ISO 4217 code.", line=line,
                          expected="a code such as EUR", found=code)  # fmt: skip
 
@@ -258,7 +295,7 @@ class _Reader:
         self._newest_first = bool(dates) and dates[0] > dates[-1]
         value_dates = self.dates(cols.value_date, optional=True) if cols.value_date is not None else [None] * len(dates)
         amounts = self.amounts()
-        balances = self.money(cols.balance, blank=None) if cols.balance is not None else [None] * len(dates)
+        balances = self.money(cols.balance, blank=None, what="balance") if cols.balance is not None else [None] * len(dates)
         currencies = self.currencies()
         amounts, balances = self._check_balances(amounts, balances, currencies)
         return {"date": dates, "amount": amounts, "currency": currencies, "description": self._descriptions(),
@@ -330,6 +367,10 @@ class _Reader:
         names = names[: len(columns)]
         self._raw_text = all(_only(c, str) for c in columns)
         return list(map(dict, map(zip, repeat(names), zip(*columns))))
+
+
+def _article(noun: str) -> str:
+    return ("an " if noun[0] in "aeiou" else "a ") + noun
 
 
 def _only(values: Sequence[object], *types: type) -> bool:

@@ -42,19 +42,24 @@ class Cells:
         return len(self.columns)
 
     def index(self, ref: ColumnRef) -> int:
+        """The position of column `ref`; an error naming the profile when the table has no such column."""
         if isinstance(ref, int):
+            if not 0 <= ref < self.width:
+                raise ParseError(self.path, f"the profile {self.profile.name!r} names column index {ref} (column "
+                                            f"{ref + 1}), but the table has {self.width} columns (indexes 0 to "
+                                            f"{self.width - 1}). Fix the column in the profile.")  # fmt: skip
             return ref
         if ref in self.header:
             return self.header.index(ref)
+        names = [h for h in self.header if h]
+        if not names:  # "Expected one of ." helps nobody: say the file has no header at all
+            raise ParseError(self.path, f"the profile {self.profile.name!r} names a column {ref!r}, but the table has "
+                                        "no header row naming its columns. Is it the right profile for this file?")  # fmt: skip
         raise ParseError(self.path, f"the profile {self.profile.name!r} names a column {ref!r} that the header lacks.",
-                         expected="one of " + ", ".join(repr(h) for h in self.header if h))  # fmt: skip
+                         expected="one of " + ", ".join(map(repr, names)))  # fmt: skip
 
     def column(self, ref: ColumnRef) -> list[str]:
-        index = self.index(ref)
-        if index >= self.width:
-            raise ParseError(self.path, f"the profile names column {index + 1}, but the table has "
-                                        f"{self.width} columns.")  # fmt: skip
-        return self.columns[index]
+        return self.columns[self.index(ref)]
 
     def stripped(self, ref: ColumnRef) -> list[str]:
         """The column with each cell stripped (computed once per column)."""
@@ -62,7 +67,6 @@ class Cells:
         return self.raw_stripped(ref)
 
     def raw_column(self, ref: ColumnRef) -> list[str]:
-        # The drop filters index the columns without the bounds message (as iloc did: IndexError).
         return self.columns[self.index(ref)]
 
     def raw_stripped(self, ref: ColumnRef) -> list[str]:

@@ -62,12 +62,12 @@ class Layout:
 def detect(path: Path, options: ParseOptions) -> Layout:
     """The layout of `path`; errors name the file and line of anything unreadable."""
     profile, named = _chosen_profile(path, options)
-    text = read_text(path, profile.encoding if profile else "auto")
+    text = read_text(path, options, profile.encoding if profile else "auto")
     if profile is None:
         profile = match_profile(text.text, options.profile_dirs)
         named = profile is not None
         if profile is not None and profile.encoding != "auto":
-            text = read_again(path, text, profile.encoding)
+            text = read_again(path, options, text, profile.encoding)
     delimiter = profile.delimiter if profile and profile.delimiter else sniff_delimiter(text.text)[0]
     records = scan(path, text.text, delimiter)
     hint = profile.header if profile and profile.has_header else ()
@@ -233,15 +233,23 @@ def _kind(column: pd.Series) -> str:
     values = [v.strip() for v in column.unique() if v.strip()]
     if not values:
         return "empty"
-    if all(DATE_LIKE.match(v) for v in values[:200]) and _reads_as_dates(values):
+    dates = [v for v in values[:200] if DATE_LIKE.match(v)]
+    if _most(dates, values[:200]) and _reads_as_dates(dates):
         return "date"
     if all(len(v) == 3 and v.isalpha() and is_currency(v.upper()) for v in values):
         return "currency"
     if len(values) <= 4 and all(indicator_sign(v) is not None for v in values) and (column.str.strip() != "").all():
         return "indicator"  # a mark on every row, or it is not a debit/credit column
-    if all(is_number_shaped(v) for v in values) and any(_money_shaped(v) for v in values):
+    numbers = [v for v in values if is_number_shaped(v)]
+    if _most(numbers, values) and any(_money_shaped(v) for v in numbers):
         return "number"
     return "text"
+
+
+def _most(kind: list[str], values: list[str]) -> bool:
+    # By majority, not unanimity: one bad cell ("twelve") must not hide the amount column; it is
+    # then reported at its line when the column is read.
+    return len(kind) * 2 > len(values)
 
 
 def _reads_as_dates(values: list[str]) -> bool:

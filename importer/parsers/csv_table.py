@@ -5,11 +5,18 @@ delimiter (Chase), or quote fields across lines.  The whole file is scanned once
 module to learn each record's width and first line; the cells themselves are then read by
 pandas' C parser (`csv.read_frame`).  A data row whose width differs from the table's is an
 error naming its line, never silently cut or padded.
+
+A download cut off mid-row must not read as a shorter statement.  The csv module closes a quote
+left open at the end without a word, and a short last row used to pass for a footer, so the end is
+checked on its own (`Table.cut_line`): an open quote, or a last row without a line end after it
+that begins a data row with fewer fields, or ends in a number with fewer decimals than its
+column.  A record that could not begin a data row is still a footer.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 from array import array
@@ -37,6 +44,9 @@ class Records:
     lines: array  # type: ignore[type-arg]
     header_cells: dict[int, list[str]]  # cells of the first and last records (header, footer)
     total_lines: int
+    # How the text ends: "complete", "unterminated" (no line end after the last record) or
+    # "open-quote" (the last record opens a quote it never closes): the last two may be a cut file.
+    ending: str = "complete"
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,7 @@ class Table:
     preamble_lines: int
     footer_lines: int
     trailing_empty: bool  # every data row ends with one empty field the header lacks
+    cut_line: int | None = None  # the line of a last row the file cuts off (not part of the table)
 
 
 _LINE = re.compile(r"[^\n]*\n|[^\n]+")
@@ -98,7 +109,7 @@ def _longest_run(widths: list[int]) -> tuple[int, int]:
 
 
 def scan(path: Path, text: str, delimiter: str) -> Records:
-    """Every record's width and first line; an unclosed quote is an error at its line."""
+    """Every record's width and first line, and how the text ends (see `Records.ending`)."""
     return _scan_single_lines(text, delimiter) or scan_records(path, text, delimiter)
 
 
@@ -116,8 +127,7 @@ def scan_records(path: Path, text: str, delimiter: str) -> Records:
         else:
             tail.append((len(widths) - 1, row))
         previous = reader.line_num
-    _refuse_unclosed_quote(path, text, delimiter, lines)
-    return Records(widths, lines, {**cells, **dict(tail)}, previous)
+    return Records(widths, lines, {**cells, **dict(tail)}, previous, _ending(text, delimiter, lines))
 
 
 def _width(row: list[str]) -> int:
@@ -140,7 +150,8 @@ def _scan_single_lines(text: str, delimiter: str) -> Records | None:
         if index not in cells:
             return None  # a one-field record amid the table: let the record-wise scan read it
         widths[index] = _width(cells[index])
-    return Records(widths, array("i", range(1, count + 1)), cells, count)
+    lines = array("i", range(1, count + 1))
+    return Records(widths, lines, cells, count, _ending(text, delimiter, lines))
 
 
 def _width_one(widths: array) -> list[int]:  # type: ignore[type-arg]
@@ -168,18 +179,28 @@ def _head_and_tail_lines(text: str, head: int, tail: int) -> list[str]:
     return body[: max(end - 1, 0)].split("\n")[:head] + (body[start:].split("\n") if tail else [])
 
 
-def _refuse_unclosed_quote(path: Path, text: str, delimiter: str, lines: array) -> None:  # type: ignore[type-arg]
+def _ending(text: str, delimiter: str, lines: array) -> str:  # type: ignore[type-arg]
+    """How `text` ends.  The csv module closes a quote left open at the end of the text without a
+    word, so the last record is read again strictly to tell a cut-off quoted field."""
     if not lines:
-        return
-    last = lines[-1]
-    tail = text.split("\n", last - 1)[-1] if last > 1 else text
-    if "\n" not in tail.rstrip("\n"):
-        return
+        return "complete"
     try:
-        list(csv.reader(io.StringIO(tail), delimiter=delimiter, strict=True))
-    except csv.Error:
-        raise ParseError(path, "a quoted field is never closed: the quote runs to the end of the file.",
-                         line=last, expected='a closing "', found=tail[:40])  # fmt: skip
+        list(csv.reader(io.StringIO(last_record_text(text, lines[-1])), delimiter=delimiter, strict=True))
+    except csv.Error as exc:
+        if "end of data" in str(exc):
+            return "open-quote"
+    return "complete" if text.endswith("\n") else "unterminated"
+
+
+def last_record_text(text: str, line: int) -> str:
+    """The text from the start of line `line` (1-based) to its end, searched from the end: the
+    last record is near the end, and splitting a large file into lines would copy it."""
+    position = len(text)
+    for _ in range(text.count("\n") - line + 2):  # line L starts after the (L-1)th line end
+        position = text.rfind("\n", 0, position)
+        if position < 0:
+            break
+    return text[position + 1 :]
 
 
 def locate(path: Path, records: Records, delimiter: str, header_hint: tuple[str, ...] = ()) -> Table:
@@ -187,10 +208,88 @@ def locate(path: Path, records: Records, delimiter: str, header_hint: tuple[str,
     width = _table_width(records)
     header_index = _find_header(records, width, header_hint)
     first = (header_index + 1) if header_index is not None else _first_data(records, width)
-    end = _table_end(path, records, width, first)
+    cut = _cut_record(records, width, first)
+    end = _table_end(path, records, width, first, len(records.widths) if cut is None else cut)
     _refuse_data_above(path, records, width, header_index + 1 if header_index is not None else 0, first)
     header = records.header_cells.get(header_index) if header_index is not None else None
-    return _table(records, delimiter, width, header_index, header, first, end)
+    table = _table(records, delimiter, width, header_index, header, first, end)
+    return table if cut is None else dataclasses.replace(table, cut_line=records.lines[cut])
+
+
+def _cut_record(records: Records, width: int, first: int) -> int | None:
+    """The index of the last record when the file cuts it off: a quote it never closes, or (with
+    no line end after it) fewer fields than the table whose cells begin a data row.  A record that
+    could not begin a data row ("Total: 3 rows") is a footer."""
+    last = len(records.widths) - 1
+    if records.ending == "open-quote":
+        return last
+    if records.ending != "unterminated" or not 0 < records.widths[last] <= width:
+        return None
+    rows, cells = _rows_before(records, first, last, width), records.header_cells.get(last, [""])
+    if records.widths[last] < width:
+        return last if _begins_a_row(cells, rows) else None
+    if rows:
+        return last if _number_cut_short(cells[-1], [row[-1] for row in rows]) else None
+    # The only row: its other amounts show how many decimals an amount has, but the last cell may
+    # be a whole number (an id), so only a decimal mark with too few digits after it tells a cut.
+    amounts = [c for c in cells[:-1] if re.search(r"[.,]\d", c) and is_number_shaped(c)]
+    shows_mark = bool(re.search(r"[.,]\d*$", cells[-1].strip()))
+    return last if shows_mark and _number_cut_short(cells[-1], amounts) else None
+
+
+def _rows_before(records: Records, first: int, index: int, width: int) -> list[list[str]]:
+    """The cells of the full-width data records among the `TAIL_RECORDS` before record `index`."""
+    return [records.header_cells[i] for i in range(max(first, index - TAIL_RECORDS), index)
+            if records.widths[i] == width and i in records.header_cells]  # fmt: skip
+
+
+def _number_cut_short(cell: str, column: list[str]) -> bool:
+    """Whether `cell`, last of a file without a final line end, is a number of `column` cut short:
+    blank where every row has a number, or fewer decimals than every row shows ("-23.9" of "-23.99").
+    A text cell cut short cannot be told from a whole one; a number must never be."""
+    values, value = [v.strip() for v in column], cell.strip()
+    if not values or not all(v and is_number_shaped(v) for v in values):
+        return False
+    if not value:
+        return True
+    decimals = {_decimals(v) for v in values}
+    return is_number_shaped(value) and len(decimals) == 1 and _decimals(value) < decimals.pop()
+
+
+def _decimals(value: str) -> int:
+    digits = re.sub(r"[^0-9.,]", "", value)
+    mark = max(digits.rfind("."), digits.rfind(","))
+    return len(digits) - mark - 1 if mark >= 0 and len(digits) - mark - 1 != 3 else 0
+
+
+def _begins_a_row(cells: list[str], rows: list[list[str]]) -> bool:
+    """Whether `cells` are the first cells of a data row cut short: each whole cell of a kind its
+    column holds in `rows`, and the last one the beginning of such a cell."""
+    if not rows or not cells:
+        return False
+    kinds = [{_cell_kind(row[column]) for row in rows} for column in range(len(cells))]
+    *whole, last = cells
+    return all("text" in k or _cell_kind(c) in k for c, k in zip(whole, kinds)) and _may_begin(last, kinds[-1])
+
+
+def _cell_kind(cell: str) -> str:
+    value = cell.strip()
+    if DATE_LIKE.match(value):
+        return "date"
+    return "number" if not value or is_number_shaped(value) else "text"  # blank and numbers share money columns
+
+
+_DATE_START = re.compile(r"\d[\d./\-: ]*|\d{1,2}[ .\-/]?[^\W\d_]+\.?[ .\-/,]*\d*")
+_NUMBER_START = re.compile(r"[\s\-+(]*[^\w\s]{0,3}\s*[0-9.,'\s]*")
+
+
+def _may_begin(cell: str, kinds: set[str]) -> bool:
+    """Whether `cell` can be the beginning of a cell of one of `kinds` ("10/" of "10/21/2026")."""
+    value = cell.strip()
+    if "text" in kinds or not value:
+        return True
+    return ("date" in kinds and bool(_DATE_START.fullmatch(value))) or \
+        ("number" in kinds and bool(_NUMBER_START.fullmatch(value)))  # fmt: skip
 
 
 def _table(records: Records, delimiter: str, width: int, header_index: int | None,
@@ -257,9 +356,9 @@ def _is_number(cell: str) -> bool:
     return is_number_shaped(cell)
 
 
-def _table_end(path: Path, records: Records, width: int, first: int) -> int:
-    """One past the last data record; rows of another width inside the table are errors."""
-    widths, end = records.widths, len(records.widths)
+def _table_end(path: Path, records: Records, width: int, first: int, stop: int) -> int:
+    """One past the last data record before `stop`; rows of another width inside the table are errors."""
+    widths, end = records.widths, stop
     while end > first and (widths[end - 1] == 0 or (widths[end - 1] != width and _is_footer(records, end - 1))):
         end -= 1
     for index in range(first, end):

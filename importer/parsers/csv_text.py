@@ -1,6 +1,7 @@
 """Bytes of a delimited export to text: encoding and line endings, decided over the whole file.
 
-Banks write UTF-8 with and without a byte-order mark, UTF-16 (Excel "Unicode text"), Windows
+Banks write UTF-8 with and without a byte-order mark, UTF-16 and UTF-32 with or without one
+(Excel "Unicode text"; without a mark they show by their NUL bytes), Windows
 code pages (cp1252 in western Europe, cp1250 in central Europe, cp1251 in Russia) and
 latin-1.  Strict UTF-8 is tried first because it almost never decodes text written in another
 encoding; otherwise charset-normalizer picks among the single-byte code pages.
@@ -15,9 +16,9 @@ from pathlib import Path
 from charset_normalizer import from_bytes
 
 from importer.errors import InputError, ParseError
+from importer.parsers.base import ParseOptions, read_statement
 
 _BOMS: tuple[tuple[bytes, str], ...] = (
-    (codecs.BOM_UTF8, "utf-8-sig"),
     (codecs.BOM_UTF32_LE, "utf-32"),
     (codecs.BOM_UTF32_BE, "utf-32"),
     (codecs.BOM_UTF16_LE, "utf-16"),
@@ -37,12 +38,18 @@ class DecodedText:
     line_endings: str  # "LF", "CRLF", "CR", "mixed" or "none"
 
 
-def read_text(path: Path, encoding: str = "auto") -> DecodedText:
-    """The whole file as text; an error for empty, binary or undecodable files."""
-    data = path.read_bytes()
+def read_text(path: Path, options: ParseOptions, encoding: str = "auto") -> DecodedText:
+    """The whole file as text; an error for empty, binary or undecodable files.
+
+    A profile's `encoding` names the code page of 8-bit text; it does not override a file that is
+    plainly UTF-16 or UTF-32 (a byte-order mark, or the NUL bytes of wide ASCII), which read as
+    UTF-8 would be NULs between letters and match no header.
+    """
+    data = read_statement(path, options)
     if not data.strip():
         raise InputError(path, "the file is empty: there is no table to read.")
-    name = detect_encoding(path, data) if encoding == "auto" else python_encoding(encoding)
+    wide = _wide_encoding(data)
+    name = detect_encoding(path, data) if encoding == "auto" else wide or python_encoding(encoding)
     text = _decode(path, data, name)
     return DecodedText(text=_normalise_newlines(text), encoding=name, line_endings=line_endings(text))
 
@@ -52,13 +59,13 @@ def python_encoding(name: str) -> str:
     return "utf-8-sig" if name.lower().replace("_", "-") in {"utf-8", "utf8"} else name
 
 
-def read_again(path: Path, text: DecodedText, encoding: str) -> DecodedText:
+def read_again(path: Path, options: ParseOptions, text: DecodedText, encoding: str) -> DecodedText:
     """`read_text(path, encoding)` for a file already read as `text`: the same text under the new
     name when the codec is the one detection found, so the file is decoded once, not twice."""
     name = python_encoding(encoding)
     if _codec(name) == _codec(text.encoding) or (name == "utf-8-sig" and text.encoding == "utf-8"):
         return DecodedText(text=text.text, encoding=name, line_endings=text.line_endings)  # no BOM: detection saw none
-    return read_text(path, encoding)
+    return read_text(path, options, encoding)
 
 
 def _codec(name: str) -> str | None:
@@ -70,12 +77,11 @@ def _codec(name: str) -> str | None:
 
 def detect_encoding(path: Path, data: bytes) -> str:
     """The encoding of `data`; refuses binary files."""
-    for bom, name in _BOMS:
-        if data.startswith(bom):
-            return name
-    utf16 = _bomless_utf16(data)
-    if utf16:
-        return utf16
+    if data.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    wide = _wide_encoding(data)
+    if wide:
+        return wide
     if looks_binary(data):
         raise InputError(path, "is a binary file, not delimited text (a spreadsheet or a PDF?). "
                                "Export the statement as CSV.")  # fmt: skip
@@ -93,6 +99,27 @@ def looks_binary(data: bytes) -> bool:
         return True
     controls = sum(1 for byte in head if byte < 32 and byte not in (9, 10, 12, 13))
     return controls > len(head) // 50
+
+
+def _wide_encoding(data: bytes) -> str | None:
+    """UTF-16 or UTF-32 from a byte-order mark, or from where the NUL bytes fall; else None."""
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return name
+    return _bomless_utf32(data) or _bomless_utf16(data)
+
+
+def _bomless_utf32(data: bytes) -> str | None:
+    # Text of the Basic Multilingual Plane in UTF-32 has two NUL bytes in every four.
+    head = data[: 4096 - 4096 % 4]
+    if len(head) < 8:
+        return None
+    full = [head[lane::4].count(0) == len(head[lane::4]) for lane in range(4)]
+    if full[2] and full[3] and not full[0]:
+        return "utf-32-le"
+    if full[0] and full[1] and not full[3]:
+        return "utf-32-be"
+    return None
 
 
 def _bomless_utf16(data: bytes) -> str | None:

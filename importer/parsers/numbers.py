@@ -3,6 +3,11 @@
 A cell such as "1,234" is 1234 in an English export and 1.234 in a German one.  Read alone it
 cannot be settled, so `infer_decimal_mark` looks at every value of the column (and the caller
 falls back to the other columns of the file); `parse_amount` then reads each cell with that mark.
+
+A cell is read strictly (`NUMBER_SHAPE`): one number, grouped only at thousands, at most one sign
+form ("-x", "x-", "(x)", "x DR", "x CR", "+x") and at most one currency (a symbol or an ISO 4217
+code) before or after it.  Anything else is `NotANumber`, never cleaned into a number: stripping
+stray characters turned "-85O.00" (a letter O) into -85.00, a wrong amount stored silently.
 """
 
 from __future__ import annotations
@@ -12,12 +17,24 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 
-_WRAPPED = re.compile(r"^\((?P<inner>.*)\)$")
-_DEBIT_CREDIT = re.compile(r"^(?P<body>.*?)\s*\b(?P<mark>DR|CR|Dr|Cr|dr|cr)\.?$")
-# Anything that is neither a digit, a separator nor a sign: currency symbols and codes.
-_NOISE = re.compile(r"[^\d.,'\u2019\s\u00a0\u202f+-]")
+from importer.currencies import is_currency
+
+# Currency symbols (Unicode category Sc) and the written forms banks put beside amounts.
+_SYMBOL = "[$\u00a2-\u00a5\u058f\u060b\u09f2\u09f3\u09fb\u0af1\u0bf9\u0e3f\u17db\u20a0-\u20c0\ufdfc\ufe69\uff04\uffe0\uffe1\uffe5\uffe6]"
+_WORDS = ("US$", "CA$", "AU$", "NZ$", "HK$", "R$", "C$", "A$", "S$", "kr.", "kr", "Kr.", "Kr", "zł", "Kč", "Ft",
+          "lei", "руб.", "руб", "р.", "Rs.", "Rs", "Fr.")  # fmt: skip
+_CURRENCY = "(?:[A-Z]{3}|" + "|".join(map(re.escape, _WORDS)) + "|" + _SYMBOL + ")"
+_MARKS = r"(?:DR|CR|Dr|Cr|dr|cr)\.?"
+_BODY = r"(?:[0-9](?:[0-9.,'\u2019\u00a0\u202f ]*[0-9.,])?|[.,][0-9]+)"
+# A cell that is shaped like an amount: sign forms and currency around one number.
+NUMBER_SHAPE = re.compile(
+    rf"(?P<prefix>(?:\s*(?:\(|[+\-]|{_CURRENCY}))*)\s*(?P<body>{_BODY})"
+    rf"(?P<suffix>(?:\s*(?:\)|-|{_CURRENCY}|{_MARKS}))*)\s*"
+)
+_TOKEN = re.compile(rf"\(|\)|[+\-]|{_CURRENCY}|{_MARKS}")
 _SPACES = re.compile(r"[\s\u00a0\u202f'\u2019]")
-_GROUPED = {".": re.compile(r"^\d{1,3}(,\d{3})+(\.\d*)?$"), ",": re.compile(r"^\d{1,3}(\.\d{3})+(,\d*)?$")}
+_NOT_NUMBER = re.compile(r"[^\d.,'\u2019\s\u00a0\u202f+-]")
+_GROUPS = "[,.'\u2019 \u00a0\u202f]"
 
 
 class NotANumber(ValueError):
@@ -27,61 +44,59 @@ class NotANumber(ValueError):
 def parse_amount(text: str, decimal_mark: str = ".", thousands: str | None = None) -> Decimal:
     """Parse one amount cell such as "-1.234,56 €" (decimal_mark=",") into a Decimal.
 
-    Negative forms: "-x", "x-", "(x)", "x DR" ("x CR" is positive).  Currency symbols and codes
-    in the cell are ignored; thousands separators may be "." "," "'" or (narrow) spaces.
+    Negative forms: "-x", "x-", "(x)", "x DR" ("x CR" and "+x" are positive), one per cell.  A
+    currency symbol or code may stand before or after the number.  Thousands are grouped by
+    `thousands` when given, else by the other mark, an apostrophe or a (narrow) space.
     """
-    body, negative = _sign(text.strip())
-    if thousands:
-        body = body.replace(thousands, "")
-    body = _SPACES.sub("", body)
-    if body.startswith("-"):
-        body, negative = body[1:], not negative
-    elif body.startswith("+"):
-        body = body[1:]
-    return _to_decimal(text, _plain(text, body, decimal_mark), negative)
+    body, negative = _sign(text)
+    return _to_decimal(text, _plain(text, body, decimal_mark, thousands), negative)
 
 
-def _sign(cell: str) -> tuple[str, bool]:
-    negative = False
-    wrapped = _WRAPPED.match(cell)
-    if wrapped:
-        cell, negative = wrapped.group("inner").strip(), True
-    marked = _DEBIT_CREDIT.match(cell)
-    if marked:
-        cell, negative = marked.group("body"), marked.group("mark").upper() == "DR"
-    cell = _NOISE.sub("", cell).strip()
-    if cell.endswith("-"):
-        cell, negative = cell[:-1].strip(), not negative
-    return cell, negative
+def _sign(text: str) -> tuple[str, bool]:
+    """The number of the cell and whether it is negative; `NotANumber` unless the cell is shaped."""
+    shape = NUMBER_SHAPE.fullmatch(text)
+    if shape is None:
+        raise NotANumber(text)
+    before, after = _TOKEN.findall(shape["prefix"]), _TOKEN.findall(shape["suffix"])
+    tokens = before + after
+    currencies = [t for t in tokens if t not in "()+-" and not re.fullmatch(_MARKS, t)]
+    signs = [t for t in tokens if t in "+-" or re.fullmatch(_MARKS, t)] + (["()"] if "(" in before else [])
+    wrapped = before.count("(") == after.count(")") == (1 if "(" in before else 0)
+    codes_ok = all(is_currency(c) for c in currencies if re.fullmatch("[A-Z]{3}", c))
+    if len(currencies) > 1 or len(signs) > 1 or not wrapped or ")" in before or "(" in after or not codes_ok:
+        raise NotANumber(text)
+    sign = signs[0] if signs else "+"
+    return shape["body"], sign in ("-", "()") or sign.upper().startswith("DR")
 
 
-def _plain(original: str, body: str, decimal_mark: str) -> str:
-    """`body` with thousands separators removed and the decimal mark as "."."""
-    other = "," if decimal_mark == "." else "."
-    if other in body:
-        if not _GROUPED[decimal_mark].match(body):
-            raise NotANumber(original)  # "12.5" in a decimal-comma column is not 125
-        body = body.replace(other, "")
-    return body.replace(decimal_mark, ".") if decimal_mark != "." else body
+def _plain(original: str, body: str, decimal_mark: str, thousands: str | None) -> str:
+    """`body` without its thousands separators and with "." as decimal mark; `NotANumber` unless
+    each separator is the decimal mark (once) or groups thousands: "12.5" in a decimal-comma
+    column is not 125, and "1 2 3" is not 123."""
+    mark = re.escape(decimal_mark)
+    groups = re.escape(thousands) if thousands else _GROUPS.replace(decimal_mark, "")
+    if re.fullmatch(rf"[0-9]+(?:{mark}[0-9]*)?|{mark}[0-9]+", body):
+        digits = body
+    elif grouped := re.fullmatch(rf"[0-9]{{1,3}}({groups})[0-9]{{3}}(?:\1[0-9]{{3}})*(?:{mark}[0-9]*)?", body):
+        digits = body.replace(grouped[1], "")
+    else:
+        raise NotANumber(original)
+    return digits.replace(decimal_mark, ".") if decimal_mark != "." else digits
 
 
 def _to_decimal(original: str, cell: str, negative: bool) -> Decimal:
-    if not cell or cell in {"+", "-", "."}:
-        raise NotANumber(original)
     try:
         value = Decimal(cell)
     except InvalidOperation:
         raise NotANumber(original) from None
-    if not value.is_finite():
-        raise NotANumber(original)
-    return -value if negative else value
+    return value.copy_negate() if negative else value  # exact: unary minus would round to 28 digits
 
 
 def decimal_votes(values: Iterable[str]) -> Counter[str]:
     """How many distinct values show "." and how many show "," as their decimal mark."""
     votes: Counter[str] = Counter()
     for value in set(values):
-        mark = _decimal_evidence(_SPACES.sub("", _NOISE.sub("", value)))
+        mark = _decimal_evidence(_SPACES.sub("", _NOT_NUMBER.sub("", value)))
         if mark:
             votes[mark] += 1
     return votes
@@ -119,9 +134,9 @@ def looks_like_amount(value: str) -> bool:
     return False
 
 
-_PLAIN = re.compile(r"^-?\d+(?:[.,]\d+)?$")
+_PLAIN = re.compile(r"-?[0-9]+(?:[.,][0-9]+)?")
 # Many plain cells joined by newlines, for one regular-expression pass over a whole column.
-_ALL_PLAIN = {mark: re.compile(rf"(?:-?\d+(?:\{mark}\d+)?\n)*-?\d+(?:\{mark}\d+)?") for mark in ".,"}
+_ALL_PLAIN = {mark: re.compile(rf"(?:-?[0-9]+(?:\{mark}[0-9]+)?\n)*-?[0-9]+(?:\{mark}[0-9]+)?") for mark in ".,"}
 
 
 def parse_amount_column(
@@ -165,19 +180,11 @@ def _parse_cell(value: str, decimal_mark: str, thousands: str | None) -> Decimal
     cell = value.strip()
     if not cell:
         return None
-    if _PLAIN.match(cell) and (decimal_mark == "," or "," not in cell) and (decimal_mark == "." or "." not in cell):
+    if _PLAIN.fullmatch(cell) and (decimal_mark == "," or "," not in cell) and (decimal_mark == "." or "." not in cell):
         return Decimal(cell.replace(",", "."))
     return parse_amount(cell, decimal_mark, thousands)
 
 
-# A cell that is shaped like an amount: sign, currency symbol or code, digits and separators.
-NUMBER_SHAPE = re.compile(
-    r"^[+\-(]?\s*(?:[A-Z]{3}\s|[^\w\s\d.,]{1,3}\s?)?[+\-]?\s?\d[\d.,'\u2019 \u00a0\u202f]*"
-    r"(?:\s?(?:[A-Z]{3}|[^\w\s\d.,]{1,3}))?\s*(?:-|\)|DR|CR|Dr|Cr)?$"
-)
-
-
 def is_number_shaped(value: str) -> bool:
     """A cell that is an amount and nothing else ("-1.234,56 €", "(12.00)", "$5", "12.00 DR")."""
-    cell = value.strip()
-    return bool(NUMBER_SHAPE.match(cell)) and looks_like_amount(cell)
+    return looks_like_amount(value.strip())
