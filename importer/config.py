@@ -271,19 +271,20 @@ def _check_profiles(config: Config, root: yaml.Node | None, path: Path) -> None:
 
 def _check_account_profiles(config: Config, root: yaml.Node | None, path: Path) -> None:
     """Every profile an account claims exists, and no profile is claimed by two accounts."""
-    known: dict[str, object] | None = None
+    claims = [(name, index, profile) for name, a in config.accounts.items() for index, profile in enumerate(a.profiles)]
+    if not claims:
+        return
+    known = all_profiles(user_profile_dirs())
     claimed: dict[str, str] = {}
-    for name, account in config.accounts.items():
-        for index, profile in enumerate(account.profiles):
-            known = known if known is not None else all_profiles(user_profile_dirs())
-            line = yaml_line(root, ("accounts", name, "profiles", index))
-            if profile not in known:
-                raise ConfigError(f"key accounts.{name}.profiles: no bank profile named {profile!r}; allowed: "
-                                  f"{', '.join(sorted(known))}.", path=path, line=line)  # fmt: skip
-            if profile in claimed:
-                raise ConfigError(f"key accounts.{name}.profiles: profile {profile!r} already belongs to account "
-                                  f"{claimed[profile]!r}; a profile can name one account.", path=path, line=line)  # fmt: skip
-            claimed[profile] = name
+    for name, index, profile in claims:
+        line = yaml_line(root, ("accounts", name, "profiles", index))
+        if profile not in known:
+            raise ConfigError(f"key accounts.{name}.profiles: no bank profile named {profile!r}; allowed: "
+                              f"{', '.join(sorted(known))}.", path=path, line=line)  # fmt: skip
+        if profile in claimed:
+            raise ConfigError(f"key accounts.{name}.profiles: profile {profile!r} already belongs to account "
+                              f"{claimed[profile]!r}; a profile can name one account.", path=path, line=line)  # fmt: skip
+        claimed[profile] = name
 
 
 def _check_targets(config: Config, root: yaml.Node | None, path: Path) -> None:

@@ -62,7 +62,7 @@ def rename(old: str, new: str, config_path: Path | None, state_path: Path | None
 
 def _rows(known: list[Account], activity: dict[str, tuple[str | None, str | None, int]], config: Config) -> list[dict[str, object]]:
     declared = config.accounts
-    rows = []
+    rows: list[dict[str, object]] = []
     for account in known:
         first, last, count = activity.get(account.name, (None, None, 0))
         spec = declared.get(account.name)
@@ -72,14 +72,15 @@ def _rows(known: list[Account], activity: dict[str, tuple[str | None, str | None
             "count": count, "id_recipe": account.recipe,
         })  # fmt: skip
     stored = {a.name for a in known}
-    rows += [{"name": name, "identifiers": list(spec.identifiers), "currency": spec.currency, "first": None,
+    undeclared: list[dict[str, object]] = [{"name": name, "identifiers": list(spec.identifiers), "currency": spec.currency, "first": None,
               "last": None, "count": 0, "id_recipe": None}
              for name, spec in declared.items() if name not in stored]  # fmt: skip
-    return rows
+    return rows + undeclared
 
 
 def _line(row: dict[str, object]) -> str:
-    identifiers = ", ".join(row["identifiers"]) or "no identifier (named by you)"  # type: ignore[arg-type]
+    named = row["identifiers"]
+    identifiers = ", ".join(named) if isinstance(named, list) and named else "no identifier (named by you)"
     span = f"{row['first']} to {row['last']}" if row["first"] else "nothing stored yet"
     return f"{row['name']}\n  identifiers: {identifiers}\n  currency: {row['currency'] or '-'}; {row['count']} transactions, {span}"
 
