@@ -118,8 +118,9 @@ class Applied:
 class RuleSet:
     """An ordered list of compiled rules with a prefilter built once."""
 
-    def __init__(self, rules: Iterable[Rule] = ()) -> None:
+    def __init__(self, rules: Iterable[Rule] = (), home_currency: str | None = None) -> None:
         self.rules: tuple[Rule, ...] = tuple(rules)
+        self.home_currency = home_currency  # what the rules' `foreign` tests compared with
         self.prefilter = Prefilter(self.rules)
         self.matcher = Matcher(self.rules, self.prefilter)
 
