@@ -30,6 +30,7 @@ TEXT = "text"
 TEXT_FIELDS = (TEXT, "description", "payee", "memo", "account", "currency", "bank_id")
 PART = "\n"
 DATE_FIELDS = ("date", "value_date")
+NO_CURRENCY = "XXX"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -196,7 +197,8 @@ class ForeignTest:
 
     def holds_for(self, currency: str) -> bool:
         """The test on the currency itself (so a batch can decide it once per distinct currency)."""
-        return self.home is not None and (currency != self.home) == self.wanted
+        # XXX is ISO 4217 "no currency": a QIF file names none, so it is neither home nor foreign.
+        return self.home is not None and currency != NO_CURRENCY and (currency != self.home) == self.wanted
 
     def describe(self) -> str:
         if self.home is None:
@@ -365,3 +367,12 @@ def regexes(condition: Condition) -> list[re.Pattern[str]]:
     if isinstance(condition, NotOf):
         return []  # a negated regex has matched nothing, so it offers no groups
     return []
+
+
+def tests_foreign(condition: Condition) -> bool:
+    """Whether `condition` has a `foreign` test anywhere inside (it needs a home currency)."""
+    if isinstance(condition, ForeignTest):
+        return True
+    if isinstance(condition, (AllOf, AnyOf)):
+        return any(tests_foreign(child) for child in condition.children)
+    return isinstance(condition, NotOf) and tests_foreign(condition.child)

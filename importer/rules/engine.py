@@ -26,6 +26,7 @@ from importer.rules.conditions import Condition, TextTest, regexes
 from importer.rules.matcher import Prefilter
 from importer.rules.plans import Matcher
 from importer.rules.schema import Actions, Example
+from importer.rules.words import quoted
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ class Rule:
 
     @property
     def where(self) -> str:
-        return f"{self.id!r}" + (f" ({self.origin})" if self.origin else "")
+        return quoted(self.id) + (f" ({self.origin})" if self.origin else "")
 
 
 def _regex_tests(condition: Condition) -> tuple[list[re.Pattern[str]], list[Callable[[Transaction], str]]]:
