@@ -152,7 +152,7 @@ def test_suggest_learns_categories_from_history_and_its_output_passes_rules_test
     suggested = yaml.safe_load(result.output)["rules"]
     by_id = {rule["id"]: rule for rule in suggested}
     assert by_id["suggested-starbucks-store"]["set"] == {"category": "Food:Coffee"}
-    assert by_id["suggested-starbucks-store"]["when"] == {"description": {"contains": "STARBUCKS STORE"}}
+    assert by_id["suggested-starbucks-store"]["when"] == {"text": {"contains": "STARBUCKS STORE"}}
     assert "# 2 transaction(s) of 'STARBUCKS STORE'" in result.output
     assert "learned from 2 categorised transaction(s)" in result.output
     out = tmp_path / "suggested.yaml"
