@@ -15,6 +15,7 @@ from operator import and_, attrgetter, methodcaller
 
 from importer.models import Transaction
 from importer.rules.conditions import (
+    PART,
     TEXT,
     AmountTest,
     Condition,
@@ -51,7 +52,8 @@ class Columns:
         descriptions, payees, memos = self.raw("description"), self.raw("payee"), self.raw("memo")
         if not any(payees) and not any(memos):
             return [text or "" for text in descriptions]
-        return list(map(joined_text, descriptions, payees, memos))
+        return [f"{d}{PART}{p}{PART}{m}" if d and p and m else joined_text(d, p, m)
+                for d, p, m in zip(descriptions, payees, memos)]  # fmt: skip
 
     def text(self, name: str) -> list[str]:
         """Text field `name` per row as tests read it: "" where missing."""

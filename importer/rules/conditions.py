@@ -44,6 +44,11 @@ class Condition(Protocol):
 
 def joined_text(description: str | None, payee: str | None, memo: str | None) -> str:
     """The `text` field: the parts that are there, one per line."""
+    # The two common shapes without a generator: this runs once per row of every batch.
+    if not (payee or memo):
+        return description or ""
+    if description and payee and memo:
+        return f"{description}{PART}{payee}{PART}{memo}"
     return PART.join(part for part in (description, payee, memo) if part)
 
 
@@ -333,12 +338,14 @@ def text_predicate(test: TextTest) -> Callable[[str], bool]:
 
         return contains_any
     if test.op == "startswith" and test.field == TEXT:
-        return lambda text: any(line.startswith(values) for line in fold(text).split(PART))
+        # A line starts with v when the text does, or when v follows a line break.
+        after_break = tuple(PART + v for v in values)
+        return lambda text: (folded := fold(text)).startswith(values) or any(v in folded for v in after_break)
     if test.op == "startswith":
         return lambda text: fold(text).startswith(values)
     allowed = frozenset(values)
     if test.field == TEXT:
-        return lambda text: any(line.strip() in allowed for line in fold(text).split(PART))
+        return lambda text: not allowed.isdisjoint(map(str.strip, fold(text).split(PART)))
     return lambda text: fold(text).strip() in allowed
 
 

@@ -77,7 +77,7 @@ class RuleSpec(_Strict):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
     id: str = Field(min_length=1)
-    when: dict[str, Any] | str | list[Any]  # a text or list of texts: a test on `text`
+    when: Any  # a mapping, or a text or list of texts for `text`: parse.py checks it, naming the place
     set: Actions = Field(default_factory=Actions)
     continue_: bool = Field(default=False, alias="continue")
     examples: tuple[Example, ...] = ()
