@@ -82,7 +82,7 @@ def column(leaf: Condition, columns: Columns) -> list[bool]:
     if isinstance(leaf, DateTest):
         return _per_distinct(leaf.holds_on, columns.values(leaf.field))
     if isinstance(leaf, ForeignTest):
-        return _per_distinct(leaf.holds_for, columns.text("currency"))  # type: ignore[arg-type]
+        return _per_distinct(leaf.holds_for, columns.text("currency"))
     if isinstance(leaf, InAccounts):
         return list(map(leaf.accounts.__contains__, columns.text("account")))
     return list(map(compile_condition(leaf), columns.txns))
