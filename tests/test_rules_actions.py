@@ -163,6 +163,6 @@ def test_the_readme_example_loads_and_passes_its_examples(tmp_path: Path) -> Non
     (tmp_path / "shared").mkdir()
     shutil.copy("rules/shared/subscriptions.yaml", tmp_path / "shared")
     rules = load_rules([write(tmp_path, "income.yaml", example.group(1))])
-    assert [r.id for r in rules.rules][:2] == ["large-outflow", "zelle-received"]
+    assert [r.id for r in rules.rules][:3] == ["large-outflow", "groceries", "zelle-received"]
     report = check_examples(rules)
     assert report.examples > 0 and not report.failures

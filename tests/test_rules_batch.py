@@ -27,7 +27,7 @@ PATTERNS = [r"\bUBER\b", r"^SQ \*", r"(shell|bp) oil", r"\d{2,}", r"^(?P<n>\w+) 
 # Pairs that hold the same literals but differ for an `equals`, `startswith` or regex test.
 TEXTS = ["UBER", "UBER 12", "12 UBER", "UBER EATS 0042", "SQ *CAFE", "CAFE SQ *", "SHELL OIL 57442", "BP OIL 1",
          "24 HOUR FITNESS 9", "IRS 310 X", "X 3100", ""]  # fmt: skip
-ALPHABET = "abekilnorstuxyz *#0123ΣσİıſK\0"
+ALPHABET = "abekilnorstuxyz *#0123ΣσİıſK\0\n"
 MARKS = ["", "tags", "notes", "tags notes"]  # what the bank already put on a row
 DAYS = [dt.date(2026, 10, d) for d in (1, 3, 4, 15, 20)]  # Thursday, Saturday, Sunday, ...
 
@@ -43,7 +43,9 @@ text_tests = st.one_of(
     st.builds(lambda p: {"regex": p}, st.sampled_from(PATTERNS)),
 )
 leaves = st.one_of(
-    st.builds(lambda f, t: {f: t}, st.sampled_from(["description", "payee", "raw.Type", "currency"]), text_tests),
+    st.builds(lambda f, t: {f: t}, st.sampled_from(["text", "description", "payee", "raw.Type", "currency"]), text_tests),
+    text_tests,  # no field: `text`
+    st.builds(lambda wanted: {"foreign": wanted}, st.booleans()),
     st.builds(lambda t: {"amount": t}, st.sampled_from(["inflow", "outflow", {"lt": -50}, {"abs": True, "ge": 7}])),
     st.builds(lambda t: {"date": t}, st.sampled_from([{"weekday": ["sat", "sun"]}, {"day_of_month": [1, 15]},
                                                       {"from": "2026-10-04"}])),  # fmt: skip
@@ -78,15 +80,16 @@ def build(specs: list[tuple[Any, Actions, bool, bool]]) -> RuleSet:
     rules = []
     for i, (when, acts, cont, scoped) in enumerate(specs):
         accounts = frozenset({"checking"}) if scoped else frozenset()
-        rules.append(Rule(f"r{i}", parse_condition(when, ()), acts, continue_=cont, accounts=accounts))
-    return RuleSet(rules)
+        rules.append(Rule(f"r{i}", parse_condition(when, (), "EUR"), acts, continue_=cont, accounts=accounts))
+    return RuleSet(rules, home_currency="EUR")
 
 
 def make(fields: tuple[Any, ...]) -> Transaction:
     d, p, r, amount, day, currency, savings, tagged = fields
     extra: dict[str, Any] = {"tags": ("bank",)} if "tags" in tagged else {}
     extra |= {"notes": "from bank"} if "notes" in tagged else {}
-    return txn(d, amount, payee=p or None, raw={"Type": r} if r else {}, date=day, currency=currency,
+    # The booking type is both a raw column and the memo, as European exports have it.
+    return txn(d, amount, payee=p or None, memo=r or None, raw={"Type": r} if r else {}, date=day, currency=currency,
                account="savings" if savings else "checking", **extra)  # fmt: skip
 
 

@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 from click.testing import CliRunner
 
@@ -13,6 +14,7 @@ from importer.cli import main
 from tests.test_cli import RULED_SAMPLES
 from importer.rules import load_rules
 from importer.rules.examples import check_examples
+from importer.rules.lint import warnings as lint_warnings
 from tests.rules_support import write
 
 CHASE = "samples/csv/chase/chase-checking-2026-10.csv"
@@ -22,9 +24,21 @@ def test_the_bundled_rules_pass_their_own_examples(runner: CliRunner) -> None:
     result = runner.invoke(main, ["rules", "test"])
     report = check_examples(load_rules([Path("rules")]))
     assert result.exit_code == 0, result.output
-    assert report.rules >= 50
+    assert report.rules >= 90
     assert report.examples >= report.rules and not report.without_examples
-    assert result.output.endswith(f"{report.examples} of {report.examples} examples pass, over {report.rules} rules.\n")
+    assert [rule.id for rule in report.unchecked] == ["flag-foreign-currency"]
+    assert result.output == (
+        "note: 1 rule(s) test `foreign` but no home currency is configured (`currency:` in importer.yaml), so "
+        "their examples were not checked: flag-foreign-currency\n"
+        f"{report.examples} of {report.examples} examples pass, over {report.rules} rules.\n"
+    )
+
+
+@pytest.mark.parametrize("home", ["GBP", "EUR", "CHF", "USD"])
+def test_the_bundled_rules_pass_their_examples_in_every_home_currency(home: str) -> None:
+    report = check_examples(load_rules([Path("rules")], home_currency=home))
+    assert report.failures == [] and report.unchecked == []
+    assert report.examples == check_examples(load_rules([Path("rules")])).examples + 1
 
 
 def test_failing_examples_are_listed_and_exit_non_zero(runner: CliRunner, tmp_path: Path) -> None:
@@ -57,19 +71,24 @@ def test_explain_text_shows_the_rule_the_condition_and_near_misses(runner: CliRu
     path = write(tmp_path, "r.yaml", """
         rules:
           - {id: big-coffee, when: {description: starbucks, amount: {lt: -50}}, set: {category: Catering}}
-          - {id: coffee, when: {description: [peets, starbucks]}, set: {category: Coffee}}
+          - {id: card-coffee, when: {description: starbucks, memo: card, amount: {lt: -50}}, set: {category: Cafe}}
+          - {id: coffee, when: {description: [peets, starbucks]}, set: {category: Coffee, tags: [daily, treat]}}
           - {id: coffee-shop, when: {description: coffee}, set: {category: Never}}
           - {id: typo, when: {description: starbucs}, set: {category: Typo}}
     """)  # fmt: skip
-    result = runner.invoke(main, ["rules", "explain", "STARBUCKS COFFEE 123", "--amount", "-6.45", "--rules", str(path)])
+    result = runner.invoke(main, ["rules", "explain", "STARBUCKS COFFEE 123", "--amount", "-6.45", "--payee",
+                                  "Starbucks", "--memo", "CARD PAYMENT", "--rules", str(path)])  # fmt: skip
     assert result.exit_code == 0, result.output
     lines = result.output.replace(str(tmp_path) + "/", "").splitlines()
+    # 1 of 2 conditions (big-coffee) is no near miss; 2 of 3 (card-coffee) is.  No repr anywhere.
     assert lines[1:] == [
-        "  fired:  'coffee' (r.yaml:4) because description contains 'starbucks'",
-        "          sets category Coffee",
-        "  later:  'coffee-shop' (r.yaml:5) also matches, but an earlier rule won",
-        "  almost: 'big-coffee' (r.yaml:3): 1 of 2 conditions hold; fails: amount < -50",
-        "  almost: 'typo' (r.yaml:6): description has only 88% of 'starbucs'",
+        "  payee:  Starbucks",
+        "  memo:   CARD PAYMENT",
+        "  fired:  'coffee' (r.yaml:5) because description contains 'starbucks'",
+        "          sets category Coffee, tags daily, treat",
+        "  later:  'coffee-shop' (r.yaml:6) also matches, but an earlier rule won",
+        "  almost: 'card-coffee' (r.yaml:4): 2 of 3 conditions hold; fails: amount < -50",
+        "  almost: 'typo' (r.yaml:7): description has only 88% of 'starbucs'",
     ]
 
 
@@ -77,7 +96,7 @@ def test_explain_a_statement_file(runner: CliRunner) -> None:
     result = runner.invoke(main, ["rules", "explain", "--file", CHASE])
     assert result.exit_code == 0, result.output
     assert sum(1 for line in result.output.splitlines() if not line.startswith(" ")) == 12
-    assert ("  fired:  'zelle-received' (rules/10-income.yaml:41) because description matches "
+    assert ("  fired:  'zelle-received' (rules/10-income.yaml:42) because description matches "
             "/^ZELLE FROM (?P<name>.+?) ON \\d/ ('ZELLE FROM JOHN SMITH ON 1') and amount is an inflow (> 0)") in result.output
     assert "          sets category Income:Reimbursements, payee 'JOHN SMITH'\n" in result.output
 
@@ -112,10 +131,15 @@ def test_lint_finds_duplicates_conflicts_shadowed_and_unused_rules(runner: CliRu
     assert lines[-1] == f"{len(lines) - 1} finding(s) over 7 rules."
 
 
-def test_lint_is_clean_on_the_bundled_rules(runner: CliRunner) -> None:
+def test_lint_is_clean_on_the_bundled_rules_and_warns_about_foreign_without_a_home_currency(runner: CliRunner) -> None:
     result = runner.invoke(main, ["rules", "lint"])
     assert result.exit_code == 0
-    assert result.output == f"0 finding(s) over {len(load_rules([Path('rules')]))} rules.\n"
+    assert result.output == (
+        "warning: rule 'flag-foreign-currency' (rules/00-flags.yaml:25) tests `foreign`, but no home currency is "
+        "configured, so it matches nothing; set `currency:` in importer.yaml.\n"
+        f"0 finding(s) over {len(load_rules([Path('rules')]))} rules.\n"
+    )
+    assert lint_warnings(load_rules([Path("rules")], home_currency="GBP")) == []
 
 
 def test_suggest_learns_categories_from_history_and_its_output_passes_rules_test(
@@ -128,9 +152,11 @@ def test_suggest_learns_categories_from_history_and_its_output_passes_rules_test
     suggested = yaml.safe_load(result.output)["rules"]
     by_id = {rule["id"]: rule for rule in suggested}
     assert by_id["suggested-starbucks-store"]["set"] == {"category": "Food:Coffee"}
-    assert by_id["suggested-starbucks-store"]["when"] == {"description": {"contains": "STARBUCKS STORE"}}
-    assert "# 2 transaction(s) of 'STARBUCKS STORE'" in result.output
-    assert "learned from 2 categorised transaction(s)" in result.output
+    assert by_id["suggested-starbucks-store"]["when"] == {"text": {"contains": "STARBUCKS STORE"}}
+    # The 2 new rows and the 4 stored ones the rules had made "Starbucks": one merchant, one group.
+    assert "# 6 transaction(s) of 'STARBUCKS STORE'" in result.output
+    assert "learned from 4 categorised transaction(s)" in result.output
+    assert "suggested-starbucks\n" not in result.output
     out = tmp_path / "suggested.yaml"
     out.write_text(result.output, encoding="utf-8")
     assert runner.invoke(main, ["rules", "test", "--rules", str(out)]).exit_code == 0

@@ -13,13 +13,13 @@ CASES = [
     pytest.param(
         "rules:\n  - id: nested\n    when:\n      any:\n        - description: a\n        - not: {colour: red}\n",
         "t.yaml, line 6, column 17: rule 'nested', when.any.1.not.colour: unknown field 'colour'; fields are: "
-        "description, payee, memo, account, currency, bank_id, amount, date, value_date, raw.<column> (and all, "
-        "any, not).",
+        "text, description, payee, memo, account, currency, bank_id, amount, date, value_date, raw.<column>, "
+        "foreign (and all, any, not).",
         id="unknown_field_nested",
     ),
     pytest.param(
         'rules:\n  - id: x\n    when: {colour: red}\n',
-        "t.yaml, line 3, column 12: rule 'x', when.colour: unknown field 'colour'; fields are: description, payee, memo, account, currency, bank_id, amount, date, value_date, raw.<column> (and all, any, not).",
+        "t.yaml, line 3, column 12: rule 'x', when.colour: unknown field 'colour'; fields are: text, description, payee, memo, account, currency, bank_id, amount, date, value_date, raw.<column>, foreign (and all, any, not).",
         id='unknown_field',
     ),
     pytest.param(
@@ -103,8 +103,9 @@ CASES = [
         id='any_not_list',
     ),
     pytest.param(
-        'rules:\n  - id: x\n    when:\n      not: [a]\n',
-        "t.yaml, line 4, column 12: rule 'x', when.not: a condition must be a mapping of fields (or all/any/not) to tests.",
+        'rules:\n  - id: x\n    when:\n      not: 5\n',
+        "t.yaml, line 4, column 12: rule 'x', when.not: a condition must be a mapping of fields (or all/any/not) to tests, "
+        "or a text (a list of texts) that text contains.",
         id='not_mapping',
     ),
     pytest.param(

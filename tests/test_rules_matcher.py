@@ -30,7 +30,8 @@ text_tests = st.one_of(
 )
 amount_tests = st.sampled_from(["inflow", "outflow", {"lt": -50}, {"abs": True, "between": [5, 20]}, {"ge": 0}])
 leaves = st.one_of(
-    st.builds(lambda f, t: {f: t}, st.sampled_from(["description", "payee", "raw.Type"]), text_tests),
+    st.builds(lambda f, t: {f: t}, st.sampled_from(["text", "description", "payee", "memo", "raw.Type"]), text_tests),
+    st.builds(lambda wanted: {"foreign": wanted}, st.booleans()),
     st.builds(lambda t: {"amount": t}, amount_tests),
 )
 
@@ -46,7 +47,8 @@ def _combine(children: Any) -> Any:
 conditions = st.recursive(leaves, _combine, max_leaves=4)
 rule_specs = st.lists(st.tuples(conditions, st.booleans(), st.booleans()), min_size=1, max_size=12)
 transactions = st.lists(
-    st.tuples(texts, texts, texts, st.sampled_from(["-100", "-12.5", "0", "7", "900"])), min_size=1, max_size=8
+    st.tuples(texts, texts, texts, texts, st.sampled_from(["-100", "-12.5", "0", "7", "900"]), st.sampled_from(["USD", "EUR"])),
+    min_size=1, max_size=8,
 )
 
 
@@ -54,16 +56,16 @@ def build(specs: list[tuple[Any, bool, bool]]) -> RuleSet:
     rules = []
     for i, (when, cont, scoped) in enumerate(specs):
         accounts = frozenset({"checking"}) if scoped else frozenset()
-        rules.append(Rule(f"r{i}", parse_condition(when, ()), continue_=cont, accounts=accounts))
-    return RuleSet(rules)
+        rules.append(Rule(f"r{i}", parse_condition(when, (), "EUR"), continue_=cont, accounts=accounts))
+    return RuleSet(rules, home_currency="EUR")
 
 
 @settings(max_examples=100, deadline=None)
 @given(rule_specs, transactions)
 def test_fast_matcher_equals_naive_in_order_evaluation(specs: list[tuple[Any, bool, bool]], rows: list[Any]) -> None:
     rules = build(specs)
-    txns = [txn(d, amount, payee=p or None, raw={"Type": r}, account="checking" if len(d) % 2 else "savings")
-            for d, p, r, amount in rows]  # fmt: skip
+    txns = [txn(d, amount, payee=p or None, memo=m or None, raw={"Type": r}, currency=currency,
+                account="checking" if len(d) % 2 else "savings") for d, p, r, m, amount, currency in rows]  # fmt: skip
     expected = [tuple(rules.rules.index(r) for r in rules.chain_naive(t)) for t in txns]
     assert rules.chains(txns) == expected
     assert [rules.chain(t) for t in txns] == [rules.chain_naive(t) for t in txns]

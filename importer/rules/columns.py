@@ -8,13 +8,24 @@ the results for each distinct date.  Each column is equal to calling the test on
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Hashable, Sequence
+from typing import Any
 from decimal import Decimal
 from operator import and_, attrgetter, methodcaller
 
 from importer.models import Transaction
-from importer.rules.conditions import AmountTest, Condition, DateTest, TextTest, compile_condition, text_predicate
+from importer.rules.conditions import (
+    PART,
+    TEXT,
+    AmountTest,
+    Condition,
+    DateTest,
+    ForeignTest,
+    TextTest,
+    compile_condition,
+    joined_text,
+    text_predicate,
+)
 from importer.rules.partial import InAccounts
 
 
@@ -28,11 +39,21 @@ class Columns:
     def raw(self, name: str) -> list[str | None]:
         """Text field `name` (or raw column `raw.<column>`) per row as stored: None where missing."""
         if name not in self.read:
-            if name.startswith("raw."):
+            if name == TEXT:
+                self.read[name] = self._joined()  # type: ignore[assignment]
+            elif name.startswith("raw."):
                 self.read[name] = list(map(methodcaller("get", name[4:]), map(attrgetter("raw"), self.txns)))
             else:
                 self.read[name] = list(map(attrgetter(name), self.txns))
         return self.read[name]  # type: ignore[return-value]
+
+    def _joined(self) -> list[str]:
+        # Most exports give no payee or memo: then `text` is the description column itself.
+        descriptions, payees, memos = self.raw("description"), self.raw("payee"), self.raw("memo")
+        if not any(payees) and not any(memos):
+            return [text or "" for text in descriptions]
+        return [f"{d}{PART}{p}{PART}{m}" if d and p and m else joined_text(d, p, m)
+                for d, p, m in zip(descriptions, payees, memos)]  # fmt: skip
 
     def text(self, name: str) -> list[str]:
         """Text field `name` per row as tests read it: "" where missing."""
@@ -60,6 +81,8 @@ def column(leaf: Condition, columns: Columns) -> list[bool]:
         return _amounts(leaf, columns.values("amount"))  # type: ignore[arg-type]
     if isinstance(leaf, DateTest):
         return _per_distinct(leaf.holds_on, columns.values(leaf.field))
+    if isinstance(leaf, ForeignTest):
+        return _per_distinct(leaf.holds_for, columns.text("currency"))
     if isinstance(leaf, InAccounts):
         return list(map(leaf.accounts.__contains__, columns.text("account")))
     return list(map(compile_condition(leaf), columns.txns))
@@ -80,7 +103,7 @@ def _amounts(test: AmountTest, amounts: list[Decimal]) -> list[bool]:
     return list(map(and_, map(sides[0], values), map(sides[1], values)))
 
 
-def _per_distinct(holds: Callable[[dt.date | None], bool], days: list[Hashable]) -> list[bool]:
-    # A statement spans a few hundred days at most: decide each once, then look rows up.
-    results = {day: holds(day) for day in set(days)}  # type: ignore[arg-type]
-    return list(map(results.__getitem__, days))
+def _per_distinct(holds: Callable[[Any], bool], values: Sequence[Hashable]) -> list[bool]:
+    # A statement spans a few hundred days and a few currencies: decide each once, look rows up.
+    results = {value: holds(value) for value in set(values)}
+    return list(map(results.__getitem__, values))

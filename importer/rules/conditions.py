@@ -20,10 +20,17 @@ from typing import Protocol
 from importer.models import Transaction
 from importer.rules.fold import fold
 from importer.rules.literals import required_literals
+from importer.rules.words import listed, quoted
 
 Requirement = frozenset[tuple[str, str]]
-TEXT_FIELDS = ("description", "payee", "memo", "account", "currency", "bank_id")
+# `text` is description, payee and memo joined by newlines: European exports put the merchant in
+# the payee or memo and a booking type ("Lastschrift") in the description, so a rule naming no
+# field reads all three.  A newline never occurs inside one of them, so no needle spans two.
+TEXT = "text"
+TEXT_FIELDS = (TEXT, "description", "payee", "memo", "account", "currency", "bank_id")
+PART = "\n"
 DATE_FIELDS = ("date", "value_date")
+NO_CURRENCY = "XXX"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -35,8 +42,24 @@ class Condition(Protocol):
     def key(self) -> tuple[object, ...]: ...
 
 
+def joined_text(description: str | None, payee: str | None, memo: str | None) -> str:
+    """The `text` field: the parts that are there, one per line."""
+    # The two common shapes without a generator: this runs once per row of every batch.
+    if not (payee or memo):
+        return description or ""
+    if description and payee and memo:
+        return f"{description}{PART}{payee}{PART}{memo}"
+    return PART.join(part for part in (description, payee, memo) if part)
+
+
+def _read_text(txn: Transaction) -> str:
+    return joined_text(txn.description, txn.payee, txn.memo)
+
+
 def text_getter(name: str) -> Callable[[Transaction], str]:
     """How to read text field `name` (or raw column `raw.<column>`); missing reads as ''."""
+    if name == TEXT:
+        return _read_text
     if name.startswith("raw."):
         column = name[4:]
         return lambda txn: txn.raw.get(column) or ""
@@ -61,25 +84,29 @@ class TextTest:
         if self.op == "contains":
             return any(value in text for value in self.values)
         if self.op == "startswith":
-            return text.startswith(self.values)
-        return text.strip() in self.values
+            return any(line.startswith(self.values) for line in self.lines(text))
+        return any(line.strip() in self.values for line in self.lines(text))
+
+    def lines(self, text: str) -> list[str]:
+        """What `startswith` and `equals` look at: each line of `text`, the whole of another field."""
+        return text.split(PART) if self.field == TEXT else [text]
 
     def describe(self) -> str:
         if self.pattern is not None:
             return f"{self.field} matches /{self.values[0]}/"
-        shown = ", ".join(repr(v) for v in self.values)
         many = len(self.values) > 1 and self.op != "one_of"
-        return f"{self.field} {self.op.replace('_', ' ')} {'any of ' if many else ''}{shown}"
+        return f"{self.field} {self.op.replace('_', ' ')} {'any of ' if many else ''}{listed(self.values)}"
 
     def why(self, txn: Transaction) -> str:
         if self.pattern is not None:
             found = self.pattern.search(self.read(txn))
-            return f"{self.field} matches /{self.values[0]}/" + (f" ({found.group(0)!r})" if found else "")
+            return f"{self.field} matches /{self.values[0]}/" + (f" ({quoted(found.group(0))})" if found else "")
         text = fold(self.read(txn))
-        hits = [v for v in self.values if (v in text if self.op == "contains" else text.startswith(v))]
+        starts = self.op == "startswith"
+        hits = [v for v in self.values if (any(line.startswith(v) for line in self.lines(text)) if starts else v in text)]
         if self.op in ("contains", "startswith") and hits:
-            return f"{self.field} {self.op} {hits[0]!r}"
-        return f"{self.field} is {text.strip()!r}"
+            return f"{self.field} {self.op} {quoted(hits[0])}"
+        return f"{self.field} is {quoted(text.strip())}"
 
     def requirement(self) -> Requirement | None:
         if self.pattern is not None:
@@ -156,6 +183,41 @@ class DateTest:
 
     def key(self) -> tuple[object, ...]:
         return ("date", self.field, self.part, tuple(sorted(self.allowed)), self.first, self.last)
+
+
+@dataclass(frozen=True)
+class ForeignTest:
+    """`foreign: true` (or false): the currency is not (is) the user's home currency.
+
+    The home currency comes from the configuration when the rules are loaded, so the shipped
+    rules suit every country; without one the test holds for no transaction (and `rules lint`
+    says so) rather than guess that every currency but the dollar is foreign.
+    """
+
+    wanted: bool
+    home: str | None
+
+    def __call__(self, txn: Transaction) -> bool:
+        return self.holds_for(txn.currency)
+
+    def holds_for(self, currency: str) -> bool:
+        """The test on the currency itself (so a batch can decide it once per distinct currency)."""
+        # XXX is ISO 4217 "no currency": a QIF file names none, so it is neither home nor foreign.
+        return self.home is not None and currency != NO_CURRENCY and (currency != self.home) == self.wanted
+
+    def describe(self) -> str:
+        if self.home is None:
+            return f"foreign is {str(self.wanted).lower()}, which never holds without a home currency"
+        return f"currency is {'not ' if self.wanted else ''}{self.home}"
+
+    def why(self, txn: Transaction) -> str:
+        return f"{self.describe()} (currency is {txn.currency})"
+
+    def requirement(self) -> Requirement | None:
+        return None
+
+    def key(self) -> tuple[object, ...]:
+        return ("foreign", self.wanted, self.home)
 
 
 @dataclass(frozen=True)
@@ -256,7 +318,7 @@ def _compile_text(test: TextTest) -> Callable[[Transaction], bool]:
 
 def _fast_reader(test: TextTest) -> Callable[[Transaction], str | None]:
     # attrgetter is C: one Python frame less per test in the per-row path than `test.read`.
-    return test.read if test.field.startswith("raw.") else attrgetter(test.field)
+    return test.read if test.field.startswith("raw.") or test.field == TEXT else attrgetter(test.field)
 
 
 def text_predicate(test: TextTest) -> Callable[[str], bool]:
@@ -275,9 +337,15 @@ def text_predicate(test: TextTest) -> Callable[[str], bool]:
             return any(v in folded for v in values)
 
         return contains_any
+    if test.op == "startswith" and test.field == TEXT:
+        # A line starts with v when the text does, or when v follows a line break.
+        after_break = tuple(PART + v for v in values)
+        return lambda text: (folded := fold(text)).startswith(values) or any(v in folded for v in after_break)
     if test.op == "startswith":
         return lambda text: fold(text).startswith(values)
     allowed = frozenset(values)
+    if test.field == TEXT:
+        return lambda text: not allowed.isdisjoint(map(str.strip, fold(text).split(PART)))
     return lambda text: fold(text).strip() in allowed
 
 
@@ -306,3 +374,12 @@ def regexes(condition: Condition) -> list[re.Pattern[str]]:
     if isinstance(condition, NotOf):
         return []  # a negated regex has matched nothing, so it offers no groups
     return []
+
+
+def tests_foreign(condition: Condition) -> bool:
+    """Whether `condition` has a `foreign` test anywhere inside (it needs a home currency)."""
+    if isinstance(condition, ForeignTest):
+        return True
+    if isinstance(condition, (AllOf, AnyOf)):
+        return any(tests_foreign(child) for child in condition.children)
+    return isinstance(condition, NotOf) and tests_foreign(condition.child)

@@ -26,6 +26,7 @@ from importer.rules.conditions import Condition, TextTest, regexes
 from importer.rules.matcher import Prefilter
 from importer.rules.plans import Matcher
 from importer.rules.schema import Actions, Example
+from importer.rules.words import quoted
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ class Rule:
 
     @property
     def where(self) -> str:
-        return f"{self.id!r}" + (f" ({self.origin})" if self.origin else "")
+        return quoted(self.id) + (f" ({self.origin})" if self.origin else "")
 
 
 def _regex_tests(condition: Condition) -> tuple[list[re.Pattern[str]], list[Callable[[Transaction], str]]]:
@@ -118,8 +119,9 @@ class Applied:
 class RuleSet:
     """An ordered list of compiled rules with a prefilter built once."""
 
-    def __init__(self, rules: Iterable[Rule] = ()) -> None:
+    def __init__(self, rules: Iterable[Rule] = (), home_currency: str | None = None) -> None:
         self.rules: tuple[Rule, ...] = tuple(rules)
+        self.home_currency = home_currency  # what the rules' `foreign` tests compared with
         self.prefilter = Prefilter(self.rules)
         self.matcher = Matcher(self.rules, self.prefilter)
 

@@ -12,8 +12,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from importer.models import Transaction
-from importer.rules.conditions import AllOf, AmountTest, AnyOf, Condition, DateTest, TextTest
+from importer.rules.conditions import AllOf, AmountTest, AnyOf, Condition, DateTest, TextTest, tests_foreign
 from importer.rules.engine import Rule, RuleSet
+from importer.rules.words import quoted
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class Finding:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.rule.origin} {self.kind}: rule {self.rule.id!r} {self.message}"
+        return f"{self.rule.origin} {self.kind}: rule {quoted(self.rule.id)} {self.message}"
 
 
 def lint(rules: RuleSet, over: Sequence[Transaction] | None = None) -> list[Finding]:
@@ -34,6 +35,15 @@ def lint(rules: RuleSet, over: Sequence[Transaction] | None = None) -> list[Find
     if over is not None:
         findings += never_matched(rules, over)
     return findings
+
+
+def warnings(rules: RuleSet) -> list[str]:
+    """What is not wrong in the rules themselves but in how they are set up: `foreign` tests with
+    no home currency to compare with (they match nothing)."""
+    if rules.home_currency is not None:
+        return []
+    return [f"warning: rule {rule.where} tests `foreign`, but no home currency is configured, so it matches "
+            "nothing; set `currency:` in importer.yaml." for rule in rules.rules if tests_foreign(rule.condition)]  # fmt: skip
 
 
 def _pairs(rules: Sequence[Rule]) -> Iterable[Finding]:
@@ -50,11 +60,18 @@ def _compare(earlier: Rule, later: Rule) -> Finding | None:
     if same and earlier.actions == later.actions and earlier.continue_ == later.continue_:
         return Finding("duplicate", later, f"has the same conditions and actions as {earlier.where}")
     if same and earlier.actions.category != later.actions.category:
-        return Finding("conflict", later, f"has the same conditions as {earlier.where} but category "
-                       f"{later.actions.category!r} instead of {earlier.actions.category!r}")  # fmt: skip
+        return Finding("conflict", later, f"has the same conditions as {earlier.where} but "
+                       f"{_category(later)} instead of {_category(earlier, bare=True)}")  # fmt: skip
     if not earlier.continue_ and _scope_covers(earlier, later) and implies(later.condition, earlier.condition):
         return Finding("unreachable", later, f"is shadowed by the earlier, broader rule {earlier.where}")
     return None
+
+
+def _category(rule: Rule, bare: bool = False) -> str:
+    category = rule.actions.category
+    if category is None:
+        return "none" if bare else "no category"
+    return quoted(category) if bare else f"category {quoted(category)}"
 
 
 def _scope_covers(earlier: Rule, later: Rule) -> bool:

@@ -36,10 +36,15 @@ _YamlLoader.yaml_implicit_resolvers = {
 }
 
 
-def load_rules(paths: list[Path]) -> RuleSet:
-    """All rules from `paths` (files or folders), in order."""
+def load_rules(paths: list[Path], home_currency: str | None = None) -> RuleSet:
+    """All rules from `paths` (files or folders), in order.
+
+    `home_currency` (the configuration's `currency:`) is what `foreign: true` compares with;
+    without it a `foreign` test holds for nothing and `rules lint` says so.
+    """
     files = _rule_files(paths)
-    loader = _Loader()
+    home = home_currency.strip().upper() if home_currency else None
+    loader = _Loader(home=home)
     included = {target for path in files for target in loader.includes(path)}
     for path in files:
         if path.resolve() not in included:
@@ -47,7 +52,7 @@ def load_rules(paths: list[Path]) -> RuleSet:
     for path in files:
         if path.resolve() not in loader.expanded:  # only files in an include cycle are left
             loader.expand(path, (), frozenset())
-    return RuleSet(loader.rules)
+    return RuleSet(loader.rules, home_currency=home)
 
 
 def _rule_files(paths: list[Path]) -> list[Path]:
@@ -83,6 +88,7 @@ class _Loader:
     files: dict[Path, _File] = field(default_factory=dict)
     ids: dict[str, Origin] = field(default_factory=dict)
     expanded: set[Path] = field(default_factory=set)
+    home: str | None = None
 
     def read(self, path: Path) -> _File:
         key = path.resolve()
@@ -111,7 +117,7 @@ class _Loader:
             if isinstance(item, dict) and "include" in item:
                 self._include(file, item, loc, stack, scope)
             else:
-                self._add(_compile(file, item, loc, scope), file, loc)
+                self._add(_compile(file, item, loc, scope, self.home), file, loc)
 
     def _include(self, file: _File, item: dict[str, Any], loc: Loc, stack: tuple[Path, ...], scope: frozenset[str]) -> None:
         spec = _validate(file, IncludeSpec, item, loc)
@@ -156,12 +162,12 @@ def _include_items(file: _File) -> Iterator[tuple[int, Path]]:
             yield index, file.path.parent / item["include"]
 
 
-def _compile(file: _File, item: Any, loc: Loc, scope: frozenset[str]) -> Rule:
+def _compile(file: _File, item: Any, loc: Loc, scope: frozenset[str], home: str | None) -> Rule:
     if not isinstance(item, dict):
         raise file.error(loc, "each item of `rules` is a rule (id, when, set, ...) or an include.")
     spec = _validate(file, RuleSpec, item, loc)
     try:
-        condition = parse_condition(spec.when, (*loc, "when"))
+        condition = parse_condition(spec.when, (*loc, "when"), home)
         node = yaml_node(file.root, loc)
         line = node.start_mark.line + 1 if node is not None else 0
         return Rule(spec.id, condition, spec.set, spec.continue_, scope, spec.examples, Origin(str(file.path), line))

@@ -1,8 +1,12 @@
 """A payee's name as people group it: "STARBUCKS STORE 05512 SAN FRANCISCO CA" → "STARBUCKS STORE".
 
-Banks decorate the same payee with store numbers, references, cities, dates and card numbers:
-the name is cut at the first word holding a digit (or a `*`, `#`, `//`), and its first two words
-kept, which groups those lines together while keeping "TRADER JOE'S" apart from "TRADER VIC'S".
+Banks decorate the same payee with booking types, store numbers, references, cities, dates and
+card numbers.  Known booking types are taken off the front ("POINT OF SALE PURCHASE",
+"FACTURE CARTE DU 06/10", "Kartenzahlung", "PRLV SEPA", ...) and the back ("D/D", "DIRECT
+DEBIT"): they name how money moved, not to whom, and grouping by them puts a supermarket and a
+utility into one suggestion.  Then the name is cut at the first word holding a digit (or a `*`,
+`#`, `//`), and its first two words kept, which groups those lines together while keeping
+"TRADER JOE'S" apart from "TRADER VIC'S".
 """
 
 from __future__ import annotations
@@ -14,19 +18,53 @@ from importer.models import Transaction
 _WORD = re.compile(r"[^\W\d_][\w&'.\-/]*", re.UNICODE)
 _CUT = re.compile(r"[*#]|//")  # what follows a star, hash or double slash is a reference
 _KEPT_WORDS = 2
+# Booking types that open a bank line, longest first within a family, one alternative per line.
+_PREFIXES = [
+    r"point of sale(?: purchase| debit)?", r"point of", r"pos(?: purchase| debit)?", r"pre-?authori[sz]ed debit",
+    r"purchase authori[sz]ed on \d\d/\d\d", r"debit card purchase", r"checkcard \d+", r"card payment to",
+    r"card payment", r"card transaction of [\d.,]+ \w{3} issued by", r"contactless(?: payment)?",
+    r"direct debit(?: to)?", r"bill pay(?:ment)?", r"internet bill pay", r"facture carte(?: du \d\d/\d\d)?",
+    r"paiement par carte", r"carte x?\d+", r"cb", r"prlv sepa", r"prlv", r"vir sepa(?: recu| emis)?(?: /de)?",
+    r"vir(?:ement)?", r"sepa[- ]lastschrift", r"basislastschrift", r"folgelastschrift", r"erstlastschrift",
+    r"lastschrift", r"kartenzahlung", r"bargeldauszahlung", r"(?:online-|sepa[- ])?(?:überweisung|ueberweisung)", r"gutschrift", r"dauerauftrag",
+    r"bea,? betaalpas", r"betaalpas", r"bea", r"ideal", r"incasso", r"compra", r"recibo", r"e-transfer sent",
+]  # fmt: skip
+_SUFFIXES = [r"d/d", r"dd", r"direct debit", r"sto", r"bgc", r"fpo", r"fpi"]
+_PREFIX = re.compile(r"^\s*(?:" + "|".join(_PREFIXES) + r")\b[\s,:/-]*", re.IGNORECASE)
+_SUFFIX = re.compile(r"[\s,]+(?:" + "|".join(_SUFFIXES) + r")\s*$", re.IGNORECASE)
 
 
-def payee_key(txn: Transaction) -> str:
-    """The normalised payee of `txn`: its payee when the bank gave one, else its description."""
-    return normalise_payee(txn.payee or txn.description)
+def payee_key(txn: Transaction, description_first: bool = False) -> str:
+    """The merchant of `txn`: from its payee when the bank gave one, else its description, else its
+    memo (a European export may hold only the booking type in the description).  For stored
+    history, `description_first`: a rule may have rewritten the payee there."""
+    first = (txn.description, txn.payee) if description_first else (txn.payee, txn.description)
+    for text in (*first, txn.memo):
+        key = merchant(text or "")
+        if key:
+            return key
+    return normalise_payee(txn.description)
 
 
 def normalise_payee(text: str) -> str:
-    head = _CUT.split(text, maxsplit=1)[0] or text
+    """`merchant(text)`, or when `text` is nothing but a booking type, its first word."""
+    return merchant(text) or " ".join(text.split()[:1]).upper()
+
+
+def merchant(text: str) -> str:
+    """The merchant named in `text`, upper case; "" when it names none (only a booking type)."""
+    head = _CUT.split(_strip_booking(text), maxsplit=1)[0]
     words: list[str] = []
     for word in head.split():
         if any(map(str.isdigit, word)):
             break
         if _WORD.fullmatch(word) and len(word.strip(".-/'")) > 1:
             words.append(word.strip(".-/'"))
-    return " ".join(words[:_KEPT_WORDS] or head.split()[:1]).upper()
+    return " ".join(words[:_KEPT_WORDS]).upper()
+
+
+def _strip_booking(text: str) -> str:
+    before = None
+    while before != text:  # "VIR SEPA RECU" then "/DE": types nest, so strip until nothing changes
+        before, text = text, _SUFFIX.sub("", _PREFIX.sub("", text, count=1))
+    return text

@@ -1,6 +1,7 @@
 """`when:` in a rule file → a compiled Condition, refusing anything it does not understand.
 
     when:                                   # several keys: all must hold
+      text: rewe                            # description, payee and memo (one per line)
       description: starbucks                # text: contains (case-insensitive)
       payee: [uber, lyft]                   # a list: contains any of them
       memo: {regex: '^POS (\\d+)'}          # contains, regex, equals, startswith, one_of
@@ -9,6 +10,9 @@
       date: {weekday: [sat, sun]}           # from, to, day_of_month, weekday, month
       any: [{payee: shell}, {payee: bp}]    # all / any take a list, not takes one condition
       not: {memo: refund}
+      foreign: true                         # the currency is not the home currency
+
+A test without a field reads `text`: `when: rewe`, `when: [rewe, edeka]`, `{regex: '^REWE'}`.
 
 Errors carry the location inside the rule file (`loc`) so the loader can give line and column.
 """
@@ -22,6 +26,8 @@ from typing import Any
 
 from importer.rules.conditions import (
     DATE_FIELDS,
+    PART,
+    TEXT,
     TEXT_FIELDS,
     WEEKDAYS,
     AllOf,
@@ -29,6 +35,7 @@ from importer.rules.conditions import (
     AnyOf,
     Condition,
     DateTest,
+    ForeignTest,
     NotOf,
     TextTest,
     text_getter,
@@ -40,7 +47,7 @@ TEXT_TESTS = ("contains", "regex", "equals", "startswith", "one_of")
 AMOUNT_TESTS = ("lt", "le", "gt", "ge", "equals", "between", "sign", "abs")
 DATE_TESTS = ("from", "to", "day_of_month", "weekday", "month")
 COMBINATORS = ("all", "any", "not")
-FIELD_NAMES = (*TEXT_FIELDS, "amount", *DATE_FIELDS, "raw.<column>")
+FIELD_NAMES = (*TEXT_FIELDS, "amount", *DATE_FIELDS, "raw.<column>", "foreign")
 
 
 class RuleSyntaxError(Exception):
@@ -53,30 +60,39 @@ class RuleSyntaxError(Exception):
         self.at_key = at_key
 
 
-def parse_condition(data: Any, loc: Loc) -> Condition:
-    """A condition mapping; several keys mean all of them must hold."""
+def parse_condition(data: Any, loc: Loc, home_currency: str | None = None) -> Condition:
+    """A condition mapping (several keys: all must hold), or a text or list of texts for `text`."""
+    if isinstance(data, (str, list)) and data not in ("", []):
+        return _text(TEXT, data, loc)
     if data == {}:
         raise RuleSyntaxError(loc, "a condition needs at least one field (or all/any/not) to test.")
     if not isinstance(data, dict):
-        raise RuleSyntaxError(loc, "a condition must be a mapping of fields (or all/any/not) to tests.")
-    parts = [_parse_key(str(name), value, (*loc, name)) for name, value in data.items()]
+        raise RuleSyntaxError(loc, "a condition must be a mapping of fields (or all/any/not) to tests, "
+                              "or a text (a list of texts) that text contains.")  # fmt: skip
+    parts = [_parse_key(str(name), value, (*loc, name), home_currency) for name, value in data.items()]
     return parts[0] if len(parts) == 1 else AllOf(tuple(parts))
 
 
-def _parse_key(name: str, value: Any, loc: Loc) -> Condition:
+def _parse_key(name: str, value: Any, loc: Loc, home: str | None) -> Condition:
     if name in ("all", "any"):
         if not isinstance(value, list) or not value:
             raise RuleSyntaxError(loc, f"{name} takes a list of conditions.")
-        children = tuple(parse_condition(item, (*loc, i)) for i, item in enumerate(value))
+        children = tuple(parse_condition(item, (*loc, i), home) for i, item in enumerate(value))
         return AllOf(children) if name == "all" else AnyOf(children)
     if name == "not":
-        return NotOf(parse_condition(value, loc))
+        return NotOf(parse_condition(value, loc, home))
+    if name in TEXT_TESTS:  # a test without a field: on `text`
+        return _text_test(TEXT, name, value, loc)
     if name in TEXT_FIELDS or (name.startswith("raw.") and len(name) > 4):
         return _text(name, value, loc)
     if name == "amount":
         return _amount(value, loc)
     if name in DATE_FIELDS:
         return _date(name, value, loc)
+    if name == "foreign":
+        if not isinstance(value, bool):
+            raise RuleSyntaxError(loc, f"foreign takes true or false, found {value!r}.")
+        return ForeignTest(value, home)
     raise RuleSyntaxError(
         loc, f"unknown field {name!r}; fields are: {', '.join(FIELD_NAMES)} (and all, any, not).", at_key=True
     )
@@ -100,18 +116,23 @@ def _text(name: str, value: Any, loc: Loc) -> Condition:
 def _text_test(name: str, op: str, arg: Any, loc: Loc) -> TextTest:
     read = text_getter(name)
     if op == "regex":
-        return TextTest(name, op, (_string(arg, loc),), _regex(_string(arg, loc), loc), read)
+        # In `text`, ^ and $ hold at the start and end of each of its lines (description, payee, memo).
+        flags = re.MULTILINE if name == TEXT else 0
+        return TextTest(name, op, (_string(arg, loc),), _regex(_string(arg, loc), loc, flags), read)
     if op not in TEXT_TESTS:
         raise RuleSyntaxError(loc, f"unknown test {op!r} for {name}; text tests are: {', '.join(TEXT_TESTS)}.",
                               at_key=True)  # fmt: skip
     values = _strings(arg, loc, many=op != "equals")
+    if name == TEXT and any(PART in value for value in values):
+        raise RuleSyntaxError(loc, "a test on text holds within one line (description, payee or memo); "
+                              "this one spans a line break.")  # fmt: skip
     return TextTest(name, op, tuple(fold(v).strip() if op in ("equals", "one_of") else fold(v) for v in values),
                     None, read)  # fmt: skip
 
 
-def _regex(pattern: str, loc: Loc) -> re.Pattern[str]:
+def _regex(pattern: str, loc: Loc, flags: int = 0) -> re.Pattern[str]:
     try:
-        return re.compile(pattern, re.IGNORECASE)
+        return re.compile(pattern, re.IGNORECASE | flags)
     except re.error as exc:
         raise RuleSyntaxError(loc, f"bad regular expression {pattern!r}: {exc}.") from None
 

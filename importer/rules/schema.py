@@ -4,7 +4,7 @@
     rules:
       - id: coffee
         when:                           # see importer/rules/parse.py for every test
-          description: {regex: '\\bSTARBUCKS\\b'}
+          text: {regex: '\\bSTARBUCKS\\b'}
         set: {category: Food:Coffee, payee: Starbucks}
         examples: [STARBUCKS STORE 05512 SAN FRANCISCO CA]
       - include: shared/food.yaml       # that file's rules, here; path relative to this file
@@ -77,7 +77,7 @@ class RuleSpec(_Strict):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
     id: str = Field(min_length=1)
-    when: dict[str, Any]
+    when: Any  # a mapping, or a text or list of texts for `text`: parse.py checks it, naming the place
     set: Actions = Field(default_factory=Actions)
     continue_: bool = Field(default=False, alias="continue")
     examples: tuple[Example, ...] = ()
