@@ -33,17 +33,27 @@ import fnmatch
 import glob
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import platformdirs
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from importer.accounts import AccountSpec
 from importer.currencies import is_currency
 from importer.errors import ConfigError
 from importer.paths import APP, user_profile_dirs
 from importer.profiles import all_profiles
+
+
+def _iso_currency(value: str) -> str:
+    if not is_currency(value.upper()):
+        raise ValueError(f"{value!r} is not an ISO 4217 currency code (e.g. USD, EUR)")
+    return value.upper()
+
+
+# A currency code as written in importer.yaml: any case, checked against ISO 4217, kept upper-case.
+IsoCurrency = Annotated[str, AfterValidator(_iso_currency)]
 
 
 class _Strict(BaseModel):
@@ -85,20 +95,13 @@ class SourceSettings(_Strict):
     path: str
     account: str | None = None
     profile: str | None = None
-    currency: str | None = None
+    currency: IsoCurrency | None = None
     date_format: str | None = None
     target: str | None = None
 
     @property
     def expanded(self) -> str:
         return os.path.expanduser(self.path)
-
-    @field_validator("currency")
-    @classmethod
-    def _iso_currency(cls, value: str | None) -> str | None:
-        if value is not None and not is_currency(value.upper()):
-            raise ValueError(f"{value!r} is not an ISO 4217 currency code (e.g. USD, EUR)")
-        return value.upper() if value is not None else None
 
     @property
     def is_glob(self) -> bool:
@@ -134,19 +137,12 @@ class AccountSettings(_Strict):
 
     identifiers: tuple[str, ...] = ()
     profiles: tuple[str, ...] = ()
-    currency: str | None = None
+    currency: IsoCurrency | None = None
 
     @field_validator("identifiers", "profiles", mode="before")
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
         return (value,) if isinstance(value, str) else value
-
-    @field_validator("currency")
-    @classmethod
-    def _iso_currency(cls, value: str | None) -> str | None:
-        if value is not None and not is_currency(value.upper()):
-            raise ValueError(f"{value!r} is not an ISO 4217 currency code (e.g. USD, EUR)")
-        return value.upper() if value is not None else None
 
 
 class LogSettings(_Strict):
