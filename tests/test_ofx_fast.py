@@ -74,6 +74,7 @@ _WORD = st.sampled_from(["SHOP", "AT&T", "M&amp;S", "caf\u00e9", "&#233;t\u00e9"
 _TEXT = st.builds(lambda a, words, b: a + " ".join(words) + b, _SPACE, st.lists(_WORD, max_size=3), _SPACE)
 _DATE = st.sampled_from(["20261002", "20261002120000", "20261031230000.000[-5:EST]", "20260230", "2026", "x20261002", "", "20261002 ", "20261002x", "202610021200", "20261002250000"])
 _AMOUNT = st.sampled_from(["-12.34", "12", "+5.50", "1.025,53", "-200,00", "1 025,53", "1e3", "NaN", "abc", "", ".5", "-0.00", "1_000", "-1x2.00", "\u0661\u0662"])
+_GOOD_FITID = st.sampled_from(["1", "2026100201", "A&amp;B", " 7 "])
 _GOOD_DATE = st.sampled_from(["20261002", "20261002120000", "20261031230000.000[-5:EST]"])
 _GOOD_AMOUNT = st.sampled_from(["-12.34", "12", "+5.50", "1025,53", "-200,00", ".5", "-0.00", "7."])
 _TAG_VALUES = {
@@ -106,7 +107,7 @@ def _odd(draw: st.DrawFn, chaos: int, one_in: int) -> bool:
 
 @st.composite
 def _leaf(draw: st.DrawFn, tag: str, xml: bool, newline: str, chaos: int) -> str:
-    calm = {"DTPOSTED": _GOOD_DATE, "DTAVAIL": _GOOD_DATE, "TRNAMT": _GOOD_AMOUNT}.get(tag) if not _odd(draw, chaos, 20) else None
+    calm = {"DTPOSTED": _GOOD_DATE, "DTAVAIL": _GOOD_DATE, "TRNAMT": _GOOD_AMOUNT, "FITID": _GOOD_FITID}.get(tag) if not _odd(draw, chaos, 20) else None
     value = draw(calm if calm is not None else _TAG_VALUES[tag])
     style = draw(st.sampled_from(["closed", "open", "self", "lower"])) if _odd(draw, chaos, 30) else ("closed" if xml else "open")
     if style == "self" and not value:

@@ -36,7 +36,7 @@ from importer.models import Source, Statement, Transaction, trusted
 from importer.parsers.base import FileSample, ParseOptions, read_statement
 from importer.parsers import ofx_fast, ofx_rows
 from importer.parsers.ofx_text import decode
-from importer.parsers.ofx_tree import MAX_DEPTH, Node, TooDeep, line_at, line_of, parse_tree, prepare, unclosed
+from importer.parsers.ofx_tree import Damaged, Node, line_at, line_of, parse_tree, prepare, unclosed
 from importer.parsers.ofx_values import AMOUNT_FORMAT, DATE_FORMAT, amount, date_value
 
 _MARKERS = (b"OFXHEADER", b"<OFX>", b"<ofx>", b"<?OFX", b"<OFX ")
@@ -91,10 +91,9 @@ def reference_statements(path: Path, text: str, options: ParseOptions) -> list[S
 def _tree(doc: _Doc) -> Node:
     try:
         return parse_tree(doc.text)
-    except TooDeep as deep:
+    except Damaged as damage:
         raise ParseError(
-            doc.path, f"nests elements more than {MAX_DEPTH} deep; no OFX statement does, so the file is damaged or not a statement.",
-            line=line_at(doc.text, deep.offset),
+            doc.path, f"{damage.reason}, so the file is damaged or not an OFX statement. Download it again.", line=line_at(doc.text, damage.offset),
         ) from None
 
 
@@ -143,10 +142,12 @@ def _truncated(doc: _Doc, root: Node, cut_in: list[str]) -> TruncatedError:
     partial = _partial(doc, root)
     count = sum(len(s.transactions) for s in partial)
     closes = ", ".join(f"</{tag}>" for tag in reversed(cut_in))
+    keep = f", or pass --allow-partial to import the {count} complete transaction{'s' * (count != 1)}" if count else ""
     return TruncatedError(
         doc.path,
-        f"ends before its statement does ({closes} never come): the download was most likely cut off. "
-        f"{_last_complete(doc, root)} Download the statement again, or pass --allow-partial to import the {count} complete transactions.",
+        f"the file ends before its statement does ({closes} never come): the download was most likely cut off. "
+        f"{_last_complete(doc, root)} Download the statement again{keep}.",
+        line=doc.text.count("\n") + 1,
         partial=partial,
     )
 
@@ -154,7 +155,7 @@ def _truncated(doc: _Doc, root: Node, cut_in: list[str]) -> TruncatedError:
 def _last_complete(doc: _Doc, root: Node) -> str:
     complete = [node for node in root.walk() if node.tag == "STMTTRN" and not node.open]
     if not complete:
-        return "No transaction is complete."
+        return "No transaction in it is complete."
     last = complete[-1]
     values = ", ".join(f"{tag} {last.get(tag)}" for tag in ("FITID", "DTPOSTED", "TRNAMT") if last.get(tag))
     return f"The last complete transaction ({values}) is at line {doc.line(last)}."
@@ -207,7 +208,7 @@ def fast_statements(path: Path, text: str, options: ParseOptions) -> list[Statem
         skeleton = parse_tree(cut.skeleton)
         # A cut-off file goes to the reference, which builds the partial statements.
         return None if unclosed(skeleton) else _statements(doc, skeleton, rows)
-    except (_NotFast, ImporterError, TooDeep):
+    except (_NotFast, ImporterError, Damaged):
         return None
 
 
@@ -314,8 +315,23 @@ def _stmttrns(tranlist: Node | None) -> list[Node]:
 def _tree_rows(doc: _Doc, account: str, currency: str, tranlist: Node | None) -> tuple[Transaction, ...]:
     """The reference reading: one transaction per STMTTRN node of the tree; one the file's end cut
     off (open) is left out, for the partial statements of a TruncatedError."""
-    rows = enumerate(_stmttrns(tranlist), start=1)
-    return tuple(_transaction(doc, account, currency, i, n) for i, n in rows if not n.open)
+    rows = [(i, n) for i, n in enumerate(_stmttrns(tranlist), start=1) if not n.open]
+    _check_fitids(doc, rows)
+    return tuple(_transaction(doc, account, currency, i, n) for i, n in rows)
+
+
+def _check_fitids(doc: _Doc, rows: list[tuple[int, Node]]) -> None:
+    """FITIDs as banks write them: on every transaction of a statement or on none, in printable
+    ASCII.  Anything else is how a damaged file looks (a flipped byte, a garbled <FITID> tag), and
+    a wrong or missing id would import the transaction twice or merge it with another."""
+    missing = [(i, n) for i, n in rows if n.get("FITID") is None]
+    if missing and len(missing) < len(rows):
+        index, node = missing[0]
+        raise ParseError(doc.path, f"transaction {index} has no FITID while the others of its statement have one; the file is likely damaged. Download it again.", line=doc.line(node))
+    for index, node in rows:
+        fitid = node.get("FITID") or ""
+        if not (fitid.isascii() and fitid.isprintable()):
+            raise ParseError(doc.path, f"the FITID of transaction {index} holds characters no bank's transaction id has; the file is likely damaged.", line=doc.line(node), expected="printable ASCII", found=fitid)
 
 
 def _currency(doc: _Doc, stmt: Node) -> str:

@@ -32,7 +32,7 @@ def transactions(columns: Columns, path: str, account: str, currency: str) -> tu
     if not is_currency(currency):
         return None
     dates, amounts = _dates(columns["DTPOSTED"]), _amounts(columns["TRNAMT"])
-    if dates is None or amounts is None or not _readable(columns["DTAVAIL"]):
+    if dates is None or amounts is None or not _readable(columns["DTAVAIL"]) or not _fitids(columns["FITID"]):
         return None
     return tuple(_rows(columns, dates, amounts, path, account, currency))
 
@@ -51,6 +51,12 @@ def _days(texts: list[str]) -> dict[str, dt.date | None]:
 def _readable(texts: list[str]) -> bool:
     """Every date written in the column reads."""
     return all(day is not None for text, day in _days(texts).items() if text)
+
+
+def _fitids(texts: list[str]) -> bool:
+    """ofx._check_fitids: on every row or none, printable ASCII."""
+    joined = "".join(texts)
+    return (all(texts) or not joined) and joined.isascii() and joined.isprintable()
 
 
 def _amounts(texts: list[str]) -> list[Decimal] | None:

@@ -14,7 +14,10 @@ What is still open at the end of the text is marked `open`: for a known aggregat
 STMTTRN...) that means the file was cut off, since aggregates must close even in SGML; the
 statement reader refuses it (TruncatedError) and builds the partial statements from the nodes
 that closed.  Nesting deeper than MAX_DEPTH raises TooDeep: no statement nests more than a dozen
-aggregates, and the readers recurse over the tree.
+aggregates, and the readers recurse over the tree.  Two more signs of a damaged file raise
+Damaged, since reading on would lose a record without a word: a tag name running into other
+characters ("<FIT\u00c9D>", a flipped byte), and the end tag of a known aggregate with none open
+("</STMTTRN>" after its start tag was garbled).
 
 The tree keeps leaves as a dict per aggregate (first value wins) and child aggregates as a list,
 which is all a statement reader needs, and is several times faster than a DOM (issue 9 wants
@@ -53,12 +56,20 @@ _ENDED_BY = {
 }
 
 
-class TooDeep(Exception):
-    """Aggregates nest deeper than MAX_DEPTH; `offset` is the token number where it happened."""
+class Damaged(Exception):
+    """The text breaks the structure no bank's file breaks; `offset` is the token number where."""
+
+    def __init__(self, offset: int, reason: str) -> None:
+        super().__init__(reason)
+        self.offset = offset
+        self.reason = reason
+
+
+class TooDeep(Damaged):
+    """Aggregates nest deeper than MAX_DEPTH."""
 
     def __init__(self, offset: int) -> None:
-        super().__init__(offset)
-        self.offset = offset
+        super().__init__(offset, f"nests elements more than {MAX_DEPTH} deep; no OFX statement does")
 
 
 class Node:
@@ -106,9 +117,13 @@ def parse_tree(text: str) -> Node:
     for index, (closing, tag, rest, content) in enumerate(_TOKEN.findall(text)):
         tag = tag.upper()
         top = stack[-1]
+        if rest and not rest[0].isspace() and rest[0] != "/":
+            raise Damaged(index, f"has a damaged tag <{tag}{rest}>")
         if closing:
             if tag == top.tag or (tag != last_leaf and any(node.tag == tag for node in stack)):
                 _close(stack, tag)
+            elif tag in AGGREGATES:
+                raise Damaged(index, f"has </{tag}> where no <{tag}> is open; a transaction or statement may be lost")
         elif rest.endswith("/"):
             top.values.setdefault(tag, "")
         elif (value := content.strip()) and tag not in AGGREGATES:
