@@ -45,7 +45,7 @@ _RESPONSES = frozenset({"STMTTRNRS", "CCSTMTTRNRS"})
 _PRUNE = frozenset({"BANKTRANLIST", "SECLIST", "INVTRANLIST", "INVPOSLIST"})
 _XML_DECLARATION = re.compile(r"\s*<\?xml", re.IGNORECASE)
 # The first leaf holding text, and the tag after it: a closing tag of the same name marks OFX 2.x.
-_FIRST_LEAF = re.compile(r"<([A-Za-z][A-Za-z0-9_.]*)>[^<]*?[^<\s][^<]*<(/?[A-Za-z][A-Za-z0-9_.]*)")
+_FIRST_LEAF = re.compile(r"<([A-Za-z][A-Za-z0-9_.]*)>\s*[^<\s][^<]*<(/?[A-Za-z][A-Za-z0-9_.]*)")  # linear: \s and [^<\s] never overlap
 # What a damaged file can make Python raise below our own checks (a character reference past
 # U+10FFFF, a model refusing a value...): each becomes a ParseError naming the file.
 _DAMAGE = (ValueError, IndexError, KeyError, OverflowError, UnicodeError, RecursionError)
