@@ -121,7 +121,8 @@ def check_xml(path: Path, text: str) -> None:
         parser.Parse(text, True)
     except _Dtd:
         raise ParseError(
-            path, "declares a DTD; OFX files never do, and its entities could make a reader fetch files or expand without end, so the file is refused.",
+            path,
+            "declares a DTD; OFX files never do, and its entities could make a reader fetch files or expand without end, so the file is refused.",
         ) from None
     except xml.parsers.expat.ExpatError as error:
         reason = xml.parsers.expat.errors.messages[error.code]
@@ -186,6 +187,8 @@ def fast_statements(path: Path, text: str, options: ParseOptions) -> list[Statem
     (sign-on, accounts, balances: all error handling stays there), and the runs are read column by
     column (ofx_rows).  Any error, and anything the scanner does not read exactly as the tree
     does, leaves the whole file to the reference, so results and messages are the reference's.
+    So does a cut-off file (an aggregate of the skeleton left open; a run is only cut out when its
+    </BANKTRANLIST> came) and an OFX 2.x file that is not well-formed XML.
     tests/test_ofx_fast.py compares both on every corpus and sample file and on generated ones."""
     doc = _Doc(path, prepare(text), options)
     cut = ofx_fast.cut(doc.text)
@@ -327,11 +330,17 @@ def _check_fitids(doc: _Doc, rows: list[tuple[int, Node]]) -> None:
     missing = [(i, n) for i, n in rows if n.get("FITID") is None]
     if missing and len(missing) < len(rows):
         index, node = missing[0]
-        raise ParseError(doc.path, f"transaction {index} has no FITID while the others of its statement have one; the file is likely damaged. Download it again.", line=doc.line(node))
+        raise ParseError(
+            doc.path, f"transaction {index} has no FITID while the others of its statement have one; the file is likely damaged. Download it again.",
+            line=doc.line(node),
+        )
     for index, node in rows:
         fitid = node.get("FITID") or ""
         if not (fitid.isascii() and fitid.isprintable()):
-            raise ParseError(doc.path, f"the FITID of transaction {index} holds characters no bank's transaction id has; the file is likely damaged.", line=doc.line(node), expected="printable ASCII", found=fitid)
+            raise ParseError(
+                doc.path, f"the FITID of transaction {index} holds characters no bank's transaction id has; the file is likely damaged.",
+                line=doc.line(node), expected="printable ASCII", found=fitid,
+            )
 
 
 def _currency(doc: _Doc, stmt: Node) -> str:
