@@ -29,8 +29,8 @@ EXPECTED: dict[str, Expectation] = {
     "ofx/ofxparse/error_message.ofx": Refused("the bank's server sent an error instead of a statement (code 2000: General Server Error)."),
     "ofx/ofxparse/signon_fail.ofx": Refused("the bank refused the sign-on (code 15500: Your request could not be processed"),
     "ofx/ofxtools/profrs.ofx": Refused("the bank refused the sign-on (code 15500: Signon invalid)."),
-    "ofx/ofxparse/fail_nice/date_missing.ofx": Refused("line 33: transaction 1 has no DTPOSTED date."),
-    "ofx/ofxparse/fail_nice/decimal_error.ofx": Refused("transaction 1 has an unreadable DTPOSTED date."),
+    "ofx/ofxparse/fail_nice/date_missing.ofx": Refused("line 33: transaction 1 (FITID 184997056) has no DTPOSTED date."),
+    "ofx/ofxparse/fail_nice/decimal_error.ofx": Refused("transaction 1 (FITID 2000957249) has an unreadable DTPOSTED date. Expected YYYYMMDD[HHMMSS[.XXX]][[offset:TZ]], found '201120000000'."),
     "ofx/ofxparse/multiple_accounts.ofx": Count(0, "two accounts (9100 checking, 9200 savings), no transactions"),
 }
 

@@ -56,7 +56,7 @@ def test_empty_leaf_tags_do_not_swallow_their_neighbours(tmp_path: Path) -> None
 def test_xml_with_closing_and_self_closing_tags_and_no_header(tmp_path: Path) -> None:
     body = (
         "<OFX><BANKMSGSRSV1><STMTTRNRS><STMTRS><CURDEF>EUR</CURDEF><BANKACCTFROM><BANKID>9</BANKID><ACCTID>8</ACCTID>"
-        "</BANKACCTFROM><BANKTRANLIST><STMTTRN><TRNTYPE>CREDIT</TRNTYPE><DTPOSTED>20261005</DTPOSTED><TRNAMT>1.025,50</TRNAMT>"
+        "</BANKACCTFROM><BANKTRANLIST><STMTTRN><TRNTYPE>CREDIT</TRNTYPE><DTPOSTED>20261005</DTPOSTED><TRNAMT>1025,50</TRNAMT>"
         "<FITID>x</FITID><NAME>Pay</NAME><MEMO/></STMTTRN></BANKTRANLIST></STMTRS></STMTTRNRS></BANKMSGSRSV1></OFX>"
     )
     [result] = read(write(tmp_path, body, header=""))
@@ -109,7 +109,8 @@ def test_a_bad_amount_names_the_line_and_the_value(tmp_path: Path) -> None:
     with pytest.raises(ParseError) as caught:
         read(write(tmp_path, body))
     assert str(caught.value).endswith(
-        "statement.ofx, line 13: TRNAMT of transaction 1 is not an amount. Expected a number such as -12.34, found '$12'."
+        "statement.ofx, line 13: TRNAMT of transaction 1 (FITID 1) is not an amount. "
+        "Expected an amount such as -12.34 or -12,34 (sign, digits, one decimal mark), found '$12'."
     )
 
 

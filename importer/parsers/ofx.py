@@ -10,6 +10,12 @@ That tree reader is the reference.  Large files go through a fast path first (`f
 ofx_fast cuts out the runs of transactions, ofx_rows builds them column by column), which answers
 exactly as the reference or not at all; tests/test_ofx_fast.py holds it to that.
 
+Never a wrong number, never a silent half file: values are read strictly (ofx_values); a file
+that stops before its aggregates close is a TruncatedError carrying the statements of the complete
+transactions; an OFX 2.x file (XML declaration, closed leaves) must be well-formed XML, with no
+DTD, so no entity can expand; nesting is bounded; and whatever else a damaged file makes Python
+raise becomes a ParseError naming the file (`OfxParser.parse` is that boundary).
+
 Dates are the calendar day the bank wrote ("20261031230000[-5:EST]" is 31 October), not that
 instant moved to UTC: the statement, the bank's web page and the user's memory all use local days.
 """
@@ -17,24 +23,32 @@ instant moved to UTC: the statement, the bank's web page and the user's memory a
 from __future__ import annotations
 
 import datetime as dt
+import re
+import xml.parsers.expat
 from dataclasses import dataclass
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
-from importer.errors import ImporterError, InputError, ParseError
+from importer.errors import ImporterError, InputError, ParseError, TruncatedError
 from importer.currencies import is_currency
 from importer.models import Source, Statement, Transaction, trusted
 from importer.parsers.base import FileSample, ParseOptions, read_statement
 from importer.parsers import ofx_fast, ofx_rows
 from importer.parsers.ofx_text import decode
-from importer.parsers.ofx_tree import Node, line_of, parse_tree, prepare
-from importer.parsers.ofx_values import amount, optional_date
+from importer.parsers.ofx_tree import Damaged, Node, line_at, line_of, parse_tree, prepare, unclosed
+from importer.parsers.ofx_values import AMOUNT_FORMAT, DATE_FORMAT, amount, date_value
 
 _MARKERS = (b"OFXHEADER", b"<OFX>", b"<ofx>", b"<?OFX", b"<OFX ")
 _STATEMENTS = frozenset({"STMTRS", "CCSTMTRS"})
 _RESPONSES = frozenset({"STMTTRNRS", "CCSTMTTRNRS"})
 _PRUNE = frozenset({"BANKTRANLIST", "SECLIST", "INVTRANLIST", "INVPOSLIST"})
+_XML_DECLARATION = re.compile(r"\s*<\?xml", re.IGNORECASE)
+# The first leaf holding text, and the tag after it: a closing tag of the same name marks OFX 2.x.
+_FIRST_LEAF = re.compile(r"<([A-Za-z][A-Za-z0-9_.]*)>\s*[^<\s][^<]*<(/?[A-Za-z][A-Za-z0-9_.]*)")  # linear: \s and [^<\s] never overlap
+# What a damaged file can make Python raise below our own checks (a character reference past
+# U+10FFFF, a model refusing a value...): each becomes a ParseError naming the file.
+_DAMAGE = (ValueError, IndexError, KeyError, OverflowError, UnicodeError, RecursionError)
 
 
 @dataclass(frozen=True)
@@ -57,14 +71,112 @@ class OfxParser:
 
     def parse(self, path: Path, options: ParseOptions) -> list[Statement]:
         text = decode(read_statement(path, options))
-        fast = fast_statements(path, text, options)
-        return fast if fast is not None else reference_statements(path, text, options)
+        try:
+            fast = fast_statements(path, text, options)
+            return fast if fast is not None else reference_statements(path, text, options)
+        except _DAMAGE as error:
+            raise ParseError(
+                path, f"could not be read as OFX ({type(error).__name__}: {error}); the file looks damaged. Download it again.",
+            ) from None
 
 
 def reference_statements(path: Path, text: str, options: ParseOptions) -> list[Statement]:
     """The statements in `text` (the decoded file), read through the whole tree: the reference."""
     doc = _Doc(path, prepare(text), options)
-    return _statements(doc, parse_tree(doc.text), _tree_rows)
+    root = _tree(doc)
+    _check_whole(doc, root, text)
+    return _statements(doc, root, _tree_rows)
+
+
+def _tree(doc: _Doc) -> Node:
+    try:
+        return parse_tree(doc.text)
+    except Damaged as damage:
+        raise ParseError(
+            doc.path, f"{damage.reason}, so the file is damaged or not an OFX statement. Download it again.", line=line_at(doc.text, damage.offset),
+        ) from None
+
+
+def _check_whole(doc: _Doc, root: Node, text: str) -> None:
+    """The file is all there (its aggregates close) and, when OFX 2.x, well-formed XML."""
+    cut_in = unclosed(root)
+    if cut_in:
+        raise _truncated(doc, root, cut_in)
+    if is_xml(text):
+        check_xml(doc.path, text)
+
+
+def is_xml(text: str) -> bool:
+    """OFX 2.x: an XML declaration and closed leaves.  Some banks (ANZ) put the declaration above
+    an SGML body with open leaves; that body is read as SGML, as they meant it."""
+    leaf = _FIRST_LEAF.search(text) if _XML_DECLARATION.match(text) else None
+    return leaf is not None and leaf.group(2) == "/" + leaf.group(1)
+
+
+def check_xml(path: Path, text: str) -> None:
+    """A ParseError unless `text` is well-formed XML without a DTD (hence without entities to expand)."""
+    parser = xml.parsers.expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = _refuse_dtd
+    try:
+        parser.Parse(text, True)
+    except _Dtd:
+        raise ParseError(
+            path,
+            "declares a DTD; OFX files never do, and its entities could make a reader fetch files or expand without end, so the file is refused.",
+        ) from None
+    except xml.parsers.expat.ExpatError as error:
+        reason = xml.parsers.expat.errors.messages[error.code]
+        raise ParseError(
+            path, f"is not well-formed XML ({reason} at column {error.offset + 1}); an OFX 2.x file must be. Download it again.", line=error.lineno,
+        ) from None
+
+
+class _Dtd(Exception):
+    """The XML declares a document type."""
+
+
+def _refuse_dtd(*_: object) -> None:
+    raise _Dtd
+
+
+def _truncated(doc: _Doc, root: Node, cut_in: list[str]) -> TruncatedError:
+    partial = _partial(doc, root)
+    count = sum(len(s.transactions) for s in partial)
+    closes = ", ".join(f"</{tag}>" for tag in reversed(cut_in))
+    keep = f", or pass --allow-partial to import the {count} complete transaction{'s' * (count != 1)}" if count else ""
+    return TruncatedError(
+        doc.path,
+        f"the file ends before its statement does ({closes} never come): the download was most likely cut off. "
+        f"{_last_complete(doc, root)} Download the statement again{keep}.",
+        line=doc.text.count("\n") + 1,
+        partial=partial,
+    )
+
+
+def _last_complete(doc: _Doc, root: Node) -> str:
+    complete = [node for node in root.walk() if node.tag == "STMTTRN" and not node.open]
+    if not complete:
+        return "No transaction in it is complete."
+    last = complete[-1]
+    values = ", ".join(f"{tag} {last.get(tag)}" for tag in ("FITID", "DTPOSTED", "TRNAMT") if last.get(tag))
+    return f"The last complete transaction ({values}) is at line {doc.line(last)}."
+
+
+def _partial(doc: _Doc, root: Node) -> tuple[Statement, ...]:
+    """The statements of a cut-off file, each with its complete transactions; those that cannot be
+    read, or were cut before any transaction was complete, are left out."""
+    ofx = root.child("OFX")
+    found = list(ofx.find_all(_STATEMENTS, _PRUNE)) if ofx is not None else []
+    fid, single = (_fid(ofx), len({_account_id(s) for s in found}) == 1) if ofx is not None else (None, True)
+    kept = []
+    for node in found:
+        try:
+            statement = _statement(doc, node, fid, single, _tree_rows)
+        except ImporterError:
+            continue
+        if statement.transactions or not node.open:
+            kept.append(statement)
+    return tuple(kept)
 
 
 def fast_statements(path: Path, text: str, options: ParseOptions) -> list[Statement] | None:
@@ -75,11 +187,18 @@ def fast_statements(path: Path, text: str, options: ParseOptions) -> list[Statem
     (sign-on, accounts, balances: all error handling stays there), and the runs are read column by
     column (ofx_rows).  Any error, and anything the scanner does not read exactly as the tree
     does, leaves the whole file to the reference, so results and messages are the reference's.
+    So does a cut-off file (an aggregate of the skeleton left open; a run is only cut out when its
+    </BANKTRANLIST> came) and an OFX 2.x file that is not well-formed XML.
     tests/test_ofx_fast.py compares both on every corpus and sample file and on generated ones."""
     doc = _Doc(path, prepare(text), options)
     cut = ofx_fast.cut(doc.text)
     if cut is None:
         return None
+    if is_xml(text):
+        try:
+            check_xml(path, text)
+        except ParseError:
+            return None
 
     def rows(doc: _Doc, account: str, currency: str, tranlist: Node | None) -> tuple[Transaction, ...]:
         columns = ofx_fast.read_runs([cut.runs[int(node.values[ofx_fast.MARKER])] for node in _stmttrns(tranlist)])
@@ -89,8 +208,10 @@ def fast_statements(path: Path, text: str, options: ParseOptions) -> list[Statem
         return read
 
     try:
-        return _statements(doc, parse_tree(cut.skeleton), rows)
-    except (_NotFast, ImporterError):
+        skeleton = parse_tree(cut.skeleton)
+        # A cut-off file goes to the reference, which builds the partial statements.
+        return None if unclosed(skeleton) else _statements(doc, skeleton, rows)
+    except (_NotFast, ImporterError, Damaged):
         return None
 
 
@@ -184,8 +305,8 @@ def _statement(doc: _Doc, stmt: Node, fid: str | None, single: bool, rows: _Rows
         bank_account_id=account_id,
         closing_balance=_balance(doc, stmt, "LEDGERBAL"),
         available_balance=_balance(doc, stmt, "AVAILBAL"),
-        start_date=optional_date(tranlist.get("DTSTART")) if tranlist is not None else None,
-        end_date=optional_date(tranlist.get("DTEND")) if tranlist is not None else None,
+        start_date=_optional_date(doc, tranlist, "DTSTART", "the transaction list"),
+        end_date=_optional_date(doc, tranlist, "DTEND", "the transaction list"),
         transactions=transactions,
     )
 
@@ -195,8 +316,31 @@ def _stmttrns(tranlist: Node | None) -> list[Node]:
 
 
 def _tree_rows(doc: _Doc, account: str, currency: str, tranlist: Node | None) -> tuple[Transaction, ...]:
-    """The reference reading: one transaction per STMTTRN node of the tree."""
-    return tuple(_transaction(doc, account, currency, i, n) for i, n in enumerate(_stmttrns(tranlist), start=1))
+    """The reference reading: one transaction per STMTTRN node of the tree; one the file's end cut
+    off (open) is left out, for the partial statements of a TruncatedError."""
+    rows = [(i, n) for i, n in enumerate(_stmttrns(tranlist), start=1) if not n.open]
+    _check_fitids(doc, rows)
+    return tuple(_transaction(doc, account, currency, i, n) for i, n in rows)
+
+
+def _check_fitids(doc: _Doc, rows: list[tuple[int, Node]]) -> None:
+    """FITIDs as banks write them: on every transaction of a statement or on none, in printable
+    ASCII.  Anything else is how a damaged file looks (a flipped byte, a garbled <FITID> tag), and
+    a wrong or missing id would import the transaction twice or merge it with another."""
+    missing = [(i, n) for i, n in rows if n.get("FITID") is None]
+    if missing and len(missing) < len(rows):
+        index, node = missing[0]
+        raise ParseError(
+            doc.path, f"transaction {index} has no FITID while the others of its statement have one; the file is likely damaged. Download it again.",
+            line=doc.line(node),
+        )
+    for index, node in rows:
+        fitid = node.get("FITID") or ""
+        if not (fitid.isascii() and fitid.isprintable()):
+            raise ParseError(
+                doc.path, f"the FITID of transaction {index} holds characters no bank's transaction id has; the file is likely damaged.",
+                line=doc.line(node), expected="printable ASCII", found=fitid,
+            )
 
 
 def _currency(doc: _Doc, stmt: Node) -> str:
@@ -204,6 +348,11 @@ def _currency(doc: _Doc, stmt: Node) -> str:
     currency = stmt.get("CURDEF") or doc.options.currency or _transaction_currency(stmt)
     if not currency:
         raise ParseError(doc.path, "the statement does not say its currency (CURDEF is empty); pass --currency.", line=doc.line(stmt))
+    if not is_currency(currency.upper()):
+        raise ParseError(
+            doc.path, f"the {stmt.tag} statement's currency is not an ISO 4217 code; the file may be damaged: download it again.",
+            line=doc.line(stmt), expected="a currency code such as USD or EUR", found=currency,
+        )
     return currency.upper()
 
 
@@ -236,8 +385,10 @@ def _account_name(doc: _Doc, stmt: Node, fid: str | None, single: bool) -> tuple
 def _balance(doc: _Doc, stmt: Node, tag: str) -> Decimal | None:
     node = stmt.child(tag)
     text = node.get("BALAMT") if node is not None else None
-    if text is None or node is None:
-        return None  # an empty BALAMT says nothing about the balance; it is no error
+    # An empty BALAMT says nothing about the balance; it is no error.  One the file's end cut
+    # off may have lost digits.
+    if text is None or node is None or node.open:
+        return None
     return _amount(doc, text, node, f"{tag} BALAMT")
 
 
@@ -246,20 +397,20 @@ def _transaction(doc: _Doc, account: str, currency: str, index: int, node: Node)
     memo = node.get("MEMO")
     fitid = node.get("FITID")
     kind = node.get("TRNTYPE") or ""
-    # Every value below is of its exact type by construction (dates, Decimals, text); only the
-    # currency comes unchecked from the file, so rows are validated again when it is not ISO 4217.
-    make = trusted if is_currency(currency) else (lambda cls, **kw: cls(**kw))
-    return make(Transaction,
+    record = f"transaction {index}" + (f" (FITID {fitid})" if fitid else "")
+    # Every value below is of its exact type by construction (dates, Decimals, text, the currency
+    # checked by `_currency`), so the models need no validation.
+    return trusted(Transaction,
         date=_date(doc, node, "DTPOSTED", index),
-        amount=_amount(doc, node.get("TRNAMT"), node, f"TRNAMT of transaction {index}"),
+        amount=_amount(doc, node.get("TRNAMT"), node, f"TRNAMT of {record}"),
         currency=currency,
         description=" ".join(p for p in (payee, memo) if p) or kind,
         payee=payee,
         memo=memo,
         bank_id=fitid,
-        value_date=optional_date(node.get("DTAVAIL")),
+        value_date=_optional_date(doc, node, "DTAVAIL", record),
         account=account,
-        source=make(Source, path=str(doc.path), record=index),
+        source=trusted(Source, path=str(doc.path), record=index),
         raw={"type": kind, "fitid": fitid or "", "checknum": node.get("CHECKNUM") or "", "dtposted": node.get("DTPOSTED") or ""},
     )
 
@@ -272,14 +423,27 @@ def _payee_name(node: Node) -> str | None:
 def _amount(doc: _Doc, text: str | None, node: Node, what: str) -> Decimal:
     value = amount(text) if text is not None else None
     if value is None:
-        raise ParseError(doc.path, f"{what} is not an amount.", line=doc.line(node), expected="a number such as -12.34", found=text or "")
+        raise ParseError(doc.path, f"{what} is not an amount.", line=doc.line(node), expected=AMOUNT_FORMAT, found=text or "")
     return value
 
 
 def _date(doc: _Doc, node: Node, tag: str, index: int) -> dt.date:
     text = node.get(tag)
-    value = optional_date(text)
+    value = date_value(text) if text is not None else None
     if value is None:
         problem = "has no" if text is None else "has an unreadable"
-        raise ParseError(doc.path, f"transaction {index} {problem} {tag} date.", line=doc.line(node), expected="YYYYMMDD[HHMMSS]", found=text or "")
+        fitid = node.get("FITID")
+        record = f"transaction {index}" + (f" (FITID {fitid})" if fitid else "")
+        raise ParseError(doc.path, f"{record} {problem} {tag} date.", line=doc.line(node), expected=DATE_FORMAT, found=text or "")
+    return value
+
+
+def _optional_date(doc: _Doc, node: Node | None, tag: str, what: str) -> dt.date | None:
+    """The date `tag` of `node` if there is one; written and unreadable, it is an error all the same."""
+    text = node.get(tag) if node is not None else None
+    if text is None or node is None:
+        return None
+    value = date_value(text)
+    if value is None:
+        raise ParseError(doc.path, f"{tag} of {what} is not a date.", line=doc.line(node), expected=DATE_FORMAT, found=text)
     return value
