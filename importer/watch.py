@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from importer.lock import LockedError
+from importer.paths import private_folder, write_private
 from importer.report import FileReport
 
 # Names browsers and sync tools give files still being written; they are renamed when complete.
@@ -47,7 +48,7 @@ class Folders:
 
     def create(self) -> None:
         for folder in (self.inbox, self.archive, self.failed):
-            folder.mkdir(parents=True, exist_ok=True)
+            private_folder(folder)
 
 
 @dataclass(frozen=True)
@@ -176,7 +177,7 @@ def _failure(report: FileReport) -> str | None:
 
 def move_once(path: Path, folder: Path) -> Path | None:
     """Move `path` into `folder` under a free name; None when an identical file is already there."""
-    folder.mkdir(parents=True, exist_ok=True)
+    private_folder(folder)
     if any(filecmp.cmp(path, twin, shallow=False) for twin in _same_named(folder, path.name)):
         path.unlink()
         return None
@@ -227,12 +228,12 @@ def _link_or_copy(path: Path, destination: Path) -> None:
 def write_error_note(filed: Path, error: str, inbox: Path) -> Path:
     """`<file>.error.txt` beside a failed file: what went wrong and how to retry."""
     note = filed.with_name(filed.name + ".error.txt")
-    note.write_text(
+    write_private(
+        note,
         f"importer could not import {filed.name}:\n\n    {error}\n\n"
         f"What to do: fix the cause above (for a CSV from a bank without a profile, add a source with\n"
         f"`profile:` for it in importer.yaml; for a damaged file, download it again), then move\n"
         f"{filed.name} back into {inbox} and it will be imported.\n",
-        encoding="utf-8",
     )
     return note
 

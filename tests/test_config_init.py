@@ -18,7 +18,7 @@ def test_an_unknown_key_lists_the_allowed_ones(tmp_path: Path) -> None:
         parse_config("sources:\n  - path: x.csv\n    acount: Chase\n", tmp_path / "importer.yaml")
     assert str(err.value) == (
         f"{tmp_path / 'importer.yaml'}, line 3: key sources.0.acount: unknown key; "
-        "allowed keys here: path, account, profile, currency, date_format, target"
+        "allowed keys here: path, account, profile, currency, date_format, target, allow_partial"
     )
 
 

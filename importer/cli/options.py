@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
-from importer.config import Config
+from importer.config import Config, iso_currency
 from importer.parsers import ParseOptions
 from importer.paths import default_rules_paths, default_state_path, user_profile_dirs
 from importer.rules import RuleSet, load_rules
@@ -18,7 +18,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def parse_options(func: F) -> F:
-    """--account, --profile, --date-format, --currency: what the file may not say itself."""
+    """--account, --profile, --date-format, --currency: what the file may not say itself; and how strict to be."""
     for option in reversed(
         [
             click.option("--account", help="Name of the account the file belongs to, when the file does not say."),
@@ -28,6 +28,10 @@ def parse_options(func: F) -> F:
             click.option(
                 "--no-balance-check", "no_balance_check", is_flag=True,
                 help="Import even when the file's balances do not add up (normally refused).",
+            ),  # fmt: skip
+            click.option(
+                "--allow-partial", "allow_partial", is_flag=True,
+                help="Import the complete part of a cut-off file, with a warning (normally the file is refused).",
             ),  # fmt: skip
         ]
     ):
@@ -60,14 +64,20 @@ def make_parse_options(
     date_format: str | None,
     currency: str | None,
     no_balance_check: bool = False,
+    allow_partial: bool = False,
+    config: Config | None = None,
 ) -> ParseOptions:
+    """What the parse options say; `config` gives the statement size bound (its currency is the
+    run's default, applied after the source's: see `RunSettings.default_currency`)."""
     return ParseOptions(
         account=account,
         profile=profile,
         date_format=date_format,
-        currency=currency.upper() if currency else None,
+        currency=_currency_flag(currency),
         profile_dirs=user_profile_dirs(),
         check_balances=not no_balance_check,
+        allow_partial=allow_partial,
+        max_bytes=(config or Config()).max_statement_bytes,
     )
 
 
@@ -92,3 +102,11 @@ def resolve_state_path(state_path: Path | None, config: Config | None = None) ->
 
 def open_state(state_path: Path | None, config: Config | None = None) -> State:
     return State(resolve_state_path(state_path, config))
+
+
+def _currency_flag(value: str | None) -> str | None:
+    """--currency upper-cased, or a usage error (exit 2) when it is not an ISO 4217 code."""
+    try:
+        return iso_currency(value or None)
+    except ValueError as exc:
+        raise click.BadParameter(f"{exc}.", param_hint="--currency") from None

@@ -1,4 +1,9 @@
-"""`importer parse FILE`: show the normalised transactions of one statement file."""
+"""`importer parse FILE...`: show the normalised transactions of statement files.
+
+A file that cannot be read is reported on stderr and the others are still shown (exit 1 at the
+end), as in `importer run`; warnings (a cut-off file read with --allow-partial) go to stderr too,
+so stdout holds only the rows.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +13,19 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from importer.cli.options import make_parse_options, open_rules, parse_options, rules_option
+from importer.cli.options import config_option, make_parse_options, open_rules, parse_options, rules_option
+from importer.config import default_currency, load_config
+from importer.errors import InputError
+from importer.models import Transaction
+from importer.parsers import ParseOptions
 from importer.output import write_csv, write_jsonl, write_table
-from importer.parsers import parse_file
-from importer.pipeline import prepare
+from importer.pipeline import RunSettings, prepare, read_file
+from importer.rules import RuleSet
 
 
 @click.command()
-@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+@config_option
 @parse_options
 @rules_option
 @click.option(
@@ -23,19 +33,46 @@ from importer.pipeline import prepare
     help="jsonl is a stable contract: one JSON object per transaction.",
 )  # fmt: skip
 def parse(
-    file: Path,
+    files: tuple[Path, ...],
+    config_path: Path | None,
     account: str | None,
     profile: str | None,
     date_format: str | None,
     currency: str | None,
     no_balance_check: bool,
+    allow_partial: bool,
     rules_paths: tuple[Path, ...],
     output: str,
 ) -> None:
-    """Print the transactions of FILE, categorised and with their external ids; store nothing."""
-    rules = open_rules(rules_paths)
-    statements = parse_file(file, make_parse_options(account, profile, date_format, currency, no_balance_check))
-    txns = [txn for statement in statements for txn in prepare(statement, rules)]
+    """Print the transactions of each FILE, categorised and with their external ids; store nothing."""
+    config = load_config(config_path)
+    rules = open_rules(rules_paths, config)
+    options = RunSettings(
+        parse=make_parse_options(account, profile, date_format, currency, no_balance_check, allow_partial, config),
+        default_currency=default_currency(config),
+    ).parse_options()
+    txns: list[Transaction] = []
+    failed = False
+    for file in files:
+        try:
+            txns += _read(file, options, rules)
+        except InputError as exc:
+            click.echo(f"error: {exc}", err=True)
+            failed = True
+    if txns or not failed:  # no empty table under the errors
+        _write(txns, output)
+    sys.exit(1 if failed else 0)
+
+
+def _read(file: Path, options: ParseOptions, rules: RuleSet) -> list[Transaction]:
+    """`file`'s transactions, named and categorised; its warnings go to stderr."""
+    read = read_file(file, options)
+    for warning in read.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    return [txn for statement in read.statements for txn in prepare(statement, rules)]
+
+
+def _write(txns: list[Transaction], output: str) -> None:
     if output == "jsonl":
         write_jsonl(txns, sys.stdout)
     elif output == "csv":
