@@ -109,7 +109,8 @@ class SourceSettings(_Strict):
     def files(self) -> list[Path]:
         """The files this source names now: the glob's matches, or the folder's statement files."""
         if self.is_glob:
-            return sorted(Path(p) for p in glob.glob(self.expanded, recursive=True) if Path(p).is_file())
+            # Not `is_file()`: a FIFO or device the glob names is reported by the run, not skipped unseen.
+            return sorted(Path(p) for p in glob.glob(self.expanded, recursive=True) if not Path(p).is_dir())
         return [Path(self.expanded)]
 
     def matches(self, file: Path) -> bool:

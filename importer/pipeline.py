@@ -89,18 +89,23 @@ def read_file(path: Path, options: ParseOptions) -> ReadFile:
     and a warning instead of an error.
     """
     try:
-        parser = identify(path, options)
-        try:
-            statements = parser.parse(path, options)
-        except TruncatedError as exc:
-            if not (options.allow_partial and exc.partial):
-                raise
-            return ReadFile(parser, list(exc.partial), [partial_warning(exc)] + _notes(path, exc.partial))
-        return ReadFile(parser, statements, _notes(path, statements))
+        return _parse(path, options)
     except ImporterError:
         raise
     except Exception as exc:  # the boundary: nothing a file can cause may stop the run
         raise unreadable(path, exc) from None
+
+
+def _parse(path: Path, options: ParseOptions) -> ReadFile:
+    """The one parser that claims `path`, and what it read from the whole file (or its complete part)."""
+    parser = identify(path, options)
+    try:
+        statements = parser.parse(path, options)
+    except TruncatedError as exc:
+        if not (options.allow_partial and exc.partial):
+            raise
+        return ReadFile(parser, list(exc.partial), [partial_warning(exc)] + _notes(path, exc.partial))
+    return ReadFile(parser, statements, _notes(path, statements))
 
 
 def partial_warning(exc: TruncatedError) -> str:
