@@ -18,7 +18,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def parse_options(func: F) -> F:
-    """--account, --profile, --date-format, --currency: what the file may not say itself; and how strict to be."""
+    """--account, --profile, --date-format, --currency: what the file may not say itself."""
     for option in reversed(
         [
             click.option("--account", help="Name of the account the file belongs to, when the file does not say."),
@@ -29,14 +29,21 @@ def parse_options(func: F) -> F:
                 "--no-balance-check", "no_balance_check", is_flag=True,
                 help="Import even when the file's balances do not add up (normally refused).",
             ),  # fmt: skip
-            click.option(
-                "--allow-partial", "allow_partial", is_flag=True,
-                help="Import the complete part of a cut-off file, with a warning (normally the file is refused).",
-            ),  # fmt: skip
         ]
     ):
         func = option(func)
     return func
+
+
+def allow_partial_option(func: F) -> F:
+    """--allow-partial, for the commands that read statements to import or show them (run, parse, watch).
+
+    Separate from `parse_options` because the rules commands read files only to explain them.
+    """
+    return click.option(
+        "--allow-partial", "allow_partial", is_flag=True,
+        help="Import the complete part of a cut-off file, with a warning (normally the file is refused).",
+    )(func)  # fmt: skip
 
 
 def rules_option(func: F) -> F:

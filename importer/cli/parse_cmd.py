@@ -13,7 +13,14 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from importer.cli.options import config_option, make_parse_options, open_rules, parse_options, rules_option
+from importer.cli.options import (
+    allow_partial_option,
+    config_option,
+    make_parse_options,
+    open_rules,
+    parse_options,
+    rules_option,
+)
 from importer.config import default_currency, load_config
 from importer.errors import InputError
 from importer.models import Transaction
@@ -27,6 +34,7 @@ from importer.rules import RuleSet
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
 @config_option
 @parse_options
+@allow_partial_option
 @rules_option
 @click.option(
     "--format", "output", type=click.Choice(["table", "jsonl", "csv"]), default="table", show_default=True,

@@ -14,6 +14,7 @@ import click
 from rich.console import Console
 
 from importer.cli.options import (
+    allow_partial_option,
     config_option,
     make_parse_options,
     open_rules,
@@ -38,6 +39,7 @@ from importer.uploaders import DEFAULT_TARGET
 @click.option("--target", help=f"Where to land the transactions (default: the config's default_target, else {DEFAULT_TARGET}).")
 @config_option
 @parse_options
+@allow_partial_option
 @rules_option
 @state_option
 @click.option("--dry-run", is_flag=True, help="Parse, categorise and compare, but store and send nothing.")

@@ -12,6 +12,7 @@ from types import FrameType
 import click
 
 from importer.cli.options import (
+    allow_partial_option,
     config_option,
     make_parse_options,
     open_rules,
@@ -37,6 +38,7 @@ from importer.watch import Filed, Folders, Inbox, drain, folder_events, watch_lo
 @click.option("--target", help="Where to land the transactions (default: the config's default_target, else local).")
 @config_option
 @parse_options
+@allow_partial_option
 @rules_option
 @state_option
 def watch(
