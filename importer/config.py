@@ -18,10 +18,13 @@ entry) that holds its token.
       - path: ~/Downloads/chase*.csv
         account: Chase checking
         profile: chase-checking
+        allow_partial: false           # true: import the complete part of a cut-off file, warned
     inbox: ~/Statements/inbox          # `importer watch` imports what lands here,
     archive: ~/Statements/archive      # then moves it to archive/YYYY-MM/,
     failed: ~/Statements/failed        # or to failed/ with a .error.txt saying what to fix
     log: {file: ~/.local/state/importer/importer.log, max_bytes: 1000000, backups: 5}
+    currency: USD                      # for files that do not say (QIF); $IMPORTER_CURRENCY wins
+    max_statement_bytes: 1073741824    # a larger statement file is refused before it is read
 
 Relative paths are relative to the folder holding the configuration file, so a cron job run from
 any working directory reads the same files.
@@ -42,6 +45,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from importer.accounts import AccountSpec
 from importer.currencies import is_currency
 from importer.errors import ConfigError
+from importer.parsers.base import MAX_STATEMENT_BYTES
 from importer.paths import APP, user_profile_dirs
 from importer.profiles import all_profiles
 
@@ -50,6 +54,11 @@ def _iso_currency(value: str) -> str:
     if not is_currency(value.upper()):
         raise ValueError(f"{value!r} is not an ISO 4217 currency code (e.g. USD, EUR)")
     return value.upper()
+
+
+def iso_currency(value: str | None) -> str | None:
+    """`value` upper-cased; a ValueError (a pydantic message) unless it is an ISO 4217 code."""
+    return None if value is None else _iso_currency(value)
 
 
 # A currency code as written in importer.yaml: any case, checked against ISO 4217, kept upper-case.
@@ -98,6 +107,7 @@ class SourceSettings(_Strict):
     currency: IsoCurrency | None = None
     date_format: str | None = None
     target: str | None = None
+    allow_partial: bool = False  # import the complete part of a cut-off file, with a warning
 
     @property
     def expanded(self) -> str:
@@ -110,7 +120,8 @@ class SourceSettings(_Strict):
     def files(self) -> list[Path]:
         """The files this source names now: the glob's matches, or the folder's statement files."""
         if self.is_glob:
-            return sorted(Path(p) for p in glob.glob(self.expanded, recursive=True) if Path(p).is_file())
+            # Not `is_file()`: a FIFO or device the glob names is reported by the run, not skipped unseen.
+            return sorted(Path(p) for p in glob.glob(self.expanded, recursive=True) if not Path(p).is_dir())
         return [Path(self.expanded)]
 
     def matches(self, file: Path) -> bool:
@@ -172,6 +183,8 @@ class Config(_Strict):
     log: LogSettings = Field(default_factory=LogSettings)
     lock_wait: float = Field(default=0, ge=0)  # seconds a run waits for another run to finish
     settle: float = Field(default=2.0, ge=0)  # seconds an inbox file must stay unchanged before import
+    currency: IsoCurrency | None = None  # for files that do not say theirs (QIF, some CSVs); see default_currency
+    max_statement_bytes: int = Field(default=MAX_STATEMENT_BYTES, ge=1)  # a larger file is refused unread
 
     @field_validator("state", "inbox", "archive", "failed", mode="after")
     @classmethod
@@ -209,6 +222,26 @@ class Config(_Strict):
             return None
         known = ", ".join(sorted({"local", *self.targets})) or "local"
         raise ConfigError(f"no target named {name!r} is configured. Configured targets: {known}.")
+
+
+CURRENCY_ENV = "IMPORTER_CURRENCY"
+
+
+def default_currency(config: Config) -> str | None:
+    """The currency of files that name none when neither --currency nor their source does.
+
+    Precedence, most specific first: --currency, the source's `currency:`, $IMPORTER_CURRENCY,
+    the top-level `currency:`.  The environment beats the file, as in pydantic-settings: one
+    shell can override a shared configuration without editing it.  None: nothing says, and a
+    parser that needs a currency refuses the file rather than invent one.
+    """
+    value = os.environ.get(CURRENCY_ENV, "").strip()
+    if not value:
+        return config.currency
+    try:
+        return iso_currency(value)
+    except ValueError as exc:
+        raise ConfigError(f"${CURRENCY_ENV}: {exc}.") from None
 
 
 def find_config(explicit: Path | None) -> Path | None:

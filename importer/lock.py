@@ -13,6 +13,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from importer.errors import ImporterError
+from importer.paths import PRIVATE_FILE, private_folder, write_private
 
 
 class LockedError(ImporterError):
@@ -29,8 +30,8 @@ def lock_path(state_path: Path) -> Path:
 def run_lock(state_path: Path, wait: float = 0) -> Iterator[None]:
     """Hold the run lock for `state_path`; wait up to `wait` seconds, then raise LockedError."""
     path = lock_path(state_path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(path, timeout=wait)
+    private_folder(path.parent)
+    lock = FileLock(path, timeout=wait, mode=PRIVATE_FILE)
     try:
         lock.acquire()
     except Timeout:
@@ -47,7 +48,7 @@ def run_lock(state_path: Path, wait: float = 0) -> Iterator[None]:
 
 def _write_holder(path: Path) -> None:
     # Informational only: the OS lock is what excludes, the pid just names the holder.
-    path.with_name(path.name + ".pid").write_text(str(os.getpid()))
+    write_private(path.with_name(path.name + ".pid"), str(os.getpid()))
 
 
 def _holder(path: Path) -> str:

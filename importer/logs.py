@@ -14,8 +14,10 @@ import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TextIO
 
 from importer.config import Config, LogSettings
+from importer.paths import PRIVATE_FILE, private_folder
 
 LOGGER = "importer"
 _SECRET_SHAPES = re.compile(
@@ -42,6 +44,17 @@ class RedactSecrets(logging.Filter):
         return _SECRET_SHAPES.sub(r"\1***", text)
 
 
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log whose files (the current one and each one it starts after a rotation) are 0600.
+
+    Backups are renamed from the current file, so they keep its mode.
+    """
+
+    def _open(self) -> TextIO:
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, PRIVATE_FILE)
+        return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)
+
+
 def log_path(settings: LogSettings, state_path: Path) -> Path:
     """The configured log file, else importer.log beside the state database."""
     return settings.file or state_path.with_name("importer.log")
@@ -56,8 +69,8 @@ def target_secrets(config: Config) -> list[str]:
 def setup_logging(config: Config, state_path: Path) -> logging.Logger:
     """The `importer` logger writing to the rotating log file (replacing an earlier set-up)."""
     path = log_path(config.log, state_path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.handlers.RotatingFileHandler(
+    private_folder(path.parent)
+    handler = PrivateRotatingFileHandler(
         path, maxBytes=config.log.max_bytes, backupCount=config.log.backups, encoding="utf-8"
     )
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(process)d] %(message)s"))

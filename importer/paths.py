@@ -28,3 +28,33 @@ def user_profile_dirs() -> tuple[Path, ...]:
     """The user's own bank profiles, which take precedence over the built-in ones."""
     folder = Path(platformdirs.user_config_dir(APP)) / "profiles"
     return (folder,) if folder.is_dir() else ()
+
+
+# What the tool writes holds the user's finances (the state, the log, error notes quoting
+# statement lines): readable by the user only, never by the other accounts on the machine.
+PRIVATE_FILE = 0o600
+PRIVATE_FOLDER = 0o700
+
+
+def private_folder(folder: Path) -> None:
+    """Create `folder` (and missing parents) readable by the user only; an existing one is left as it is."""
+    missing = [p for p in (folder, *folder.parents) if not p.exists()]
+    for path in reversed(missing):
+        try:
+            path.mkdir(mode=PRIVATE_FOLDER)
+        except FileExistsError:
+            continue  # made since we looked (another process): fine, it is theirs to keep
+        os.chmod(path, PRIVATE_FOLDER)  # mkdir's mode is masked by the umask
+
+
+def create_private(path: Path) -> None:
+    """Create the empty file `path` as 0600 unless it exists, before anything is written to it."""
+    private_folder(path.parent)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE))
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write `text` to `path`, a file readable by the user only (created 0600, never wider)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)

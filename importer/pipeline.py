@@ -1,27 +1,36 @@
 """identify → parse → rules → ids → unsent → batches → upload → mark sent → report.
 
 Each file is read whole before anything from it is stored, so a file that fails to parse
-leaves no trace but its error.  One bad file does not stop the run (unless `failfast`).
+leaves no trace but its error.  One bad file does not stop the run (unless `failfast`): whatever
+reading a file raises (our `InputError`s, and also a RecursionError from a hostile nesting, a
+pydantic ValidationError, a MemoryError, or a bug) becomes that file's error, and the run goes
+on to the next file and prints its summary.
+
+A cut-off file (`TruncatedError`) is refused like any unreadable file, unless the user asked
+for `allow_partial`: then the statements the parser built from its complete records are
+imported, and the file's report carries a warning saying what was cut.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
+
+from pydantic import ValidationError
 
 from importer.accounts import Account, AccountBook, AccountSpec, overlapping_account, seen_elsewhere
 from importer.config import TargetSettings
 from importer.crash import crash_point
 from importer.dedupe import IdAssigner
-from importer.errors import ImporterError, InputError, UploadError
+from importer.errors import ImporterError, InputError, TruncatedError, UploadError
 from importer.gcpause import paused_gc
 from importer.journal import Journal
 from importer.matching import Action, FileContext, MatchSettings, classify, record
 from importer.models import Outcome, Statement, Transaction, with_updates
-from importer.parsers import ParseOptions, Parser, identify
+from importer.parsers import ParseOptions, Parser, identify, read_statement
 from importer.report import FileReport, RunReport
 from importer.rules import RuleSet
 from importer.state import State
@@ -56,6 +65,95 @@ class RunSettings:
     preview: Callable[[list[str]], None] | None = None  # shown the requests a dry run would send
     accounts: tuple[AccountSpec, ...] = ()  # importer.yaml `accounts:`
     as_new_account: bool = False  # import a file even when its rows are stored under another account
+    # For files that name no currency when neither --currency nor their source does
+    # ($IMPORTER_CURRENCY, else the config's `currency:`; see importer.config.default_currency).
+    default_currency: str | None = None
+
+    def parse_options(self) -> ParseOptions:
+        """The parse options with the default currency filled in when nothing more specific says one."""
+        if self.parse.currency or not self.default_currency:
+            return self.parse
+        return replace(self.parse, currency=self.default_currency)
+
+
+@dataclass(frozen=True)
+class ReadFile:
+    """What was read from one statement file, and what the user must be told about it."""
+
+    parser: Parser
+    statements: list[Statement]
+    warnings: list[str] = field(default_factory=list)
+
+
+def read_file(path: Path, options: ParseOptions) -> ReadFile:
+    """Identify and parse `path`; every failure is an `InputError` naming the file.
+
+    With `options.allow_partial`, a cut-off file gives the statements of its complete records
+    and a warning instead of an error.
+    """
+    try:
+        return _parse(path, options)
+    except ImporterError:
+        raise
+    except Exception as exc:  # the boundary: nothing a file can cause may stop the run
+        raise unreadable(path, exc) from None
+
+
+def _parse(path: Path, options: ParseOptions) -> ReadFile:
+    """The one parser that claims `path`, and what it read from the whole file (or its complete part)."""
+    parser = identify(path, options)
+    try:
+        statements = parser.parse(path, options)
+    except TruncatedError as exc:
+        if not (options.allow_partial and exc.partial):
+            raise
+        return ReadFile(parser, list(exc.partial), [partial_warning(exc)] + _notes(path, exc.partial))
+    return ReadFile(parser, statements, _notes(path, statements))
+
+
+def partial_warning(exc: TruncatedError) -> str:
+    """What an `allow_partial` import of a cut-off file left out, naming the file and the cut."""
+    count = sum(len(statement.transactions) for statement in exc.partial)
+    return (f"{exc} Imported only the {count} transaction(s) before the cut (allow partial); "
+            "the rest of the file was not imported: download it again to get it.")  # fmt: skip
+
+
+def _notes(path: Path, statements: Sequence[Statement]) -> list[str]:
+    """The parsers' notes (what they could not check), as warnings naming the file."""
+    return [f"{path}: {note}" for statement in statements for note in statement.notes]
+
+
+# Why reading a file can fail in ways no parser reports itself, and what the user can do.
+_UNREADABLE: tuple[tuple[type[BaseException], str], ...] = (
+    (RecursionError, "its records nest too deeply to be read (a damaged or hostile file); download it again."),
+    (MemoryError, "it needs more memory than is available; split it, or import it on a larger machine."),
+    (UnicodeError, "its text is not valid in the encoding it declares ({detail}); download it again."),
+    (ValidationError, "a value in it is not valid ({detail}); check the file, or download it again."),
+)
+
+
+def unreadable(path: Path, exc: Exception) -> InputError:
+    """`exc`, raised while reading `path`, as that file's `InputError` (no traceback reaches the user)."""
+    detail = _validation_detail(exc) if isinstance(exc, ValidationError) else str(exc)
+    for kind, reason in _UNREADABLE:
+        if isinstance(exc, kind):
+            return InputError(path, "could not be read: " + reason.format(detail=detail))
+    return InputError(
+        path,
+        f"could not be read: {type(exc).__name__}: {detail}. This is a bug in importer, not in your file: "
+        "please report it with this message (and, if you can, the file with its amounts and names changed).",
+    )
+
+
+def _validation_detail(exc: ValidationError) -> str:
+    """pydantic's first error as `field: message` (the file's value included)."""
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    message = str(first["msg"]).removeprefix("Value error, ")
+    found = first.get("input")
+    if isinstance(found, (str, int, float)) and repr(found) not in message:
+        message += f" (found {found!r})"
+    return f"{where}: {message}"
 
 
 def statement_files(paths: Sequence[Path]) -> list[Path]:
@@ -70,8 +168,10 @@ def statement_files(paths: Sequence[Path]) -> list[Path]:
 
 
 def _looks_like_statement(path: Path) -> bool:
-    hidden = any(part.startswith(".") for part in path.parts[-1:])
-    return path.is_file() and not hidden and path.suffix.lower() not in _NOT_STATEMENTS
+    # Not `is_file()`: a FIFO, a device or a dangling link among the statements is listed, so
+    # the run reports it (read_statement refuses it unread) instead of skipping it silently.
+    hidden = path.name.startswith(".")
+    return not path.is_dir() and not hidden and path.suffix.lower() not in _NOT_STATEMENTS
 
 
 # Rows named and categorised at a time: the named-but-uncategorised copies of a large statement
@@ -136,10 +236,13 @@ def _import(
     path: Path, rules: RuleSet, state: State, target: Target, run_id: int, settings: RunSettings, report: FileReport,
     book: AccountBook,
 ) -> None:  # fmt: skip
-    parser, statements = _parse(path, settings.parse)
+    options = settings.parse_options()
+    read = read_file(path, options)
+    parser, statements = read.parser, read.statements
     report.format = parser.name
+    report.warnings += read.warnings
     crash_point("parse")
-    data = path.read_bytes()
+    data = read_statement(path, options)
     digest = hashlib.sha256(data).hexdigest()
     explicit = _explicit_account(statements, settings)
     accounts = [book.resolve(statement, explicit, statement.profile or settings.parse.profile) for statement in statements]
@@ -204,12 +307,6 @@ def _refuse_if_seen_elsewhere(
         error = seen_elsewhere(statement.path, account, owners - names, overlap, len(statement.transactions))
         if error is not None:
             raise error
-
-
-def _parse(path: Path, options: ParseOptions) -> tuple[Parser, list[Statement]]:
-    """The one parser that claims `path`, and what it read from the whole file."""
-    parser = identify(path, options)
-    return parser, parser.parse(path, options)
 
 
 def _reconcile(journal: Journal, report: RunReport) -> bool:

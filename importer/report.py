@@ -37,6 +37,9 @@ class FileReport:
     held: int = 0  # probable duplicates held for review (importer/matching.py)
     transfers: int = 0  # lines paired with the other leg of an own-account transfer
     duplicates: list[dict[str, Any]] = field(default_factory=list)  # every row not sent, with its reason
+    # What the user must know about a file that was imported: a cut-off file imported in part
+    # (--allow-partial), what its parser could not check (Statement.notes).  Never affects the exit code.
+    warnings: list[str] = field(default_factory=list)
 
     def count_rules(self, parsed: int, kept: Sequence[Transaction]) -> None:
         """Record what the rules did: `parsed` read, `kept` left after `skip` rules."""
@@ -116,6 +119,8 @@ def render_text(report: RunReport, console: Console) -> None:
     _render_coverage(report, console)
     _render_dedupe(report, console)
     for f in report.files:
+        for warning in f.warnings:
+            console.print(f"warning: {warning}", highlight=False, markup=False, soft_wrap=True)
         if f.error:
             console.print(f"error: {f.error}", highlight=False, markup=False, soft_wrap=True)
 

@@ -97,6 +97,8 @@ class RoutineObserver:
             self.gaps.append(gap)
 
     def file_done(self, report: FileReport) -> None:
+        for warning in report.warnings:
+            self.log.warning(warning)
         if report.error:
             self.log.error("%s: %s", report.path, report.error)
         else:
@@ -122,6 +124,7 @@ def source_settings(source: SourceSettings | None, base: RunSettings, config: Co
         profile=base.parse.profile or source.profile,
         currency=base.parse.currency or source.currency,
         date_format=base.parse.date_format or source.date_format,
+        allow_partial=base.parse.allow_partial or source.allow_partial,
     )
     target = source.target or base.target
     return replace(base, parse=parse, target=target, target_settings=config.target(target))

@@ -15,7 +15,8 @@ class StarterAnswers:
     source: str | None = None
     account: str | None = None
     profile: str | None = None
-    currency: str | None = None
+    currency: str | None = None  # of the source's files
+    default_currency: str | None = None  # top-level `currency:`, for any file that names none
 
 
 def _q(value: str) -> str:
@@ -52,6 +53,11 @@ def starter_config(answers: StarterAnswers) -> str:
         "# a glob; account, profile, currency and target apply to its files. A file dropped into",
         "# the inbox whose name matches a glob's file-name pattern gets that source's settings.",
         *_sources(answers),
+        "",
+        "# The currency of statements that do not say theirs (QIF, some CSVs) when neither",
+        "# --currency nor their source names one; $IMPORTER_CURRENCY overrides it. Unset, such",
+        "# files are refused: a currency is never guessed.",
+        _key("currency", answers.default_currency, "USD"),
         "",
         "# Where transactions go: `local` (the embedded ledger) unless a target is configured.",
         "default_target: local",

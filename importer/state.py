@@ -25,6 +25,7 @@ from typing import Any
 from importer.accounts import Account, normalise_identifier
 from importer.errors import StateError
 from importer.models import Outcome, Source, Transaction, UploadResult
+from importer.paths import create_private
 
 TXN_COLUMNS = (
     "external_id, account, date, amount, currency, description, payee, memo, bank_id, balance, "
@@ -548,7 +549,9 @@ def transaction_from_row(row: Sequence[object]) -> Transaction:
 
 def _connect(path: Path) -> sqlite3.Connection:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # Created 0600 before SQLite opens it: SQLite gives its -wal and -shm files the main
+        # file's permissions, so the whole ledger stays readable by the user only.
+        create_private(path)
         db = sqlite3.connect(path, timeout=30, isolation_level="DEFERRED")
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")

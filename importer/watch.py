@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from importer.lock import LockedError
+from importer.paths import private_folder, write_private
 from importer.report import FileReport
 
 # Names browsers and sync tools give files still being written; they are renamed when complete.
@@ -47,7 +48,7 @@ class Folders:
 
     def create(self) -> None:
         for folder in (self.inbox, self.archive, self.failed):
-            folder.mkdir(parents=True, exist_ok=True)
+            private_folder(folder)
 
 
 @dataclass(frozen=True)
@@ -176,7 +177,7 @@ def _failure(report: FileReport) -> str | None:
 
 def move_once(path: Path, folder: Path) -> Path | None:
     """Move `path` into `folder` under a free name; None when an identical file is already there."""
-    folder.mkdir(parents=True, exist_ok=True)
+    private_folder(folder)
     if any(filecmp.cmp(path, twin, shallow=False) for twin in _same_named(folder, path.name)):
         path.unlink()
         return None
@@ -225,16 +226,39 @@ def _link_or_copy(path: Path, destination: Path) -> None:
 
 
 def write_error_note(filed: Path, error: str, inbox: Path) -> Path:
-    """`<file>.error.txt` beside a failed file: what went wrong and how to retry."""
+    """`<file>.error.txt` beside a failed file: what went wrong and how to retry (0600: it quotes the file)."""
     note = filed.with_name(filed.name + ".error.txt")
-    note.write_text(
-        f"importer could not import {filed.name}:\n\n    {error}\n\n"
-        f"What to do: fix the cause above (for a CSV from a bank without a profile, add a source with\n"
-        f"`profile:` for it in importer.yaml; for a damaged file, download it again), then move\n"
-        f"{filed.name} back into {inbox} and it will be imported.\n",
-        encoding="utf-8",
+    steps = "".join(f"  - {step}\n" for step in watch_advice(error))
+    write_private(
+        note,
+        f"importer could not import {filed.name}:\n\n    {error}\n\nWhat to do:\n{steps}"
+        f"Then move {filed.name} back into {inbox} and it will be imported.\n",
     )
     return note
+
+
+# The command-line options error messages suggest, and what a watcher (which takes no options
+# per file) is told instead: the importer.yaml key that says the same for the file's source.
+_WATCH_ADVICE = (
+    ("--currency", "Say its currency: `currency: CODE` (ISO 4217, e.g. USD) on the source whose `path:` "
+                   "matches this file in importer.yaml, or at the top level of importer.yaml for every such file."),
+    ("--account", "Say its account: `account: NAME` on the source whose `path:` matches this file in importer.yaml."),
+    ("--profile", "Say its bank layout: `profile: NAME` on the source whose `path:` matches this file in "
+                  "importer.yaml (`importer detect FILE` suggests one)."),
+    ("--date-format", "Say its date format: `date_format: FMT` (e.g. %d/%m/%Y) on the source whose `path:` "
+                      "matches this file in importer.yaml."),
+    ("--allow-partial", "Download it again in full; or, to import its complete part, set `allow_partial: true` "
+                        "on the source whose `path:` matches this file in importer.yaml."),
+    ("--no-balance-check", "Check it against your bank; to import it although its balances do not add up, "
+                           "import it once by hand: `importer run FILE --no-balance-check`."),
+)  # fmt: skip
+_GENERIC = "If the file is damaged or cut off, download it again; otherwise fix the cause above in importer.yaml."
+
+
+def watch_advice(error: str) -> list[str]:
+    """What to do about `error` in watch mode: config keys for the options it names, never bare flags."""
+    steps = [advice for flag, advice in _WATCH_ADVICE if flag in error]
+    return steps or [_GENERIC]
 
 
 RESCAN = 60.0  # seconds between full looks at the inbox, for events the OS dropped

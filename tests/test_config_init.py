@@ -18,7 +18,7 @@ def test_an_unknown_key_lists_the_allowed_ones(tmp_path: Path) -> None:
         parse_config("sources:\n  - path: x.csv\n    acount: Chase\n", tmp_path / "importer.yaml")
     assert str(err.value) == (
         f"{tmp_path / 'importer.yaml'}, line 3: key sources.0.acount: unknown key; "
-        "allowed keys here: path, account, profile, currency, date_format, target"
+        "allowed keys here: path, account, profile, currency, date_format, target, allow_partial"
     )
 
 
@@ -77,12 +77,13 @@ def test_init_with_flags_writes_a_commented_config_that_loads(runner: CliRunner,
 
 def test_init_asks_on_a_terminal(runner: CliRunner, tmp_path: Path) -> None:
     path = tmp_path / "importer.yaml"
-    answers = "\n".join(["in", "dl/*.csv", "", "", "", "Joint", "", "EUR"]) + "\n"
+    answers = "\n".join(["in", "dl/*.csv", "", "", "", "Joint", "", "EUR", "GBP"]) + "\n"
     result = runner.invoke(main, ["init", "--path", str(path), "--interactive"], input=answers)
     assert result.exit_code == 0, result.output
     config = load_config(path)
     assert config.inbox == tmp_path / "in" and config.archive == tmp_path / "archive"
     assert config.sources == (SourceSettings(path=str(tmp_path / "dl/*.csv"), account="Joint", currency="EUR"),)
+    assert config.currency == "GBP"
 
 
 def test_init_never_overwrites_without_force(runner: CliRunner, tmp_path: Path) -> None:

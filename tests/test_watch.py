@@ -22,7 +22,7 @@ from importer.report import FileReport
 from importer.routine import inbox_importer
 from importer.rules import load_rules
 from importer.state import State
-from importer.watch import Filed, Folders, Inbox, drain, move_once, watch_loop
+from importer.watch import Filed, Folders, Inbox, drain, move_once, watch_advice, watch_loop, write_error_note
 from tests.inbox_statements import month_lines, write_chase
 
 TODAY = dt.date(2026, 11, 5)
@@ -93,10 +93,28 @@ def test_error_note_says_what_went_wrong_and_how_to_retry(folders: Folders, stat
         "importer could not import notes.csv:\n\n"
         f"    {folders.inbox / 'notes.csv'}: no parser recognises this file. Known formats: {KNOWN_FORMATS}. "
         "For a CSV from a bank we have no profile for, pass --profile NAME.\n\n"
-        "What to do: fix the cause above (for a CSV from a bank without a profile, add a source with\n"
-        "`profile:` for it in importer.yaml; for a damaged file, download it again), then move\n"
-        f"notes.csv back into {folders.inbox} and it will be imported.\n"
+        "What to do:\n"
+        "  - Say its bank layout: `profile: NAME` on the source whose `path:` matches this file in "
+        "importer.yaml (`importer detect FILE` suggests one).\n"
+        f"Then move notes.csv back into {folders.inbox} and it will be imported.\n"
     )
+
+
+def test_error_note_names_the_config_key_for_a_missing_currency(tmp_path: Path) -> None:
+    filed = tmp_path / "checking.qif"
+    error = f"{filed}: QIF does not say its currency. Pass --currency CODE."
+    note = write_error_note(filed, error, tmp_path / "inbox").read_text()
+    assert note.splitlines()[4:6] == [
+        "What to do:",
+        "  - Say its currency: `currency: CODE` (ISO 4217, e.g. USD) on the source whose `path:` matches this "
+        "file in importer.yaml, or at the top level of importer.yaml for every such file.",
+    ]
+    assert "--currency" not in note.split("What to do:")[1]
+
+
+def test_error_note_without_a_known_option_gives_the_generic_advice() -> None:
+    assert watch_advice("x.ofx, line 3: the file ends inside a record.") == [
+        "If the file is damaged or cut off, download it again; otherwise fix the cause above in importer.yaml."]
 
 
 def test_a_file_is_imported_only_after_it_stops_changing(folders: Folders, state: State) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import platformdirs
 
-from importer.config import parse_config
+from importer.config import iso_currency, parse_config
 from importer.errors import ConfigError
 from importer.paths import APP
 from importer.starter import StarterAnswers, starter_config
@@ -25,17 +25,19 @@ from importer.starter import StarterAnswers, starter_config
 @click.option("--account", help="The account the --source files belong to.")
 @click.option("--profile", help="The bank CSV profile of the --source files.")
 @click.option("--currency", help="ISO 4217 code of the --source files, when they do not say.")
+@click.option("--default-currency", help="ISO 4217 code of any statement that does not say its own (the top-level `currency:`).")
 @click.option("--interactive/--no-interactive", default=None, help="Ask for each value (default: when on a terminal).")
 @click.option("--force", is_flag=True, help="Replace an existing file.")
 def init(
     path: Path | None, user: bool, inbox: str | None, archive: str | None, failed: str | None, state: str | None, source: str | None,
-    account: str | None, profile: str | None, currency: str | None, interactive: bool | None, force: bool,
+    account: str | None, profile: str | None, currency: str | None, default_currency: str | None,
+    interactive: bool | None, force: bool,
 ) -> None:  # fmt: skip
     """Write a commented starter configuration file, ready to edit."""
     path = path or (Path(platformdirs.user_config_dir(APP)) / "importer.yaml" if user else Path("importer.yaml"))
     if path.exists() and not force:
         raise ConfigError("already exists; edit it, or pass --force to replace it with a fresh starter.", path=path)
-    answers = StarterAnswers(inbox, archive, failed, state, source, account, profile, currency)
+    answers = StarterAnswers(inbox, archive, failed, state, source, account, profile, currency, default_currency)
     if interactive if interactive is not None else sys.stdin.isatty():
         answers = _ask(answers)
     text = starter_config(answers)
@@ -49,6 +51,13 @@ def _ask(given: StarterAnswers) -> StarterAnswers:
     def ask(text: str, value: str | None, default: str = "") -> str | None:
         return value if value is not None else (click.prompt(text, default=default, show_default=bool(default)) or None)
 
+    def ask_currency(text: str, value: str | None) -> str | None:
+        # Checked as typed: a typo is asked again at once, not found later when a file is refused.
+        if value is not None:
+            return value
+        answer: str = click.prompt(text, default="", show_default=False, value_proc=_currency_answer)
+        return answer or None
+
     inbox = ask("Inbox folder to watch", given.inbox, "~/Statements/inbox")
     source = ask("A folder or glob of statement files for the monthly run (empty: none)", given.source, "")
     return StarterAnswers(
@@ -59,5 +68,15 @@ def _ask(given: StarterAnswers) -> StarterAnswers:
         source=source,
         account=ask("Account of those files (empty: the file says)", given.account, "") if source else None,
         profile=ask("Bank CSV profile of those files (empty: detect)", given.profile, "") if source else None,
-        currency=ask("Currency of those files (empty: the file says)", given.currency, "") if source else None,
+        currency=ask_currency("Currency of those files (empty: the file says)", given.currency) if source else None,
+        default_currency=ask_currency("Currency of any statement that does not say its own, e.g. QIF "
+                                      "(ISO 4217 such as USD; empty: none)", given.default_currency),
     )
+
+
+def _currency_answer(value: str) -> str:
+    """An answer to a currency question: empty, or an ISO 4217 code (upper-cased)."""
+    try:
+        return iso_currency(value.strip() or None) or ""
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
-from importer.config import Config
+from importer.config import Config, default_currency, iso_currency
 from importer.parsers import ParseOptions
 from importer.paths import default_rules_paths, default_state_path, user_profile_dirs
 from importer.rules import RuleSet, load_rules
@@ -33,6 +33,17 @@ def parse_options(func: F) -> F:
     ):
         func = option(func)
     return func
+
+
+def allow_partial_option(func: F) -> F:
+    """--allow-partial, for the commands that read statements to import or show them (run, parse, watch).
+
+    Separate from `parse_options` because the rules commands read files only to explain them.
+    """
+    return click.option(
+        "--allow-partial", "allow_partial", is_flag=True,
+        help="Import the complete part of a cut-off file, with a warning (normally the file is refused).",
+    )(func)  # fmt: skip
 
 
 def rules_option(func: F) -> F:
@@ -60,14 +71,20 @@ def make_parse_options(
     date_format: str | None,
     currency: str | None,
     no_balance_check: bool = False,
+    allow_partial: bool = False,
+    config: Config | None = None,
 ) -> ParseOptions:
+    """What the parse options say; `config` gives the statement size bound (its currency is the
+    run's default, applied after the source's: see `RunSettings.default_currency`)."""
     return ParseOptions(
         account=account,
         profile=profile,
         date_format=date_format,
-        currency=currency.upper() if currency else None,
+        currency=_currency_flag(currency),
         profile_dirs=user_profile_dirs(),
         check_balances=not no_balance_check,
+        allow_partial=allow_partial,
+        max_bytes=(config or Config()).max_statement_bytes,
     )
 
 
@@ -81,8 +98,11 @@ def config_option(func: F) -> F:
 
 
 def open_rules(rules_paths: tuple[Path, ...], config: Config | None = None) -> RuleSet:
+    """The rules named, else the config's, else the default folders; the configured default
+    currency is the home currency a rule's `foreign:` test compares with."""
     configured = list(config.rules) if config is not None else []
-    return load_rules(list(rules_paths) or configured or default_rules_paths())
+    home = default_currency(config) if config is not None else None
+    return load_rules(list(rules_paths) or configured or default_rules_paths(), home_currency=home)
 
 
 def resolve_state_path(state_path: Path | None, config: Config | None = None) -> Path:
@@ -92,3 +112,11 @@ def resolve_state_path(state_path: Path | None, config: Config | None = None) ->
 
 def open_state(state_path: Path | None, config: Config | None = None) -> State:
     return State(resolve_state_path(state_path, config))
+
+
+def _currency_flag(value: str | None) -> str | None:
+    """--currency upper-cased, or a usage error (exit 2) when it is not an ISO 4217 code."""
+    try:
+        return iso_currency(value or None)
+    except ValueError as exc:
+        raise click.BadParameter(f"{exc}.", param_hint="--currency") from None

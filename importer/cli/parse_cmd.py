@@ -1,4 +1,10 @@
-"""`importer parse FILE`: show the normalised transactions of one statement file."""
+"""`importer parse FILE...`: show the normalised transactions of statement files.
+
+A file that cannot be read is reported on stderr and the others are still shown (exit 1 at the
+end), as in `importer run`; warnings (a cut-off file read with --allow-partial) go to stderr too,
+so stdout holds only the rows.  Rows are named as `run` would store them: in the account their
+identifier or the user names (importer/accounts.py), with the external id that follows from it.
+"""
 
 from __future__ import annotations
 
@@ -9,43 +15,78 @@ import click
 from rich.console import Console
 
 from importer.accounts import AccountBook, AccountError
-from importer.cli.options import config_option, make_parse_options, open_rules, parse_options, resolve_state_path, rules_option
-from importer.config import Config, load_config
+from importer.cli.options import (
+    allow_partial_option,
+    config_option,
+    make_parse_options,
+    open_rules,
+    parse_options,
+    resolve_state_path,
+    rules_option,
+)
+from importer.config import Config, default_currency, load_config
+from importer.errors import InputError
 from importer.models import Statement, Transaction, with_updates
 from importer.output import write_csv, write_jsonl, write_table
-from importer.parsers import parse_file
-from importer.pipeline import in_account, prepare
+from importer.parsers import ParseOptions
+from importer.pipeline import RunSettings, in_account, prepare, read_file
 from importer.rules import RuleSet
 from importer.state import State
 
 
 @click.command()
-@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
-@parse_options
-@rules_option
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
 @config_option
+@parse_options
+@allow_partial_option
+@rules_option
 @click.option(
     "--format", "output", type=click.Choice(["table", "jsonl", "csv"]), default="table", show_default=True,
     help="jsonl is a stable contract: one JSON object per transaction.",
 )  # fmt: skip
 def parse(
-    file: Path,
+    files: tuple[Path, ...],
+    config_path: Path | None,
     account: str | None,
     profile: str | None,
     date_format: str | None,
     currency: str | None,
     no_balance_check: bool,
+    allow_partial: bool,
     rules_paths: tuple[Path, ...],
-    config_path: Path | None,
     output: str,
 ) -> None:
-    """Print the transactions of FILE, categorised and with their external ids; store nothing."""
+    """Print the transactions of each FILE, categorised and with their external ids; store nothing."""
     config = load_config(config_path)
     rules = open_rules(rules_paths, config)
-    statements = parse_file(file, make_parse_options(account, profile, date_format, currency, no_balance_check))
+    options = RunSettings(
+        parse=make_parse_options(account, profile, date_format, currency, no_balance_check, allow_partial, config),
+        default_currency=default_currency(config),
+    ).parse_options()
     book = _account_book(config)
-    explicit = account if len({s.bank_account_id for s in statements}) == 1 else None
-    txns = [txn for statement in statements for txn in _named(statement, book, explicit, rules)]
+    txns: list[Transaction] = []
+    failed = False
+    for file in files:
+        try:
+            txns += _read(file, options, rules, book)
+        except InputError as exc:
+            click.echo(f"error: {exc}", err=True)
+            failed = True
+    if txns or not failed:  # no empty table under the errors
+        _write(txns, output)
+    sys.exit(1 if failed else 0)
+
+
+def _read(file: Path, options: ParseOptions, rules: RuleSet, book: AccountBook) -> list[Transaction]:
+    """`file`'s transactions, named and categorised as `run` would store them; its warnings go to stderr."""
+    read = read_file(file, options)
+    for warning in read.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    explicit = options.account if len({s.bank_account_id for s in read.statements}) == 1 else None
+    return [txn for statement in read.statements for txn in _named(statement, book, explicit, rules)]
+
+
+def _write(txns: list[Transaction], output: str) -> None:
     if output == "jsonl":
         write_jsonl(txns, sys.stdout)
     elif output == "csv":

@@ -14,6 +14,7 @@ import click
 from rich.console import Console
 
 from importer.cli.options import (
+    allow_partial_option,
     config_option,
     make_parse_options,
     open_rules,
@@ -24,7 +25,7 @@ from importer.cli.options import (
     state_option,
 )
 from importer.cli.unattended import render_routine, run_configured
-from importer.config import load_config
+from importer.config import default_currency, load_config
 from importer.lock import run_lock
 from importer.matching import MatchSettings
 from importer.pipeline import RunSettings, run as run_pipeline, statement_files
@@ -38,6 +39,7 @@ from importer.uploaders import DEFAULT_TARGET
 @click.option("--target", help=f"Where to land the transactions (default: the config's default_target, else {DEFAULT_TARGET}).")
 @config_option
 @parse_options
+@allow_partial_option
 @rules_option
 @state_option
 @click.option("--dry-run", is_flag=True, help="Parse, categorise and compare, but store and send nothing.")
@@ -66,6 +68,7 @@ def run(
     date_format: str | None,
     currency: str | None,
     no_balance_check: bool,
+    allow_partial: bool,
     rules_paths: tuple[Path, ...],
     state_path: Path | None,
     dry_run: bool,
@@ -87,7 +90,8 @@ def run(
     settings = RunSettings(
         target=target_name,
         target_settings=config.target(target_name),
-        parse=make_parse_options(account, profile, date_format, currency, no_balance_check),
+        parse=make_parse_options(account, profile, date_format, currency, no_balance_check, allow_partial, config),
+        default_currency=default_currency(config),
         dry_run=dry_run,
         failfast=failfast,
         match=MatchSettings(window_days=match_days, force_duplicates=force_duplicates),

@@ -12,6 +12,7 @@ from types import FrameType
 import click
 
 from importer.cli.options import (
+    allow_partial_option,
     config_option,
     make_parse_options,
     open_rules,
@@ -20,7 +21,7 @@ from importer.cli.options import (
     rules_option,
     state_option,
 )
-from importer.config import Config, load_config
+from importer.config import Config, default_currency, load_config
 from importer.logs import close_logging, setup_logging
 from importer.pipeline import RunSettings
 from importer.routine import inbox_importer
@@ -37,12 +38,13 @@ from importer.watch import Filed, Folders, Inbox, drain, folder_events, watch_lo
 @click.option("--target", help="Where to land the transactions (default: the config's default_target, else local).")
 @config_option
 @parse_options
+@allow_partial_option
 @rules_option
 @state_option
 def watch(
     inbox: Path | None, archive: Path | None, failed: Path | None, once: bool, settle: float | None,
     target: str | None, config_path: Path | None, account: str | None, profile: str | None,
-    date_format: str | None, currency: str | None, no_balance_check: bool,
+    date_format: str | None, currency: str | None, no_balance_check: bool, allow_partial: bool,
     rules_paths: tuple[Path, ...], state_path: Path | None,
 ) -> None:  # fmt: skip
     """Import files dropped into INBOX, then file them away.
@@ -58,7 +60,8 @@ def watch(
     target_name = target or config.default_target
     base = RunSettings(
         target=target_name, target_settings=config.target(target_name),
-        parse=make_parse_options(account, profile, date_format, currency, no_balance_check),
+        parse=make_parse_options(account, profile, date_format, currency, no_balance_check, allow_partial, config),
+        default_currency=default_currency(config),
         accounts=config.account_specs(),
     )  # fmt: skip
     rules = open_rules(rules_paths, config)
