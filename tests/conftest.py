@@ -20,6 +20,8 @@ def _in_repo_root(monkeypatch: pytest.MonkeyPatch) -> None:
 def _no_user_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Never touch the real user's state database from a test.
     monkeypatch.setenv("IMPORTER_STATE", str(tmp_path / "default-state.sqlite"))
+    # Nor let a developer's default currency change what a test reads.
+    monkeypatch.delenv("IMPORTER_CURRENCY", raising=False)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from importer.output import write_jsonl
+from importer.config import load_config
 from importer.parsers import ParseOptions, parse_file
 from importer.pipeline import prepare, statement_files
 from importer.rules import RuleSet
@@ -20,6 +21,7 @@ from importer.rules import RuleSet
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 GOLDEN = ROOT / "tests" / "golden"
+SAMPLES_CURRENCY = load_config(ROOT / "importer.yaml").currency
 
 
 def sample_files() -> list[Path]:
@@ -34,7 +36,8 @@ def render(sample: Path) -> str:
     """The parser's view of `sample`: no rules, ids assigned, paths relative to the repo."""
     relative = sample.relative_to(ROOT)
     out = io.StringIO()
-    for statement in parse_file(relative, ParseOptions()):
+    # The currency the repository's importer.yaml gives files that name none (the QIF sample).
+    for statement in parse_file(relative, ParseOptions(currency=SAMPLES_CURRENCY)):
         write_jsonl(prepare(statement, RuleSet([])), out)
     return out.getvalue()
 
