@@ -9,14 +9,33 @@ on to the next file and prints its summary.
 A cut-off file (`TruncatedError`) is refused like any unreadable file, unless the user asked
 for `allow_partial`: then the statements the parser built from its complete records are
 imported, and the file's report carries a warning saying what was cut.
+
+Progress is told to the run's observer at each stage boundary (reading, categorising, storing,
+uploading) and after each upload batch, so a front end can draw it; the library draws nothing.
+
+A Ctrl-C (KeyboardInterrupt) stops the run where it lands, with its report saying what was done
+and what is left (`RunReport.interrupted`) and the run marked `interrupted`.  While a file is
+being read or categorised nothing of it is stored yet; its storing is shielded (the interrupt
+lands when it is complete), so a file is stored whole or not at all.  An upload batch cut in
+flight stays *pending* in the journal (importer/journal.py), and the next run settles it before
+sending anything, as after a crash: each record still lands exactly once.
+
+A dry run stores nothing, but remembers, for the rest of the run, what it would have stored and
+sent (`DryRunMemory`), so two overlapping files count their overlap as the real run would.
 """
 
 from __future__ import annotations
 
 import hashlib
+import shutil
+import signal
+import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import FrameType
 from typing import Protocol
 
 from pydantic import ValidationError
@@ -28,10 +47,10 @@ from importer.dedupe import IdAssigner
 from importer.errors import ImporterError, InputError, TruncatedError, UploadError
 from importer.gcpause import paused_gc
 from importer.journal import Journal
-from importer.matching import Action, FileContext, MatchSettings, classify, record
-from importer.models import Outcome, Statement, Transaction, with_updates
+from importer.matching import Action, Decision, FileContext, MatchSettings, classify, record
+from importer.models import Outcome, Statement, Transaction, UploadResult, with_updates
 from importer.parsers import ParseOptions, Parser, identify, read_statement
-from importer.report import FileReport, RunReport
+from importer.report import FileReport, Interruption, RunReport
 from importer.rules import RuleSet
 from importer.state import State
 from importer.transfers import pair_transfers
@@ -41,8 +60,28 @@ from importer.uploaders import Target, make_target
 _NOT_STATEMENTS = {".md", ".json", ".jsonl", ".yaml", ".yml", ".py", ".sqlite", ".log", ".pdf"}
 
 
+# The stages of one file, in order; a file that fails or has nothing to send stops early.
+READING, CATEGORISING, STORING, UPLOADING = "reading", "categorising", "storing", "uploading"
+
+
+@dataclass(frozen=True)
+class Uploaded:
+    """How far the upload of one file has got: batches and rows sent, of how many."""
+
+    batches: int
+    of_batches: int
+    rows: int
+    of_rows: int
+
+
 class RunObserver(Protocol):
     """Told what happens during a run (gap checks, progress, logs); it must not raise."""
+
+    def stage(self, path: Path, stage: str, rows: int) -> None:
+        """`path` entered `stage` (READING... UPLOADING) with `rows` rows (0 while reading: not known yet)."""
+
+    def uploaded(self, path: Path, progress: Uploaded) -> None:
+        """One more upload batch of `path` was sent (or failed)."""
 
     def statements(self, path: Path, statements: list[Statement]) -> None:
         """`path`'s statements were parsed and their transactions stored."""
@@ -62,6 +101,7 @@ class RunSettings:
     failfast: bool = False
     match: MatchSettings = field(default_factory=MatchSettings)
     observer: RunObserver | None = None
+    kind: str = "run"  # what `history` calls the run: run, routine, watch (a dry run is `dry-run`)
     preview: Callable[[list[str]], None] | None = None  # shown the requests a dry run would send
     accounts: tuple[AccountSpec, ...] = ()  # importer.yaml `accounts:`
     as_new_account: bool = False  # import a file even when its rows are stored under another account
@@ -195,79 +235,258 @@ def prepare(statement: Statement, rules: RuleSet, account: Account | None = None
 
 
 def run(paths: Sequence[Path], rules: RuleSet, state: State, settings: RunSettings) -> RunReport:
-    """Import every statement file under `paths` into the configured target."""
-    run_id = state.begin_run("dry-run" if settings.dry_run else "run")
+    """Import every statement file under `paths` into the configured target.
+
+    A KeyboardInterrupt ends the run early: the report's `interrupted` says what was left.
+    """
+    run_id = state.begin_run("dry-run" if settings.dry_run else settings.kind)
     target = make_target(settings.target, state, run_id, settings.target_settings)
-    book = AccountBook(known=state.accounts(), specs=settings.accounts)
     report = RunReport(run_id=run_id, target=target.name, dry_run=settings.dry_run)
+    files = statement_files(paths)
+    tracker = Tracker(settings.observer)
+    memory = DryRunMemory(state) if settings.dry_run else None
     try:
-        if not settings.dry_run and not _reconcile(Journal(state, target, run_id), report):
-            return report
-        for path in statement_files(paths):
-            file_report = import_file(path, rules, state, target, run_id, settings, book)
-            report.files.append(file_report)
-            if settings.observer is not None:
-                settings.observer.file_done(file_report)
-            if file_report.error and settings.failfast:
-                break
+        _run_files(files, rules, state, target, replace(settings, observer=tracker), report, memory)
+    except KeyboardInterrupt:
+        report.interrupted = tracker.interruption([f.path for f in report.files], [str(f) for f in files])
+        if tracker.report is not None and tracker.stage_name == UPLOADING:
+            report.files.append(tracker.report)  # what its batches sent so far
     finally:
-        target.close()
-        state.finish_run(run_id, "failed" if report.exit_code else "ok")
+        with shielded():  # a second Ctrl-C must not leave the run marked `running`
+            _finish(state, target, report, memory)
     return report
+
+
+def _run_files(
+    files: Sequence[Path], rules: RuleSet, state: State, target: Target, settings: RunSettings, report: RunReport,
+    memory: "DryRunMemory | None",
+) -> None:  # fmt: skip
+    book = AccountBook(known=state.accounts(), specs=settings.accounts)
+    if not settings.dry_run and not _reconcile(Journal(state, target, report.run_id), report):
+        return
+    for number, path in enumerate(files):
+        last = number == len(files) - 1  # nothing after it can overlap it: a dry run need not remember it
+        file_report = FileReport(path=str(path))
+        if isinstance(settings.observer, Tracker):
+            settings.observer.report = file_report
+        import_file(path, rules, state, target, report.run_id, settings, book, None if last else memory, file_report)
+        report.files.append(file_report)
+        if settings.observer is not None:
+            settings.observer.file_done(file_report)
+        if file_report.error and settings.failfast:
+            break
+
+
+def _finish(state: State, target: Target, report: RunReport, memory: "DryRunMemory | None") -> None:
+    target.close()
+    if memory is not None:
+        memory.close()
+    status = "interrupted" if report.interrupted else "failed" if report.exit_code else "ok"
+    state.finish_run(report.run_id, status)
+
+
+@contextmanager
+def shielded() -> Iterator[None]:
+    """Hold a Ctrl-C until the block is done, then raise it: for work that must not stop half way
+    (storing a file, closing a run).  Signals reach only the main thread; elsewhere it does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+
+    def hold(signum: int, frame: FrameType | None) -> None:
+        caught.append(signum)
+
+    previous = signal.signal(signal.SIGINT, hold)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
+
+
+class Tracker:
+    """Passes progress on to the run's observer and remembers where the run is, so an interrupted
+    run can say what it finished, what it was doing and what it left."""
+
+    def __init__(self, observer: RunObserver | None) -> None:
+        self.observer = observer
+        self.path: Path | None = None
+        self.stage_name = ""
+        self.progress: Uploaded | None = None
+        self.report: FileReport | None = None  # the current file's report, filled in as it goes
+
+    def stage(self, path: Path, stage: str, rows: int) -> None:
+        self.path, self.stage_name = path, stage
+        self.progress = None
+        if self.observer is not None:
+            self.observer.stage(path, stage, rows)
+
+    def uploaded(self, path: Path, progress: Uploaded) -> None:
+        self.progress = progress
+        if self.observer is not None:
+            self.observer.uploaded(path, progress)
+
+    def statements(self, path: Path, statements: list[Statement]) -> None:
+        if self.observer is not None:
+            self.observer.statements(path, statements)
+
+    def file_done(self, report: FileReport) -> None:
+        self.path, self.stage_name, self.progress, self.report = None, "", None, None
+        if self.observer is not None:
+            self.observer.file_done(report)
+
+    def interruption(self, done: Sequence[str], files: Sequence[str]) -> Interruption:
+        """Where the run was stopped: `done` of `files` finished, the current one at which stage."""
+        current = str(self.path) if self.path is not None else None
+        finished = set(done) | {current}
+        sent = self.progress or Uploaded(0, 0, 0, 0)
+        return Interruption(
+            stage=self.stage_name or None, file=current, done=list(done),
+            not_started=[f for f in files if f not in finished],
+            batches_sent=sent.batches, batches_left=sent.of_batches - sent.batches, rows_left=sent.of_rows - sent.rows,
+        )  # fmt: skip
 
 
 def import_file(
     path: Path, rules: RuleSet, state: State, target: Target, run_id: int, settings: RunSettings,
-    book: AccountBook | None = None,
+    book: AccountBook | None = None, memory: "DryRunMemory | None" = None, report: FileReport | None = None,
 ) -> FileReport:
-    """Import one file; its errors are caught and reported, never raised."""
-    report = FileReport(path=str(path))
+    """Import one file into `report` (a new one by default); its errors are caught and reported,
+    never raised (a KeyboardInterrupt is)."""
+    report = report if report is not None else FileReport(path=str(path))
     book = book if book is not None else AccountBook(known=state.accounts(), specs=settings.accounts)
     try:
         with paused_gc():  # see importer/gcpause.py: a third of the parse time was the collector
-            _import(path, rules, state, target, run_id, settings, report, book)
+            _import(path, rules, state, target, run_id, settings, report, book, memory)
     except ImporterError as exc:
         report.error = str(exc)
         report.failed = max(report.failed, 1) if isinstance(exc, InputError) else report.failed
     return report
 
 
+def _stage(settings: RunSettings, path: Path, stage: str, rows: int = 0) -> None:
+    if settings.observer is not None:
+        settings.observer.stage(path, stage, rows)
+
+
 def _import(
     path: Path, rules: RuleSet, state: State, target: Target, run_id: int, settings: RunSettings, report: FileReport,
-    book: AccountBook,
+    book: AccountBook, memory: "DryRunMemory | None",
 ) -> None:  # fmt: skip
     options = settings.parse_options()
+    _stage(settings, path, READING)
     read = read_file(path, options)
     parser, statements = read.parser, read.statements
     report.format = parser.name
     report.warnings += read.warnings
     crash_point("parse")
+    _stage(settings, path, CATEGORISING, sum(len(statement.transactions) for statement in statements))
     data = read_statement(path, options)
     digest = hashlib.sha256(data).hexdigest()
     explicit = _explicit_account(statements, settings)
     accounts = [book.resolve(statement, explicit, statement.profile or settings.parse.profile) for statement in statements]
     statements = [in_account(statement, account) for statement, account in zip(statements, accounts)]
+    known = memory.state if memory is not None else state  # a dry run sees what it would have stored
     if not settings.as_new_account:
-        _refuse_if_seen_elsewhere(state, book, statements, accounts, digest)
+        _refuse_if_seen_elsewhere(known, book, statements, accounts, digest)
     txns = [txn for statement, account in zip(statements, accounts) for txn in prepare(statement, rules, account)]
     report.count_rules(sum(len(statement.transactions) for statement in statements), txns)
-    decisions = classify(state, target.name, txns, FileContext.of(statements, digest, parser.name), settings.match)
+    decisions = classify(known, target.name, txns, FileContext.of(statements, digest, parser.name), settings.match)
     report.add_decisions(decisions)
     if settings.dry_run:
         sending = [d.txn for d in decisions if d.action is Action.SEND]
         report.new = len(sending)
         _preview(target, sending, settings)
+        if memory is not None:
+            memory.remember(Stored(path, len(data), digest, parser.name, len(txns)), book, accounts, decisions, run_id, target.name)
         return
-    _store_accounts(state, book, accounts)
-    state.record_file(digest, path, len(data), run_id)
-    fresh = record(state, decisions, run_id, digest, target.name)
-    state.record_run_file(run_id, digest, path, parser.name, len(txns), len(fresh))
-    crash_point("store")
-    if settings.observer is not None:
-        settings.observer.statements(path, statements)
-    fresh = pair_transfers(state, fresh, settings.match.window_days)
+    _stage(settings, path, STORING, len(txns))
+    with shielded():  # stored whole or not at all: a Ctrl-C waits for the end of the file's storing
+        stored = Stored(path, len(data), digest, parser.name, len(txns))
+        fresh = _store(state, stored, book, accounts, decisions, run_id, target.name)
+        crash_point("store")
+        if settings.observer is not None:
+            settings.observer.statements(path, statements)
+        fresh = pair_transfers(state, fresh, settings.match.window_days)
     report.transfers = sum(1 for t in fresh if t.transfer_to)
-    _upload(fresh, Journal(state, target, run_id), report)
+    _stage(settings, path, UPLOADING, len(fresh))
+    _upload(fresh, Journal(state, target, run_id), report, lambda done: _uploaded(settings, path, done))
+
+
+def _uploaded(settings: RunSettings, path: Path, progress: Uploaded) -> None:
+    if settings.observer is not None:
+        settings.observer.uploaded(path, progress)
+
+
+@dataclass(frozen=True)
+class Stored:
+    """The file a run stores: where it is, its size and digest, its format and its row count."""
+
+    path: Path
+    size: int
+    digest: str
+    format: str
+    rows: int
+
+
+def _store(
+    state: State, file: Stored, book: AccountBook, accounts: Sequence[Account], decisions: Sequence[Decision],
+    run_id: int, target: str,
+) -> list[Transaction]:  # fmt: skip
+    """Store the file's accounts, the file and what the decisions say; returns what to send."""
+    _store_accounts(state, book, accounts)
+    state.record_file(file.digest, file.path, file.size, run_id)
+    fresh = record(state, decisions, run_id, file.digest, target)
+    state.record_run_file(run_id, file.digest, file.path, file.format, file.rows, len(fresh))
+    return fresh
+
+
+class DryRunMemory:
+    """What a dry run would have stored and sent so far, so its later files are classified as the
+    real run would classify them (two overlapping exports: the second one's overlap is duplicate).
+
+    It is a private scratch copy of the state database, made when the first file has something
+    to remember, in which each file is stored exactly as the real run stores it and its rows
+    marked accepted by the target as if sent.  Every dedupe layer then reads what it reads in a
+    real run, so the counts agree by construction rather than by a second implementation of the
+    layers.  The copy lives in a 0700 temporary folder and is deleted when the run ends.
+    """
+
+    def __init__(self, state: State) -> None:
+        self.real = state
+        self.folder: Path | None = None
+        self.copy: State | None = None
+
+    @property
+    def state(self) -> State:
+        """The state to classify against: the copy once something was remembered, else the real one."""
+        return self.copy or self.real
+
+    def remember(
+        self, file: Stored, book: AccountBook, accounts: Sequence[Account], decisions: Sequence[Decision],
+        run_id: int, target: str,
+    ) -> None:  # fmt: skip
+        """Store `decisions` in the copy as the real run would, and mark what it sends accepted."""
+        copy = self._open()  # made after the run began: it holds the dry run's own `runs` row
+        fresh = _store(copy, file, book, accounts, decisions, run_id, target)
+        accepted = [UploadResult(external_id=t.external_id or "", outcome=Outcome.ACCEPTED, remote_id=t.external_id)
+                    for t in fresh]  # fmt: skip
+        copy.mark_accepted(target, accepted, run_id)
+
+    def _open(self) -> State:
+        if self.copy is None:
+            self.folder = Path(tempfile.mkdtemp(prefix="importer-dry-run-"))
+            self.copy = State(self.folder / "state.sqlite")
+            self.real.db.backup(self.copy.db)
+        return self.copy
+
+    def close(self) -> None:
+        if self.copy is not None:
+            self.copy.close()
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def _explicit_account(statements: Sequence[Statement], settings: RunSettings) -> str | None:
@@ -325,25 +544,38 @@ def _preview(target: Target, sending: list[Transaction], settings: RunSettings) 
         settings.preview(plan(sending))
 
 
-def _upload(fresh: list[Transaction], journal: Journal, report: FileReport) -> None:
+def _upload(
+    fresh: list[Transaction], journal: Journal, report: FileReport, told: Callable[[Uploaded], None] = lambda _: None
+) -> None:  # fmt: skip
     try:  # remote targets map every account and category name first: one missing stops the file
         getattr(journal.target, "prepare", lambda _: None)(fresh)
     except UploadError as exc:
         report.failed, report.error = len(fresh), str(exc)
         return
-    for batch in batches(fresh, journal.target.batch_size):
-        try:
-            results = journal.send(batch, batch_key(journal.target.name, batch))
-        except UploadError as exc:
-            report.failed += len(batch)
-            report.error = str(exc)
-            continue
-        report.new += sum(1 for r in results if r.outcome is Outcome.ACCEPTED)
-        report.duplicate += sum(1 for r in results if r.outcome is Outcome.DUPLICATE)
-        rejected = [r for r in results if r.outcome is Outcome.REJECTED]
-        report.failed += len(rejected)
-        if rejected and report.error is None:
-            report.error = f"{journal.target.name} rejected {len(rejected)} record(s), first: {rejected[0].reason}"
+    size = journal.target.batch_size
+    total = -(-len(fresh) // max(1, size))
+    sent = 0
+    told(Uploaded(0, total, 0, len(fresh)))
+    for number, batch in enumerate(batches(fresh, size), 1):
+        _send(journal, batch, report)
+        sent += len(batch)
+        told(Uploaded(number, total, sent, len(fresh)))
+
+
+def _send(journal: Journal, batch: Sequence[Transaction], report: FileReport) -> None:
+    """Send one batch through the journal and count its outcome in `report`."""
+    try:
+        results = journal.send(batch, batch_key(journal.target.name, batch))
+    except UploadError as exc:
+        report.failed += len(batch)
+        report.error = str(exc)
+        return
+    report.new += sum(1 for r in results if r.outcome is Outcome.ACCEPTED)
+    report.duplicate += sum(1 for r in results if r.outcome is Outcome.DUPLICATE)
+    rejected = [r for r in results if r.outcome is Outcome.REJECTED]
+    report.failed += len(rejected)
+    if rejected and report.error is None:
+        report.error = f"{journal.target.name} rejected {len(rejected)} record(s), first: {rejected[0].reason}"
 
 
 def batch_key(target: str, batch: Sequence[Transaction]) -> str:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 _COUNTS = ("parsed", "new", "duplicate", "skipped", "uncategorised", "failed")
 _TOP_PAYEES = 5
+INTERRUPTED = 130  # the exit code of a run stopped by Ctrl-C: 128 + SIGINT, as shells report it
 
 
 @dataclass
@@ -62,16 +63,51 @@ class FileReport:
 
 
 @dataclass
+class Interruption:
+    """Where a run stopped at a Ctrl-C: the files it finished, the one it was on, those not started.
+
+    `batches_left` and `rows_left` are the current file's upload not yet confirmed: its rows are
+    stored, a batch cut in flight is pending in the journal (the next run settles it), and the rest
+    is sent when the file is imported again.
+    """
+
+    stage: str | None
+    file: str | None
+    done: list[str]
+    not_started: list[str]
+    batches_sent: int = 0
+    batches_left: int = 0
+    rows_left: int = 0
+
+    def lines(self) -> list[str]:
+        """What was done and what is left, for stderr."""
+        lines = [f"interrupted{f' while {self.stage} {self.file}' if self.file else ''}: "
+                 f"{len(self.done)} file(s) done, {len(self.not_started)} not started."]  # fmt: skip
+        if self.stage == "uploading":
+            lines.append(f"{self.file}: {self.batches_sent} batch(es) sent, {self.batches_left} not confirmed "
+                         f"({self.rows_left} row(s)); they are stored and go out when the file is imported again "
+                         "(a batch cut in flight is settled first, so nothing lands twice).")  # fmt: skip
+        elif self.file is not None:
+            lines.append(f"{self.file}: nothing of it was stored.")
+        lines += [f"not started: {path}" for path in self.not_started]
+        return lines
+
+
+@dataclass
 class RunReport:
     run_id: int
     target: str
     dry_run: bool = False
     files: list[FileReport] = field(default_factory=list)
     reconciled: "Reconciliation | None" = None  # pending batches of earlier runs settled first
+    interrupted: Interruption | None = None  # stopped by a Ctrl-C
 
     @property
     def exit_code(self) -> int:
-        """0 when every file went through, 1 when any file or batch failed."""
+        """0 when every file went through, 1 when any file or batch failed, 130 when interrupted
+        (the shell's code for a Ctrl-C)."""
+        if self.interrupted is not None:
+            return INTERRUPTED
         return 1 if any(f.error or f.failed for f in self.files) else 0
 
     def totals(self) -> dict[str, int]:
@@ -98,6 +134,7 @@ class RunReport:
             "exit_code": self.exit_code,
             "duplicates_by_reason": self.reasons(),
             "reconciled": asdict(self.reconciled) if self.reconciled is not None else None,
+            "interrupted": asdict(self.interrupted) if self.interrupted is not None else None,
         }
 
     def reasons(self) -> dict[str, int]:

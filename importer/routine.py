@@ -22,8 +22,8 @@ from importer.gaps import BalanceBook, Gap, missing_month, previous_month
 from importer.lock import run_lock
 from importer.logs import LOGGER
 from importer.models import Statement
-from importer.pipeline import RunSettings, run as run_pipeline, statement_files
-from importer.progress import Advance, progress
+from importer.pipeline import RunSettings, Uploaded, run as run_pipeline, statement_files
+from importer.progress import RunDisplay, run_display
 from importer.report import FileReport, RunReport
 from importer.rules import RuleSet
 from importer.state import State
@@ -53,6 +53,11 @@ class RoutineReport:
         return max((run.report.exit_code for run in self.runs), default=0)
 
     @property
+    def interrupted(self) -> bool:
+        """Whether a Ctrl-C stopped it (the run it stopped says where: `RunReport.interrupted`)."""
+        return any(run.report.interrupted for run in self.runs)
+
+    @property
     def files(self) -> list[FileReport]:
         return [f for run in self.runs for f in run.report.files]
 
@@ -77,11 +82,17 @@ class RoutineReport:
 
 
 class RoutineObserver:
-    """Records each statement's balances (collecting chain gaps), logs each file, moves the bar."""
+    """Records each statement's balances (collecting chain gaps), logs each file, shows progress."""
 
-    def __init__(self, book: BalanceBook | None, log: logging.Logger, advance: Advance) -> None:
-        self.book, self.log, self.advance = book, log, advance
+    def __init__(self, book: BalanceBook | None, log: logging.Logger, display: RunDisplay) -> None:
+        self.book, self.log, self.display = book, log, display
         self.gaps: list[Gap] = []
+
+    def stage(self, path: Path, stage: str, rows: int) -> None:
+        self.display.stage(path, stage, rows)
+
+    def uploaded(self, path: Path, progress: Uploaded) -> None:
+        self.display.uploaded(path, progress)
 
     def statements(self, path: Path, statements: list[Statement]) -> None:
         if self.book is None:
@@ -103,15 +114,18 @@ class RoutineObserver:
             self.log.error("%s: %s", report.path, report.error)
         else:
             self.log.info("%s: %d parsed, %d new, %d duplicate", report.path, report.parsed, report.new, report.duplicate)
-        self.advance(Path(report.path).name)
+        self.display.file_done(Path(report.path))
 
 
 @contextmanager
-def observed(state: State, settings: RunSettings, files: int, log: logging.Logger | None = None) -> Iterator[RoutineObserver]:
-    """An observer for a run over `files` files: balance book (unless a dry run), log, progress bar."""
+def observed(
+    state: State, settings: RunSettings, files: int, log: logging.Logger | None = None, *, show: bool = True
+) -> Iterator[RoutineObserver]:
+    """An observer for a run over `files` files: balance book (unless a dry run), log, progress
+    display (on a terminal only, and not when `show` is off, as with `--json`: see importer/progress.py)."""
     book = None if settings.dry_run else BalanceBook(state)
-    with progress(files, "importing") as advance:
-        yield RoutineObserver(book, log or logging.getLogger(LOGGER), advance)
+    with run_display(files if show else 0) as display:
+        yield RoutineObserver(book, log or logging.getLogger(LOGGER), display)
 
 
 def source_settings(source: SourceSettings | None, base: RunSettings, config: Config) -> RunSettings:
@@ -140,26 +154,30 @@ def group_by_source(files: Sequence[Path], sources: Sequence[SourceSettings]) ->
 
 
 def run_groups(
-    groups: Sequence[Group], rules: RuleSet, state: State, base: RunSettings, config: Config, log: logging.Logger
-) -> RoutineReport:
+    groups: Sequence[Group], rules: RuleSet, state: State, base: RunSettings, config: Config, log: logging.Logger,
+    *, show: bool = True,
+) -> RoutineReport:  # fmt: skip
     """One pipeline run per group, with balance checks, a log line per file and a progress bar."""
     report = RoutineReport()
     base = replace(base, accounts=base.accounts or config.account_specs())
-    with observed(state, base, sum(len(files) for _, files in groups), log) as observer:
+    with observed(state, base, sum(len(files) for _, files in groups), log, show=show) as observer:
         for source, files in groups:
             settings = replace(source_settings(source, base, config), observer=observer)
             report.runs.append(SourceRun(source, run_pipeline(files, rules, state, settings)))
+            if report.runs[-1].report.interrupted:  # a Ctrl-C stops the routine, not just this source
+                break
     report.gaps.extend(observer.gaps)
     return report
 
 
 def run_sources(
-    config: Config, rules: RuleSet, state: State, base: RunSettings, log: logging.Logger, today: dt.date
-) -> RoutineReport:
+    config: Config, rules: RuleSet, state: State, base: RunSettings, log: logging.Logger, today: dt.date,
+    *, show: bool = True,
+) -> RoutineReport:  # fmt: skip
     """Import every configured source, then warn about accounts with no statement for last month."""
     groups: list[Group] = [(source, statement_files(source.files())) for source in config.sources]
-    report = run_groups(groups, rules, state, base, config, log)
-    if not base.dry_run:
+    report = run_groups(groups, rules, state, replace(base, kind="routine"), config, log, show=show)
+    if not base.dry_run and not report.interrupted:
         for gap in month_gaps(groups, BalanceBook(state), previous_month(today)):
             log.warning(gap.message)
             report.gaps.append(gap)
@@ -191,10 +209,13 @@ def inbox_importer(
 
     def import_files(files: Sequence[Path]) -> list[FileReport]:
         with run_lock(state_path, wait=max(config.lock_wait, 1.0)):
-            reports = run_groups(group_by_source(files, config.sources), rules, state, base, config, log).files
+            groups = group_by_source(files, config.sources)
+            routine = run_groups(groups, rules, state, replace(base, kind="watch"), config, log)
             # The WAL commits of synchronous=NORMAL survive a crash but not a power cut; the files
             # are about to leave the inbox, so make their transactions durable first.
             state.db.execute("PRAGMA wal_checkpoint(FULL)")
-            return reports
+            if routine.interrupted:  # the run is marked interrupted; the watcher stops as before
+                raise KeyboardInterrupt
+            return routine.files
 
     return import_files

@@ -4,7 +4,8 @@ Every command module holds one command (or group); COMMANDS lists them.  An `Imp
 anywhere becomes a one-paragraph message on stderr and its exit code, never a traceback.
 
 Exit codes: 0 all good; 1 some file or batch failed (the others were still processed);
-2 usage or configuration error; 3 another run holds the state database (the run lock).
+2 usage or configuration error; 3 another run holds the state database (the run lock);
+130 interrupted by Ctrl-C (a run says what it did and left; see importer/pipeline.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ class _Group(click.Group):
         except ImporterError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:  # a Ctrl-C outside a run's files (a run itself reports where it stopped)
+            click.echo("interrupted.", err=True)
+            ctx.exit(130)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -24,7 +24,7 @@ from importer.cli.options import (
     rules_option,
     state_option,
 )
-from importer.cli.unattended import render_routine, run_configured
+from importer.cli.unattended import render_routine, run_configured, tell_interrupted
 from importer.config import default_currency, load_config
 from importer.lock import run_lock
 from importer.matching import MatchSettings
@@ -100,14 +100,14 @@ def run(
         as_new_account=as_new_account,
     )
     if not paths:
-        routine = run_configured(config, rules, settings, resolve_state_path(state_path, config), wait)
+        routine = run_configured(config, rules, settings, resolve_state_path(state_path, config), wait, show=not as_json)
         render_routine(routine, as_json)
         sys.exit(routine.exit_code)
     # One run at a time per state database: a cron run and a watcher never import a file twice.
     state_file = resolve_state_path(state_path, config)
     wait_seconds = wait if wait is not None else config.lock_wait
     with run_lock(state_file, wait_seconds), open_state(state_path, config) as state:
-        with observed(state, settings, len(statement_files(paths))) as observer:
+        with observed(state, settings, len(statement_files(paths)), show=not as_json) as observer:
             report = run_pipeline(list(paths), rules, state, replace(settings, observer=observer))
     for gap in observer.gaps:
         click.echo(f"warning: {gap.message}", err=True)
@@ -115,4 +115,6 @@ def run(
         render_json(report, sys.stdout)
     else:
         render_text(report, Console())
+    tell_interrupted(report)
     sys.exit(report.exit_code)
+

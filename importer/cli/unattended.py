@@ -18,14 +18,17 @@ from importer.config import Config
 from importer.lock import run_lock
 from importer.logs import close_logging, setup_logging
 from importer.pipeline import RunSettings
-from importer.report import render_text
+from importer.report import RunReport, render_text
 from importer.routine import RoutineReport, run_sources
 from importer.rules import RuleSet
 from importer.state import State
 
 
-def run_configured(config: Config, rules: RuleSet, base: RunSettings, state_path: Path, wait: float | None) -> RoutineReport:
-    """Import the configured sources under the run lock, logging to the log file."""
+def run_configured(
+    config: Config, rules: RuleSet, base: RunSettings, state_path: Path, wait: float | None, *, show: bool = True
+) -> RoutineReport:
+    """Import the configured sources under the run lock, logging to the log file (progress on a
+    terminal unless `show` is off)."""
     if not config.sources:
         raise click.UsageError("no PATHS given, and no configuration file lists `sources:`. Name files or folders "
                                "to import, or add sources to importer.yaml (`importer init` writes one).")  # fmt: skip
@@ -34,7 +37,7 @@ def run_configured(config: Config, rules: RuleSet, base: RunSettings, state_path
         with run_lock(state_path, config.lock_wait if wait is None else wait):
             log.info("run started: %d source(s)%s", len(config.sources), " (dry run)" if base.dry_run else "")
             with State(state_path) as state:
-                report = run_sources(config, rules, state, base, log, dt.date.today())
+                report = run_sources(config, rules, state, base, log, dt.date.today(), show=show)
             log.info("run finished: exit %d, %d file(s), %d gap(s)", report.exit_code, len(report.files), len(report.gaps))
         return report
     except Exception as exc:
@@ -49,6 +52,8 @@ def render_routine(report: RoutineReport, as_json: bool) -> None:
     if as_json:
         json.dump(report.as_dict(), sys.stdout, indent=2)
         sys.stdout.write("\n")
+        for run in report.runs:
+            tell_interrupted(run.report)
         return
     console = Console()
     for run in report.runs:
@@ -56,3 +61,15 @@ def render_routine(report: RoutineReport, as_json: bool) -> None:
         render_text(run.report, console)
     for gap in report.gaps:
         console.print(f"warning: {gap.message}", highlight=False, markup=False, soft_wrap=True)
+    for run in report.runs:
+        tell_interrupted(run.report)
+
+
+def tell_interrupted(report: RunReport) -> None:
+    """What an interrupted run did and left, on stderr (nothing when it ran to the end)."""
+    if report.interrupted is None:
+        return
+    for line in report.interrupted.lines():
+        click.echo(line, err=True)
+    click.echo(f"run {report.run_id} is marked interrupted in `importer history`; "
+               "run the same command again to finish.", err=True)  # fmt: skip

@@ -1,0 +1,156 @@
+"""Ctrl-C for real: `python -m importer run` under a pseudo-terminal, SIGINT mid-upload and mid-parse.
+
+The run must stop within about a second, say on stderr what it did and what is left, exit 130,
+be marked `interrupted` in `importer history`, and a second run must land every record exactly
+once on the loopback target (tests/loopback.py: not idempotent, so only the journal's lookup of a
+batch cut in flight keeps it from landing twice).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import select
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.crash_harness import ACCOUNTS, child_env, expected_ids
+from tests.golden import ROOT
+from tests.loopback import LoopbackServer
+from tests.statements import Line, chase_csv, day
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def big_chase(path: Path, rows: int) -> Path:
+    """A Chase export of `rows` distinct lines over one month."""
+    lines = [Line(day(1 + n % 28), f"-{1 + n % 97}.{n % 100:02d}", f"SHOP {n}") for n in range(rows)]
+    return chase_csv(path, sorted(lines, key=lambda line: line.day), opening="1000000.00")
+
+
+class Terminal:
+    """`python -m importer ARGS` with stdin, stdout and stderr on a pseudo-terminal; reads what it draws."""
+
+    def __init__(self, args: list[str], env: dict[str, str] | None = None) -> None:
+        import pty
+
+        self.master, slave = pty.openpty()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "importer", *args], cwd=ROOT, stdin=slave, stdout=slave, stderr=slave,
+            env={**os.environ, **child_env(), "COLUMNS": "140", "LINES": "40", "TERM": "xterm-256color", **(env or {})},
+        )  # fmt: skip
+        os.close(slave)
+        self.screen = ""
+
+    def read(self, timeout: float) -> None:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            ready, _, _ = select.select([self.master], [], [], 0.05)
+            if ready:
+                try:
+                    self.screen += os.read(self.master, 65536).decode(errors="replace")
+                except OSError:  # the child closed the terminal
+                    return
+
+    def wait_for(self, seen: Callable[[str], bool], timeout: float) -> bool:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end and self.proc.poll() is None:
+            self.read(0.1)
+            if seen(self.screen):
+                return True
+        return False
+
+    def finish(self, timeout: float) -> int:
+        end = time.monotonic() + timeout
+        while self.proc.poll() is None and time.monotonic() < end:
+            self.read(0.05)
+        self.read(0.2)
+        code = self.proc.wait(timeout=max(0.1, end - time.monotonic()))
+        os.close(self.master)
+        return code
+
+
+def loopback_config(folder: Path, url: str, batch_size: int) -> Path:
+    config = folder / "importer.yaml"
+    box = {"type": "loopback", "base_url": url, "batch_size": batch_size}
+    config.write_text(json.dumps({"targets": {"box": box}, "accounts": ACCOUNTS, "state": str(folder / "state.sqlite")}))
+    return config
+
+
+def history(config: Path) -> str:
+    out = subprocess.run([sys.executable, "-m", "importer", "history", "--config", str(config)], cwd=ROOT,
+                         env={**os.environ, **child_env()}, capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def uploading_batch(screen: str) -> int:
+    """The last batch number the display showed while uploading (0 before the first)."""
+    found = re.findall(r"batch (\d+)/\d+", ANSI.sub("", screen))
+    return int(found[-1]) if found else 0
+
+
+def test_ctrl_c_mid_upload_stops_at_once_says_what_is_left_and_the_next_run_lands_each_record_once(
+    tmp_path: Path,
+) -> None:
+    statement = big_chase(tmp_path / "big.csv", 3000)
+    later = big_chase(tmp_path / "later.csv", 10)  # never started: named as left
+    with LoopbackServer(delay=0.05) as server:
+        config = loopback_config(tmp_path, server.url, batch_size=25)
+        args = ["run", str(statement), str(later), "--target", "box", "--config", str(config)]
+        term = Terminal(args)
+        assert term.wait_for(lambda screen: uploading_batch(screen) >= 5, timeout=60), term.screen[-2000:]
+        term.proc.send_signal(signal.SIGINT)
+        stopped = time.monotonic()
+        code = term.finish(timeout=10)
+        took = time.monotonic() - stopped
+        text = ANSI.sub("", term.screen)
+        assert code == 130, text[-2000:]
+        assert took < 2.0
+        assert f"interrupted while uploading {statement}: 0 file(s) done, 1 not started." in text
+        assert re.search(rf"{re.escape(str(statement))}: \d+ batch\(es\) sent, \d+ not confirmed \(\d+ row\(s\)\)", text)
+        assert f"not started: {later}" in text
+        landed_before = len(server.service.markers())
+        assert 0 < landed_before < 3000
+        assert re.search(r"^\s*1\s+run\s+\S+\s+interrupted", history(config), re.M), history(config)
+
+        again = subprocess.run([sys.executable, "-m", "importer", *args, "--json"], cwd=ROOT, capture_output=True,
+                               text=True, env={**os.environ, **child_env()}, timeout=120)  # fmt: skip
+        assert again.returncode == 0, again.stderr
+        held = Counter(server.service.markers())
+        assert set(held) == expected_ids([statement, later])
+        assert max(held.values()) == 1  # exactly once, the batch cut in flight included
+        assert "2" in history(config).splitlines()[1][:4]
+
+
+def test_ctrl_c_while_a_big_file_is_read_stores_nothing_of_it(tmp_path: Path) -> None:
+    statement = big_chase(tmp_path / "big.csv", 200_000)
+    config = tmp_path / "importer.yaml"
+    config.write_text(json.dumps({"accounts": ACCOUNTS, "state": str(tmp_path / "state.sqlite")}))
+    term = Terminal(["run", str(statement), "--config", str(config)])
+    assert term.wait_for(lambda screen: "reading" in screen, timeout=60), term.screen[-2000:]
+    time.sleep(0.5)  # well inside the parse of 200,000 rows
+    term.proc.send_signal(signal.SIGINT)
+    stopped = time.monotonic()
+    code = term.finish(timeout=10)
+    text = ANSI.sub("", term.screen)
+    assert code == 130, text[-2000:]
+    assert time.monotonic() - stopped < 2.0
+    assert f"interrupted while reading {statement}: 0 file(s) done, 0 not started." in text
+    assert f"{statement}: nothing of it was stored." in text
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "state.sqlite") as db:
+        assert db.execute("SELECT count(*) FROM transactions").fetchone() == (0,)
+        assert db.execute("SELECT count(*) FROM files").fetchone() == (0,)
+        assert db.execute("SELECT status FROM runs").fetchall() == [("interrupted",)]
