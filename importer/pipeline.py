@@ -265,11 +265,12 @@ def _run_files(
     if not settings.dry_run and not _reconcile(Journal(state, target, report.run_id), report):
         return
     for number, path in enumerate(files):
-        last = number == len(files) - 1  # nothing after it can overlap it: a dry run need not remember it
+        if memory is not None:  # nothing after the last file can overlap it: no need to remember it
+            memory.needed = number < len(files) - 1
         file_report = FileReport(path=str(path))
         if isinstance(settings.observer, Tracker):
             settings.observer.report = file_report
-        import_file(path, rules, state, target, report.run_id, settings, book, None if last else memory, file_report)
+        import_file(path, rules, state, target, report.run_id, settings, book, memory, file_report)
         report.files.append(file_report)
         if settings.observer is not None:
             settings.observer.file_done(file_report)
@@ -456,6 +457,7 @@ class DryRunMemory:
 
     def __init__(self, state: State) -> None:
         self.real = state
+        self.needed = True  # whether a file still to come could overlap what is remembered
         self.folder: Path | None = None
         self.copy: State | None = None
 
@@ -469,6 +471,8 @@ class DryRunMemory:
         run_id: int, target: str,
     ) -> None:  # fmt: skip
         """Store `decisions` in the copy as the real run would, and mark what it sends accepted."""
+        if not self.needed:
+            return
         copy = self._open()  # made after the run began: it holds the dry run's own `runs` row
         fresh = _store(copy, file, book, accounts, decisions, run_id, target)
         accepted = [UploadResult(external_id=t.external_id or "", outcome=Outcome.ACCEPTED, remote_id=t.external_id)
