@@ -246,7 +246,7 @@ def run(paths: Sequence[Path], rules: RuleSet, state: State, settings: RunSettin
     tracker = Tracker(settings.observer)
     memory = DryRunMemory(state) if settings.dry_run else None
     try:
-        _run_files(files, rules, state, target, replace(settings, observer=tracker), report, memory)
+        _run_files(files, rules, state, target, replace(settings, observer=tracker), report, memory, tracker)
     except KeyboardInterrupt:
         report.interrupted = tracker.interruption([f.path for f in report.files], [str(f) for f in files])
         if tracker.report is not None and tracker.stage_name == UPLOADING:
@@ -259,7 +259,7 @@ def run(paths: Sequence[Path], rules: RuleSet, state: State, settings: RunSettin
 
 def _run_files(
     files: Sequence[Path], rules: RuleSet, state: State, target: Target, settings: RunSettings, report: RunReport,
-    memory: "DryRunMemory | None",
+    memory: "DryRunMemory | None", tracker: "Tracker",
 ) -> None:  # fmt: skip
     book = AccountBook(known=state.accounts(), specs=settings.accounts)
     if not settings.dry_run and not _reconcile(Journal(state, target, report.run_id), report):
@@ -267,13 +267,10 @@ def _run_files(
     for number, path in enumerate(files):
         if memory is not None:  # nothing after the last file can overlap it: no need to remember it
             memory.needed = number < len(files) - 1
-        file_report = FileReport(path=str(path))
-        if isinstance(settings.observer, Tracker):
-            settings.observer.report = file_report
+        file_report = tracker.report = FileReport(path=str(path))
         import_file(path, rules, state, target, report.run_id, settings, book, memory, file_report)
         report.files.append(file_report)
-        if settings.observer is not None:
-            settings.observer.file_done(file_report)
+        tracker.file_done(file_report)
         if file_report.error and settings.failfast:
             break
 

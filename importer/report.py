@@ -87,6 +87,8 @@ class Interruption:
             lines.append(f"{self.file}: {self.batches_sent} batch(es) sent, {self.batches_left} not confirmed "
                          f"({self.rows_left} row(s)); they are stored and go out when the file is imported again "
                          "(a batch cut in flight is settled first, so nothing lands twice).")  # fmt: skip
+        elif self.stage == "storing":  # storing is never cut: the Ctrl-C landed when it was complete
+            lines.append(f"{self.file}: stored, nothing sent yet; it goes out when the file is imported again.")
         elif self.file is not None:
             lines.append(f"{self.file}: nothing of it was stored.")
         lines += [f"not started: {path}" for path in self.not_started]

@@ -19,6 +19,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -26,6 +27,11 @@ from tests.crash_harness import ACCOUNTS, child_env, expected_ids
 from tests.golden import ROOT
 from tests.loopback import LoopbackServer
 from tests.statements import Line, chase_csv, day
+
+if TYPE_CHECKING:
+    from importer.models import Statement
+    from importer.pipeline import Uploaded
+    from importer.report import FileReport, RunReport
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
 
@@ -154,3 +160,72 @@ def test_ctrl_c_while_a_big_file_is_read_stores_nothing_of_it(tmp_path: Path) ->
         assert db.execute("SELECT count(*) FROM transactions").fetchone() == (0,)
         assert db.execute("SELECT count(*) FROM files").fetchone() == (0,)
         assert db.execute("SELECT status FROM runs").fetchall() == [("interrupted",)]
+
+
+class Interrupting:
+    """An observer that sends this process a SIGINT at a chosen moment, as a Ctrl-C would."""
+
+    def __init__(self, when: str, batch: int = 0) -> None:
+        self.when, self.batch = when, batch
+
+    def stage(self, path: Path, stage: str, rows: int) -> None:
+        pass
+
+    def uploaded(self, path: Path, progress: "Uploaded") -> None:
+        if self.when == "upload" and progress.batches == self.batch:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    def statements(self, path: Path, statements: list["Statement"]) -> None:
+        if self.when == "store":  # inside the file's storing, which must finish first
+            os.kill(os.getpid(), signal.SIGINT)
+
+    def file_done(self, report: "FileReport") -> None:
+        pass
+
+
+def _import(tmp_path: Path, statement: Path, observer: Interrupting | None) -> "RunReport":
+    from importer.accounts import AccountSpec
+    from importer.parsers import ParseOptions
+    from importer.pipeline import RunSettings, run
+    from importer.rules import RuleSet
+    from importer.state import State
+
+    settings = RunSettings(parse=ParseOptions(account="Chase checking"), observer=observer,
+                           accounts=(AccountSpec("Chase checking"),))  # fmt: skip
+    with State(tmp_path / "state.sqlite") as state:
+        return run([statement], RuleSet(()), state, settings)
+
+
+def _ledger(tmp_path: Path) -> Counter[str]:
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "state.sqlite") as db:
+        return Counter(row[0] for row in db.execute("SELECT external_id FROM ledger"))
+
+
+def test_a_ctrl_c_while_storing_lands_when_the_file_is_stored_whole(tmp_path: Path) -> None:
+    statement = big_chase(tmp_path / "big.csv", 1200)
+    report = _import(tmp_path, statement, Interrupting("store"))
+    assert report.interrupted is not None and report.exit_code == 130
+    assert report.interrupted.stage == "storing"
+    assert report.interrupted.lines()[1] == f"{statement}: stored, nothing sent yet; it goes out when the file is imported again."
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "state.sqlite") as db:
+        assert db.execute("SELECT count(*) FROM transactions").fetchone() == (1200,)
+        assert db.execute("SELECT status FROM runs").fetchall() == [("interrupted",)]
+    assert _ledger(tmp_path) == Counter()
+    again = _import(tmp_path, statement, None)
+    assert again.exit_code == 0 and again.files[0].new == 1200
+    assert len(_ledger(tmp_path)) == 1200 and max(_ledger(tmp_path).values()) == 1
+
+
+def test_a_ctrl_c_between_batches_leaves_the_sent_ones_and_the_next_run_sends_the_rest_once(tmp_path: Path) -> None:
+    statement = big_chase(tmp_path / "big.csv", 11_000)  # the local ledger's batches of 5,000: three
+    report = _import(tmp_path, statement, Interrupting("upload", batch=1))
+    assert report.interrupted is not None
+    assert (report.interrupted.batches_sent, report.interrupted.batches_left, report.interrupted.rows_left) == (1, 2, 6000)
+    assert report.files[0].new == 5000 and len(_ledger(tmp_path)) == 5000
+    again = _import(tmp_path, statement, None)
+    assert again.files[0].new == 6000 and again.files[0].duplicate == 5000
+    assert len(_ledger(tmp_path)) == 11_000 and max(_ledger(tmp_path).values()) == 1
