@@ -34,7 +34,8 @@ def _fuzz(targets: list[Target], budget: Budget, tmp_path: Path) -> None:
     report.write_text(table(outcomes) + "\n" + summary(outcomes) + "\n\n" + failure_list(outcomes, 10**6) + "\n")
     bad = failures(outcomes)
     assert len(outcomes) > len(targets) * 10, summary(outcomes)
-    assert not bad, f"{summary(outcomes)}; whole table in {report}\n{failure_list(outcomes)}"
+    if bad:
+        pytest.fail(f"{summary(outcomes)}; the whole table is in {report}\n{failure_list(outcomes)}", pytrace=False)
 
 
 def test_mutated_samples_are_refused_or_read_exactly(tmp_path: Path) -> None:

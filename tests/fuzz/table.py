@@ -42,12 +42,25 @@ def table(outcomes: list[Outcome]) -> str:
 
 
 def failure_list(outcomes: list[Outcome], most: int = 20) -> str:
-    """The first `most` failing cases, each with its case id and what went wrong."""
-    failing = failures(outcomes)
+    """Up to `most` failing cases, each with its case id and what went wrong.
+
+    The first of each (format, mutation, outcome) come first, so that twenty lines show twenty
+    different faults rather than twenty flips in one CSV.
+    """
+    failing = distinct_first(failures(outcomes))
     lines = [f"{o.kind}: {o.case}\n    {o.message}" for o in failing[:most]]
     if len(failing) > most:
         lines.append(f"... and {len(failing) - most} more")
     return "\n".join(lines)
+
+
+def distinct_first(failing: list[Outcome]) -> list[Outcome]:
+    """`failing` reordered: the first case of each (format, mutation, outcome), then the rest."""
+    first: dict[tuple[str, str, str], Outcome] = {}
+    for outcome in failing:
+        first.setdefault((outcome.fmt, outcome.mutation, outcome.kind), outcome)
+    leaders = set(map(id, first.values()))
+    return list(first.values()) + [o for o in failing if id(o) not in leaders]
 
 
 def summary(outcomes: list[Outcome]) -> str:
