@@ -22,7 +22,7 @@ SAMPLES = sorted((Path(__file__).resolve().parent.parent / "samples" / "qif").gl
 CHECKING = Path(__file__).resolve().parent.parent / "samples" / "qif" / "checking-2026-10.qif"
 USD = ParseOptions(currency="USD")
 AMOUNTS = re.compile(rb"(?m)^[TU$](?P<amount>-?[\d,.]+)\r?$")  # not "TBank", an !Account type
-NO_CURRENCY = "the file does not say its currency: pass --currency CODE, or set currency: in the bank profile."
+NO_CURRENCY = "the file does not say its currency: pass --currency CODE, or set `currency:` in importer.yaml (for every file that names none) or in its bank profile."
 
 
 def read(tmp_path: Path, text: str, **options: object) -> list[Statement]:

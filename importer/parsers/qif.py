@@ -91,7 +91,7 @@ def _parse(path: Path, options: ParseOptions) -> list[Statement]:
     if not scan.records and scan.unfinished is None:
         kinds = f" (only {', '.join(sorted(scan.skipped))} sections)" if scan.skipped else ""
         raise InputError(path, f"holds no bank, credit-card or cash transactions{kinds}; investment sections are not supported.")
-    currency = given_currency(path, options.currency)  # asked only of a file with something to import
+    currency = given_currency(path, options.currency or options.default_currency)  # asked only of a file with something to import
     if scan.unfinished is not None:
         raise _truncated(path, options, scan.records, scan.unfinished, currency)
     return _read(path, options, scan.records, currency)
