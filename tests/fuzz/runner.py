@@ -39,7 +39,7 @@ from importer.models import Statement
 from importer.parsers import ParseOptions, parse_file
 from tests.corpus import corpus_root
 from tests.fuzz.mutators import DEFAULT, Budget, Mutation, mutations
-from tests.golden import ROOT, SAMPLES, sample_files
+from tests.golden import ROOT, SAMPLES_CURRENCY, SAMPLES, sample_files
 
 SEED = 20261201
 TIME_LIMIT = 10.0  # CPU seconds per case; a parser that needs longer (even for 50 MB) is stuck
@@ -112,7 +112,9 @@ def sample_targets() -> list[Target]:
     targets, seen = [], set()
     for path in sample_files():
         fmt = path.relative_to(SAMPLES).parts[0]
-        targets.append(Target(path, str(path.relative_to(ROOT)), fmt, ParseOptions(), big=fmt not in seen))
+        # The samples are read as the README's first command reads them (the repository's importer.yaml).
+        options = ParseOptions(default_currency=SAMPLES_CURRENCY)
+        targets.append(Target(path, str(path.relative_to(ROOT)), fmt, options, big=fmt not in seen))
         seen.add(fmt)
     return targets
 
