@@ -113,7 +113,7 @@ class RunSettings:
         """The parse options with the default currency filled in when nothing more specific says one."""
         if self.parse.currency or not self.default_currency:
             return self.parse
-        return replace(self.parse, currency=self.default_currency)
+        return replace(self.parse, default_currency=self.default_currency)
 
 
 @dataclass(frozen=True)

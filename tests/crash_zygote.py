@@ -62,11 +62,12 @@ def warm_up() -> None:
     from importer.parsers import ParseOptions, parse_file
     from importer.paths import user_profile_dirs
     from importer.profiles import all_profiles
-    from tests.golden import sample_files
+    from tests.golden import SAMPLES_CURRENCY, sample_files
 
     all_profiles(user_profile_dirs())
+    options = ParseOptions(profile_dirs=user_profile_dirs(), check_balances=False, default_currency=SAMPLES_CURRENCY)
     for sample in sample_files():
-        parse_file(sample, ParseOptions(profile_dirs=user_profile_dirs(), check_balances=False))
+        parse_file(sample, options)
 
 
 def main() -> None:

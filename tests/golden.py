@@ -37,7 +37,7 @@ def render(sample: Path) -> str:
     relative = sample.relative_to(ROOT)
     out = io.StringIO()
     # The currency the repository's importer.yaml gives files that name none (the QIF sample).
-    for statement in parse_file(relative, ParseOptions(currency=SAMPLES_CURRENCY)):
+    for statement in parse_file(relative, ParseOptions(default_currency=SAMPLES_CURRENCY)):
         write_jsonl(prepare(statement, RuleSet([])), out)
     return out.getvalue()
 

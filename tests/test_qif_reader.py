@@ -75,7 +75,7 @@ def test_ambiguous_dates_are_refused_naming_two_records_and_the_flag(tmp_path: P
 
 def test_without_currency_the_file_is_refused_and_without_account_too(tmp_path: Path) -> None:
     text = "!Type:Bank\nD2026-01-05\nT-1.00\nPA\n^\n"
-    with pytest.raises(ParseError, match=r"export\.qif: the file does not say its currency: pass --currency CODE, or set currency: in the bank profile\.$"):
+    with pytest.raises(ParseError, match=r"export\.qif: the file does not say its currency: pass --currency CODE, or set `currency:` in importer\.yaml \(for every file that names none\) or in its bank profile\.$"):
         read(tmp_path, text, account="Giro")
     assert read(tmp_path, text, account="Giro", currency="eur")[0].transactions[0].currency == "EUR"
     with pytest.raises(InputError, match=r"the file names no account \(it has no !Account record\); pass --account NAME\.$"):

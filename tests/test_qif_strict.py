@@ -22,7 +22,7 @@ SAMPLES = sorted((Path(__file__).resolve().parent.parent / "samples" / "qif").gl
 CHECKING = Path(__file__).resolve().parent.parent / "samples" / "qif" / "checking-2026-10.qif"
 USD = ParseOptions(currency="USD")
 AMOUNTS = re.compile(rb"(?m)^[TU$](?P<amount>-?[\d,.]+)\r?$")  # not "TBank", an !Account type
-NO_CURRENCY = "the file does not say its currency: pass --currency CODE, or set currency: in the bank profile."
+NO_CURRENCY = "the file does not say its currency: pass --currency CODE, or set `currency:` in importer.yaml (for every file that names none) or in its bank profile."
 
 
 def read(tmp_path: Path, text: str, **options: object) -> list[Statement]:
@@ -122,3 +122,18 @@ def test_without_a_currency_the_sample_is_refused_and_with_one_it_reads(tmp_path
 def test_a_currency_the_user_mistyped_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ParseError, match=r"checking-2026-10\.qif: the currency is not an ISO 4217 code\. Expected a code such as EUR, found 'EURO'\.$"):
         parse_file(CHECKING, ParseOptions(currency="EURO"))
+
+
+OPENING = "!Type:Bank\nD2/10'2020\nT100.00\nP{payee}\nL[Checking]\n^\nD2/14'2020\nT-67.50\nPT-Mobile\n^\n"
+
+
+def test_an_opening_balance_is_a_balance_not_a_transaction(tmp_path: Path) -> None:
+    [statement] = read(tmp_path, OPENING.format(payee="Opening Balance"), currency="USD", account="Checking")
+    assert statement.opening_balance == Decimal("100.00")
+    assert [t.amount for t in statement.transactions] == [Decimal("-67.50")]
+
+
+def test_a_misspelled_opening_balance_is_refused_not_imported_as_money(tmp_path: Path) -> None:
+    # A flipped byte once turned the record into a transaction of money that never moved.
+    with pytest.raises(ParseError, match=r"line 4: an opening-balance record's payee is misspelled.*found 'Opening Balanc\xe5'"):
+        read(tmp_path, OPENING.format(payee="Opening Balanc\xe5"), currency="USD", account="Checking")

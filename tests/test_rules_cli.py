@@ -20,8 +20,9 @@ from tests.rules_support import write
 CHASE = "samples/csv/chase/chase-checking-2026-10.csv"
 
 
-def test_the_bundled_rules_pass_their_own_examples(runner: CliRunner) -> None:
-    result = runner.invoke(main, ["rules", "test"])
+def test_the_bundled_rules_pass_their_own_examples(runner: CliRunner, tmp_path: Path) -> None:
+    # No home currency configured (the repository's importer.yaml has one: see the test below).
+    result = runner.invoke(main, ["rules", "test", "--config", str(empty_config(tmp_path))])
     report = check_examples(load_rules([Path("rules")]))
     assert result.exit_code == 0, result.output
     assert report.rules >= 90
@@ -131,8 +132,21 @@ def test_lint_finds_duplicates_conflicts_shadowed_and_unused_rules(runner: CliRu
     assert lines[-1] == f"{len(lines) - 1} finding(s) over 7 rules."
 
 
-def test_lint_is_clean_on_the_bundled_rules_and_warns_about_foreign_without_a_home_currency(runner: CliRunner) -> None:
-    result = runner.invoke(main, ["rules", "lint"])
+def empty_config(folder: Path) -> Path:
+    path = folder / "importer.yaml"
+    path.write_text("{}\n", encoding="utf-8")
+    return path
+
+
+def test_with_the_repository_config_every_example_is_checked(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["rules", "test"])  # ./importer.yaml: currency USD
+    report = check_examples(load_rules([Path("rules")], home_currency="USD"))
+    assert result.output == f"{report.examples} of {report.examples} examples pass, over {report.rules} rules.\n"
+    assert not report.unchecked
+
+
+def test_lint_is_clean_on_the_bundled_rules_and_warns_about_foreign_without_a_home_currency(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(main, ["rules", "lint", "--config", str(empty_config(tmp_path))])
     assert result.exit_code == 0
     assert result.output == (
         "warning: rule 'flag-foreign-currency' (rules/00-flags.yaml:25) tests `foreign`, but no home currency is "

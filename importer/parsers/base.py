@@ -28,7 +28,10 @@ class ParseOptions:
     account: str | None = None
     profile: str | None = None
     date_format: str | None = None
-    currency: str | None = None
+    currency: str | None = None  # --currency or the source's: wins over what a profile assumes
+    # The configured default (`currency:` in importer.yaml, $IMPORTER_CURRENCY): only for a file
+    # that says nothing itself, neither in its cells, its header, nor its bank profile.
+    default_currency: str | None = None
     profile_dirs: tuple[Path, ...] = field(default_factory=tuple)
     check_balances: bool = True  # refuse files whose balances do not add up (BalanceError)
     allow_partial: bool = False  # import what was complete of a cut-off file (TruncatedError.partial)

@@ -147,6 +147,7 @@ def _currency(path: Path, options: ParseOptions, block: Element, label: str) -> 
     if amount_element is None:
         amount_element = block.find("Bal/Amt")
     currency = text(block, "Acct/Ccy") or (amount_element.get("Ccy") if amount_element is not None else None) or options.currency
+    currency = currency or options.default_currency
     if not currency:
         raise ParseError(path, f"{label} does not say its currency (Acct/Ccy); pass --currency.")
     return currency.upper()

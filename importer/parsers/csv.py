@@ -25,11 +25,12 @@ from importer.parsers.csv_cells import Cells, not_bookings
 from importer.parsers.csv_detect import Layout, detect
 from importer.parsers.csv_identify import claims
 from importer.parsers.csv_roles import currency_tag, indicator_sign
+from importer.parsers.currency import MISSING
 from importer.parsers.dates import Ambiguity, NoDateFormat, infer_date_format, parse_dates
 from importer.parsers.numbers import infer_decimal_mark, parse_amount_column
 from importer.profiles import ColumnRef, Profile
 
-_NO_CURRENCY = "the file does not say its currency: pass --currency CODE, or set currency: in the bank profile."
+_NO_CURRENCY = MISSING
 _SYMBOLS = {"€": "EUR", "£": "GBP", "₽": "RUB", "zł": "PLN", "₹": "INR", "₺": "TRY", "₴": "UAH", "Kč": "CZK"}
 
 
@@ -266,7 +267,7 @@ class _Reader:
                 tag = currency_tag(self.header[ref])
                 if tag and is_currency(tag):
                     return tag
-        return self._symbol_currency()
+        return self._symbol_currency() or self.options.default_currency
 
     def _symbol_currency(self) -> str | None:
         cols = self.profile.columns

@@ -13,7 +13,8 @@ from pathlib import Path
 from importer.currencies import is_currency
 from importer.errors import ParseError
 
-MISSING = "the file does not say its currency: pass --currency CODE, or set currency: in the bank profile."
+MISSING = ("the file does not say its currency: pass --currency CODE, or set `currency:` in importer.yaml "
+           "(for every file that names none) or in its bank profile.")
 
 
 def missing_currency(path: Path, line: int | None = None) -> ParseError:

@@ -197,7 +197,7 @@ def _currency(path: Path, options: ParseOptions, block: _Block, opening: tuple[D
     floor = block.first("34F")  # MT942 has no balances; its floor limit names the currency
     closing = _balance(path, block, ("62F", "62M"))
     currency = (opening[2] if opening else None) or (closing[2] if closing else None)
-    currency = currency or (floor.value.strip()[:3] if floor else None) or options.currency
+    currency = currency or (floor.value.strip()[:3] if floor else None) or options.currency or options.default_currency
     if not currency or not currency.isalpha():
         raise ParseError(path, f"{label} does not say its currency (no :60F: balance); pass --currency.", line=block.fields[0].line)
     if not is_currency(currency.upper()):

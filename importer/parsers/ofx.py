@@ -345,7 +345,7 @@ def _check_fitids(doc: _Doc, rows: list[tuple[int, Node]]) -> None:
 
 def _currency(doc: _Doc, stmt: Node) -> str:
     # An empty CURDEF happens (CBA exports); each transaction's CURRENCY/CURSYM then says it.
-    currency = stmt.get("CURDEF") or doc.options.currency or _transaction_currency(stmt)
+    currency = stmt.get("CURDEF") or doc.options.currency or _transaction_currency(stmt) or doc.options.default_currency
     if not currency:
         raise ParseError(doc.path, "the statement does not say its currency (CURDEF is empty); pass --currency.", line=doc.line(stmt))
     if not is_currency(currency.upper()):

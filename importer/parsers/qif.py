@@ -91,7 +91,7 @@ def _parse(path: Path, options: ParseOptions) -> list[Statement]:
     if not scan.records and scan.unfinished is None:
         kinds = f" (only {', '.join(sorted(scan.skipped))} sections)" if scan.skipped else ""
         raise InputError(path, f"holds no bank, credit-card or cash transactions{kinds}; investment sections are not supported.")
-    currency = given_currency(path, options.currency)  # asked only of a file with something to import
+    currency = given_currency(path, options.currency or options.default_currency)  # asked only of a file with something to import
     if scan.unfinished is not None:
         raise _truncated(path, options, scan.records, scan.unfinished, currency)
     return _read(path, options, scan.records, currency)
@@ -286,7 +286,7 @@ def _statement(
     name = options.account if options.account and single else account
     if not name:
         raise InputError(book.path, "the file names no account (it has no !Account record); pass --account NAME.")
-    opening = [i for i in indexes if _is_opening(records[i])]
+    opening = [i for i in indexes if _is_opening(book, records[i])]
     transactions = tuple(_transaction(book, name, records[i], days[i]) for i in indexes if i not in opening)
     return Statement(
         path=str(book.path),
@@ -299,9 +299,36 @@ def _statement(
     )
 
 
-def _is_opening(record: _Record) -> bool:
-    category = record.get("L") or ""
-    return (record.get("P") or "").lower() == "opening balance" and category.startswith("[")
+_OPENING = "opening balance"
+
+
+def _is_opening(book: _Book, record: _Record) -> bool:
+    """Whether `record` is the account's opening balance (a transfer from itself named so), which
+    is a balance, not a transaction.  A payee one or two letters off that name, on such a
+    transfer, is a damaged file: importing it as a transaction would add money that never moved."""
+    if not (record.get("L") or "").startswith("["):
+        return False
+    payee = (record.get("P") or "").lower()
+    if payee == _OPENING:
+        return True
+    if payee and _differs_by_at_most_two(payee, _OPENING):
+        raise ParseError(book.path, "an opening-balance record's payee is misspelled; the file may be damaged: "
+                         "download it again.", line=record.line_of("P"), expected="'Opening Balance'",
+                         found=record.get("P"))  # fmt: skip
+    return False
+
+
+def _differs_by_at_most_two(a: str, b: str) -> bool:
+    """Levenshtein distance of `a` and `b` is 1 or 2 (only ever asked of short names)."""
+    if abs(len(a) - len(b)) > 2:
+        return False
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        current = [i]
+        for j, y in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
+        previous = current
+    return 0 < previous[-1] <= 2
 
 
 def _transaction(book: _Book, account: str, record: _Record, day: dt.date) -> Transaction:
