@@ -298,8 +298,8 @@ def shielded() -> Iterator[None]:
     previous = signal.signal(signal.SIGINT, hold)
     try:
         yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    finally:  # None: a handler set outside Python; Python's own is the closest to put back
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
     if caught:
         raise KeyboardInterrupt
 

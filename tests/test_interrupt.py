@@ -136,7 +136,9 @@ def test_ctrl_c_mid_upload_stops_at_once_says_what_is_left_and_the_next_run_land
         held = Counter(server.service.markers())
         assert set(held) == expected_ids([statement, later])
         assert max(held.values()) == 1  # exactly once, the batch cut in flight included
-        assert "2" in history(config).splitlines()[1][:4]
+        listing = history(config)
+        assert re.search(r"^\s*2\s+run\s+\S+\s+ok\s", listing, re.M), listing  # the second run finished
+        assert re.search(r"^\s*1\s+run\s+\S+\s+interrupted", listing, re.M), listing
 
 
 def test_ctrl_c_while_a_big_file_is_read_stores_nothing_of_it(tmp_path: Path) -> None:
