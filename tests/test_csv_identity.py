@@ -16,6 +16,7 @@ from importer.accounts import normalise_identifier
 from importer.errors import ConfigError
 from importer.models import Statement
 from importer.parsers import ParseOptions, parse_file
+from importer.parsers.csv_detect import detect
 from importer.profiles import load_profile
 from tests.golden import ROOT
 
@@ -99,6 +100,16 @@ def test_a_labelled_account_or_an_iban_above_the_table_is_the_account(tmp_path: 
 def test_no_or_several_candidates_give_no_account(tmp_path: Path, preamble: str) -> None:
     statement = _parse(tmp_path, f"{preamble}\n{GERMAN_TABLE}")
     assert statement.bank_account_id is None and len(statement.transactions) == 3
+
+
+def test_importer_detect_shows_where_the_account_was_found_or_why_none_was(tmp_path: Path) -> None:
+    layout = detect(ING_DE, ParseOptions())
+    assert f"account: {ING_DE_IBAN} (above the table: line 3, after 'IBAN')" in layout.evidence
+    path = tmp_path / "two.csv"
+    path.write_text("IBAN;DE89 3704 0044 0532 0130 00\nGegenkonto;DE19 5001 0517 5418 2763 90\n" + GERMAN_TABLE, encoding="utf-8")
+    assert detect(path, ParseOptions()).evidence[-1] == (
+        "account: none taken, the lines above the table name several: DE89 3704 0044 0532 0130 00 "
+        f"(line 1, after 'IBAN'), {ING_DE_IBAN} (line 2, an IBAN)")  # fmt: skip
 
 
 def test_a_profile_names_an_unusual_account_line(tmp_path: Path) -> None:

@@ -56,16 +56,15 @@ def account_shaped(value: str) -> bool:
     return is_iban(identifier) if _IBAN_SHAPE.fullmatch(identifier) else True
 
 
-def preamble_account(rows: Sequence[tuple[int, list[str]]], delimiter: str, pattern: str | None) -> Found | None:
-    """The one identifier the lines above the table give, or None (none, or several).
-
-    `rows` are (line, cells) of those lines; `pattern` is a profile's `account_line`.
-    """
+def preamble_account(rows: Sequence[tuple[int, list[str]]], delimiter: str, pattern: str | None) -> list[Found]:
+    """The identifiers the lines above the table give; the account when they all name one
+    (`sole`).  `rows` are (line, cells) of those lines; `pattern` is a profile's `account_line`,
+    which, when it finds any, is the only place looked at."""
     if pattern is not None:
-        found = _one(_by_pattern(rows, delimiter, re.compile(pattern)))
-        if found is not None:
+        found = _by_pattern(rows, delimiter, re.compile(pattern))
+        if found:
             return found
-    return _one(_merged([*_labelled(rows), *_ibans(rows)]))
+    return _merged([*_labelled(rows), *_ibans(rows)])
 
 
 def _by_pattern(rows: Iterable[tuple[int, list[str]]], delimiter: str, pattern: re.Pattern[str]) -> list[Found]:
@@ -73,7 +72,7 @@ def _by_pattern(rows: Iterable[tuple[int, list[str]]], delimiter: str, pattern: 
     for line, cells in rows:
         match = pattern.search(delimiter.join(cells))
         if match is not None and match.group(1) and match.group(1).strip():
-            found.append(Found(match.group(1).strip(), f"line {line} (account_line)"))
+            found.append(Found(match.group(1).strip(), f"line {line}, found by account_line"))
     return found
 
 
@@ -85,7 +84,7 @@ def _labelled(rows: Iterable[tuple[int, list[str]]]) -> list[Found]:
         if label and role_of(label) == "account":
             value = _number_cells(values)
             if value is not None:
-                found.append(Found(value, f"line {line} ({label.strip().rstrip(':').strip()})"))
+                found.append(Found(value, f"line {line}, after {label.strip()!r}"))
     return found
 
 
@@ -110,7 +109,7 @@ def _number_cells(values: list[str]) -> str | None:
 
 
 def _ibans(rows: Iterable[tuple[int, list[str]]]) -> list[Found]:
-    return [Found(match.group(0), f"line {line} (an IBAN)")
+    return [Found(match.group(0), f"line {line}, an IBAN")
             for line, cells in rows for cell in cells for match in _IBAN_TEXT.finditer(cell)
             if is_iban(normalise_identifier(match.group(0)))]  # fmt: skip
 
@@ -126,7 +125,7 @@ def _within(number: str, iban: str) -> bool:
     return bool(digits) and digits.lstrip("0") in iban[4:]
 
 
-def _one(found: list[Found]) -> Found | None:
+def sole(found: list[Found]) -> Found | None:
     """The first of `found` when they all name one identifier; None when they name several."""
     return found[0] if found and len({f.identifier for f in found}) == 1 else None
 

@@ -16,11 +16,11 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from importer.accounts import is_iban, normalise_identifier
 from importer.currencies import is_currency
 from importer.errors import InputError, ParseError
 from importer.parsers.base import ParseOptions
-from importer.accounts import is_iban, normalise_identifier
-from importer.parsers.csv_account import Found, column_account, preamble_account
+from importer.parsers.csv_account import Found, column_account, preamble_account, sole
 from importer.parsers.csv_roles import indicator_sign, role_of
 from importer.parsers.csv_table import (DATE_LIKE, Records, Table, delimiter_name, locate, scan, sniff_delimiter,
                                         text_lines)
@@ -95,10 +95,21 @@ def _preamble_account(records: Records, table: Table, profile: Profile, evidence
         return None  # the account column wins (read in csv.py)
     top = table.first - 1 if table.header is not None else table.first
     rows = [(records.lines[i], records.header_cells[i]) for i in range(top) if i in records.header_cells]
-    found = preamble_account(rows, table.delimiter, profile.account_line)
-    if found is not None:
-        evidence.append(f"account: {found.written} (from the preamble, {found.where})")
+    candidates = preamble_account(rows, table.delimiter, profile.account_line)
+    found = sole(candidates)
+    if candidates:
+        evidence.append(_account_note(found, candidates))
     return found
+
+
+def _account_note(found: Found | None, candidates: list[Found]) -> str:
+    if found is not None:
+        return f"account: {found.written} (above the table: {found.where})"
+    first: dict[str, Found] = {}
+    for candidate in candidates:
+        first.setdefault(candidate.identifier, candidate)  # each account where it first appears
+    named = ", ".join(f"{f.written} ({f.where})" for f in first.values())
+    return f"account: none taken, the lines above the table name several: {named}"
 
 
 def _chosen_profile(path: Path, options: ParseOptions) -> tuple[Profile | None, bool]:
@@ -375,8 +386,8 @@ def _texts(by_role: dict[str, list[int]], frame: pd.DataFrame) -> tuple[tuple[in
 
 def _text_among_kinds(kinds: list[int], payee: list[int], frame: pd.DataFrame) -> list[int]:
     """With no purpose column, the "kind" column that is really the text: the most varied one (the
-    longer on a tie), when it varies at least as much as the payee ("Buchungstext" holds the whole booking text in
-    Commerzbank's export, the kind of booking in Sparkasse's; "Type" is all a few files have)."""
+    longer on a tie), when it varies at least as much as the payee.  "Buchungstext" holds the whole
+    text in Commerzbank's export and the kind of booking in Sparkasse's; "Type" is all some have."""
     if not kinds:
         return []
     varied = max(kinds, key=lambda i: (frame.iloc[:, i].nunique(), frame.iloc[:, i].str.len().mean()))

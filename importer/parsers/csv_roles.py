@@ -48,7 +48,7 @@ _NAMES: dict[str, str] = {
         |tegenpartij|beneficiaire|tiers|beneficiario|ordenante|destinatario|beneficjent|odbiorca
         |nazwa kontrahenta|получатель|контрагент|partner neve|nazev protiuctu|payee name|naam omschrijving
         |naam tegenrekening|tegenrekening naam|auftraggeber|empfaenger|zahlungsempfaenger|begunstigter auftraggeber
-        |beguenstigter auftraggeber|auftraggeber empfaenger|beguenstigter zahlungspflichtiger""",
+        |beguenstigter auftraggeber|auftraggeber empfaenger""",
     "description": """description|details|transaction details|transaction description|narrative|memo
         |description 1|description 2|description 3|original description|title|note|notes|reference|remarks
         |verwendungszweck|umsatztext|text|beschreibung|transaktionsbeschreibung|zahlungsreferenz|purpose
