@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from importer.accounts import normalise_identifier
-from importer.errors import ConfigError
+from importer.errors import ConfigError, ParseError
 from importer.models import Statement
 from importer.parsers import ParseOptions, parse_file
 from importer.parsers.csv_detect import detect
@@ -292,3 +292,32 @@ def test_a_named_account_column_of_one_value_is_the_account_even_with_failing_ch
         "BE11123456789012;SMITH JOHN;27/02/2026;OVERSCHRIJVING HUUR;-650,00;EUR\n"
     )
     assert _parse(tmp_path, text).bank_account_id == "BE11123456789012"
+
+
+def test_a_labelled_metadata_line_above_a_headerless_table_is_not_a_ragged_row(tmp_path: Path) -> None:
+    # Without a header, a line above the table with a date and an amount was taken for a data row
+    # cut short; one that begins with a label, where every row begins with a date, is metadata.
+    text = (
+        "Kontostand vom;31.10.2026;1.234,56;EUR\nZeitraum;01.10.2026;31.10.2026\n"
+        "27.10.2026;REWE Markt GmbH;REWE SAGT DANKE 44170032;-62,37;EUR\n"
+        "14.10.2026;Stadtwerke Köln GmbH;Abschlag Strom;-71,00;EUR\n"
+        "01.10.2026;Muster Software GmbH;Gehalt Oktober 2026;3.250,00;EUR\n"
+    )
+    statement = _parse(tmp_path, text)
+    assert [(t.source.line, t.date, t.amount, t.description) for t in statement.transactions] == [
+        (3, date(2026, 10, 27), Decimal("-62.37"), "REWE SAGT DANKE 44170032"),
+        (4, date(2026, 10, 14), Decimal("-71.00"), "Abschlag Strom"),
+        (5, date(2026, 10, 1), Decimal("3250.00"), "Gehalt Oktober 2026"),
+    ]  # the longest text column, found from the cells (it used to be left empty)
+
+
+def test_a_ragged_first_row_of_a_headerless_table_is_still_refused(tmp_path: Path) -> None:
+    text = (
+        "2026-10-27,REWE Markt GmbH,-62.37,EUR\n"
+        "2026-10-14,Stadtwerke Köln GmbH,Abschlag Strom,-71.00,EUR\n"
+        "2026-10-01,Muster Software GmbH,Gehalt Oktober 2026,3250.00,EUR\n"
+        "2026-10-01,Muster Software GmbH,Bonus Oktober 2026,250.00,EUR\n"
+    )
+    with pytest.raises(ParseError, match="this row has 4 fields where the table has 5") as caught:
+        _parse(tmp_path, text)
+    assert caught.value.line == 1

@@ -207,12 +207,13 @@ def infer_profile(path: Path, table: Table, frame: pd.DataFrame, evidence: list[
     _drop_false_indicator(frame, roles)
     _named_account(frame, header, roles)
     named = dict(roles)
-    _roles_from_content(frame, roles)
     if "account" not in roles.values() and len(frame):
-        # Only a column whose first cell is an IBAN can be one IBAN throughout: the rest are not read.
+        # Before the text roles, which would take a long IBAN for a description.  Only a column
+        # whose first cell is an IBAN can be one IBAN throughout: the others are not read.
         first = frame.iloc[0]
         ibans = [i for i in range(frame.shape[1]) if i not in roles and is_iban(normalise_identifier(first[i]))]
         _take_account(frame, roles, ibans, named=False)
+    _roles_from_content(frame, roles)
     columns = _columns(path, roles, frame, header)
     for index, role in sorted(roles.items()):
         name = header[index] if index < len(header) else f"column {index + 1}"
@@ -276,8 +277,9 @@ def _roles_from_content(frame: pd.DataFrame, roles: dict[int, str]) -> None:
         _take(roles, kinds, "currency", "currency")
     if "indicator" not in roles.values():
         _take(roles, kinds, "indicator", "indicator")
-    if "description" not in roles.values() and "payee" not in roles.values():
-        _take(roles, {i: k for i, k in kinds.items() if i not in roles}, _longest_text(frame, kinds), "description")
+    if not {"description", "payee", "memo"} & set(roles.values()):  # a memo column may be the text (_texts)
+        free = {i: k for i, k in kinds.items() if i not in roles}
+        _take(roles, free, _longest_text(frame, free), "description")  # marks the longest in `free`
 
 
 def _take(roles: dict[int, str], kinds: dict[int, str], kind: str, role: str) -> None:
