@@ -278,8 +278,8 @@ def _roles_from_content(frame: pd.DataFrame, roles: dict[int, str]) -> None:
     if "indicator" not in roles.values():
         _take(roles, kinds, "indicator", "indicator")
     if not {"description", "payee", "memo"} & set(roles.values()):  # a memo column may be the text (_texts)
-        free = {i: k for i, k in kinds.items() if i not in roles}
-        _take(roles, free, _longest_text(frame, free), "description")  # marks the longest in `free`
+        unclaimed = {i: k for i, k in kinds.items() if i not in roles}
+        _take(roles, unclaimed, _longest_text(frame, unclaimed), "description")  # marks the longest in `unclaimed`
 
 
 def _take(roles: dict[int, str], kinds: dict[int, str], kind: str, role: str) -> None:
