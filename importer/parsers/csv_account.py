@@ -56,7 +56,7 @@ def account_shaped(value: str) -> bool:
     return is_iban(identifier) if _IBAN_SHAPE.fullmatch(identifier) else True
 
 
-def preamble_account(rows: Sequence[tuple[int, list[str]]], delimiter: str, pattern: str | None) -> list[Found]:
+def preamble_candidates(rows: Sequence[tuple[int, list[str]]], delimiter: str, pattern: str | None) -> list[Found]:
     """The identifiers the lines above the table give; the account when they all name one
     (`sole`).  `rows` are (line, cells) of those lines; `pattern` is a profile's `account_line`,
     which, when it finds any, is the only place looked at."""

@@ -20,7 +20,7 @@ from importer.accounts import is_iban, normalise_identifier
 from importer.currencies import is_currency
 from importer.errors import InputError, ParseError
 from importer.parsers.base import ParseOptions
-from importer.parsers.csv_account import Found, column_account, preamble_account, sole
+from importer.parsers.csv_account import Found, column_account, preamble_candidates, sole
 from importer.parsers.csv_roles import indicator_sign, role_of
 from importer.parsers.csv_table import (DATE_LIKE, Records, Table, delimiter_name, locate, scan, sniff_delimiter,
                                         text_lines)
@@ -95,7 +95,7 @@ def _preamble_account(records: Records, table: Table, profile: Profile, evidence
         return None  # the account column wins (read in csv.py)
     top = table.first - 1 if table.header is not None else table.first
     rows = [(records.lines[i], records.header_cells[i]) for i in range(top) if i in records.header_cells]
-    candidates = preamble_account(rows, table.delimiter, profile.account_line)
+    candidates = preamble_candidates(rows, table.delimiter, profile.account_line)
     found = sole(candidates)
     if candidates:
         evidence.append(_account_note(found, candidates))
