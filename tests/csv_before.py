@@ -38,7 +38,9 @@ def build_statement(path: Path, layout: Layout, options: ParseOptions) -> Statem
     """Every data row of `layout` as a Transaction; the whole file or an error."""
     reader = _Reader(path, layout, options)
     transactions = reader.transactions()
-    account_id = reader.first_text(layout.profile.columns.account)
+    # The account a line above the table names is found with the layout (csv_account), not here.
+    found = layout.preamble_account
+    account_id = reader.first_text(layout.profile.columns.account) or (found.written if found else None)
     currency = transactions[0].currency if transactions else reader.default_currency() or "XXX"
     return Statement(
         path=str(path), format="csv", account=reader.account, currency=currency,
