@@ -183,22 +183,43 @@ def _account_answer(value: str) -> str:
 def _profile_name(value: str) -> str:
     """A known bank profile name (built-in or the user's own), or empty for "detect each file"."""
     value = value.strip()
-    known = sorted(all_profiles(user_profile_dirs()))
-    if value == "?":
-        raise click.BadParameter(f"the known profiles are: {', '.join(known)}.")
+    known = _known_profiles()
     if value and value not in known:
-        close = difflib.get_close_matches(value, known, n=3)
-        hint = f" Did you mean {' or '.join(close)}?" if close else ""
-        raise click.BadParameter(f"no bank profile named {value!r}.{hint} Type ? for the {len(known)} known profiles, "
-                                 "or name a CSV file you downloaded and I'll detect its layout.")  # fmt: skip
+        raise click.BadParameter(f"no bank profile named {value!r}.{_did_you_mean(value, known)} "
+                                 f"Known profiles: {', '.join(known)}.")  # fmt: skip
     return value
 
 
+def _known_profiles() -> list[str]:
+    return sorted(all_profiles(user_profile_dirs()))
+
+
+def _did_you_mean(value: str, known: list[str]) -> str:
+    # Whole names, then the bank part before the first dash: "chse" is close to "chase", not to "chase-checking".
+    close = difflib.get_close_matches(value, known, n=3)
+    close += [name for name in known if difflib.SequenceMatcher(None, value, name.split("-")[0]).ratio() >= 0.75]
+    names = list(dict.fromkeys(close))[:3]
+    return f" Did you mean {' or '.join(names)}?" if names else ""
+
+
 def _profile_answer(value: str) -> str:
-    """An interactive profile answer: a profile name, or a downloaded file whose layout is detected."""
-    file = Path(value.strip()).expanduser()
-    if not value.strip() or not file.is_file():
-        return _profile_name(value)
+    """An interactive profile answer: a profile name, ? for the list, or a downloaded file whose layout is detected."""
+    value = value.strip()
+    if value == "?":
+        raise click.BadParameter(f"the known profiles are: {', '.join(_known_profiles())}.")
+    file = Path(value).expanduser()
+    if value and file.is_file():
+        return _detected_profile(file)
+    known = _known_profiles()
+    if value and value not in known:
+        raise click.BadParameter(f"no bank profile named {value!r}.{_did_you_mean(value, known)} Type ? for the "
+                                 f"{len(known)} known profiles, or name a CSV file you downloaded and I'll detect "
+                                 "its layout.")  # fmt: skip
+    return value
+
+
+def _detected_profile(file: Path) -> str:
+    """Detect `file`'s layout and show it: its profile's name, or empty when no profile matches."""
     try:
         layout, problem = layout_of(file, make_parse_options(None, None, None, None))
     except InputError as exc:
