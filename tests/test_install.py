@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -23,7 +24,7 @@ PIPX = shutil.which("pipx")
 IN_CI = os.environ.get("CI") == "true"
 CHASE = ROOT / "samples" / "csv" / "chase" / "chase-checking-2026-10.csv"
 
-pytestmark = pytest.mark.skipif(
+needs_pipx = pytest.mark.skipif(
     PIPX is None and not IN_CI,
     reason="pipx is not installed (apt-get install pipx, or pip install --user pipx); CI runs this test",
 )
@@ -54,6 +55,7 @@ def importer(installed: tuple[Path, dict[str, str]], *args: str, cwd: Path = ROO
     return subprocess.run([str(command), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
 
 
+@needs_pipx
 def test_the_installed_command_prints_its_help(installed: tuple[Path, dict[str, str]]) -> None:
     done = importer(installed, "--help")
     assert done.returncode == 0, done.stderr
@@ -61,6 +63,7 @@ def test_the_installed_command_prints_its_help(installed: tuple[Path, dict[str, 
     assert all(f"  {name} " in done.stdout for name in ("run", "watch", "init", "detect"))
 
 
+@needs_pipx
 def test_the_installed_command_reads_the_samples_as_the_source_tree_does(installed: tuple[Path, dict[str, str]]) -> None:
     done = importer(installed, "run", "samples/", "--dry-run", "--json")  # from the repository root, as the README
     assert done.returncode == 0, done.stderr
@@ -70,6 +73,7 @@ def test_the_installed_command_reads_the_samples_as_the_source_tree_does(install
     assert json.loads(done.stdout)["totals"]["parsed"] == 282
 
 
+@needs_pipx
 def test_init_user_gives_the_installed_command_its_example_rules(installed: tuple[Path, dict[str, str]]) -> None:
     home = Path(installed[1]["HOME"])
     elsewhere = home / "elsewhere"  # as cron runs: not the repository, no ./rules
@@ -82,3 +86,13 @@ def test_init_user_gives_the_installed_command_its_example_rules(installed: tupl
     assert done.returncode == 0, done.stderr
     totals = json.loads(done.stdout)["totals"]
     assert totals["parsed"] == 12 and totals["uncategorised"] < 12  # the copied rules categorise
+
+
+def test_every_readme_example_calls_the_command_pipx_installs() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "pipx install ." in readme
+    # The first two commands stay as they are: the set-up in .venv/, for working on the repository.
+    assert readme.count(".venv/bin/importer") == 1
+    paths = set(re.findall(r"[\w%$/~.-]*/bin/importer\b", readme))
+    assert paths == {".venv/bin/importer", "%h/.local/bin/importer", "$HOME/.local/bin/importer",
+                     "/Users/me/.local/bin/importer", "~/.local/bin/importer"}  # fmt: skip
