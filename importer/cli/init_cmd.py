@@ -87,15 +87,17 @@ def _checks(folder: Path) -> dict[str, Check]:
 
 
 def _checked_flags(given: StarterAnswers, folder: Path) -> StarterAnswers:
-    """The flags given, each checked as an interactive answer would be; a bad one is a usage error."""
-    checked = {}
+    """The flags given, each checked as an interactive answer would be; a bad one is a usage error.
+
+    A good flag is written as given (the configuration normalises it when it is read)."""
     for name, check in _checks(folder).items():
         value = getattr(given, name)
         try:
-            checked[name] = check(value) or None if value is not None else None
+            if value is not None:
+                check(value)
         except click.BadParameter as exc:
             raise click.BadParameter(exc.message, param_hint=f"--{name.replace('_', '-')}") from None
-    return replace(given, **checked)
+    return given
 
 
 def _ask(given: StarterAnswers, folder: Path) -> StarterAnswers:
