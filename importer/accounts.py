@@ -123,7 +123,7 @@ class AccountBook:
         identifier = identity_of(statement)
         weak = statement.format in _WEAK
         if identifier is not None and not (weak and explicit):
-            return self._by_identity(statement, identifier, explicit)
+            return self._by_identity(statement, identifier, explicit, profile)
         name = explicit or self._spec_for_profile(profile)
         if name is None:
             raise AccountError(statement.path, self._needs_account(statement))
@@ -149,19 +149,26 @@ class AccountBook:
         found = self._find_name(name)
         return bool(found is not None and found.identifiers) or self._spec(name) is not None
 
-    def _by_identity(self, statement: Statement, identifier: str, explicit: str | None) -> Account:
+    def _by_identity(self, statement: Statement, identifier: str, explicit: str | None, profile: str | None) -> Account:
         owner = self._find_identifier(identifier)
-        declared = self._spec_for_identifier(identifier)
         if owner is not None:
             if explicit and not self._same(owner, explicit):
                 raise AccountError(statement.path, self._two_names(identifier, owner, explicit))
             return owner
-        name = explicit or (declared.name if declared else None)
-        if name is not None:
-            found = self._find_name(name)
-            return self._with_identifier(found, identifier) if found else self._new(name, identifier, statement.currency)
+        declared = self._spec_for_identifier(identifier)
+        # An identifier seen for the first time belongs to the account the user named, declared
+        # with it, or declared for the file's profile (which may have filed these rows before
+        # the profile learnt to read the identifier): that account learns it, keeping its ids.
+        name = explicit or (declared.name if declared else None) or self._spec_for_profile(profile)
+        found = self._find_name(name) if name is not None else None
+        if found is not None:
+            return self._with_identifier(found, identifier)
         written = (statement.bank_account_id or "").strip()
-        return self._new(display_identifier(identifier) if is_iban(identifier) else written, identifier, statement.currency)
+        name = name or (display_identifier(identifier) if is_iban(identifier) else written)
+        legacy = self._legacy_profile_account(profile)
+        if legacy is not None:
+            return self._with_identifier(self._adopt(legacy, name), identifier)
+        return self._new(name, identifier, statement.currency)
 
     def _new(self, name: str, identifier: str, currency: str) -> Account:
         spec = self._spec(name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import platformdirs
@@ -16,12 +17,30 @@ def default_state_path() -> Path:
     return Path(override) if override else Path(platformdirs.user_data_dir(APP)) / "state.sqlite"
 
 
+def rules_candidates() -> tuple[Path, Path]:
+    """Where rules are looked for when neither --rules nor the config's `rules:` names any."""
+    return Path("rules"), Path(platformdirs.user_config_dir(APP)) / "rules"
+
+
 def default_rules_paths() -> list[Path]:
     """`./rules` when it exists, else the rules folder in the user config folder, else none."""
-    for candidate in (Path("rules"), Path(platformdirs.user_config_dir(APP)) / "rules"):
+    for candidate in rules_candidates():
         if candidate.is_dir():
             return [candidate]
     return []
+
+
+def rules_looked_in(explicit: Sequence[Path], configured: Sequence[Path]) -> list[Path]:
+    """Where a command took its rules from: --rules, else the config's `rules:`, else the default
+    folder found (when none is found: both places looked in)."""
+    return list(explicit) or list(configured) or default_rules_paths() or list(rules_candidates())
+
+
+def no_rules_warning(looked_in: Sequence[Path]) -> str:
+    """The stderr line of a run that loaded no rule: without it, everything lands uncategorised unnoticed."""
+    places = ", ".join(str(p.absolute()) for p in looked_in)
+    return (f"warning: no rules loaded (looked in {places}); every transaction stays uncategorised. "
+            "Run `importer init --user` for the example rules, or set `rules:` in importer.yaml.")  # fmt: skip
 
 
 def user_profile_dirs() -> tuple[Path, ...]:

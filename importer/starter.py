@@ -1,9 +1,24 @@
-"""The text of the starter importer.yaml that `importer init` writes: every key, commented."""
+"""The starter importer.yaml that `importer init` writes (every key, commented), and the example
+rules it points at.
+
+The example rules are the repository's rules/ folder, shipped inside the package as
+`importer/example_rules` (a symlink in the source tree, real files in the wheel; see
+pyproject.toml) and read with importlib.resources, so an installed `importer` has them too.
+`init` copies them into a folder the user owns and edits, never over a file already there:
+without rules, every transaction would land uncategorised and nobody would notice.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path, PurePosixPath
+
+from importer.errors import ConfigError
+from importer.paths import private_folder
 
 
 @dataclass(frozen=True)
@@ -17,6 +32,7 @@ class StarterAnswers:
     profile: str | None = None
     currency: str | None = None  # of the source's files
     default_currency: str | None = None  # top-level `currency:`, for any file that names none
+    rules: str | None = None  # the rules folder (init fills it with the example rules)
 
 
 def _q(value: str) -> str:
@@ -38,8 +54,9 @@ def starter_config(answers: StarterAnswers) -> str:
         "# The state database: what was imported and sent (default: the user data folder).",
         _key("state", answers.state, "~/.local/share/importer/state.sqlite"),
         "",
-        "# Rule files or folders that categorise transactions (default: ./rules).",
-        "# rules: [rules/]",
+        "# Rule files or folders that categorise transactions, applied in file-name order",
+        "# (default: ./rules, else the rules folder in the user config folder).",
+        f"rules: [{_q(answers.rules)}]" if answers.rules else "# rules: [rules/]",
         "",
         "# `importer watch` imports files dropped into the inbox, then moves them to",
         "# archive/YYYY-MM/, or to failed/ with a .error.txt saying what to fix.",
@@ -84,3 +101,44 @@ def _sources(answers: StarterAnswers) -> list[str]:
         value = getattr(answers, name)
         lines.append(f"    {name}: {_q(value)}" if value else f"    # {name}: ")
     return lines
+
+
+@dataclass(frozen=True)
+class RulesCopy:
+    """What `copy_example_rules` did: the files it wrote and the ones already there, left alone."""
+
+    copied: tuple[Path, ...]
+    kept: tuple[Path, ...]
+
+
+def example_rules() -> Iterator[tuple[PurePosixPath, Traversable]]:
+    """Every shipped example rule file, by its path relative to the rules folder, in name order."""
+    root = resources.files("importer") / "example_rules"
+    if not root.is_dir():
+        raise ConfigError("the example rules are missing from this installation of importer; reinstall it.")
+    yield from _yaml_files(root, PurePosixPath())
+
+
+def _yaml_files(folder: Traversable, prefix: PurePosixPath) -> Iterator[tuple[PurePosixPath, Traversable]]:
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.is_dir():
+            yield from _yaml_files(entry, prefix / entry.name)
+        elif entry.name.endswith(".yaml"):
+            yield prefix / entry.name, entry
+
+
+def copy_example_rules(folder: Path) -> RulesCopy:
+    """Copy the example rules into `folder`; a file already there is the user's and is kept."""
+    copied: list[Path] = []
+    kept: list[Path] = []
+    for relative, source in example_rules():
+        target = folder.joinpath(*relative.parts)
+        private_folder(target.parent)
+        try:
+            with target.open("x", encoding="utf-8") as handle:  # "x": never over an existing file
+                handle.write(source.read_text(encoding="utf-8"))
+        except FileExistsError:
+            kept.append(target)
+            continue
+        copied.append(target)
+    return RulesCopy(tuple(copied), tuple(kept))

@@ -46,9 +46,12 @@ class Folders:
     archive: Path
     failed: Path
 
-    def create(self) -> None:
-        for folder in (self.inbox, self.archive, self.failed):
+    def create(self) -> list[Path]:
+        """Create the missing folders (readable by the user only); return the ones created."""
+        missing = [folder for folder in (self.inbox, self.archive, self.failed) if not folder.is_dir()]
+        for folder in missing:
             private_folder(folder)
+        return missing
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,7 @@ class Filed:
     destination: Path | None  # None: not moved (see `copy_removed`)
     error: str | None = None
     copy_removed: bool = False  # identical to a file already filed there, so only removed from the inbox
+    report: FileReport | None = None  # what importing it did (parsed, new, duplicate rows)
 
 
 @dataclass
@@ -137,7 +141,7 @@ class Inbox:
             except OSError as exc:
                 # Stored but not movable (a full disk, a read-only archive): report it and leave the
                 # file in the inbox; the next rescan imports it again (adding nothing) and retries.
-                filed.append(Filed(path, None, f"imported, but could not be filed away: {exc}"))
+                filed.append(Filed(path, None, f"imported, but could not be filed away: {exc}", report=reports.get(path)))
         return filed
 
     def file_away(self, path: Path, report: FileReport | None) -> Filed:
@@ -150,7 +154,7 @@ class Inbox:
             destination = move_once(path, self.folders.failed)
             if destination is not None:
                 write_error_note(destination, error, self.folders.inbox)
-        return Filed(path, destination, error, copy_removed=destination is None)
+        return Filed(path, destination, error, copy_removed=destination is None, report=report)
 
 
 def is_candidate(path: Path, inbox: Path) -> bool:

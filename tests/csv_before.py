@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from importer.currencies import is_currency
+from importer.parsers.currency import MISSING
 from importer.errors import AmbiguousDateError, BalanceError, ParseError
 from importer.models import Source, Statement, Transaction, trusted
 from importer.parsers.base import ParseOptions
@@ -37,7 +38,9 @@ def build_statement(path: Path, layout: Layout, options: ParseOptions) -> Statem
     """Every data row of `layout` as a Transaction; the whole file or an error."""
     reader = _Reader(path, layout, options)
     transactions = reader.transactions()
-    account_id = reader.first_text(layout.profile.columns.account)
+    # The account a line above the table names is found with the layout (csv_account), not here.
+    found = layout.preamble_account
+    account_id = reader.first_text(layout.profile.columns.account) or (found.written if found else None)
     currency = transactions[0].currency if transactions else reader.default_currency() or "XXX"
     return Statement(
         path=str(path), format="csv", account=reader.account, currency=currency,
@@ -227,8 +230,7 @@ class _Reader:
         codes = [(cell or default or "").upper() for cell in cells]
         for code, line in zip(codes, self.lines):
             if not code:
-                raise ParseError(self.path, "the file does not say its currency: pass --currency CODE, "
-                                            "or set currency: in the bank profile.", line=line)  # fmt: skip
+                raise ParseError(self.path, MISSING, line=line)  # the wording moved on; the rule did not
             if not is_currency(code):
                 raise ParseError(self.path, "the currency cell is not an ISO 4217 code.", line=line,
                                  expected="a code such as EUR", found=code)  # fmt: skip

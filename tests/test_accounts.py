@@ -194,3 +194,15 @@ def test_the_readme_flow_samples_then_a_chosen_name_stores_every_row_once(runner
         rows = state.stored_transactions()
     assert len(rows) == first["totals"]["new"]
     assert sum(1 for t in rows if t.source.path.endswith("chase-checking-2026-10.csv")) == 12
+
+
+def test_an_account_declared_by_profile_learns_the_identifier_its_files_start_to_carry() -> None:
+    # Stored before the CSV reader found the IBAN in its own-account column: the same account,
+    # with the same key (so the same ids), learns the IBAN instead of a second account appearing.
+    [statement] = parse_file(ROOT / "samples/csv/sparkasse/sparkasse-giro-2026-10.csv", ParseOptions())
+    assert statement.bank_account_id and statement.profile == "sparkasse-csv-camt"
+    before = AccountBook(specs=[AccountSpec("Sparkasse giro", profiles=("sparkasse-csv-camt",))]).named("Sparkasse giro")
+    book = AccountBook(known=[before], specs=[AccountSpec("Sparkasse giro", profiles=("sparkasse-csv-camt",))])
+    after = book.resolve(statement, None, statement.profile)
+    assert (after.key, after.name) == (before.key, "Sparkasse giro")
+    assert after.identifiers == (normalise_identifier(statement.bank_account_id),)

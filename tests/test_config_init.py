@@ -9,8 +9,11 @@ import pytest
 from click.testing import CliRunner
 
 from importer.cli import main
+from importer.cli.options import open_rules
 from importer.config import SourceSettings, load_config, parse_config
 from importer.errors import ConfigError
+from importer.rules import load_rules
+from importer.starter import example_rules
 
 
 def test_an_unknown_key_lists_the_allowed_ones(tmp_path: Path) -> None:
@@ -100,3 +103,48 @@ def test_init_user_writes_to_the_user_config_folder(runner: CliRunner, tmp_path:
     result = runner.invoke(main, ["init", "--user", "--inbox", str(tmp_path / "inbox")])
     assert result.exit_code == 0, result.output
     assert load_config(tmp_path / "config" / "importer" / "importer.yaml").inbox == tmp_path / "inbox"
+
+
+REPO_RULES = sorted(p.relative_to("rules").as_posix() for p in Path("rules").rglob("*.yaml"))  # tests run from the root
+
+
+def test_the_package_ships_the_repositorys_rules_as_the_example_rules() -> None:
+    shipped = {str(relative): source.read_text(encoding="utf-8") for relative, source in example_rules()}
+    assert sorted(shipped) == REPO_RULES and "shared/subscriptions.yaml" in shipped
+    assert all(shipped[name] == (Path("rules") / name).read_text(encoding="utf-8") for name in REPO_RULES)
+
+
+def test_init_copies_the_example_rules_and_points_the_config_at_them(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "conf" / "importer.yaml"
+    result = runner.invoke(main, ["init", "--path", str(path), "--inbox", "inbox"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == f"copied {len(REPO_RULES)} example rule file(s) to {tmp_path / 'conf' / 'rules'}"
+    config = load_config(path)
+    assert config.rules == (tmp_path / "conf" / "rules",)
+    assert f'rules: ["{tmp_path / "conf" / "rules"}"]' in path.read_text()
+    assert len(open_rules((), config)) == len(load_rules([Path("rules")])) > 50
+
+
+def test_init_never_overwrites_a_rule_file_and_says_which_it_kept(runner: CliRunner, tmp_path: Path) -> None:
+    mine = tmp_path / "rules" / "30-food.yaml"
+    mine.parent.mkdir()
+    mine.write_text("rules: []\n")
+    result = runner.invoke(main, ["init", "--path", str(tmp_path / "importer.yaml")])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[:2] == [
+        f"copied {len(REPO_RULES) - 1} example rule file(s) to {tmp_path / 'rules'}",
+        f"kept 1 rule file(s) already in {tmp_path / 'rules'}, unchanged: 30-food.yaml",
+    ]
+    assert mine.read_text() == "rules: []\n"
+    again = runner.invoke(main, ["init", "--path", str(tmp_path / "importer.yaml"), "--force"])
+    assert again.output.splitlines()[0].startswith(f"kept {len(REPO_RULES)} rule file(s) already in {tmp_path / 'rules'}")
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="XDG_CONFIG_HOME names the user config folder on Linux only")
+def test_init_user_rules_are_found_from_any_folder(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    assert runner.invoke(main, ["init", "--user", "--inbox", str(tmp_path / "inbox")]).exit_code == 0
+    monkeypatch.chdir(tmp_path)  # as cron does: not the repository, no ./rules, no ./importer.yaml
+    config = load_config()
+    assert config.rules == (tmp_path / "config" / "importer" / "rules",)
+    assert len(open_rules((), config)) == len(load_rules([Path(__file__).parents[1] / "rules"]))

@@ -19,6 +19,7 @@ from importer.cli import main
 from importer.config import Config, LogSettings
 from importer.logs import close_logging, setup_logging
 from importer.state import State
+from importer.watch import Folders
 from tests.golden import ROOT
 
 GOOD_QFX = ROOT / "samples/ofx/lakeside-cu-2026-10.qfx"
@@ -71,8 +72,13 @@ def test_the_log_and_its_rotated_backups_are_private(tmp_path: Path) -> None:
 def test_watch_once_creates_private_folders_notes_and_log(runner: CliRunner, tmp_path: Path) -> None:
     inbox = tmp_path / "box" / "inbox"
     state = tmp_path / "state" / "state.sqlite"
+    # --once on a missing inbox is an error that creates nothing; the long-running watcher creates
+    # its folders (Folders.create), private.
     result = runner.invoke(main, ["watch", str(inbox), "--once", "--settle", "0", "--state", str(state)])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 2 and not (tmp_path / "box").exists()
+    assert Folders(inbox, tmp_path / "box" / "archive", tmp_path / "box" / "failed").create() == [
+        inbox, tmp_path / "box" / "archive", tmp_path / "box" / "failed"
+    ]
     (inbox / "good.qfx").write_bytes(GOOD_QFX.read_bytes())
     (inbox / "bad.csv").write_text("not,a,statement\n1,2,3\n", encoding="utf-8")
     result = runner.invoke(main, ["watch", str(inbox), "--once", "--settle", "0", "--state", str(state)])

@@ -187,7 +187,8 @@ def test_the_same_export_dropped_twice_lands_once(folders: Folders, state: State
     write_chase(folders.inbox / "oct.csv", month_lines("2026-10", 7))
     filed: list[Filed] = []
     drain(inbox, filed.append)
-    assert filed == [Filed(folders.inbox / "oct.csv", None, None, copy_removed=True)]
+    assert [(f.source, f.destination, f.error, f.copy_removed) for f in filed] == [(folders.inbox / "oct.csv", None, None, True)]
+    assert filed[0].report is not None and (filed[0].report.parsed, filed[0].report.new, filed[0].report.duplicate) == (3, 0, 3)
     assert files_under(folders.archive) == ["2026-11/oct.csv"]
     assert ledger_counts(state) == (3, 3)
 
@@ -293,8 +294,9 @@ def test_watch_once_from_the_command_line_exits_1_when_a_file_failed(runner: Cli
     args = ["watch", str(inbox), "--once", "--settle", "0", "--state", str(tmp_path / "state.sqlite")]
     result = runner.invoke(main, args)
     assert result.exit_code == 1
-    assert result.stdout == f"imported: oct.csv -> {tmp_path / 'archive' / dt.date.today().strftime('%Y-%m') / 'oct.csv'}\n"
-    assert result.stderr.startswith(f"failed: notes.txt -> {tmp_path / 'failed' / 'notes.txt'}: ")
+    archived = tmp_path / "archive" / dt.date.today().strftime("%Y-%m") / "oct.csv"
+    assert result.stdout == f"imported: oct.csv -> {archived} (3 parsed, 3 new, 0 duplicate)\n"
+    assert f"\nfailed: notes.txt -> {tmp_path / 'failed' / 'notes.txt'}: " in result.stderr
     write_chase(inbox / "nov.csv", month_lines("2026-11", 1))
     assert runner.invoke(main, args).exit_code == 0
 

@@ -112,5 +112,7 @@ def test_the_watcher_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
         out, err = watcher.communicate(timeout=20)
     assert watcher.returncode == 0, err
     assert out.splitlines()[0].startswith("imported: waiting.csv -> ")
+    # The long-running watcher creates its missing folders, and its banner says so.
+    assert f"  archive: {tmp_path / 'archive'} (created)\n  failed:  {tmp_path / 'failed'} (created)\n" in err
     log = (tmp_path / "importer.log").read_text()
     assert f"watching {tmp_path / 'inbox'}" in log and "dropped.csv -> " in log

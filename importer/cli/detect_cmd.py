@@ -10,7 +10,7 @@ import platformdirs
 
 from importer.cli.options import make_parse_options
 from importer.errors import ConfigError, InputError
-from importer.parsers.base import FileSample
+from importer.parsers.base import FileSample, ParseOptions
 from importer.parsers.csv import CsvParser, build_statement
 from importer.parsers.csv_detect import Layout, detect as detect_layout
 from importer.parsers.csv_profile_io import profile_yaml
@@ -31,27 +31,35 @@ PROFILE_DIR_ENV = "IMPORTER_PROFILE_DIR"
 def detect(file: Path, save_as: str | None, profile_dir: Path | None, profile: str | None, date_format: str | None) -> None:
     """Print the profile or the detected layout of the CSV FILE, with the evidence for each choice."""
     options = make_parse_options(None, profile, date_format, None)
-    if profile is None and not CsvParser().identify(FileSample.read(file, options)):
-        raise InputError(file, "is not a CSV statement we recognise (no bank profile matches and no column of "
-                               "dates next to a column of amounts was found).")  # fmt: skip
-    layout = detect_layout(file, options)
-    problem = _try_reading(file, layout, options)
-    _show(layout, problem)
+    layout, problem = layout_of(file, options)
+    show_layout(layout, problem)
     if save_as:
         target = _save(layout, save_as, profile_dir or _default_dir())
         click.echo(f"saved profile {save_as!r} to {target}; edit it, then import with --profile {save_as}")
 
 
-def _try_reading(file: Path, layout: Layout, options: object) -> str | None:
+def layout_of(file: Path, options: ParseOptions) -> tuple[Layout, str | None]:
+    """The profile or detected layout of the CSV `file`, and why it cannot be read with it (None: it can).
+
+    Also what `importer init` shows for "name a file you downloaded and I'll detect its layout".
+    """
+    if options.profile is None and not CsvParser().identify(FileSample.read(file, options)):
+        raise InputError(file, "is not a CSV statement we recognise (no bank profile matches and no column of "
+                               "dates next to a column of amounts was found).")  # fmt: skip
+    layout = detect_layout(file, options)
+    return layout, _try_reading(file, layout, options)
+
+
+def _try_reading(file: Path, layout: Layout, options: ParseOptions) -> str | None:
     try:
-        count = len(build_statement(file, layout, options).transactions)  # type: ignore[arg-type]
+        count = len(build_statement(file, layout, options).transactions)
     except InputError as exc:
         return str(exc)
     layout.evidence.append(f"rows read: {count} transaction(s)")
     return None
 
 
-def _show(layout: Layout, problem: str | None) -> None:
+def show_layout(layout: Layout, problem: str | None) -> None:
     kind = f"profile {layout.profile.name} ({layout.profile.bank})" if layout.named else "detected layout (no profile matched)"
     click.echo(f"{kind}")
     for note in layout.evidence:

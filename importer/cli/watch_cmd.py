@@ -22,8 +22,11 @@ from importer.cli.options import (
     state_option,
 )
 from importer.config import Config, default_currency, load_config
+from importer.errors import ConfigError
 from importer.logs import close_logging, setup_logging
+from importer.paths import no_rules_warning, rules_looked_in
 from importer.pipeline import RunSettings
+from importer.report import FileReport
 from importer.routine import inbox_importer
 from importer.state import State
 from importer.watch import Filed, Folders, Inbox, drain, folder_events, watch_loop
@@ -56,7 +59,11 @@ def watch(
     """
     config = load_config(config_path)
     folders = _folders(config, inbox, archive, failed)
-    folders.create()
+    # --once (cron, a test) on a missing inbox is a mistake to report; a long-running watcher
+    # creates its folders, as a service started before the user made them must still work.
+    if once and not folders.inbox.is_dir():
+        raise ConfigError(_MISSING_INBOX.format(inbox=folders.inbox))
+    created = [] if once else folders.create()
     target_name = target or config.default_target
     base = RunSettings(
         target=target_name, target_settings=config.target(target_name),
@@ -66,6 +73,8 @@ def watch(
     )  # fmt: skip
     rules = open_rules(rules_paths, config)
     path = resolve_state_path(state_path, config)
+    looked_in = rules_looked_in(rules_paths, config.rules)
+    _banner(folders, created, target_name, len(rules), looked_in, path)
     log = setup_logging(config, path)
     failures = 0
 
@@ -95,10 +104,38 @@ def _folders(config: Config, inbox: Path | None, archive: Path | None, failed: P
     return Folders(default_inbox.absolute(), (archive or default_archive).absolute(), (failed or default_failed).absolute())
 
 
+_MISSING_INBOX = (
+    "the inbox folder {inbox} does not exist, so there is nothing to import. Create it (mkdir -p {inbox}), "
+    "or name another: `inbox:` in importer.yaml, or `importer watch INBOX --once`. "
+    "(`importer watch` without --once creates its folders.)"
+)
+
+
+def _banner(folders: Folders, created: list[Path], target: str, rules: int, looked_in: list[Path], state: Path) -> None:
+    """What the watcher works with, on stderr, before the first file: a wrong folder shows at once."""
+    def line(name: str, folder: Path) -> str:
+        return f"  {name + ':':9}{folder}" + (" (created)" if folder in created else "")
+
+    click.echo(f"importer watch\n{line('inbox', folders.inbox)}\n{line('archive', folders.archive)}\n"
+               f"{line('failed', folders.failed)}\n  target:  {target}\n"
+               f"  rules:   {rules} rule(s) from {', '.join(str(p.absolute()) for p in looked_in)}\n"
+               f"  state:   {state}", err=True)  # fmt: skip
+    if rules == 0:
+        click.echo(no_rules_warning(looked_in), err=True)
+
+
+def _counts(report: FileReport | None) -> str:
+    """`12 parsed, 10 new, 2 duplicate`: what the file added, not only where it went."""
+    if report is None or report.error:
+        return ""  # a file that could not be read added nothing: its error says why
+    held = f", {report.held} held for review" if report.held else ""
+    return f" ({report.parsed} parsed, {report.new} new, {report.duplicate} duplicate{held})"
+
+
 def _report(filed: Filed, log_line: Callable[[str], None]) -> None:
     already = "(identical copy already filed; removed from the inbox)" if filed.copy_removed else "(not filed)"
     where = filed.destination or already
-    message = f"{filed.source.name} -> {where}" + (f": {filed.error}" if filed.error else "")
+    message = f"{filed.source.name} -> {where}{_counts(filed.report)}" + (f": {filed.error}" if filed.error else "")
     log_line(message)
     click.echo(("failed: " if filed.error else "imported: ") + message, err=filed.error is not None)
 

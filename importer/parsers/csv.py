@@ -278,7 +278,8 @@ class _Reader:
 
     def transactions(self) -> list[Transaction]:
         row = self._columns()
-        self.account_id = self.first_text(self.profile.columns.account)
+        found = self.layout.preamble_account
+        self.account_id = self.first_text(self.profile.columns.account) or (found.written if found else None)
         self.first_day, self.last_day = (min(row["date"]), max(row["date"])) if row["date"] else (None, None)
         self.cells = None  # type: ignore[assignment]  # the cells live on in `raw` only
         # Every column was checked above as a whole; rows are validated again only if some cell

@@ -16,9 +16,11 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from importer.accounts import is_iban, normalise_identifier
 from importer.currencies import is_currency
 from importer.errors import InputError, ParseError
 from importer.parsers.base import ParseOptions
+from importer.parsers.csv_account import Found, column_account, preamble_candidates, sole
 from importer.parsers.csv_roles import indicator_sign, role_of
 from importer.parsers.csv_table import (DATE_LIKE, Records, Table, delimiter_name, locate, scan, sniff_delimiter,
                                         text_lines)
@@ -51,6 +53,7 @@ class Layout:
     evidence: list[str] = field(default_factory=list)
     guessed: frozenset[str] = frozenset()  # roles found from content, not from a header or profile
     found: dict[str, str] = field(default_factory=dict)  # settings read from the cells (date_format, decimal)
+    preamble_account: Found | None = None  # the account identifier a line above the table gives
 
     @property
     def lines(self) -> list[int]:
@@ -82,7 +85,31 @@ def detect(path: Path, options: ParseOptions) -> Layout:
     guessed: frozenset[str] = frozenset()
     if profile is None or not named:
         profile, guessed = infer_profile(path, table, frame, evidence)
-    return Layout(profile, named, text, table, records, frame, evidence, guessed)
+    account = _preamble_account(records, table, profile, evidence)
+    return Layout(profile, named, text, table, records, frame, evidence, guessed, preamble_account=account)
+
+
+def _preamble_account(records: Records, table: Table, profile: Profile, evidence: list[str]) -> Found | None:
+    """The account identifier the lines above the table give (csv_account), noted in `evidence`."""
+    if profile.columns.account is not None:
+        return None  # the account column wins (read in csv.py)
+    top = table.first - 1 if table.header is not None else table.first
+    rows = [(records.lines[i], records.header_cells[i]) for i in range(top) if i in records.header_cells]
+    candidates = preamble_candidates(rows, table.delimiter, profile.account_line)
+    found = sole(candidates)
+    if candidates:
+        evidence.append(_account_note(found, candidates))
+    return found
+
+
+def _account_note(found: Found | None, candidates: list[Found]) -> str:
+    if found is not None:
+        return f"account: {found.written} (above the table: {found.where})"
+    first: dict[str, Found] = {}
+    for candidate in candidates:
+        first.setdefault(candidate.identifier, candidate)  # each account where it first appears
+    named = ", ".join(f"{f.written} ({f.where})" for f in first.values())
+    return f"account: none taken, the lines above the table name several: {named}"
 
 
 def _chosen_profile(path: Path, options: ParseOptions) -> tuple[Profile | None, bool]:
@@ -178,7 +205,14 @@ def infer_profile(path: Path, table: Table, frame: pd.DataFrame, evidence: list[
     header = [c.strip() for c in (table.header or [])][: frame.shape[1]]
     roles = _roles_from_header(header)
     _drop_false_indicator(frame, roles)
+    _named_account(frame, header, roles)
     named = dict(roles)
+    if "account" not in roles.values() and len(frame):
+        # Before the text roles, which would take a long IBAN for a description.  Only a column
+        # whose first cell is an IBAN can be one IBAN throughout: the others are not read.
+        first = frame.iloc[0]
+        ibans = [i for i in range(frame.shape[1]) if i not in roles and is_iban(normalise_identifier(first[i]))]
+        _take_account(frame, roles, ibans, named=False)
     _roles_from_content(frame, roles)
     columns = _columns(path, roles, frame, header)
     for index, role in sorted(roles.items()):
@@ -190,18 +224,43 @@ def infer_profile(path: Path, table: Table, frame: pd.DataFrame, evidence: list[
     return profile, frozenset(role for index, role in roles.items() if index not in named)
 
 
+def _named_account(frame: pd.DataFrame, header: list[str], roles: dict[int, str]) -> None:
+    """The column its header calls an account is this account's only when every row holds the
+    same number there (an "Auftragskonto"); one whose numbers vary is the counterparty's (an
+    "IBAN" beside the payee), and must feed no role."""
+    columns = [i for i, name in enumerate(header) if name and role_of(name) == "account"]
+    for index in columns:
+        if roles.get(index) == "account":
+            del roles[index]
+    _take_account(frame, roles, columns, named=True)
+    roles.update({i: "ignore" for i in columns if i not in roles})
+
+
+def _take_account(frame: pd.DataFrame, roles: dict[int, str], columns: list[int], *, named: bool) -> bool:
+    """Give the account role to the one identifier `columns` hold (csv_account.column_account);
+    none when two columns hold different ones.  Whether one was given."""
+    found = {i: column_account(frame.iloc[:, i].unique(), named=named) for i in columns}
+    held = {i: normalise_identifier(v) for i, v in found.items() if v is not None}
+    if not held or len(set(held.values())) > 1:
+        return False
+    roles[min(held)] = "account"
+    return True
+
+
 def _drop_false_indicator(frame: pd.DataFrame, roles: dict[int, str]) -> None:
     # "Transaction Type" holds debit/credit in some exports and "CARD_PAYMENT" in others.
     for index, role in list(roles.items()):
         if role == "indicator" and _kind(frame.iloc[:, index]) != "indicator":
             del roles[index]
+            if "memo" not in roles.values():
+                roles[index] = "memo"  # the kind of booking: CARD_PAYMENT, DEBIT
 
 
 def _roles_from_header(header: list[str]) -> dict[int, str]:
     roles: dict[int, str] = {}
     for index, name in enumerate(header):
         role = role_of(name) if name else None
-        if role is not None and role != "ignore" and (role == "description" or role not in roles.values()):
+        if role is not None and role != "ignore" and (role in ("description", "memo") or role not in roles.values()):
             roles[index] = role
     return roles
 
@@ -218,8 +277,9 @@ def _roles_from_content(frame: pd.DataFrame, roles: dict[int, str]) -> None:
         _take(roles, kinds, "currency", "currency")
     if "indicator" not in roles.values():
         _take(roles, kinds, "indicator", "indicator")
-    if "description" not in roles.values() and "payee" not in roles.values():
-        _take(roles, {i: k for i, k in kinds.items() if i not in roles}, _longest_text(frame, kinds), "description")
+    if not {"description", "payee", "memo"} & set(roles.values()):  # a memo column may be the text (_texts)
+        unclaimed = {i: k for i, k in kinds.items() if i not in roles}
+        _take(roles, unclaimed, _longest_text(frame, unclaimed), "description")  # marks the longest in `unclaimed`
 
 
 def _take(roles: dict[int, str], kinds: dict[int, str], kind: str, role: str) -> None:
@@ -306,11 +366,33 @@ def _columns(path: Path, roles: dict[int, str], frame: pd.DataFrame, header: lis
         raise ParseError(path, "no column holds the amount (nor a debit and a credit column). "
                                "Write a profile for it (see `importer detect`).")  # fmt: skip
     one = {role: indexes[0] for role, indexes in by_role.items() if role != "description"}
-    description = tuple(by_role.get("description", [])[:1]) or tuple(by_role.get("payee", [])[:1])
+    texts, memo = _texts(by_role, frame)
     return Columns(
-        date=one["date"], description=description, amount=one.get("amount"), debit=one.get("debit"),
+        date=one["date"], description=texts, amount=one.get("amount"), debit=one.get("debit"),
         credit=one.get("credit"), balance=one.get("balance"), payee=one.get("payee"),
-        memo=(by_role.get("description", [])[1:2] or [None])[0], currency=one.get("currency"),
+        memo=memo, currency=one.get("currency"),
         bank_id=one.get("bank_id"), value_date=one.get("value_date"), indicator=one.get("indicator"),
         account=one.get("account"),
     )  # fmt: skip
+
+
+def _texts(by_role: dict[str, list[int]], frame: pd.DataFrame) -> tuple[tuple[int, ...], int | None]:
+    """The description columns and the memo column, as the bank profiles map them: the
+    counterparty, then the purpose ("REWE Markt GmbH" "REWE SAGT DANKE 4417"), so rules that
+    name merchants match; the kind of booking ("Lastschrift") goes to the memo."""
+    payee, purposes, kinds = by_role.get("payee", [])[:1], by_role.get("description", []), by_role.get("memo", [])
+    purpose = purposes[:1] or _text_among_kinds(kinds, payee, frame)
+    memo = next((i for i in [*kinds, *purposes[1:]] if i not in purpose), None)
+    return (*payee, *purpose), memo
+
+
+def _text_among_kinds(kinds: list[int], payee: list[int], frame: pd.DataFrame) -> list[int]:
+    """With no purpose column, the "kind" column that is really the text: the most varied one (the
+    longer on a tie), when it varies at least as much as the payee.  "Buchungstext" holds the whole
+    text in Commerzbank's export and the kind of booking in Sparkasse's; "Type" is all some have."""
+    if not kinds:
+        return []
+    varied = max(kinds, key=lambda i: (frame.iloc[:, i].nunique(), frame.iloc[:, i].str.len().mean()))
+    if payee and frame.iloc[:, varied].nunique() < frame.iloc[:, payee[0]].nunique():
+        return []
+    return [varied]

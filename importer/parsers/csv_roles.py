@@ -46,14 +46,21 @@ _NAMES: dict[str, str] = {
         |recipient|to|empfanger|beguenstigter zahlungspflichtiger|begunstigter zahlungspflichtiger
         |auftraggeber empfanger|zahlungsempfanger|name zahlungsbeteiligter|naam|naam tegenpartij|tegenrekeninghouder
         |tegenpartij|beneficiaire|tiers|beneficiario|ordenante|destinatario|beneficjent|odbiorca
-        |nazwa kontrahenta|получатель|контрагент|partner neve|nazev protiuctu|payee name""",
+        |nazwa kontrahenta|получатель|контрагент|partner neve|nazev protiuctu|payee name|naam omschrijving
+        |naam tegenrekening|tegenrekening naam|auftraggeber|empfaenger|zahlungsempfaenger|begunstigter auftraggeber
+        |beguenstigter auftraggeber|auftraggeber empfaenger""",
     "description": """description|details|transaction details|transaction description|narrative|memo
         |description 1|description 2|description 3|original description|title|note|notes|reference|remarks
-        |verwendungszweck|buchungstext|umsatztext|text|beschreibung|transaktionsbeschreibung|vorgang
-        |omschrijving|naam omschrijving|mededelingen|libelle|libellé|detail|detail de l ecriture|remarque
+        |verwendungszweck|umsatztext|text|beschreibung|transaktionsbeschreibung|zahlungsreferenz|purpose
+        |omschrijving|mededelingen|vrije mededeling|libelle|libellé|detail|detail de l ecriture|remarque
         |concepto|descripcion|causale|descrizione|descricao|historico|opis|opis operacji|tytul|tytul operacji
         |описание|описание операции|назначение платежа|zprava|kozlemeny|payment reference|summary
-        |transaction type description|type""",
+        |transaction type description""",
+    # The kind of booking (Lastschrift, Kartenzahlung, Überweisung): the memo beside the purpose,
+    # the description only when the file has no other text (csv_detect._columns).
+    "memo": """buchungstext|umsatzart|umsatztyp|transaktionstyp|buchungsart|vorgang|mutatiesoort|type betaling
+        |betaalwijze|type|booking text|posting text|typ transakce|tipo|tipo movimiento|type d operation
+        |type de transaction""",
     "bank_id": """id|transaction id|transactionid|reference number|ref|ref #|reference id|fitid|check number
         |check or slip|checknumber|check|num|number|transaktions id|transaction reference|buchungsreferenz
         |referentie|volgnr|transactiereferentie|n de transaction|numero de transaction|referencia

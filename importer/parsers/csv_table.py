@@ -371,9 +371,15 @@ def _table_end(path: Path, records: Records, width: int, first: int, stop: int) 
 
 
 def _refuse_data_above(path: Path, records: Records, width: int, start: int, first: int) -> None:
-    """A row above the table that holds a date and an amount is a ragged data row, not a preamble."""
+    """A row above the table that holds a date and an amount is a ragged data row, not a preamble,
+    unless it begins with a label where every data row begins with a date or a number
+    ("Kontostand vom;31.10.2026;1.234,56;EUR" above a headerless table)."""
+    rows = _rows_before(records, first, min(first + TAIL_RECORDS, len(records.widths)), width)
+    labels_lead = any(_cell_kind(row[0]) == "text" for row in rows if row)
     for index in range(start, first):
         cells = records.header_cells.get(index, [])
+        if cells and not labels_lead and _cell_kind(cells[0]) == "text" and cells[0].strip():
+            continue
         if len(cells) >= 3 and any(DATE_LIKE.match(c) for c in cells) and any(_is_number(c) for c in cells):
             # The odd one out is this row, or a row of another width between it and the table.
             odd = next((k for k in range(index, first) if records.widths[k] not in (0, width)), index)

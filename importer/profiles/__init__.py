@@ -4,6 +4,7 @@ describes one export layout: how to recognise it and how its columns map to a Tr
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -68,7 +69,25 @@ class Profile(_Strict):
     skip_values: dict[str, tuple[str, ...]] = Field(
         default_factory=dict, description="rows whose column (by header name) holds one of these are not bookings"
     )
+    account_line: str | None = Field(
+        default=None,
+        description="a regular expression with one group: the account identifier on a line above the table "
+        "(the line's fields joined by the delimiter, without quotes)",
+    )
     columns: Columns
+
+    @field_validator("account_line")
+    @classmethod
+    def _one_group(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        try:
+            groups = re.compile(value).groups
+        except re.error as exc:
+            raise ValueError(f"{value!r} is not a regular expression: {exc}") from None
+        if groups != 1:
+            raise ValueError(f"{value!r} has {groups} groups; it needs exactly one, around the account identifier")
+        return value
 
     @field_validator("currency")
     @classmethod
