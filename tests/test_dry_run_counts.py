@@ -93,6 +93,7 @@ def test_the_samples_folder_twice(tmp_path: Path) -> None:
     assert dry == real
     assert not [name for name, c in real.items() if c[4]]  # every sample was read
     originals = {name: c for name, c in real.items() if not name.startswith("again-")}
-    assert sum(c[1] for c in originals.values()) == 276 and sum(c[2] for c in originals.values()) == 6
+    # As `importer run samples/` counts them (the README): bunq's two exports of one account overlap.
+    assert sum(c[1] for c in originals.values()) == 284 and sum(c[2] for c in originals.values()) == 6
     for name, (parsed, new, duplicate, held, _) in originals.items():  # each copy: all of it duplicate
         assert real["again-" + name] == (parsed, 0, parsed, 0, False)
