@@ -129,3 +129,12 @@ def test_every_command_has_help(runner: CliRunner) -> None:
     for command in COMMANDS:
         assert command.help, f"`importer {command.name}` has no help text"
         assert runner.invoke(main, [command.name or "", "--help"]).exit_code == 0
+
+
+def test_a_run_that_loaded_no_rules_says_so_on_stderr(runner: CliRunner, state_path: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "rules"
+    empty.mkdir()
+    result = runner.invoke(main, ["run", SAMPLE_OFX, "--rules", str(empty), "--state", str(state_path), "--json"])
+    assert result.exit_code == 0
+    assert result.stderr.startswith(f"warning: no rules loaded (looked in {empty}); every transaction stays uncategorised.")
+    assert json.loads(result.stdout)["totals"]["uncategorised"] == 15

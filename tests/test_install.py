@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.test_cli import SAMPLE_TRANSACTIONS  # every sample row, counted from the golden files
+
 ROOT = Path(__file__).parents[1]
 PIPX = shutil.which("pipx")
 IN_CI = os.environ.get("CI") == "true"
@@ -70,7 +72,7 @@ def test_the_installed_command_reads_the_samples_as_the_source_tree_does(install
     tree = subprocess.run([sys.executable, "-m", "importer", "run", "samples/", "--dry-run", "--json"], cwd=ROOT,
                           env=fresh_environment(Path(done.args[0]).parents[1]), capture_output=True, text=True)  # fmt: skip
     assert json.loads(done.stdout)["totals"] == json.loads(tree.stdout)["totals"]
-    assert json.loads(done.stdout)["totals"]["parsed"] == 282
+    assert json.loads(done.stdout)["totals"]["parsed"] == SAMPLE_TRANSACTIONS
 
 
 @needs_pipx

@@ -27,6 +27,7 @@ from importer.cli.options import (
 from importer.cli.unattended import render_routine, run_configured, tell_interrupted
 from importer.config import default_currency, load_config
 from importer.lock import run_lock
+from importer.paths import no_rules_warning, rules_looked_in
 from importer.matching import MatchSettings
 from importer.pipeline import RunSettings, run as run_pipeline, statement_files
 from importer.report import render_json, render_text
@@ -86,6 +87,8 @@ def run(
     """
     config = load_config(config_path)
     rules = open_rules(rules_paths, config)
+    if not len(rules):  # else everything lands uncategorised without a word (stderr: --json stays clean)
+        click.echo(no_rules_warning(rules_looked_in(rules_paths, config.rules)), err=True)
     target_name = target or config.default_target
     settings = RunSettings(
         target=target_name,

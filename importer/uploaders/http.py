@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import ipaddress
 import random
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -26,7 +25,7 @@ from importer.errors import ConfigError, UploadError
 from importer.jsonmoney import dumps
 from importer.lazy import lazy_module
 from importer.secrets import redact
-from importer.uploaders.limits import RateLimiter, retry_after_seconds
+from importer.uploaders.limits import Cancelled, RateLimiter, retry_after_seconds
 
 if TYPE_CHECKING:
     import httpx
@@ -139,6 +138,13 @@ class Http:
         return response
 
     def _with_retries(self, request: Request, batch: str) -> httpx.Response:
+        try:
+            return self._attempts(request, batch)
+        except Cancelled:
+            raise UploadError(self.target, batch, "not sent: the run was stopped while this batch waited for the "
+                              "service's rate limit or a retry; it stays pending for the next run.") from None  # fmt: skip
+
+    def _attempts(self, request: Request, batch: str) -> httpx.Response:
         for attempt in range(self.retry.attempts):
             booked = self.limiter.acquire(request.cost)
             try:
@@ -150,7 +156,7 @@ class Http:
             if attempt + 1 == self.retry.attempts:
                 break
             self.stats["retries"] += 1
-            time.sleep(self.retry.delay(attempt, response))
+            self.limiter.pause(self.retry.delay(attempt, response))
         if response is None:
             raise UploadError(self.target, batch, f"no answer from {self.base_url} after {self.retry.attempts} attempts.")
         return response

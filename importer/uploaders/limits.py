@@ -98,6 +98,10 @@ class _Bucket:
         self.tokens = min(self.tokens, float(remaining))
 
 
+class Cancelled(Exception):
+    """The run stopped (Ctrl-C) while a request waited for its budget: it was never sent."""
+
+
 class RateLimiter:
     """Paces requests to the budgets named by `windows`: header suffix → window in seconds."""
 
@@ -109,6 +113,18 @@ class RateLimiter:
         self.blocked_until = 0.0
         self.lock = threading.Lock()
         self.waited = 0.0
+        # Set when the run stops: a worker waiting for the budget gives up at once, so Ctrl-C
+        # against a rate-limited service ends within a second, not after the window.
+        self.cancelled = threading.Event()
+
+    def cancel(self) -> None:
+        """Wake every waiting `acquire` with `Cancelled`; later ones fail at once."""
+        self.cancelled.set()
+
+    def pause(self, seconds: float) -> None:
+        """Sleep `seconds` (a retry's back-off) unless the run stops first (`Cancelled`)."""
+        if self.cancelled.wait(seconds):
+            raise Cancelled("the run was stopped during a retry's back-off")
 
     def acquire(self, cost: int = 1) -> list[list[float]]:
         """Block until a request of `cost` units fits every budget, then book it.
@@ -118,13 +134,16 @@ class RateLimiter:
         would think the budget free a round trip before the server does).
         """
         while True:
+            if self.cancelled.is_set():
+                raise Cancelled("the run was stopped while it waited for the rate limit")
             with self.lock:
                 now = time.monotonic()
                 delay = max([self.blocked_until - now, *(b.wait(now, cost) for b in self.budgets.values())])
                 if delay <= 0:
                     return [budget.book(now, float(cost)) for budget in self.budgets.values()]
             self.waited += delay
-            time.sleep(min(delay, 5.0))
+            if self.cancelled.wait(min(delay, 5.0)):
+                raise Cancelled("the run was stopped while it waited for the rate limit")
 
     def settle(self, booked: list[list[float]]) -> None:
         with self.lock:
