@@ -4,13 +4,16 @@ Banks put account details above the table and totals below it, end every row wit
 delimiter (Chase), or quote fields across lines.  The whole file is scanned once with the csv
 module to learn each record's width and first line; the cells themselves are then read by
 pandas' C parser (`csv.read_frame`).  A data row whose width differs from the table's is an
-error naming its line, never silently cut or padded.
+error naming its line, never silently cut or padded.  The table is as wide as its most common
+record, or, when a bank profile found its header, as that header.  A field over the csv module's
+limit (128 KiB) is an error at its line: no bank writes one.
 
 A download cut off mid-row must not read as a shorter statement.  The csv module closes a quote
 left open at the end without a word, and a short last row used to pass for a footer, so the end is
 checked on its own (`Table.cut_line`): an open quote, or a last row without a line end after it
 that begins a data row with fewer fields, or ends in a number with fewer decimals than its
-column.  A record that could not begin a data row is still a footer.
+column (its filled cells, or the row's amounts when the header names it money and it is blank
+above).  A record that could not begin a data row is still a footer.
 """
 
 from __future__ import annotations
