@@ -288,7 +288,7 @@ def _last_cell_cut(cells: list[str], rows: list[list[str]], name: str) -> bool:
     decimals, or, when none is filled, a column the header names money takes the row's amounts'."""
     column = [row[-1] for row in rows]
     filled = [v for v in column if v.strip()]
-    if not cells[-1].strip() or not filled and role_of(name) not in _MONEY:
+    if not cells[-1].strip() or (not filled and role_of(name) not in _MONEY):
         return _number_cut_short(cells[-1], column)
     return _number_cut_short(cells[-1], filled or _marked_amounts([*rows, cells[:-1]]))
 
