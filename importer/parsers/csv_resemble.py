@@ -23,6 +23,7 @@ from importer.parsers.csv_table import DELIMITERS, text_lines
 from importer.profiles import Profile, all_profiles
 
 HEAD_LINES = 60  # as many as `match_profile` searches for a header
+HEADER_MOST = 4096  # characters: the longest profile header is under 200
 MOST_MISSING = 2  # names of a signature a damaged header may lack; more is another layout
 
 
@@ -54,6 +55,8 @@ def resemblance(text: str, profile_dirs: tuple[Path, ...] = ()) -> Resemblance |
     """The first head line that nearly is some profile's header, with the cell that differs."""
     profiles = [p for p in all_profiles(profile_dirs).values() if p.header and p.has_header]
     for number, line in enumerate(islice(text_lines(text), HEAD_LINES), 1):
+        if len(line) > HEADER_MOST:
+            continue  # not a header, and searching a damaged 50 MB line for forty headers takes seconds
         for profile in profiles:
             miss = _near_miss(line.rstrip("\r\n"), profile)
             if miss is not None:
