@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from importer.errors import ParseError, TruncatedError
+from importer.errors import InputError, ParseError, TruncatedError
 from importer.parsers import ParseOptions, parse_file
 
 SAMPLES = Path("samples/csv")
@@ -155,3 +155,13 @@ def test_one_damaged_date_does_not_move_the_dates_to_the_other_column(tmp_path: 
     assert str(err.value) == (f"{path}, line 2: a date cell in column 'column 3' is not a date in any format we "
                               "know. Expected a date such as 2026-10-31, 31.10.2026 or 10/31/2026 (or pass "
                               "--date-format), found '01.01.20±4'.")  # fmt: skip
+
+
+def test_a_balance_cut_short_in_the_only_row_is_refused(tmp_path: Path) -> None:
+    # Lloyds cut inside its first row's balance ("2811.09" -> "2"): the header names the column a
+    # balance, so a whole number there under amounts with cents is a cut, not a value.
+    text = _sample(LLOYDS)
+    path = _write(tmp_path, LLOYDS, text[: text.index("2811.09") + 1])
+    with pytest.raises(InputError) as err:
+        parse_file(path, ParseOptions())
+    assert str(err.value) == f"{path}: holds no table: no rows of delimited fields were found."

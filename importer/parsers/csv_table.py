@@ -264,10 +264,11 @@ def _cut_record(records: Records, width: int, first: int, last_name: str = "") -
     if rows:
         return last if _last_cell_cut(cells, rows, last_name) else None
     # The only row: its other amounts show how many decimals an amount has, but the last cell may
-    # be a whole number (an id), so only a decimal mark with too few digits after it tells a cut.
+    # be a whole number (an id), so only a decimal mark with too few digits after it, or a header
+    # naming the column money, tells a cut.
     amounts = _marked_amounts([cells[:-1]])
-    shows_mark = bool(re.search(r"[.,]\d*$", cells[-1].strip()))
-    return last if shows_mark and _number_cut_short(cells[-1], amounts) else None
+    money = bool(re.search(r"[.,]\d*$", cells[-1].strip())) or role_of(last_name) in _MONEY
+    return last if money and _number_cut_short(cells[-1], amounts) else None
 
 
 def _rows_before(records: Records, first: int, index: int, width: int) -> list[list[str]]:
