@@ -60,13 +60,21 @@ def _truncated(path: Path, layout: Layout, options: ParseOptions) -> TruncatedEr
     except InputError:
         partial = ()
     what = "a quoted field is never closed" if open_quote else f"the last row has {len(cells)} of {table.width} fields"
+    if not open_quote and len(cells) >= table.width:
+        what = "the last row's last number has fewer decimals than its column's"
     rows = f"the {len(partial[0].transactions)} complete rows" if partial else "the complete rows"
     return TruncatedError(
         path, f"the file ends in the middle of a row ({what}): it was cut off, most likely by an incomplete "
               f"download. Download it again, or pass --allow-partial to import {rows}.",
-        line=table.cut_line, expected='a closing "' if open_quote else f"{table.width} fields",
+        line=table.cut_line, expected=_expected_end(open_quote, len(cells), table.width),
         found=table.delimiter.join(f'"{c}"' if table.delimiter in c else c for c in cells)[-60:], partial=partial,
     )  # fmt: skip
+
+
+def _expected_end(open_quote: bool, fields: int, width: int) -> str:
+    if open_quote:
+        return 'a closing "'
+    return f"{width} fields" if fields < width else "a number with all its decimals, then a line end"
 
 
 def build_statement(path: Path, layout: Layout, options: ParseOptions) -> Statement:

@@ -21,11 +21,12 @@ from importer.currencies import is_currency
 from importer.errors import InputError, ParseError
 from importer.parsers.base import ParseOptions
 from importer.parsers.csv_account import Found, column_account, preamble_candidates, sole
+from importer.parsers.csv_resemble import refuse_near_header
 from importer.parsers.csv_roles import indicator_sign, role_of
 from importer.parsers.csv_table import (DATE_LIKE, Records, Table, delimiter_name, locate, scan, sniff_delimiter,
                                         text_lines)
 from importer.parsers.csv_text import DecodedText, read_again, read_text
-from importer.parsers.dates import Ambiguity, NoDateFormat, infer_date_format
+from importer.parsers.dates import Ambiguity, NoDateFormat, infer_date_format, mostly_dates
 from importer.parsers.numbers import is_number_shaped
 from importer.lazy import lazy_module
 from importer.profiles import Columns, Profile, all_profiles, get_profile
@@ -69,6 +70,8 @@ def detect(path: Path, options: ParseOptions) -> Layout:
     if profile is None:
         profile = match_profile(text.text, options.profile_dirs)
         named = profile is not None
+        if profile is None:  # a bank's header with a damaged name must not read as another layout
+            refuse_near_header(path, text.text, options.profile_dirs)
         if profile is not None and profile.encoding != "auto":
             text = read_again(path, options, text, profile.encoding)
     delimiter = profile.delimiter if profile and profile.delimiter else sniff_delimiter(text.text)[0]
@@ -317,7 +320,7 @@ def _reads_as_dates(values: list[str]) -> bool:
         infer_date_format(values)
         return True
     except NoDateFormat:
-        return False
+        return mostly_dates(values)  # by majority, as `_most`: one damaged date keeps its column
 
 
 def _money_shaped(value: str) -> bool:

@@ -4,13 +4,16 @@ Banks put account details above the table and totals below it, end every row wit
 delimiter (Chase), or quote fields across lines.  The whole file is scanned once with the csv
 module to learn each record's width and first line; the cells themselves are then read by
 pandas' C parser (`csv.read_frame`).  A data row whose width differs from the table's is an
-error naming its line, never silently cut or padded.
+error naming its line, never silently cut or padded.  The table is as wide as its most common
+record, or, when a bank profile found its header, as that header.  A field over the csv module's
+limit (128 KiB) is an error at its line: no bank writes one.
 
 A download cut off mid-row must not read as a shorter statement.  The csv module closes a quote
 left open at the end without a word, and a short last row used to pass for a footer, so the end is
 checked on its own (`Table.cut_line`): an open quote, or a last row without a line end after it
 that begins a data row with fewer fields, or ends in a number with fewer decimals than its
-column.  A record that could not begin a data row is still a footer.
+column (its filled cells, or the row's amounts when the header names it money and it is blank
+above).  A record that could not begin a data row is still a footer.
 """
 
 from __future__ import annotations
@@ -26,9 +29,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from importer.errors import ParseError
+from importer.parsers.csv_roles import role_of
 from importer.parsers.numbers import is_number_shaped
 
 DELIMITERS = (",", ";", "\t", "|")
+_MONEY = frozenset({"amount", "debit", "credit", "balance"})
 SNIFF_RECORDS = 400
 TAIL_RECORDS = 50
 DATE_LIKE = re.compile(
@@ -110,7 +115,18 @@ def _longest_run(widths: list[int]) -> tuple[int, int]:
 
 def scan(path: Path, text: str, delimiter: str) -> Records:
     """Every record's width and first line, and how the text ends (see `Records.ending`)."""
-    return _scan_single_lines(text, delimiter) or scan_records(path, text, delimiter)
+    return _scan_single_lines(path, text, delimiter) or scan_records(path, text, delimiter)
+
+
+def _unreadable(path: Path, exc: csv.Error, line: int) -> ParseError:
+    """The csv module's refusal at `line` as a ParseError.  Its field limit (128 KiB) is kept on
+    purpose: no bank writes a field that long (a memo is a few hundred characters), so such a
+    field is damage, and reading it would only turn megabytes of noise into a description."""
+    if "field limit" not in str(exc):
+        return ParseError(path, f"this record cannot be read as delimited text ({exc}).", line=line)
+    limit = csv.field_size_limit()
+    return ParseError(path, f"a field is longer than {limit} characters, longer than any bank writes: the file "
+                            "is damaged or is not a statement. Download it again.", line=line)  # fmt: skip
 
 
 def scan_records(path: Path, text: str, delimiter: str) -> Records:
@@ -119,14 +135,17 @@ def scan_records(path: Path, text: str, delimiter: str) -> Records:
     widths, lines, cells = array("i"), array("i"), {}
     tail: deque[tuple[int, list[str]]] = deque(maxlen=TAIL_RECORDS)
     previous = 0
-    for row in reader:
-        widths.append(_width(row))
-        lines.append(previous + 1)
-        if len(cells) < SNIFF_RECORDS:
-            cells[len(widths) - 1] = row
-        else:
-            tail.append((len(widths) - 1, row))
-        previous = reader.line_num
+    try:
+        for row in reader:
+            widths.append(_width(row))
+            lines.append(previous + 1)
+            if len(cells) < SNIFF_RECORDS:
+                cells[len(widths) - 1] = row
+            else:
+                tail.append((len(widths) - 1, row))
+            previous = reader.line_num
+    except csv.Error as exc:
+        raise _unreadable(path, exc, reader.line_num) from None
     return Records(widths, lines, {**cells, **dict(tail)}, previous, _ending(text, delimiter, lines))
 
 
@@ -134,12 +153,15 @@ def _width(row: list[str]) -> int:
     return len(row) if any(row) or len(row) > 1 else 0  # a blank line, or one empty quoted field
 
 
-def _scan_single_lines(text: str, delimiter: str) -> Records | None:
+def _scan_single_lines(path: Path, text: str, delimiter: str) -> Records | None:
     """`scan_records` for the usual file whose every record is one line (None otherwise): record
     i is line i + 1, so the csv module only measures widths (`map(len, ...)` runs in C) and the
     cells of the first and last records are read again from their lines."""
     reader = csv.reader(text_lines(text), delimiter=delimiter)
-    widths = array("i", map(len, reader))
+    try:
+        widths = array("i", map(len, reader))
+    except csv.Error as exc:
+        raise _unreadable(path, exc, reader.line_num) from None
     count = len(widths)
     if reader.line_num != count:
         return None  # some quoted field spans lines
@@ -207,8 +229,9 @@ def locate(path: Path, records: Records, delimiter: str, header_hint: tuple[str,
     """The table in `records`: its width, header (if any), data rows and footer."""
     width = _table_width(records)
     header_index = _find_header(records, width, header_hint)
+    width = _named_width(records, header_index, width) if header_hint else width
     first = (header_index + 1) if header_index is not None else _first_data(records, width)
-    cut = _cut_record(records, width, first)
+    cut = _cut_record(records, width, first, _last_name(records, header_index, width))
     end = _table_end(path, records, width, first, len(records.widths) if cut is None else cut)
     _refuse_data_above(path, records, width, header_index + 1 if header_index is not None else 0, first)
     header = records.header_cells.get(header_index) if header_index is not None else None
@@ -216,7 +239,17 @@ def locate(path: Path, records: Records, delimiter: str, header_hint: tuple[str,
     return table if cut is None else dataclasses.replace(table, cut_line=records.lines[cut])
 
 
-def _cut_record(records: Records, width: int, first: int) -> int | None:
+def _named_width(records: Records, header_index: int | None, width: int) -> int:
+    """The width of a table whose header a profile found: the header's, not the commonest width
+    (a file cut after one row has as many two-field preamble lines as full rows).  A header one
+    field short of the rows is the trailing-delimiter layout (Chase) and keeps the rows' width."""
+    if header_index is None or header_index not in records.header_cells:
+        return width
+    named = len(records.header_cells[header_index])
+    return width if named == width - 1 else named
+
+
+def _cut_record(records: Records, width: int, first: int, last_name: str = "") -> int | None:
     """The index of the last record when the file cuts it off: a quote it never closes, or (with
     no line end after it) fewer fields than the table whose cells begin a data row.  A record that
     could not begin a data row ("Total: 3 rows") is a footer."""
@@ -229,18 +262,41 @@ def _cut_record(records: Records, width: int, first: int) -> int | None:
     if records.widths[last] < width:
         return last if _begins_a_row(cells, rows) else None
     if rows:
-        return last if _number_cut_short(cells[-1], [row[-1] for row in rows]) else None
+        return last if _last_cell_cut(cells, rows, last_name) else None
     # The only row: its other amounts show how many decimals an amount has, but the last cell may
-    # be a whole number (an id), so only a decimal mark with too few digits after it tells a cut.
-    amounts = [c for c in cells[:-1] if re.search(r"[.,]\d", c) and is_number_shaped(c)]
-    shows_mark = bool(re.search(r"[.,]\d*$", cells[-1].strip()))
-    return last if shows_mark and _number_cut_short(cells[-1], amounts) else None
+    # be a whole number (an id), so only a decimal mark with too few digits after it, or a header
+    # naming the column money, tells a cut.
+    amounts = _marked_amounts([cells[:-1]])
+    money = bool(re.search(r"[.,]\d*$", cells[-1].strip())) or role_of(last_name) in _MONEY
+    return last if money and _number_cut_short(cells[-1], amounts) else None
 
 
 def _rows_before(records: Records, first: int, index: int, width: int) -> list[list[str]]:
     """The cells of the full-width data records among the `TAIL_RECORDS` before record `index`."""
     return [records.header_cells[i] for i in range(max(first, index - TAIL_RECORDS), index)
             if records.widths[i] == width and i in records.header_cells]  # fmt: skip
+
+
+def _last_name(records: Records, header_index: int | None, width: int) -> str:
+    """The header's name for the table's last column ("" without a header)."""
+    header = records.header_cells.get(header_index, []) if header_index is not None else []
+    return header[width - 1].strip() if 0 < width <= len(header) else ""
+
+
+def _last_cell_cut(cells: list[str], rows: list[list[str]], name: str) -> bool:
+    """Whether the last cell of a full-width last row is a number cut short.  Blanks in its column
+    ("Balance" on the day's last row only, Bank of Ireland) say nothing: the filled cells show the
+    decimals, or, when none is filled, a column the header names money takes the row's amounts'."""
+    column = [row[-1] for row in rows]
+    filled = [v for v in column if v.strip()]
+    if not cells[-1].strip() or (not filled and role_of(name) not in _MONEY):
+        return _number_cut_short(cells[-1], column)
+    return _number_cut_short(cells[-1], filled or _marked_amounts([*rows, cells[:-1]]))
+
+
+def _marked_amounts(rows: list[list[str]]) -> list[str]:
+    """The cells of `rows` that are amounts with a decimal mark (what a money cell looks like)."""
+    return [c for row in rows for c in row if re.search(r"[.,]\d", c) and is_number_shaped(c)]
 
 
 def _number_cut_short(cell: str, column: list[str]) -> bool:

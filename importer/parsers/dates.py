@@ -99,6 +99,15 @@ def infer_date_format(values: Sequence[str]) -> str | Ambiguity:
     return best_fmt
 
 
+def mostly_dates(values: Sequence[str]) -> bool:
+    """Whether one candidate format reads most of the distinct values: a date column with a damaged
+    cell is still the date column (the reader then reports that cell at its line), so one cell
+    cannot move the dates to another column."""
+    unique = list(dict.fromkeys(v for v in values if v))
+    column = _english_months(pd.Series(unique, dtype="string").str.strip())
+    return any(int(_to_datetime(column, fmt).notna().sum()) * 2 > len(unique) for fmt in CANDIDATE_FORMATS)
+
+
 def parse_dates(values: Sequence[str], fmt: str) -> list[dt.date | None]:
     """Every value read with `fmt`; None where a value does not match (the caller reports it).
 
