@@ -21,6 +21,7 @@ from pathlib import Path
 from importer.errors import ParseError
 from importer.parsers.csv_table import DELIMITERS, text_lines
 from importer.profiles import Profile, all_profiles
+from importer.parsers.spelling import edit_distance
 
 HEAD_LINES = 60  # as many as `match_profile` searches for a header
 HEADER_MOST = 4096  # characters: the longest profile header is under 200
@@ -118,16 +119,3 @@ def _variant(text: str, name: str) -> bool:
     """Whether `text` is `name` spelled another way ("TimeZone" for "Time Zone", PayPal's own
     custom export): a damaged byte changes a letter, it does not only join words or change case."""
     return _SPACING.sub("", text).casefold() == _SPACING.sub("", name).casefold()
-
-
-def edit_distance(a: str, b: str, most: int) -> int:
-    """The Levenshtein distance of `a` and `b`, or `most + 1` for anything farther."""
-    if abs(len(a) - len(b)) > most:
-        return most + 1
-    previous = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        current = [i]
-        for j, y in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
-        previous = current
-    return min(previous[-1], most + 1)

@@ -32,6 +32,7 @@ from importer.models import Source, Statement, Transaction
 from importer.parsers.base import FileSample, ParseOptions, read_statement
 from importer.parsers.corrupt import corrupt_file_errors
 from importer.parsers.currency import given_currency
+from importer.parsers.spelling import edit_distance
 from importer.parsers.dates import Ambiguity, NoDateFormat, infer_date_format, parse_dates
 
 _CASH_SECTIONS = {"bank": "bank", "ccard": "credit card", "cash": "cash", "oth a": "asset", "oth l": "liability"}
@@ -311,24 +312,11 @@ def _is_opening(book: _Book, record: _Record) -> bool:
     payee = (record.get("P") or "").lower()
     if payee == _OPENING:
         return True
-    if payee and _differs_by_at_most_two(payee, _OPENING):
+    if payee and 0 < edit_distance(payee, _OPENING, 2) <= 2:
         raise ParseError(book.path, "an opening-balance record's payee is misspelled; the file may be damaged: "
                          "download it again.", line=record.line_of("P"), expected="'Opening Balance'",
                          found=record.get("P"))  # fmt: skip
     return False
-
-
-def _differs_by_at_most_two(a: str, b: str) -> bool:
-    """Levenshtein distance of `a` and `b` is 1 or 2 (only ever asked of short names)."""
-    if abs(len(a) - len(b)) > 2:
-        return False
-    previous = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        current = [i]
-        for j, y in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
-        previous = current
-    return 0 < previous[-1] <= 2
 
 
 def _transaction(book: _Book, account: str, record: _Record, day: dt.date) -> Transaction:
