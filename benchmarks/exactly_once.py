@@ -14,13 +14,13 @@ import time
 from pathlib import Path
 
 from benchmarks.generate import write_chase_csv
-from importer.config import TargetSettings
+from importer.config.settings import TargetSettings
 from importer.parsers import ParseOptions
-from importer.pipeline import RunSettings, run
+from importer.run.pipeline import RunSettings, run
 from importer.rules import RuleSet
 from importer.sandbox import SERVICES, Sandbox, target_settings
 from importer.sandbox.common import Faults, Limits
-from importer.state import State
+from importer.store.sqlite import State
 
 
 def upload(sandbox: Sandbox, name: str, statement: Path, state_path: Path) -> int:

@@ -88,10 +88,10 @@ def time_ours(path: Path) -> Timing:
 
 def time_tree(path: Path) -> Timing:
     """Our reference reader alone: what `parse_file` costs whenever the fast path declines a file."""
-    from importer.gcpause import paused_gc
+    from importer.internals.gcpause import paused_gc
     from importer.parsers import ParseOptions
-    from importer.parsers.ofx import reference_statements
-    from importer.parsers.ofx_text import decode
+    from importer.parsers.ofx.reader import reference_statements
+    from importer.parsers.ofx.text import decode
 
     wall, cpu = time.perf_counter(), time.process_time()
     with paused_gc():  # as parse_file does

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.generate import CITIES, merchant_names
-from importer.models import Source, Transaction
+from importer.core.models import Source, Transaction
 from importer.rules import RuleSet, load_rules
 
 

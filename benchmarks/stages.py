@@ -17,11 +17,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from importer.dedupe import assign_ids
-from importer.models import Transaction
+from importer.ids.recipe import assign_ids
+from importer.core.models import Transaction
 from importer.parsers import ParseOptions, parse_file
 from importer.rules import load_rules
-from importer.state import State
+from importer.store.sqlite import State
 
 CPU = [0.0]  # CPU seconds of the last timed call, reported beside its wall time
 

@@ -29,11 +29,11 @@ from typing import NamedTuple
 
 import httpx
 
-from importer.config import TargetSettings
-from importer.models import Source, Transaction
+from importer.config.settings import TargetSettings
+from importer.core.models import Source, Transaction
 from importer.sandbox import SERVICES, target_settings
-from importer.uploaders import make_target
-from importer.uploaders.remote import RemoteTarget
+from importer.targets import make_target
+from importer.targets.remote import RemoteTarget
 
 
 class Limit(NamedTuple):

@@ -1,6 +1,6 @@
 """Where an import's time goes: `python -m benchmarks.where FILE [--rules DIR] [--target local]`.
 
-Runs the real pipeline (`importer.pipeline.run`) once on FILE into a fresh state database under
+Runs the real pipeline (`importer.run.pipeline.run`) once on FILE into a fresh state database under
 cProfile and prints, per pipeline step, the seconds spent in it and its share of the run, then the
 functions that cost most on their own.  cProfile slows Python code more than C code (SQLite,
 hashing), so the shares are a guide to where to look, not rates: the rates come from
@@ -16,19 +16,19 @@ import tempfile
 from pathlib import Path
 
 from importer.parsers import ParseOptions
-from importer.pipeline import RunSettings, run
+from importer.run.pipeline import RunSettings, run
 from importer.rules import load_rules
-from importer.state import State
+from importer.store.sqlite import State
 
 # (label, module file suffix, function name): the steps of `pipeline._import`, in order.
 STEPS = (
-    ("parse", "importer/pipeline.py", "_parse"),
-    ("ids + rules", "importer/pipeline.py", "prepare"),
-    ("dedupe layers", "importer/matching.py", "classify"),
-    ("store", "importer/matching.py", "record"),
-    ("transfers", "importer/transfers.py", "pair_transfers"),
-    ("upload (journal + target)", "importer/pipeline.py", "_upload"),
-    ("report", "importer/report.py", "count_rules"),
+    ("parse", "importer/run/pipeline.py", "_parse"),
+    ("ids + rules", "importer/run/pipeline.py", "prepare"),
+    ("dedupe layers", "importer/dedupe/layers.py", "classify"),
+    ("store", "importer/dedupe/layers.py", "record"),
+    ("transfers", "importer/dedupe/transfers.py", "pair_transfers"),
+    ("upload (journal + target)", "importer/run/pipeline.py", "_upload"),
+    ("report", "importer/reports/summary.py", "count_rules"),
 )
 
 

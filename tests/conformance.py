@@ -13,7 +13,7 @@ import sys
 from collections import Counter
 from dataclasses import dataclass, replace
 
-from importer.errors import BalanceError, ImporterError
+from importer.core.errors import BalanceError, ImporterError
 from importer.parsers import ParseOptions, parse_file
 from tests.corpus import CorpusFile, corpus_files, corpus_root
 

@@ -36,13 +36,13 @@ from typing import Protocol
 
 import httpx
 
-from importer.accounts import AccountBook, AccountSpec
+from importer.run.accounts import AccountBook, AccountSpec
 from importer.parsers import ParseOptions, parse_file
-from importer.pipeline import in_account, prepare
+from importer.run.pipeline import in_account, prepare
 from importer.rules import RuleSet
 from importer.sandbox import Sandbox, target_settings
-from importer.uploaders.remote import MARKER_RE
-from importer.uploaders.remote import _marker as marker_of
+from importer.targets.remote import MARKER_RE
+from importer.targets.remote import _marker as marker_of
 from tests.golden import ROOT
 from tests.loopback import LoopbackServer
 from tests.statements import Line, chase_csv, day, ofx

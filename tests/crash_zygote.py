@@ -60,8 +60,8 @@ def wait(pid: int, kill_after: float | None) -> dict[str, int | None]:
 def warm_up() -> None:
     """Fill the caches every run would fill (bank profiles, compiled patterns) once, before forking."""
     from importer.parsers import ParseOptions, parse_file
-    from importer.paths import user_profile_dirs
-    from importer.profiles import all_profiles
+    from importer.config.paths import user_profile_dirs
+    from importer.parsers.csv.profiles import all_profiles
     from tests.golden import SAMPLES_CURRENCY, sample_files
 
     all_profiles(user_profile_dirs())

@@ -1,6 +1,6 @@
 """The CSV reader as it was before the columnar fast path (row by row over pandas Series).
 
-Kept only as the reference tests/test_csv_fast_path.py compares `importer.parsers.csv` with:
+Kept only as the reference tests/test_csv_fast_path.py compares `importer.parsers.csv.reader` with:
 whatever this reads, or refuses, the fast path must read or refuse identically.
 """
 
@@ -14,18 +14,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from importer.currencies import is_currency
+from importer.core.currencies import is_currency
 from importer.parsers.currency import MISSING
-from importer.errors import AmbiguousDateError, BalanceError, ParseError
-from importer.models import Source, Statement, Transaction, trusted
+from importer.core.errors import AmbiguousDateError, BalanceError, ParseError
+from importer.core.models import Source, Statement, Transaction, trusted
 from importer.parsers.base import ParseOptions
-from importer.parsers.csv_balance import check_chain
-from importer.parsers.csv_detect import Layout
-from importer.parsers.csv_roles import currency_tag, indicator_sign
+from importer.parsers.csv.balance import check_chain
+from importer.parsers.csv.detect import Layout
+from importer.parsers.csv.roles import currency_tag, indicator_sign
 from importer.parsers.dates import Ambiguity, NoDateFormat, infer_date_format, parse_dates
-from importer.parsers.csv_table import DATE_LIKE
+from importer.parsers.csv.table import DATE_LIKE
 from importer.parsers.numbers import infer_decimal_mark, is_number_shaped, parse_amount_column
-from importer.profiles import ColumnRef, Profile
+from importer.parsers.csv.profiles import ColumnRef, Profile
 
 # Rows a bank lists before they are booked; they have no booking date yet.
 PENDING = frozenset({"pending", "vorgemerkt", "en attente", "in behandeling", "pendiente", "in sospeso"})

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from importer.errors import InputError, TruncatedError
-from importer.models import Statement
+from importer.core.errors import InputError, TruncatedError
+from importer.core.models import Statement
 from importer.parsers import ParseOptions, parse_file
 
 Key = tuple[object, object, str]

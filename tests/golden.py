@@ -12,10 +12,10 @@ import io
 import sys
 from pathlib import Path
 
-from importer.output import write_jsonl
-from importer.config import load_config
+from importer.reports.output import write_jsonl
+from importer.config.settings import load_config
 from importer.parsers import ParseOptions, parse_file
-from importer.pipeline import prepare, statement_files
+from importer.run.pipeline import prepare, statement_files
 from importer.rules import RuleSet
 
 ROOT = Path(__file__).resolve().parent.parent

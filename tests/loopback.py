@@ -29,10 +29,10 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 
-from importer.config import TargetSettings
-from importer.errors import UploadError
-from importer.models import Outcome, Transaction, UploadResult
-from importer.state import State
+from importer.config.settings import TargetSettings
+from importer.core.errors import UploadError
+from importer.core.models import Outcome, Transaction, UploadResult
+from importer.store.sqlite import State
 
 
 class LoopbackService:
@@ -168,7 +168,7 @@ class LyingTarget(LoopbackTarget):
 
 def register() -> None:
     """Make `type: loopback` a known target (tests only; IMPORTER_LOOPBACK_LIES=1 registers the liar)."""
-    from importer.uploaders import REGISTRY
+    from importer.targets import REGISTRY
 
     lies = os.environ.get("IMPORTER_LOOPBACK_LIES") == "1"
     REGISTRY.setdefault("loopback", LyingTarget if lies else LoopbackTarget)
@@ -177,7 +177,7 @@ def register() -> None:
 @contextmanager
 def registered() -> Iterator[None]:
     """`register()` for the length of a test, so the registry tests see only real targets."""
-    from importer.uploaders import REGISTRY
+    from importer.targets import REGISTRY
 
     register()
     try:

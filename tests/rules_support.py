@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from importer.models import Source, Transaction
+from importer.core.models import Source, Transaction
 from importer.rules import RuleSet, load_rules
 
 

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from importer.config import TargetSettings
-from importer.jsonmoney import loads
+from importer.config.settings import TargetSettings
+from importer.core.jsonmoney import loads
 from importer.sandbox import SERVICES, Sandbox, target_settings
 from importer.sandbox.common import Faults, Limits
 

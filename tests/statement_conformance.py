@@ -17,8 +17,8 @@ from decimal import Decimal
 
 import pytest
 
-from importer.errors import BalanceError, ImporterError
-from importer.models import Statement
+from importer.core.errors import BalanceError, ImporterError
+from importer.core.models import Statement
 from importer.parsers import ParseOptions, parse_file
 from tests.corpus import CorpusFile
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from importer.accounts import AccountBook, AccountSpec, is_iban, normalise_identifier
+from importer.run.accounts import AccountBook, AccountSpec, is_iban, normalise_identifier
 from importer.cli import main
 from importer.parsers import ParseOptions, parse_file
-from importer.state import State
+from importer.store.sqlite import State
 from tests.golden import ROOT
 
 CHASE = "samples/csv/chase/chase-checking-2026-10.csv"

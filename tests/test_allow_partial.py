@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from importer.cli import main
-from importer.errors import TruncatedError
-from importer.models import Statement
+from importer.core.errors import TruncatedError
+from importer.core.models import Statement
 from importer.parsers import REGISTRY, ParseOptions
 from tests.golden import ROOT
 

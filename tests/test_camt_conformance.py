@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from importer.models import Statement
+from importer.core.models import Statement
 from tests.corpus import CorpusFile, corpus_params
 from tests.statement_conformance import Balance, Expectation, Refused, judge
 

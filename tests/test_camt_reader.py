@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from importer.errors import BalanceError, ParseError
-from importer.models import Statement
+from importer.core.errors import BalanceError, ParseError
+from importer.core.models import Statement
 from importer.parsers import ParseOptions, parse_file
 
 NS = "urn:iso:std:iso:20022:tech:xsd:camt.053.001.{version}"

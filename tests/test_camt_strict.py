@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from importer.errors import ParseError
+from importer.core.errors import ParseError
 from importer.parsers import ParseOptions, parse_file
 from tests.damage import check_all, cuts, flips, letters_in_amounts
 from tests.test_camt_reader import NS, balance, document, entry, read

@@ -9,8 +9,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from importer.cli import main
-from importer.output import RECORD_KEYS
-from importer.state import State
+from importer.reports.output import RECORD_KEYS
+from importer.store.sqlite import State
 from tests.golden import GOLDEN
 
 SAMPLE_OFX = "samples/ofx/checking-2026-10.ofx"

@@ -10,10 +10,10 @@ from click.testing import CliRunner
 
 from importer.cli import main
 from importer.cli.options import open_rules
-from importer.config import SourceSettings, load_config, parse_config
-from importer.errors import ConfigError
+from importer.config.settings import SourceSettings, load_config, parse_config
+from importer.core.errors import ConfigError
 from importer.rules import load_rules
-from importer.starter import example_rules
+from importer.config.starter import example_rules
 
 
 def test_an_unknown_key_lists_the_allowed_ones(tmp_path: Path) -> None:

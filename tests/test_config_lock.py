@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from importer.config import parse_config
-from importer.errors import ConfigError
-from importer.lock import LockedError, run_lock
+from importer.config.settings import parse_config
+from importer.core.errors import ConfigError
+from importer.run.lock import LockedError, run_lock
 
 
 def test_config_error_names_file_line_and_key(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from tests.golden import ROOT
 HOLDER = """
 import sys
 from pathlib import Path
-from importer.lock import run_lock
+from importer.run.lock import run_lock
 with run_lock(Path(sys.argv[1])):
     print("locked", flush=True)
     sys.stdin.readline()  # hold the lock until the test says so

@@ -6,8 +6,8 @@ import datetime as dt
 from decimal import Decimal
 from itertools import repeat
 
-from importer.models import Source, Transaction, trusted, with_updates
-from importer.parsers import csv_build
+from importer.core.models import Source, Transaction, trusted, with_updates
+from importer.parsers.csv import build as csv_build
 
 ROWS = [
     dict(date=dt.date(2024, 3, 1), amount=Decimal("-12.50"), currency="EUR", description="COFFEE", payee="Cafe",

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from importer.cli import main
 from importer.parsers import ParseOptions, parse_file
-from importer.profiles import all_profiles, load_profile
+from importer.parsers.csv.profiles import all_profiles, load_profile
 
 STATEMENT = (
     "Kontoauszug 01.10.2026 - 31.10.2026\n\n"

@@ -15,10 +15,11 @@ from typing import Any
 
 import pytest
 
-from importer.errors import ImporterError
-from importer.models import Statement
-from importer.parsers import ParseOptions, csv as fast
-from importer.parsers.csv_detect import detect
+from importer.core.errors import ImporterError
+from importer.core.models import Statement
+from importer.parsers import ParseOptions
+from importer.parsers.csv import reader as fast
+from importer.parsers.csv.detect import detect
 from tests import csv_before as before
 from tests.corpus import corpus_files
 

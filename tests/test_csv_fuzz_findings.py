@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from importer.errors import InputError, ParseError, TruncatedError
+from importer.core.errors import InputError, ParseError, TruncatedError
 from importer.parsers import ParseOptions, parse_file
 
 SAMPLES = Path("samples/csv")

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from importer.accounts import normalise_identifier
-from importer.errors import ConfigError, ParseError
-from importer.models import Statement
+from importer.run.accounts import normalise_identifier
+from importer.core.errors import ConfigError, ParseError
+from importer.core.models import Statement
 from importer.parsers import ParseOptions, parse_file
-from importer.parsers.csv_detect import detect
-from importer.profiles import load_profile
+from importer.parsers.csv.detect import detect
+from importer.parsers.csv.profiles import load_profile
 from tests.golden import ROOT
 
 ING_DE = ROOT / "samples/csv/ing-de/Umsatzanzeige_DE19500105175418276390_20261101.csv"

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from importer.errors import AmbiguousDateError, BalanceError, InputError, ParseError, TruncatedError, UnknownFormatError
+from importer.core.errors import AmbiguousDateError, BalanceError, InputError, ParseError, TruncatedError, UnknownFormatError
 from importer.parsers import FileSample, ParseOptions, identify, parse_file
-from importer.parsers.csv import CsvParser
+from importer.parsers.csv.reader import CsvParser
 
 HEADER = "Date,Description,Amount,Balance\n"
 

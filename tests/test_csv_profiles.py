@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from importer.parsers import ParseOptions
-from importer.parsers.csv_detect import detect, match_profile
-from importer.parsers.csv_text import read_text
-from importer.profiles import BUILTIN_DIR, all_profiles, load_profile
+from importer.parsers.csv.detect import detect, match_profile
+from importer.parsers.csv.text import read_text
+from importer.parsers.csv.profiles import BUILTIN_DIR, all_profiles, load_profile
 from tests.golden import SAMPLES, golden_path
 
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from importer.parsers import csv_table
-from importer.parsers.csv_table import scan, scan_records
+from importer.parsers.csv import table as csv_table
+from importer.parsers.csv.table import scan, scan_records
 
 CELL = st.sampled_from(["", "a", "1,50", '"x, y"', '""', '"multi\nline"', " ", '"q""uote"', "12.00", 'a"b'])
 LINE = st.lists(CELL, min_size=0, max_size=5).map(",".join)

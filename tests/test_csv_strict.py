@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from importer.errors import InputError, ParseError, TruncatedError
-from importer.models import Statement
+from importer.core.errors import InputError, ParseError, TruncatedError
+from importer.core.models import Statement
 from importer.parsers import ParseOptions, parse_file
-from importer.parsers.csv import CsvParser
+from importer.parsers.csv.reader import CsvParser
 
 SAMPLES = Path("samples/csv")
 BARCLAYS = SAMPLES / "barclays/data.csv"

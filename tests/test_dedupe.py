@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from importer.dedupe import assign_ids, external_id, normalise_description, plain_amount
-from importer.errors import ImporterError
-from importer.models import Source, Transaction
+from importer.ids.recipe import assign_ids, external_id, normalise_description, plain_amount
+from importer.core.errors import ImporterError
+from importer.core.models import Source, Transaction
 from importer.parsers import ParseOptions, identify
-from importer.pipeline import statement_files
+from importer.run.pipeline import statement_files
 
 
 def txn(description: str = "STARBUCKS 123", amount: str = "-4.75", day: int = 3, bank_id: str | None = None,
@@ -105,8 +105,8 @@ def test_bulk_ids_equal_the_recipe_on_every_sample() -> None:
 
 
 def test_a_statement_prepared_in_parts_gets_the_ids_of_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
-    from importer import pipeline
-    from importer.models import Statement
+    from importer.run import pipeline
+    from importer.core.models import Statement
     from importer.rules import load_rules
 
     rows = [txn("COFFEE", "-3", 3, line=n) for n in range(5)] + [txn(bank_id="FEE", line=n) for n in range(5, 9)]

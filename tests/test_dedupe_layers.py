@@ -14,14 +14,14 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from importer.cli import main
-from importer.config import TargetSettings
-from importer.matching import MatchSettings
+from importer.config.settings import TargetSettings
+from importer.dedupe.layers import MatchSettings
 from importer.parsers import ParseOptions
-from importer.accounts import AccountSpec
-from importer.pipeline import RunSettings, run
-from importer.report import RunReport
+from importer.run.accounts import AccountSpec
+from importer.run.pipeline import RunSettings, run
+from importer.reports.summary import RunReport
 from importer.rules import RuleSet
-from importer.state import State
+from importer.store.sqlite import State
 from tests.loopback import LoopbackServer, registered
 from tests.statements import Line, chase_csv, day, ofx
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from importer.accounts import AccountSpec
-from importer.config import default_currency, load_config
+from importer.run.accounts import AccountSpec
+from importer.config.settings import default_currency, load_config
 from importer.parsers import ParseOptions
-from importer.pipeline import RunSettings, run
-from importer.report import RunReport
+from importer.run.pipeline import RunSettings, run
+from importer.reports.summary import RunReport
 from importer.rules import RuleSet, load_rules
-from importer.state import State
+from importer.store.sqlite import State
 from tests.crash_harness import write_inputs
 from tests.golden import ROOT
 from tests.statements import Line, chase_csv, day, ofx

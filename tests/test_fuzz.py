@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from importer.models import Statement
+from importer.core.models import Statement
 from importer.parsers import ParseOptions, parse_file
 from tests.fuzz import mutators
 from tests.fuzz.mutators import DEFAULT, SLOW, Budget, Mutation

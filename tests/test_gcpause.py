@@ -6,7 +6,7 @@ import gc
 
 import pytest
 
-from importer.gcpause import paused_gc
+from importer.internals.gcpause import paused_gc
 
 
 def test_pauses_and_restores_even_on_error() -> None:

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from importer.cli import main
-from importer.state import State
+from importer.store.sqlite import State
 from tests.loopback import LoopbackServer, registered
 from tests.statements import Line, chase_csv, day, ofx
 

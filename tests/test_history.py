@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from importer.cli import main
 from tests.test_cli import RULED_CSV, RULED_SAMPLES, SAMPLE_OFX
-from importer.state import State
+from importer.store.sqlite import State
 from tests.loopback import LoopbackServer, registered
 
 

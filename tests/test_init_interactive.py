@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from importer.cli import main
-from importer.config import SourceSettings, load_config
+from importer.config.settings import SourceSettings, load_config
 
 CHASE = Path("samples/csv/chase/chase-checking-2026-10.csv")  # tests run from the repository root
 PROFILE_QUESTION = "Bank CSV profile of those files (empty: detect; ? lists them; or name a file you downloaded and I'll detect its layout): "

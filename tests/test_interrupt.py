@@ -29,9 +29,9 @@ from tests.loopback import LoopbackServer
 from tests.statements import Line, chase_csv, day
 
 if TYPE_CHECKING:
-    from importer.models import Statement
-    from importer.pipeline import Uploaded
-    from importer.report import FileReport, RunReport
+    from importer.core.models import Statement
+    from importer.run.pipeline import Uploaded
+    from importer.reports.summary import FileReport, RunReport
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
 
@@ -186,11 +186,11 @@ class Interrupting:
 
 
 def _import(tmp_path: Path, statement: Path, observer: Interrupting | None) -> "RunReport":
-    from importer.accounts import AccountSpec
+    from importer.run.accounts import AccountSpec
     from importer.parsers import ParseOptions
-    from importer.pipeline import RunSettings, run
+    from importer.run.pipeline import RunSettings, run
     from importer.rules import RuleSet
-    from importer.state import State
+    from importer.store.sqlite import State
 
     settings = RunSettings(parse=ParseOptions(account="Chase checking"), observer=observer,
                            accounts=(AccountSpec("Chase checking"),))  # fmt: skip

@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from importer.config import TargetSettings
-from importer.errors import UploadError
-from importer.journal import Journal
-from importer.models import Transaction, UploadResult
-from importer.pipeline import RunSettings, batch_key, run
+from importer.config.settings import TargetSettings
+from importer.core.errors import UploadError
+from importer.run.journal import Journal
+from importer.core.models import Transaction, UploadResult
+from importer.run.pipeline import RunSettings, batch_key, run
 from importer.parsers import ParseOptions
 from importer.rules import RuleSet
-from importer.state import State
-from importer.uploaders.local import LocalLedger
+from importer.store.sqlite import State
+from importer.targets.local import LocalLedger
 from tests.loopback import LoopbackServer, LoopbackTarget, registered
 from tests.statements import Line, chase_csv, day
 from tests.test_dedupe_layers import ACCOUNT, import_files

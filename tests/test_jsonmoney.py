@@ -1,4 +1,4 @@
-"""The msgspec codec in importer/jsonmoney.py equals the stdlib reference it replaced, byte for byte."""
+"""The msgspec codec in importer/core/jsonmoney.py equals the stdlib reference it replaced, byte for byte."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from importer.jsonmoney import dumps, loads
+from importer.core.jsonmoney import dumps, loads
 
 _MARK = "\u00a7dec\u00a7"
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from importer.models import Source, Transaction
+from importer.core.models import Source, Transaction
 
 
 def make(**changes: object) -> Transaction:

@@ -1,4 +1,4 @@
-"""The fast constructors in importer.models give exactly what validation gives."""
+"""The fast constructors in importer.core.models give exactly what validation gives."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from importer.models import Source, Transaction, trusted, with_updates
+from importer.core.models import Source, Transaction, trusted, with_updates
 from importer.parsers import ParseOptions, parse_file
 
 SAMPLES = sorted(Path("samples/csv").rglob("*.csv"))[:25] + sorted(Path("samples/ofx").rglob("*.[oq]fx"))

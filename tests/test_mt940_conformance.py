@@ -8,10 +8,10 @@ from decimal import Decimal
 
 import pytest
 
-from importer.errors import TruncatedError
-from importer.models import Statement
+from importer.core.errors import TruncatedError
+from importer.core.models import Statement
 from importer.parsers import ParseOptions, parse_file
-from importer.parsers.mt940_fields import fields, statement_line
+from importer.parsers.mt940.fields import fields, statement_line
 from tests.corpus import CorpusFile, corpus_files, corpus_params
 from tests.statement_conformance import Balance, Expectation, Refused, first_transaction, judge
 

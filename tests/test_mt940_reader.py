@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from importer.errors import BalanceError, ParseError
-from importer.models import Statement
+from importer.core.errors import BalanceError, ParseError
+from importer.core.models import Statement
 from importer.parsers import ParseOptions, parse_file
-from importer.parsers.mt940_fields import details, statement_line
+from importer.parsers.mt940.fields import details, statement_line
 
 
 @pytest.mark.parametrize(

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from importer.errors import BalanceError, ParseError, TruncatedError
-from importer.models import Statement
+from importer.core.errors import BalanceError, ParseError, TruncatedError
+from importer.core.models import Statement
 from importer.parsers import ParseOptions, parse_file
 from tests.corpus import corpus_files
 from tests.damage import check_all, cuts, flips, letters_in_amounts

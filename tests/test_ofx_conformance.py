@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from importer.models import Statement
+from importer.core.models import Statement
 from importer.parsers import ParseOptions, parse_file
 from tests.corpus import CorpusFile, corpus_files, corpus_params
 from tests.statement_conformance import Count, Expectation, Refused, fact, first_transaction, judge, swift_decimal
@@ -57,7 +57,7 @@ def _facts(entry: CorpusFile, statements: list[Statement]) -> None:
     if curdef := fact(facts, "CURDEF"):
         assert statements[0].currency == curdef
     if account := fact(facts, "ACCTID"):
-        # the identity is BANKID:ACCTID (importer/accounts.py)
+        # the identity is BANKID:ACCTID (importer/run/accounts.py)
         assert (statements[0].bank_account_id or "").rpartition(":")[2] == account
     if ledger := fact(facts, "LEDGERBAL"):
         assert statements[0].closing_balance == swift_decimal(ledger)

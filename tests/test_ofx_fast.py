@@ -13,11 +13,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from importer.errors import ImporterError
-from importer.models import Statement, with_updates
+from importer.core.errors import ImporterError
+from importer.core.models import Statement, with_updates
 from importer.parsers import ParseOptions
-from importer.parsers.ofx import OfxParser, fast_statements, reference_statements
-from importer.parsers.ofx_text import decode
+from importer.parsers.ofx.reader import OfxParser, fast_statements, reference_statements
+from importer.parsers.ofx.text import decode
 from tests.corpus import CorpusFile, corpus_params
 
 SAMPLES = sorted(p for p in Path("samples/ofx").rglob("*") if p.suffix.lower() in {".ofx", ".qfx", ".qbo"})

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from importer.errors import InputError, ParseError
-from importer.models import Statement
+from importer.core.errors import InputError, ParseError
+from importer.core.models import Statement
 from importer.parsers import ParseOptions, parse_file
 
 HEADER = "OFXHEADER:100\nDATA:OFXSGML\nVERSION:102\nSECURITY:NONE\nENCODING:USASCII\nCHARSET:1252\nCOMPRESSION:NONE\nOLDFILEUID:NONE\nNEWFILEUID:NONE\n\n"

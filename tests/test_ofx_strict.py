@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from importer.errors import ParseError, TruncatedError
-from importer.models import Statement
+from importer.core.errors import ParseError, TruncatedError
+from importer.core.models import Statement
 from importer.parsers import ParseOptions
-from importer.parsers.ofx import OfxParser
-from importer.parsers.ofx_values import amount, date_value
+from importer.parsers.ofx.reader import OfxParser
+from importer.parsers.ofx.values import amount, date_value
 from tests.test_ofx_reader import HEADER, SIGNON, statement, txn
 
 LAKESIDE = Path("samples/ofx/lakeside-cu-2026-10.qfx")

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from importer.errors import InputError, TruncatedError
-from importer.models import Statement
+from importer.core.errors import InputError, TruncatedError
+from importer.core.models import Statement
 from importer.parsers import ParseOptions
-from importer.parsers.ofx import OfxParser, fast_statements, reference_statements
-from importer.parsers.ofx_text import decode
+from importer.parsers.ofx.reader import OfxParser, fast_statements, reference_statements
+from importer.parsers.ofx.text import decode
 from tests.corpus import corpus_files
 from tests.test_ofx_fast import outcome
 

@@ -19,8 +19,8 @@ import pytest
 from ofxparse import OfxParser as Reference
 from ofxparse.ofxparse import AccountType
 
-from importer.errors import ImporterError
-from importer.models import Statement, Transaction
+from importer.core.errors import ImporterError
+from importer.core.models import Statement, Transaction
 from importer.parsers import ParseOptions, parse_file
 from tests.corpus import CorpusFile, corpus_params
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from importer.errors import ParseError
+from importer.core.errors import ParseError
 from importer.parsers import ParseOptions, parse_file
 from importer.parsers.numbers import NotANumber, parse_amount
 

@@ -16,10 +16,10 @@ import pytest
 from click.testing import CliRunner
 
 from importer.cli import main
-from importer.config import Config, LogSettings
-from importer.logs import close_logging, setup_logging
-from importer.state import State
-from importer.watch import Folders
+from importer.config.settings import Config, LogSettings
+from importer.run.logs import close_logging, setup_logging
+from importer.store.sqlite import State
+from importer.run.watch import Folders
 from tests.golden import ROOT
 
 GOOD_QFX = ROOT / "samples/ofx/lakeside-cu-2026-10.qfx"

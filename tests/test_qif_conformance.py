@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from importer.models import Statement
+from importer.core.models import Statement
 from importer.parsers import ParseOptions
 from tests.corpus import CorpusFile, corpus_params
 from tests.statement_conformance import Count, Expectation, Refused, judge

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from importer.errors import AmbiguousDateError, InputError, ParseError
-from importer.models import Statement
+from importer.core.errors import AmbiguousDateError, InputError, ParseError
+from importer.core.models import Statement
 from importer.parsers import ParseOptions, parse_file
 
 BANK = """!Account

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from importer.errors import ParseError, TruncatedError
-from importer.models import Statement
+from importer.core.errors import ParseError, TruncatedError
+from importer.core.models import Statement
 from importer.parsers import ParseOptions, parse_file
 from tests.damage import check_all, cuts, flips, letters_in_amounts
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from importer.parsers import REGISTRY as PARSERS
-from importer.uploaders import REGISTRY as TARGETS
+from importer.targets import REGISTRY as TARGETS
 from tests.golden import ROOT, golden_path, sample_files
 
 

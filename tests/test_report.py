@@ -14,10 +14,10 @@ import pytest
 from click.testing import CliRunner
 
 from importer.cli import main
-from importer.html_report import nice_ticks, palette
-from importer.models import Source, Transaction
-from importer.spending import UNCATEGORISED, month_spending, monthly_totals, shift_month
-from importer.state import State
+from importer.reports.html import nice_ticks, palette
+from importer.core.models import Source, Transaction
+from importer.reports.spending import UNCATEGORISED, month_spending, monthly_totals, shift_month
+from importer.store.sqlite import State
 
 # Purchases per month: (day, category, amount); Food:Coffee is absent in July and September.
 SPENT: dict[str, list[tuple[int, str | None, str]]] = {

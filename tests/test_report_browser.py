@@ -25,7 +25,7 @@ import pytest
 from click.testing import CliRunner
 
 from importer.cli import main
-from importer.state import State
+from importer.store.sqlite import State
 from tests.statements import Line, day, ofx
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from importer.cli import main
 from importer.cli.targets_cmd import SERVICES
-from importer.uploaders import REGISTRY
+from importer.targets import REGISTRY
 from tests.golden import ROOT
 
 FILE_NAME = re.compile(r"\.(md|json|ya?ml|py|txt|csv|toml|xml|ofx|html)$", re.IGNORECASE)

@@ -14,15 +14,15 @@ from importer.cli import main
 from importer.parsers import REGISTRY
 
 KNOWN_FORMATS = ", ".join(sorted(REGISTRY))
-from importer.config import Config, SourceSettings, parse_config
-from importer.gaps import balances
-from importer.lock import run_lock
-from importer.logs import RedactSecrets, close_logging, setup_logging
+from importer.config.settings import Config, SourceSettings, parse_config
+from importer.reports.gaps import balances
+from importer.run.lock import run_lock
+from importer.run.logs import RedactSecrets, close_logging, setup_logging
 from importer.parsers import ParseOptions, parse_file
-from importer.pipeline import RunSettings
-from importer.routine import run_sources
+from importer.run.pipeline import RunSettings
+from importer.run.routine import run_sources
 from importer.rules import load_rules
-from importer.state import State
+from importer.store.sqlite import State
 from tests.inbox_statements import month_lines, write_chase
 from tests.test_watch import QUIET
 

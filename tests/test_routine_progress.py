@@ -1,4 +1,4 @@
-"""The run display (importer/progress.py): drawn on a terminal from what the pipeline tells its
+"""The run display (importer/cli/progress.py): drawn on a terminal from what the pipeline tells its
 observer, erased when done; nothing at all elsewhere.  And each kind of run is named in history."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from rich.console import Console
 
 from importer.cli import main
-from importer.pipeline import CATEGORISING, READING, UPLOADING, Uploaded
-from importer.progress import Live, run_display
+from importer.run.pipeline import CATEGORISING, READING, UPLOADING, Uploaded
+from importer.cli.progress import Live, run_display
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 SAMPLE = Path("samples/csv/chase/chase-checking-2026-10.csv")
@@ -74,12 +74,12 @@ def test_nothing_is_drawn_off_a_terminal() -> None:
 def test_history_names_each_kind_of_run(tmp_path: Path) -> None:
     """A run from the command line is `run`, the configured sources `routine`, the watcher's
     imports `watch` (tests/test_watch.py drives it), a dry run `dry-run` (listed with --all)."""
-    from importer.config import Config
+    from importer.config.settings import Config
     from importer.parsers import ParseOptions
-    from importer.pipeline import RunSettings
-    from importer.routine import inbox_importer
+    from importer.run.pipeline import RunSettings
+    from importer.run.routine import inbox_importer
     from importer.rules import RuleSet
-    from importer.state import State
+    from importer.store.sqlite import State
     from tests.inbox_statements import month_lines, write_chase
 
     runner = CliRunner()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from importer.models import Statement
-from importer.pipeline import prepare
+from importer.core.models import Statement
+from importer.run.pipeline import prepare
 from importer.rules import load_rules
 from tests.rules_support import fired, rules_from, txn, write
 

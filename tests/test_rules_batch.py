@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from importer.models import Transaction
+from importer.core.models import Transaction
 from importer.rules import Rule, RuleSet, plans
 from importer.rules.fold import fold
 from importer.rules.parse import parse_condition

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from importer.errors import ConfigError
+from importer.core.errors import ConfigError
 from importer.rules import load_rules
 
 CASES = [

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from importer.models import Transaction
+from importer.core.models import Transaction
 from importer.parsers import ParseOptions, parse_file
 from importer.rules import RuleSet
 from importer.rules.normalise import merchant, normalise_payee

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from importer.errors import ConfigError
-from importer.models import Transaction
+from importer.core.errors import ConfigError
+from importer.core.models import Transaction
 from importer.parsers import ParseOptions, parse_file
 from importer.rules import RuleSet, load_rules
 from importer.rules.lint import warnings

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from importer.errors import StateError
-from importer.state import MIGRATIONS, State
+from importer.core.errors import StateError
+from importer.store.sqlite import MIGRATIONS, State
 from tests.test_dedupe import txn
 
 
@@ -45,7 +45,7 @@ def test_a_file_that_is_not_sqlite_is_refused(state_path: Path) -> None:
 
 @given(st.dictionaries(st.text(), st.text(), max_size=8), st.lists(st.text(), max_size=4))
 def test_stored_json_is_what_the_json_module_writes(raw: dict[str, str], tags: list[str]) -> None:
-    from importer.state import _RAW_JSON, _tags_json
+    from importer.store.sqlite import _RAW_JSON, _tags_json
 
     assert _RAW_JSON(raw) == json.JSONEncoder(ensure_ascii=False).encode(raw)
     assert _tags_json(tags) == json.dumps(tags)

@@ -10,9 +10,9 @@ from click.testing import CliRunner
 
 from importer.cli import main
 from importer.parsers import ParseOptions, parse_file
-from importer.pipeline import prepare
+from importer.run.pipeline import prepare
 from importer.rules import load_rules
-from importer.state import MIGRATIONS, TXN_COLUMNS, State, _apply, transaction_row
+from importer.store.sqlite import MIGRATIONS, TXN_COLUMNS, State, _apply, transaction_row
 
 SAMPLE = "samples/csv/chase/chase-checking-2026-10.csv"
 TABLES = ("runs", "files", "transactions", "accepted", "ledger")

@@ -16,13 +16,13 @@ from importer.parsers import REGISTRY
 
 KNOWN_FORMATS = ", ".join(sorted(REGISTRY))
 from importer.cli import main
-from importer.config import AccountSettings, Config
-from importer.pipeline import RunSettings
-from importer.report import FileReport
-from importer.routine import inbox_importer
+from importer.config.settings import AccountSettings, Config
+from importer.run.pipeline import RunSettings
+from importer.reports.summary import FileReport
+from importer.run.routine import inbox_importer
 from importer.rules import load_rules
-from importer.state import State
-from importer.watch import Filed, Folders, Inbox, drain, move_once, watch_advice, watch_loop, write_error_note
+from importer.store.sqlite import State
+from importer.run.watch import Filed, Folders, Inbox, drain, move_once, watch_advice, watch_loop, write_error_note
 from tests.inbox_statements import month_lines, write_chase
 
 TODAY = dt.date(2026, 11, 5)

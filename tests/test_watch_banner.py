@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from importer.cli import main
-from importer.paths import default_rules_paths
+from importer.config.paths import default_rules_paths
 from importer.rules import load_rules
 from tests.inbox_statements import month_lines, write_chase
 

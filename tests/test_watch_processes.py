@@ -11,11 +11,11 @@ import time
 from pathlib import Path
 
 
-from importer.pipeline import RunSettings
-from importer.routine import inbox_importer
+from importer.run.pipeline import RunSettings
+from importer.run.routine import inbox_importer
 from importer.rules import load_rules
-from importer.state import State
-from importer.watch import Folders, Inbox, folder_events, watch_loop
+from importer.store.sqlite import State
+from importer.run.watch import Folders, Inbox, folder_events, watch_loop
 from tests.inbox_statements import month_lines, write_chase
 from tests.test_watch import CONFIG, QUIET
 

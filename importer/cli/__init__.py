@@ -5,7 +5,7 @@ anywhere becomes a one-paragraph message on stderr and its exit code, never a tr
 
 Exit codes: 0 all good; 1 some file or batch failed (the others were still processed);
 2 usage or configuration error; 3 another run holds the state database (the run lock);
-130 interrupted by Ctrl-C (a run says what it did and left; see importer/pipeline.py).
+130 interrupted by Ctrl-C (a run says what it did and left; see importer/run/pipeline.py).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from importer.errors import ImporterError
+from importer.core.errors import ImporterError
 
 
 class _Group(click.Group):

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import click
 
-from importer.accounts import Account, display_identifier
+from importer.run.accounts import Account, display_identifier
 from importer.cli.options import config_option, open_state, resolve_state_path, state_option
-from importer.config import Config, load_config
-from importer.errors import ConfigError
-from importer.lock import run_lock
+from importer.config.settings import Config, load_config
+from importer.core.errors import ConfigError
+from importer.run.lock import run_lock
 
 
 @click.group()

@@ -9,12 +9,12 @@ import click
 import platformdirs
 
 from importer.cli.options import make_parse_options
-from importer.errors import ConfigError, InputError
+from importer.core.errors import ConfigError, InputError
 from importer.parsers.base import FileSample, ParseOptions
-from importer.parsers.csv import CsvParser, build_statement
-from importer.parsers.csv_detect import Layout, detect as detect_layout
-from importer.parsers.csv_profile_io import profile_yaml
-from importer.paths import APP
+from importer.parsers.csv.reader import CsvParser, build_statement
+from importer.parsers.csv.detect import Layout, detect as detect_layout
+from importer.parsers.csv.profile_io import profile_yaml
+from importer.config.paths import APP
 
 PROFILE_DIR_ENV = "IMPORTER_PROFILE_DIR"
 

@@ -1,9 +1,9 @@
 """`importer held list|release|drop`: the rows held as probable duplicates, and the user's say.
 
 A run holds a row that looks like a stored record of another file but whose description differs
-(importer/matching.py); the run report only counts them per file.  Here each is shown beside the
+(importer/dedupe/layers.py); the run report only counts them per file.  Here each is shown beside the
 record it resembles, and released (sent now, as a run of its own, through the upload journal:
-importer/history.py) or dropped (never imported, never held again), by number or by file.
+importer/run/history.py) or dropped (never imported, never held again), by number or by file.
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from typing import Any, TypeVar
 import click
 
 from importer.cli.options import config_option, open_state, resolve_state_path, state_option
-from importer.config import Config, load_config
-from importer.history import HeldRow, Release, drop_held, held_rows, in_file, release_held, select_held
-from importer.journal import Journal
-from importer.lock import run_lock
-from importer.models import Transaction
-from importer.state import State
-from importer.uploaders import make_target
+from importer.config.settings import Config, load_config
+from importer.run.history import HeldRow, Release, drop_held, held_rows, in_file, release_held, select_held
+from importer.run.journal import Journal
+from importer.run.lock import run_lock
+from importer.core.models import Transaction
+from importer.store.sqlite import State
+from importer.targets import make_target
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -2,7 +2,7 @@
 
 Only runs that changed something are numbered and listed; dry runs and runs that found nothing new
 (a cron run over files already imported) are listed, without a number, with `--all`
-(importer/history.py says why).
+(importer/run/history.py says why).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from pathlib import Path
 import click
 
 from importer.cli.options import config_option, open_state, state_option
-from importer.config import load_config
-from importer.history import RunSummary, run_detail, runs
+from importer.config.settings import load_config
+from importer.run.history import RunSummary, run_detail, runs
 
 # What a status means to someone reading the listing; others are shown as they are.
 _STATUS = {"interrupted": "interrupted (stopped before the end)", "undoing": "undoing (run undo again)"}

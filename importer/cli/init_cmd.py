@@ -22,11 +22,11 @@ import platformdirs
 
 from importer.cli.detect_cmd import layout_of, show_layout
 from importer.cli.options import make_parse_options
-from importer.config import iso_currency, parse_config
-from importer.errors import ConfigError, InputError
-from importer.paths import APP, user_profile_dirs
-from importer.profiles import all_profiles
-from importer.starter import RulesCopy, StarterAnswers, copy_example_rules, starter_config
+from importer.config.settings import iso_currency, parse_config
+from importer.core.errors import ConfigError, InputError
+from importer.config.paths import APP, user_profile_dirs
+from importer.parsers.csv.profiles import all_profiles
+from importer.config.starter import RulesCopy, StarterAnswers, copy_example_rules, starter_config
 
 Check = Callable[[str], str]
 

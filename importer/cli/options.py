@@ -8,11 +8,11 @@ from typing import Any, TypeVar
 
 import click
 
-from importer.config import Config, default_currency, iso_currency
+from importer.config.settings import Config, default_currency, iso_currency
 from importer.parsers import ParseOptions
-from importer.paths import default_rules_paths, default_state_path, user_profile_dirs
+from importer.config.paths import default_rules_paths, default_state_path, user_profile_dirs
 from importer.rules import RuleSet, load_rules
-from importer.state import State
+from importer.store.sqlite import State
 
 F = TypeVar("F", bound=Callable[..., Any])
 

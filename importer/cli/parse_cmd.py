@@ -3,7 +3,7 @@
 A file that cannot be read is reported on stderr and the others are still shown (exit 1 at the
 end), as in `importer run`; warnings (a cut-off file read with --allow-partial) go to stderr too,
 so stdout holds only the rows.  Rows are named as `run` would store them: in the account their
-identifier or the user names (importer/accounts.py), with the external id that follows from it.
+identifier or the user names (importer/run/accounts.py), with the external id that follows from it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from importer.accounts import AccountBook, AccountError
+from importer.run.accounts import AccountBook, AccountError
 from importer.cli.options import (
     allow_partial_option,
     config_option,
@@ -24,14 +24,14 @@ from importer.cli.options import (
     resolve_state_path,
     rules_option,
 )
-from importer.config import Config, default_currency, load_config
-from importer.errors import InputError
-from importer.models import Statement, Transaction, with_updates
-from importer.output import write_csv, write_jsonl, write_table
+from importer.config.settings import Config, default_currency, load_config
+from importer.core.errors import InputError
+from importer.core.models import Statement, Transaction, with_updates
+from importer.reports.output import write_csv, write_jsonl, write_table
 from importer.parsers import ParseOptions
-from importer.pipeline import RunSettings, in_account, prepare, read_file
+from importer.run.pipeline import RunSettings, in_account, prepare, read_file
 from importer.rules import RuleSet
-from importer.state import State
+from importer.store.sqlite import State
 
 
 @click.command()

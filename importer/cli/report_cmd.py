@@ -17,9 +17,9 @@ from rich.console import Console
 from rich.table import Table
 
 from importer.cli.options import config_option, open_state, state_option
-from importer.config import load_config
-from importer.html_report import spending_page
-from importer.spending import MonthSpending, month_spending, monthly_totals, months_with_data, shift_month
+from importer.config.settings import load_config
+from importer.reports.html import spending_page
+from importer.reports.spending import MonthSpending, month_spending, monthly_totals, months_with_data, shift_month
 
 CHART_MONTHS = 6
 DASH = "–"  # a change against a month without data: there is nothing to compare with

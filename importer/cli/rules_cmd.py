@@ -18,11 +18,11 @@ from importer.cli.options import (
     rules_option,
     state_option,
 )
-from importer.config import Config, load_config
-from importer.errors import ConfigError
-from importer.models import Source, Transaction
+from importer.config.settings import Config, load_config
+from importer.core.errors import ConfigError
+from importer.core.models import Source, Transaction
 from importer.parsers import ParseOptions, parse_file
-from importer.pipeline import statement_files
+from importer.run.pipeline import statement_files
 from importer.rules.examples import check_examples
 from importer.rules.explain import explain as explain_one, render
 from importer.rules.lint import lint as lint_rules, warnings

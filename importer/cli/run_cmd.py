@@ -1,7 +1,7 @@
 """`importer run PATH...`: import statement files into a target.
 
 With no PATH, the sources of the configuration file are imported (the monthly routine; see
-`importer/routine.py`), under the run lock and with a log file, so it is safe from cron.
+`importer/run/routine.py`), under the run lock and with a log file, so it is safe from cron.
 """
 
 from __future__ import annotations
@@ -25,14 +25,14 @@ from importer.cli.options import (
     state_option,
 )
 from importer.cli.unattended import render_routine, run_configured, tell_interrupted
-from importer.config import default_currency, load_config
-from importer.lock import run_lock
-from importer.paths import no_rules_warning, rules_looked_in
-from importer.matching import MatchSettings
-from importer.pipeline import RunSettings, run as run_pipeline, statement_files
-from importer.report import render_json, render_text
-from importer.routine import observed
-from importer.uploaders import DEFAULT_TARGET
+from importer.config.settings import default_currency, load_config
+from importer.run.lock import run_lock
+from importer.config.paths import no_rules_warning, rules_looked_in
+from importer.dedupe.layers import MatchSettings
+from importer.run.pipeline import RunSettings, run as run_pipeline, statement_files
+from importer.reports.summary import render_json, render_text
+from importer.run.routine import observed
+from importer.targets import DEFAULT_TARGET
 
 
 @click.command()

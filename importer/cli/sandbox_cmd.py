@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 import yaml
 
-from importer.errors import ConfigError
+from importer.core.errors import ConfigError
 
 if TYPE_CHECKING:  # FastAPI is imported only when the sandbox is served: it cost a second per CLI start
     from importer.sandbox import Sandbox

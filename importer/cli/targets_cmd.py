@@ -13,10 +13,10 @@ from pathlib import Path
 import click
 
 from importer.cli.options import config_option
-from importer.config import load_config
-from importer.errors import ConfigError
-from importer.uploaders import REGISTRY, make_target
-from importer.uploaders.remote import RemoteTarget
+from importer.config.settings import load_config
+from importer.core.errors import ConfigError
+from importer.targets import REGISTRY, make_target
+from importer.targets.remote import RemoteTarget
 
 
 # One line per REGISTRY entry, as in the README's Targets table.

@@ -14,14 +14,14 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from importer.config import Config
-from importer.lock import run_lock
-from importer.logs import close_logging, setup_logging
-from importer.pipeline import RunSettings
-from importer.report import RunReport, render_text
-from importer.routine import RoutineReport, run_sources
+from importer.config.settings import Config
+from importer.run.lock import run_lock
+from importer.run.logs import close_logging, setup_logging
+from importer.run.pipeline import RunSettings
+from importer.reports.summary import RunReport, render_text
+from importer.run.routine import RoutineReport, run_sources
 from importer.rules import RuleSet
-from importer.state import State
+from importer.store.sqlite import State
 
 
 def run_configured(

@@ -13,13 +13,13 @@ from pathlib import Path
 import click
 
 from importer.cli.options import config_option, open_state, resolve_state_path, state_option
-from importer.config import Config, load_config
-from importer.history import LOCAL, UndoPlan, plan_undo
-from importer.history import undo as undo_run
-from importer.lock import run_lock
-from importer.models import Transaction
-from importer.state import State
-from importer.uploaders import REGISTRY, Target, make_target
+from importer.config.settings import Config, load_config
+from importer.run.history import LOCAL, UndoPlan, plan_undo
+from importer.run.history import undo as undo_run
+from importer.run.lock import run_lock
+from importer.core.models import Transaction
+from importer.store.sqlite import State
+from importer.targets import REGISTRY, Target, make_target
 
 NOT_A_TERMINAL = "undo deletes records and this is not a terminal to ask on; pass --yes to undo run {run} (or --dry-run to see what it would delete)."
 

@@ -21,15 +21,15 @@ from importer.cli.options import (
     rules_option,
     state_option,
 )
-from importer.config import Config, default_currency, load_config
-from importer.errors import ConfigError
-from importer.logs import close_logging, setup_logging
-from importer.paths import no_rules_warning, rules_looked_in
-from importer.pipeline import RunSettings
-from importer.report import FileReport
-from importer.routine import inbox_importer
-from importer.state import State
-from importer.watch import Filed, Folders, Inbox, drain, folder_events, watch_loop
+from importer.config.settings import Config, default_currency, load_config
+from importer.core.errors import ConfigError
+from importer.run.logs import close_logging, setup_logging
+from importer.config.paths import no_rules_warning, rules_looked_in
+from importer.run.pipeline import RunSettings
+from importer.reports.summary import FileReport
+from importer.run.routine import inbox_importer
+from importer.store.sqlite import State
+from importer.run.watch import Filed, Folders, Inbox, drain, folder_events, watch_loop
 
 
 @click.command()

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from importer.errors import AmbiguousFormatError, UnknownFormatError
-from importer.gcpause import paused_gc
-from importer.models import Statement
+from importer.core.errors import AmbiguousFormatError, UnknownFormatError
+from importer.internals.gcpause import paused_gc
+from importer.core.models import Statement
 from importer.parsers.base import FileSample, ParseOptions, Parser, read_statement
-from importer.parsers.camt import CamtParser
-from importer.parsers.csv import CsvParser
-from importer.parsers.mt940 import Mt940Parser
-from importer.parsers.ofx import OfxParser
+from importer.parsers.camt.reader import CamtParser
+from importer.parsers.csv.reader import CsvParser
+from importer.parsers.mt940.reader import Mt940Parser
+from importer.parsers.ofx.reader import OfxParser
 from importer.parsers.qif import QifParser
 
 REGISTRY: dict[str, Parser] = {
@@ -45,7 +45,7 @@ def identify(path: Path, options: ParseOptions) -> Parser:
 
 def parse_file(path: Path, options: ParseOptions) -> list[Statement]:
     """Identify and parse `path` into its statements (one per account in the file)."""
-    with paused_gc():  # see importer/gcpause.py
+    with paused_gc():  # see importer/internals/gcpause.py
         return identify(path, options).parse(path, options)
 
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from importer.errors import InputError
-from importer.models import Statement
+from importer.core.errors import InputError
+from importer.core.models import Statement
 
 HEAD_BYTES = 64 * 1024
 # The largest statement read by default.  A bank export is kilobytes to a few hundred

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from importer.errors import ImporterError, ParseError
+from importer.core.errors import ImporterError, ParseError
 
 _FOREIGN = (UnicodeError, ValueError, IndexError, KeyError, RecursionError, InvalidOperation, ArithmeticError)
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from importer.currencies import is_currency
-from importer.errors import ParseError
+from importer.core.currencies import is_currency
+from importer.core.errors import ParseError
 
 MISSING = ("the file does not say its currency: pass --currency CODE, or set `currency:` in importer.yaml "
            "(for every file that names none) or in its bank profile.")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from importer.lazy import lazy_module
+from importer.internals.lazy import lazy_module
 
 if TYPE_CHECKING:
     import pandas as pd

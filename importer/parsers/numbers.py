@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 
-from importer.currencies import is_currency
+from importer.core.currencies import is_currency
 
 # Currency symbols (Unicode category Sc) and the written forms banks put beside amounts.
 _SYMBOL = "[$\u00a2-\u00a5\u058f\u060b\u09f2\u09f3\u09fb\u0af1\u0bf9\u0e3f\u17db\u20a0-\u20c0\ufdfc\ufe69\uff04\uffe0\uffe1\uffe5\uffe6]"

@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from importer.errors import AmbiguousDateError, InputError, ParseError, TruncatedError
-from importer.models import Source, Statement, Transaction
+from importer.core.errors import AmbiguousDateError, InputError, ParseError, TruncatedError
+from importer.core.models import Source, Statement, Transaction
 from importer.parsers.base import FileSample, ParseOptions, read_statement
 from importer.parsers.corrupt import corrupt_file_errors
 from importer.parsers.currency import given_currency

@@ -14,7 +14,7 @@ from xml.etree.ElementTree import Element, ParseError as XmlSyntaxError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
-from importer.errors import ParseError
+from importer.core.errors import ParseError
 
 # No camt document nests deeper than about 15 elements; a deeper file is an attack or garbage,
 # refused before any reader walks it.

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from importer.models import Transaction
+from importer.core.models import Transaction
 from importer.rules.schema import Actions
 
 if TYPE_CHECKING:

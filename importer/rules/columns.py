@@ -13,7 +13,7 @@ from typing import Any
 from decimal import Decimal
 from operator import and_, attrgetter, methodcaller
 
-from importer.models import Transaction
+from importer.core.models import Transaction
 from importer.rules.conditions import (
     PART,
     TEXT,

@@ -17,7 +17,7 @@ from decimal import Decimal
 from operator import attrgetter
 from typing import Protocol
 
-from importer.models import Transaction
+from importer.core.models import Transaction
 from importer.rules.fold import fold
 from importer.rules.literals import required_literals
 from importer.rules.words import listed, quoted

@@ -19,8 +19,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
-from importer.gcpause import paused_gc
-from importer.models import Transaction, with_updates
+from importer.internals.gcpause import paused_gc
+from importer.core.models import Transaction, with_updates
 from importer.rules.actions import Template, combine, compile_template
 from importer.rules.conditions import Condition, TextTest, regexes
 from importer.rules.matcher import Prefilter
@@ -144,7 +144,7 @@ class RuleSet:
 
     def chains(self, txns: Sequence[Transaction]) -> list[tuple[int, ...]]:
         """The batch form of `chain`: per transaction, the indices of the rules that apply."""
-        with paused_gc():  # see importer/gcpause.py: a batch makes a million small tuples
+        with paused_gc():  # see importer/internals/gcpause.py: a batch makes a million small tuples
             return self.matcher.chains(txns)
 
     def apply(self, txn: Transaction) -> Transaction:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from importer.models import Source, Transaction
+from importer.core.models import Source, Transaction
 from importer.rules.conditions import conjuncts, tests_foreign
 from importer.rules.engine import Rule, RuleSet
 from importer.rules.schema import Example

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from importer.models import Transaction
+from importer.core.models import Transaction
 from importer.rules.conditions import TextTest, conjuncts
 from importer.rules.engine import Rule, RuleSet
 from importer.rules.examples import failed_parts

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from importer.models import Transaction
+from importer.core.models import Transaction
 from importer.rules.conditions import AllOf, AmountTest, AnyOf, Condition, DateTest, TextTest, tests_foreign
 from importer.rules.engine import Rule, RuleSet
 from importer.rules.words import quoted

@@ -15,8 +15,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from importer.config import yaml_node
-from importer.errors import ConfigError
+from importer.config.settings import yaml_node
+from importer.core.errors import ConfigError
 from importer.rules.actions import TemplateError
 from importer.rules.engine import Origin, Rule, RuleSet
 from importer.rules.parse import Loc, RuleSyntaxError, parse_condition

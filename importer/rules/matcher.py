@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import ahocorasick  # type: ignore[import-not-found]  # ships no type stubs
 
-from importer.models import Transaction
+from importer.core.models import Transaction
 from importer.rules.conditions import TextTest, text_getter
 from importer.rules.fold import fold
 

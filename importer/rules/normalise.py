@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from importer.models import Transaction
+from importer.core.models import Transaction
 
 _WORD = re.compile(r"[^\W\d_][\w&'.\-/]*", re.UNICODE)
 _CUT = re.compile(r"[*#]|//")  # what follows a star, hash or double slash is a reference

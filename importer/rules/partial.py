@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from importer.models import Transaction
+from importer.core.models import Transaction
 from importer.rules.conditions import AllOf, AnyOf, Condition, NotOf
 
 Known = Callable[[Condition], "bool | None"]

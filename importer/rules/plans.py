@@ -25,7 +25,7 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from itertools import compress, repeat
 from typing import TYPE_CHECKING
 
-from importer.models import Transaction
+from importer.core.models import Transaction
 from importer.rules.columns import Columns, column
 from importer.rules.conditions import Condition, DateTest, TextTest, compile_condition
 from importer.rules.fold import fold

@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from importer.models import Money
+from importer.core.models import Money
 
 
 class _Strict(BaseModel):

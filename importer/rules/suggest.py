@@ -19,7 +19,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from importer.models import Transaction
+from importer.core.models import Transaction
 from importer.rules.conditions import joined_text
 from importer.rules.engine import RuleSet
 from importer.rules.fold import fold

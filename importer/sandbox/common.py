@@ -25,7 +25,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 from pydantic import BaseModel, ConfigDict
 
-from importer.jsonmoney import dumps, loads
+from importer.core.jsonmoney import dumps, loads
 
 ErrorBody = Callable[[int, str], Response]
 

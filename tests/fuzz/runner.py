@@ -34,8 +34,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
 
-from importer.errors import BalanceError, ImporterError, InputError
-from importer.models import Statement
+from importer.core.errors import BalanceError, ImporterError, InputError
+from importer.core.models import Statement
 from importer.parsers import ParseOptions, parse_file
 from tests.corpus import corpus_root
 from tests.fuzz.mutators import DEFAULT, Budget, Mutation, mutations

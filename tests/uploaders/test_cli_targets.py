@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from tests.test_cli import STORED_SAMPLES
 from importer.cli import main
 from importer.cli.sandbox_cmd import parse_faults, sandbox_config
-from importer.errors import ConfigError
+from importer.core.errors import ConfigError
 from importer.sandbox import SERVICES, Sandbox
 from importer.sandbox.common import Faults
 from tests.sandbox_fixtures import held, reset

@@ -11,13 +11,13 @@ import httpx
 import pytest
 
 from benchmarks.generate import write_chase_csv
-from importer import uploaders
+from importer import targets as uploaders
 from importer.parsers import ParseOptions
-from importer.pipeline import RunSettings, run
+from importer.run.pipeline import RunSettings, run
 from importer.rules import RuleSet
 from importer.sandbox import SERVICES, Sandbox
 from importer.sandbox.common import Faults
-from importer.state import State
+from importer.store.sqlite import State
 from tests.sandbox_fixtures import held, reset, settings_for
 
 TARGETS = list(SERVICES)

@@ -8,10 +8,10 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from importer.errors import ConfigError, UploadError
-from importer.secrets import Secret
-from importer.uploaders.http import Http, Request, RetryPolicy, Uncertain, check_base_url
-from importer.uploaders.limits import RateLimiter, _Budget, _Bucket
+from importer.core.errors import ConfigError, UploadError
+from importer.config.secrets import Secret
+from importer.targets.http import Http, Request, RetryPolicy, Uncertain, check_base_url
+from importer.targets.limits import RateLimiter, _Budget, _Bucket
 
 Handler = Callable[[httpx.Request], httpx.Response]
 

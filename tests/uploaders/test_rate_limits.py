@@ -10,12 +10,12 @@ import pytest
 
 from benchmarks.generate import write_chase_csv
 from importer.parsers import ParseOptions
-from importer.pipeline import RunSettings, run
+from importer.run.pipeline import RunSettings, run
 from importer.rules import RuleSet
 from importer.sandbox import Sandbox
 from importer.sandbox.common import Limits
-from importer.state import State
-from importer.uploaders import REGISTRY
+from importer.store.sqlite import State
+from importer.targets import REGISTRY
 from tests.sandbox_fixtures import held, settings_for
 
 CASES = {

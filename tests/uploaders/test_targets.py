@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from importer.config import TargetSettings
-from importer.errors import ConfigError, UploadError
-from importer.models import Outcome, Source, Transaction
+from importer.config.settings import TargetSettings
+from importer.core.errors import ConfigError, UploadError
+from importer.core.models import Outcome, Source, Transaction
 from importer.sandbox import Sandbox
-from importer.uploaders import REGISTRY, make_target
-from importer.uploaders.remote import RemoteTarget
+from importer.targets import REGISTRY, make_target
+from importer.targets.remote import RemoteTarget
 from tests.sandbox_fixtures import held, reset, settings_for
 
 

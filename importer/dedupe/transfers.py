@@ -1,0 +1,126 @@
+"""Own-account transfers: the two legs of money moved between two of the user's accounts.
+
+Imported on their own, a transfer from checking to savings looks like an expense in one account
+and an income in the other.  When both legs are stored (from one file, two files, or two runs),
+they are paired: both get `transfer_to` (the other leg's account) and one `pair_id`, in the
+stored records and in the local ledger, whose `ledger_book` view shows the pair as one transfer.
+
+Two stored lines are legs of one transfer when they are in different accounts (both known to the
+importer, hence the user's), in the same currency, for opposite amounts, dated within
+`window_days`, neither already paired, and something says "transfer": a rule pointed one at the
+other's account (`transfer_to` / `target_account`), or a description uses a transfer word.
+The nearest date wins.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import NamedTuple
+
+from importer.core.models import Transaction, with_updates
+from importer.store.sqlite import State
+
+TRANSFER_WORDS = re.compile(
+    r"transfer|\bxfer\b|\btrf\b|umbuchung|übertrag|virement|overboeking|to savings|from savings|to checking|from checking",
+    re.IGNORECASE,
+)
+
+
+def pair_id(a: str, b: str) -> str:
+    """The same two legs always give the same pair id."""
+    return "t:" + hashlib.sha256("|".join(sorted((a, b))).encode()).hexdigest()[:16]
+
+
+class _Leg(NamedTuple):
+    """What pairing needs of a stored line (read in bulk, without building Transactions)."""
+
+    external_id: str
+    account: str
+    date: dt.date
+    amount: Decimal
+    currency: str
+    description: str
+    transfer_to: str | None
+    target_account: str | None
+    pair_id: str | None
+
+
+def looks_like_transfer(txn: _Leg | Transaction, other: _Leg | Transaction) -> bool:
+    hinted = {txn.transfer_to, txn.target_account} & {other.account} or {other.transfer_to, other.target_account} & {txn.account}
+    return bool(hinted) or any(TRANSFER_WORDS.search(t.description) for t in (txn, other))
+
+
+def pair_transfers(state: State, txns: Sequence[Transaction], window_days: int = 3) -> list[Transaction]:
+    """Pair each of `txns` (just stored) with its other leg where one is stored; returns `txns`
+    with `transfer_to` set on the paired ones (paired now or by an earlier run)."""
+    window = dt.timedelta(days=window_days)
+    pool = _pool(state, txns, window)
+    legs = {leg.external_id: leg for group in pool.values() for leg in group}
+    for txn in txns:
+        leg = legs.get(txn.external_id or "")
+        if leg is None or leg.pair_id is not None or not leg.amount:
+            continue
+        other = _other_leg(leg, pool.get((leg.currency, -leg.amount), []), window)
+        if other is not None:
+            pid = _pair(state, leg, other)
+            for paired in (leg, other):
+                legs[paired.external_id] = paired._replace(pair_id=pid)
+                group = pool[(paired.currency, paired.amount)]
+                group[group.index(paired)] = legs[paired.external_id]
+    return _with_pairs(state, txns)
+
+
+def _pool(state: State, txns: Sequence[Transaction], window: dt.timedelta) -> dict[tuple[str, Decimal], list[_Leg]]:
+    """Stored lines dated near `txns` that have an opposite amount among them, by (currency,
+    amount).  Two queries for the whole file: amounts first, since most lines have no opposite
+    and building a leg for each cost more than the pairing."""
+    if not txns:
+        return {}
+    span = ((min(t.date for t in txns) - window).isoformat(), (max(t.date for t in txns) + window).isoformat())
+    rows = state.db.execute(
+        "SELECT external_id, currency, amount FROM transactions WHERE date BETWEEN ? AND ? AND status = 'ok'", span
+    )
+    amounts = [(ext, currency, Decimal(amount)) for ext, currency, amount in rows]
+    keys = {(currency, amount) for _, currency, amount in amounts}
+    wanted = [ext for ext, currency, amount in amounts if amount and (currency, -amount) in keys]
+    pool: dict[tuple[str, Decimal], list[_Leg]] = {}
+    legs = state.rows_for(
+        "SELECT external_id, account, date, amount, currency, description, transfer_to, target_account, pair_id "
+        "FROM transactions WHERE external_id IN ({})",
+        wanted,
+    )
+    for ext, account, day, amount, currency, description, transfer_to, target_account, pid in legs:
+        leg = _Leg(ext, account, dt.date.fromisoformat(day), Decimal(amount), currency, description, transfer_to,
+                   target_account, pid)  # fmt: skip
+        pool.setdefault((leg.currency, leg.amount), []).append(leg)
+    return pool
+
+
+def _other_leg(leg: _Leg, opposite: list[_Leg], window: dt.timedelta) -> _Leg | None:
+    fits = [o for o in opposite if o.account != leg.account and o.pair_id is None
+            and abs(o.date - leg.date) <= window and looks_like_transfer(leg, o)]  # fmt: skip
+    return min(fits, key=lambda o: (abs((o.date - leg.date).days), o.external_id), default=None)
+
+
+def _pair(state: State, a: _Leg, b: _Leg) -> str:
+    """Both legs, stored and in the ledger, name each other (one transaction); returns the pair id."""
+    pid = pair_id(a.external_id, b.external_id)
+    with state.transaction() as db:
+        for leg, other in ((a, b), (b, a)):
+            for table in ("transactions", "ledger"):
+                db.execute(
+                    f"UPDATE {table} SET pair_id = ?, transfer_to = coalesce(transfer_to, ?) WHERE external_id = ?",
+                    (pid, other.account, leg.external_id),
+                )
+    return pid
+
+
+def _with_pairs(state: State, txns: Sequence[Transaction]) -> list[Transaction]:
+    """`txns` with the `transfer_to` of those paired now or by an earlier run."""
+    query = "SELECT external_id, transfer_to FROM transactions WHERE pair_id IS NOT NULL AND external_id IN ({})"
+    paired: dict[str, str] = dict(state.rows_for(query, [t.external_id or "" for t in txns]))
+    return [with_updates(t, {"transfer_to": paired[t.external_id or ""]}) if t.external_id in paired else t for t in txns]

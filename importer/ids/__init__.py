@@ -1,0 +1,1 @@
+"""External ids: the deterministic, versioned recipe that names every transaction (`recipe`)."""

@@ -1,0 +1,187 @@
+"""Gaps in what was imported: a month with no statement, a balance chain that does not join.
+
+Each imported statement's opening and closing balance is kept per account in the
+`statement_balances` table.  The table belongs to this module and is created with
+`CREATE TABLE IF NOT EXISTS` rather than as a numbered migration of `state.py`: it is a
+derived record (rebuilt by importing the files again), so older state files simply gain it.
+
+A statement's balances come from the file when it states them (OFX LEDGERBAL, a CSV profile's
+opening/closing), else from the transactions' running balances, else are unknown; one known
+end gives the other (opening + sum of amounts = closing).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from importer.core.models import Statement, Transaction
+from importer.store.sqlite import State, now_iso
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS statement_balances (
+    account TEXT NOT NULL,
+    file_sha256 TEXT NOT NULL,
+    path TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    start_date TEXT,
+    end_date TEXT,
+    opening TEXT,
+    closing TEXT,
+    recorded_at TEXT NOT NULL,
+    PRIMARY KEY (account, file_sha256)
+)
+"""
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Something the user should look at: `kind` is "missing-month" or "balance-chain"."""
+
+    kind: str
+    account: str
+    message: str
+
+
+def balances(statement: Statement) -> tuple[Decimal | None, Decimal | None]:
+    """(opening, closing) of `statement`, derived as far as the file allows."""
+    total = sum((t.amount for t in statement.transactions), Decimal(0))
+    opening, closing = statement.opening_balance, statement.closing_balance
+    if opening is None and closing is None:
+        closing = chain_end(statement.transactions)
+    if opening is None and closing is not None:
+        opening = closing - total
+    if closing is None and opening is not None:
+        closing = opening + total
+    return opening, closing
+
+
+def chain_end(txns: Sequence[Transaction]) -> Decimal | None:
+    """The running balance after the last transaction: the one balance no other transaction starts from.
+
+    File order is no guide (some banks list newest first) and same-day order is unknown, so
+    the chain is followed by value; when it is not a single chain the answer is None.
+    """
+    if not txns or any(t.balance is None for t in txns):
+        return None
+    after = {t.balance for t in txns}
+    before = {t.balance - t.amount for t in txns if t.balance is not None}
+    ends = after - before
+    return ends.pop() if len(ends) == 1 else None
+
+
+def month_bounds(month: str) -> tuple[dt.date, dt.date]:
+    """First and last day of `month` (YYYY-MM)."""
+    first = dt.date.fromisoformat(month + "-01")
+    following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return first, following - dt.timedelta(days=1)
+
+
+def previous_month(day: dt.date) -> str:
+    """YYYY-MM of the calendar month before `day`."""
+    return (day.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+
+
+class BalanceBook:
+    """The statements imported so far, per account, with their balances."""
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+        with state.transaction() as db:
+            db.execute(_SCHEMA)
+
+    def record(self, path: Path, statements: Sequence[Statement]) -> list[Gap]:
+        """Check each statement against the previous one of its account, then remember it."""
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        gaps = [gap for s in statements if (gap := self.chain_gap(s, digest)) is not None]
+        with self.state.transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO statement_balances VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [_row(s, digest) for s in statements],
+            )
+        return gaps
+
+    def chain_gap(self, statement: Statement, digest: str) -> Gap | None:
+        """A gap when `statement` does not join the account's statement before it or after it.
+
+        Both neighbours are checked because files arrive in any order: November imported before
+        October is caught when October arrives.
+        """
+        opening, closing = balances(statement)
+        start, end = _dates(statement)
+        if start is not None and opening is not None:
+            before = self._neighbour(statement.account, digest, "end_date <= ? ORDER BY end_date DESC", start)
+            if before is not None and Decimal(before[3]) != opening:
+                return _chain_gap(statement.account, (statement.path, opening, start), (before[0], before[3], before[2]))
+        if end is not None and closing is not None:
+            after = self._neighbour(statement.account, digest, "start_date >= ? ORDER BY start_date", end)
+            if after is not None and Decimal(after[4]) != closing:
+                return _chain_gap(statement.account, (after[0], after[4], after[1]), (statement.path, closing, end))
+        return None
+
+    def _neighbour(self, account: str, digest: str, where: str, day: dt.date) -> tuple[str, str, str, str, str] | None:
+        row = self.state.db.execute(
+            "SELECT path, start_date, end_date, closing, opening FROM statement_balances WHERE account = ? "
+            f"AND file_sha256 != ? AND opening IS NOT NULL AND closing IS NOT NULL AND {where} LIMIT 1",
+            (account, digest, day.isoformat()),
+        ).fetchone()
+        return None if row is None else (str(row[0]), str(row[1]), str(row[2]), str(row[3]), str(row[4]))
+
+    def covers(self, account: str, month: str) -> bool:
+        """Whether `account` has a transaction in `month`, or a statement spanning its middle.
+
+        The middle, not any overlap: an OFX statement for October often runs to 1 November, and
+        that day alone is no November statement.
+        """
+        first, last = (d.isoformat() for d in month_bounds(month))
+        middle = month + "-15"
+        statement = self.state.db.execute(
+            "SELECT 1 FROM statement_balances WHERE account = ? AND start_date <= ? AND end_date >= ? LIMIT 1",
+            (account, middle, middle),
+        ).fetchone()
+        txn = self.state.db.execute(
+            "SELECT 1 FROM transactions WHERE account = ? AND date BETWEEN ? AND ? LIMIT 1", (account, first, last)
+        ).fetchone()
+        return statement is not None or txn is not None
+
+    def accounts_from(self, paths: Sequence[Path]) -> set[str]:
+        """The accounts of the statements recorded from files at `paths`."""
+        names = [str(p) for p in paths]
+        rows = self.state.db.execute(
+            f"SELECT DISTINCT account FROM statement_balances WHERE path IN ({', '.join('?' * len(names))})", names
+        )
+        return {row[0] for row in rows}
+
+
+def _chain_gap(account: str, later: tuple[str, object, object], earlier: tuple[str, object, object]) -> Gap:
+    """`later` (path, opening, start) does not open where `earlier` (path, closing, end) closed."""
+    return Gap("balance-chain", account, (
+        f"account {account}: {later[0]} opens at {later[1]} on {later[2]}, but {earlier[0]} "
+        f"closed at {earlier[1]} on {earlier[2]}; a statement between them may be missing."
+    ))  # fmt: skip
+
+
+def _dates(statement: Statement) -> tuple[dt.date | None, dt.date | None]:
+    days = [t.date for t in statement.transactions]
+    return statement.start_date or min(days, default=None), statement.end_date or max(days, default=None)
+
+
+def missing_month(account: str, month: str) -> Gap:
+    return Gap("missing-month", account, (
+        f"account {account}: no statement covers {month}. Download that month's export from the bank "
+        f"and import it (or drop it into the inbox)."
+    ))  # fmt: skip
+
+
+def _row(statement: Statement, digest: str) -> tuple[object, ...]:
+    opening, closing = balances(statement)
+    start, end = _dates(statement)
+    return (
+        statement.account, digest, statement.path, statement.currency,
+        None if start is None else start.isoformat(), None if end is None else end.isoformat(),
+        None if opening is None else str(opening), None if closing is None else str(closing), now_iso(),
+    )  # fmt: skip

@@ -1,0 +1,593 @@
+"""identify → parse → rules → ids → unsent → batches → upload → mark sent → report.
+
+Each file is read whole before anything from it is stored, so a file that fails to parse
+leaves no trace but its error.  One bad file does not stop the run (unless `failfast`): whatever
+reading a file raises (our `InputError`s, and also a RecursionError from a hostile nesting, a
+pydantic ValidationError, a MemoryError, or a bug) becomes that file's error, and the run goes
+on to the next file and prints its summary.
+
+A cut-off file (`TruncatedError`) is refused like any unreadable file, unless the user asked
+for `allow_partial`: then the statements the parser built from its complete records are
+imported, and the file's report carries a warning saying what was cut.
+
+Progress is told to the run's observer at each stage boundary (reading, categorising, storing,
+uploading) and after each upload batch, so a front end can draw it; the library draws nothing.
+
+A Ctrl-C (KeyboardInterrupt) stops the run where it lands, with its report saying what was done
+and what is left (`RunReport.interrupted`) and the run marked `interrupted`.  While a file is
+being read or categorised nothing of it is stored yet; its storing is shielded (the interrupt
+lands when it is complete), so a file is stored whole or not at all.  An upload batch cut in
+flight stays *pending* in the journal (importer/run/journal.py), and the next run settles it before
+sending anything, as after a crash: each record still lands exactly once.
+
+A dry run stores nothing, but remembers, for the rest of the run, what it would have stored and
+sent (`DryRunMemory`), so two overlapping files count their overlap as the real run would.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import signal
+import tempfile
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import FrameType
+from typing import Protocol
+
+from pydantic import ValidationError
+
+from importer.run.accounts import Account, AccountBook, AccountSpec, overlapping_account, seen_elsewhere
+from importer.config.settings import TargetSettings
+from importer.internals.crash import crash_point
+from importer.ids.recipe import IdAssigner
+from importer.core.errors import ImporterError, InputError, TruncatedError, UploadError
+from importer.internals.gcpause import paused_gc
+from importer.run.journal import Journal
+from importer.dedupe.layers import Action, Decision, FileContext, MatchSettings, classify, record
+from importer.core.models import Outcome, Statement, Transaction, UploadResult, with_updates
+from importer.parsers import ParseOptions, Parser, identify, read_statement
+from importer.reports.summary import FileReport, Interruption, RunReport
+from importer.rules import RuleSet
+from importer.store.sqlite import State
+from importer.dedupe.transfers import pair_transfers
+from importer.targets import Target, make_target
+
+# Files a folder may hold beside statements that are never statements themselves.
+_NOT_STATEMENTS = {".md", ".json", ".jsonl", ".yaml", ".yml", ".py", ".sqlite", ".log", ".pdf"}
+
+
+# The stages of one file, in order; a file that fails or has nothing to send stops early.
+READING, CATEGORISING, STORING, UPLOADING = "reading", "categorising", "storing", "uploading"
+
+
+@dataclass(frozen=True)
+class Uploaded:
+    """How far the upload of one file has got: batches and rows sent, of how many."""
+
+    batches: int
+    of_batches: int
+    rows: int
+    of_rows: int
+
+
+class RunObserver(Protocol):
+    """Told what happens during a run (gap checks, progress, logs); it must not raise."""
+
+    def stage(self, path: Path, stage: str, rows: int) -> None:
+        """`path` entered `stage` (READING... UPLOADING) with `rows` rows (0 while reading: not known yet)."""
+
+    def uploaded(self, path: Path, progress: Uploaded) -> None:
+        """One more upload batch of `path` was sent (or failed)."""
+
+    def statements(self, path: Path, statements: list[Statement]) -> None:
+        """`path`'s statements were parsed and their transactions stored."""
+
+    def file_done(self, report: FileReport) -> None:
+        """`report`'s file is finished, imported or failed."""
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Everything one `importer run` was asked to do."""
+
+    target: str = "local"
+    target_settings: TargetSettings | None = None
+    parse: ParseOptions = field(default_factory=ParseOptions)
+    dry_run: bool = False
+    failfast: bool = False
+    match: MatchSettings = field(default_factory=MatchSettings)
+    observer: RunObserver | None = None
+    kind: str = "run"  # what `history` calls the run: run, routine, watch (a dry run is `dry-run`)
+    preview: Callable[[list[str]], None] | None = None  # shown the requests a dry run would send
+    accounts: tuple[AccountSpec, ...] = ()  # importer.yaml `accounts:`
+    as_new_account: bool = False  # import a file even when its rows are stored under another account
+    # For files that name no currency when neither --currency nor their source does
+    # ($IMPORTER_CURRENCY, else the config's `currency:`; see importer.config.settings.default_currency).
+    default_currency: str | None = None
+
+    def parse_options(self) -> ParseOptions:
+        """The parse options with the default currency filled in when nothing more specific says one."""
+        if self.parse.currency or not self.default_currency:
+            return self.parse
+        return replace(self.parse, default_currency=self.default_currency)
+
+
+@dataclass(frozen=True)
+class ReadFile:
+    """What was read from one statement file, and what the user must be told about it."""
+
+    parser: Parser
+    statements: list[Statement]
+    warnings: list[str] = field(default_factory=list)
+
+
+def read_file(path: Path, options: ParseOptions) -> ReadFile:
+    """Identify and parse `path`; every failure is an `InputError` naming the file.
+
+    With `options.allow_partial`, a cut-off file gives the statements of its complete records
+    and a warning instead of an error.
+    """
+    try:
+        return _parse(path, options)
+    except ImporterError:
+        raise
+    except Exception as exc:  # the boundary: nothing a file can cause may stop the run
+        raise unreadable(path, exc) from None
+
+
+def _parse(path: Path, options: ParseOptions) -> ReadFile:
+    """The one parser that claims `path`, and what it read from the whole file (or its complete part)."""
+    parser = identify(path, options)
+    try:
+        statements = parser.parse(path, options)
+    except TruncatedError as exc:
+        if not (options.allow_partial and exc.partial):
+            raise
+        return ReadFile(parser, list(exc.partial), [partial_warning(exc)] + _notes(path, exc.partial))
+    return ReadFile(parser, statements, _notes(path, statements))
+
+
+def partial_warning(exc: TruncatedError) -> str:
+    """What an `allow_partial` import of a cut-off file left out, naming the file and the cut."""
+    count = sum(len(statement.transactions) for statement in exc.partial)
+    return (f"{exc} Imported only the {count} transaction(s) before the cut (allow partial); "
+            "the rest of the file was not imported: download it again to get it.")  # fmt: skip
+
+
+def _notes(path: Path, statements: Sequence[Statement]) -> list[str]:
+    """The parsers' notes (what they could not check), as warnings naming the file."""
+    return [f"{path}: {note}" for statement in statements for note in statement.notes]
+
+
+# Why reading a file can fail in ways no parser reports itself, and what the user can do.
+_UNREADABLE: tuple[tuple[type[BaseException], str], ...] = (
+    (RecursionError, "its records nest too deeply to be read (a damaged or hostile file); download it again."),
+    (MemoryError, "it needs more memory than is available; split it, or import it on a larger machine."),
+    (UnicodeError, "its text is not valid in the encoding it declares ({detail}); download it again."),
+    (ValidationError, "a value in it is not valid ({detail}); check the file, or download it again."),
+)
+
+
+def unreadable(path: Path, exc: Exception) -> InputError:
+    """`exc`, raised while reading `path`, as that file's `InputError` (no traceback reaches the user)."""
+    detail = _validation_detail(exc) if isinstance(exc, ValidationError) else str(exc)
+    for kind, reason in _UNREADABLE:
+        if isinstance(exc, kind):
+            return InputError(path, "could not be read: " + reason.format(detail=detail))
+    return InputError(
+        path,
+        f"could not be read: {type(exc).__name__}: {detail}. This is a bug in importer, not in your file: "
+        "please report it with this message (and, if you can, the file with its amounts and names changed).",
+    )
+
+
+def _validation_detail(exc: ValidationError) -> str:
+    """pydantic's first error as `field: message` (the file's value included)."""
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    message = str(first["msg"]).removeprefix("Value error, ")
+    found = first.get("input")
+    if isinstance(found, (str, int, float)) and repr(found) not in message:
+        message += f" (found {found!r})"
+    return f"{where}: {message}"
+
+
+def statement_files(paths: Sequence[Path]) -> list[Path]:
+    """The files named, and the statement files inside the folders named, in a stable order."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(p for p in sorted(path.rglob("*")) if _looks_like_statement(p))
+        else:
+            files.append(path)
+    return files
+
+
+def _looks_like_statement(path: Path) -> bool:
+    # Not `is_file()`: a FIFO, a device or a dangling link among the statements is listed, so
+    # the run reports it (read_statement refuses it unread) instead of skipping it silently.
+    hidden = path.name.startswith(".")
+    return not path.is_dir() and not hidden and path.suffix.lower() not in _NOT_STATEMENTS
+
+
+# Rows named and categorised at a time: the named-but-uncategorised copies of a large statement
+# are never all in memory at once (they were a fifth of the peak).
+PREPARE_CHUNK = 20_000
+
+
+def prepare(statement: Statement, rules: RuleSet, account: Account | None = None) -> list[Transaction]:
+    """The statement's transactions named by their external ids and categorised by `rules`.
+
+    Ids are computed from `account`'s identity (importer/ids/recipe.py; without one, recipe v1 from
+    the rows' account name, as the golden files show the parser's view).  Transactions a `skip`
+    rule drops are left out; ids come first so they do not depend on rules.
+    """
+    name = IdAssigner(account)
+    rows = statement.transactions
+    kept: list[Transaction] = []
+    for start in range(0, len(rows), PREPARE_CHUNK):
+        kept += rules.apply_all(name(rows[start : start + PREPARE_CHUNK])).kept
+    return kept
+
+
+def run(paths: Sequence[Path], rules: RuleSet, state: State, settings: RunSettings) -> RunReport:
+    """Import every statement file under `paths` into the configured target.
+
+    A KeyboardInterrupt ends the run early: the report's `interrupted` says what was left.
+    """
+    run_id = state.begin_run("dry-run" if settings.dry_run else settings.kind)
+    target = make_target(settings.target, state, run_id, settings.target_settings)
+    report = RunReport(run_id=run_id, target=target.name, dry_run=settings.dry_run)
+    files = statement_files(paths)
+    tracker = Tracker(settings.observer)
+    memory = DryRunMemory(state) if settings.dry_run else None
+    try:
+        _run_files(files, rules, state, target, replace(settings, observer=tracker), report, memory, tracker)
+    except KeyboardInterrupt:
+        report.interrupted = tracker.interruption([f.path for f in report.files], [str(f) for f in files])
+        if tracker.report is not None and tracker.stage_name == UPLOADING:
+            report.files.append(tracker.report)  # what its batches sent so far
+    finally:
+        with shielded():  # a second Ctrl-C must not leave the run marked `running`
+            _finish(state, target, report, memory)
+    return report
+
+
+def _run_files(
+    files: Sequence[Path], rules: RuleSet, state: State, target: Target, settings: RunSettings, report: RunReport,
+    memory: "DryRunMemory | None", tracker: "Tracker",
+) -> None:  # fmt: skip
+    book = AccountBook(known=state.accounts(), specs=settings.accounts)
+    if not settings.dry_run and not _reconcile(Journal(state, target, report.run_id), report):
+        return
+    for number, path in enumerate(files):
+        if memory is not None:  # nothing after the last file can overlap it: no need to remember it
+            memory.needed = number < len(files) - 1
+        file_report = tracker.report = FileReport(path=str(path))
+        import_file(path, rules, state, target, report.run_id, settings, book, memory, file_report)
+        report.files.append(file_report)
+        tracker.file_done(file_report)
+        if file_report.error and settings.failfast:
+            break
+
+
+def _finish(state: State, target: Target, report: RunReport, memory: "DryRunMemory | None") -> None:
+    target.close()
+    if memory is not None:
+        memory.close()
+    status = "interrupted" if report.interrupted else "failed" if report.exit_code else "ok"
+    state.finish_run(report.run_id, status)
+
+
+@contextmanager
+def shielded() -> Iterator[None]:
+    """Hold a Ctrl-C until the block is done, then raise it: for work that must not stop half way
+    (storing a file, closing a run).  Signals reach only the main thread; elsewhere it does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+
+    def hold(signum: int, frame: FrameType | None) -> None:
+        caught.append(signum)
+
+    previous = signal.signal(signal.SIGINT, hold)
+    try:
+        yield
+    finally:  # None: a handler set outside Python; Python's own is the closest to put back
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
+    if caught:
+        raise KeyboardInterrupt
+
+
+class Tracker:
+    """Passes progress on to the run's observer and remembers where the run is, so an interrupted
+    run can say what it finished, what it was doing and what it left."""
+
+    def __init__(self, observer: RunObserver | None) -> None:
+        self.observer = observer
+        self.path: Path | None = None
+        self.stage_name = ""
+        self.progress: Uploaded | None = None
+        self.report: FileReport | None = None  # the current file's report, filled in as it goes
+
+    def stage(self, path: Path, stage: str, rows: int) -> None:
+        self.path, self.stage_name = path, stage
+        self.progress = None
+        if self.observer is not None:
+            self.observer.stage(path, stage, rows)
+
+    def uploaded(self, path: Path, progress: Uploaded) -> None:
+        self.progress = progress
+        if self.observer is not None:
+            self.observer.uploaded(path, progress)
+
+    def statements(self, path: Path, statements: list[Statement]) -> None:
+        if self.observer is not None:
+            self.observer.statements(path, statements)
+
+    def file_done(self, report: FileReport) -> None:
+        self.path, self.stage_name, self.progress, self.report = None, "", None, None
+        if self.observer is not None:
+            self.observer.file_done(report)
+
+    def interruption(self, done: Sequence[str], files: Sequence[str]) -> Interruption:
+        """Where the run was stopped: `done` of `files` finished, the current one at which stage."""
+        current = str(self.path) if self.path is not None else None
+        finished = set(done) | {current}
+        sent = self.progress or Uploaded(0, 0, 0, 0)
+        return Interruption(
+            stage=self.stage_name or None, file=current, done=list(done),
+            not_started=[f for f in files if f not in finished],
+            batches_sent=sent.batches, batches_left=sent.of_batches - sent.batches, rows_left=sent.of_rows - sent.rows,
+        )  # fmt: skip
+
+
+def import_file(
+    path: Path, rules: RuleSet, state: State, target: Target, run_id: int, settings: RunSettings,
+    book: AccountBook | None = None, memory: "DryRunMemory | None" = None, report: FileReport | None = None,
+) -> FileReport:
+    """Import one file into `report` (a new one by default); its errors are caught and reported,
+    never raised (a KeyboardInterrupt is)."""
+    report = report if report is not None else FileReport(path=str(path))
+    book = book if book is not None else AccountBook(known=state.accounts(), specs=settings.accounts)
+    try:
+        with paused_gc():  # see importer/internals/gcpause.py: a third of the parse time was the collector
+            _import(path, rules, state, target, run_id, settings, report, book, memory)
+    except ImporterError as exc:
+        report.error = str(exc)
+        report.failed = max(report.failed, 1) if isinstance(exc, InputError) else report.failed
+    return report
+
+
+def _stage(settings: RunSettings, path: Path, stage: str, rows: int = 0) -> None:
+    if settings.observer is not None:
+        settings.observer.stage(path, stage, rows)
+
+
+def _import(
+    path: Path, rules: RuleSet, state: State, target: Target, run_id: int, settings: RunSettings, report: FileReport,
+    book: AccountBook, memory: "DryRunMemory | None",
+) -> None:  # fmt: skip
+    options = settings.parse_options()
+    _stage(settings, path, READING)
+    read = read_file(path, options)
+    parser, statements = read.parser, read.statements
+    report.format = parser.name
+    report.warnings += read.warnings
+    crash_point("parse")
+    _stage(settings, path, CATEGORISING, sum(len(statement.transactions) for statement in statements))
+    data = read_statement(path, options)
+    digest = hashlib.sha256(data).hexdigest()
+    explicit = _explicit_account(statements, settings)
+    accounts = [book.resolve(statement, explicit, statement.profile or settings.parse.profile) for statement in statements]
+    statements = [in_account(statement, account) for statement, account in zip(statements, accounts)]
+    known = memory.state if memory is not None else state  # a dry run sees what it would have stored
+    if not settings.as_new_account:
+        _refuse_if_seen_elsewhere(known, book, statements, accounts, digest)
+    txns = [txn for statement, account in zip(statements, accounts) for txn in prepare(statement, rules, account)]
+    report.count_rules(sum(len(statement.transactions) for statement in statements), txns)
+    decisions = classify(known, target.name, txns, FileContext.of(statements, digest, parser.name), settings.match)
+    report.add_decisions(decisions)
+    if settings.dry_run:
+        sending = [d.txn for d in decisions if d.action is Action.SEND]
+        report.new = len(sending)
+        _preview(target, sending, settings)
+        if memory is not None:
+            memory.remember(Stored(path, len(data), digest, parser.name, len(txns)), book, accounts, decisions, run_id, target.name)
+        return
+    _stage(settings, path, STORING, len(txns))
+    with shielded():  # stored whole or not at all: a Ctrl-C waits for the end of the file's storing
+        stored = Stored(path, len(data), digest, parser.name, len(txns))
+        fresh = _store(state, stored, book, accounts, decisions, run_id, target.name)
+        crash_point("store")
+        if settings.observer is not None:
+            settings.observer.statements(path, statements)
+        fresh = pair_transfers(state, fresh, settings.match.window_days)
+    report.transfers = sum(1 for t in fresh if t.transfer_to)
+    _stage(settings, path, UPLOADING, len(fresh))
+    _upload(fresh, Journal(state, target, run_id), report, lambda done: _uploaded(settings, path, done))
+
+
+def _uploaded(settings: RunSettings, path: Path, progress: Uploaded) -> None:
+    if settings.observer is not None:
+        settings.observer.uploaded(path, progress)
+
+
+@dataclass(frozen=True)
+class Stored:
+    """The file a run stores: where it is, its size and digest, its format and its row count."""
+
+    path: Path
+    size: int
+    digest: str
+    format: str
+    rows: int
+
+
+def _store(
+    state: State, file: Stored, book: AccountBook, accounts: Sequence[Account], decisions: Sequence[Decision],
+    run_id: int, target: str,
+) -> list[Transaction]:  # fmt: skip
+    """Store the file's accounts, the file and what the decisions say; returns what to send."""
+    _store_accounts(state, book, accounts)
+    state.record_file(file.digest, file.path, file.size, run_id)
+    fresh = record(state, decisions, run_id, file.digest, target)
+    state.record_run_file(run_id, file.digest, file.path, file.format, file.rows, len(fresh))
+    return fresh
+
+
+class DryRunMemory:
+    """What a dry run would have stored and sent so far, so its later files are classified as the
+    real run would classify them (two overlapping exports: the second one's overlap is duplicate).
+
+    It is a private scratch copy of the state database, made when the first file has something
+    to remember, in which each file is stored exactly as the real run stores it and its rows
+    marked accepted by the target as if sent.  Every dedupe layer then reads what it reads in a
+    real run, so the counts agree by construction rather than by a second implementation of the
+    layers.  The copy lives in a 0700 temporary folder and is deleted when the run ends.
+    """
+
+    def __init__(self, state: State) -> None:
+        self.real = state
+        self.needed = True  # whether a file still to come could overlap what is remembered
+        self.folder: Path | None = None
+        self.copy: State | None = None
+
+    @property
+    def state(self) -> State:
+        """The state to classify against: the copy once something was remembered, else the real one."""
+        return self.copy or self.real
+
+    def remember(
+        self, file: Stored, book: AccountBook, accounts: Sequence[Account], decisions: Sequence[Decision],
+        run_id: int, target: str,
+    ) -> None:  # fmt: skip
+        """Store `decisions` in the copy as the real run would, and mark what it sends accepted."""
+        if not self.needed:
+            return
+        copy = self._open()  # made after the run began: it holds the dry run's own `runs` row
+        fresh = _store(copy, file, book, accounts, decisions, run_id, target)
+        accepted = [UploadResult(external_id=t.external_id or "", outcome=Outcome.ACCEPTED, remote_id=t.external_id)
+                    for t in fresh]  # fmt: skip
+        copy.mark_accepted(target, accepted, run_id)
+
+    def _open(self) -> State:
+        if self.copy is None:
+            self.folder = Path(tempfile.mkdtemp(prefix="importer-dry-run-"))
+            self.copy = State(self.folder / "state.sqlite")
+            self.real.db.backup(self.copy.db)
+        return self.copy
+
+    def close(self) -> None:
+        if self.copy is not None:
+            self.copy.close()
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _explicit_account(statements: Sequence[Statement], settings: RunSettings) -> str | None:
+    """The account name the user gave (--account, a source's `account:`); parsers apply it only
+    to a file of one account, and so does the account book."""
+    return settings.parse.account if len({s.bank_account_id for s in statements}) == 1 else None
+
+
+def _store_accounts(state: State, book: AccountBook, accounts: Sequence[Account]) -> None:
+    """Remember the file's accounts (new ones, new identifiers, a legacy account's new name)."""
+    for account in accounts:
+        if account.key in book.renames:
+            state.rename_account(*book.renames.pop(account.key))
+    state.save_accounts(accounts)
+
+
+def in_account(statement: Statement, account: Account) -> Statement:
+    """`statement` with its rows shown under `account`'s name (unchanged when it already is)."""
+    if statement.account == account.name and all(t.account == account.name for t in statement.transactions):
+        return statement
+    rows = tuple(with_updates(t, {"account": account.name}) for t in statement.transactions)
+    return with_updates(statement, {"account": account.name, "transactions": rows})
+
+
+def _refuse_if_seen_elsewhere(
+    state: State, book: AccountBook, statements: Sequence[Statement], accounts: Sequence[Account], digest: str
+) -> None:
+    """Hold a file whose rows are already stored under another account (see importer/run/accounts.py)."""
+    owners = state.file_accounts(digest)
+    names = {a.name for a in accounts} | {book.renames[a.key][0] for a in accounts if a.key in book.renames}
+    for statement, account in zip(statements, accounts):
+        days = [t.date for t in statement.transactions]
+        stored = state.fingerprints(min(days), max(days), account.name) if days else iter(())
+        if book.vouched(account.name):  # then only unvouched accounts can be this one under another name
+            stored = (row for row in stored if not book.vouched(row[0]))
+        overlap = overlapping_account(statement, (row for row in stored if row[0] not in names))
+        error = seen_elsewhere(statement.path, account, owners - names, overlap, len(statement.transactions))
+        if error is not None:
+            raise error
+
+
+def _reconcile(journal: Journal, report: RunReport) -> bool:
+    """Settle the pending batches of earlier runs; False (and nothing new is sent) if that fails."""
+    outcome = journal.reconcile()
+    report.reconciled = outcome
+    if outcome.errors:
+        report.files.append(FileReport(path="(upload journal)", error="; ".join(outcome.errors)))
+    return not outcome.errors
+
+
+def _preview(target: Target, sending: list[Transaction], settings: RunSettings) -> None:
+    """Show the exact requests a dry run would send (remote targets only; secrets redacted)."""
+    plan = getattr(target, "plan", None)
+    if plan is not None and settings.preview is not None and sending:
+        settings.preview(plan(sending))
+
+
+def _upload(
+    fresh: list[Transaction], journal: Journal, report: FileReport, told: Callable[[Uploaded], None] = lambda _: None
+) -> None:  # fmt: skip
+    try:  # remote targets map every account and category name first: one missing stops the file
+        getattr(journal.target, "prepare", lambda _: None)(fresh)
+    except UploadError as exc:
+        report.failed, report.error = len(fresh), str(exc)
+        return
+    size = journal.target.batch_size
+    total = -(-len(fresh) // max(1, size))
+    sent = 0
+    told(Uploaded(0, total, 0, len(fresh)))
+    for number, batch in enumerate(batches(fresh, size), 1):
+        _send(journal, batch, report)
+        sent += len(batch)
+        told(Uploaded(number, total, sent, len(fresh)))
+
+
+def _send(journal: Journal, batch: Sequence[Transaction], report: FileReport) -> None:
+    """Send one batch through the journal and count its outcome in `report`."""
+    try:
+        results = journal.send(batch, batch_key(journal.target.name, batch))
+    except UploadError as exc:
+        report.failed += len(batch)
+        report.error = str(exc)
+        return
+    report.new += sum(1 for r in results if r.outcome is Outcome.ACCEPTED)
+    report.duplicate += sum(1 for r in results if r.outcome is Outcome.DUPLICATE)
+    rejected = [r for r in results if r.outcome is Outcome.REJECTED]
+    report.failed += len(rejected)
+    if rejected and report.error is None:
+        report.error = f"{journal.target.name} rejected {len(rejected)} record(s), first: {rejected[0].reason}"
+
+
+def batch_key(target: str, batch: Sequence[Transaction]) -> str:
+    """A deterministic idempotency key: the same records to the same target give the same key."""
+    digest = hashlib.sha256(target.encode())
+    for txn in batch:
+        digest.update(b"\0" + (txn.external_id or "").encode())
+    return digest.hexdigest()[:32]
+
+
+def batches(items: Sequence[Transaction], size: int) -> Iterator[Sequence[Transaction]]:
+    """`items` in consecutive slices of at most `size`."""
+    for start in range(0, len(items), max(1, size)):
+        yield items[start : start + size]

@@ -1,0 +1,42 @@
+"""Targets.  REGISTRY holds one line per target; adding a service is one module plus one line."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from importer.config.settings import TargetSettings
+from importer.core.errors import ConfigError
+from importer.store.sqlite import State
+from importer.targets.base import Target
+from importer.targets.duitmyself import Duitmyself
+from importer.targets.local import LocalLedger
+from importer.targets.pocketsmith import PocketSmith
+from importer.targets.spendsense import SpendSense
+from importer.targets.toshl import Toshl
+from importer.targets.wallet import Wallet
+from importer.targets.wallet_v1 import WalletV1
+
+TargetFactory = Callable[[State, int, TargetSettings | None], Target]
+
+REGISTRY: dict[str, TargetFactory] = {
+    "local": LocalLedger,
+    "wallet-v1": WalletV1,
+    "wallet": Wallet,
+    "duitmyself": Duitmyself,
+    "pocketsmith": PocketSmith,
+    "toshl": Toshl,
+    "spendsense": SpendSense,
+}
+
+DEFAULT_TARGET = "local"
+
+
+def make_target(name: str, state: State, run_id: int, settings: TargetSettings | None = None) -> Target:
+    """The target called `name` (configured by `settings`, whose `type` picks the uploader)."""
+    kind = settings.type if settings is not None else name
+    if kind not in REGISTRY:
+        raise ConfigError(f"unknown target type {kind!r}. Known targets: {', '.join(sorted(REGISTRY))}.")
+    return REGISTRY[kind](state, run_id, settings)
+
+
+__all__ = ["DEFAULT_TARGET", "REGISTRY", "Target", "make_target"]
