@@ -22,7 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from importer.run.accounts import Account, normalise_identifier
+from importer.core.accounts import Account, normalise_identifier
 from importer.core.errors import StateError
 from importer.core.models import Outcome, Source, Transaction, UploadResult
 from importer.config.paths import create_private
@@ -173,7 +173,7 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX aliases_by_run ON aliases (run_id);
     CREATE INDEX batches_by_run ON batches (run_id)
     """,
-    # 5: accounts by identity (importer/run/accounts.py).  `key` is what external ids are computed
+    # 5: accounts by identity (importer/core/accounts.py).  `key` is what external ids are computed
     # from and never changes; `name` is how the account is shown, renamed at will.  The accounts
     # already stored keep their ids: recipe v1, from the name they had (`basis`).  Written to be
     # applied again harmlessly (IF NOT EXISTS, OR IGNORE): an account already there stays as it is.
