@@ -1,22 +1,22 @@
-"""External ids over column batches (`IdAssigner.assign_batch`) equal the per-row recipe, also when
-the assigner is bounded and lets days go (a statement out of date order gets its counters back
-from what was stored)."""
+"""External ids over column batches (`IdAssigner.assign_batch`) equal the per-row recipe; a bounded
+assigner gives the same ids, or says that a day it had let go came back (the pipeline then reads
+the file again unbounded)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from importer.core.accounts import Account
-from importer.core.batch import TxBatch, batched
+from importer.core.batch import batched
 from importer.core.errors import ImporterError
 from importer.core.models import Source, Transaction
-from importer.ids.recipe import IdAssigner, assign_ids
+from importer.ids.recipe import DayLetGo, IdAssigner, assign_ids
 from importer.parsers import ParseOptions, parse_file
 from importer.run.pipeline import statement_files
 
@@ -28,24 +28,11 @@ def row(description: str, amount: str, day: int, bank_id: str | None, line: int)
                        account="checking", bank_id=bank_id, source=Source(path="x.csv", line=line))
 
 
-def stored_recount(stored: list[TxBatch]):  # type: ignore[no-untyped-def]
-    """`recount` over the batches already 'stored', as the pipeline's store query does."""
-    def recount(day: dt.date) -> Iterable[tuple[Decimal, str, str | None]]:
-        for batch in stored:
-            for d, amount, text, bank in zip(batch.date, batch.amount, batch.description, batch.column("bank_id")):
-                if d == day:
-                    yield amount, text, bank
-    return recount
-
-
 def batch_ids(txns: list[Transaction], size: int, window: int | None) -> list[str | None]:
-    stored: list[TxBatch] = []
-    assigner = IdAssigner(ACCOUNT, window=window, recount=stored_recount(stored) if window else None)
+    assigner = IdAssigner(ACCOUNT, window=window)
     ids: list[str | None] = []
     for batch in batched(txns, size):
-        done = assigner.assign_batch(batch)
-        stored.append(done)  # stored before the next batch, as the pipeline does
-        ids.extend(done.column("external_id"))
+        ids.extend(assigner.assign_batch(batch).column("external_id"))
     return ids
 
 
@@ -54,28 +41,31 @@ ROWS = st.lists(st.tuples(st.sampled_from(["COFFEE 1", "coffee  1", "RENT"]), st
 
 
 @given(ROWS, st.integers(1, 7), st.sampled_from([None, 1, 2]))
-def test_batches_of_any_size_and_any_window_give_the_one_pass_ids(rows: list[tuple[str, str, int, str | None]],
-                                                                 size: int, window: int | None) -> None:
+def test_batches_of_any_size_give_the_one_pass_ids_or_say_a_day_came_back(
+        rows: list[tuple[str, str, int, str | None]], size: int, window: int | None) -> None:
     txns = [row(d, a, day, bank, n) for n, (d, a, day, bank) in enumerate(rows)]
     expected = [t.external_id for t in assign_ids(txns, ACCOUNT)]
-    assert batch_ids(txns, size, window) == expected
+    try:
+        assert batch_ids(txns, size, window) == expected
+    except DayLetGo as exc:  # only when a day really came back after `window` other days
+        assert window is not None
+        days = [t.date for t in txns]
+        first, again = days.index(exc.day), max(i for i, d in enumerate(days) if d == exc.day)
+        assert len(set(days[first:again])) > window
 
 
-def test_a_day_that_comes_back_is_recounted_from_the_stored_rows() -> None:
+def test_rows_in_date_order_never_bring_a_day_back() -> None:
+    txns = [row("COFFEE", "-3", day, None, n) for n, day in enumerate([1, 1, 2, 2, 2, 3, 4, 4, 5, 6])]
+    assert batch_ids(txns, size=2, window=1) == [t.external_id for t in assign_ids(txns, ACCOUNT)]
+
+
+def test_a_day_that_comes_back_after_it_was_let_go_is_reported() -> None:
     txns = [row("COFFEE", "-3", 1, None, 1), row("TEA", "-2", 2, None, 2), row("TEA", "-2", 3, None, 3),
             row("COFFEE", "-3", 1, None, 4)]
-    ids = batch_ids(txns, size=1, window=1)
-    assert ids == [t.external_id for t in assign_ids(txns, ACCOUNT)]
-    assert ids[0] != ids[3]  # the second coffee of day 1 is occurrence 1, though day 1 was let go
-
-
-def test_a_bounded_assigner_must_be_able_to_recount() -> None:
-    try:
-        IdAssigner(ACCOUNT, window=3)
-    except ValueError as exc:
-        assert "recount" in str(exc)
-    else:
-        raise AssertionError("a bounded assigner without recount was accepted")
+    with pytest.raises(DayLetGo) as caught:
+        batch_ids(txns, size=1, window=1)
+    assert caught.value.day == dt.date(2026, 10, 1)
+    assert batch_ids(txns, size=1, window=None) == [t.external_id for t in assign_ids(txns, ACCOUNT)]
 
 
 def test_batch_ids_equal_the_recipe_on_every_sample() -> None:
@@ -87,6 +77,6 @@ def test_batch_ids_equal_the_recipe_on_every_sample() -> None:
             continue  # samples of refusals
         for statement in statements:
             txns = list(statement.transactions)
-            assert batch_ids(txns, 7, window=2) == [t.external_id for t in assign_ids(txns, ACCOUNT)], path
+            assert batch_ids(txns, 7, window=None) == [t.external_id for t in assign_ids(txns, ACCOUNT)], path
             checked += len(txns)
     assert checked > 250

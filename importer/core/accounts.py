@@ -260,7 +260,7 @@ def _quoted(name: str) -> str:
 # A statement whose rows are this share of rows already stored under another account is that
 # account's statement read under a new name (a renamed source, another profile), not a new one.
 OVERLAP_SHARE = 0.8
-_OVERLAP_MIN_ROWS = 2  # one shared fee on two accounts proves nothing
+OVERLAP_MIN_ROWS = 2  # one shared fee on two accounts proves nothing
 
 
 def fingerprint(day: str, amount: str, description: str) -> tuple[str, str, str]:
@@ -277,7 +277,7 @@ def overlapping_account(statement: Statement, stored: Iterable[tuple[str, str, s
         by_account.setdefault(account, Counter())[fingerprint(day, amount, description)] += 1
     best = max(((name, sum((rows & seen).values())) for name, seen in by_account.items()), key=lambda p: p[1], default=None)
     total = sum(rows.values())
-    if best is None or best[1] < _OVERLAP_MIN_ROWS or best[1] < OVERLAP_SHARE * total:
+    if best is None or best[1] < OVERLAP_MIN_ROWS or best[1] < OVERLAP_SHARE * total:
         return None
     return best
 

@@ -123,8 +123,8 @@ def classify(
     state: State, target: str, txns: Sequence[Transaction], context: FileContext, settings: MatchSettings
 ) -> list[Decision]:
     """One decision per transaction, in order (see the module doc for the layers)."""
-    known = _Known.of(state, target, [t.external_id or "" for t in txns])
-    decisions: list[Decision | None] = [_exact(state, known, t, settings) for t in txns]
+    known = Known.of(state, target, [t.external_id or "" for t in txns])
+    decisions: list[Decision | None] = [exact_decision(state, known, t, settings) for t in txns]
     unknown = [i for i, d in enumerate(decisions) if d is None]
     file_ids = {t.external_id for t in txns}
     for i, decision in _fuzzy(state, [txns[i] for i in unknown], file_ids, context, settings).items():
@@ -133,7 +133,7 @@ def classify(
 
 
 @dataclass(frozen=True)
-class _Known:
+class Known:
     """What the state already says about a file's external ids, read in bulk (not one query per line)."""
 
     accepted: set[str]
@@ -141,7 +141,7 @@ class _Known:
     statuses: dict[str, str]  # stored external id -> status
 
     @classmethod
-    def of(cls, state: State, target: str, ids: Sequence[str]) -> "_Known":
+    def of(cls, state: State, target: str, ids: Sequence[str]) -> "Known":
         return cls(
             state.accepted_ids(target, ids),
             dict(state.rows_for("SELECT external_id, canonical_id FROM aliases WHERE external_id IN ({})", ids)),
@@ -149,7 +149,7 @@ class _Known:
         )
 
 
-def _exact(state: State, known: _Known, txn: Transaction, settings: MatchSettings) -> Decision | None:
+def exact_decision(state: State, known: Known, txn: Transaction, settings: MatchSettings) -> Decision | None:
     ext = txn.external_id or ""
     if ext in known.accepted:
         return Decision(txn, Action.SKIP, Reason.ALREADY_IMPORTED)
@@ -177,7 +177,7 @@ def _fuzzy(
     pairs = []
     for i, txn in enumerate(txns):
         for cand in pool.get((txn.account, txn.currency, txn.amount), ()):
-            kind = _kind(txn, cand, context)
+            kind = kind_of(txn, cand, context)
             near = abs((txn.date - cand.txn.date).days) <= settings.window_days
             if kind is not None and near and cand.txn.external_id not in file_ids:
                 score = similarity(txn.description, cand.txn.description)
@@ -187,20 +187,20 @@ def _fuzzy(
     for dissimilar, _, _, i, cand, kind in sorted(pairs, key=lambda p: p[:4]):
         if i in decided or (not dissimilar and cand.txn.external_id in claimed):
             continue
-        decided[i] = _decide(txns[i], cand, kind, dissimilar, settings)
+        decided[i] = decide_pair(txns[i], cand, kind, dissimilar, settings)
         if not dissimilar:
             claimed.add(cand.txn.external_id)
     return decided
 
 
-def _decide(txn: Transaction, cand: Candidate, kind: Reason, dissimilar: bool, settings: MatchSettings) -> Decision:
+def decide_pair(txn: Transaction, cand: Candidate, kind: Reason, dissimilar: bool, settings: MatchSettings) -> Decision:
     if dissimilar:
         action = Action.SEND if settings.force_duplicates else Action.HOLD
         return Decision(txn, action, Reason.PROBABLE, cand.txn)
     return Decision(txn, Action.REPLACE if kind is Reason.PENDING_POSTED else Action.SKIP, kind, cand.txn)
 
 
-def _kind(txn: Transaction, cand: Candidate, context: FileContext) -> Reason | None:
+def kind_of(txn: Transaction, cand: Candidate, context: FileContext) -> Reason | None:
     """Which layer a candidate belongs to, or None when it cannot be this transaction."""
     if cand.format is not None and cand.format != context.format:
         return Reason.OTHER_FORMAT
@@ -218,16 +218,24 @@ def _candidate_pool(
     one query for the whole file, over its accounts and dates widened by the window."""
     if not txns:
         return {}
-    window = dt.timedelta(days=settings.window_days)
     accounts = sorted({t.account for t in txns})
+    days = [t.date for t in txns]
+    return pool_of(state, accounts, min(days), max(days), context.sha256, settings)
+
+
+def pool_of(
+    state: State, accounts: Sequence[str], first: dt.date, last: dt.date, sha256: str, settings: MatchSettings
+) -> dict[tuple[str, str, Decimal], list[Candidate]]:
+    """Stored records of files other than `sha256` in `accounts`, dated from `first` to `last`
+    widened by the window, by (account, currency, amount)."""
+    window = dt.timedelta(days=settings.window_days)
     rows = state.db.execute(
         f"SELECT {', '.join('t.' + c for c in TXN_COLUMNS.split(', '))}, f.format, t.status "
         "FROM transactions t LEFT JOIN files f ON f.sha256 = t.file_sha256 "
         f"WHERE t.account IN ({', '.join('?' * len(accounts))}) AND t.date BETWEEN ? AND ? "
         "AND t.file_sha256 IS NOT ? AND t.status = 'ok' AND NOT EXISTS "
         "(SELECT 1 FROM aliases a WHERE a.canonical_id = t.external_id AND a.reason = 'other-format')",
-        (*accounts, (min(t.date for t in txns) - window).isoformat(), (max(t.date for t in txns) + window).isoformat(),
-         context.sha256),
+        (*accounts, (first - window).isoformat(), (last + window).isoformat(), sha256),
     )  # fmt: skip
     pool: dict[tuple[str, str, Decimal], list[Candidate]] = {}
     for row in rows:

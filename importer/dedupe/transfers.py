@@ -57,30 +57,39 @@ def looks_like_transfer(txn: _Leg | Transaction, other: _Leg | Transaction) -> b
 def pair_transfers(state: State, txns: Sequence[Transaction], window_days: int = 3) -> list[Transaction]:
     """Pair each of `txns` (just stored) with its other leg where one is stored; returns `txns`
     with `transfer_to` set on the paired ones (paired now or by an earlier run)."""
+    if txns:
+        pair_stored(state, [t.external_id or "" for t in txns], min(t.date for t in txns), max(t.date for t in txns),
+                    window_days)
+    return with_pairs(state, txns)
+
+
+def pair_stored(state: State, ids: Sequence[str], first: dt.date, last: dt.date, window_days: int = 3) -> int:
+    """`pair_transfers` for the stored rows `ids`, dated `first` to `last`, without building a
+    `Transaction` of each (the streaming import stores rows from columns); how many were paired now."""
     window = dt.timedelta(days=window_days)
-    pool = _pool(state, txns, window)
+    pool = _pool(state, first, last, window)
     legs = {leg.external_id: leg for group in pool.values() for leg in group}
-    for txn in txns:
-        leg = legs.get(txn.external_id or "")
+    paired = 0
+    for ext in ids:
+        leg = legs.get(ext)
         if leg is None or leg.pair_id is not None or not leg.amount:
             continue
         other = _other_leg(leg, pool.get((leg.currency, -leg.amount), []), window)
         if other is not None:
             pid = _pair(state, leg, other)
-            for paired in (leg, other):
-                legs[paired.external_id] = paired._replace(pair_id=pid)
-                group = pool[(paired.currency, paired.amount)]
-                group[group.index(paired)] = legs[paired.external_id]
-    return _with_pairs(state, txns)
+            paired += 1
+            for leg_paired in (leg, other):
+                legs[leg_paired.external_id] = leg_paired._replace(pair_id=pid)
+                group = pool[(leg_paired.currency, leg_paired.amount)]
+                group[group.index(leg_paired)] = legs[leg_paired.external_id]
+    return paired
 
 
-def _pool(state: State, txns: Sequence[Transaction], window: dt.timedelta) -> dict[tuple[str, Decimal], list[_Leg]]:
-    """Stored lines dated near `txns` that have an opposite amount among them, by (currency,
-    amount).  Two queries for the whole file: amounts first, since most lines have no opposite
-    and building a leg for each cost more than the pairing."""
-    if not txns:
-        return {}
-    span = ((min(t.date for t in txns) - window).isoformat(), (max(t.date for t in txns) + window).isoformat())
+def _pool(state: State, first: dt.date, last: dt.date, window: dt.timedelta) -> dict[tuple[str, Decimal], list[_Leg]]:
+    """Stored lines dated from `first` to `last` (widened by `window`) that have an opposite
+    amount among them, by (currency, amount).  Two queries for the whole span: amounts first,
+    since most lines have no opposite and building a leg for each cost more than the pairing."""
+    span = ((first - window).isoformat(), (last + window).isoformat())
     rows = state.db.execute(
         "SELECT external_id, currency, amount FROM transactions WHERE date BETWEEN ? AND ? AND status = 'ok'", span
     )
@@ -119,7 +128,7 @@ def _pair(state: State, a: _Leg, b: _Leg) -> str:
     return pid
 
 
-def _with_pairs(state: State, txns: Sequence[Transaction]) -> list[Transaction]:
+def with_pairs(state: State, txns: Sequence[Transaction]) -> list[Transaction]:
     """`txns` with the `transfer_to` of those paired now or by an earlier run."""
     query = "SELECT external_id, transfer_to FROM transactions WHERE pair_id IS NOT NULL AND external_id IN ({})"
     paired: dict[str, str] = dict(state.rows_for(query, [t.external_id or "" for t in txns]))

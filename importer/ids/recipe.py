@@ -38,9 +38,14 @@ from importer.core.batch import TxBatch
 from importer.core.models import Transaction, with_updates
 from importer.core.accounts import Account
 
-# What a statement already holds on one day, as (amount, description, bank id) per row: how a
-# bounded `IdAssigner` gets back the counters of a day it had let go of (see `IdAssigner`).
-Recount = Callable[[dt.date], Iterable[tuple[Decimal, str, str | None]]]
+
+
+class DayLetGo(Exception):
+    """A bounded `IdAssigner` met a day again after it had let that day's counters go."""
+
+    def __init__(self, day: dt.date) -> None:
+        super().__init__(f"{day} came back after its repeat counters were let go")
+        self.day = day
 
 _MEMO_LIMIT = 200_000  # distinct texts remembered by a bounded IdAssigner before it starts again
 VERSION = "v2"  # the recipe of accounts created now
@@ -111,30 +116,26 @@ class IdAssigner:
 
     The counters are kept per day.  Unbounded (`window=None`) they grow with the statement; the
     streaming pipeline bounds them: after each batch only the `window` days most recently seen
-    are kept, and a day that comes back after it was let go (a statement not in date order) is
-    counted again from what the statement already holds (`recount`: the rows stored so far).
-    Statements are in date order nearly always, so that read is rare, and memory stays constant
-    in the statement's length.  The memos of texts are bounded the same way (they only save work).
+    are kept.  Statements are in date order (either way) nearly always, and then a day never
+    comes back; one that does raises `DayLetGo`, and the pipeline reads that file again unbounded
+    (its counters cannot be rebuilt from what is stored: rows a `skip` rule dropped count too).
+    So memory stays constant in a statement's length whenever it can.  The memos of texts are
+    bounded as well: they only save work.
     """
 
-    def __init__(self, account: Account | None = None, window: int | None = None, recount: Recount | None = None) -> None:
-        if window is not None and recount is None:
-            raise ValueError("a bounded IdAssigner needs `recount` to restore the days it let go")
+    def __init__(self, account: Account | None = None, window: int | None = None) -> None:
         self.account = account
         self.window = window
-        self.recount = recount
         self.days: _Memo[dt.date] = _Memo(dt.date.isoformat)
         self.amounts: _Memo[Decimal] = _Memo(plain_amount)
         self.texts: _Memo[str] = _Memo(normalise_description)
         self.seen: dict[str, int] = {}  # unbounded mode: pre-counter key -> rows seen
         self.by_day: dict[dt.date, dict[str, int]] = {}  # bounded mode, most recently seen day last
         self.let_go: set[dt.date] = set()
-        self._recipe_of_batch = (VERSION, "")
 
     def assign_batch(self, batch: TxBatch) -> TxBatch:
         """`batch` with its external_id column set; counters carry over to the next batch."""
         version, basis = (LEGACY, batch.account) if self.account is None else _recipe(self.account, None)
-        self._recipe_of_batch = (version, basis)
         bank_ids = batch.column("bank_id")
         ids = [self._next_id(version, basis, day, amount, text, bank_id)
                for day, amount, text, bank_id in zip(batch.date, batch.amount, batch.description, bank_ids)]
@@ -153,18 +154,10 @@ class IdAssigner:
             return self.seen
         counts = self.by_day.pop(day, None)
         if counts is None:
-            counts = self._recounted(day) if day in self.let_go else {}
+            if day in self.let_go:
+                raise DayLetGo(day)
+            counts = {}
         self.by_day[day] = counts  # re-inserted: the most recently seen day is last
-        return counts
-
-    def _recounted(self, day: dt.date) -> dict[str, int]:
-        assert self.recount is not None  # checked in __init__
-        self.let_go.discard(day)
-        version, basis = self._recipe_of_batch
-        counts: dict[str, int] = {}
-        for amount, text, bank_id in self.recount(day):
-            key = _key_of(version, basis, self.days[day], self.amounts[amount], text, bank_id, self.texts.__getitem__)
-            counts[key] = counts.get(key, 0) + 1
         return counts
 
     def _forget_old_days(self) -> None:

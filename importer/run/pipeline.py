@@ -27,12 +27,10 @@ sent (`DryRunMemory`), so two overlapping files count their overlap as the real 
 from __future__ import annotations
 
 import hashlib
-import shutil
 import signal
-import tempfile
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType
@@ -40,20 +38,20 @@ from typing import Protocol
 
 from pydantic import ValidationError
 
-from importer.core.accounts import Account, AccountBook, AccountSpec, overlapping_account, seen_elsewhere
+from importer.core.accounts import Account, AccountBook, AccountSpec
 from importer.config.settings import TargetSettings
 from importer.internals.crash import crash_point
-from importer.ids.recipe import IdAssigner
+from importer.ids.recipe import DayLetGo, IdAssigner
 from importer.core.errors import ImporterError, InputError, TruncatedError, UploadError
 from importer.internals.gcpause import paused_gc
 from importer.run.journal import Journal
-from importer.dedupe.layers import Action, Decision, FileContext, MatchSettings, classify, record
+from importer.dedupe.layers import MatchSettings
 from importer.core.models import Outcome, Statement, Transaction, UploadResult, with_updates
-from importer.parsers import ParseOptions, Parser, identify, read_statement
+from importer.parsers import ParseOptions, Parser, identify
 from importer.reports.summary import FileReport, Interruption, RunReport
 from importer.rules import RuleSet
 from importer.store.sqlite import State
-from importer.dedupe.transfers import pair_transfers
+from importer.run.file_import import FileImport, FileSettings, Imported
 from importer.targets import Target, make_target
 
 # Files a folder may hold beside statements that are never statements themselves.
@@ -244,41 +242,37 @@ def run(paths: Sequence[Path], rules: RuleSet, state: State, settings: RunSettin
     report = RunReport(run_id=run_id, target=target.name, dry_run=settings.dry_run)
     files = statement_files(paths)
     tracker = Tracker(settings.observer)
-    memory = DryRunMemory(state) if settings.dry_run else None
     try:
-        _run_files(files, rules, state, target, replace(settings, observer=tracker), report, memory, tracker)
+        with state.scratch() if settings.dry_run else nullcontext():  # a dry run forgets all it stored
+            _run_files(files, rules, state, target, replace(settings, observer=tracker), report, tracker)
     except KeyboardInterrupt:
         report.interrupted = tracker.interruption([f.path for f in report.files], [str(f) for f in files])
         if tracker.report is not None and tracker.stage_name == UPLOADING:
             report.files.append(tracker.report)  # what its batches sent so far
     finally:
         with shielded():  # a second Ctrl-C must not leave the run marked `running`
-            _finish(state, target, report, memory)
+            _finish(state, target, report)
     return report
 
 
 def _run_files(
     files: Sequence[Path], rules: RuleSet, state: State, target: Target, settings: RunSettings, report: RunReport,
-    memory: "DryRunMemory | None", tracker: "Tracker",
+    tracker: "Tracker",
 ) -> None:  # fmt: skip
     book = AccountBook(known=state.accounts(), specs=settings.accounts)
     if not settings.dry_run and not _reconcile(Journal(state, target, report.run_id), report):
         return
-    for number, path in enumerate(files):
-        if memory is not None:  # nothing after the last file can overlap it: no need to remember it
-            memory.needed = number < len(files) - 1
+    for path in files:
         file_report = tracker.report = FileReport(path=str(path))
-        import_file(path, rules, state, target, report.run_id, settings, book, memory, file_report)
+        import_file(path, rules, state, target, report.run_id, settings, book, file_report)
         report.files.append(file_report)
         tracker.file_done(file_report)
         if file_report.error and settings.failfast:
             break
 
 
-def _finish(state: State, target: Target, report: RunReport, memory: "DryRunMemory | None") -> None:
+def _finish(state: State, target: Target, report: RunReport) -> None:
     target.close()
-    if memory is not None:
-        memory.close()
     status = "interrupted" if report.interrupted else "failed" if report.exit_code else "ok"
     state.finish_run(report.run_id, status)
 
@@ -349,7 +343,7 @@ class Tracker:
 
 def import_file(
     path: Path, rules: RuleSet, state: State, target: Target, run_id: int, settings: RunSettings,
-    book: AccountBook | None = None, memory: "DryRunMemory | None" = None, report: FileReport | None = None,
+    book: AccountBook | None = None, report: FileReport | None = None,
 ) -> FileReport:
     """Import one file into `report` (a new one by default); its errors are caught and reported,
     never raised (a KeyboardInterrupt is)."""
@@ -357,7 +351,7 @@ def import_file(
     book = book if book is not None else AccountBook(known=state.accounts(), specs=settings.accounts)
     try:
         with paused_gc():  # see importer/internals/gcpause.py: a third of the parse time was the collector
-            _import(path, rules, state, target, run_id, settings, report, book, memory)
+            _import(path, rules, state, target, run_id, settings, report, book, settings.dry_run)
     except ImporterError as exc:
         report.error = str(exc)
         report.failed = max(report.failed, 1) if isinstance(exc, InputError) else report.failed
@@ -371,129 +365,90 @@ def _stage(settings: RunSettings, path: Path, stage: str, rows: int = 0) -> None
 
 def _import(
     path: Path, rules: RuleSet, state: State, target: Target, run_id: int, settings: RunSettings, report: FileReport,
-    book: AccountBook, memory: "DryRunMemory | None",
+    book: AccountBook, dry_run: bool,
 ) -> None:  # fmt: skip
     options = settings.parse_options()
     _stage(settings, path, READING)
-    read = read_file(path, options)
-    parser, statements = read.parser, read.statements
+    parser = _identified(path, options)
     report.format = parser.name
-    report.warnings += read.warnings
-    crash_point("parse")
-    _stage(settings, path, CATEGORISING, sum(len(statement.transactions) for statement in statements))
-    data = read_statement(path, options)
-    digest = hashlib.sha256(data).hexdigest()
-    explicit = _explicit_account(statements, settings)
-    accounts = [book.resolve(statement, explicit, statement.profile or settings.parse.profile) for statement in statements]
-    statements = [in_account(statement, account) for statement, account in zip(statements, accounts)]
-    known = memory.state if memory is not None else state  # a dry run sees what it would have stored
-    if not settings.as_new_account:
-        _refuse_if_seen_elsewhere(known, book, statements, accounts, digest)
-    txns = [txn for statement, account in zip(statements, accounts) for txn in prepare(statement, rules, account)]
-    report.count_rules(sum(len(statement.transactions) for statement in statements), txns)
-    decisions = classify(known, target.name, txns, FileContext.of(statements, digest, parser.name), settings.match)
-    report.add_decisions(decisions)
-    if settings.dry_run:
-        sending = [d.txn for d in decisions if d.action is Action.SEND]
-        report.new = len(sending)
-        _preview(target, sending, settings)
-        if memory is not None:
-            memory.remember(Stored(path, len(data), digest, parser.name, len(txns)), book, accounts, decisions, run_id, target.name)
+    told = lambda rows: _stage(settings, path, CATEGORISING, rows)  # noqa: E731  (progress per batch)
+    with state.transaction():  # the file's one transaction: stored whole or not at all
+        file = FileImport(path, parser, rules, state, book, _file_settings(settings, options, run_id, target), report)
+        imported = _read_into(file, told)
+        crash_point("parse")
+        _stage(settings, path, STORING, report.parsed)
+        _record_file(state, book, file, imported, report, run_id)
+    crash_point("store")
+    if settings.observer is not None:
+        settings.observer.statements(path, imported.statements)
+    sending = imported.fresh + len(imported.extra)
+    if dry_run:
+        _pretend_sent(state, target, imported, run_id, report, settings)
         return
-    _stage(settings, path, STORING, len(txns))
-    with shielded():  # stored whole or not at all: a Ctrl-C waits for the end of the file's storing
-        stored = Stored(path, len(data), digest, parser.name, len(txns))
-        fresh = _store(state, stored, book, accounts, decisions, run_id, target.name)
-        crash_point("store")
-        if settings.observer is not None:
-            settings.observer.statements(path, statements)
-        fresh = pair_transfers(state, fresh, settings.match.window_days)
-    report.transfers = sum(1 for t in fresh if t.transfer_to)
-    _stage(settings, path, UPLOADING, len(fresh))
-    _upload(fresh, Journal(state, target, run_id), report, lambda done: _uploaded(settings, path, done))
+    _stage(settings, path, UPLOADING, sending)
+    journal = Journal(state, target, run_id)
+    names = [*state.representatives(run_id, imported.sha256, imported.after), *imported.extra]
+    _upload(_to_send(state, imported, run_id, target.batch_size), sending, names, journal, report,
+            lambda done: _uploaded(settings, path, done))
+
+
+def _identified(path: Path, options: ParseOptions) -> Parser:
+    try:
+        return identify(path, options)
+    except ImporterError:
+        raise
+    except Exception as exc:  # the boundary: nothing a file can cause may stop the run
+        raise unreadable(path, exc) from None
+
+
+def _read_into(file: FileImport, told: Callable[[int], None]) -> Imported:
+    """Run the file's import; whatever a file can cause becomes that file's `InputError`."""
+    try:
+        return file.run(told)
+    except DayLetGo:  # a long statement not in date order: its repeat counters, unbounded this time
+        file.restart(id_window=None)
+        return file.run(told)
+    except (ImporterError, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        raise unreadable(file.path, exc) from None
+
+
+def _file_settings(settings: RunSettings, options: ParseOptions, run_id: int, target: Target) -> FileSettings:
+    return FileSettings(run_id=run_id, target=target.name, match=settings.match, options=options,
+                        explicit_account=settings.parse.account, as_new_account=settings.as_new_account)
+
+
+def _record_file(state: State, book: AccountBook, file: FileImport, imported: Imported, report: FileReport,
+                 run_id: int) -> None:  # fmt: skip
+    """The file, its accounts and what this run read of it, in the file's transaction."""
+    _store_accounts(state, book, file.accounts())
+    state.record_file(imported.sha256, file.path, file.size, run_id)
+    state.record_run_file(run_id, imported.sha256, file.path, file.parser.name, report.parsed,
+                          imported.fresh + len(imported.extra))
+
+
+def _to_send(state: State, imported: Imported, run_id: int, size: int) -> Iterator[Sequence[Transaction]]:
+    """The file's new rows read back after the commit, then the others it owes the target."""
+    yield from state.new_rows(run_id, imported.sha256, imported.after, size)
+    yield from batches(imported.extra, size)
+
+
+def _pretend_sent(state: State, target: Target, imported: Imported, run_id: int, report: FileReport,
+                  settings: RunSettings) -> None:  # fmt: skip
+    """A dry run: count and preview what would be sent, and let the rest of the run see it as
+    sent (the run's scratch transaction forgets it all at the end)."""
+    report.new = imported.fresh + len(imported.extra)
+    for batch in _to_send(state, imported, run_id, max(1, target.batch_size)):
+        _preview(target, list(batch), settings)
+        accepted = [UploadResult(external_id=t.external_id or "", outcome=Outcome.ACCEPTED, remote_id=t.external_id)
+                    for t in batch]  # fmt: skip
+        state.mark_accepted(target.name, accepted, run_id)
 
 
 def _uploaded(settings: RunSettings, path: Path, progress: Uploaded) -> None:
     if settings.observer is not None:
         settings.observer.uploaded(path, progress)
-
-
-@dataclass(frozen=True)
-class Stored:
-    """The file a run stores: where it is, its size and digest, its format and its row count."""
-
-    path: Path
-    size: int
-    digest: str
-    format: str
-    rows: int
-
-
-def _store(
-    state: State, file: Stored, book: AccountBook, accounts: Sequence[Account], decisions: Sequence[Decision],
-    run_id: int, target: str,
-) -> list[Transaction]:  # fmt: skip
-    """Store the file's accounts, the file and what the decisions say; returns what to send."""
-    _store_accounts(state, book, accounts)
-    state.record_file(file.digest, file.path, file.size, run_id)
-    fresh = record(state, decisions, run_id, file.digest, target)
-    state.record_run_file(run_id, file.digest, file.path, file.format, file.rows, len(fresh))
-    return fresh
-
-
-class DryRunMemory:
-    """What a dry run would have stored and sent so far, so its later files are classified as the
-    real run would classify them (two overlapping exports: the second one's overlap is duplicate).
-
-    It is a private scratch copy of the state database, made when the first file has something
-    to remember, in which each file is stored exactly as the real run stores it and its rows
-    marked accepted by the target as if sent.  Every dedupe layer then reads what it reads in a
-    real run, so the counts agree by construction rather than by a second implementation of the
-    layers.  The copy lives in a 0700 temporary folder and is deleted when the run ends.
-    """
-
-    def __init__(self, state: State) -> None:
-        self.real = state
-        self.needed = True  # whether a file still to come could overlap what is remembered
-        self.folder: Path | None = None
-        self.copy: State | None = None
-
-    @property
-    def state(self) -> State:
-        """The state to classify against: the copy once something was remembered, else the real one."""
-        return self.copy or self.real
-
-    def remember(
-        self, file: Stored, book: AccountBook, accounts: Sequence[Account], decisions: Sequence[Decision],
-        run_id: int, target: str,
-    ) -> None:  # fmt: skip
-        """Store `decisions` in the copy as the real run would, and mark what it sends accepted."""
-        if not self.needed:
-            return
-        copy = self._open()  # made after the run began: it holds the dry run's own `runs` row
-        fresh = _store(copy, file, book, accounts, decisions, run_id, target)
-        accepted = [UploadResult(external_id=t.external_id or "", outcome=Outcome.ACCEPTED, remote_id=t.external_id)
-                    for t in fresh]  # fmt: skip
-        copy.mark_accepted(target, accepted, run_id)
-
-    def _open(self) -> State:
-        if self.copy is None:
-            self.folder = Path(tempfile.mkdtemp(prefix="importer-dry-run-"))
-            self.copy = State(self.folder / "state.sqlite")
-            self.real.db.backup(self.copy.db)
-        return self.copy
-
-    def close(self) -> None:
-        if self.copy is not None:
-            self.copy.close()
-        if self.folder is not None:
-            shutil.rmtree(self.folder, ignore_errors=True)
-
-
-def _explicit_account(statements: Sequence[Statement], settings: RunSettings) -> str | None:
-    """The account name the user gave (--account, a source's `account:`); parsers apply it only
-    to a file of one account, and so does the account book."""
-    return settings.parse.account if len({s.bank_account_id for s in statements}) == 1 else None
 
 
 def _store_accounts(state: State, book: AccountBook, accounts: Sequence[Account]) -> None:
@@ -510,23 +465,6 @@ def in_account(statement: Statement, account: Account) -> Statement:
         return statement
     rows = tuple(with_updates(t, {"account": account.name}) for t in statement.transactions)
     return with_updates(statement, {"account": account.name, "transactions": rows})
-
-
-def _refuse_if_seen_elsewhere(
-    state: State, book: AccountBook, statements: Sequence[Statement], accounts: Sequence[Account], digest: str
-) -> None:
-    """Hold a file whose rows are already stored under another account (see importer/core/accounts.py)."""
-    owners = state.file_accounts(digest)
-    names = {a.name for a in accounts} | {book.renames[a.key][0] for a in accounts if a.key in book.renames}
-    for statement, account in zip(statements, accounts):
-        days = [t.date for t in statement.transactions]
-        stored = state.fingerprints(min(days), max(days), account.name) if days else iter(())
-        if book.vouched(account.name):  # then only unvouched accounts can be this one under another name
-            stored = (row for row in stored if not book.vouched(row[0]))
-        overlap = overlapping_account(statement, (row for row in stored if row[0] not in names))
-        error = seen_elsewhere(statement.path, account, owners - names, overlap, len(statement.transactions))
-        if error is not None:
-            raise error
 
 
 def _reconcile(journal: Journal, report: RunReport) -> bool:
@@ -546,21 +484,44 @@ def _preview(target: Target, sending: list[Transaction], settings: RunSettings) 
 
 
 def _upload(
-    fresh: list[Transaction], journal: Journal, report: FileReport, told: Callable[[Uploaded], None] = lambda _: None
+    rows: Iterable[Sequence[Transaction]], total_rows: int, names: Sequence[Transaction], journal: Journal,
+    report: FileReport, told: Callable[[Uploaded], None] = lambda _: None,
 ) -> None:  # fmt: skip
-    try:  # remote targets map every account and category name first: one missing stops the file
-        getattr(journal.target, "prepare", lambda _: None)(fresh)
-    except UploadError as exc:
-        report.failed, report.error = len(fresh), str(exc)
+    """Send `rows` (`total_rows` of them) in the target's batches; `names` holds a row of each
+    account and category among them, mapped on the target before anything is sent."""
+    if total_rows and not _prepared(journal, names, report, total_rows):
         return
-    size = journal.target.batch_size
-    total = -(-len(fresh) // max(1, size))
-    sent = 0
-    told(Uploaded(0, total, 0, len(fresh)))
-    for number, batch in enumerate(batches(fresh, size), 1):
+    size = max(1, journal.target.batch_size)
+    total = -(-total_rows // size)
+    sent = number = 0
+    told(Uploaded(0, total, 0, total_rows))
+    for batch in _rebatched(rows, size):
+        number += 1
         _send(journal, batch, report)
         sent += len(batch)
-        told(Uploaded(number, total, sent, len(fresh)))
+        told(Uploaded(number, total, sent, total_rows))
+
+
+def _prepared(journal: Journal, names: Sequence[Transaction], report: FileReport, total_rows: int) -> bool:
+    """Remote targets map every account and category name first: one missing stops the file."""
+    try:
+        getattr(journal.target, "prepare", lambda _: None)(names)
+    except UploadError as exc:
+        report.failed, report.error = total_rows, str(exc)
+        return False
+    return True
+
+
+def _rebatched(rows: Iterable[Sequence[Transaction]], size: int) -> Iterator[list[Transaction]]:
+    """`rows` in batches of exactly `size` (the last one shorter), whatever pieces they came in."""
+    pending: list[Transaction] = []
+    for piece in rows:
+        pending.extend(piece)
+        while len(pending) >= size:
+            yield pending[:size]
+            del pending[:size]
+    if pending:
+        yield pending
 
 
 def _send(journal: Journal, batch: Sequence[Transaction], report: FileReport) -> None:

@@ -17,13 +17,14 @@ import datetime as dt
 import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from importer.core.accounts import Account, normalise_identifier
 from importer.core.errors import StateError
+from importer.core.batch import TxBatch
 from importer.core.models import Outcome, Source, Transaction, UploadResult
 from importer.config.paths import create_private
 
@@ -232,6 +233,10 @@ WHERE last_run_id = :run
 """
 
 
+class _Undo(Exception):
+    """Raised at the end of a `scratch()` block to roll its transaction back."""
+
+
 def now_iso() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
@@ -242,6 +247,7 @@ class State:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.db = _connect(path)
+        self._depth = 0  # how many `transaction()`s are open (the outermost is BEGIN ... COMMIT)
         migrate(self.db, path)
 
     def __enter__(self) -> "State":
@@ -255,9 +261,45 @@ class State:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic unit: everything inside commits together or not at all."""
-        with self.db:
+        """One atomic unit: everything inside commits together or not at all.
+
+        Nested in another, it is a savepoint of the outer one: its failure undoes only its own
+        work, and nothing is committed before the outermost unit ends.  That is how a file's
+        batches, each stored in its own unit, still land all together or not at all."""
+        if self._depth:
+            yield from self._savepoint()
+            return
+        self.db.execute("BEGIN IMMEDIATE")  # take the write lock now, not at the first write
+        self._depth = 1
+        try:
             yield self.db
+        except BaseException:
+            self.db.rollback()
+            raise
+        else:
+            self.db.commit()
+        finally:
+            self._depth = 0
+
+    @contextmanager
+    def scratch(self) -> Iterator[None]:
+        """Everything inside happens as usual, visible inside, and is then undone (a dry run)."""
+        with suppress(_Undo), self.transaction():
+            yield
+            raise _Undo
+
+    def _savepoint(self) -> Iterator[sqlite3.Connection]:
+        name = f"unit{self._depth}"
+        self.db.execute(f"SAVEPOINT {name}")
+        self._depth += 1
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute(f"ROLLBACK TO {name}")
+            raise
+        finally:
+            self._depth -= 1
+            self.db.execute(f"RELEASE {name}")
 
     def rows_for(self, query: str, ids: Iterable[str], *params: object) -> Iterator[tuple[Any, ...]]:
         """The rows of `query`, whose `{}` is an `IN (...)` list, for every one of `ids` (each
@@ -270,13 +312,13 @@ class State:
     # runs -----------------------------------------------------------------------------------
 
     def begin_run(self, command: str) -> int:
-        with self.db:
+        with self.transaction():
             # Callers hold the run lock, so a run still marked running was killed.
             killed_dry = self.db.execute("SELECT id FROM runs WHERE status = 'running' AND command = 'dry-run'").fetchall()
             self.db.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
         for (dry_run,) in killed_dry:  # a dry run changed nothing, killed or not
             self.quiet_run(dry_run)
-        with self.db:
+        with self.transaction():
             cursor = self.db.execute("INSERT INTO runs (started_at, command) VALUES (?, ?)", (now_iso(), command))
         return int(cursor.lastrowid or 0)
 
@@ -285,7 +327,7 @@ class State:
         becomes a quiet run and gives its number back (see `quiet_run`)."""
         if status not in RUN_STATUSES:
             raise ValueError(f"unknown run status {status!r}")
-        with self.db:
+        with self.transaction():
             self.db.execute("UPDATE runs SET finished_at = ?, status = ? WHERE id = ?", (now_iso(), status, run_id))
         command = self.db.execute("SELECT command FROM runs WHERE id = ?", (run_id,)).fetchone()
         if command and (command[0] == "dry-run" or (status == "ok" and not self._changed(run_id))):
@@ -301,7 +343,7 @@ class State:
         reused.  A row anywhere still referring to the run makes SQLite refuse (foreign keys are
         on), and the run simply keeps its number."""
         try:
-            with self.db:
+            with self.transaction():
                 self.db.execute(_QUIET_COPY, {"run": run_id})
                 self.db.execute("DELETE FROM run_files WHERE run_id = ?", (run_id,))
                 self.db.execute(_FILES_LAST_RUN, {"run": run_id})
@@ -312,7 +354,7 @@ class State:
     # files ----------------------------------------------------------------------------------
 
     def record_file(self, sha256: str, path: Path, size: int, run_id: int) -> None:
-        with self.db:
+        with self.transaction():
             self.db.execute(
                 "INSERT INTO files (sha256, path, size, first_seen_at, last_run_id) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT(sha256) DO UPDATE SET last_run_id = excluded.last_run_id, path = excluded.path",
@@ -329,16 +371,30 @@ class State:
         # A generator, not a list: executemany binds one row at a time, and a list of a million
         # encoded rows would be the largest thing in memory.
         rows = ((*transaction_row(t), file_sha256, run_id, stored_at, status) for t in txns)
-        with self.db:
+        with self.transaction():
             before = self.db.total_changes
             self.db.executemany(_STORE, rows)
+            return self.db.total_changes - before
+
+    def store_batch(self, batch: TxBatch, rows: Sequence[int], run_id: int, file_sha256: str) -> int:
+        """Store rows `rows` of `batch` as new `ok` records, straight from its columns (no
+        `Transaction` per row); returns how many were new.  Equal to `store_transactions` of
+        those rows (tests/test_file_import.py)."""
+        if not rows:
+            return 0
+        stored_at = now_iso()
+        encoded = _BatchRows(batch)
+        values = (encoded.row(i) + (file_sha256, run_id, stored_at, "ok") for i in rows)
+        with self.transaction():
+            before = self.db.total_changes
+            self.db.executemany(_STORE, values)
             return self.db.total_changes - before
 
     def set_status(self, external_ids: Sequence[str], status: str) -> None:
         """`ok` for a stored record to be sent, `review` for one held as a probable duplicate."""
         # Read first, write only what changes: an UPDATE per record cost as much as storing it.
         changing = [(status, e) for e, old in self.statuses(external_ids).items() if old != status]
-        with self.db:
+        with self.transaction():
             self.db.executemany("UPDATE transactions SET status = ? WHERE external_id = ?", changing)
 
     def statuses(self, external_ids: Iterable[str]) -> dict[str, str]:
@@ -348,7 +404,7 @@ class State:
     def add_aliases(self, aliases: Sequence[tuple[str, str, str]], run_id: int) -> None:
         """Remember (external id, canonical id, reason): that id is the stored record `canonical`."""
         created = now_iso()
-        with self.db:
+        with self.transaction():
             self.db.executemany(
                 "INSERT OR IGNORE INTO aliases VALUES (?, ?, ?, ?, ?)", [(*a, run_id, created) for a in aliases]
             )
@@ -359,7 +415,7 @@ class State:
         new_id = new.external_id or ""
         values = transaction_row(new)[1:]
         assignments = ", ".join(f"{c} = ?" for c in TXN_COLUMNS.split(", ")[1:])
-        with self.db:
+        with self.transaction():
             for table in ("transactions", "ledger"):
                 self.db.execute(
                     f"UPDATE {table} SET external_id = ?, {assignments} WHERE external_id = ?", (new_id, *values, old_id)
@@ -372,7 +428,7 @@ class State:
             )
 
     def record_run_file(self, run_id: int, sha256: str, path: Path, fmt: str | None, parsed: int, stored: int) -> None:
-        with self.db:
+        with self.transaction():
             self.db.execute("UPDATE files SET format = ? WHERE sha256 = ?", (fmt, sha256))
             self.db.execute(
                 "INSERT OR REPLACE INTO run_files VALUES (?, ?, ?, ?, ?, ?)", (run_id, sha256, str(path), fmt, parsed, stored)
@@ -384,7 +440,7 @@ class State:
         """Remember (external id, id of the stored record it resembles) for rows held for review;
         a row held again keeps its number and the run that first held it."""
         rows = [(ext, match, run_id, now_iso()) for ext, match in held]
-        with self.db:
+        with self.transaction():
             self.db.executemany(
                 "INSERT INTO held (external_id, match_id, run_id, held_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(external_id) DO UPDATE SET match_id = coalesce(excluded.match_id, held.match_id)",
@@ -409,7 +465,7 @@ class State:
         again): the row's status and the decision change together."""
         status = {"released": "ok", "dropped": "dropped"}[decision]
         now = now_iso()
-        with self.db:
+        with self.transaction():
             self.db.executemany("UPDATE transactions SET status = ? WHERE external_id = ?", [(status, e) for e in external_ids])
             self.db.executemany(
                 "UPDATE held SET decision = ?, decided_run_id = ?, decided_at = ? WHERE external_id = ?",
@@ -435,7 +491,7 @@ class State:
     def save_accounts(self, accounts: Iterable[Account]) -> None:
         """Store new accounts and new identifiers of known ones (a rename is `rename_account`)."""
         created = now_iso()
-        with self.db:
+        with self.transaction():
             for a in accounts:
                 self.db.execute(
                     "INSERT OR IGNORE INTO accounts (key, name, recipe, basis, currency, created_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -446,7 +502,7 @@ class State:
     def rename_account(self, old: str, new: str) -> int:
         """Show account `old` as `new` everywhere a name is kept; its key and ids do not change.
         Returns how many stored transactions now show the new name."""
-        with self.db:
+        with self.transaction():
             self.db.execute("UPDATE accounts SET name = ? WHERE name = ?", (new, old))
             moved = self.db.execute("UPDATE transactions SET account = ? WHERE account = ?", (new, old)).rowcount
             for table, column in (("ledger", "account"), ("transactions", "transfer_to"), ("ledger", "transfer_to"),
@@ -461,18 +517,52 @@ class State:
         rows = self.db.execute("SELECT account, MIN(date), MAX(date), COUNT(*) FROM transactions GROUP BY account")
         return {name: (first, last, count) for name, first, last, count in rows}
 
-    def file_accounts(self, sha256: str) -> set[str]:
-        """The accounts the rows stored from the file `sha256` belong to."""
-        rows = self.db.execute("SELECT DISTINCT account FROM transactions WHERE file_sha256 = ?", (sha256,))
+    def file_accounts(self, sha256: str, before_run: int | None = None) -> set[str]:
+        """The accounts the rows stored from the file `sha256` belong to (by runs before `before_run`)."""
+        rows = self.db.execute("SELECT DISTINCT account FROM transactions WHERE file_sha256 = ? AND run_id < ?",
+                               (sha256, before_run if before_run is not None else 1 << 62))
         return {name for (name,) in rows}
 
-    def fingerprints(self, start: dt.date, end: dt.date, other_than: str) -> Iterator[tuple[str, str, str, str]]:
+    def fingerprints(
+        self, start: dt.date, end: dt.date, other_than: str, not_from: str | None = None
+    ) -> Iterator[tuple[str, str, str, str]]:
         """(account, date, amount, description) of the rows stored between `start` and `end`
-        under another account than `other_than`, for the "seen under another name" check."""
+        under another account than `other_than` (and from another file than `not_from`), for
+        the "seen under another name" check."""
         yield from self.db.execute(
-            "SELECT account, date, amount, description FROM transactions WHERE date BETWEEN ? AND ? AND account <> ?",
-            (start.isoformat(), end.isoformat(), other_than),
+            "SELECT account, date, amount, description FROM transactions WHERE date BETWEEN ? AND ? AND account <> ? "
+            "AND file_sha256 IS NOT ?",
+            (start.isoformat(), end.isoformat(), other_than, not_from),
         )
+
+    def representatives(self, run_id: int, sha256: str, after: int) -> list[Transaction]:
+        """One row of each (account, currency, category, target account, transfer) of `new_rows`:
+        what a target maps before the upload."""
+        rows = self.db.execute(
+            f"SELECT {TXN_COLUMNS} FROM transactions WHERE rowid IN (SELECT min(rowid) FROM transactions "
+            "WHERE rowid > ? AND run_id = ? AND file_sha256 = ? AND status = 'ok' "
+            "GROUP BY account, currency, category, target_account, transfer_to)", (after, run_id, sha256))
+        return [transaction_from_row(row) for row in rows]
+
+    def last_row(self) -> int:
+        """A mark before the rows stored next (`new_rows` and its kin read what follows it)."""
+        return int(self.db.execute("SELECT coalesce(max(rowid), 0) FROM transactions").fetchone()[0])
+
+    def transfers_stored(self, run_id: int, sha256: str, after: int) -> int:
+        """How many rows run `run_id` stored `ok` from file `sha256` after the mark `after` are one
+        leg of a transfer."""
+        query = ("SELECT count(*) FROM transactions WHERE rowid > ? AND run_id = ? AND file_sha256 = ? "
+                 "AND status = 'ok' AND transfer_to IS NOT NULL")
+        return int(self.db.execute(query, (after, run_id, sha256)).fetchone()[0])
+
+    def new_rows(self, run_id: int, sha256: str, after: int, size: int) -> Iterator[list[Transaction]]:
+        """The rows run `run_id` stored `ok` from file `sha256` after the mark `after` (one
+        import of that file: a run may read two copies of it), in file order, `size` at a time."""
+        cursor = self.db.execute(
+            f"SELECT {TXN_COLUMNS} FROM transactions WHERE rowid > ? AND run_id = ? AND file_sha256 = ? "
+            "AND status = 'ok' ORDER BY rowid", (after, run_id, sha256))
+        while rows := cursor.fetchmany(size):
+            yield [transaction_from_row(row) for row in rows]
 
     # what targets accepted ------------------------------------------------------------------
 
@@ -483,7 +573,7 @@ class State:
 
     def mark_accepted(self, target: str, results: Iterable[UploadResult], run_id: int) -> None:
         """Record confirmed records; a duplicate the target already held counts as confirmed too."""
-        with self.db:
+        with self.transaction():
             self.mark_accepted_in(self.db, target, results, run_id)
 
     @staticmethod
@@ -507,6 +597,36 @@ def transaction_row(t: Transaction) -> tuple[object, ...]:
         _tags_json(t.tags), t.notes, t.transfer_to, t.rule_id, t.source.path, t.source.line,
         t.source.record, _RAW_JSON(t.raw),
     )  # fmt: skip
+
+
+class _BatchRows:
+    """The `TXN_COLUMNS` values of a batch's rows, as `transaction_row` gives them per Transaction:
+    each column's texts are made once per distinct value (dates and amounts repeat)."""
+
+    def __init__(self, batch: TxBatch) -> None:
+        self.batch = batch
+        self.days = {d: d.isoformat() for d in set(batch.date)}
+        self.amounts = {a: str(a) for a in set(batch.amount)}
+        self.columns = [batch.column(name) for name in _OPTIONAL_TEXT]
+        self.balance, self.value_date = batch.column("balance"), batch.column("value_date")
+        self.tags, self.raw = batch.column("tags"), batch.column("raw")
+        self.record = batch.column("record") if batch.record is not None else [None] * len(batch)
+
+    def row(self, i: int) -> tuple[object, ...]:
+        b = self.batch
+        payee, memo, bank_id, category, target_account, notes, transfer_to, rule_id, ext = (c[i] for c in self.columns)
+        balance, value_date = self.balance[i], self.value_date[i]
+        return (
+            ext, b.account, self.days[b.date[i]], self.amounts[b.amount[i]], b.currency[i], b.description[i],
+            payee, memo, bank_id, None if balance is None else str(balance),
+            None if value_date is None else value_date.isoformat(), category, target_account,
+            _tags_json(self.tags[i]), notes, transfer_to, rule_id, b.path, b.line[i], self.record[i],
+            _RAW_JSON(self.raw[i]),
+        )
+
+
+_OPTIONAL_TEXT = ("payee", "memo", "bank_id", "category", "target_account", "notes", "transfer_to", "rule_id",
+                  "external_id")
 
 
 def _string_json(ensure_ascii: bool) -> Callable[[object], str]:
@@ -552,7 +672,9 @@ def _connect(path: Path) -> sqlite3.Connection:
         # Created 0600 before SQLite opens it: SQLite gives its -wal and -shm files the main
         # file's permissions, so the whole ledger stays readable by the user only.
         create_private(path)
-        db = sqlite3.connect(path, timeout=30, isolation_level="DEFERRED")
+        # isolation_level=None: transactions are begun and ended by `State.transaction()` alone
+        # (the sqlite3 module would otherwise begin one before a write and commit at `with db`).
+        db = sqlite3.connect(path, timeout=30, isolation_level=None)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA foreign_keys=ON")
