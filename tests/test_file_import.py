@@ -1,0 +1,114 @@
+"""The streaming import of a file (importer/run/file_import.py): the batch size changes nothing,
+a file fails whole wherever its error is, and the bytes recorded are the bytes parsed."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from importer.config.settings import default_currency, load_config
+from importer.core.batch import TxBatch, batched
+from importer.core.errors import ParseError
+from importer.parsers import ParseOptions, parse_file
+from importer.parsers.base import StatementFile
+from importer.parsers.stream import Event, Rows
+from importer.reports.summary import RunReport
+from importer.rules import load_rules
+from importer.run import file_import
+from importer.run.pipeline import RunSettings, run
+from importer.store.sqlite import State, transaction_row
+from tests.golden import ROOT
+
+TABLES = ("transactions", "aliases", "held", "accepted", "ledger", "accounts", "account_identifiers", "files")
+
+
+def samples_settings() -> RunSettings:
+    config = load_config(ROOT / "importer.yaml")
+    return RunSettings(accounts=config.account_specs(), default_currency=default_currency(config))
+
+
+def in_single_rows(events: Iterator[Event]) -> Iterator[Event]:
+    """The same stream with every batch cut into batches of one row."""
+    for event in events:
+        if isinstance(event, Rows):
+            for one in batched(list(event.batch.transactions()), 1):
+                yield Rows(event.index, replace(one, first_index=event.batch.first_index + one.first_index))
+        else:
+            yield event
+
+
+def snapshot(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Every table the import writes, without the columns that name the moment."""
+    with sqlite3.connect(path) as db:
+        out = {}
+        for table in TABLES:
+            columns = [r[1] for r in db.execute(f"PRAGMA table_info({table})")
+                       if r[1] not in ("stored_at", "created_at", "accepted_at", "first_seen_at", "held_at")]
+            out[table] = sorted(db.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall(), key=repr)
+        return out
+
+
+def import_samples_twice(state_path: Path) -> list[RunReport]:
+    rules = load_rules([ROOT / "rules"])
+    reports = []
+    for _ in range(2):
+        with State(state_path) as state:
+            reports.append(run([ROOT / "samples"], rules, state, samples_settings()))
+    return reports
+
+
+def test_batches_of_one_row_store_and_report_what_whole_statements_do(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    whole = import_samples_twice(tmp_path / "whole.sqlite")
+    events = file_import._events
+    monkeypatch.setattr(file_import, "_events", lambda *args: in_single_rows(events(*args)))
+    rows = import_samples_twice(tmp_path / "rows.sqlite")
+    assert [r.totals() for r in rows] == [r.totals() for r in whole]
+    assert [[f.duplicates for f in r.files] for r in rows] == [[f.duplicates for f in r.files] for r in whole]
+    assert whole[0].totals()["new"] == 284 and whole[1].totals()["new"] == 0
+    assert snapshot(tmp_path / "rows.sqlite") == snapshot(tmp_path / "whole.sqlite")
+
+
+def test_an_error_after_stored_batches_leaves_nothing_of_the_file(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    def failing_late(parser: object, source: StatementFile, options: ParseOptions) -> Iterator[Event]:
+        yield from in_single_rows(events(parser, source, options))  # every row stored before the error
+        raise ParseError(source.path, "line 99: the amount '-85O.00' is not a number.", line=99)
+
+    events = file_import._events
+    monkeypatch.setattr(file_import, "_events", failing_late)
+    statement = ROOT / "samples" / "ofx" / "checking-2026-10.ofx"
+    with State(tmp_path / "state.sqlite") as state:
+        report = run([statement], load_rules([ROOT / "rules"]), state, samples_settings())
+    assert report.files[0].error is not None and "-85O.00" in report.files[0].error
+    with sqlite3.connect(tmp_path / "state.sqlite") as db:
+        assert db.execute("SELECT count(*) FROM transactions").fetchone()[0] == 0
+        assert db.execute("SELECT count(*) FROM files").fetchone()[0] == 0
+
+
+def test_a_file_that_changes_while_it_is_read_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    statement = tmp_path / "checking.ofx"
+    statement.write_bytes((ROOT / "samples" / "ofx" / "checking-2026-10.ofx").read_bytes())
+    sha = file_import.file_sha256
+    monkeypatch.setattr(file_import, "file_sha256", lambda path, options: "0" * 64 if path == statement else sha(path, options))
+    with State(tmp_path / "state.sqlite") as state:
+        report = run([statement], load_rules([ROOT / "rules"]), state, samples_settings())
+    assert report.files[0].error == f"{statement}: changed while it was read; import it again once it is complete."
+    with sqlite3.connect(tmp_path / "state.sqlite") as db:
+        assert db.execute("SELECT count(*) FROM transactions").fetchone()[0] == 0
+
+
+def test_storing_a_batch_from_its_columns_writes_what_storing_its_transactions_writes(tmp_path: Path) -> None:
+    statement = parse_file(ROOT / "samples" / "camt" / "giro-2026-10.camt053.xml", ParseOptions())[0]
+    txns = [t.model_copy(update={"external_id": f"v2:{n:032x}", "tags": ("a", "b") if n % 2 else ()})
+            for n, t in enumerate(statement.transactions)]
+    with State(tmp_path / "a.sqlite") as a, State(tmp_path / "b.sqlite") as b:
+        a.store_transactions(txns, a.begin_run("run"), "f" * 64)
+        b.store_batch(TxBatch.of(txns), range(len(txns)), b.begin_run("run"), "f" * 64)
+        query = "SELECT external_id, account, date, amount, description, tags, raw, source_line, status FROM transactions"
+        assert a.db.execute(query).fetchall() == b.db.execute(query).fetchall()
+        assert [transaction_row(t)[0] for t in txns] == [r[0] for r in b.db.execute(query)]
