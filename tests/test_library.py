@@ -48,7 +48,7 @@ def test_the_readme_example_imports_every_sample(monkeypatch: pytest.MonkeyPatch
 def test_a_held_lock_is_the_librarys_error_not_an_exit(tmp_path: Path) -> None:
     state = tmp_path / "state.sqlite"
     with importer.session(importer.Config(), state) as first:
-        with pytest.raises(importer.LockedError, match="another importer run .* is using .*state.sqlite") as err:
+        with pytest.raises(importer.LockedError, match=r"another importer run .* is using .*state\.sqlite") as err:
             importer.run_import([CHASE], state=state, wait=0.1)
         assert isinstance(err.value, ImporterError) and err.value.exit_code == 3
         assert first.state.accounts() == []  # the refused run stored nothing
