@@ -19,7 +19,7 @@ import sys
 import time
 from typing import Any
 
-import importer.cli  # noqa: F401  (the point: import once, before forking)
+import importer.cli.run_cmd  # noqa: F401  (the point: import once, before forking; commands load lazily)
 from tests.loopback import register
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from click.testing import CliRunner
 
-from importer.cli import main
+from importer.cli import COMMANDS, load, main
 from importer.reports.output import RECORD_KEYS
 from importer.store.sqlite import State
 from tests.golden import GOLDEN
@@ -124,11 +127,32 @@ def test_parse_csv_output(runner: CliRunner) -> None:
 
 
 def test_every_command_has_help(runner: CliRunner) -> None:
-    from importer.cli import COMMANDS
+    for name in COMMANDS:
+        command = load(name)
+        assert command.name == name and command.help, f"`importer {name}` has no help text"
+        assert runner.invoke(main, [name, "--help"]).exit_code == 0
 
-    for command in COMMANDS:
-        assert command.help, f"`importer {command.name}` has no help text"
-        assert runner.invoke(main, [command.name or "", "--help"]).exit_code == 0
+
+def test_the_help_table_is_each_commands_first_sentence() -> None:
+    # `importer --help` lists COMMANDS without importing the commands; a docstring edited without
+    # the table would show stale help.
+    for name, line in COMMANDS.items():
+        paragraph = " ".join((load(name).help or "").split("\n\n")[0].split())
+        first = re.split(r"(?<=\.)\s", paragraph, maxsplit=1)[0]
+        assert line == first, f"COMMANDS[{name!r}] in importer/cli/__init__.py should read {first!r}"
+
+
+def test_help_lists_every_command_without_importing_one() -> None:
+    code = (
+        "import sys; from importer.cli import main\n"
+        "try: main(['--help'])\nexcept SystemExit: pass\n"
+        "print(sorted(m for m in sys.modules if m.endswith('_cmd') or m in ('importer.api', 'pydantic', 'rich')))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    listed = [line.split()[0] for line in result.stdout.split("Commands:\n")[1].splitlines()[:-1]]
+    assert listed == sorted(COMMANDS) and len(listed) == 13
+    assert result.stdout.splitlines()[-1] == "[]"
+    assert "run       Parse, categorise and import statement files (or folders of..." in result.stdout
 
 
 def test_a_run_that_loaded_no_rules_says_so_on_stderr(runner: CliRunner, state_path: Path, tmp_path: Path) -> None:

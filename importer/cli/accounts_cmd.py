@@ -8,11 +8,11 @@ from pathlib import Path
 
 import click
 
-from importer.core.accounts import Account, display_identifier
-from importer.cli.options import config_option, open_state, resolve_state_path, state_option
-from importer.config.settings import Config, load_config
+from importer import api
+from importer.cli.options import config_option, open_state, state_option
+from importer.config.settings import Config
 from importer.core.errors import ConfigError
-from importer.run.lock import run_lock
+from importer.core.accounts import Account, display_identifier
 
 
 @click.group()
@@ -26,7 +26,7 @@ def accounts() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 def list_accounts(config_path: Path | None, state_path: Path | None, as_json: bool) -> None:
     """Each account with its identifiers, currency, first and last date and transaction count."""
-    config = load_config(config_path)
+    config = api.open_config(config_path)
     with open_state(state_path, config) as state:
         rows = _rows(state.accounts(), state.account_activity(), config)
     if as_json:
@@ -47,8 +47,9 @@ def list_accounts(config_path: Path | None, state_path: Path | None, as_json: bo
 def rename(old: str, new: str, config_path: Path | None, state_path: Path | None) -> None:
     """Show account OLD as NEW from now on.  Its identity and every external id stay the same,
     so nothing is imported again."""
-    config = load_config(config_path)
-    with run_lock(resolve_state_path(state_path, config), config.lock_wait), open_state(state_path, config) as state:
+    config = api.open_config(config_path)
+    with api.session(config, state_path) as session:
+        state = session.state
         names = {a.name for a in state.accounts()}
         if old not in names:
             raise ConfigError(f"no account is named {old!r}. Accounts: {', '.join(sorted(names)) or 'none yet'}.")
@@ -60,21 +61,39 @@ def rename(old: str, new: str, config_path: Path | None, state_path: Path | None
         click.echo(f"warning: importer.yaml still names {old!r} under {place}; rename it there too.", err=True)
 
 
-def _rows(known: list[Account], activity: dict[str, tuple[str | None, str | None, int]], config: Config) -> list[dict[str, object]]:
+def _rows(
+    known: list[Account], activity: dict[str, tuple[str | None, str | None, int]], config: Config
+) -> list[dict[str, object]]:
     declared = config.accounts
     rows: list[dict[str, object]] = []
     for account in known:
         first, last, count = activity.get(account.name, (None, None, 0))
         spec = declared.get(account.name)
-        rows.append({
-            "name": account.name, "identifiers": [display_identifier(i) for i in account.identifiers],
-            "currency": account.currency or (spec.currency if spec else None), "first": first, "last": last,
-            "count": count, "id_recipe": account.recipe,
-        })  # fmt: skip
+        rows.append(
+            {
+                "name": account.name,
+                "identifiers": [display_identifier(i) for i in account.identifiers],
+                "currency": account.currency or (spec.currency if spec else None),
+                "first": first,
+                "last": last,
+                "count": count,
+                "id_recipe": account.recipe,
+            }
+        )
     stored = {a.name for a in known}
-    undeclared: list[dict[str, object]] = [{"name": name, "identifiers": list(spec.identifiers), "currency": spec.currency, "first": None,
-              "last": None, "count": 0, "id_recipe": None}
-             for name, spec in declared.items() if name not in stored]  # fmt: skip
+    undeclared: list[dict[str, object]] = [
+        {
+            "name": name,
+            "identifiers": list(spec.identifiers),
+            "currency": spec.currency,
+            "first": None,
+            "last": None,
+            "count": 0,
+            "id_recipe": None,
+        }
+        for name, spec in declared.items()
+        if name not in stored
+    ]
     return rows + undeclared
 
 
@@ -82,7 +101,8 @@ def _line(row: dict[str, object]) -> str:
     named = row["identifiers"]
     identifiers = ", ".join(named) if isinstance(named, list) and named else "no identifier (named by you)"
     span = f"{row['first']} to {row['last']}" if row["first"] else "nothing stored yet"
-    return f"{row['name']}\n  identifiers: {identifiers}\n  currency: {row['currency'] or '-'}; {row['count']} transactions, {span}"
+    currency = row["currency"] or "-"
+    return f"{row['name']}\n  identifiers: {identifiers}\n  currency: {currency}; {row['count']} transactions, {span}"
 
 
 def _config_mentions(config: Config, name: str) -> list[str]:

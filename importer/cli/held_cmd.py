@@ -16,25 +16,27 @@ from typing import Any, TypeVar
 
 import click
 
-from importer.cli.options import config_option, open_state, resolve_state_path, state_option
-from importer.config.settings import Config, load_config
-from importer.run.history import HeldRow, Release, drop_held, held_rows, in_file, release_held, select_held
-from importer.run.journal import Journal
-from importer.run.lock import run_lock
+from importer import api
+from importer.cli.options import config_option, state_option
 from importer.core.models import Transaction
+from importer.run.history import HeldRow, Release, drop_held, held_rows, in_file, select_held
 from importer.store.sqlite import State
-from importer.targets import make_target
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _selection(func: F) -> F:
     """NUMBER... or --file PATH, and where the state is: shared by release and drop."""
-    func = click.option("--wait", "wait_seconds", type=click.FloatRange(0), default=0,
-                        help="Wait up to SECONDS for a running import.")(func)  # fmt: skip
+    func = click.option(
+        "--wait", "wait_seconds", type=click.FloatRange(0), default=0, help="Wait up to SECONDS for a running import."
+    )(func)
     func = state_option(config_option(func))
-    func = click.option("--file", "path", type=click.Path(path_type=Path, dir_okay=False),
-                        help="Every row held from this statement file.")(func)  # fmt: skip
+    func = click.option(
+        "--file",
+        "path",
+        type=click.Path(path_type=Path, dir_okay=False),
+        help="Every row held from this statement file.",
+    )(func)
     return click.argument("numbers", metavar="[NUMBER]...", nargs=-1, type=int)(func)
 
 
@@ -44,14 +46,18 @@ def held() -> None:
 
 
 @held.command("list")
-@click.option("--file", "path", type=click.Path(path_type=Path, dir_okay=False), help="Only the rows held from this file.")
+@click.option(
+    "--file", "path", type=click.Path(path_type=Path, dir_okay=False), help="Only the rows held from this file."
+)
 @config_option
 @state_option
 @click.option("--dropped", is_flag=True, help="List the dropped rows instead.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
-def list_held(path: Path | None, config_path: Path | None, state_path: Path | None, dropped: bool, as_json: bool) -> None:
+def list_held(
+    path: Path | None, config_path: Path | None, state_path: Path | None, dropped: bool, as_json: bool
+) -> None:
     """Each held row (number, date, amount, description, source) beside the record it resembles."""
-    with open_state(state_path, load_config(config_path)) as state:
+    with api.open_state(api.open_config(config_path), state_path) as state:
         rows = held_rows(state, dropped)
     rows = in_file(rows, path) if path is not None else rows
     if as_json:
@@ -64,24 +70,33 @@ def list_held(path: Path | None, config_path: Path | None, state_path: Path | No
 @held.command()
 @_selection
 @click.option("--target", help="Where to send them (default: the config's default_target).")
-def release(numbers: tuple[int, ...], path: Path | None, config_path: Path | None, state_path: Path | None,
-            wait_seconds: float, target: str | None) -> None:  # fmt: skip
+def release(
+    numbers: tuple[int, ...],
+    path: Path | None,
+    config_path: Path | None,
+    state_path: Path | None,
+    wait_seconds: float,
+    target: str | None,
+) -> None:
     """Send held (or dropped) rows NUMBER... (or every one held from --file) to the target now."""
-    config = load_config(config_path)
-    with run_lock(resolve_state_path(state_path, config), wait_seconds), open_state(state_path, config) as state:
+    config = api.open_config(config_path)
+    with api.session(config, state_path, wait=wait_seconds) as session:
+        state = session.state
         rows = _chosen(state, numbers, path, dropped_too=True)
-        result = _release(state, rows, config, target or config.default_target) if rows else None
+        result = session.release(rows, target) if rows else None
     if result is not None:
         _echo_release(result, len(rows))
 
 
 @held.command()
 @_selection
-def drop(numbers: tuple[int, ...], path: Path | None, config_path: Path | None, state_path: Path | None,
-         wait_seconds: float) -> None:  # fmt: skip
+def drop(
+    numbers: tuple[int, ...], path: Path | None, config_path: Path | None, state_path: Path | None, wait_seconds: float
+) -> None:
     """Never import held rows NUMBER... (or every one held from --file), and never hold them again."""
-    config = load_config(config_path)
-    with run_lock(resolve_state_path(state_path, config), wait_seconds), open_state(state_path, config) as state:
+    config = api.open_config(config_path)
+    with api.session(config, state_path, wait=wait_seconds) as session:
+        state = session.state
         rows = _chosen(state, numbers, path, dropped_too=False)
         drop_held(state, rows)
     if rows:
@@ -96,18 +111,6 @@ def _chosen(state: State, numbers: Sequence[int], path: Path | None, dropped_too
     if not rows:
         click.echo(f"No rows are held from {path}.")
     return rows
-
-
-def _release(state: State, rows: Sequence[HeldRow], config: Config, target_name: str) -> Release:
-    """Release `rows` as a run of kind `release`, which `importer undo` can take back."""
-    run_id = state.begin_run("release")
-    target = make_target(target_name, state, run_id, config.target(target_name))
-    try:
-        result = release_held(state, rows, Journal(state, target, run_id))
-    finally:
-        target.close()
-    state.finish_run(run_id, "failed" if result.errors else "ok")
-    return result
 
 
 def _echo_release(result: Release, chosen: int) -> None:
@@ -126,7 +129,10 @@ def _echo_rows(rows: Sequence[HeldRow], what: str) -> None:
     if not rows:
         click.echo(f"No rows are {what}.")
         return
-    click.echo(f"{len(rows)} row(s) {what}; `importer held release NUMBER...` sends, `importer held drop NUMBER...` never imports.")
+    click.echo(
+        f"{len(rows)} row(s) {what}; `importer held release NUMBER...` sends, "
+        "`importer held drop NUMBER...` never imports."
+    )
     current = None
     for row in rows:
         if row.txn.source.path != current:
@@ -146,7 +152,13 @@ def _as_dict(row: HeldRow) -> dict[str, Any]:
     def brief(txn: Transaction | None) -> dict[str, str] | None:
         if txn is None:
             return None
-        return {"external_id": txn.external_id or "", "date": txn.date.isoformat(), "amount": str(txn.amount),
-                "currency": txn.currency, "description": txn.description, "source": str(txn.source)}  # fmt: skip
+        return {
+            "external_id": txn.external_id or "",
+            "date": txn.date.isoformat(),
+            "amount": str(txn.amount),
+            "currency": txn.currency,
+            "description": txn.description,
+            "source": str(txn.source),
+        }
 
     return {"number": row.number, "run_id": row.run_id, "held": brief(row.txn), "resembles": brief(row.match)}

@@ -8,10 +8,10 @@ from typing import Any, TypeVar
 
 import click
 
-from importer.config.settings import Config, default_currency, iso_currency
+from importer import api
+from importer.config.settings import Config, iso_currency
 from importer.parsers import ParseOptions
-from importer.config.paths import default_rules_paths, default_state_path, user_profile_dirs
-from importer.rules import RuleSet, load_rules
+from importer.rules import RuleSet
 from importer.store.sqlite import State
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -24,11 +24,13 @@ def parse_options(func: F) -> F:
             click.option("--account", help="Name of the account the file belongs to, when the file does not say."),
             click.option("--profile", help="Bank CSV profile to read the file with (see `importer detect`)."),
             click.option("--date-format", help="strftime format of the date column, e.g. %d/%m/%Y."),
-            click.option("--currency", help="ISO 4217 code, when the file does not say."),
+            click.option("--currency", callback=_currency_flag, help="ISO 4217 code, when the file does not say."),
             click.option(
-                "--no-balance-check", "no_balance_check", is_flag=True,
+                "--no-balance-check",
+                "no_balance_check",
+                is_flag=True,
                 help="Import even when the file's balances do not add up (normally refused).",
-            ),  # fmt: skip
+            ),
         ]
     ):
         func = option(func)
@@ -41,9 +43,11 @@ def allow_partial_option(func: F) -> F:
     Separate from `parse_options` because the rules commands read files only to explain them.
     """
     return click.option(
-        "--allow-partial", "allow_partial", is_flag=True,
+        "--allow-partial",
+        "allow_partial",
+        is_flag=True,
         help="Import the complete part of a cut-off file, with a warning (normally the file is refused).",
-    )(func)  # fmt: skip
+    )(func)
 
 
 def rules_option(func: F) -> F:
@@ -74,17 +78,15 @@ def make_parse_options(
     allow_partial: bool = False,
     config: Config | None = None,
 ) -> ParseOptions:
-    """What the parse options say; `config` gives the statement size bound (its currency is the
-    run's default, applied after the source's: see `RunSettings.default_currency`)."""
-    return ParseOptions(
+    """What the parse options say (see `importer.api.parse_options`)."""
+    return api.parse_options(
+        config,
         account=account,
         profile=profile,
         date_format=date_format,
-        currency=_currency_flag(currency),
-        profile_dirs=user_profile_dirs(),
+        currency=currency,
         check_balances=not no_balance_check,
         allow_partial=allow_partial,
-        max_bytes=(config or Config()).max_statement_bytes,
     )
 
 
@@ -98,23 +100,21 @@ def config_option(func: F) -> F:
 
 
 def open_rules(rules_paths: tuple[Path, ...], config: Config | None = None) -> RuleSet:
-    """The rules named, else the config's, else the default folders; the configured default
-    currency is the home currency a rule's `foreign:` test compares with."""
-    configured = list(config.rules) if config is not None else []
-    home = default_currency(config) if config is not None else None
-    return load_rules(list(rules_paths) or configured or default_rules_paths(), home_currency=home)
+    """--rules, else the config's, else the default folders (see `importer.api.open_rules`)."""
+    return api.open_rules(config, rules_paths)
 
 
 def resolve_state_path(state_path: Path | None, config: Config | None = None) -> Path:
     """--state, else the config file's `state:`, else the default."""
-    return state_path or (config.state if config is not None else None) or default_state_path()
+    return api.state_path(config, state_path)
 
 
 def open_state(state_path: Path | None, config: Config | None = None) -> State:
-    return State(resolve_state_path(state_path, config))
+    """The state database for reading, without the run lock (history, reports)."""
+    return api.open_state(config, state_path)
 
 
-def _currency_flag(value: str | None) -> str | None:
+def _currency_flag(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """--currency upper-cased, or a usage error (exit 2) when it is not an ISO 4217 code."""
     try:
         return iso_currency(value or None)

@@ -12,16 +12,15 @@ from pathlib import Path
 
 import click
 
-from importer.cli.options import config_option, open_state, resolve_state_path, state_option
-from importer.config.settings import Config, load_config
-from importer.run.history import LOCAL, UndoPlan, plan_undo
-from importer.run.history import undo as undo_run
-from importer.run.lock import run_lock
+from importer import api
+from importer.cli.options import config_option, state_option
 from importer.core.models import Transaction
-from importer.store.sqlite import State
-from importer.targets import REGISTRY, Target, make_target
+from importer.run.history import LOCAL, UndoPlan
 
-NOT_A_TERMINAL = "undo deletes records and this is not a terminal to ask on; pass --yes to undo run {run} (or --dry-run to see what it would delete)."
+NOT_A_TERMINAL = (
+    "undo deletes records and this is not a terminal to ask on; "
+    "pass --yes to undo run {run} (or --dry-run to see what it would delete)."
+)
 
 
 @click.command()
@@ -31,14 +30,22 @@ NOT_A_TERMINAL = "undo deletes records and this is not a terminal to ask on; pas
 @click.option("--keep-remote", is_flag=True, help="Forget the run here but leave its records in remote targets.")
 @click.option("--dry-run", is_flag=True, help="Say what would be deleted, here and in each target, and delete nothing.")
 @click.option("--yes", "-y", "assume_yes", is_flag=True, help="Do not ask for confirmation (needed off a terminal).")
-@click.option("--wait", "wait_seconds", type=click.FloatRange(0), default=0, help="Wait up to SECONDS for a running import.")
-def undo(run_id: int, config_path: Path | None, state_path: Path | None, keep_remote: bool, dry_run: bool,
-         assume_yes: bool, wait_seconds: float) -> None:  # fmt: skip
+@click.option(
+    "--wait", "wait_seconds", type=click.FloatRange(0), default=0, help="Wait up to SECONDS for a running import."
+)
+def undo(
+    run_id: int,
+    config_path: Path | None,
+    state_path: Path | None,
+    keep_remote: bool,
+    dry_run: bool,
+    assume_yes: bool,
+    wait_seconds: float,
+) -> None:
     """Remove what run RUN added (see `importer history`): its transactions, the records it landed
     (deleted remotely where the service allows), and its files, which can then be imported again."""
-    config = load_config(config_path)
-    with run_lock(resolve_state_path(state_path, config), wait_seconds), open_state(state_path, config) as state:
-        plan = plan_undo(state, run_id)  # first: a run that is not there, or undone, is said so
+    with api.session(api.open_config(config_path), state_path, wait=wait_seconds) as session:
+        plan = session.plan_undo(run_id)  # first: a run that is not there, or undone, is said so
         if not (dry_run or assume_yes or is_interactive()):
             raise click.UsageError(NOT_A_TERMINAL.format(run=run_id))
         if dry_run or not assume_yes:
@@ -49,8 +56,11 @@ def undo(run_id: int, config_path: Path | None, state_path: Path | None, keep_re
         if not assume_yes and not click.confirm(f"Undo run {run_id}?", default=False):
             click.echo("Nothing was undone.")
             sys.exit(1)
-        result = undo_run(state, run_id, lambda name: None if keep_remote else _target(name, config, state, run_id))
-    removed = ", ".join(f"{n} from {target}" for target, n in sorted(result.removed.items()) if n) or "nothing from any target"
+        result = session.undo(run_id, keep_remote=keep_remote)
+    removed = (
+        ", ".join(f"{n} from {target}" for target, n in sorted(result.removed.items()) if n)
+        or "nothing from any target"
+    )
     click.echo(f"Undid run {run_id}: forgot {result.transactions} transaction(s); removed {removed}.")
     for target, n in sorted(result.kept_remote.items()):
         click.echo(f"Left {n} record(s) in {target} (--keep-remote).")
@@ -82,11 +92,3 @@ def _colon(first: list[Transaction], count: int) -> str:
 def _echo_first(first: list[Transaction]) -> None:
     for t in first:
         click.echo(f"      {t.date}  {t.amount:>10} {t.currency}  {t.description}")
-
-
-def _target(name: str, config: Config, state: State, run_id: int) -> Target:
-    """The configured target whose uploader lands records as `name`."""
-    for key, settings in config.targets.items():
-        if getattr(REGISTRY.get(settings.type), "name", None) == name:
-            return make_target(key, state, run_id, settings)
-    return make_target(name, state, run_id, None)

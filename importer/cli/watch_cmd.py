@@ -11,6 +11,7 @@ from types import FrameType
 
 import click
 
+from importer import api
 from importer.cli.options import (
     allow_partial_option,
     config_option,
@@ -21,23 +22,33 @@ from importer.cli.options import (
     rules_option,
     state_option,
 )
-from importer.config.settings import Config, default_currency, load_config
-from importer.core.errors import ConfigError
-from importer.run.logs import close_logging, setup_logging
 from importer.config.paths import no_rules_warning, rules_looked_in
-from importer.run.pipeline import RunSettings
+from importer.config.settings import Config
+from importer.core.errors import ConfigError
 from importer.reports.summary import FileReport
+from importer.run.logs import close_logging, setup_logging
 from importer.run.routine import inbox_importer
-from importer.store.sqlite import State
 from importer.run.watch import Filed, Folders, Inbox, drain, folder_events, watch_loop
 
 
 @click.command()
 @click.argument("inbox", required=False, type=click.Path(path_type=Path, file_okay=False))
-@click.option("--archive", type=click.Path(path_type=Path, file_okay=False), help="Where imported files go (default: the config's archive, else INBOX/../archive).")
-@click.option("--failed", type=click.Path(path_type=Path, file_okay=False), help="Where files that failed go (default: the config's failed, else INBOX/../failed).")
+@click.option(
+    "--archive",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Where imported files go (default: the config's archive, else INBOX/../archive).",
+)
+@click.option(
+    "--failed",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Where files that failed go (default: the config's failed, else INBOX/../failed).",
+)
 @click.option("--once", is_flag=True, help="Import what is in the inbox now, then exit (for cron and tests).")
-@click.option("--settle", type=click.FloatRange(min=0), help="Seconds a file must stay unchanged before it is imported (default: the config's settle, 2).")
+@click.option(
+    "--settle",
+    type=click.FloatRange(min=0),
+    help="Seconds a file must stay unchanged before it is imported (default: the config's settle, 2).",
+)
 @click.option("--target", help="Where to land the transactions (default: the config's default_target, else local).")
 @config_option
 @parse_options
@@ -45,11 +56,22 @@ from importer.run.watch import Filed, Folders, Inbox, drain, folder_events, watc
 @rules_option
 @state_option
 def watch(
-    inbox: Path | None, archive: Path | None, failed: Path | None, once: bool, settle: float | None,
-    target: str | None, config_path: Path | None, account: str | None, profile: str | None,
-    date_format: str | None, currency: str | None, no_balance_check: bool, allow_partial: bool,
-    rules_paths: tuple[Path, ...], state_path: Path | None,
-) -> None:  # fmt: skip
+    inbox: Path | None,
+    archive: Path | None,
+    failed: Path | None,
+    once: bool,
+    settle: float | None,
+    target: str | None,
+    config_path: Path | None,
+    account: str | None,
+    profile: str | None,
+    date_format: str | None,
+    currency: str | None,
+    no_balance_check: bool,
+    allow_partial: bool,
+    rules_paths: tuple[Path, ...],
+    state_path: Path | None,
+) -> None:
     """Import files dropped into INBOX, then file them away.
 
     Imported files move to archive/YYYY-MM/, files that fail to failed/ with a .error.txt
@@ -57,24 +79,19 @@ def watch(
     once it has stopped changing, and moved only after its transactions are stored. Stop with
     Ctrl-C or SIGTERM.
     """
-    config = load_config(config_path)
+    config = api.open_config(config_path)
     folders = _folders(config, inbox, archive, failed)
     # --once (cron, a test) on a missing inbox is a mistake to report; a long-running watcher
     # creates its folders, as a service started before the user made them must still work.
     if once and not folders.inbox.is_dir():
         raise ConfigError(_MISSING_INBOX.format(inbox=folders.inbox))
     created = [] if once else folders.create()
-    target_name = target or config.default_target
-    base = RunSettings(
-        target=target_name, target_settings=config.target(target_name),
-        parse=make_parse_options(account, profile, date_format, currency, no_balance_check, allow_partial, config),
-        default_currency=default_currency(config),
-        accounts=config.account_specs(),
-    )  # fmt: skip
+    parse = make_parse_options(account, profile, date_format, currency, no_balance_check, allow_partial, config)
+    base = api.run_settings(config, target=target, parse=parse)
     rules = open_rules(rules_paths, config)
     path = resolve_state_path(state_path, config)
     looked_in = rules_looked_in(rules_paths, config.rules)
-    _banner(folders, created, target_name, len(rules), looked_in, path)
+    _banner(folders, created, base.target, len(rules), looked_in, path)
     log = setup_logging(config, path)
     failures = 0
 
@@ -84,7 +101,7 @@ def watch(
         _report(filed, log_line=log.info if filed.error is None else log.error)
 
     try:
-        with State(path) as state:
+        with api.open_state(config, path) as state:
             importer = inbox_importer(config, rules, state, base, log, path)
             box = Inbox(folders, importer, settle if settle is not None else config.settle)
             log.info("watching %s%s", folders.inbox, " (once)" if once else "")
@@ -101,7 +118,9 @@ def _folders(config: Config, inbox: Path | None, archive: Path | None, failed: P
     if inbox is not None:
         config = config.model_copy(update={"inbox": inbox.absolute()})
     default_inbox, default_archive, default_failed = config.folders()
-    return Folders(default_inbox.absolute(), (archive or default_archive).absolute(), (failed or default_failed).absolute())
+    return Folders(
+        default_inbox.absolute(), (archive or default_archive).absolute(), (failed or default_failed).absolute()
+    )
 
 
 _MISSING_INBOX = (
@@ -113,13 +132,17 @@ _MISSING_INBOX = (
 
 def _banner(folders: Folders, created: list[Path], target: str, rules: int, looked_in: list[Path], state: Path) -> None:
     """What the watcher works with, on stderr, before the first file: a wrong folder shows at once."""
+
     def line(name: str, folder: Path) -> str:
         return f"  {name + ':':9}{folder}" + (" (created)" if folder in created else "")
 
-    click.echo(f"importer watch\n{line('inbox', folders.inbox)}\n{line('archive', folders.archive)}\n"
-               f"{line('failed', folders.failed)}\n  target:  {target}\n"
-               f"  rules:   {rules} rule(s) from {', '.join(str(p.absolute()) for p in looked_in)}\n"
-               f"  state:   {state}", err=True)  # fmt: skip
+    click.echo(
+        f"importer watch\n{line('inbox', folders.inbox)}\n{line('archive', folders.archive)}\n"
+        f"{line('failed', folders.failed)}\n  target:  {target}\n"
+        f"  rules:   {rules} rule(s) from {', '.join(str(p.absolute()) for p in looked_in)}\n"
+        f"  state:   {state}",
+        err=True,
+    )
     if rules == 0:
         click.echo(no_rules_warning(looked_in), err=True)
 
