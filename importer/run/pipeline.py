@@ -52,7 +52,7 @@ from importer.core.models import Outcome, Statement, Transaction, UploadResult, 
 from importer.parsers import ParseOptions, Parser, identify, read_statement
 from importer.reports.summary import FileReport, Interruption, RunReport
 from importer.rules import RuleSet
-from importer.store.sqlite import State
+from importer.store.base import Store
 from importer.dedupe.transfers import pair_transfers
 from importer.targets import Target, make_target
 
@@ -234,7 +234,7 @@ def prepare(statement: Statement, rules: RuleSet, account: Account | None = None
     return kept
 
 
-def run(paths: Sequence[Path], rules: RuleSet, state: State, settings: RunSettings) -> RunReport:
+def run(paths: Sequence[Path], rules: RuleSet, state: Store, settings: RunSettings) -> RunReport:
     """Import every statement file under `paths` into the configured target.
 
     A KeyboardInterrupt ends the run early: the report's `interrupted` says what was left.
@@ -258,7 +258,7 @@ def run(paths: Sequence[Path], rules: RuleSet, state: State, settings: RunSettin
 
 
 def _run_files(
-    files: Sequence[Path], rules: RuleSet, state: State, target: Target, settings: RunSettings, report: RunReport,
+    files: Sequence[Path], rules: RuleSet, state: Store, target: Target, settings: RunSettings, report: RunReport,
     memory: "DryRunMemory | None", tracker: "Tracker",
 ) -> None:  # fmt: skip
     book = AccountBook(known=state.accounts(), specs=settings.accounts)
@@ -275,7 +275,7 @@ def _run_files(
             break
 
 
-def _finish(state: State, target: Target, report: RunReport, memory: "DryRunMemory | None") -> None:
+def _finish(state: Store, target: Target, report: RunReport, memory: "DryRunMemory | None") -> None:
     target.close()
     if memory is not None:
         memory.close()
@@ -348,7 +348,7 @@ class Tracker:
 
 
 def import_file(
-    path: Path, rules: RuleSet, state: State, target: Target, run_id: int, settings: RunSettings,
+    path: Path, rules: RuleSet, state: Store, target: Target, run_id: int, settings: RunSettings,
     book: AccountBook | None = None, memory: "DryRunMemory | None" = None, report: FileReport | None = None,
 ) -> FileReport:
     """Import one file into `report` (a new one by default); its errors are caught and reported,
@@ -370,7 +370,7 @@ def _stage(settings: RunSettings, path: Path, stage: str, rows: int = 0) -> None
 
 
 def _import(
-    path: Path, rules: RuleSet, state: State, target: Target, run_id: int, settings: RunSettings, report: FileReport,
+    path: Path, rules: RuleSet, state: Store, target: Target, run_id: int, settings: RunSettings, report: FileReport,
     book: AccountBook, memory: "DryRunMemory | None",
 ) -> None:  # fmt: skip
     options = settings.parse_options()
@@ -430,7 +430,7 @@ class Stored:
 
 
 def _store(
-    state: State, file: Stored, book: AccountBook, accounts: Sequence[Account], decisions: Sequence[Decision],
+    state: Store, file: Stored, book: AccountBook, accounts: Sequence[Account], decisions: Sequence[Decision],
     run_id: int, target: str,
 ) -> list[Transaction]:  # fmt: skip
     """Store the file's accounts, the file and what the decisions say; returns what to send."""
@@ -452,14 +452,14 @@ class DryRunMemory:
     layers.  The copy lives in a 0700 temporary folder and is deleted when the run ends.
     """
 
-    def __init__(self, state: State) -> None:
+    def __init__(self, state: Store) -> None:
         self.real = state
         self.needed = True  # whether a file still to come could overlap what is remembered
         self.folder: Path | None = None
-        self.copy: State | None = None
+        self.copy: Store | None = None
 
     @property
-    def state(self) -> State:
+    def state(self) -> Store:
         """The state to classify against: the copy once something was remembered, else the real one."""
         return self.copy or self.real
 
@@ -476,11 +476,10 @@ class DryRunMemory:
                     for t in fresh]  # fmt: skip
         copy.mark_accepted(target, accepted, run_id)
 
-    def _open(self) -> State:
+    def _open(self) -> Store:
         if self.copy is None:
             self.folder = Path(tempfile.mkdtemp(prefix="importer-dry-run-"))
-            self.copy = State(self.folder / "state.sqlite")
-            self.real.db.backup(self.copy.db)
+            self.copy = self.real.copy_to(self.folder / "state.sqlite")
         return self.copy
 
     def close(self) -> None:
@@ -496,7 +495,7 @@ def _explicit_account(statements: Sequence[Statement], settings: RunSettings) ->
     return settings.parse.account if len({s.bank_account_id for s in statements}) == 1 else None
 
 
-def _store_accounts(state: State, book: AccountBook, accounts: Sequence[Account]) -> None:
+def _store_accounts(state: Store, book: AccountBook, accounts: Sequence[Account]) -> None:
     """Remember the file's accounts (new ones, new identifiers, a legacy account's new name)."""
     for account in accounts:
         if account.key in book.renames:
@@ -513,7 +512,7 @@ def in_account(statement: Statement, account: Account) -> Statement:
 
 
 def _refuse_if_seen_elsewhere(
-    state: State, book: AccountBook, statements: Sequence[Statement], accounts: Sequence[Account], digest: str
+    state: Store, book: AccountBook, statements: Sequence[Statement], accounts: Sequence[Account], digest: str
 ) -> None:
     """Hold a file whose rows are already stored under another account (see importer/run/accounts.py)."""
     owners = state.file_accounts(digest)
