@@ -36,7 +36,7 @@ from typing import Protocol
 
 import httpx
 
-from importer.run.accounts import AccountBook, AccountSpec
+from importer.core.accounts import AccountBook, AccountSpec
 from importer.parsers import ParseOptions, parse_file
 from importer.run.pipeline import in_account, prepare
 from importer.rules import RuleSet

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from importer.run.accounts import AccountBook, AccountSpec, is_iban, normalise_identifier
+from importer.core.accounts import AccountBook, AccountSpec, is_iban, normalise_identifier
 from importer.cli import main
 from importer.parsers import ParseOptions, parse_file
 from importer.store.sqlite import State

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from importer.run.accounts import normalise_identifier
+from importer.core.accounts import normalise_identifier
 from importer.core.errors import ConfigError, ParseError
 from importer.core.models import Statement
 from importer.parsers import ParseOptions, parse_file

@@ -17,7 +17,7 @@ from importer.cli import main
 from importer.config.settings import TargetSettings
 from importer.dedupe.layers import MatchSettings
 from importer.parsers import ParseOptions
-from importer.run.accounts import AccountSpec
+from importer.core.accounts import AccountSpec
 from importer.run.pipeline import RunSettings, run
 from importer.reports.summary import RunReport
 from importer.rules import RuleSet

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from importer.run.accounts import AccountSpec
+from importer.core.accounts import AccountSpec
 from importer.config.settings import default_currency, load_config
 from importer.parsers import ParseOptions
 from importer.run.pipeline import RunSettings, run

@@ -186,7 +186,7 @@ class Interrupting:
 
 
 def _import(tmp_path: Path, statement: Path, observer: Interrupting | None) -> "RunReport":
-    from importer.run.accounts import AccountSpec
+    from importer.core.accounts import AccountSpec
     from importer.parsers import ParseOptions
     from importer.run.pipeline import RunSettings, run
     from importer.rules import RuleSet

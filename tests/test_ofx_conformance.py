@@ -57,7 +57,7 @@ def _facts(entry: CorpusFile, statements: list[Statement]) -> None:
     if curdef := fact(facts, "CURDEF"):
         assert statements[0].currency == curdef
     if account := fact(facts, "ACCTID"):
-        # the identity is BANKID:ACCTID (importer/run/accounts.py)
+        # the identity is BANKID:ACCTID (importer/core/accounts.py)
         assert (statements[0].bank_account_id or "").rpartition(":")[2] == account
     if ledger := fact(facts, "LEDGERBAL"):
         assert statements[0].closing_balance == swift_decimal(ledger)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from importer.run.accounts import Account, display_identifier
+from importer.core.accounts import Account, display_identifier
 from importer.cli.options import config_option, open_state, resolve_state_path, state_option
 from importer.config.settings import Config, load_config
 from importer.core.errors import ConfigError

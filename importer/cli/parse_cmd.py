@@ -3,7 +3,7 @@
 A file that cannot be read is reported on stderr and the others are still shown (exit 1 at the
 end), as in `importer run`; warnings (a cut-off file read with --allow-partial) go to stderr too,
 so stdout holds only the rows.  Rows are named as `run` would store them: in the account their
-identifier or the user names (importer/run/accounts.py), with the external id that follows from it.
+identifier or the user names (importer/core/accounts.py), with the external id that follows from it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from importer.run.accounts import AccountBook, AccountError
+from importer.core.accounts import AccountBook, AccountError
 from importer.cli.options import (
     allow_partial_option,
     config_option,

@@ -42,7 +42,7 @@ import platformdirs
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from importer.run.accounts import AccountSpec
+from importer.core.accounts import AccountSpec
 from importer.core.currencies import is_currency
 from importer.core.errors import ConfigError
 from importer.parsers.base import MAX_STATEMENT_BYTES
@@ -137,7 +137,7 @@ class SourceSettings(_Strict):
 
 
 class AccountSettings(_Strict):
-    """One account under `accounts:`: what identifies its files (importer/run/accounts.py).
+    """One account under `accounts:`: what identifies its files (importer/core/accounts.py).
 
         accounts:
           Joint checking:

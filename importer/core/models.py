@@ -91,7 +91,7 @@ class Statement(_Frozen):
     account: str
     currency: str
     transactions: tuple[Transaction, ...]
-    bank_account_id: str | None = None  # the account's identifier as the file writes it (importer/run/accounts.py)
+    bank_account_id: str | None = None  # the account's identifier as the file writes it (importer/core/accounts.py)
     profile: str | None = None  # the bank CSV profile the file was read with, if any
     opening_balance: Money | None = None
     closing_balance: Money | None = None

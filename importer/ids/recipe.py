@@ -10,7 +10,7 @@ Recipe, version 2 (the "v2:" prefix; a change to the recipe must bump it):
     with a bank id:    sha256("v2|bank|" account key "|" bank_id "|" date "|" amount ["|" n if n > 0])
     without one:       sha256("v2|text|" account key "|" date "|" amount "|" normalised description "|" n)
 
-where the account key is the account's identity (importer/run/accounts.py): the identifier the bank
+where the account key is the account's identity (importer/core/accounts.py): the identifier the bank
 wrote in the file, normalised, or for a file without one the name the account was first given.
 Version 1 was the same with the account's display name instead of its key, so renaming an
 account, or reading the same file under another profile, changed every id.  Accounts stored
@@ -34,9 +34,15 @@ from decimal import Decimal
 from hashlib import sha256
 from typing import TypeVar
 
-from importer.run.accounts import Account
+from importer.core.batch import TxBatch
 from importer.core.models import Transaction, with_updates
+from importer.core.accounts import Account
 
+# What a statement already holds on one day, as (amount, description, bank id) per row: how a
+# bounded `IdAssigner` gets back the counters of a day it had let go of (see `IdAssigner`).
+Recount = Callable[[dt.date], Iterable[tuple[Decimal, str, str | None]]]
+
+_MEMO_LIMIT = 200_000  # distinct texts remembered by a bounded IdAssigner before it starts again
 VERSION = "v2"  # the recipe of accounts created now
 LEGACY = "v1"  # accounts stored before identities: ids from the display name of the time
 _K = TypeVar("_K", bound=Hashable)
@@ -63,18 +69,25 @@ def external_id(txn: Transaction, occurrence: int = 0, account: Account | None =
     return _hashed(key, version, occurrence)
 
 
-def _recipe(account: Account | None, txn: Transaction) -> tuple[str, str]:
+def _recipe(account: Account | None, txn: Transaction | None) -> tuple[str, str]:
     """(recipe version, the account text hashed): an account's, else v1 of the row's name."""
     if account is None:
+        assert txn is not None
         return LEGACY, txn.account
     return (LEGACY if account.recipe == LEGACY else VERSION), account.id_basis
 
 
+def _key_of(version: str, basis: str, day: str, amount: str, text: str, bank_id: str | None,
+            normalise: Callable[[str], str]) -> str:
+    """`_id_key` from the values of one row."""
+    if bank_id:
+        return f"{version}|bank|{basis}|{bank_id.strip()}|{day}|{amount}"
+    return f"{version}|text|{basis}|{day}|{amount}|{normalise(text)}"
+
+
 def _id_key(txn: Transaction, version: str, basis: str, day: str, amount: str, normalise: Callable[[str], str]) -> str:
     """The hashed text without its repeat counter."""
-    if txn.bank_id:
-        return f"{version}|bank|{basis}|{txn.bank_id.strip()}|{day}|{amount}"
-    return f"{version}|text|{basis}|{day}|{amount}|{normalise(txn.description)}"
+    return _key_of(version, basis, day, amount, txn.description, txn.bank_id, normalise)
 
 
 def _hashed(key: str, version: str, occurrence: int) -> str:
@@ -94,14 +107,76 @@ class IdAssigner:
     """`assign_ids` for a statement handed over in parts: the repeat counters carry over.
 
     Equal to `external_id(txn, n, account)` per row (tests/test_dedupe.py); the date, amount and
-    description texts are worked out once per distinct value, since statements repeat them."""
+    description texts are worked out once per distinct value, since statements repeat them.
 
-    def __init__(self, account: Account | None = None) -> None:
+    The counters are kept per day.  Unbounded (`window=None`) they grow with the statement; the
+    streaming pipeline bounds them: after each batch only the `window` days most recently seen
+    are kept, and a day that comes back after it was let go (a statement not in date order) is
+    counted again from what the statement already holds (`recount`: the rows stored so far).
+    Statements are in date order nearly always, so that read is rare, and memory stays constant
+    in the statement's length.  The memos of texts are bounded the same way (they only save work).
+    """
+
+    def __init__(self, account: Account | None = None, window: int | None = None, recount: Recount | None = None) -> None:
+        if window is not None and recount is None:
+            raise ValueError("a bounded IdAssigner needs `recount` to restore the days it let go")
         self.account = account
+        self.window = window
+        self.recount = recount
         self.days: _Memo[dt.date] = _Memo(dt.date.isoformat)
         self.amounts: _Memo[Decimal] = _Memo(plain_amount)
         self.texts: _Memo[str] = _Memo(normalise_description)
-        self.seen: dict[str, int] = {}
+        self.seen: dict[str, int] = {}  # unbounded mode: pre-counter key -> rows seen
+        self.by_day: dict[dt.date, dict[str, int]] = {}  # bounded mode, most recently seen day last
+        self.let_go: set[dt.date] = set()
+        self._recipe_of_batch = (VERSION, "")
+
+    def assign_batch(self, batch: TxBatch) -> TxBatch:
+        """`batch` with its external_id column set; counters carry over to the next batch."""
+        version, basis = (LEGACY, batch.account) if self.account is None else _recipe(self.account, None)
+        self._recipe_of_batch = (version, basis)
+        bank_ids = batch.column("bank_id")
+        ids = [self._next_id(version, basis, day, amount, text, bank_id)
+               for day, amount, text, bank_id in zip(batch.date, batch.amount, batch.description, bank_ids)]
+        self._forget_old_days()
+        return batch.with_columns(external_id=ids)
+
+    def _next_id(self, version: str, basis: str, day: dt.date, amount: Decimal, text: str, bank_id: str | None) -> str:
+        key = _key_of(version, basis, self.days[day], self.amounts[amount], text, bank_id, self.texts.__getitem__)
+        counts = self._counts(day)
+        occurrence = counts.get(key, 0)
+        counts[key] = occurrence + 1
+        return _hashed(key, version, occurrence)
+
+    def _counts(self, day: dt.date) -> dict[str, int]:
+        if self.window is None:
+            return self.seen
+        counts = self.by_day.pop(day, None)
+        if counts is None:
+            counts = self._recounted(day) if day in self.let_go else {}
+        self.by_day[day] = counts  # re-inserted: the most recently seen day is last
+        return counts
+
+    def _recounted(self, day: dt.date) -> dict[str, int]:
+        assert self.recount is not None  # checked in __init__
+        self.let_go.discard(day)
+        version, basis = self._recipe_of_batch
+        counts: dict[str, int] = {}
+        for amount, text, bank_id in self.recount(day):
+            key = _key_of(version, basis, self.days[day], self.amounts[amount], text, bank_id, self.texts.__getitem__)
+            counts[key] = counts.get(key, 0) + 1
+        return counts
+
+    def _forget_old_days(self) -> None:
+        if self.window is None:
+            return
+        while len(self.by_day) > self.window:
+            oldest = next(iter(self.by_day))
+            del self.by_day[oldest]
+            self.let_go.add(oldest)
+        for memo in (self.days, self.amounts, self.texts):
+            if len(memo) > _MEMO_LIMIT:
+                memo.clear()
 
     def __call__(self, transactions: Iterable[Transaction]) -> list[Transaction]:
         days, amounts, texts, seen = self.days, self.amounts, self.texts.__getitem__, self.seen

@@ -40,7 +40,7 @@ from typing import Protocol
 
 from pydantic import ValidationError
 
-from importer.run.accounts import Account, AccountBook, AccountSpec, overlapping_account, seen_elsewhere
+from importer.core.accounts import Account, AccountBook, AccountSpec, overlapping_account, seen_elsewhere
 from importer.config.settings import TargetSettings
 from importer.internals.crash import crash_point
 from importer.ids.recipe import IdAssigner
@@ -514,7 +514,7 @@ def in_account(statement: Statement, account: Account) -> Statement:
 def _refuse_if_seen_elsewhere(
     state: Store, book: AccountBook, statements: Sequence[Statement], accounts: Sequence[Account], digest: str
 ) -> None:
-    """Hold a file whose rows are already stored under another account (see importer/run/accounts.py)."""
+    """Hold a file whose rows are already stored under another account (see importer/core/accounts.py)."""
     owners = state.file_accounts(digest)
     names = {a.name for a in accounts} | {book.renames[a.key][0] for a in accounts if a.key in book.renames}
     for statement, account in zip(statements, accounts):

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from importer.core.models import Transaction, UploadResult
-from importer.run.accounts import Account
+from importer.core.accounts import Account
 
 Balance = tuple[str, str, str, str, str]  # a recorded statement: path, start, end, closing, opening
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from importer.core.errors import StateError
-from importer.run.accounts import normalise_identifier
+from importer.core.accounts import normalise_identifier
 from importer.store.rows import TXN_COLUMNS
 
 MIGRATIONS: tuple[str, ...] = (
@@ -155,7 +155,7 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX aliases_by_run ON aliases (run_id);
     CREATE INDEX batches_by_run ON batches (run_id)
     """,
-    # 5: accounts by identity (importer/run/accounts.py).  `key` is what external ids are computed
+    # 5: accounts by identity (importer/core/accounts.py).  `key` is what external ids are computed
     # from and never changes; `name` is how the account is shown, renamed at will.  The accounts
     # already stored keep their ids: recipe v1, from the name they had (`basis`).  Written to be
     # applied again harmlessly (IF NOT EXISTS, OR IGNORE): an account already there stays as it is.

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from importer.core.models import Transaction
-from importer.run.accounts import Account
+from importer.core.accounts import Account
 from importer.store.connection import SqliteBase
 from importer.store.migrations import MIGRATIONS, _apply, migrate
 from importer.store.rows import TXN_COLUMNS, _RAW_JSON, _tags_json, now_iso, transaction_from_row, transaction_row

@@ -1,6 +1,6 @@
 """Which account a CSV export is of, as the file writes it: a line above the table, or a column.
 
-A statement's identity (importer/run/accounts.py) is the identifier its bank writes into the file.
+A statement's identity (importer/core/accounts.py) is the identifier its bank writes into the file.
 CSV exports write it in one of three places, read in this order:
 
 1. a column a profile names (`columns.account`, read in csv.py);
@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from importer.run.accounts import is_iban, normalise_identifier
+from importer.core.accounts import is_iban, normalise_identifier
 from importer.parsers.csv.roles import role_of
 
 # IBANs as people write them: in groups of four, spaced or not, the last group shorter.

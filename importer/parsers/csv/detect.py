@@ -16,7 +16,7 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from importer.run.accounts import is_iban, normalise_identifier
+from importer.core.accounts import is_iban, normalise_identifier
 from importer.core.currencies import is_currency
 from importer.core.errors import InputError, ParseError
 from importer.parsers.base import ParseOptions
