@@ -10,9 +10,13 @@ are prose and are not read; comments are not in the tree at all.
 from __future__ import annotations
 
 import ast
+import inspect
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+
+from importer.store.base import Store
+from importer.store.sqlite import SqliteStore, State
 
 PACKAGE = Path(__file__).resolve().parent.parent / "importer"
 STORE = PACKAGE / "store"
@@ -128,3 +132,16 @@ def test_each_way_of_speaking_sql_is_named_by_module_and_line() -> None:
         "importer/reports/spending.py:20: holds SQL: 'DELETE FROM ledger WHERE external_id = ?'",
         "importer/reports/spending.py:21: holds SQL: 'CREATE TABLE IF NOT EXISTS statement_balances (account TEXT '",
     ]
+
+
+def test_the_sqlite_store_implements_every_method_the_interface_declares_with_its_signature() -> None:
+    declared = {name: member for name, member in vars(Store).items() if inspect.isfunction(member) and not name.startswith("_")}
+    assert {"begin_run", "forget_run", "begin_batch", "add_to_ledger", "record_balances", "spending_rows"} <= set(declared)
+    # Parameters, names and annotations alike; return types may narrow (`copy_to` gives a SqliteStore).
+    differing = [name for name, member in declared.items() if _parameters(getattr(SqliteStore, name)) != _parameters(member)]
+    assert differing == []
+    assert SqliteStore is State
+
+
+def _parameters(function: Callable[..., object]) -> list[str]:
+    return [str(p) for p in inspect.signature(function).parameters.values()]

@@ -25,7 +25,7 @@ from typing import Any
 
 from importer.core.models import Transaction
 from importer.core.accounts import Account
-from importer.store.connection import SqliteBase
+from importer.store.connection import SqliteBase, marks
 from importer.store.migrations import MIGRATIONS, _apply, migrate
 from importer.store.rows import TXN_COLUMNS, _RAW_JSON, _tags_json, now_iso, transaction_from_row, transaction_row
 from importer.store.sqlite_dedupe import DedupeSql
@@ -44,8 +44,8 @@ RUN_STATUSES = frozenset({"running", "ok", "failed", "interrupted", "undoing", "
 
 
 _STORE = (
-    f"INSERT OR IGNORE INTO transactions ({TXN_COLUMNS}, file_sha256, run_id, stored_at, status) "
-    f"VALUES ({', '.join('?' * (len(TXN_COLUMNS.split(', ')) + 4))})"
+    f"INSERT INTO transactions ({TXN_COLUMNS}, file_sha256, run_id, stored_at, status) "
+    f"VALUES ({marks(len(TXN_COLUMNS.split(', ')) + 4)}) ON CONFLICT DO NOTHING"
 )
 
 
@@ -169,7 +169,7 @@ class State(HistorySql, JournalSql, DedupeSql, ReportsSql, SqliteBase):
         created = now_iso()
         with self.transaction():
             self.db.executemany(
-                "INSERT OR IGNORE INTO aliases VALUES (?, ?, ?, ?, ?)", [(*a, run_id, created) for a in aliases]
+                "INSERT INTO aliases VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", [(*a, run_id, created) for a in aliases]
             )
 
     def replace_transaction(self, old_id: str, new: Transaction, run_id: int) -> None:
@@ -187,14 +187,19 @@ class State(HistorySql, JournalSql, DedupeSql, ReportsSql, SqliteBase):
             self.db.execute("UPDATE aliases SET canonical_id = ? WHERE canonical_id = ?", (new_id, old_id))
             self.db.execute("UPDATE held SET match_id = ? WHERE match_id = ?", (new_id, old_id))
             self.db.execute(
-                "INSERT OR REPLACE INTO aliases VALUES (?, ?, 'pending-posted', ?, ?)", (old_id, new_id, run_id, now_iso())
+                "INSERT INTO aliases VALUES (?, ?, 'pending-posted', ?, ?) ON CONFLICT (external_id) DO UPDATE SET "
+                "canonical_id = excluded.canonical_id, reason = excluded.reason, run_id = excluded.run_id, "
+                "created_at = excluded.created_at",
+                (old_id, new_id, run_id, now_iso()),
             )
 
     def record_run_file(self, run_id: int, sha256: str, path: Path, fmt: str | None, parsed: int, stored: int) -> None:
         with self.transaction():
             self.db.execute("UPDATE files SET format = ? WHERE sha256 = ?", (fmt, sha256))
             self.db.execute(
-                "INSERT OR REPLACE INTO run_files VALUES (?, ?, ?, ?, ?, ?)", (run_id, sha256, str(path), fmt, parsed, stored)
+                "INSERT INTO run_files VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, sha256) DO UPDATE SET "
+                "path = excluded.path, format = excluded.format, parsed = excluded.parsed, stored = excluded.stored",
+                (run_id, sha256, str(path), fmt, parsed, stored),
             )
 
     # rows held as probable duplicates ------------------------------------------------------
@@ -257,10 +262,12 @@ class State(HistorySql, JournalSql, DedupeSql, ReportsSql, SqliteBase):
         with self.transaction():
             for a in accounts:
                 self.db.execute(
-                    "INSERT OR IGNORE INTO accounts (key, name, recipe, basis, currency, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO accounts (key, name, recipe, basis, currency, created_at) VALUES (?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT DO NOTHING",
                     (a.key, a.name, a.recipe, a.basis, a.currency, created),
                 )
-                self.db.executemany("INSERT OR IGNORE INTO account_identifiers VALUES (?, ?)", [(i, a.key) for i in a.identifiers])
+                self.db.executemany("INSERT INTO account_identifiers VALUES (?, ?) ON CONFLICT DO NOTHING",
+                                    [(i, a.key) for i in a.identifiers])
 
     def rename_account(self, old: str, new: str) -> int:
         """Show account `old` as `new` everywhere a name is kept; its key and ids do not change.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from importer.core.errors import StateError
 from importer.store.base import Balance
@@ -43,17 +44,15 @@ class ReportsSql(SqliteBase):
     def record_balances(self, rows: Sequence[tuple[object, ...]]) -> None:
         """Remember (account, file sha256, path, currency, start, end, opening, closing, recorded
         at) per statement; a statement recorded before is replaced."""
-        try:
-            with self.transaction():
-                self.db.executemany(_BALANCES, rows)
-        except sqlite3.Error as exc:
-            raise StateError(f"cannot record statement balances in {self.path}: {exc}") from None
+        with self._balances("record statement balances"), self.transaction():
+            self.db.executemany(_BALANCES, rows)
 
     def balance_neighbour(self, account: str, digest: str, day: dt.date, before: bool) -> Balance | None:
         """The nearest statement of `account` from another file than `digest`, with both balances
         known, ending on or before `day` (`before`) or starting on or after it."""
         query = _NEIGHBOUR.format(where=_BEFORE if before else _AFTER)
-        row = self.db.execute(query + " LIMIT 1", (account, digest, day.isoformat())).fetchone()
+        with self._balances("read statement balances"):
+            row = self.db.execute(query + " LIMIT 1", (account, digest, day.isoformat())).fetchone()
         return None if row is None else (str(row[0]), str(row[1]), str(row[2]), str(row[3]), str(row[4]))
 
     def statement_spans(self, account: str, day: dt.date) -> bool:
@@ -72,6 +71,15 @@ class ReportsSql(SqliteBase):
             return set()
         query = f"SELECT DISTINCT account FROM statement_balances WHERE path IN ({marks(len(paths))})"
         return {row[0] for row in self.db.execute(query, list(paths))}
+
+    @contextmanager
+    def _balances(self, doing: str) -> Iterator[None]:
+        """A database error as a StateError: a balance record lost only weakens a warning, and the
+        routine says so and goes on (importer/run/routine.py)."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise StateError(f"cannot {doing} in {self.path}: {exc}") from None
 
     def spending_rows(self) -> Iterator[tuple[str, str, str | None, str]]:
         """(currency, month YYYY-MM, category, amount as decimal text) of every stored line that is spending."""
