@@ -170,7 +170,7 @@ def test_rows_held_before_the_held_table_are_numbered_by_the_upgrade(state_path:
     held_twice(state_path, exports)
     with State(state_path) as state:  # as a schema-3 database had them: status `review`, no match
         held = state.db.execute("SELECT external_id FROM held ORDER BY id").fetchall()
-        with state.transaction() as db:
+        with state.db as db:
             db.execute("DROP TABLE held")
             db.execute("DROP TABLE quiet_runs")
             for index in ("accepted_by_run", "ledger_by_run", "aliases_by_run", "batches_by_run"):

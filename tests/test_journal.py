@@ -169,8 +169,8 @@ def test_the_local_ledger_lands_records_and_confirms_a_batch_in_one_transaction(
     txns = stored(state_path, statement)
 
     class Dying(LocalLedger):
-        def write(self, db: sqlite3.Connection, batch: Sequence[Transaction]) -> list[UploadResult]:
-            super().write(db, batch)
+        def send(self, batch: Sequence[Transaction], idempotency_key: str = "") -> list[UploadResult]:
+            super().send(batch, idempotency_key)
             raise KeyboardInterrupt  # killed after landing, before the batch is confirmed
 
     with State(state_path) as state:

@@ -34,7 +34,7 @@ from enum import Enum
 
 from importer.ids.recipe import normalise_description
 from importer.core.models import Statement, Transaction
-from importer.store.sqlite import TXN_COLUMNS, State, transaction_from_row
+from importer.store.base import Store
 
 
 class Action(str, Enum):
@@ -120,7 +120,7 @@ def similarity(a: str, b: str) -> float:
 
 
 def classify(
-    state: State, target: str, txns: Sequence[Transaction], context: FileContext, settings: MatchSettings
+    state: Store, target: str, txns: Sequence[Transaction], context: FileContext, settings: MatchSettings
 ) -> list[Decision]:
     """One decision per transaction, in order (see the module doc for the layers)."""
     known = Known.of(state, target, [t.external_id or "" for t in txns])
@@ -141,21 +141,21 @@ class Known:
     statuses: dict[str, str]  # stored external id -> status
 
     @classmethod
-    def of(cls, state: State, target: str, ids: Sequence[str]) -> "Known":
+    def of(cls, state: Store, target: str, ids: Sequence[str]) -> "Known":
         return cls(
             state.accepted_ids(target, ids),
-            dict(state.rows_for("SELECT external_id, canonical_id FROM aliases WHERE external_id IN ({})", ids)),
+            state.aliases_of(ids),
             state.statuses(ids),
         )
 
 
-def exact_decision(state: State, known: Known, txn: Transaction, settings: MatchSettings) -> Decision | None:
+def exact_decision(state: Store, known: Known, txn: Transaction, settings: MatchSettings) -> Decision | None:
     ext = txn.external_id or ""
     if ext in known.accepted:
         return Decision(txn, Action.SKIP, Reason.ALREADY_IMPORTED)
     canonical = known.aliases.get(ext)
     if canonical is not None:
-        return Decision(txn, Action.SKIP, Reason.KNOWN_ALIAS, _stored(state, canonical))
+        return Decision(txn, Action.SKIP, Reason.KNOWN_ALIAS, state.stored_transaction(canonical))
     status = known.statuses.get(ext)
     if status == "dropped":  # the user said never to import it: no flag brings it back
         return Decision(txn, Action.SKIP, Reason.DROPPED)
@@ -164,13 +164,8 @@ def exact_decision(state: State, known: Known, txn: Transaction, settings: Match
     return Decision(txn, Action.SEND)
 
 
-def _stored(state: State, external_id: str) -> Transaction | None:
-    row = state.db.execute(f"SELECT {TXN_COLUMNS} FROM transactions WHERE external_id = ?", (external_id,)).fetchone()
-    return transaction_from_row(row) if row else None
-
-
 def _fuzzy(
-    state: State, txns: Sequence[Transaction], file_ids: set[str | None], context: FileContext, settings: MatchSettings
+    state: Store, txns: Sequence[Transaction], file_ids: set[str | None], context: FileContext, settings: MatchSettings
 ) -> dict[int, Decision]:
     """Layers 2-4 for the transactions no exact layer knew, matched one to one."""
     pool = _candidate_pool(state, txns, context, settings)
@@ -212,7 +207,7 @@ def kind_of(txn: Transaction, cand: Candidate, context: FileContext) -> Reason |
 
 
 def _candidate_pool(
-    state: State, txns: Sequence[Transaction], context: FileContext, settings: MatchSettings
+    state: Store, txns: Sequence[Transaction], context: FileContext, settings: MatchSettings
 ) -> dict[tuple[str, str, Decimal], list[Candidate]]:
     """Stored records of other files that could be some of `txns`, by (account, currency, amount):
     one query for the whole file, over its accounts and dates widened by the window."""
@@ -224,27 +219,19 @@ def _candidate_pool(
 
 
 def pool_of(
-    state: State, accounts: Sequence[str], first: dt.date, last: dt.date, sha256: str, settings: MatchSettings
+    state: Store, accounts: Sequence[str], first: dt.date, last: dt.date, sha256: str, settings: MatchSettings
 ) -> dict[tuple[str, str, Decimal], list[Candidate]]:
     """Stored records of files other than `sha256` in `accounts`, dated from `first` to `last`
     widened by the window, by (account, currency, amount)."""
     window = dt.timedelta(days=settings.window_days)
-    rows = state.db.execute(
-        f"SELECT {', '.join('t.' + c for c in TXN_COLUMNS.split(', '))}, f.format, t.status "
-        "FROM transactions t LEFT JOIN files f ON f.sha256 = t.file_sha256 "
-        f"WHERE t.account IN ({', '.join('?' * len(accounts))}) AND t.date BETWEEN ? AND ? "
-        "AND t.file_sha256 IS NOT ? AND t.status = 'ok' AND NOT EXISTS "
-        "(SELECT 1 FROM aliases a WHERE a.canonical_id = t.external_id AND a.reason = 'other-format')",
-        (*accounts, (first - window).isoformat(), (last + window).isoformat(), sha256),
-    )  # fmt: skip
+    start, end = first - window, last + window
     pool: dict[tuple[str, str, Decimal], list[Candidate]] = {}
-    for row in rows:
-        cand = Candidate(transaction_from_row(row[:-2]), row[-2], row[-1])
-        pool.setdefault((cand.txn.account, cand.txn.currency, cand.txn.amount), []).append(cand)
+    for txn, fmt, status in state.candidates(accounts, start, end, sha256):
+        pool.setdefault((txn.account, txn.currency, txn.amount), []).append(Candidate(txn, fmt, status))
     return pool
 
 
-def record(state: State, decisions: Sequence[Decision], run_id: int, file_sha256: str, target: str) -> list[Transaction]:
+def record(state: Store, decisions: Sequence[Decision], run_id: int, file_sha256: str, target: str) -> list[Transaction]:
     """Store what the decisions say; returns the transactions to send to `target`, in file order.
 
     Sent lines are stored `ok`, held ones `review` and numbered in `held` (`importer held
@@ -268,7 +255,7 @@ def record(state: State, decisions: Sequence[Decision], run_id: int, file_sha256
     return send + _owed(state, decisions, target, send)
 
 
-def _release_forced(state: State, external_ids: Sequence[str], run_id: int) -> None:
+def _release_forced(state: Store, external_ids: Sequence[str], run_id: int) -> None:
     """Rows held earlier and sent now (forced, or no longer alike) count as released by this run,
     so undoing the run holds them again."""
     was_held = [e for e, status in state.statuses(external_ids).items() if status == "review"]
@@ -277,7 +264,7 @@ def _release_forced(state: State, external_ids: Sequence[str], run_id: int) -> N
         state.decide_held(was_held, "released", run_id)
 
 
-def _owed(state: State, decisions: Sequence[Decision], target: str, send: Sequence[Transaction]) -> list[Transaction]:
+def _owed(state: Store, decisions: Sequence[Decision], target: str, send: Sequence[Transaction]) -> list[Transaction]:
     """Stored records this file's skipped lines stand for that `target` never got: the CSV went
     to another target before this OFX came, or a pending line was replaced before it was sent.
     Without this, such a transaction would be lost for `target`."""

@@ -27,7 +27,7 @@ from importer.core.batch import TxBatch
 from importer.core.models import Transaction
 from importer.dedupe.layers import Action, Candidate, Decision, FileContext, Known, MatchSettings, Reason
 from importer.dedupe.layers import decide_pair, exact_decision, kind_of, pool_of, similarity
-from importer.store.sqlite import State
+from importer.store.base import Store
 
 DUPLICATES_LISTED = 1_000  # rows not sent that a report lists one by one; the rest are counted
 
@@ -54,7 +54,7 @@ class _Waiting:
 class StreamDedupe:
     """`classify` for one file, fed batch by batch (see the module doc)."""
 
-    def __init__(self, state: State, target: str, sha256: str, fmt: str, settings: MatchSettings) -> None:
+    def __init__(self, state: Store, target: str, sha256: str, fmt: str, settings: MatchSettings) -> None:
         self.state, self.target, self.sha256, self.fmt, self.settings = state, target, sha256, fmt, settings
         self.waiting: list[_Waiting] = []
         self.hits: set[str] = set()  # ids of this file already stored from another file (exact layer)

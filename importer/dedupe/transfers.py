@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from importer.core.models import Transaction, with_updates
-from importer.store.sqlite import State
+from importer.store.base import Store
 
 TRANSFER_WORDS = re.compile(
     r"transfer|\bxfer\b|\btrf\b|umbuchung|übertrag|virement|overboeking|to savings|from savings|to checking|from checking",
@@ -54,7 +54,7 @@ def looks_like_transfer(txn: _Leg | Transaction, other: _Leg | Transaction) -> b
     return bool(hinted) or any(TRANSFER_WORDS.search(t.description) for t in (txn, other))
 
 
-def pair_transfers(state: State, txns: Sequence[Transaction], window_days: int = 3) -> list[Transaction]:
+def pair_transfers(state: Store, txns: Sequence[Transaction], window_days: int = 3) -> list[Transaction]:
     """Pair each of `txns` (just stored) with its other leg where one is stored; returns `txns`
     with `transfer_to` set on the paired ones (paired now or by an earlier run)."""
     if txns:
@@ -63,7 +63,7 @@ def pair_transfers(state: State, txns: Sequence[Transaction], window_days: int =
     return with_pairs(state, txns)
 
 
-def pair_stored(state: State, ids: Sequence[str], first: dt.date, last: dt.date, window_days: int = 3) -> int:
+def pair_stored(state: Store, ids: Sequence[str], first: dt.date, last: dt.date, window_days: int = 3) -> int:
     """`pair_transfers` for the stored rows `ids`, dated `first` to `last`, without building a
     `Transaction` of each (the streaming import stores rows from columns); how many were paired now."""
     window = dt.timedelta(days=window_days)
@@ -85,24 +85,15 @@ def pair_stored(state: State, ids: Sequence[str], first: dt.date, last: dt.date,
     return paired
 
 
-def _pool(state: State, first: dt.date, last: dt.date, window: dt.timedelta) -> dict[tuple[str, Decimal], list[_Leg]]:
+def _pool(state: Store, first: dt.date, last: dt.date, window: dt.timedelta) -> dict[tuple[str, Decimal], list[_Leg]]:
     """Stored lines dated from `first` to `last` (widened by `window`) that have an opposite
     amount among them, by (currency, amount).  Two queries for the whole span: amounts first,
     since most lines have no opposite and building a leg for each cost more than the pairing."""
-    span = ((first - window).isoformat(), (last + window).isoformat())
-    rows = state.db.execute(
-        "SELECT external_id, currency, amount FROM transactions WHERE date BETWEEN ? AND ? AND status = 'ok'", span
-    )
-    amounts = [(ext, currency, Decimal(amount)) for ext, currency, amount in rows]
+    amounts = state.amounts_between(first - window, last + window)
     keys = {(currency, amount) for _, currency, amount in amounts}
     wanted = [ext for ext, currency, amount in amounts if amount and (currency, -amount) in keys]
     pool: dict[tuple[str, Decimal], list[_Leg]] = {}
-    legs = state.rows_for(
-        "SELECT external_id, account, date, amount, currency, description, transfer_to, target_account, pair_id "
-        "FROM transactions WHERE external_id IN ({})",
-        wanted,
-    )
-    for ext, account, day, amount, currency, description, transfer_to, target_account, pid in legs:
+    for ext, account, day, amount, currency, description, transfer_to, target_account, pid in state.transfer_legs(wanted):
         leg = _Leg(ext, account, dt.date.fromisoformat(day), Decimal(amount), currency, description, transfer_to,
                    target_account, pid)  # fmt: skip
         pool.setdefault((leg.currency, leg.amount), []).append(leg)
@@ -115,21 +106,14 @@ def _other_leg(leg: _Leg, opposite: list[_Leg], window: dt.timedelta) -> _Leg | 
     return min(fits, key=lambda o: (abs((o.date - leg.date).days), o.external_id), default=None)
 
 
-def _pair(state: State, a: _Leg, b: _Leg) -> str:
+def _pair(state: Store, a: _Leg, b: _Leg) -> str:
     """Both legs, stored and in the ledger, name each other (one transaction); returns the pair id."""
     pid = pair_id(a.external_id, b.external_id)
-    with state.transaction() as db:
-        for leg, other in ((a, b), (b, a)):
-            for table in ("transactions", "ledger"):
-                db.execute(
-                    f"UPDATE {table} SET pair_id = ?, transfer_to = coalesce(transfer_to, ?) WHERE external_id = ?",
-                    (pid, other.account, leg.external_id),
-                )
+    state.pair_legs(pid, [(a.external_id, b.account), (b.external_id, a.account)])
     return pid
 
 
-def with_pairs(state: State, txns: Sequence[Transaction]) -> list[Transaction]:
+def with_pairs(state: Store, txns: Sequence[Transaction]) -> list[Transaction]:
     """`txns` with the `transfer_to` of those paired now or by an earlier run."""
-    query = "SELECT external_id, transfer_to FROM transactions WHERE pair_id IS NOT NULL AND external_id IN ({})"
-    paired: dict[str, str] = dict(state.rows_for(query, [t.external_id or "" for t in txns]))
+    paired = state.paired_transfer_to([t.external_id or "" for t in txns])
     return [with_updates(t, {"transfer_to": paired[t.external_id or ""]}) if t.external_id in paired else t for t in txns]

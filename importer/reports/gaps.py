@@ -1,9 +1,8 @@
 """Gaps in what was imported: a month with no statement, a balance chain that does not join.
 
-Each imported statement's opening and closing balance is kept per account in the
-`statement_balances` table.  The table belongs to this module and is created with
-`CREATE TABLE IF NOT EXISTS` rather than as a numbered migration of `state.py`: it is a
-derived record (rebuilt by importing the files again), so older state files simply gain it.
+Each imported statement's opening and closing balance is kept per account in the store
+(`Store.record_balances`), tied to the file it came from: `undo` of the run that imported the
+file forgets them with it, so the warnings after an undo are those from before the run.
 
 A statement's balances come from the file when it states them (OFX LEDGERBAL, a CSV profile's
 opening/closing), else from the transactions' running balances, else are unknown; one known
@@ -20,23 +19,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from importer.core.models import Statement, Transaction
-from importer.store.sqlite import State, now_iso
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS statement_balances (
-    account TEXT NOT NULL,
-    file_sha256 TEXT NOT NULL,
-    path TEXT NOT NULL,
-    currency TEXT NOT NULL,
-    start_date TEXT,
-    end_date TEXT,
-    opening TEXT,
-    closing TEXT,
-    recorded_at TEXT NOT NULL,
-    PRIMARY KEY (account, file_sha256)
-)
-"""
-
+from importer.store.base import Store
+from importer.store.rows import now_iso
 
 @dataclass(frozen=True)
 class Gap:
@@ -89,20 +73,14 @@ def previous_month(day: dt.date) -> str:
 class BalanceBook:
     """The statements imported so far, per account, with their balances."""
 
-    def __init__(self, state: State) -> None:
+    def __init__(self, state: Store) -> None:
         self.state = state
-        with state.transaction() as db:
-            db.execute(_SCHEMA)
 
     def record(self, path: Path, statements: Sequence[Statement]) -> list[Gap]:
         """Check each statement against the previous one of its account, then remember it."""
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         gaps = [gap for s in statements if (gap := self.chain_gap(s, digest)) is not None]
-        with self.state.transaction() as db:
-            db.executemany(
-                "INSERT OR REPLACE INTO statement_balances VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [_row(s, digest) for s in statements],
-            )
+        self.state.record_balances([_row(s, digest) for s in statements])
         return gaps
 
     def chain_gap(self, statement: Statement, digest: str) -> Gap | None:
@@ -114,22 +92,14 @@ class BalanceBook:
         opening, closing = balances(statement)
         start, end = _dates(statement)
         if start is not None and opening is not None:
-            before = self._neighbour(statement.account, digest, "end_date <= ? ORDER BY end_date DESC", start)
+            before = self.state.balance_neighbour(statement.account, digest, start, before=True)
             if before is not None and Decimal(before[3]) != opening:
                 return _chain_gap(statement.account, (statement.path, opening, start), (before[0], before[3], before[2]))
         if end is not None and closing is not None:
-            after = self._neighbour(statement.account, digest, "start_date >= ? ORDER BY start_date", end)
+            after = self.state.balance_neighbour(statement.account, digest, end, before=False)
             if after is not None and Decimal(after[4]) != closing:
                 return _chain_gap(statement.account, (after[0], after[4], after[1]), (statement.path, closing, end))
         return None
-
-    def _neighbour(self, account: str, digest: str, where: str, day: dt.date) -> tuple[str, str, str, str, str] | None:
-        row = self.state.db.execute(
-            "SELECT path, start_date, end_date, closing, opening FROM statement_balances WHERE account = ? "
-            f"AND file_sha256 != ? AND opening IS NOT NULL AND closing IS NOT NULL AND {where} LIMIT 1",
-            (account, digest, day.isoformat()),
-        ).fetchone()
-        return None if row is None else (str(row[0]), str(row[1]), str(row[2]), str(row[3]), str(row[4]))
 
     def covers(self, account: str, month: str) -> bool:
         """Whether `account` has a transaction in `month`, or a statement spanning its middle.
@@ -137,24 +107,13 @@ class BalanceBook:
         The middle, not any overlap: an OFX statement for October often runs to 1 November, and
         that day alone is no November statement.
         """
-        first, last = (d.isoformat() for d in month_bounds(month))
-        middle = month + "-15"
-        statement = self.state.db.execute(
-            "SELECT 1 FROM statement_balances WHERE account = ? AND start_date <= ? AND end_date >= ? LIMIT 1",
-            (account, middle, middle),
-        ).fetchone()
-        txn = self.state.db.execute(
-            "SELECT 1 FROM transactions WHERE account = ? AND date BETWEEN ? AND ? LIMIT 1", (account, first, last)
-        ).fetchone()
-        return statement is not None or txn is not None
+        first, last = month_bounds(month)
+        middle = first.replace(day=15)
+        return self.state.statement_spans(account, middle) or self.state.has_transaction_between(account, first, last)
 
     def accounts_from(self, paths: Sequence[Path]) -> set[str]:
         """The accounts of the statements recorded from files at `paths`."""
-        names = [str(p) for p in paths]
-        rows = self.state.db.execute(
-            f"SELECT DISTINCT account FROM statement_balances WHERE path IN ({', '.join('?' * len(names))})", names
-        )
-        return {row[0] for row in rows}
+        return self.state.statement_accounts([str(p) for p in paths])
 
 
 def _chain_gap(account: str, later: tuple[str, object, object], earlier: tuple[str, object, object]) -> Gap:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from importer.store.sqlite import State
+from importer.store.base import Store
 
 UNCATEGORISED = "(uncategorised)"
 CENTS = Decimal("0.01")
@@ -84,18 +84,10 @@ def _text(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
-# What counts as spending (see the module docstring for why each line is left out).
-SPENDING = (
-    "status = 'ok' AND pair_id IS NULL AND transfer_to IS NULL "
-    "AND NOT (coalesce(category, '') = 'Transfer' OR coalesce(category, '') LIKE 'Transfer:%')"
-)
-
-
-def monthly_totals(state: State) -> Totals:
+def monthly_totals(state: Store) -> Totals:
     """Signed sums per currency, month and category over the stored transactions that are spending."""
     totals: Totals = defaultdict(Decimal)
-    rows = state.db.execute(f"SELECT currency, substr(date, 1, 7), category, amount FROM transactions WHERE {SPENDING}")
-    for currency, month, category, amount in rows:
+    for currency, month, category, amount in state.spending_rows():
         totals[(currency, month, category or UNCATEGORISED)] += Decimal(amount)
     return dict(totals)
 

@@ -43,7 +43,7 @@ from importer.reports.summary import FileReport
 from importer.rules import RuleSet
 from importer.rules.normalise import normalise_payee
 from importer.run.readahead import read_ahead
-from importer.store.sqlite import State
+from importer.store.base import Store
 
 # Days of repeat counters an id assigner keeps (importer/ids/recipe.py): more than a year of
 # statement in memory; only a file spanning more days and not in date order is read twice.
@@ -103,7 +103,7 @@ def file_sha256(path: Path, options: ParseOptions) -> str:
 class FileImport:
     """One file's import into the open transaction of `state` (see the module doc)."""
 
-    def __init__(self, path: Path, parser: Parser, rules: RuleSet, state: State, book: AccountBook,
+    def __init__(self, path: Path, parser: Parser, rules: RuleSet, state: Store, book: AccountBook,
                  settings: FileSettings, report: FileReport) -> None:  # fmt: skip
         self.path, self.parser, self.rules, self.state, self.book = path, parser, rules, state, book
         self._warnings_before = len(report.warnings)

@@ -5,7 +5,7 @@ worst moment is after a target has landed a batch but before we have recorded th
 
 1. before a batch is sent, it is stored as *pending* with its deterministic idempotency key
    (`pipeline.batch_key`) and its content (the external ids, in order);
-2. after the target confirms, one SQLite transaction marks it *done*, stores the remote ids and
+2. after the target confirms, one store transaction marks it *done*, stores the remote ids and
    records the accepted ids, so a later run never sends them again;
 3. the next run first *reconciles* every pending batch of its target, before sending anything
    new: a target that honours idempotency keys gets the batch again under the same key (it lands
@@ -13,7 +13,7 @@ worst moment is after a target has landed a batch but before we have recorded th
    external-id marker its uploader writes), those are marked accepted, and only the rest is sent.
 
 A target that writes into the state database itself (`in_state`, the local ledger) needs none of
-this: its batch, the batch's record and the accepted ids are written in one SQLite transaction,
+this: its batch, the batch's record and the accepted ids are written in one store transaction,
 so there is no moment at which it has landed without our knowing.
 
 A batch the target refused outright (an HTTP 4xx answer: nothing landed) is marked *failed*; its
@@ -22,14 +22,13 @@ transactions stay unsent and go out with the next run that imports them.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from importer.internals.crash import crash_point
 from importer.core.errors import UploadError
 from importer.core.models import Outcome, Transaction, UploadResult
-from importer.store.sqlite import TXN_COLUMNS, State, now_iso, transaction_from_row
+from importer.store.base import Store
 from importer.targets.base import Target
 
 # HTTP answers that say the request was refused as a whole; any other failure may have landed.
@@ -57,7 +56,7 @@ class PendingBatch:
 class Journal:
     """Journalled sending to one target for one run."""
 
-    def __init__(self, state: State, target: Target, run_id: int) -> None:
+    def __init__(self, state: Store, target: Target, run_id: int) -> None:
         self.state = state
         self.target = target
         self.run_id = run_id
@@ -74,10 +73,10 @@ class Journal:
     def _write_in_state(self, batch: Sequence[Transaction], key: str) -> list[UploadResult]:
         """Land, record and confirm a batch of a target inside the state database, atomically."""
         crash_point("upload.pending")
-        with self.state.transaction() as db:
-            self._begin_in(db, key, [t.external_id or "" for t in batch], done=True)
-            results = self.target.write(db, batch)  # type: ignore[attr-defined]
-            State.mark_accepted_in(db, self.target.name, results, self.run_id)
+        with self.state.transaction():
+            self.state.begin_batch(self.target.name, key, self.run_id, [t.external_id or "" for t in batch], done=True)
+            results = self.target.send(batch, key)  # joins this transaction (see Store.transaction)
+            self.state.mark_accepted(self.target.name, results, self.run_id)
         crash_point("upload.sent")
         crash_point("upload.done")
         return results
@@ -95,58 +94,21 @@ class Journal:
         return results
 
     def _begin(self, key: str, external_ids: Sequence[str]) -> int:
-        with self.state.transaction() as db:
-            return self._begin_in(db, key, external_ids)
-
-    def _begin_in(self, db: sqlite3.Connection, key: str, external_ids: Sequence[str], done: bool = False) -> int:
-        """Journal a batch as pending, or as done with the external ids as remote ids (`in_state`)."""
-        now = now_iso()
-        cursor = db.execute(
-            "INSERT INTO batches (target, key, run_id, size, created_at, status, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (self.target.name, key, self.run_id, len(external_ids), now, "done" if done else "pending", now if done else None),
-        )
-        batch_id = int(cursor.lastrowid or 0)
-        db.executemany(
-            "INSERT INTO batch_items (batch_id, position, external_id, remote_id) VALUES (?, ?, ?, ?)",
-            [(batch_id, n, ext, ext if done else None) for n, ext in enumerate(external_ids)],
-        )
-        return batch_id
+        return self.state.begin_batch(self.target.name, key, self.run_id, external_ids)
 
     def _complete(self, batch_id: int, results: Sequence[UploadResult]) -> None:
         """Mark done, store remote ids and the accepted records, all in one transaction."""
-        with self.state.transaction() as db:
-            self._finish_in(db, batch_id, results, "done")
-
-    def _finish_in(self, db: sqlite3.Connection, batch_id: int, results: Sequence[UploadResult], status: str) -> None:
-        State.mark_accepted_in(db, self.target.name, results, self.run_id)
-        db.executemany(
-            "UPDATE batch_items SET remote_id = ? WHERE batch_id = ? AND external_id = ?",
-            [(r.remote_id, batch_id, r.external_id) for r in results if r.outcome is not Outcome.REJECTED],
-        )
-        db.execute("UPDATE batches SET status = ?, finished_at = ? WHERE id = ?", (status, now_iso(), batch_id))
+        self.state.finish_batch(self.target.name, batch_id, results, self.run_id, "done")
 
     def _fail(self, batch_id: int, exc: UploadError) -> None:
         refused = exc.status is not None and 400 <= exc.status < 500 and exc.status not in _RETRYABLE
-        with self.state.transaction() as db:
-            db.execute(
-                "UPDATE batches SET status = ?, error = ?, finished_at = ? WHERE id = ?",
-                ("failed" if refused else "pending", str(exc), now_iso(), batch_id),
-            )
+        self.state.fail_batch(batch_id, "failed" if refused else "pending", str(exc))
 
     # reconciling ----------------------------------------------------------------------------
 
     def pending(self) -> list[PendingBatch]:
         """This target's batches that were sent (or about to be) without a confirmation."""
-        rows = self.state.db.execute(
-            "SELECT id, key FROM batches WHERE target = ? AND status = 'pending' ORDER BY id", (self.target.name,)
-        ).fetchall()
-        return [PendingBatch(batch_id, key, self._items(batch_id)) for batch_id, key in rows]
-
-    def _items(self, batch_id: int) -> tuple[str, ...]:
-        rows = self.state.db.execute(
-            "SELECT external_id FROM batch_items WHERE batch_id = ? ORDER BY position", (batch_id,)
-        )
-        return tuple(row[0] for row in rows)
+        return [PendingBatch(*row) for row in self.state.pending_batches(self.target.name)]
 
     def reconcile(self) -> Reconciliation:
         """Settle every pending batch of this target; stops at the first one that cannot be settled."""
@@ -192,16 +154,15 @@ class Journal:
         from importer.run.pipeline import batch_key
 
         results = [UploadResult(external_id=ext, outcome=Outcome.DUPLICATE, remote_id=rid) for ext, rid in found.items()]
-        with self.state.transaction() as db:
-            self._finish_in(db, batch_id, results, "done")
+        with self.state.transaction():
+            self._complete(batch_id, results)
             if not rest:
                 return None
-            return self._begin_in(db, batch_key(self.target.name, rest), [t.external_id or "" for t in rest])
+            return self._begin(batch_key(self.target.name, rest), [t.external_id or "" for t in rest])
 
     def _stored(self, external_ids: Sequence[str]) -> list[Transaction]:
         """The stored transactions of a batch, in batch order, leaving out any the target already took."""
         accepted = self.state.accepted_ids(self.target.name, external_ids)
         wanted = [ext for ext in external_ids if ext not in accepted]
-        rows = self.state.rows_for(f"SELECT {TXN_COLUMNS} FROM transactions WHERE external_id IN ({{}})", wanted)
-        found = {t.external_id or "": t for t in map(transaction_from_row, rows)}
+        found = self.state.transactions_by_id(wanted)
         return [found[ext] for ext in wanted if ext in found]

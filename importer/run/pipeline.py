@@ -50,7 +50,7 @@ from importer.core.models import Outcome, Statement, Transaction, UploadResult, 
 from importer.parsers import ParseOptions, Parser, identify
 from importer.reports.summary import FileReport, Interruption, RunReport
 from importer.rules import RuleSet
-from importer.store.sqlite import State
+from importer.store.base import Store
 from importer.run.file_import import FileImport, FileSettings, Imported
 from importer.targets import Target, make_target
 
@@ -232,7 +232,7 @@ def prepare(statement: Statement, rules: RuleSet, account: Account | None = None
     return kept
 
 
-def run(paths: Sequence[Path], rules: RuleSet, state: State, settings: RunSettings) -> RunReport:
+def run(paths: Sequence[Path], rules: RuleSet, state: Store, settings: RunSettings) -> RunReport:
     """Import every statement file under `paths` into the configured target.
 
     A KeyboardInterrupt ends the run early: the report's `interrupted` says what was left.
@@ -256,7 +256,7 @@ def run(paths: Sequence[Path], rules: RuleSet, state: State, settings: RunSettin
 
 
 def _run_files(
-    files: Sequence[Path], rules: RuleSet, state: State, target: Target, settings: RunSettings, report: RunReport,
+    files: Sequence[Path], rules: RuleSet, state: Store, target: Target, settings: RunSettings, report: RunReport,
     tracker: "Tracker",
 ) -> None:  # fmt: skip
     book = AccountBook(known=state.accounts(), specs=settings.accounts)
@@ -271,7 +271,7 @@ def _run_files(
             break
 
 
-def _finish(state: State, target: Target, report: RunReport) -> None:
+def _finish(state: Store, target: Target, report: RunReport) -> None:
     target.close()
     status = "interrupted" if report.interrupted else "failed" if report.exit_code else "ok"
     state.finish_run(report.run_id, status)
@@ -342,7 +342,7 @@ class Tracker:
 
 
 def import_file(
-    path: Path, rules: RuleSet, state: State, target: Target, run_id: int, settings: RunSettings,
+    path: Path, rules: RuleSet, state: Store, target: Target, run_id: int, settings: RunSettings,
     book: AccountBook | None = None, report: FileReport | None = None,
 ) -> FileReport:
     """Import one file into `report` (a new one by default); its errors are caught and reported,
@@ -364,7 +364,7 @@ def _stage(settings: RunSettings, path: Path, stage: str, rows: int = 0) -> None
 
 
 def _import(
-    path: Path, rules: RuleSet, state: State, target: Target, run_id: int, settings: RunSettings, report: FileReport,
+    path: Path, rules: RuleSet, state: Store, target: Target, run_id: int, settings: RunSettings, report: FileReport,
     book: AccountBook, dry_run: bool,
 ) -> None:  # fmt: skip
     options = settings.parse_options()
@@ -419,7 +419,7 @@ def _file_settings(settings: RunSettings, options: ParseOptions, run_id: int, ta
                         explicit_account=settings.parse.account, as_new_account=settings.as_new_account)
 
 
-def _record_file(state: State, book: AccountBook, file: FileImport, imported: Imported, report: FileReport,
+def _record_file(state: Store, book: AccountBook, file: FileImport, imported: Imported, report: FileReport,
                  run_id: int) -> None:  # fmt: skip
     """The file, its accounts and what this run read of it, in the file's transaction."""
     _store_accounts(state, book, file.accounts())
@@ -428,13 +428,13 @@ def _record_file(state: State, book: AccountBook, file: FileImport, imported: Im
                           imported.fresh + len(imported.extra))
 
 
-def _to_send(state: State, imported: Imported, run_id: int, size: int) -> Iterator[Sequence[Transaction]]:
+def _to_send(state: Store, imported: Imported, run_id: int, size: int) -> Iterator[Sequence[Transaction]]:
     """The file's new rows read back after the commit, then the others it owes the target."""
     yield from state.new_rows(run_id, imported.sha256, imported.after, size)
     yield from batches(imported.extra, size)
 
 
-def _pretend_sent(state: State, target: Target, imported: Imported, run_id: int, report: FileReport,
+def _pretend_sent(state: Store, target: Target, imported: Imported, run_id: int, report: FileReport,
                   settings: RunSettings) -> None:  # fmt: skip
     """A dry run: count and preview what would be sent, and let the rest of the run see it as
     sent (the run's scratch transaction forgets it all at the end)."""
@@ -451,7 +451,7 @@ def _uploaded(settings: RunSettings, path: Path, progress: Uploaded) -> None:
         settings.observer.uploaded(path, progress)
 
 
-def _store_accounts(state: State, book: AccountBook, accounts: Sequence[Account]) -> None:
+def _store_accounts(state: Store, book: AccountBook, accounts: Sequence[Account]) -> None:
     """Remember the file's accounts (new ones, new identifiers, a legacy account's new name)."""
     for account in accounts:
         if account.key in book.renames:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -21,12 +20,13 @@ from importer.config.settings import Config, SourceSettings
 from importer.reports.gaps import BalanceBook, Gap, missing_month, previous_month
 from importer.run.lock import run_lock
 from importer.run.logs import LOGGER
+from importer.core.errors import StateError
 from importer.core.models import Statement
 from importer.run.pipeline import RunSettings, Uploaded, run as run_pipeline, statement_files
 from importer.cli.progress import RunDisplay, run_display
 from importer.reports.summary import FileReport, RunReport
 from importer.rules import RuleSet
-from importer.store.sqlite import State
+from importer.store.base import Store
 
 Group = tuple[SourceSettings | None, list[Path]]
 
@@ -99,7 +99,7 @@ class RoutineObserver:
             return
         try:
             gaps = self.book.record(path, statements)
-        except (OSError, sqlite3.Error) as exc:
+        except (OSError, StateError) as exc:
             # The transactions are stored already; a lost balance record only weakens a warning.
             self.log.warning("%s: balances not recorded: %s", path, exc)
             return
@@ -119,7 +119,7 @@ class RoutineObserver:
 
 @contextmanager
 def observed(
-    state: State, settings: RunSettings, files: int, log: logging.Logger | None = None, *, show: bool = True
+    state: Store, settings: RunSettings, files: int, log: logging.Logger | None = None, *, show: bool = True
 ) -> Iterator[RoutineObserver]:
     """An observer for a run over `files` files: balance book (unless a dry run), log, progress
     display (on a terminal only, and not when `show` is off, as with `--json`: see importer/cli/progress.py)."""
@@ -154,7 +154,7 @@ def group_by_source(files: Sequence[Path], sources: Sequence[SourceSettings]) ->
 
 
 def run_groups(
-    groups: Sequence[Group], rules: RuleSet, state: State, base: RunSettings, config: Config, log: logging.Logger,
+    groups: Sequence[Group], rules: RuleSet, state: Store, base: RunSettings, config: Config, log: logging.Logger,
     *, show: bool = True,
 ) -> RoutineReport:  # fmt: skip
     """One pipeline run per group, with balance checks, a log line per file and a progress bar."""
@@ -171,7 +171,7 @@ def run_groups(
 
 
 def run_sources(
-    config: Config, rules: RuleSet, state: State, base: RunSettings, log: logging.Logger, today: dt.date,
+    config: Config, rules: RuleSet, state: Store, base: RunSettings, log: logging.Logger, today: dt.date,
     *, show: bool = True,
 ) -> RoutineReport:  # fmt: skip
     """Import every configured source, then warn about accounts with no statement for last month."""
@@ -199,7 +199,7 @@ def month_gaps(groups: Sequence[Group], book: BalanceBook, month: str) -> list[G
 
 
 def inbox_importer(
-    config: Config, rules: RuleSet, state: State, base: RunSettings, log: logging.Logger, state_path: Path
+    config: Config, rules: RuleSet, state: Store, base: RunSettings, log: logging.Logger, state_path: Path
 ) -> Callable[[Sequence[Path]], list[FileReport]]:
     """What `watch` imports with: files → reports through the pipeline, under the run lock per chunk.
 
@@ -213,7 +213,7 @@ def inbox_importer(
             routine = run_groups(groups, rules, state, replace(base, kind="watch"), config, log)
             # The WAL commits of synchronous=NORMAL survive a crash but not a power cut; the files
             # are about to leave the inbox, so make their transactions durable first.
-            state.db.execute("PRAGMA wal_checkpoint(FULL)")
+            state.durable()
             if routine.interrupted:  # the run is marked interrupted; the watcher stops as before
                 raise KeyboardInterrupt
             return routine.files

@@ -1,212 +1,49 @@
-"""The state database: one SQLite file holding what the importer has seen and sent.
+"""The state database in SQLite, the embedded default `Store` (importer/store/base.py).
 
 Tables: `runs` (one row per run that changed something; dry runs and runs that changed nothing
 move to `quiet_runs`), `files` (every statement file by sha256),
 `transactions` (every categorised transaction by external id), `accepted` (which external ids
-each target has confirmed, with the remote id), `ledger` (the embedded `local` target) and
-`held` (rows held as probable duplicates, and what the user decided).
+each target has confirmed, with the remote id), `ledger` (the embedded `local` target),
+`held` (rows held as probable duplicates, and what the user decided), `batches` (the upload
+journal), `accounts` and `statement_balances`.  Every table is created by the numbered migrations
+of migrations.py.
 
-Schema changes are numbered migrations applied in order inside one transaction and recorded in
-`PRAGMA user_version`, so an upgrade never loses or re-imports data, and a database written by a
-newer importer is refused instead of being damaged.
+`State` is this module's class and the name the rest of the package has always used; it is built
+from one class per table area (`sqlite_history`, `sqlite_journal`, `sqlite_dedupe`,
+`sqlite_reports`) over one connection (`connection.py`), and this module keeps the core: runs,
+files, stored transactions, aliases, held rows and accounts.  `SqliteStore` names the same class
+beside a PostgreSQL one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
-from decimal import Decimal
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from importer.core.accounts import Account, normalise_identifier
-from importer.core.errors import StateError
-from importer.core.batch import TxBatch
-from importer.core.models import Outcome, Source, Transaction, UploadResult
-from importer.config.paths import create_private
+from importer.core.models import Transaction
+from importer.core.accounts import Account
+from importer.store.connection import SqliteBase, marks
+from importer.store.migrations import MIGRATIONS, _apply, migrate
+from importer.store.rows import TXN_COLUMNS, _RAW_JSON, _tags_json, now_iso, transaction_from_row, transaction_row
+from importer.store.sqlite_dedupe import DedupeSql
+from importer.store.sqlite_history import HistorySql
+from importer.store.sqlite_journal import JournalSql
+from importer.store.sqlite_reports import ReportsSql
+from importer.store.sqlite_stream import _STORE, StreamSql
 
-TXN_COLUMNS = (
-    "external_id, account, date, amount, currency, description, payee, memo, bank_id, balance, "
-    "value_date, category, target_account, tags, notes, transfer_to, rule_id, source_path, "
-    "source_line, source_record, raw"
-)
-
-MIGRATIONS: tuple[str, ...] = (
-    # 1: the first schema.
-    f"""
-    CREATE TABLE runs (
-        id INTEGER PRIMARY KEY,
-        started_at TEXT NOT NULL,
-        finished_at TEXT,
-        command TEXT NOT NULL,
-        status TEXT NOT NULL DEFAULT 'running'
-    );
-    CREATE TABLE files (
-        sha256 TEXT PRIMARY KEY,
-        path TEXT NOT NULL,
-        size INTEGER NOT NULL,
-        first_seen_at TEXT NOT NULL,
-        last_run_id INTEGER REFERENCES runs(id)
-    );
-    CREATE TABLE transactions (
-        {TXN_COLUMNS.replace(', ', ' TEXT, ')} TEXT,
-        file_sha256 TEXT,
-        run_id INTEGER REFERENCES runs(id),
-        stored_at TEXT NOT NULL,
-        PRIMARY KEY (external_id)
-    );
-    CREATE TABLE accepted (
-        target TEXT NOT NULL,
-        external_id TEXT NOT NULL,
-        remote_id TEXT,
-        run_id INTEGER REFERENCES runs(id),
-        accepted_at TEXT NOT NULL,
-        PRIMARY KEY (target, external_id)
-    );
-    CREATE TABLE ledger (
-        {TXN_COLUMNS.replace(', ', ' TEXT, ')} TEXT,
-        run_id INTEGER REFERENCES runs(id),
-        stored_at TEXT NOT NULL,
-        PRIMARY KEY (external_id)
-    );
-    """,
-    # 2: the upload journal (importer/run/journal.py): every batch is written here as pending, with
-    # its idempotency key and content, before it is sent, and marked done with the remote ids.
-    """
-    CREATE TABLE batches (
-        id INTEGER PRIMARY KEY,
-        target TEXT NOT NULL,
-        key TEXT NOT NULL,
-        run_id INTEGER REFERENCES runs(id),
-        status TEXT NOT NULL DEFAULT 'pending',
-        size INTEGER NOT NULL,
-        created_at TEXT NOT NULL,
-        finished_at TEXT,
-        error TEXT
-    );
-    CREATE INDEX batches_by_status ON batches (target, status);
-    CREATE TABLE batch_items (
-        batch_id INTEGER NOT NULL REFERENCES batches(id) ON DELETE CASCADE,
-        position INTEGER NOT NULL,
-        external_id TEXT NOT NULL,
-        remote_id TEXT,
-        PRIMARY KEY (batch_id, position)
-    );
-    CREATE INDEX batch_items_by_id ON batch_items (batch_id, external_id)
-    """,
-    # 3: layered dedupe, transfers and history.  `aliases` names the stored record another
-    # external id turned out to be (the OFX line of a CSV line already imported, the pending line a
-    # posted one replaced); `status` holds rows back for review; `pair_id` joins two legs of a
-    # transfer; `run_files` remembers what each run read, for `importer history` and `undo`.
-    """
-    ALTER TABLE transactions ADD COLUMN status TEXT NOT NULL DEFAULT 'ok';
-    ALTER TABLE transactions ADD COLUMN pair_id TEXT;
-    ALTER TABLE ledger ADD COLUMN pair_id TEXT;
-    ALTER TABLE files ADD COLUMN format TEXT;
-    CREATE INDEX transactions_by_day ON transactions (account, date);
-    CREATE INDEX transactions_by_date ON transactions (date);
-    CREATE INDEX transactions_by_run ON transactions (run_id);
-    CREATE INDEX transactions_by_pair ON transactions (pair_id);
-    CREATE TABLE aliases (
-        external_id TEXT PRIMARY KEY,
-        canonical_id TEXT NOT NULL,
-        reason TEXT NOT NULL,
-        run_id INTEGER REFERENCES runs(id),
-        created_at TEXT NOT NULL
-    );
-    CREATE INDEX aliases_by_canonical ON aliases (canonical_id);
-    CREATE TABLE run_files (
-        run_id INTEGER NOT NULL REFERENCES runs(id),
-        sha256 TEXT NOT NULL,
-        path TEXT NOT NULL,
-        format TEXT,
-        parsed INTEGER NOT NULL DEFAULT 0,
-        stored INTEGER NOT NULL DEFAULT 0,
-        PRIMARY KEY (run_id, sha256)
-    );
-    CREATE VIEW ledger_book AS
-        SELECT external_id, account, date, amount, currency, description, category, transfer_to, pair_id,
-               CASE WHEN pair_id IS NULL THEN 'entry' ELSE 'transfer' END AS kind
-        FROM ledger
-        WHERE pair_id IS NULL OR amount LIKE '-%' OR NOT EXISTS (
-            SELECT 1 FROM ledger AS other
-            WHERE other.pair_id = ledger.pair_id AND other.external_id <> ledger.external_id
-        )
-    """,
-    # 4: held rows and quiet runs.  `held` gives each row held as a probable duplicate a short
-    # number the user types (AUTOINCREMENT: a number is never given to another row), the stored
-    # record it resembles, and the user's decision (`released`: sent by run `decided_run_id`;
-    # `dropped`: never imported nor held again).  `quiet_runs` keeps dry runs and runs that
-    # changed nothing out of `runs`, so they take no run number (importer/run/history.py); `follows`
-    # is the numbered run before it, which orders the listing (timestamps are to the second).
-    # The indexes on `run_id` let a finished run tell, without reading whole tables, whether it
-    # changed anything, and let SQLite check that nothing refers to a run it deletes: without
-    # them a quiet run over a million landed records took 5 s to finish, with them under 1 ms.
-    # They grow at their end (run ids only increase), so storing barely pays for them.
-    """
-    CREATE TABLE held (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        external_id TEXT NOT NULL UNIQUE,
-        match_id TEXT,
-        run_id INTEGER REFERENCES runs(id),
-        held_at TEXT NOT NULL,
-        decision TEXT,
-        decided_run_id INTEGER REFERENCES runs(id),
-        decided_at TEXT
-    );
-    INSERT INTO held (external_id, run_id, held_at)
-        SELECT external_id, run_id, stored_at FROM transactions WHERE status = 'review' ORDER BY rowid;
-    CREATE TABLE quiet_runs (
-        id INTEGER PRIMARY KEY,
-        started_at TEXT NOT NULL,
-        finished_at TEXT,
-        command TEXT NOT NULL,
-        status TEXT NOT NULL,
-        files INTEGER NOT NULL DEFAULT 0,
-        parsed INTEGER NOT NULL DEFAULT 0,
-        follows INTEGER NOT NULL DEFAULT 0
-    );
-    CREATE INDEX accepted_by_run ON accepted (run_id);
-    CREATE INDEX ledger_by_run ON ledger (run_id);
-    CREATE INDEX aliases_by_run ON aliases (run_id);
-    CREATE INDEX batches_by_run ON batches (run_id)
-    """,
-    # 5: accounts by identity (importer/core/accounts.py).  `key` is what external ids are computed
-    # from and never changes; `name` is how the account is shown, renamed at will.  The accounts
-    # already stored keep their ids: recipe v1, from the name they had (`basis`).  Written to be
-    # applied again harmlessly (IF NOT EXISTS, OR IGNORE): an account already there stays as it is.
-    """
-    CREATE TABLE IF NOT EXISTS accounts (
-        key TEXT PRIMARY KEY,
-        name TEXT NOT NULL UNIQUE,
-        recipe TEXT NOT NULL DEFAULT 'v2',
-        basis TEXT,
-        currency TEXT,
-        created_at TEXT NOT NULL
-    );
-    CREATE TABLE IF NOT EXISTS account_identifiers (
-        identifier TEXT PRIMARY KEY,
-        account_key TEXT NOT NULL REFERENCES accounts(key)
-    );
-    INSERT OR IGNORE INTO accounts (key, name, recipe, basis, created_at)
-        SELECT 'legacy:' || account, account, 'v1', account, strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now')
-        FROM (SELECT DISTINCT account FROM transactions WHERE account IS NOT NULL)
-    """,
-)
+__all__ = [
+    "MIGRATIONS", "RUN_STATUSES", "TXN_COLUMNS", "SqliteStore", "State", "_RAW_JSON", "_apply", "_tags_json",
+    "migrate", "now_iso", "transaction_from_row", "transaction_row",
+]
 
 # How a run ended: `interrupted` is also what a run still marked `running` becomes when the next
 # one starts (it was killed); `undoing`/`undone` are set by importer/run/history.py.
 RUN_STATUSES = frozenset({"running", "ok", "failed", "interrupted", "undoing", "undone"})
 
 
-_IN_CHUNK = 500  # ids per `IN (...)` query: far under SQLite's variable limit, few round trips
-_STORE = (
-    f"INSERT OR IGNORE INTO transactions ({TXN_COLUMNS}, file_sha256, run_id, stored_at, status) "
-    f"VALUES ({', '.join('?' * (len(TXN_COLUMNS.split(', ')) + 4))})"
-)
 
 
 # Whether a run left a trace beyond the files it read (a quiet run leaves none: see `quiet_run`).
@@ -233,85 +70,22 @@ WHERE last_run_id = :run
 """
 
 
-class _Undo(Exception):
-    """Raised at the end of a `scratch()` block to roll its transaction back."""
-
-
-def now_iso() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-
-
-class State:
+class State(StreamSql, HistorySql, JournalSql, DedupeSql, ReportsSql, SqliteBase):
     """A handle on the state database; use as a context manager to close it."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.db = _connect(path)
-        self._depth = 0  # how many `transaction()`s are open (the outermost is BEGIN ... COMMIT)
-        migrate(self.db, path)
 
     def __enter__(self) -> "State":
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self.db.close()
-
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic unit: everything inside commits together or not at all.
-
-        Nested in another, it is a savepoint of the outer one: its failure undoes only its own
-        work, and nothing is committed before the outermost unit ends.  That is how a file's
-        batches, each stored in its own unit, still land all together or not at all."""
-        if self._depth:
-            yield from self._savepoint()
-            return
-        self.db.execute("BEGIN IMMEDIATE")  # take the write lock now, not at the first write
-        self._depth = 1
-        try:
-            yield self.db
-        except BaseException:
-            self.db.rollback()
-            raise
-        else:
-            self.db.commit()
-        finally:
-            self._depth = 0
-
-    @contextmanager
-    def scratch(self) -> Iterator[None]:
-        """Everything inside happens as usual, visible inside, and is then undone (a dry run)."""
-        with suppress(_Undo), self.transaction():
-            yield
-            raise _Undo
-
-    def _savepoint(self) -> Iterator[sqlite3.Connection]:
-        name = f"unit{self._depth}"
-        self.db.execute(f"SAVEPOINT {name}")
-        self._depth += 1
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute(f"ROLLBACK TO {name}")
-            raise
-        finally:
-            self._depth -= 1
-            self.db.execute(f"RELEASE {name}")
-
-    def rows_for(self, query: str, ids: Iterable[str], *params: object) -> Iterator[tuple[Any, ...]]:
-        """The rows of `query`, whose `{}` is an `IN (...)` list, for every one of `ids` (each
-        asked once), in chunks under SQLite's limit on variables; `params` bind before the ids."""
-        wanted = list(dict.fromkeys(ids))
-        for start in range(0, len(wanted), _IN_CHUNK):
-            chunk = wanted[start : start + _IN_CHUNK]
-            yield from self.db.execute(query.format(", ".join("?" * len(chunk))), (*params, *chunk))
+    def copy_to(self, path: Path) -> "State":
+        """A new state database at `path` holding what this one holds now (a dry run's scratch copy)."""
+        copy = State(path)
+        self.db.backup(copy.db)
+        return copy
 
     # runs -----------------------------------------------------------------------------------
 
     def begin_run(self, command: str) -> int:
+        """Number a new run of kind `command`; a run still marked running was killed: interrupted."""
         with self.transaction():
             # Callers hold the run lock, so a run still marked running was killed.
             killed_dry = self.db.execute("SELECT id FROM runs WHERE status = 'running' AND command = 'dry-run'").fetchall()
@@ -376,20 +150,6 @@ class State:
             self.db.executemany(_STORE, rows)
             return self.db.total_changes - before
 
-    def store_batch(self, batch: TxBatch, rows: Sequence[int], run_id: int, file_sha256: str) -> int:
-        """Store rows `rows` of `batch` as new `ok` records, straight from its columns (no
-        `Transaction` per row); returns how many were new.  Equal to `store_transactions` of
-        those rows (tests/test_file_import.py)."""
-        if not rows:
-            return 0
-        stored_at = now_iso()
-        encoded = _BatchRows(batch)
-        values = (encoded.row(i) + (file_sha256, run_id, stored_at, "ok") for i in rows)
-        with self.transaction():
-            before = self.db.total_changes
-            self.db.executemany(_STORE, values)
-            return self.db.total_changes - before
-
     def set_status(self, external_ids: Sequence[str], status: str) -> None:
         """`ok` for a stored record to be sent, `review` for one held as a probable duplicate."""
         # Read first, write only what changes: an UPDATE per record cost as much as storing it.
@@ -406,7 +166,7 @@ class State:
         created = now_iso()
         with self.transaction():
             self.db.executemany(
-                "INSERT OR IGNORE INTO aliases VALUES (?, ?, ?, ?, ?)", [(*a, run_id, created) for a in aliases]
+                "INSERT INTO aliases VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", [(*a, run_id, created) for a in aliases]
             )
 
     def replace_transaction(self, old_id: str, new: Transaction, run_id: int) -> None:
@@ -424,14 +184,19 @@ class State:
             self.db.execute("UPDATE aliases SET canonical_id = ? WHERE canonical_id = ?", (new_id, old_id))
             self.db.execute("UPDATE held SET match_id = ? WHERE match_id = ?", (new_id, old_id))
             self.db.execute(
-                "INSERT OR REPLACE INTO aliases VALUES (?, ?, 'pending-posted', ?, ?)", (old_id, new_id, run_id, now_iso())
+                "INSERT INTO aliases VALUES (?, ?, 'pending-posted', ?, ?) ON CONFLICT (external_id) DO UPDATE SET "
+                "canonical_id = excluded.canonical_id, reason = excluded.reason, run_id = excluded.run_id, "
+                "created_at = excluded.created_at",
+                (old_id, new_id, run_id, now_iso()),
             )
 
     def record_run_file(self, run_id: int, sha256: str, path: Path, fmt: str | None, parsed: int, stored: int) -> None:
         with self.transaction():
             self.db.execute("UPDATE files SET format = ? WHERE sha256 = ?", (fmt, sha256))
             self.db.execute(
-                "INSERT OR REPLACE INTO run_files VALUES (?, ?, ?, ?, ?, ?)", (run_id, sha256, str(path), fmt, parsed, stored)
+                "INSERT INTO run_files VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, sha256) DO UPDATE SET "
+                "path = excluded.path, format = excluded.format, parsed = excluded.parsed, stored = excluded.stored",
+                (run_id, sha256, str(path), fmt, parsed, stored),
             )
 
     # rows held as probable duplicates ------------------------------------------------------
@@ -494,10 +259,12 @@ class State:
         with self.transaction():
             for a in accounts:
                 self.db.execute(
-                    "INSERT OR IGNORE INTO accounts (key, name, recipe, basis, currency, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO accounts (key, name, recipe, basis, currency, created_at) VALUES (?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT DO NOTHING",
                     (a.key, a.name, a.recipe, a.basis, a.currency, created),
                 )
-                self.db.executemany("INSERT OR IGNORE INTO account_identifiers VALUES (?, ?)", [(i, a.key) for i in a.identifiers])
+                self.db.executemany("INSERT INTO account_identifiers VALUES (?, ?) ON CONFLICT DO NOTHING",
+                                    [(i, a.key) for i in a.identifiers])
 
     def rename_account(self, old: str, new: str) -> int:
         """Show account `old` as `new` everywhere a name is kept; its key and ids do not change.
@@ -508,8 +275,7 @@ class State:
             for table, column in (("ledger", "account"), ("transactions", "transfer_to"), ("ledger", "transfer_to"),
                                   ("transactions", "target_account"), ("ledger", "target_account")):  # fmt: skip
                 self.db.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = ?", (new, old))
-            if self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'statement_balances'").fetchone():
-                self.db.execute("UPDATE statement_balances SET account = ? WHERE account = ?", (new, old))
+            self.db.execute("UPDATE statement_balances SET account = ? WHERE account = ?", (new, old))
         return int(moved)
 
     def account_activity(self) -> dict[str, tuple[str | None, str | None, int]]:
@@ -535,194 +301,4 @@ class State:
             (start.isoformat(), end.isoformat(), other_than, not_from),
         )
 
-    def representatives(self, run_id: int, sha256: str, after: int) -> list[Transaction]:
-        """One row of each (account, currency, category, target account, transfer) of `new_rows`:
-        what a target maps before the upload."""
-        rows = self.db.execute(
-            f"SELECT {TXN_COLUMNS} FROM transactions WHERE rowid IN (SELECT min(rowid) FROM transactions "
-            "WHERE rowid > ? AND run_id = ? AND file_sha256 = ? AND status = 'ok' "
-            "GROUP BY account, currency, category, target_account, transfer_to)", (after, run_id, sha256))
-        return [transaction_from_row(row) for row in rows]
-
-    def last_row(self) -> int:
-        """A mark before the rows stored next (`new_rows` and its kin read what follows it)."""
-        return int(self.db.execute("SELECT coalesce(max(rowid), 0) FROM transactions").fetchone()[0])
-
-    def transfers_stored(self, run_id: int, sha256: str, after: int) -> int:
-        """How many rows run `run_id` stored `ok` from file `sha256` after the mark `after` are one
-        leg of a transfer."""
-        query = ("SELECT count(*) FROM transactions WHERE rowid > ? AND run_id = ? AND file_sha256 = ? "
-                 "AND status = 'ok' AND transfer_to IS NOT NULL")
-        return int(self.db.execute(query, (after, run_id, sha256)).fetchone()[0])
-
-    def new_rows(self, run_id: int, sha256: str, after: int, size: int) -> Iterator[list[Transaction]]:
-        """The rows run `run_id` stored `ok` from file `sha256` after the mark `after` (one
-        import of that file: a run may read two copies of it), in file order, `size` at a time."""
-        cursor = self.db.execute(
-            f"SELECT {TXN_COLUMNS} FROM transactions WHERE rowid > ? AND run_id = ? AND file_sha256 = ? "
-            "AND status = 'ok' ORDER BY rowid", (after, run_id, sha256))
-        while rows := cursor.fetchmany(size):
-            yield [transaction_from_row(row) for row in rows]
-
-    # what targets accepted ------------------------------------------------------------------
-
-    def accepted_ids(self, target: str, external_ids: Iterable[str]) -> set[str]:
-        """The subset of `external_ids` that `target` has already confirmed."""
-        query = "SELECT external_id FROM accepted WHERE target = ? AND external_id IN ({})"
-        return {row[0] for row in self.rows_for(query, external_ids, target)}
-
-    def mark_accepted(self, target: str, results: Iterable[UploadResult], run_id: int) -> None:
-        """Record confirmed records; a duplicate the target already held counts as confirmed too."""
-        with self.transaction():
-            self.mark_accepted_in(self.db, target, results, run_id)
-
-    @staticmethod
-    def mark_accepted_in(db: sqlite3.Connection, target: str, results: Iterable[UploadResult], run_id: int) -> None:
-        """`mark_accepted` inside a transaction the caller already holds (it commits nothing)."""
-        accepted_at = now_iso()
-        rows = [
-            (target, r.external_id, r.remote_id, run_id, accepted_at)
-            for r in results
-            if r.outcome in (Outcome.ACCEPTED, Outcome.DUPLICATE)
-        ]
-        db.executemany("INSERT OR IGNORE INTO accepted VALUES (?, ?, ?, ?, ?)", rows)
-
-
-def transaction_row(t: Transaction) -> tuple[object, ...]:
-    """A Transaction as the column values of `TXN_COLUMNS` (money as exact decimal text)."""
-    return (
-        t.external_id, t.account, t.date.isoformat(), str(t.amount), t.currency, t.description,
-        t.payee, t.memo, t.bank_id, None if t.balance is None else str(t.balance),
-        None if t.value_date is None else t.value_date.isoformat(), t.category, t.target_account,
-        _tags_json(t.tags), t.notes, t.transfer_to, t.rule_id, t.source.path, t.source.line,
-        t.source.record, _RAW_JSON(t.raw),
-    )  # fmt: skip
-
-
-class _BatchRows:
-    """The `TXN_COLUMNS` values of a batch's rows, as `transaction_row` gives them per Transaction:
-    each column's texts are made once per distinct value (dates and amounts repeat)."""
-
-    def __init__(self, batch: TxBatch) -> None:
-        self.batch = batch
-        self.days = {d: d.isoformat() for d in set(batch.date)}
-        self.amounts = {a: str(a) for a in set(batch.amount)}
-        self.columns = [batch.column(name) for name in _OPTIONAL_TEXT]
-        self.balance, self.value_date = batch.column("balance"), batch.column("value_date")
-        self.tags, self.raw = batch.column("tags"), batch.column("raw")
-        self.record = batch.column("record") if batch.record is not None else [None] * len(batch)
-
-    def row(self, i: int) -> tuple[object, ...]:
-        b = self.batch
-        payee, memo, bank_id, category, target_account, notes, transfer_to, rule_id, ext = (c[i] for c in self.columns)
-        balance, value_date = self.balance[i], self.value_date[i]
-        return (
-            ext, b.account, self.days[b.date[i]], self.amounts[b.amount[i]], b.currency[i], b.description[i],
-            payee, memo, bank_id, None if balance is None else str(balance),
-            None if value_date is None else value_date.isoformat(), category, target_account,
-            _tags_json(self.tags[i]), notes, transfer_to, rule_id, b.path, b.line[i], self.record[i],
-            _RAW_JSON(self.raw[i]),
-        )
-
-
-_OPTIONAL_TEXT = ("payee", "memo", "bank_id", "category", "target_account", "notes", "transfer_to", "rule_id",
-                  "external_id")
-
-
-def _string_json(ensure_ascii: bool) -> Callable[[object], str]:
-    """`json.JSONEncoder(ensure_ascii=...).encode` for dicts and lists of strings (equal output,
-    tests/test_state.py).  `encode` builds a new C encoder per call, which was a third of the
-    cost of storing a row; this one is built once."""
-    make = getattr(json.encoder, "c_make_encoder", None)
-    if make is None:  # a Python without the C accelerator
-        return json.JSONEncoder(ensure_ascii=ensure_ascii).encode
-    quote = json.encoder.encode_basestring_ascii if ensure_ascii else json.encoder.encode_basestring
-    encode = make(None, _not_serialisable, quote, None, ": ", ", ", False, False, True)
-    return lambda value: "".join(encode(value, 0))
-
-
-def _not_serialisable(value: object) -> object:
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
-_RAW_JSON = _string_json(ensure_ascii=False)
-_TAGS_JSON = _string_json(ensure_ascii=True)
-
-
-def _tags_json(tags: Sequence[str]) -> str:
-    return _TAGS_JSON(list(tags)) if tags else "[]"
-
-
-def transaction_from_row(row: Sequence[object]) -> Transaction:
-    (ext, account, day, amount, currency, description, payee, memo, bank_id, balance, value_date,
-     category, target_account, tags, notes, transfer_to, rule_id, path, line, record, raw) = row  # fmt: skip
-    return Transaction(
-        external_id=ext, account=account, date=dt.date.fromisoformat(str(day)), amount=Decimal(str(amount)),
-        currency=currency, description=description, payee=payee, memo=memo, bank_id=bank_id,
-        balance=None if balance is None else Decimal(str(balance)),
-        value_date=None if value_date is None else dt.date.fromisoformat(str(value_date)),
-        category=category, target_account=target_account, tags=tuple(json.loads(str(tags or "[]"))),
-        notes=notes, transfer_to=transfer_to, rule_id=rule_id,
-        source=Source(path=str(path), line=line, record=record), raw=json.loads(str(raw or "{}")),
-    )  # type: ignore[arg-type]  # fmt: skip
-
-
-def _connect(path: Path) -> sqlite3.Connection:
-    try:
-        # Created 0600 before SQLite opens it: SQLite gives its -wal and -shm files the main
-        # file's permissions, so the whole ledger stays readable by the user only.
-        create_private(path)
-        # isolation_level=None: transactions are begun and ended by `State.transaction()` alone
-        # (the sqlite3 module would otherwise begin one before a write and commit at `with db`).
-        db = sqlite3.connect(path, timeout=30, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("PRAGMA foreign_keys=ON")
-        # 64 MB of page cache (the default is 2 MB): storing 100k rows with random-hash keys into
-        # five indexes ran about twice as fast.  Pages are only taken as the database grows.
-        db.execute("PRAGMA cache_size=-65536")
-        return db
-    except (sqlite3.Error, OSError) as exc:
-        raise StateError(f"cannot open the state database {path}: {exc}") from None
-
-
-def _legacy_identifiers(db: sqlite3.Connection) -> None:
-    """Migration 5, second half: an account stored before identities under the name an OFX, camt
-    or MT940 file gave it (BANKID:ACCTID, the IBAN, the :25: text) is that identifier's account,
-    so the same file read again lands in it without --account."""
-    rows = db.execute(
-        "SELECT DISTINCT t.account FROM transactions t JOIN files f ON f.sha256 = t.file_sha256 "
-        "WHERE f.format IN ('ofx', 'camt', 'mt940')"
-    ).fetchall()
-    pairs = [(normalise_identifier(name), "legacy:" + name) for (name,) in rows if any(c.isdigit() for c in name)]
-    db.executemany("INSERT OR IGNORE INTO account_identifiers VALUES (?, ?)", pairs)
-
-
-# Work a migration needs beyond its SQL, run in the same transaction right after it.
-_AFTER: dict[int, Callable[[sqlite3.Connection], None]] = {5: _legacy_identifiers}
-
-
-def migrate(db: sqlite3.Connection, path: Path) -> None:
-    """Bring the schema up to date; refuse a database from a newer importer."""
-    try:
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-    except sqlite3.DatabaseError as exc:
-        raise StateError(f"{path} is not a usable state database: {exc}") from None
-    if version > len(MIGRATIONS):
-        raise StateError(
-            f"{path} was written by a newer importer (schema {version}, this one knows {len(MIGRATIONS)}); upgrade importer."
-        )
-    for number in range(version, len(MIGRATIONS)):
-        _apply(db, number + 1, MIGRATIONS[number])
-
-
-def _apply(db: sqlite3.Connection, number: int, script: str) -> None:
-    # executescript would commit on its own; run statement by statement inside one transaction.
-    with db:
-        db.execute("BEGIN IMMEDIATE")
-        for statement in script.split(";"):
-            if statement.strip():
-                db.execute(statement)
-        if number in _AFTER:
-            _AFTER[number](db)
-        db.execute(f"PRAGMA user_version = {number}")
+SqliteStore = State

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from importer.config.settings import TargetSettings
 from importer.core.errors import ConfigError
-from importer.store.sqlite import State
+from importer.store.base import Store
 from importer.targets.base import Target
 from importer.targets.duitmyself import Duitmyself
 from importer.targets.local import LocalLedger
@@ -16,7 +16,7 @@ from importer.targets.toshl import Toshl
 from importer.targets.wallet import Wallet
 from importer.targets.wallet_v1 import WalletV1
 
-TargetFactory = Callable[[State, int, TargetSettings | None], Target]
+TargetFactory = Callable[[Store, int, TargetSettings | None], Target]
 
 REGISTRY: dict[str, TargetFactory] = {
     "local": LocalLedger,
@@ -31,7 +31,7 @@ REGISTRY: dict[str, TargetFactory] = {
 DEFAULT_TARGET = "local"
 
 
-def make_target(name: str, state: State, run_id: int, settings: TargetSettings | None = None) -> Target:
+def make_target(name: str, state: Store, run_id: int, settings: TargetSettings | None = None) -> Target:
     """The target called `name` (configured by `settings`, whose `type` picks the uploader)."""
     kind = settings.type if settings is not None else name
     if kind not in REGISTRY:

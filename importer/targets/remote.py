@@ -29,7 +29,7 @@ from importer.core.errors import ConfigError, UploadError
 from importer.internals.lazy import lazy_module
 from importer.core.models import Outcome, Transaction, UploadResult
 from importer.config.secrets import Secret, resolve_token
-from importer.store.sqlite import State
+from importer.store.base import Store
 from importer.targets.http import Http, Request, RetryPolicy, Uncertain
 from importer.targets.limits import RateLimiter
 
@@ -88,7 +88,7 @@ class RemoteTarget:
 
     def __init__(
         self,
-        state: State | None,
+        state: Store | None,
         run_id: int = 0,
         settings: TargetSettings | None = None,
         *,

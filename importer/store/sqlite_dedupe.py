@@ -1,0 +1,82 @@
+"""What the dedupe layers and transfer pairing ask of the stored records, in SQLite.
+
+importer/dedupe/layers.py and importer/dedupe/transfers.py decide; these queries only fetch and
+record.  Each asks for a whole file at once (ids in chunks, a date span), never one row per line:
+a file of a million lines makes a few queries, not a million.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+from decimal import Decimal
+from typing import Any
+
+from importer.core.models import Transaction
+from importer.store.connection import SqliteBase, marks
+from importer.store.rows import TXN_COLUMNS, transaction_from_row
+
+# Stored lines of other files that are neither held nor already the record of another format.
+_CANDIDATES = (
+    "SELECT {columns}, f.format, t.status FROM transactions t LEFT JOIN files f ON f.sha256 = t.file_sha256 "
+    "WHERE t.account IN ({accounts}) AND t.date BETWEEN ? AND ? "
+    "AND (t.file_sha256 IS NULL OR t.file_sha256 <> ?) AND t.status = 'ok' AND NOT EXISTS "
+    "(SELECT 1 FROM aliases a WHERE a.canonical_id = t.external_id AND a.reason = 'other-format')"
+)
+_LEGS = (
+    "SELECT external_id, account, date, amount, currency, description, transfer_to, target_account, pair_id "
+    "FROM transactions WHERE external_id IN ({})"
+)
+
+
+class DedupeSql(SqliteBase):
+    """Aliases, candidates for the fuzzy layers, and transfer legs."""
+
+    def aliases_of(self, external_ids: Iterable[str]) -> dict[str, str]:
+        """external id → the stored record it was found to be, for those of `external_ids` that are aliases."""
+        query = "SELECT external_id, canonical_id FROM aliases WHERE external_id IN ({})"
+        return dict(self.rows_for(query, external_ids))
+
+    def stored_transaction(self, external_id: str) -> Transaction | None:
+        """The stored record `external_id`, None when there is none."""
+        query = f"SELECT {TXN_COLUMNS} FROM transactions WHERE external_id = ?"
+        row = self.db.execute(query, (external_id,)).fetchone()
+        return transaction_from_row(row) if row else None
+
+    def candidates(
+        self, accounts: Sequence[str], start: dt.date, end: dt.date, other_than_file: str
+    ) -> Iterator[tuple[Transaction, str | None, str]]:
+        """(record, its file's format, its status) of every stored line of `accounts` dated from
+        `start` to `end` that came from another file than `other_than_file` and could still be a
+        duplicate: sent (`ok`) and not already the record another format's line stands for."""
+        columns = ", ".join("t." + c for c in TXN_COLUMNS.split(", "))
+        query = _CANDIDATES.format(columns=columns, accounts=marks(len(accounts)))
+        for row in self.db.execute(query, (*accounts, start.isoformat(), end.isoformat(), other_than_file)):
+            yield transaction_from_row(row[:-2]), row[-2], row[-1]
+
+    # transfers ----------------------------------------------------------------------------------
+
+    def amounts_between(self, start: dt.date, end: dt.date) -> list[tuple[str, str, Decimal]]:
+        """(external id, currency, amount) of every sent line dated from `start` to `end`."""
+        query = "SELECT external_id, currency, amount FROM transactions WHERE date BETWEEN ? AND ? AND status = 'ok'"
+        rows = self.db.execute(query, (start.isoformat(), end.isoformat()))
+        return [(ext, currency, Decimal(amount)) for ext, currency, amount in rows]
+
+    def transfer_legs(self, external_ids: Iterable[str]) -> Iterator[tuple[Any, ...]]:
+        """(external id, account, date, amount, currency, description, transfer_to, target_account,
+        pair_id) of the stored lines among `external_ids`, as stored (dates and amounts as text)."""
+        return self.rows_for(_LEGS, external_ids)
+
+    def pair_legs(self, pair: str, legs: Sequence[tuple[str, str]]) -> None:
+        """Give each (external id, other leg's account) the pair id `pair`, and the other account
+        as `transfer_to` unless a rule named one, in the stored records and the ledger, atomically."""
+        rows = [(pair, other, ext) for ext, other in legs]
+        with self.transaction():
+            for table in ("transactions", "ledger"):
+                query = f"UPDATE {table} SET pair_id = ?, transfer_to = coalesce(transfer_to, ?) WHERE external_id = ?"
+                self.db.executemany(query, rows)
+
+    def paired_transfer_to(self, external_ids: Iterable[str]) -> dict[str, str]:
+        """external id → `transfer_to` of those of `external_ids` that are a paired transfer leg."""
+        query = "SELECT external_id, transfer_to FROM transactions WHERE pair_id IS NOT NULL AND external_id IN ({})"
+        return dict(self.rows_for(query, external_ids))
