@@ -76,7 +76,7 @@ class Journal:
         crash_point("upload.pending")
         with self.state.transaction() as db:
             self._begin_in(db, key, [t.external_id or "" for t in batch], done=True)
-            results = self.target.write(db, batch)  # type: ignore[attr-defined]
+            results: list[UploadResult] = self.target.write(db, batch)  # type: ignore[attr-defined]
             State.mark_accepted_in(db, self.target.name, results, self.run_id)
         crash_point("upload.sent")
         crash_point("upload.done")

@@ -544,7 +544,7 @@ def transaction_from_row(row: Sequence[object]) -> Transaction:
         category=category, target_account=target_account, tags=tuple(json.loads(str(tags or "[]"))),
         notes=notes, transfer_to=transfer_to, rule_id=rule_id,
         source=Source(path=str(path), line=line, record=record), raw=json.loads(str(raw or "{}")),
-    )  # type: ignore[arg-type]  # fmt: skip
+    )  # fmt: skip
 
 
 def _connect(path: Path) -> sqlite3.Connection:
