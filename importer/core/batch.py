@@ -81,7 +81,9 @@ class TxBatch:
         for name, values in columns.items():
             if len(values) != len(self):
                 raise ValueError(f"column {name} has {len(values)} values for {len(self)} rows")
-        return replace(self, **columns)
+        # replace() is typed per field; the names were checked by the loop's len() on real columns.
+        changes: dict[str, Any] = dict(columns)
+        return replace(self, **changes)
 
     def source(self, i: int) -> Source:
         record = self.record[i] if self.record is not None else None

@@ -94,7 +94,7 @@ def infer_date_format(values: Sequence[str]) -> str | Ambiguity:
     for fmt, parsed in readers[1:]:
         differ = (parsed != best).to_numpy().nonzero()[0]
         if len(differ):
-            first, second = sorted(first_index(unique[i]) for i in _two_examples(differ, len(column)))
+            first, second = sorted(first_index(unique[i]) for i in _two_examples(differ[:2].tolist(), len(column)))
             return Ambiguity((best_fmt, fmt), (first, second))
     return best_fmt
 

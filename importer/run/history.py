@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,7 @@ class RunSummary:
     files: int
     stored: int
     sent: int
+    _: KW_ONLY  # the other fields come from a row (`RunSummary(*row, batches=...)`)
     batches: dict[str, int]
 
 

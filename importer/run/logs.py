@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import io
 import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TextIO
 
 from importer.config.settings import Config, LogSettings
 from importer.config.paths import PRIVATE_FILE, private_folder
@@ -50,7 +50,7 @@ class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     Backups are renamed from the current file, so they keep its mode.
     """
 
-    def _open(self) -> TextIO:
+    def _open(self) -> io.TextIOWrapper:
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, PRIVATE_FILE)
         return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)
 

@@ -82,9 +82,9 @@ def _first_break_every_row(
     if inverted:
         moved = list(map(neg, moved))
     if order == ORDERS[0]:
-        holds = list(map(eq, map(add, balances[:-1], moved[1:]), balances[1:]))  # type: ignore[arg-type]
+        holds = list(map(eq, map(add, balances[:-1], moved[1:]), balances[1:]))
     else:
-        holds = list(map(eq, map(add, balances[1:], moved[:-1]), balances[:-1]))  # type: ignore[arg-type]
+        holds = list(map(eq, map(add, balances[1:], moved[:-1]), balances[:-1]))
     return holds.index(False) + 1 if False in holds else None
 
 

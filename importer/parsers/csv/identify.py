@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Callable
 
 from importer.core.errors import InputError
 from importer.parsers.base import HEAD_BYTES, FileSample
@@ -101,9 +102,9 @@ def _rows(text: str, delimiter: str) -> list[list[str]]:
     return rows
 
 
-def _share(column: tuple[str, ...], test: object) -> float:
+def _share(column: tuple[str, ...], test: Callable[[str], object]) -> float:
     values = [v.strip() for v in column if v.strip()]
-    return sum(1 for v in values if test(v)) / len(values) if values else 0.0  # type: ignore[operator]
+    return sum(1 for v in values if test(v)) / len(values) if values else 0.0
 
 
 def _amount_like(value: str) -> bool:

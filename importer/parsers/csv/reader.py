@@ -224,7 +224,7 @@ class _Reader:
             values = self._apply_indicator(values, cols.indicator)
         return [-v for v in values] if self.profile.sign == "inverted" else values
 
-    def _refuse_blank(self, values: list[Decimal | None], ref: ColumnRef) -> None:
+    def _refuse_blank(self, values: Sequence[Decimal | None], ref: ColumnRef) -> None:
         # A cell reads as None exactly when it is blank: look for blank text, not None (cheaper).
         blank = {cell for cell in set(self.column(ref)) if not cell.strip()}
         if blank:
@@ -247,14 +247,14 @@ class _Reader:
         if not self.lines:
             return []
         ref = self.profile.columns.currency
-        cells = self.texts(ref) if ref is not None else [None]
+        cells: list[str | None] = self.texts(ref) if ref is not None else [None]
         codes = {cell: (cell or default or "").upper() for cell in dict.fromkeys(cells)}
         for cell, code in codes.items():
             if not code or not is_currency(code):
                 self._refuse_currency(cells.index(cell), code)
         if ref is None:
             return [codes[None]] * len(self.lines)
-        return list(map(codes.__getitem__, cells))  # type: ignore[arg-type]
+        return list(map(codes.__getitem__, cells))
 
     def refuse_missing_currency(self) -> NoReturn:
         raise ParseError(self.path, _NO_CURRENCY)
@@ -288,7 +288,8 @@ class _Reader:
         row = self._columns()
         found = self.layout.preamble_account
         self.account_id = self.first_text(self.profile.columns.account) or (found.written if found else None)
-        self.first_day, self.last_day = (min(row["date"]), max(row["date"])) if row["date"] else (None, None)
+        self.first_day: dt.date | None = min(row["date"]) if row["date"] else None
+        self.last_day: dt.date | None = max(row["date"]) if row["date"] else None
         self.cells = None  # type: ignore[assignment]  # the cells live on in `raw` only
         # Every column was checked above as a whole; rows are validated again only if some cell
         # is not of the exact type a Transaction holds (an int 0 from two blank money cells).
@@ -305,7 +306,7 @@ class _Reader:
         self._newest_first = bool(dates) and dates[0] > dates[-1]
         value_dates = self.dates(cols.value_date, optional=True) if cols.value_date is not None else [None] * len(dates)
         amounts = self.amounts()
-        balances = self.money(cols.balance, blank=None, what="balance") if cols.balance is not None else [None] * len(dates)
+        balances: list[Decimal | None] = self.money(cols.balance, blank=None, what="balance") if cols.balance is not None else [None] * len(dates)
         currencies = self.currencies()
         amounts, balances = self._check_balances(amounts, balances, currencies)
         return {"date": dates, "amount": amounts, "currency": currencies, "description": self._descriptions(),

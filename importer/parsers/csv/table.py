@@ -45,8 +45,8 @@ DATE_LIKE = re.compile(
 class Records:
     """Width and first line (1-based) of every record, blank lines included (width 0)."""
 
-    widths: array  # type: ignore[type-arg]
-    lines: array  # type: ignore[type-arg]
+    widths: array[int]
+    lines: array[int]
     header_cells: dict[int, list[str]]  # cells of the first and last records (header, footer)
     total_lines: int
     # How the text ends: "complete", "unterminated" (no line end after the last record) or
@@ -132,7 +132,8 @@ def _unreadable(path: Path, exc: csv.Error, line: int) -> ParseError:
 def scan_records(path: Path, text: str, delimiter: str) -> Records:
     """`scan` record by record, following each record's first line (quoted fields may span lines)."""
     reader = csv.reader(text_lines(text), delimiter=delimiter)
-    widths, lines, cells = array("i"), array("i"), {}
+    widths, lines = array("i"), array("i")
+    cells: dict[int, list[str]] = {}
     tail: deque[tuple[int, list[str]]] = deque(maxlen=TAIL_RECORDS)
     previous = 0
     try:
@@ -176,9 +177,9 @@ def _scan_single_lines(path: Path, text: str, delimiter: str) -> Records | None:
     return Records(widths, lines, cells, count, _ending(text, delimiter, lines))
 
 
-def _width_one(widths: array) -> list[int]:  # type: ignore[type-arg]
+def _width_one(widths: array[int]) -> list[int]:
     """Indexes of one-field records (rare): `len` counts a lone empty quoted field as 1, not 0."""
-    found = []
+    found: list[int] = []
     try:
         while True:
             found.append(widths.index(1, found[-1] + 1 if found else 0))
@@ -201,7 +202,7 @@ def _head_and_tail_lines(text: str, head: int, tail: int) -> list[str]:
     return body[: max(end - 1, 0)].split("\n")[:head] + (body[start:].split("\n") if tail else [])
 
 
-def _ending(text: str, delimiter: str, lines: array) -> str:  # type: ignore[type-arg]
+def _ending(text: str, delimiter: str, lines: array[int]) -> str:
     """How `text` ends.  The csv module closes a quote left open at the end of the text without a
     word, so the last record is read again strictly to tell a cut-off quoted field."""
     if not lines:
@@ -376,8 +377,8 @@ def _find_header(records: Records, width: int, hint: tuple[str, ...]) -> int | N
         return None
     first = _first_data(records, width)
     for index in (first, first - 1):
-        cells = records.header_cells.get(index)
-        if cells is not None and len(cells) in (width, width - 1, width + 1) and is_header(cells):
+        near = records.header_cells.get(index)
+        if near is not None and len(near) in (width, width - 1, width + 1) and is_header(near):
             return index
     return None
 
