@@ -25,7 +25,7 @@ import csv
 import dataclasses
 from array import array
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from decimal import Decimal
 from itertools import chain as chained, islice
 from pathlib import Path
@@ -150,7 +150,7 @@ class _Stream:
         """The first line after the prefix's table (its footer-like records are read again here)."""
         records, table = self.layout.records, self.table
         if table.end < len(records.lines):
-            return records.lines[table.end]
+            return int(records.lines[table.end])
         return self.head_text.count("\n") + 1
 
     def _checked(self, records: list[tuple[int, list[str]]]) -> list[tuple[int, list[str]]]:
@@ -210,6 +210,9 @@ class _BatchReader(_Reader):
         super().__init__(path, layout, options)
         self.formats, self.marks = dict(prefix.formats), dict(prefix.marks)
 
+    def _raws(self) -> RawCells:  # type: ignore[override]
+        return RawCells(self.raw_names(), self.cells.columns, range(len(self.cells)))
+
     def _cells(self) -> Cells:
         return self.bookings(self._given)
 
@@ -223,6 +226,30 @@ class _BatchReader(_Reader):
         for code in dict.fromkeys(currencies):
             self.running.check(code, *self._of_currency(code, currencies, amounts, balances))
         return amounts, balances
+
+
+class RawCells(Sequence[dict[str, str]]):
+    """Each row's cells by column name (`TxBatch.raw`), a row's dict built only when it is asked
+    for: rules read the raw cells of few rows, and a dict per row cost a third of the parse."""
+
+    __slots__ = ("_names", "_columns", "_rows")
+
+    def __init__(self, names: list[str], columns: list[list[str]], rows: range) -> None:
+        self._names, self._columns, self._rows = names, columns, rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return RawCells(self._names, self._columns, self._rows[index])
+        row = self._rows[index]
+        return dict(zip(self._names, [column[row] for column in self._columns]))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 class _Lines:
@@ -254,10 +281,11 @@ class _Lines:
         if pending:
             yield from self._piece(line, pending)
 
-    def _piece(self, line: int, piece: str) -> Iterator[str]:
+    def _piece(self, line: int, piece: str) -> Generator[str, None, int]:
+        """Yields `piece` (its first line is `line`); returns the line after it."""
         self.pieces.append((line, piece))
         yield piece
-        return line + piece.count("\n")  # type: ignore[misc]
+        return line + piece.count("\n")
 
     def _decoded(self, data: bytes | None, line: int) -> str:
         try:

@@ -394,11 +394,15 @@ class _Reader:
             return parts[0]
         return [" ".join(filter(None, cells)) for cells in zip(*parts)]
 
-    def _raws(self) -> list[dict[str, str]]:
+    def raw_names(self) -> list[str]:
+        """The name of each column in a row's raw cells: its header, else "column N"."""
         columns = self.cells.columns
         names = [h if h else f"column {i + 1}" for i, h in enumerate(self.header)]
         names += [f"column {i + 1}" for i in range(len(names), len(columns))]
-        names = names[: len(columns)]
+        return names[: len(columns)]
+
+    def _raws(self) -> list[dict[str, str]]:
+        columns, names = self.cells.columns, self.raw_names()
         self._raw_text = all(_only(c, str) for c in columns)
         return list(map(dict, map(zip, repeat(names), zip(*columns))))
 
