@@ -108,3 +108,45 @@ def _error(
         expected=f"balance {balances[rows[k - 1]]} plus the amounts in between ({order})",
         found=f"balance {balances[row]} after amount {amounts[row]}",
     )
+
+
+class RunningChain:
+    """The balance chain of a statement read batch by batch: each batch is checked with the link
+    to the batch before it, under the reading the first batch showed (`chains`, per currency).
+
+    A batch is checked together with the rows carried from the one before (the last row with a
+    balance and any rows after it, which move money too), so a break between two batches is
+    reported at its line exactly as in a whole-file check.  Amounts come with their sign
+    already settled (the first batch decided it), so only the order is pinned here.
+    """
+
+    def __init__(self, path: Path, chains: dict[str, Chain]) -> None:
+        self.path = path
+        self.chains = dict(chains)
+        self._carried: dict[str, tuple[list[Decimal], list[Decimal | None], list[int]]] = {}
+
+    def check(self, code: str, amounts: Sequence[Decimal], balances: Sequence[Decimal | None],
+              lines: Sequence[int]) -> None:
+        """Raises BalanceError at the first link of this batch (or to the last batch) that fails."""
+        before = self._carried.get(code, ([], [], []))
+        rows_a, rows_b, rows_l = before[0] + list(amounts), before[1] + list(balances), before[2] + list(lines)
+        chain = self.chains.get(code)
+        if chain is None:
+            found = check_chain(self.path, rows_a, rows_b, rows_l, sign_known=True)
+            if found is not None:
+                self.chains[code] = found
+        else:
+            self._check_links(rows_a, rows_b, rows_l, chain.order)
+        self._carry(code, rows_a, rows_b, rows_l)
+
+    def _check_links(self, amounts: list[Decimal], balances: list[Decimal | None], lines: list[int],
+                     order: str) -> None:
+        rows = [i for i, b in enumerate(balances) if b is not None]
+        broken = _first_break(amounts, balances, rows, order, False) if len(rows) >= 2 else None
+        if broken is not None:
+            raise _error(self.path, amounts, balances, lines, (broken, order, False))
+
+    def _carry(self, code: str, amounts: list[Decimal], balances: list[Decimal | None], lines: list[int]) -> None:
+        last = next((i for i in range(len(balances) - 1, -1, -1) if balances[i] is not None), None)
+        if last is not None:  # rows before the first balance link to nothing: they need no carrying
+            self._carried[code] = (amounts[last:], balances[last:], lines[last:])

@@ -63,17 +63,18 @@ class Layout:
         return lines[self.table.first + self.frame.index.to_numpy()].tolist()  # type: ignore[no-any-return]
 
 
-def detect(path: Path, options: ParseOptions) -> Layout:
-    """The layout of `path`; errors name the file and line of anything unreadable."""
+def detect(path: Path, options: ParseOptions, data: bytes | None = None) -> Layout:
+    """The layout of `path` (of `data`, its bytes or their prefix, when given); errors name the
+    file and line of anything unreadable."""
     profile, named = _chosen_profile(path, options)
-    text = read_text(path, options, profile.encoding if profile else "auto")
+    text = read_text(path, options, profile.encoding if profile else "auto", data)
     if profile is None:
         profile = match_profile(text.text, options.profile_dirs)
         named = profile is not None
         if profile is None:  # a bank's header with a damaged name must not read as another layout
             refuse_near_header(path, text.text, options.profile_dirs)
         if profile is not None and profile.encoding != "auto":
-            text = read_again(path, options, text, profile.encoding)
+            text = read_again(path, options, text, profile.encoding, data)
     delimiter = profile.delimiter if profile and profile.delimiter else sniff_delimiter(text.text)[0]
     records = scan(path, text.text, delimiter)
     hint = profile.header if profile and profile.has_header else ()

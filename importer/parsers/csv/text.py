@@ -38,14 +38,14 @@ class DecodedText:
     line_endings: str  # "LF", "CRLF", "CR", "mixed" or "none"
 
 
-def read_text(path: Path, options: ParseOptions, encoding: str = "auto") -> DecodedText:
+def read_text(path: Path, options: ParseOptions, encoding: str = "auto", data: bytes | None = None) -> DecodedText:
     """The whole file as text; an error for empty, binary or undecodable files.
 
     A profile's `encoding` names the code page of 8-bit text; it does not override a file that is
     plainly UTF-16 or UTF-32 (a byte-order mark, or the NUL bytes of wide ASCII), which read as
     UTF-8 would be NULs between letters and match no header.
     """
-    data = read_statement(path, options)
+    data = read_statement(path, options) if data is None else data  # given: the bytes a stream already read
     if not data.strip():
         raise InputError(path, "the file is empty: there is no table to read.")
     wide = _wide_encoding(data)
@@ -59,13 +59,14 @@ def python_encoding(name: str) -> str:
     return "utf-8-sig" if name.lower().replace("_", "-") in {"utf-8", "utf8"} else name
 
 
-def read_again(path: Path, options: ParseOptions, text: DecodedText, encoding: str) -> DecodedText:
+def read_again(path: Path, options: ParseOptions, text: DecodedText, encoding: str,
+               data: bytes | None = None) -> DecodedText:
     """`read_text(path, encoding)` for a file already read as `text`: the same text under the new
     name when the codec is the one detection found, so the file is decoded once, not twice."""
     name = python_encoding(encoding)
     if _codec(name) == _codec(text.encoding) or (name == "utf-8-sig" and text.encoding == "utf-8"):
         return DecodedText(text=text.text, encoding=name, line_endings=text.line_endings)  # no BOM: detection saw none
-    return read_text(path, options, encoding)
+    return read_text(path, options, encoding, data)
 
 
 def _codec(name: str) -> str | None:

@@ -1,0 +1,358 @@
+"""A CSV statement read in one pass, front to back: the layout decided on a prefix, the rows in batches.
+
+`stream_csv(source, options)` yields the events of importer/parsers/stream.py for the one
+statement of a CSV file.  It reads `source` once, in pieces of `CHUNK_BYTES`, and holds at most
+the prefix, one batch of rows and the last `TAIL_RECORDS` records, whatever the file's size.
+
+Why a prefix of `PREFIX_BYTES` (1 MiB): every layout decision (encoding, delimiter, preamble,
+header, column roles, date formats, decimal marks, the currency default, the balance chain's
+order and sign) is made on it by the whole-file reader (whole.py), unchanged.  1 MiB is about
+10,000 rows of a typical export, far more than those decisions look at (the first 200-400
+records), and a statement no larger than it is simply read whole, so nearly every real file
+gets exactly the whole-file result.  The rows after the prefix are read with those decisions
+pinned: a cell that does not fit them is an error at its line, never read another way.
+
+What only the end can tell is decided there: the last `TAIL_RECORDS` records are held back until
+the file ends, then table.py's footer and cut-off checks run on them, as on a whole file; the
+running balance is checked across batches link by link (balance.RunningChain).  An error at the
+end still means nothing of the file is stored: the pipeline commits only after `StatementEnd`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import dataclasses
+from array import array
+from collections import deque
+from collections.abc import Generator, Iterator, Sequence
+from decimal import Decimal
+from itertools import chain as chained, islice
+from pathlib import Path
+from typing import Any
+
+from importer.core.batch import BATCH_ROWS, TxBatch
+from importer.core.errors import ParseError
+from importer.core.models import Statement
+from importer.parsers.base import ParseOptions, StatementFile
+from importer.parsers.csv.balance import RunningChain
+from importer.parsers.csv.cells import Cells
+from importer.parsers.csv.detect import Layout, detect
+from importer.parsers.csv.table import (Records, Table, _cut_record, _ending, _table_end, _unreadable, _width,
+                                        text_lines)
+from importer.parsers.csv.text import _decode, _wide_encoding
+from importer.parsers.csv.whole import _Reader, parse_whole, truncated_error
+from importer.parsers.stream import Event, Rows, StatementEnd, StatementHead, events_of
+
+PREFIX_BYTES = 1 << 20
+CHUNK_BYTES = 1 << 20
+TAIL_RECORDS = 50  # as table.TAIL_RECORDS: the footer and cut-off checks look this far back
+_STEP = 5_000  # records taken from the csv reader at a time (in C, then checked as a list)
+
+_Pinned = tuple[Layout, ParseOptions, RunningChain]  # what the prefix decided, for the batches after it
+
+
+def stream_csv(source: StatementFile, options: ParseOptions) -> Iterator[Event]:
+    """The events of the CSV statement `source`, reading it once (see the module docstring)."""
+    prefix = source.read(PREFIX_BYTES)
+    following = source.read(CHUNK_BYTES) if len(prefix) == PREFIX_BYTES else b""
+    if following and _wide_encoding(prefix):
+        following += source.read()  # UTF-16/32 exports are small; their line ends are two bytes wide
+    if not following or _wide_encoding(prefix) or b"\n" not in prefix:
+        yield from events_of(parse_whole(source.path, options, prefix + following))
+        return
+    cut = prefix.rfind(b"\n") + 1
+    yield from _Stream(source, options, prefix[:cut]).events(prefix[cut:] + following)
+
+
+class _Stream:
+    """One file's statement: the prefix read whole, then the body batch by batch."""
+
+    def __init__(self, source: StatementFile, options: ParseOptions, head: bytes) -> None:
+        self.source, self.path = source, source.path
+        self.layout = detect(self.path, options, head)
+        self.head_text = _head_text(self.path, head, self.layout.text.encoding)
+        self.width_read = self.layout.frame.shape[1]  # the table's width, less a trailing empty field
+        self.reader = _Reader(self.path, self.layout, options)
+        self.rows, self.first_day, self.last_day = 0, None, None
+        self.options = options
+
+    @property
+    def table(self) -> Table:
+        return self.layout.table
+
+    def events(self, rest: bytes) -> Iterator[Event]:
+        prefix = self.reader.checked_columns()
+        currency = prefix["currency"][0] if prefix["currency"] else self.reader.currency_default
+        if currency is None:
+            self.reader.refuse_missing_currency()
+        self.currency = currency
+        yield self._head()
+        yield from self._batches(prefix, self.reader.lines)
+        yield from self._body(rest, self._pinned())
+        yield StatementEnd(0, self._statement(), self.rows)
+
+    def _head(self) -> StatementHead:
+        profile = self.layout.profile.name if self.layout.named else None
+        return StatementHead(0, str(self.path), "csv", self.reader.account, self.currency,
+                             self.reader.account_id, profile)
+
+    def _statement(self) -> Statement:
+        return Statement(path=str(self.path), format="csv", account=self.reader.account, currency=self.currency,
+                         transactions=(), bank_account_id=self.reader.account_id,
+                         profile=self.layout.profile.name if self.layout.named else None,
+                         start_date=self.first_day, end_date=self.last_day)
+
+    def _batches(self, columns: dict[str, Any], lines: Sequence[int]) -> Iterator[Rows]:
+        """`columns` (checked, of `lines`) as `Rows` of at most `BATCH_ROWS` rows each."""
+        if columns["date"]:
+            days = (min(columns["date"]), max(columns["date"]))
+            self.first_day = min(days[0], self.first_day or days[0])
+            self.last_day = max(days[1], self.last_day or days[1])
+        for start in range(0, len(lines), BATCH_ROWS):
+            part = slice(start, start + BATCH_ROWS)
+            yield Rows(0, _batch(self.path, self.reader.account, columns, lines, part, self.rows))
+            self.rows += len(lines[part])
+
+    def _pinned(self) -> _Pinned:
+        """What the prefix decided, for the readers of the batches after it."""
+        profile = self.layout.profile
+        if self.reader.balance_dropped:
+            profile = profile.model_copy(update={"columns": profile.columns.model_copy(update={"balance": None})})
+        layout = dataclasses.replace(self.layout, profile=profile, evidence=[], found={},
+                                     guessed=self.layout.guessed - {"balance"})
+        options = dataclasses.replace(self.options, account=self.reader.account,
+                                      currency=self.reader.currency_default or self.options.currency)
+        return layout, options, RunningChain(self.path, self.reader.chains)
+
+    # -- the body --------------------------------------------------------------------------
+    def _body(self, rest: bytes, pinned: _Pinned) -> Iterator[Rows]:
+        lines = _Lines(self.path, self.layout.text.encoding, self.source)
+        start = self._body_line()
+        text = self.head_text[_offset(self.head_text, start - 1):]
+        records = csv.reader(lines.iterate(start, text, rest), delimiter=self.table.delimiter)
+        held: list[tuple[int, list[str]]] = []
+        pending: list[tuple[int, list[str]]] = []
+        for step in _steps(self.path, records, start):
+            held += step
+            pending += self._checked(held[:-TAIL_RECORDS])
+            del held[:-TAIL_RECORDS]
+            if len(pending) >= BATCH_ROWS:
+                yield from self._rows_of(pending[:BATCH_ROWS], pinned)
+                del pending[:BATCH_ROWS]
+        tail, cut = self._tail(held, lines)
+        yield from self._rows_of(pending + self._checked(tail), pinned)
+        if cut is not None:
+            (line, cells), ending = cut
+            raise truncated_error(self.path, cells, ending, self.table, line, self.rows)
+
+    def _body_line(self) -> int:
+        """The first line after the prefix's table (its footer-like records are read again here)."""
+        records, table = self.layout.records, self.table
+        if table.end < len(records.lines):
+            return int(records.lines[table.end])
+        return self.head_text.count("\n") + 1
+
+    def _checked(self, records: list[tuple[int, list[str]]]) -> list[tuple[int, list[str]]]:
+        """The data rows among `records`: blank ones dropped, any other width an error at its line."""
+        width = self.table.width
+        if all(len(cells) == width for _, cells in records):
+            return [r for r in records if any(r[1])] if any(not r[1][0] for r in records) else records
+        for line, cells in records:
+            if _width(cells) not in (0, width):
+                raise ParseError(self.path, f"this row has {len(cells)} fields where the table has {width}.",
+                                 line=line, expected=f"{width} fields", found=f"{len(cells)} fields")
+        return [r for r in records if _width(r[1]) and any(r[1])]
+
+    def _tail(self, held: list[tuple[int, list[str]]], lines: _Lines) -> tuple[list[tuple[int, list[str]]], Any]:
+        """The data records among the last ones held (the footer left out), and the last one with how
+        the text ends when the file cuts it off."""
+        if not held:
+            return [], None
+        ending = lines.ending(held[-1][0], self.table.delimiter)
+        records = Records(array("i", (_width(c) for _, c in held)), array("i", (n for n, _ in held)),
+                          dict(enumerate(c for _, c in held)), held[-1][0], ending)
+        header = self.table.header or []
+        name = header[self.table.width - 1].strip() if len(header) >= self.table.width else ""
+        cut = _cut_record(records, self.table.width, 0, name)
+        end = _table_end(self.path, records, self.table.width, 0, len(held) if cut is None else cut)
+        return held[:end], (None if cut is None else (held[cut], ending))
+
+    def _rows_of(self, records: list[tuple[int, list[str]]], pinned: _Pinned) -> Iterator[Rows]:
+        """`records` as checked typed columns (`Rows`), read with what the prefix decided."""
+        if not records:
+            return
+        layout, options, running = pinned
+        lines = [line for line, _ in records]
+        columns = [list(column) for column in zip(*(cells for _, cells in records))]
+        if self.width_read < self.table.width:
+            self._refuse_trailing(columns.pop(), lines)
+        cells = Cells(self.path, layout.profile, self.reader.header, columns, lines)
+        reader = _BatchReader(self.path, layout, options, cells, self.reader, running)
+        kept = reader.lines
+        yield from self._batches(reader.checked_columns(), kept)
+
+    def _refuse_trailing(self, column: list[str], lines: list[int]) -> None:
+        """The prefix showed an empty field after every row's last (Chase): a later row must too."""
+        for cell, line in zip(column, lines):
+            if cell:
+                raise ParseError(self.path, "this row has a value after its last column, where every row above "
+                                            "ends in an empty field.", line=line,
+                                 expected="an empty last field", found=cell)
+
+
+class _BatchReader(_Reader):
+    """The whole-file reader over one batch's cells, with the prefix's decisions pinned."""
+
+    def __init__(self, path: Path, layout: Layout, options: ParseOptions, cells: Cells, prefix: _Reader,
+                 running: RunningChain) -> None:
+        self._given, self.running = cells, running
+        super().__init__(path, layout, options)
+        self.formats, self.marks = dict(prefix.formats), dict(prefix.marks)
+
+    def _raws(self) -> RawCells:  # type: ignore[override]
+        return RawCells(self.raw_names(), self.cells.columns, range(len(self.cells)))
+
+    def _cells(self) -> Cells:
+        return self.bookings(self._given)
+
+    def _check_balances(self, amounts: list[Decimal], balances: list[Decimal | None],
+                        currencies: list[str]) -> tuple[list[Decimal], list[Decimal | None]]:
+        self._refuse_unconfirmed_pair(balances)
+        if not self.options.check_balances or self.profile.columns.balance is None:
+            return amounts, balances
+        if any(chain.inverted for chain in self.running.chains.values()):
+            amounts = [-a for a in amounts]
+        for code in dict.fromkeys(currencies):
+            self.running.check(code, *self._of_currency(code, currencies, amounts, balances))
+        return amounts, balances
+
+
+class RawCells(Sequence[dict[str, str]]):
+    """Each row's cells by column name (`TxBatch.raw`), a row's dict built only when it is asked
+    for: rules read the raw cells of few rows, and a dict per row cost a third of the parse."""
+
+    __slots__ = ("_names", "_columns", "_rows")
+
+    def __init__(self, names: list[str], columns: list[list[str]], rows: range) -> None:
+        self._names, self._columns, self._rows = names, columns, rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return RawCells(self._names, self._columns, self._rows[index])
+        row = self._rows[index]
+        return dict(zip(self._names, [column[row] for column in self._columns]))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class _Lines:
+    """The text after the prefix as lines, decoded a chunk at a time; how it ends, for the tail."""
+
+    def __init__(self, path: Path, encoding: str, source: StatementFile) -> None:
+        self.path, self.source = path, source
+        self.decoder = codecs.getincrementaldecoder(encoding)()
+        self.encoding = encoding
+        self.pieces: deque[tuple[int, str]] = deque(maxlen=2)  # the last pieces and their first lines
+
+    def iterate(self, start: int, text: str, rest: bytes) -> Iterator[str]:
+        return chained.from_iterable(map(text_lines, self._pieces(start, text, rest)))
+
+    def _pieces(self, line: int, text: str, rest: bytes) -> Iterator[str]:
+        """Complete lines, a piece at a time (a csv record may span pieces, a line never does).
+
+        A "\r" at the end of a piece is held back: it may be the first half of a "\r\n"."""
+        pending, cr = text, ""
+        for data in chained([rest], self.source.chunks(CHUNK_BYTES)):
+            new = cr + self._decoded(data, line)
+            new, cr = (new[:-1], "\r") if new.endswith("\r") else (new, "")
+            pending += _newlines(new)
+            whole = pending.rfind("\n") + 1
+            if whole:
+                line = yield from self._piece(line, pending[:whole])
+                pending = pending[whole:]
+        pending += _newlines(cr + self._decoded(None, line))
+        if pending:
+            yield from self._piece(line, pending)
+
+    def _piece(self, line: int, piece: str) -> Generator[str, None, int]:
+        """Yields `piece` (its first line is `line`); returns the line after it."""
+        self.pieces.append((line, piece))
+        yield piece
+        return line + piece.count("\n")
+
+    def _decoded(self, data: bytes | None, line: int) -> str:
+        try:
+            return self.decoder.decode(data or b"", final=data is None)
+        except UnicodeDecodeError as exc:
+            if self.encoding == "cp1252" and data is not None:  # as text.py: five bytes cp1252 leaves undefined
+                return data.decode("latin-1")
+            raise ParseError(self.path, f"is not valid {self.encoding} text.", line=line,
+                             expected=f"text in {self.encoding} (set encoding: in the profile)",
+                             found=(data or b"")[exc.start: exc.start + 8].hex(" ")) from None
+
+    def ending(self, last_line: int, delimiter: str) -> str:
+        """How the text ends after a last record beginning at `last_line` (as table.Records.ending)."""
+        first = self.pieces[0][0] if self.pieces else last_line
+        text = "".join(piece for _, piece in self.pieces)
+        return _ending(text, delimiter, array("i", [max(1, last_line - first + 1)]))
+
+
+def _steps(path: Path, records: Any, start: int) -> Iterator[list[tuple[int, list[str]]]]:
+    """The records in lists of `_STEP`, each with its first line."""
+    before = 0
+    while True:
+        try:
+            rows = list(islice(records, _STEP))
+        except csv.Error as exc:
+            raise _unreadable(path, exc, start + records.line_num - 1) from None
+        if not rows:
+            return
+        if records.line_num - before == len(rows):
+            yield list(zip(range(start + before, start + before + len(rows)), rows))
+        else:
+            yield list(zip(_first_lines(rows, start + before), rows))
+        before = records.line_num
+
+
+def _first_lines(rows: list[list[str]], line: int) -> list[int]:
+    """The first line of each record, where some span lines (a quoted field holding line ends)."""
+    firsts = []
+    for cells in rows:
+        firsts.append(line)
+        line += 1 + sum(cell.count("\n") for cell in cells)
+    return firsts
+
+
+def _batch(path: Path, account: str, columns: dict[str, Any], lines: Sequence[int], part: slice,
+           first_index: int) -> TxBatch:
+    return TxBatch(
+        path=str(path), account=account, date=columns["date"][part], amount=columns["amount"][part],
+        currency=columns["currency"][part], description=columns["description"][part], line=list(lines[part]),
+        payee=columns["payee"][part], memo=columns["memo"][part], bank_id=columns["bank_id"][part],
+        balance=columns["balance"][part], value_date=columns["value_date"][part], raw=columns["raw"][part],
+        first_index=first_index,
+    )
+
+
+def _head_text(path: Path, head: bytes, encoding: str) -> str:
+    """The prefix as detect() read it (decoded and with "\n" line ends), to begin the body from."""
+    return _newlines(_decode(path, head, encoding))
+
+
+def _newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+def _offset(text: str, line_index: int) -> int:
+    """Character offset of the start of 0-based line `line_index`."""
+    position = 0
+    for _ in range(line_index):
+        position = text.index("\n", position) + 1
+    return position
