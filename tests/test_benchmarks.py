@@ -90,6 +90,12 @@ def test_ratio_of_a_reference_that_did_not_finish_is_a_bound() -> None:
     assert "did not finish in 120 s" in render_markdown([ours, theirs])
 
 
+def test_ratio_is_of_cpu_rates_when_both_sides_have_one() -> None:
+    ours = Result("end to end", 100_000, 100_000, 90.0, 500, None, 25.0)  # 4,000 rows per CPU second
+    theirs = Result("hledger print", 100_000, 100_000, 150.0, 800, None, 150.0)  # wall says 1.7x
+    assert ratio(ours, theirs) == "6.0x"
+
+
 def test_rule_files_name_the_same_merchants(tmp_path: Path) -> None:
     ours = write_our_rules(tmp_path / "r.yaml", 10).read_text()
     theirs = write_hledger_rules(tmp_path / "r.rules", 10).read_text()
