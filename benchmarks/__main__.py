@@ -140,6 +140,7 @@ def plan(args: argparse.Namespace, rows: int, scratch: Path) -> list[Job]:
 
 
 def benchmark(args: argparse.Namespace) -> list[Result]:
+    print(machine_line(), flush=True)
     if not args.no_compare and not compare.hledger():
         print("hledger is not installed: its comparison is skipped (Debian: apt-get install hledger)", flush=True)
     results = startup_results(args) if not args.no_startup else []
@@ -177,27 +178,26 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> list[Result]:
     args = arguments(argv)
-    print(machine_line(), flush=True)
-    found = results.load(args.after)[1] if args.after else benchmark(args)
+    saved, found = results.load(args.after) if args.after else ({}, benchmark(args))
     print()
     print(render_text(found))
     if args.save:
         results.save(args.save, found)
     if args.compare:
-        show_comparison(args, found)
+        show_comparison(args, found, saved.get("machine"))
     elif args.markdown:
-        args.markdown.write_text(render_markdown(found), encoding="utf-8")
+        args.markdown.write_text(render_markdown(found, saved.get("machine")), encoding="utf-8")
     return found
 
 
-def show_comparison(args: argparse.Namespace, after: list[Result]) -> None:
+def show_comparison(args: argparse.Namespace, after: list[Result], machine: str | None) -> None:
     meta, before = results.load(args.compare)
     table = results.before_after(before, after)
     print(f"\nbefore: {args.compare} (commit {meta['commit']}, {meta['date']})\n{meta['machine']}\n")
     print("\n".join(text_lines(table)))
     if args.markdown:
         head = f"Before: commit {meta['commit'][:12]}, {meta['date']}; {meta['machine']}\n\n"
-        args.markdown.write_text(head + "\n".join(markdown_lines(table)) + "\n\n" + render_markdown(after), encoding="utf-8")
+        args.markdown.write_text(head + "\n".join(markdown_lines(table)) + "\n\n" + render_markdown(after, machine), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -174,6 +174,7 @@ def markdown_lines(table: list[list[str]]) -> list[str]:
     return [f"| {' | '.join(head)} |", "|" + "---|" * len(head), *(f"| {' | '.join(row)} |" for row in body)]
 
 
-def render_markdown(results: list[Result]) -> str:
-    blocks = [machine_line().replace("machine: ", "Machine: "), *("\n".join(markdown_lines(t)) for t in tables(results))]
+def render_markdown(results: list[Result], machine: str | None = None) -> str:
+    """The tables, under the machine line they were measured on (this machine's, for a fresh run)."""
+    blocks = [(machine or machine_line()).replace("machine: ", "Machine: "), *("\n".join(markdown_lines(t)) for t in tables(results))]
     return "\n\n".join(blocks) + "\n"
