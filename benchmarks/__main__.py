@@ -163,7 +163,7 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-startup", action="store_true", help="skip the start-up timings")
     parser.add_argument("--repeat", type=int, default=7, help="runs of each start-up command (best and median)")
     parser.add_argument("--upload-target", default="wallet", help="sandbox service for the upload stage")
-    parser.add_argument("--limit", type=float, default=600.0, help="seconds any one job may take")
+    parser.add_argument("--limit", type=float, default=900.0, help="seconds any one job may take")
     parser.add_argument("--reference-limit", type=float, default=180.0, help="seconds ofxparse may take per file")
     parser.add_argument("--data", type=Path, default=DATA, help="where generated statements are kept")
     parser.add_argument("--markdown", type=Path, help="also write the tables as Markdown to this file")
