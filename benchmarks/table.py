@@ -85,7 +85,8 @@ def machine_line() -> str:
 
 def growth(results: list[Result], name: str) -> str:
     """time(N)/time(smallest N) next to N/smallest N: equal figures mean linear growth."""
-    timed = sorted((r.size, r.seconds) for r in results if r.name == name and r.seconds)
+    # CPU seconds where measured: wall time on a shared machine grows with the neighbours' load too
+    timed = sorted((r.size, r.cpu_seconds or r.seconds) for r in results if r.name == name and r.seconds)
     if len(timed) < 2:
         return "-"
     (small, base), (large, seconds) = timed[0], timed[-1]
