@@ -1,4 +1,11 @@
-"""Run one measured child process: wall time, peak memory (from `wait4`), bounded in time."""
+"""Run one measured child process: wall and CPU time, peak memory, bytes written; bounded in time.
+
+CPU time and peak memory come from the child's own `rusage` (`wait4`), so neighbours on a shared
+machine do not count.  The bytes written are the kernel's `write_bytes` for the child (and the
+children it reaped), read by this parent from `/proc/<pid>/io` while the exited child waits to be
+reaped (`waitid` with `WNOWAIT`): the child cannot miss its own last writes, and it needs no code
+of ours to report them.  Where /proc is missing (not Linux) the figure is None.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +28,7 @@ class Measured:
     returncode: int
     stdout: str
     stderr: str
+    written_bytes: int | None = None  # bytes the child caused to be written to storage (/proc/<pid>/io)
 
 
 class TimedOut(Exception):
@@ -41,25 +49,36 @@ def measure(command: list[str], limit: float, env: dict[str, str] | None = None)
             raise
         if finished is None:
             raise TimedOut(limit)
-        status, usage = finished
+        status, usage, written = finished
         seconds = time.perf_counter() - start
         child.returncode = os.waitstatus_to_exitcode(status)  # already reaped by wait4
         out.seek(0), err.seek(0)
         cpu = usage.ru_utime + usage.ru_stime
-        return Measured(seconds, cpu, usage.ru_maxrss / 1024, child.returncode, out.read().decode(), err.read().decode())
+        stdout, stderr = out.read().decode(), err.read().decode()
+        return Measured(seconds, cpu, usage.ru_maxrss / 1024, child.returncode, stdout, stderr, written)
 
 
-def _wait(pid: int, deadline: float) -> tuple[int, Any] | None:
-    """The child's exit status and resource usage, or None once it was killed at `deadline`."""
+def _wait(pid: int, deadline: float) -> tuple[int, Any, int | None] | None:
+    """The child's exit status, resource usage and bytes written, or None once killed at `deadline`."""
     while True:
-        done, status, usage = os.wait4(pid, os.WNOHANG)
-        if done:
-            return status, usage
+        if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT):
+            written = written_bytes(pid)  # exited but not reaped: its /proc entry still counts
+            _, status, usage = os.wait4(pid, 0)
+            return status, usage, written
         if time.perf_counter() > deadline:
             os.killpg(pid, signal.SIGKILL)
             os.wait4(pid, 0)
             return None
         time.sleep(0.02)
+
+
+def written_bytes(pid: int) -> int | None:
+    """`write_bytes` of /proc/<pid>/io: bytes sent (or dirtied) towards storage, page cache included."""
+    try:
+        fields = dict(line.split(": ") for line in Path(f"/proc/{pid}/io").read_text().splitlines())
+    except OSError:
+        return None
+    return int(fields["write_bytes"])
 
 
 def python_command(module: str, *args: str | Path) -> list[str]:

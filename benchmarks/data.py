@@ -1,4 +1,4 @@
-"""The generated statements under benchmarks/data/ (git-ignored): written once, reused after."""
+"""The generated statements under benchmarks/data/ (git-ignored): written once, streaming, reused after."""
 
 from __future__ import annotations
 
@@ -18,7 +18,11 @@ WRITERS: dict[str, Callable[[Path, int], Path]] = {
 
 
 def data_file(kind: str, rows: int, folder: Path = DATA) -> Path:
-    """The `kind` statement (a WRITERS key) of `rows` rows, generated when missing."""
+    """The `kind` statement (a WRITERS key) of `rows` rows, generated when missing.
+
+    The generator's version is in the name, so a file written by an older generator is never
+    taken for the current one (nor compared with a figure measured on it).
+    """
     stem, suffix = kind.rsplit(".", 1)
-    path = folder / f"{stem}-{rows}.{suffix}"
+    path = folder / f"{stem}-{rows}-g{generate.VERSION}.{suffix}"
     return path if path.exists() else WRITERS[kind](path, rows)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -25,6 +25,8 @@ KINDS = ["MARKET", "CAFE", "PHARMACY", "AUTO REPAIR", "DELI", "GRILL", "BOOKS", 
          "FLORIST", "PET SUPPLY", "DENTAL", "YOGA", "BREWING", "CLEANERS", "OPTICAL", "TIRE", "BAKERY", "SUSHI"]  # fmt: skip
 SYLLABLES = ["KOR", "VAN", "TI", "MEL", "BRO", "SA", "LU", "NIX", "PAR", "DEL", "OR", "QUIN", "TAV", "ERA", "ZO", "FEN"]
 PREFIXES = ["", "", "", "POS ", "SQ *", "TST* ", "CARD PURCHASE ", "RECURRING "]  # the noise banks add
+VERSION = 2  # part of every generated file's name: a change to what is written must bump it
+CHUNK = 100_000  # rows held in memory at once while writing a statement
 MERCHANT_COUNT = 400  # distinct merchants in generated statements; rules know only some of them
 CHASE_HEADER = "Details,Posting Date,Description,Amount,Type,Balance,Check or Slip #"
 SPARKASSE_HEADER = ('"Auftragskonto";"Buchungstag";"Valutadatum";"Buchungstext";"Verwendungszweck";'
@@ -52,13 +54,18 @@ def merchants() -> list[str]:
     return merchant_names(MERCHANT_COUNT, random.Random(5))
 
 
-def descriptions(rows: int, seed: int = 7) -> list[str]:
-    """Noisy card-statement texts: prefix, merchant (skewed towards the first ones), store number, city."""
-    rng = random.Random(seed)
+def descriptions(rows: int, seed: int = 7) -> Iterator[str]:
+    """Noisy card-statement texts: prefix, merchant (skewed towards the first ones), store number, city.
+
+    Drawn in chunks, so that a 10M-row statement is written in constant memory: the merchants come
+    from one generator and the noise from a second, so the texts do not depend on the chunk size.
+    """
+    picker, noise = random.Random(seed), random.Random(seed * 1_000_003 + 1)
     names = merchants()
     weights = [1 / (rank + 10) for rank in range(len(names))]  # a long tail, as real spending has
-    picks = rng.choices(names, weights, k=rows)
-    return [f"{rng.choice(PREFIXES)}{name} {rng.randint(100, 99999):05d} {rng.choice(CITIES)}" for name in picks]
+    for start in range(0, rows, CHUNK):
+        for name in picker.choices(names, weights, k=min(CHUNK, rows - start)):
+            yield f"{noise.choice(PREFIXES)}{name} {noise.randint(100, 99999):05d} {noise.choice(CITIES)}"
 
 
 def rows(count: int, seed: int = 7) -> Iterator[Row]:
@@ -79,13 +86,40 @@ def _money(cents: int, point: str = ".") -> str:
 
 def write_chase_csv(path: Path, count: int, seed: int = 7) -> Path:
     """Chase checking layout: comma-separated, decimal point, newest first, running balance."""
+    return _write(path, CHASE_HEADER, newest_first(_chase_lines(count, seed), path), "utf-8")
+
+
+def _chase_lines(count: int, seed: int) -> Iterator[str]:
     balance = 100000 * 100
-    lines = []
     for row in rows(count, seed):
-        balance += row.cents
+        balance += row.cents  # the balance runs forward in time, whichever way the file is read
         kind = "DEBIT" if row.cents < 0 else "CREDIT"
-        lines.append(f'{kind},{row.day:%m/%d/%Y},"{row.description}",{_money(row.cents)},DEBIT_CARD,{_money(balance)},,')
-    return _write(path, CHASE_HEADER, reversed(lines), "utf-8")
+        yield f'{kind},{row.day:%m/%d/%Y},"{row.description}",{_money(row.cents)},DEBIT_CARD,{_money(balance)},,'
+
+
+def newest_first(lines: Iterator[str], path: Path) -> Iterator[str]:
+    """`lines` reversed in constant memory: chunks spilled to files beside `path`, read back last first."""
+    spills = []
+    try:
+        for number, chunk in enumerate(_chunks(lines)):
+            spills.append(path.with_name(f"{path.name}.chunk{number}"))
+            spills[-1].write_text("\n".join(chunk), encoding="utf-8")
+        for spill in reversed(spills):
+            yield from reversed(spill.read_text(encoding="utf-8").split("\n"))
+    finally:
+        for spill in spills:
+            spill.unlink(missing_ok=True)
+
+
+def _chunks(lines: Iterator[str]) -> Iterator[list[str]]:
+    chunk: list[str] = []
+    for line in lines:
+        chunk.append(line)
+        if len(chunk) == CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def write_sparkasse_csv(path: Path, count: int, seed: int = 7) -> Path:
@@ -100,14 +134,15 @@ def write_sparkasse_csv(path: Path, count: int, seed: int = 7) -> Path:
 
 def write_debit_credit_csv(path: Path, count: int, seed: int = 7) -> Path:
     """Capital One layout: ISO dates, money out in Debit and money in in Credit, both unsigned."""
-    lines = []
-    for r in rows(count, seed):
-        debit, credit = (_money(-r.cents), "") if r.cents < 0 else ("", _money(r.cents))
-        lines.append(f"{r.day:%Y-%m-%d},{r.day:%Y-%m-%d},4821,{r.description.replace(',', ' ')},Merchandise,{debit},{credit}")
-    return _write(path, DEBIT_CREDIT_HEADER, lines, "utf-8")
+    return _write(path, DEBIT_CREDIT_HEADER, (_debit_credit_line(r) for r in rows(count, seed)), "utf-8")
 
 
-def _write(path: Path, header: str, lines: "Iterator[str] | list[str]", encoding: str) -> Path:
+def _debit_credit_line(r: Row) -> str:
+    debit, credit = (_money(-r.cents), "") if r.cents < 0 else ("", _money(r.cents))
+    return f"{r.day:%Y-%m-%d},{r.day:%Y-%m-%d},4821,{r.description.replace(',', ' ')},Merchandise,{debit},{credit}"
+
+
+def _write(path: Path, header: str, lines: Iterable[str], encoding: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial")  # a file cut short by ^C is not reused as complete
     with partial.open("w", encoding=encoding, newline="\n") as out:

@@ -1,4 +1,4 @@
-"""The benchmark's results as tables: stage × size, growth with size, and ratios to other tools."""
+"""The benchmark's results as tables: stage × size, growth with size, disk, start-up, ratios to other tools."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ from benchmarks import compare
 
 # (ours, theirs, label): rows of the comparison table
 PAIRS = [
-    ("importer run, 10 rules", "hledger print, 10 rules", "ours / hledger, 10 rules"),
-    ("importer run, 100 rules", "hledger print, 100 rules", "ours / hledger, 100 rules"),
+    ("end to end: importer run, 100 rules", "hledger print, 100 rules", "ours / hledger, 100 rules"),
     ("parse sgml.ofx", "ofxparse sgml.ofx", "ours / ofxparse, OFX 1.x SGML"),
     ("parse xml.ofx", "ofxparse xml.ofx", "ours / ofxparse, OFX 2.x XML"),
 ]
@@ -27,6 +26,21 @@ class Result:
     peak_mb: float | None
     note: str | None  # why there is no figure
     cpu_seconds: float | None = None
+    written_bytes: int | None = None  # end to end: bytes the run wrote to disk (/proc/<pid>/io)
+    db_growth_bytes: int | None = None  # end to end: the state database's growth over a fresh one
+    best_seconds: float | None = None  # start-up: the best of the runs; `seconds` is their median
+    kind: str = "stage"  # "stage" (a row of the stage x size grid) or "startup"
+
+    @property
+    def bytes_per_txn(self) -> float | None:
+        return self.db_growth_bytes / self.rows if self.db_growth_bytes is not None and self.rows else None
+
+    @property
+    def write_ratio(self) -> float | None:
+        """Bytes written per byte the database grew: 1 would be each byte written once."""
+        if self.written_bytes is None or not self.db_growth_bytes:
+            return None
+        return self.written_bytes / self.db_growth_bytes
 
     @property
     def rate(self) -> float | None:
@@ -42,6 +56,14 @@ class Result:
             return self.note or "-"
         cpu = f" / {self.cpu_rate:,.0f}" if self.cpu_rate else ""
         return f"{self.rate:,.0f}{cpu} ({self.peak_mb:,.0f} MB)"
+
+
+def _progress(r: Result) -> str:
+    if r.kind == "startup":
+        return f"best {_seconds(r.best_seconds)} s, median {_seconds(r.seconds)} s" if r.seconds else r.note or "-"
+    disk = f", db {r.bytes_per_txn:,.0f} bytes/txn" if r.bytes_per_txn is not None else ""
+    ratio = f", written {r.write_ratio:.2f}x growth" if r.write_ratio is not None else ""
+    return r.cell() + disk + ratio
 
 
 def cpu_model() -> str:
@@ -63,7 +85,8 @@ def machine_line() -> str:
 
 def growth(results: list[Result], name: str) -> str:
     """time(N)/time(smallest N) next to N/smallest N: equal figures mean linear growth."""
-    timed = sorted((r.size, r.seconds) for r in results if r.name == name and r.seconds)
+    # CPU seconds where measured: wall time on a shared machine grows with the neighbours' load too
+    timed = sorted((r.size, r.cpu_seconds or r.seconds) for r in results if r.name == name and r.seconds)
     if len(timed) < 2:
         return "-"
     (small, base), (large, seconds) = timed[0], timed[-1]
@@ -71,6 +94,7 @@ def growth(results: list[Result], name: str) -> str:
 
 
 def grid(results: list[Result]) -> list[list[str]]:
+    results = [r for r in results if r.kind == "stage"]
     sizes = sorted({r.size for r in results})
     names = list(dict.fromkeys(r.name for r in results))
     found = {(r.name, r.size): r for r in results}
@@ -82,6 +106,8 @@ def grid(results: list[Result]) -> list[list[str]]:
 def ratio(ours: Result | None, theirs: Result | None) -> str:
     if ours is None or ours.rate is None or theirs is None:
         return "-"
+    if ours.cpu_rate and theirs.cpu_rate:  # CPU: what a shared machine skews least, for both alike
+        return f"{ours.cpu_rate / theirs.cpu_rate:.1f}x"
     if theirs.rate is not None:
         return f"{ours.rate / theirs.rate:.1f}x"
     if theirs.note and theirs.note.startswith("did not finish") and ours.seconds:
@@ -91,34 +117,65 @@ def ratio(ours: Result | None, theirs: Result | None) -> str:
 
 
 def ratio_grid(results: list[Result]) -> list[list[str]]:
+    results = [r for r in results if r.kind == "stage"]
     sizes = sorted({r.size for r in results})
     found = {(r.name, r.size): r for r in results}
     rows = [[label, *(ratio(found.get((a, s)), found.get((b, s))) for s in sizes)] for a, b, label in PAIRS
             if any((b, s) in found for s in sizes)]  # fmt: skip
-    return [["comparison (rows/s ratio)", *(f"{s:,} rows" for s in sizes)], *rows] if rows else []
+    return [["comparison (rows per CPU second, ratio)", *(f"{s:,} rows" for s in sizes)], *rows] if rows else []
 
 
-def _text(table: list[list[str]]) -> list[str]:
+DB_TARGET, WRITE_TARGET = 400, 3.0  # issue 16: bytes per transaction, bytes written per byte of growth
+
+
+def disk_grid(results: list[Result]) -> list[list[str]]:
+    """Per end-to-end run: the database's bytes per transaction and the bytes written against its growth."""
+    runs = [r for r in results if r.bytes_per_txn is not None]
+    head = ["end to end, disk", "rows", f"db bytes/txn (< {DB_TARGET})", "written MB", "db growth MB",
+            f"written / growth (< {WRITE_TARGET:.0f}x)"]  # fmt: skip
+    return [head, *(_disk_row(r) for r in runs)] if runs else []
+
+
+def _disk_row(r: Result) -> list[str]:
+    written = f"{r.written_bytes / 1e6:,.1f}" if r.written_bytes is not None else "no /proc"
+    ratio = f"{r.write_ratio:.2f}x" if r.write_ratio is not None else "-"
+    return [r.name, f"{r.size:,}", f"{r.bytes_per_txn:,.0f}", written, f"{(r.db_growth_bytes or 0) / 1e6:,.1f}", ratio]
+
+
+def startup_grid(results: list[Result]) -> list[list[str]]:
+    runs = [r for r in results if r.kind == "startup"]
+    head = ["start-up (wall)", "best s", "median s"]
+    body = [[r.name, _seconds(r.best_seconds), _seconds(r.seconds) if r.seconds else r.note or "-"] for r in runs]
+    return [head, *body] if runs else []
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def tables(results: list[Result]) -> list[list[list[str]]]:
+    """Every table that has rows: stages, disk, start-up, ratios."""
+    found = [grid(results), disk_grid(results), startup_grid(results), ratio_grid(results)]
+    return [table for table in found if len(table) > 1]
+
+
+def text_lines(table: list[list[str]]) -> list[str]:
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     return ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))) for row in table]
 
 
 def render_text(results: list[Result], header: bool = True) -> str:
     if not header:  # one progress line
-        return "\n".join(f"{r.size:>9,}  {r.name:<40} {r.cell()}" for r in results)
-    lines = _text(grid(results))
-    if ratios := ratio_grid(results):
-        lines += ["", *_text(ratios)]
-    return "\n".join(lines)
+        return "\n".join(f"{r.size:>9,}  {r.name:<40} {_progress(r)}" for r in results)
+    return "\n\n".join("\n".join(text_lines(table)) for table in tables(results))
 
 
-def _markdown(table: list[list[str]]) -> list[str]:
+def markdown_lines(table: list[list[str]]) -> list[str]:
     head, *body = table
     return [f"| {' | '.join(head)} |", "|" + "---|" * len(head), *(f"| {' | '.join(row)} |" for row in body)]
 
 
-def render_markdown(results: list[Result]) -> str:
-    lines = [machine_line().replace("machine: ", "Machine: "), "", *_markdown(grid(results))]
-    if ratios := ratio_grid(results):
-        lines += ["", *_markdown(ratios)]
-    return "\n".join(lines) + "\n"
+def render_markdown(results: list[Result], machine: str | None = None) -> str:
+    """The tables, under the machine line they were measured on (this machine's, for a fresh run)."""
+    blocks = [(machine or machine_line()).replace("machine: ", "Machine: "), *("\n".join(markdown_lines(t)) for t in tables(results))]
+    return "\n\n".join(blocks) + "\n"

@@ -1,28 +1,86 @@
-"""The benchmark machinery, run on a tiny statement so that `python -m benchmarks` cannot rot."""
+"""The benchmark machinery, run on tiny statements so that `python -m benchmarks` cannot rot.
+
+Nothing here asserts a speed: the figures of a shared machine vary; what is asserted is that each
+figure is measured and carried to the tables and the saved results.
+"""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
+import pytest
+
+from benchmarks import generate, results
 from benchmarks.__main__ import main
+from benchmarks.child import measure
 from benchmarks.compare import write_hledger_rules, write_our_rules
-from benchmarks.table import Result, growth, ratio, render_markdown
+from benchmarks.data import data_file
+from benchmarks.startup import timed_runs
+from benchmarks.table import Result, disk_grid, growth, ratio, render_markdown, render_text
 from benchmarks.where import STEPS, profile_run, step_seconds
 
 
-def test_tiny_run_times_stages_and_writes_markdown(tmp_path: Path) -> None:
-    markdown = tmp_path / "bench.md"
+def test_tiny_run_times_stages_disk_and_start_up_and_saves(tmp_path: Path) -> None:
+    markdown, saved = tmp_path / "bench.md", tmp_path / "after.json"
     argv = ["--sizes", "200", "--no-compare", "--data", str(tmp_path / "data"), "--markdown", str(markdown),
-            "--only", "parse chase", "rules (chase", "end to end", "--limit", "120"]  # fmt: skip
-    results = main(argv)
-    assert [r.name for r in results] == ["parse chase.csv", "rules (chase.csv)", "end to end: importer run, shipped rules"]
-    assert all(r.rows == 200 and r.rate and r.peak_mb for r in results), results
-    assert "| parse chase.csv | " in markdown.read_text()
+            "--only", "parse chase", "rules (chase", "end to end", "import importer", "--limit", "120",
+            "--repeat", "2", "--save", str(saved)]  # fmt: skip
+    found = main(argv)
+    assert [r.name for r in found] == ['python -c "import importer"', "parse chase.csv", "rules (chase.csv)",
+                                       "end to end: importer run, 100 rules"]  # fmt: skip
+    startup, *stages = found
+    assert startup.best_seconds and startup.seconds and startup.best_seconds <= startup.seconds
+    assert all(r.rows == 200 and r.rate and r.cpu_rate and r.peak_mb for r in stages), stages
+    end = stages[-1]
+    assert end.db_growth_bytes and end.db_growth_bytes > 200 * 50  # every transaction is stored
+    assert end.written_bytes and end.written_bytes >= end.db_growth_bytes  # the database was written to disk
+    text = markdown.read_text()
+    assert "| parse chase.csv | " in text and "| end to end: importer run, 100 rules | 200 |" in text
+    assert results.load(saved)[1] == found
+
+
+def test_compare_prints_before_and_after_side_by_side(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = [Result("parse chase.csv", 1000, 1000, 1.0, 90, None, 1.0), Result("store", 1000, None, None, None, "failed: x")]
+    after = [Result("parse chase.csv", 1000, 1000, 1.0, 80, None, 0.25)]
+    old, new = results.save(tmp_path / "before.json", before), results.save(tmp_path / "after.json", after)
+    main(["--compare", str(old), "--after", str(new), "--markdown", str(tmp_path / "cmp.md")])
+    printed = capsys.readouterr().out
+    assert "1,000 / 1,000 (90 MB)" in printed and "1,000 / 4,000 (80 MB)" in printed and "4.00x" in printed
+    assert "| store | 1,000 | failed: x | not run | - |" in (tmp_path / "cmp.md").read_text()
+
+
+def test_disk_figures_per_transaction_and_per_byte_of_growth() -> None:
+    run = Result("end to end", 1000, 1000, 2.0, 90, None, 1.5, written_bytes=900_000, db_growth_bytes=300_000)
+    assert run.bytes_per_txn == 300 and run.write_ratio == 3.0
+    assert disk_grid([run])[1] == ["end to end", "1,000", "300", "0.9", "0.3", "3.00x"]
+
+
+def test_the_parent_reads_what_the_child_wrote_before_reaping_it(tmp_path: Path) -> None:
+    code = f"open({str(tmp_path / 'out')!r}, 'wb').write(b'x' * 3_000_000)"
+    done = measure([sys.executable, "-c", code], 60)
+    assert done.returncode == 0 and done.written_bytes is not None and done.written_bytes >= 3_000_000
+
+
+def test_start_up_takes_best_and_median_of_fresh_processes() -> None:
+    found = timed_runs("python -c pass", lambda i: [sys.executable, "-c", "pass"], 3, {})
+    assert found.kind == "startup" and found.best_seconds and found.seconds and found.best_seconds <= found.seconds
+    assert "python -c pass" in render_text([found])
+
+
+def test_generated_statement_is_streamed_newest_first_and_keyed_by_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    whole = data_file("chase.csv", 250, tmp_path / "whole")
+    monkeypatch.setattr(generate, "CHUNK", 40)  # spilled and reversed in 7 chunks: the same file
+    chunked = data_file("chase.csv", 250, tmp_path / "chunked")
+    assert whole.name == f"chase-250-g{generate.VERSION}.csv" and whole.read_text() == chunked.read_text()
+    lines = whole.read_text().splitlines()
+    assert lines[0] == generate.CHASE_HEADER and len(lines) == 251 and list(chunked.parent.iterdir()) == [chunked]
+    assert lines[1].split(",")[1] == "01/08/2020" and lines[-1].split(",")[1] == "01/02/2020"  # 40 rows a day, newest first
 
 
 def test_growth_compares_time_with_rows() -> None:
-    results = [Result("parse", 10_000, 10_000, 2.0, 90, None), Result("parse", 100_000, 100_000, 25.0, 200, None)]
-    assert growth(results, "parse") == "12.5x time for 10x rows"
+    found = [Result("parse", 10_000, 10_000, 2.0, 90, None), Result("parse", 100_000, 100_000, 25.0, 200, None)]
+    assert growth(found, "parse") == "12.5x time for 10x rows"
 
 
 def test_ratio_of_a_reference_that_did_not_finish_is_a_bound() -> None:
@@ -30,6 +88,12 @@ def test_ratio_of_a_reference_that_did_not_finish_is_a_bound() -> None:
     theirs = Result("ofxparse sgml.ofx", 100_000, None, None, None, "did not finish in 120 s")
     assert ratio(ours, theirs) == "> 30.0x (did not finish in 120 s)"
     assert "did not finish in 120 s" in render_markdown([ours, theirs])
+
+
+def test_ratio_is_of_cpu_rates_when_both_sides_have_one() -> None:
+    ours = Result("end to end", 100_000, 100_000, 90.0, 500, None, 25.0)  # 4,000 rows per CPU second
+    theirs = Result("hledger print", 100_000, 100_000, 150.0, 800, None, 150.0)  # wall says 1.7x
+    assert ratio(ours, theirs) == "6.0x"
 
 
 def test_rule_files_name_the_same_merchants(tmp_path: Path) -> None:
