@@ -14,12 +14,13 @@ import click
 
 from importer.cli.options import config_option, open_state, resolve_state_path, state_option
 from importer.config.settings import Config, load_config
-from importer.run.history import LOCAL, UndoPlan, plan_undo
+from importer.run.history import UndoPlan, plan_undo
 from importer.run.history import undo as undo_run
 from importer.run.lock import run_lock
 from importer.core.models import Transaction
 from importer.store.sqlite import State
-from importer.targets import REGISTRY, Target, make_target
+from importer.config.settings import TargetSettings
+from importer.targets import REGISTRY, Ability, Target, make_target
 
 NOT_A_TERMINAL = "undo deletes records and this is not a terminal to ask on; pass --yes to undo run {run} (or --dry-run to see what it would delete)."
 
@@ -42,14 +43,14 @@ def undo(run_id: int, config_path: Path | None, state_path: Path | None, keep_re
         if not (dry_run or assume_yes or is_interactive()):
             raise click.UsageError(NOT_A_TERMINAL.format(run=run_id))
         if dry_run or not assume_yes:
-            _echo_plan(plan, keep_remote)
+            _echo_plan(plan, keep_remote, config)
         if dry_run:
             click.echo("Nothing was deleted (--dry-run).")
             return
         if not assume_yes and not click.confirm(f"Undo run {run_id}?", default=False):
             click.echo("Nothing was undone.")
             sys.exit(1)
-        result = undo_run(state, run_id, lambda name: None if keep_remote else _target(name, config, state, run_id))
+        result = undo_run(state, run_id, lambda name: _target(name, config, state, run_id, keep_remote))
     removed = ", ".join(f"{n} from {target}" for target, n in sorted(result.removed.items()) if n) or "nothing from any target"
     click.echo(f"Undid run {run_id}: forgot {result.transactions} transaction(s); removed {removed}.")
     for target, n in sorted(result.kept_remote.items()):
@@ -61,14 +62,15 @@ def is_interactive() -> bool:
     return sys.stdin.isatty()
 
 
-def _echo_plan(plan: UndoPlan, keep_remote: bool) -> None:
+def _echo_plan(plan: UndoPlan, keep_remote: bool, config: Config) -> None:
     run = plan.run
     click.echo(f"Run {run.id} ({run.command}, {run.status}, started {run.started_at}): undo would")
     click.echo(f"  forget {plan.transactions} transaction(s) it stored" + _colon(plan.first, plan.transactions))
     _echo_first(plan.first)
     for target, (count, first) in sorted(plan.landed.items()):
-        where = "the local ledger" if target == LOCAL else target
-        kept = keep_remote and target != LOCAL
+        here = _in_state(*_configured(target, config))
+        where = "the local ledger" if here else target
+        kept = keep_remote and not here
         click.echo(f"  {'leave' if kept else 'delete'} {count} record(s) in {where}" + _colon(first, count))
         _echo_first(first)
     if plan.held_again:
@@ -84,9 +86,23 @@ def _echo_first(first: list[Transaction]) -> None:
         click.echo(f"      {t.date}  {t.amount:>10} {t.currency}  {t.description}")
 
 
-def _target(name: str, config: Config, state: State, run_id: int) -> Target:
-    """The configured target whose uploader lands records as `name`."""
+def _target(name: str, config: Config, state: State, run_id: int, keep_remote: bool) -> Target | None:
+    """The target that landed records as `name`; None to leave them there (`--keep-remote`), which
+    a target whose records live in the state cannot: forgetting the run here removes them."""
+    key, settings = _configured(name, config)
+    if keep_remote and not _in_state(key, settings):
+        return None
+    return make_target(key, state, run_id, settings)
+
+
+def _configured(name: str, config: Config) -> tuple[str, TargetSettings | None]:
+    """The configured target (key, settings) whose uploader lands records as `name`, else `name`."""
     for key, settings in config.targets.items():
-        if getattr(REGISTRY.get(settings.type), "name", None) == name:
-            return make_target(key, state, run_id, settings)
-    return make_target(name, state, run_id, None)
+        if settings.type in REGISTRY and REGISTRY[settings.type].name == name:
+            return key, settings
+    return name, None
+
+
+def _in_state(key: str, settings: TargetSettings | None) -> bool:
+    kind = settings.type if settings is not None else key
+    return kind in REGISTRY and Ability.IN_STATE in REGISTRY[kind].abilities

@@ -12,9 +12,10 @@ worst moment is after a target has landed a batch but before we have recorded th
    once); any other target is asked which records it already holds (`Target.lookup`, by the
    external-id marker its uploader writes), those are marked accepted, and only the rest is sent.
 
-A target that writes into the state database itself (`in_state`, the local ledger) needs none of
-this: its batch, the batch's record and the accepted ids are written in one SQLite transaction,
-so there is no moment at which it has landed without our knowing.
+A target that writes into the state database itself (it declares `Ability.IN_STATE`, as the local
+ledger does) needs none of this: its batch, the batch's record and the accepted ids are written in
+one SQLite transaction, so there is no moment at which it has landed without our knowing.  A target
+that can neither honour keys nor `lookup` (no `Ability.LOOKUP`) has its pending batches sent again.
 
 A batch the target refused outright (an HTTP 4xx answer: nothing landed) is marked *failed*; its
 transactions stay unsent and go out with the next run that imports them.
@@ -30,7 +31,7 @@ from importer.internals.crash import crash_point
 from importer.core.errors import UploadError
 from importer.core.models import Outcome, Transaction, UploadResult
 from importer.store.sqlite import TXN_COLUMNS, State, now_iso, transaction_from_row
-from importer.targets.base import Target
+from importer.targets.base import Ability, Target
 
 # HTTP answers that say the request was refused as a whole; any other failure may have landed.
 _RETRYABLE = {408, 409, 425, 429}
@@ -66,7 +67,7 @@ class Journal:
 
     def send(self, batch: Sequence[Transaction], key: str) -> list[UploadResult]:
         """Send one batch under `key`, journalled; raises UploadError (the batch stays recorded)."""
-        if getattr(self.target, "in_state", False):
+        if Ability.IN_STATE in self.target.abilities:
             return self._write_in_state(batch, key)
         batch_id = self._begin(key, [t.external_id or "" for t in batch])
         return self._send_recorded(batch_id, batch, key)
@@ -76,7 +77,7 @@ class Journal:
         crash_point("upload.pending")
         with self.state.transaction() as db:
             self._begin_in(db, key, [t.external_id or "" for t in batch], done=True)
-            results = self.target.write(db, batch)  # type: ignore[attr-defined]
+            results = self.target.write_in_state(db, batch)
             State.mark_accepted_in(db, self.target.name, results, self.run_id)
         crash_point("upload.sent")
         crash_point("upload.done")
@@ -99,7 +100,7 @@ class Journal:
             return self._begin_in(db, key, external_ids)
 
     def _begin_in(self, db: sqlite3.Connection, key: str, external_ids: Sequence[str], done: bool = False) -> int:
-        """Journal a batch as pending, or as done with the external ids as remote ids (`in_state`)."""
+        """Journal a batch as pending, or as done with the external ids as remote ids (IN_STATE)."""
         now = now_iso()
         cursor = db.execute(
             "INSERT INTO batches (target, key, run_id, size, created_at, status, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -176,7 +177,8 @@ class Journal:
             outcome.resent += len(txns)
             return
         wanted = {t.external_id for t in txns}
-        found = {ext: rid for ext, rid in self.target.lookup(txns).items() if ext in wanted}
+        held = self.target.lookup(txns) if Ability.LOOKUP in self.target.abilities else {}
+        found = {ext: rid for ext, rid in held.items() if ext in wanted}
         rest = [t for t in txns if t.external_id not in found]
         new_id = self._settle(batch.id, found, rest)
         outcome.found += len(found)

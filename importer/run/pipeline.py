@@ -54,7 +54,7 @@ from importer.reports.summary import FileReport, Interruption, RunReport
 from importer.rules import RuleSet
 from importer.store.sqlite import State
 from importer.dedupe.transfers import pair_transfers
-from importer.targets import Target, make_target
+from importer.targets import Ability, Target, make_target
 
 # Files a folder may hold beside statements that are never statements themselves.
 _NOT_STATEMENTS = {".md", ".json", ".jsonl", ".yaml", ".yml", ".py", ".sqlite", ".log", ".pdf"}
@@ -539,17 +539,17 @@ def _reconcile(journal: Journal, report: RunReport) -> bool:
 
 
 def _preview(target: Target, sending: list[Transaction], settings: RunSettings) -> None:
-    """Show the exact requests a dry run would send (remote targets only; secrets redacted)."""
-    plan = getattr(target, "plan", None)
-    if plan is not None and settings.preview is not None and sending:
-        settings.preview(plan(sending))
+    """Show the exact requests a dry run would send (targets that can PLAN; secrets redacted)."""
+    if Ability.PLAN in target.abilities and settings.preview is not None and sending:
+        settings.preview(target.plan(sending))
 
 
 def _upload(
     fresh: list[Transaction], journal: Journal, report: FileReport, told: Callable[[Uploaded], None] = lambda _: None
 ) -> None:  # fmt: skip
     try:  # remote targets map every account and category name first: one missing stops the file
-        getattr(journal.target, "prepare", lambda _: None)(fresh)
+        if Ability.PREPARE in journal.target.abilities:
+            journal.target.prepare(fresh)
     except UploadError as exc:
         report.failed, report.error = len(fresh), str(exc)
         return

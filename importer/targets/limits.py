@@ -41,7 +41,7 @@ class _Budget:
         """Seconds until `cost` more fits (0 when it fits now)."""
         if self.limit is None:
             return 0.0
-        need = self.used(now) + min(cost, self.limit) - self.limit
+        need: float = self.used(now) + min(cost, self.limit) - self.limit
         if need <= 0:
             return 0.0
         for stamp, spent in self.spent:

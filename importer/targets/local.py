@@ -3,8 +3,9 @@
 A batch is written in one SQLite transaction and the ledger is keyed by external id, so a run
 killed at any point leaves each transaction in the ledger exactly once or not at all; a batch
 sent again after such a kill answers "duplicate" for what already landed.  Because the ledger
-lives in the state database, the upload journal writes a batch, its record and what was accepted
-in that same transaction (`in_state`), with nothing pending in between.
+lives in the state database, it declares `Ability.IN_STATE`: the upload journal writes a batch,
+its record and what was accepted in that same transaction (`write_in_state`), with nothing pending in
+between.  Otherwise it is a target like the others: `undo` removes its records through `delete`.
 """
 
 from __future__ import annotations
@@ -15,17 +16,19 @@ from collections.abc import Sequence
 from importer.config.settings import TargetSettings
 from importer.core.models import Outcome, Transaction, UploadResult
 from importer.store.sqlite import TXN_COLUMNS, State, now_iso, transaction_row
+from importer.targets.base import Ability, Target, not_held
 
 _INSERT = f"INSERT OR IGNORE INTO ledger ({TXN_COLUMNS}, run_id, stored_at) VALUES ({', '.join('?' * (len(TXN_COLUMNS.split(',')) + 2))})"
+_UPDATE = f"UPDATE ledger SET ({TXN_COLUMNS}) = ({', '.join('?' * len(TXN_COLUMNS.split(',')))}) WHERE external_id = ?"
 
 
-class LocalLedger:
+class LocalLedger(Target):
     """Stores transactions in the `ledger` table of the state file."""
 
     name = "local"
     batch_size = 5000
     idempotent = True  # keyed by external id: a batch sent twice lands once
-    in_state = True  # writes into the state database: see `write`
+    abilities = frozenset({Ability.IN_STATE, Ability.LOOKUP, Ability.UPDATE, Ability.DELETE})
 
     def __init__(self, state: State, run_id: int = 0, settings: TargetSettings | None = None) -> None:
         self.state = state
@@ -33,9 +36,9 @@ class LocalLedger:
 
     def send(self, batch: Sequence[Transaction], idempotency_key: str = "") -> list[UploadResult]:
         with self.state.transaction() as db:
-            return self.write(db, batch)
+            return self.write_in_state(db, batch)
 
-    def write(self, db: sqlite3.Connection, batch: Sequence[Transaction]) -> list[UploadResult]:
+    def write_in_state(self, db: sqlite3.Connection, batch: Sequence[Transaction]) -> list[UploadResult]:
         """`send` inside a transaction the caller holds (it commits nothing)."""
         # One lookup and one executemany instead of a statement per record: what was already
         # in the ledger (or earlier in this batch) answers "duplicate", as INSERT OR IGNORE would.
@@ -75,9 +78,19 @@ class LocalLedger:
         query = "SELECT external_id FROM ledger WHERE external_id IN ({})"
         return {row[0]: row[0] for row in self.state.rows_for(query, [t.external_id for t in txns if t.external_id])}
 
+    def update(self, txns: Sequence[Transaction]) -> list[UploadResult]:
+        held = self.lookup(txns)
+        with self.state.transaction() as db:
+            db.executemany(_UPDATE, ((*transaction_row(t), t.external_id) for t in txns if t.external_id in held))
+        return [_updated(t) if t.external_id in held else not_held(self.name, t) for t in txns]
+
     def delete(self, remote_ids: Sequence[str]) -> None:
         with self.state.transaction() as db:
             db.executemany("DELETE FROM ledger WHERE external_id = ?", [(i,) for i in remote_ids])
 
     def close(self) -> None:
         """Nothing to release: the state owns the connection."""
+
+
+def _updated(txn: Transaction) -> UploadResult:
+    return UploadResult(external_id=txn.external_id or "", outcome=Outcome.ACCEPTED, remote_id=txn.external_id)
