@@ -74,7 +74,8 @@ class PocketSmith(RemoteTarget):
         if txn.memo:
             item["memo"] = txn.memo
         if (category := self.category_id(txn)) is not None:
-            item["category_id"] = int(category)
+            # the API takes a number; a dry run's placeholder for a category to create stays text
+            item["category_id"] = int(category) if category.isdigit() else category
         return item
 
     def results(self, chunk: Sequence[Transaction], response: httpx.Response) -> list[UploadResult]:
