@@ -10,6 +10,7 @@ again.
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -19,6 +20,8 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
+
+import importer
 
 from importer.cli import main
 from importer.cli.sandbox_cmd import sandbox_config
@@ -92,6 +95,17 @@ def on_target(sandbox: Sandbox, name: str, state: State) -> int:
 
 def test_every_registry_entry_declares_exactly_what_it_can_do() -> None:
     assert {name: set(cls.abilities) for name, cls in REGISTRY.items()} == DECLARED
+
+
+def test_no_module_asks_a_target_for_an_attribute_instead_of_its_declaration() -> None:
+    found = []
+    for path in sorted(Path(importer.__file__).parent.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("getattr", "hasattr"):
+                subject = ast.unparse(node.args[0]) if node.args else ""
+                if "target" in subject.lower() or "REGISTRY" in subject:
+                    found.append(f"{path.name}:{node.lineno}: {ast.unparse(node)}")
+    assert found == []
 
 
 CALLS: dict[Ability, Callable[[Target, State], Any]] = {
