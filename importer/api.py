@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from importer.config.paths import default_rules_paths, default_state_path, user_profile_dirs
-from importer.config.settings import Config, default_currency, iso_currency, load_config
+from importer.config.settings import Config, TargetSettings, default_currency, iso_currency, load_config
 from importer.core.errors import ConfigError
 from importer.core.models import Statement, Transaction, with_updates
 from importer.dedupe.layers import MatchSettings
@@ -44,7 +44,7 @@ from importer.run.pipeline import RunSettings, in_account, prepare, read_file, s
 from importer.run.pipeline import run as run_pipeline
 from importer.run.routine import RoutineReport, SourceRun, observed, run_sources
 from importer.store.sqlite import State
-from importer.targets import REGISTRY, Target, make_target
+from importer.targets import REGISTRY, Ability, Target, make_target
 
 __all__ = [
     "Config",
@@ -243,7 +243,7 @@ class Session:
 
     def undo(self, run_id: int, *, keep_remote: bool = False) -> UndoResult:
         """Take run `run_id` back: its transactions here, and its records in the targets unless `keep_remote`."""
-        return undo_run(self.state, run_id, lambda name: None if keep_remote else self._target(name, run_id))
+        return undo_run(self.state, run_id, lambda name: self._undo_target(name, run_id, keep_remote))
 
     def release(self, rows: Sequence[HeldRow], target: str | None = None) -> Release:
         """Send held `rows` to `target` (else the config's default) as a run of kind `release`,
@@ -258,12 +258,22 @@ class Session:
         self.state.finish_run(run_id, "failed" if result.errors else "ok")
         return result
 
-    def _target(self, name: str, run_id: int) -> Target:
-        """The configured target whose uploader lands records as `name`."""
+    def _undo_target(self, name: str, run_id: int, keep_remote: bool) -> Target | None:
+        """The target that landed records as `name`; None to leave them there (`--keep-remote`),
+        which a target whose records live in the state cannot: forgetting the run removes them."""
+        key, settings = self._configured(name)
+        kind = settings.type if settings is not None else key
+        in_state = kind in REGISTRY and Ability.IN_STATE in REGISTRY[kind].abilities
+        if keep_remote and not in_state:
+            return None
+        return make_target(key, self.state, run_id, settings)
+
+    def _configured(self, name: str) -> tuple[str, TargetSettings | None]:
+        """The configured target (key, settings) whose uploader lands records as `name`, else `name`."""
         for key, settings in self.config.targets.items():
-            if getattr(REGISTRY.get(settings.type), "name", None) == name:
-                return make_target(key, self.state, run_id, settings)
-        return make_target(name, self.state, run_id, None)
+            if settings.type in REGISTRY and REGISTRY[settings.type].name == name:
+                return key, settings
+        return name, None
 
 
 NO_SOURCES = (

@@ -33,6 +33,7 @@ from importer.config.settings import TargetSettings
 from importer.core.errors import UploadError
 from importer.core.models import Outcome, Transaction, UploadResult
 from importer.store.sqlite import State
+from importer.targets.base import Ability, Target
 
 
 class LoopbackService:
@@ -118,11 +119,12 @@ class LoopbackServer:
         self.httpd.server_close()
 
 
-class LoopbackTarget:
+class LoopbackTarget(Target):
     """Uploader for the loopback service: not idempotent, looks records up by marker."""
 
     name = "loopback"
     idempotent = False
+    abilities = frozenset({Ability.LOOKUP, Ability.DELETE})
 
     def __init__(self, state: State, run_id: int = 0, settings: TargetSettings | None = None) -> None:
         if settings is None or not settings.base_url:

@@ -17,6 +17,7 @@ from importer.run.pipeline import RunSettings, batch_key, run
 from importer.parsers import ParseOptions
 from importer.rules import RuleSet
 from importer.store.sqlite import State
+from importer.targets.base import Ability
 from importer.targets.local import LocalLedger
 from tests.loopback import LoopbackServer, LoopbackTarget, registered
 from tests.statements import Line, chase_csv, day
@@ -56,9 +57,9 @@ def batch_rows(state: State) -> list[tuple[str, str, int]]:
 
 
 class Remote(LocalLedger):
-    """The local ledger journalled as if it were a remote service (`in_state` off)."""
+    """The local ledger journalled as if it were a remote service (without `Ability.IN_STATE`)."""
 
-    in_state = False
+    abilities = LocalLedger.abilities - {Ability.IN_STATE}
 
 
 def test_a_batch_is_pending_while_sent_and_done_with_remote_ids_after(state_path: Path, statement: Path) -> None:
@@ -169,8 +170,8 @@ def test_the_local_ledger_lands_records_and_confirms_a_batch_in_one_transaction(
     txns = stored(state_path, statement)
 
     class Dying(LocalLedger):
-        def send(self, batch: Sequence[Transaction], idempotency_key: str = "") -> list[UploadResult]:
-            super().send(batch, idempotency_key)
+        def write_in_state(self, batch: Sequence[Transaction]) -> list[UploadResult]:
+            super().write_in_state(batch)
             raise KeyboardInterrupt  # killed after landing, before the batch is confirmed
 
     with State(state_path) as state:

@@ -15,7 +15,7 @@ import click
 from importer import api
 from importer.cli.options import config_option, state_option
 from importer.core.models import Transaction
-from importer.run.history import LOCAL, UndoPlan
+from importer.run.history import UndoPlan
 
 NOT_A_TERMINAL = (
     "undo deletes records and this is not a terminal to ask on; "
@@ -49,7 +49,7 @@ def undo(
         if not (dry_run or assume_yes or is_interactive()):
             raise click.UsageError(NOT_A_TERMINAL.format(run=run_id))
         if dry_run or not assume_yes:
-            _echo_plan(plan, keep_remote)
+            _echo_plan(plan, keep_remote, config)
         if dry_run:
             click.echo("Nothing was deleted (--dry-run).")
             return
@@ -71,14 +71,15 @@ def is_interactive() -> bool:
     return sys.stdin.isatty()
 
 
-def _echo_plan(plan: UndoPlan, keep_remote: bool) -> None:
+def _echo_plan(plan: UndoPlan, keep_remote: bool, config: Config) -> None:
     run = plan.run
     click.echo(f"Run {run.id} ({run.command}, {run.status}, started {run.started_at}): undo would")
     click.echo(f"  forget {plan.transactions} transaction(s) it stored" + _colon(plan.first, plan.transactions))
     _echo_first(plan.first)
     for target, (count, first) in sorted(plan.landed.items()):
-        where = "the local ledger" if target == LOCAL else target
-        kept = keep_remote and target != LOCAL
+        here = _in_state(*_configured(target, config))
+        where = "the local ledger" if here else target
+        kept = keep_remote and not here
         click.echo(f"  {'leave' if kept else 'delete'} {count} record(s) in {where}" + _colon(first, count))
         _echo_first(first)
     if plan.held_again:

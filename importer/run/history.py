@@ -9,14 +9,14 @@ number a run's report printed is the one `history RUN` and `undo RUN` take, and 
 listed, unnumbered, with `--all`.  A run that failed or was interrupted keeps its number.
 
 `runs()` and `run_detail()` read the state database only.  `undo()` removes what a run added:
-the transactions it stored, the records it landed in each target (deleted remotely through
-`Target.delete`, in the local ledger directly), the aliases and batches it wrote and the files it
-read, so importing those files again imports them again; rows it released are held again.
+the transactions it stored, the records it landed in each target (deleted through `Target.delete`,
+the local ledger's as any other's), the aliases and batches it wrote and the files it read, so
+importing those files again imports them again; rows it released are held again.
 `plan_undo()` says what `undo()` would remove, without removing anything.
 
-Order matters for a crash half way: the run is first marked `undoing`, remote records are deleted,
-and only then is everything forgotten locally in one transaction (the local ledger included) and
-the run marked `undone`.  Killed in between, `undo` can simply be run again.  A pending line that
+Order matters for a crash half way: the run is first marked `undoing`, the targets' records are
+deleted, and only then is everything forgotten locally in one transaction and the run marked
+`undone`.  Killed in between, `undo` can simply be run again.  A pending line that
 the run updated to its posted form stays updated (the record belongs to the earlier run).
 
 **Held rows.**  `release_held()` sends held rows now, as a run of its own (kind `release`),
@@ -41,9 +41,8 @@ from importer.run.journal import Journal
 from importer.run.pipeline import batch_key, batches as in_batches
 from importer.store.base import Store
 from importer.store.rows import TXN_COLUMNS, transaction_from_row
-from importer.targets.base import Target
+from importer.targets.base import Ability, Target
 
-LOCAL = "local"  # the embedded ledger lives in the state database: forgotten in the same transaction
 FIRST_ROWS = 5  # rows shown per target by `undo --dry-run`
 _WIDTH = len(TXN_COLUMNS.split(", "))
 
@@ -142,14 +141,12 @@ def undo(state: Store, run_id: int, open_target: Callable[[str], Target | None])
     state.mark_undoing(run_id)
     landed = state.landed_remote_ids(run_id)
     for target_name, remote_ids in landed.items():
-        if target_name != LOCAL:
-            _delete_remote(target_name, remote_ids, open_target, result)
+        _delete_landed(target_name, remote_ids, open_target, result)  # the local ledger's too
     result.transactions = state.forget_run(run_id)
-    result.removed[LOCAL] = len(landed.get(LOCAL, []))
     return result
 
 
-def _delete_remote(name: str, remote_ids: list[str], open_target: Callable[[str], Target | None], result: UndoResult) -> None:
+def _delete_landed(name: str, remote_ids: list[str], open_target: Callable[[str], Target | None], result: UndoResult) -> None:
     target = open_target(name)
     if target is None:
         result.kept_remote[name] = len(remote_ids)
@@ -235,7 +232,8 @@ def release_held(state: Store, rows: Sequence[HeldRow], journal: Journal) -> Rel
         return result
     txns = [row.txn for row in rows]
     try:  # remote targets map every account and category name first (as pipeline._upload does)
-        getattr(journal.target, "prepare", lambda _: None)(txns)
+        if Ability.PREPARE in journal.target.abilities:
+            journal.target.prepare(txns)
     except UploadError as exc:
         result.failed, result.errors = len(txns), [str(exc)]
         return result

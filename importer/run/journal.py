@@ -12,9 +12,10 @@ worst moment is after a target has landed a batch but before we have recorded th
    once); any other target is asked which records it already holds (`Target.lookup`, by the
    external-id marker its uploader writes), those are marked accepted, and only the rest is sent.
 
-A target that writes into the state database itself (`in_state`, the local ledger) needs none of
-this: its batch, the batch's record and the accepted ids are written in one store transaction,
-so there is no moment at which it has landed without our knowing.
+A target that writes into the state database itself (it declares `Ability.IN_STATE`, as the local
+ledger does) needs none of this: its batch, the batch's record and the accepted ids are written in
+one SQLite transaction, so there is no moment at which it has landed without our knowing.  A target
+that can neither honour keys nor `lookup` (no `Ability.LOOKUP`) has its pending batches sent again.
 
 A batch the target refused outright (an HTTP 4xx answer: nothing landed) is marked *failed*; its
 transactions stay unsent and go out with the next run that imports them.
@@ -29,7 +30,7 @@ from importer.internals.crash import crash_point
 from importer.core.errors import UploadError
 from importer.core.models import Outcome, Transaction, UploadResult
 from importer.store.base import Store
-from importer.targets.base import Target
+from importer.targets.base import Ability, Target
 
 # HTTP answers that say the request was refused as a whole; any other failure may have landed.
 _RETRYABLE = {408, 409, 425, 429}
@@ -65,7 +66,7 @@ class Journal:
 
     def send(self, batch: Sequence[Transaction], key: str) -> list[UploadResult]:
         """Send one batch under `key`, journalled; raises UploadError (the batch stays recorded)."""
-        if getattr(self.target, "in_state", False):
+        if Ability.IN_STATE in self.target.abilities:
             return self._write_in_state(batch, key)
         batch_id = self._begin(key, [t.external_id or "" for t in batch])
         return self._send_recorded(batch_id, batch, key)
@@ -75,7 +76,7 @@ class Journal:
         crash_point("upload.pending")
         with self.state.transaction():
             self.state.begin_batch(self.target.name, key, self.run_id, [t.external_id or "" for t in batch], done=True)
-            results = self.target.send(batch, key)  # joins this transaction (see Store.transaction)
+            results = self.target.write_in_state(batch)  # joins this transaction (see Store.transaction)
             self.state.mark_accepted(self.target.name, results, self.run_id)
         crash_point("upload.sent")
         crash_point("upload.done")
@@ -138,7 +139,8 @@ class Journal:
             outcome.resent += len(txns)
             return
         wanted = {t.external_id for t in txns}
-        found = {ext: rid for ext, rid in self.target.lookup(txns).items() if ext in wanted}
+        held = self.target.lookup(txns) if Ability.LOOKUP in self.target.abilities else {}
+        found = {ext: rid for ext, rid in held.items() if ext in wanted}
         rest = [t for t in txns if t.external_id not in found]
         new_id = self._settle(batch.id, found, rest)
         outcome.found += len(found)

@@ -52,7 +52,7 @@ from importer.reports.summary import FileReport, Interruption, RunReport
 from importer.rules import RuleSet
 from importer.store.base import Store
 from importer.run.file_import import FileImport, FileSettings, Imported
-from importer.targets import Target, make_target
+from importer.targets import Ability, Target, make_target
 
 # Files a folder may hold beside statements that are never statements themselves.
 _NOT_STATEMENTS = {".md", ".json", ".jsonl", ".yaml", ".yml", ".py", ".sqlite", ".log", ".pdf"}
@@ -477,10 +477,9 @@ def _reconcile(journal: Journal, report: RunReport) -> bool:
 
 
 def _preview(target: Target, sending: list[Transaction], settings: RunSettings) -> None:
-    """Show the exact requests a dry run would send (remote targets only; secrets redacted)."""
-    plan = getattr(target, "plan", None)
-    if plan is not None and settings.preview is not None and sending:
-        settings.preview(plan(sending))
+    """Show the exact requests a dry run would send (targets that can PLAN; secrets redacted)."""
+    if Ability.PLAN in target.abilities and settings.preview is not None and sending:
+        settings.preview(target.plan(sending))
 
 
 def _upload(
@@ -505,7 +504,8 @@ def _upload(
 def _prepared(journal: Journal, names: Sequence[Transaction], report: FileReport, total_rows: int) -> bool:
     """Remote targets map every account and category name first: one missing stops the file."""
     try:
-        getattr(journal.target, "prepare", lambda _: None)(names)
+        if Ability.PREPARE in journal.target.abilities:
+            journal.target.prepare(names)
     except UploadError as exc:
         report.failed, report.error = total_rows, str(exc)
         return False

@@ -194,6 +194,9 @@ class Store(Protocol):
     def add_to_ledger(self, txns: Sequence[Transaction], run_id: int) -> None:
         """Write `txns` into the local ledger (one already there stays), with their stored pair."""
 
+    def update_in_ledger(self, txns: Sequence[Transaction]) -> None:
+        """Replace the ledger's records of `txns` (held there) with these values."""
+
     def delete_from_ledger(self, external_ids: Sequence[str]) -> None:
         """Remove these records from the local ledger."""
 

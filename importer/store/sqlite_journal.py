@@ -32,6 +32,9 @@ _COPY_PAIR = (
 )
 
 
+_UPDATE_LEDGER = f"UPDATE ledger SET ({TXN_COLUMNS}) = ({marks(len(TXN_COLUMNS.split(', ')))}) WHERE external_id = ?"
+
+
 class JournalSql(SqliteBase):
     """Batches, accepted records and the `ledger` table."""
 
@@ -105,6 +108,11 @@ class JournalSql(SqliteBase):
             self.db.executemany(_LEDGER, ((*transaction_row(t), run_id, stored_at) for t in txns))
             unpaired = [row[0] for row in self.rows_for(_UNPAIRED, ids)]
             self.db.executemany(_COPY_PAIR, [(ext,) for ext in unpaired])
+
+    def update_in_ledger(self, txns: Sequence[Transaction]) -> None:
+        """Replace the ledger's records of `txns` (held there) with these values."""
+        with self.transaction():
+            self.db.executemany(_UPDATE_LEDGER, ((*transaction_row(t), t.external_id) for t in txns))
 
     def delete_from_ledger(self, external_ids: Sequence[str]) -> None:
         """Remove these records from the ledger."""

@@ -1,13 +1,16 @@
-"""Targets.  REGISTRY holds one line per target; adding a service is one module plus one line."""
+"""Targets.  REGISTRY holds one line per target; adding a service is one module plus one line.
+
+Each entry is a `Target` class (importer/targets/base.py), called as `cls(state, run_id, settings)`;
+what it can do beyond sending is its declared `abilities`, readable from the class without making one
+(undo asks whether a target's records live in the state before it opens any).
+"""
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 from importer.config.settings import TargetSettings
 from importer.core.errors import ConfigError
 from importer.store.base import Store
-from importer.targets.base import Target
+from importer.targets.base import Ability, Target
 from importer.targets.duitmyself import Duitmyself
 from importer.targets.local import LocalLedger
 from importer.targets.pocketsmith import PocketSmith
@@ -16,9 +19,7 @@ from importer.targets.toshl import Toshl
 from importer.targets.wallet import Wallet
 from importer.targets.wallet_v1 import WalletV1
 
-TargetFactory = Callable[[Store, int, TargetSettings | None], Target]
-
-REGISTRY: dict[str, TargetFactory] = {
+REGISTRY: dict[str, type[Target]] = {
     "local": LocalLedger,
     "wallet-v1": WalletV1,
     "wallet": Wallet,
@@ -39,4 +40,4 @@ def make_target(name: str, state: Store, run_id: int, settings: TargetSettings |
     return REGISTRY[kind](state, run_id, settings)
 
 
-__all__ = ["DEFAULT_TARGET", "REGISTRY", "Target", "make_target"]
+__all__ = ["DEFAULT_TARGET", "REGISTRY", "Ability", "Target", "make_target"]

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from importer.core.jsonmoney import dumps
 from importer.internals.lazy import lazy_module
-from importer.core.models import Transaction, UploadResult
+from importer.core.models import Outcome, Transaction, UploadResult
 from importer.config.secrets import Secret
+from importer.targets.base import Ability, not_held
 from importer.targets.http import Request
 from importer.targets.remote import RemoteTarget, ServiceOptions, accepted, by_name_and_id, duplicate
 
@@ -34,6 +35,7 @@ class Duitmyself(RemoteTarget):
     default_batch = 200
     idempotent = True
     windows = {"-Minute": 60.0, "-Day": 86400.0}
+    abilities = RemoteTarget.abilities | {Ability.UPDATE, Ability.DELETE}
     Options = ServiceOptions
 
     def auth_headers(self, token: Secret) -> dict[str, str]:
@@ -85,6 +87,22 @@ class Duitmyself(RemoteTarget):
         wanted = {t.external_id for t in txns}
         return {r["externalId"]: str(r["id"]) for r in self.pages(TXNS) if r.get("externalId") in wanted}
 
+    def update(self, txns: Sequence[Transaction]) -> list[UploadResult]:
+        """The same upsert as `send`, for the records the service holds only: it would create the
+        rest, and a record it lacks is sent, not updated."""
+        held = self.lookup(txns)
+        self.prepare(txns)
+        written = {r.external_id: r for r in self.create([t for t in txns if t.external_id in held], "update")}
+        return [_changed(written[t.external_id]) if t.external_id in held else not_held(self.name, t) for t in txns]
+
     def delete(self, remote_ids: Sequence[str]) -> None:
         for remote in remote_ids:
             self.http.call(Request("DELETE", f"{TXNS}/{remote}"))
+
+
+def _changed(result: UploadResult) -> UploadResult:
+    """An upsert's answer as an update's: "updated" (or the replay of an identical earlier write)
+    means the record now holds these values."""
+    if result.outcome is Outcome.REJECTED:
+        return result
+    return UploadResult(external_id=result.external_id, outcome=Outcome.ACCEPTED, remote_id=result.remote_id)

@@ -3,9 +3,10 @@
 A batch is written in one store transaction and the ledger is keyed by external id, so a run
 killed at any point leaves each transaction in the ledger exactly once or not at all; a batch
 sent again after such a kill answers "duplicate" for what already landed.  Because the ledger
-lives in the state database, the upload journal writes a batch, its record and what was accepted
-in that same transaction (`in_state`): `send` inside the journal's `Store.transaction()` joins it,
-with nothing pending in between.
+lives in the state database, it declares `Ability.IN_STATE`: the upload journal writes a batch,
+its record and what was accepted in that same transaction (`write_in_state` joins the journal's
+`Store.transaction()`), with nothing pending in between.  Otherwise it is a target like the others:
+`undo` removes its records through `delete`.
 """
 
 from __future__ import annotations
@@ -15,15 +16,16 @@ from collections.abc import Sequence
 from importer.config.settings import TargetSettings
 from importer.core.models import Outcome, Transaction, UploadResult
 from importer.store.base import Store
+from importer.targets.base import Ability, Target, not_held
 
 
-class LocalLedger:
+class LocalLedger(Target):
     """Stores transactions in the ledger of the state database."""
 
     name = "local"
     batch_size = 5000
     idempotent = True  # keyed by external id: a batch sent twice lands once
-    in_state = True  # writes into the state database: see the module doc
+    abilities = frozenset({Ability.IN_STATE, Ability.LOOKUP, Ability.UPDATE, Ability.DELETE})
 
     def __init__(self, state: Store, run_id: int = 0, settings: TargetSettings | None = None) -> None:
         self.state = state
@@ -41,6 +43,10 @@ class LocalLedger:
             for t, outcome in zip(batch, fresh)
         ]
 
+    def write_in_state(self, batch: Sequence[Transaction]) -> list[UploadResult]:
+        """`send` inside the store transaction the caller holds (it joins it, committing nothing)."""
+        return self.send(batch)
+
     def _fresh(self, batch: Sequence[Transaction]) -> list[Outcome]:
         """Per record: ACCEPTED if inserting it will add a row, DUPLICATE if its id is already there."""
         held = set(self.lookup(batch))
@@ -56,8 +62,18 @@ class LocalLedger:
         """external id → itself, for the records of `txns` already in the ledger."""
         return {ext: ext for ext in self.state.ledger_ids(t.external_id for t in txns if t.external_id)}
 
+    def update(self, txns: Sequence[Transaction]) -> list[UploadResult]:
+        """Replace the ledger's record of each of `txns` it holds; the others are not held."""
+        held = self.lookup(txns)
+        self.state.update_in_ledger([t for t in txns if t.external_id in held])
+        return [_updated(t) if t.external_id in held else not_held(self.name, t) for t in txns]
+
     def delete(self, remote_ids: Sequence[str]) -> None:
         self.state.delete_from_ledger(remote_ids)
 
     def close(self) -> None:
         """Nothing to release: the state owns the connection."""
+
+
+def _updated(txn: Transaction) -> UploadResult:
+    return UploadResult(external_id=txn.external_id or "", outcome=Outcome.ACCEPTED, remote_id=txn.external_id)

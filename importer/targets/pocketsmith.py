@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from importer.internals.lazy import lazy_module
 from importer.core.models import Transaction, UploadResult
 from importer.config.secrets import Secret
+from importer.targets.base import Ability
 from importer.targets.http import Request
 from importer.targets.remote import MARKER_RE, RemoteTarget, ServiceOptions, accepted, marker
 
@@ -35,6 +36,7 @@ class PocketSmith(RemoteTarget):
     default_batch = 500
     can_create = frozenset({"category"})
     rejectable = frozenset({400, 403, 404, 422})
+    abilities = RemoteTarget.abilities | {Ability.DELETE}
     Options = Options
     _user: int | None = None
 
@@ -72,7 +74,8 @@ class PocketSmith(RemoteTarget):
         if txn.memo:
             item["memo"] = txn.memo
         if (category := self.category_id(txn)) is not None:
-            item["category_id"] = int(category)
+            # the API takes a number; a dry run's placeholder for a category to create stays text
+            item["category_id"] = int(category) if category.isdigit() else category
         return item
 
     def results(self, chunk: Sequence[Transaction], response: httpx.Response) -> list[UploadResult]:

@@ -31,6 +31,7 @@ from importer.core.models import Outcome, Transaction, UploadResult
 from importer.config.secrets import Secret, resolve_token
 from importer.store.base import Store
 from importer.targets.http import Http, Request, RetryPolicy, Uncertain
+from importer.targets.base import Ability, Target
 from importer.targets.limits import RateLimiter
 
 if TYPE_CHECKING:
@@ -71,13 +72,14 @@ def rejected(txn: Transaction, reason: str) -> UploadResult:
     return UploadResult(external_id=txn.external_id or "", outcome=Outcome.REJECTED, reason=reason)
 
 
-class RemoteTarget:
+class RemoteTarget(Target):
     """A budgeting service reached over HTTP.  Subclasses set the class attributes below."""
 
-    name: str
+    # Every service can show a dry run's requests, map names first and find its records by
+    # marker; a service adds DELETE or UPDATE where its API allows (SpendSense takes LOOKUP away).
+    abilities = frozenset({Ability.PLAN, Ability.PREPARE, Ability.LOOKUP})
     default_url: ClassVar[str]
     default_batch: ClassVar[int] = 100
-    idempotent: bool = False
     bulk: ClassVar[bool] = False  # one request carries many records (else one per record)
     can_create: ClassVar[frozenset[str]] = frozenset({"account", "category"})
     windows: ClassVar[dict[str, float]] = {}  # rate-limit header suffix → window seconds
@@ -218,7 +220,8 @@ class RemoteTarget:
 
     def send(self, batch: Sequence[Transaction], idempotency_key: str = "") -> list[UploadResult]:
         self.prepare(batch)
-        known = self.known(batch) if self.options.precheck and not self.idempotent else {}
+        precheck = self.options.precheck and not self.idempotent and Ability.LOOKUP in self.abilities
+        known = self.known(batch) if precheck else {}
         results = {t.external_id or "": duplicate(t, known[t.external_id]) for t in batch if t.external_id in known}
         todo = [t for t in batch if t.external_id not in known]
         for result in self.create(todo, idempotency_key[:12] or "-"):
@@ -281,9 +284,6 @@ class RemoteTarget:
     def known(self, batch: Sequence[Transaction]) -> dict[str, str]:
         """What of `batch` the server already holds, checked before sending (`send` prepared it)."""
         return self.lookup_prepared(batch)
-
-    def delete(self, remote_ids: Sequence[str]) -> None:
-        raise UploadError(self.name, "-", f"{self.name} has no API to delete records; remove them in the app.")
 
     def plan(self, txns: Sequence[Transaction]) -> list[str]:
         """The exact requests `send` would make for `txns`, as text, secrets redacted."""

@@ -24,6 +24,7 @@ from importer.core.errors import UploadError
 from importer.internals.lazy import lazy_module
 from importer.core.models import Transaction, UploadResult
 from importer.config.secrets import Secret
+from importer.targets.base import Ability
 from importer.targets.http import Request, Uncertain
 from importer.targets.remote import RemoteTarget, ServiceOptions, accepted, rejected
 
@@ -50,6 +51,7 @@ class SpendSense(RemoteTarget):
     default_batch = 50  # state records a batch when it returns: small batches bound what a crash can double
     retry_statuses = frozenset({429, 502, 503, 504})  # a DRF 500 is a validation failure in disguise
     rejectable = frozenset({400, 404, 500})
+    abilities = frozenset({Ability.PLAN, Ability.PREPARE})  # no delete, and nothing to look up by
     Options = Options
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -151,4 +153,5 @@ class SpendSense(RemoteTarget):
         return collections.Counter((r["type"], str(r["amount"]), r["category"], r["account"]) for r in rows)
 
     def lookup(self, txns: Sequence[Transaction]) -> dict[str, str]:
-        return {}
+        # Not declared (see the module doc): the journal re-sends a pending batch instead.
+        raise self.cannot(Ability.LOOKUP)

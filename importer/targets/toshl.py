@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from importer.internals.lazy import lazy_module
 from importer.core.models import Transaction, UploadResult
 from importer.config.secrets import Secret
+from importer.targets.base import Ability
 from importer.targets.http import Request
 from importer.targets.remote import RemoteTarget, ServiceOptions, accepted
 
@@ -33,6 +34,7 @@ class Toshl(RemoteTarget):
     default_url = "https://api.toshl.com"
     default_batch = 500
     windows = {"": 60.0}
+    abilities = RemoteTarget.abilities | {Ability.DELETE}
     Options = Options
 
     def auth_headers(self, token: Secret) -> dict[str, str]:

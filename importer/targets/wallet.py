@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from importer.internals.lazy import lazy_module
 from importer.core.models import Transaction, UploadResult
 from importer.config.secrets import Secret
+from importer.targets.base import Ability
 from importer.targets.http import Request
 from importer.targets.remote import (
     MARKER_RE, RemoteTarget, ServiceOptions, accepted, by_name_and_id, chunks, marker, rejected,
@@ -44,6 +45,7 @@ class Wallet(RemoteTarget):
     retry_statuses = frozenset({409, 429, 500, 502, 503, 504})
     rejectable = frozenset({400, 404, 422})  # a 409 here is the initial sync, not the record
     ok_statuses = frozenset({200, 207, 400})  # 400 carries the per-record envelope too
+    abilities = RemoteTarget.abilities | {Ability.DELETE}
     Options = Options
     multi_currency: set[str]
 

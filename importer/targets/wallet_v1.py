@@ -40,6 +40,7 @@ class WalletV1(RemoteTarget):
     default_batch = 1000
     bulk = True
     can_create = frozenset({"account"})  # the API has no category create
+    abilities = RemoteTarget.abilities  # the v1 API can neither change nor delete a record
     windows = {"": 60.0}
     Options = Options
 
