@@ -85,6 +85,14 @@ class TxBatch:
         changes: dict[str, Any] = dict(columns)
         return replace(self, **changes)
 
+    def take(self, rows: Sequence[int]) -> TxBatch:
+        """A batch of rows `rows` of this one (in that order)."""
+        columns: dict[str, Any] = {}
+        for name in _ROW_COLUMNS:
+            values = getattr(self, name)
+            columns[name] = None if values is None else [values[i] for i in rows]
+        return replace(self, **columns)
+
     def source(self, i: int) -> Source:
         record = self.record[i] if self.record is not None else None
         return Source(path=self.path, line=self.line[i], record=record)
@@ -112,6 +120,7 @@ class TxBatch:
 
 _NOT_MODEL = {"path", "account", "line", "record", "first_index"}
 _MODEL_COLUMNS = tuple(f.name for f in fields(TxBatch) if f.name not in _NOT_MODEL)
+_ROW_COLUMNS = (*_MODEL_COLUMNS, "line", "record")
 
 
 def batched(txns: Sequence[Transaction], size: int = BATCH_ROWS) -> Iterator[TxBatch]:

@@ -188,19 +188,27 @@ class FileImport:
         statement.total += sum(batch.amount, Decimal(0))
         statement.chain.add(batch.amount, batch.column("balance"))
         self.report.parsed += len(batch)
-        if not self.settings.as_new_account:
+        if not self.settings.as_new_account and self._others_exist(statement):
             self._overlap(statement, batch)
 
     def _categorise(self, batch: TxBatch) -> TxBatch | None:
         """`batch` categorised, without the rows a `skip` rule dropped (None if none is left)."""
-        applied = self.rules.apply_all(list(batch.transactions()))
-        self.report.skipped += len(applied.skipped)
-        for txn in applied.kept:
-            if txn.category is None:
-                self.payees[normalise_payee(txn.payee or txn.description)] += 1
-        if len(self.payees) > _PAYEES_KEPT:
+        applied, skipped = self.rules.apply_batch(batch)
+        kept = [i for i, skip in enumerate(skipped) if not skip]
+        self.report.skipped += len(batch) - len(kept)
+        self._count_uncategorised(applied, kept)
+        if not kept:
+            return None
+        return applied if len(kept) == len(batch) else applied.take(kept)
+
+    def _count_uncategorised(self, batch: TxBatch, kept: list[int]) -> None:
+        """The payees of the kept rows no rule categorised (normalised once per distinct text)."""
+        categories, payees = batch.column("category"), batch.column("payee")
+        texts = Counter(payees[i] or batch.description[i] for i in kept if categories[i] is None)
+        for text, count in texts.items():
+            self.payees[normalise_payee(text)] += count
+        if len(self.payees) > _PAYEES_KEPT:  # the report names the most frequent ones only
             self.payees = Counter(dict(self.payees.most_common(_PAYEES_KEPT // 2)))
-        return TxBatch.of(applied.kept) if applied.kept else None
 
     def _store(self, batch: TxBatch) -> None:
         decided = self.dedupe.batch(batch)
@@ -244,6 +252,10 @@ class FileImport:
             statement.pending[day.isoformat()].append(fingerprint(day.isoformat(), str(amount), text))
         done = [day for day in statement.pending if day != batch.date[-1].isoformat()]
         self._compare_days(statement, done)
+
+    def _others_exist(self, statement: _Open) -> bool:
+        """Whether any other account is known: with none, no line can be stored under another."""
+        return any(account.key != statement.account.key for account in self.book.all())
 
     def _compare_days(self, statement: _Open, days: list[str]) -> None:
         if not days:
