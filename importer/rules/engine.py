@@ -9,7 +9,9 @@ which values win, not which rules match.
 `chains()` decides each rule once per distinct key of a batch (plans.py, over the literal
 prefilter in matcher.py) and only the rest per row; `chain_naive()` tries every rule on every
 row; the two must always agree (tests/test_rules_matcher.py checks it with hypothesis).
-`apply_all` builds one update per distinct chain and shares it between the rows it fits.
+`apply_all` builds one update per distinct chain and shares it between the rows it fits;
+`apply_batch` does the same on a `TxBatch`'s columns (assign.py), with no model per row, and is
+what the streaming pipeline calls; `apply_all` stays as its reference (tests/test_rules_batch.py).
 """
 
 from __future__ import annotations
@@ -21,10 +23,13 @@ from typing import cast
 
 from importer.internals.gcpause import paused_gc
 from importer.core.models import Transaction, with_updates
+from importer.core.batch import TxBatch
 from importer.rules.actions import Template, combine, compile_template
+from importer.rules.assign import Updates, assigned, numbers
 from importer.rules.conditions import Condition, TextTest, regexes
 from importer.rules.matcher import Prefilter
 from importer.rules.plans import Matcher
+from importer.rules.rows import Rows
 from importer.rules.schema import Actions, Example
 from importer.rules.words import quoted
 
@@ -168,6 +173,15 @@ class RuleSet:
                     result, skip = with_updates(txn, outcome.update), outcome.skip
                 (skipped if skip else kept).append(result)
         return Applied(kept, skipped)
+
+    def apply_batch(self, batch: TxBatch) -> tuple[TxBatch, list[bool]]:
+        """`batch` with the rules' actions in its columns, and per row whether a `skip` rule
+        dropped it.  Equal to `apply_all` on `batch.transactions()`, without building them."""
+        rows = Rows(batch)
+        with paused_gc():
+            chains = self.matcher.batch_chains(batch, rows)
+            updates = Updates(self.rules)
+            return assigned(batch, updates, numbers(updates, chains, batch, rows))
 
     def _outcome(self, indices: tuple[int, ...]) -> _Outcome:
         chain = tuple(self.rules[i] for i in indices)

@@ -26,7 +26,8 @@ from itertools import compress, repeat
 from typing import TYPE_CHECKING
 
 from importer.core.models import Transaction
-from importer.rules.columns import Columns, column
+from importer.core.batch import TxBatch
+from importer.rules.columns import BatchColumns, Columns, column
 from importer.rules.conditions import Condition, DateTest, TextTest, compile_condition
 from importer.rules.fold import fold
 from importer.rules.partial import InAccounts, leaves, partial, scoped
@@ -124,7 +125,11 @@ class Matcher:
         self.residuals: dict[tuple[int, tuple[bool | None, ...]], bool | Test] = {}
 
     def chains(self, txns: Sequence[Transaction]) -> list[Chain]:
-        return Batch(self, txns).chains()
+        return Batch(self, Columns(txns)).chains()
+
+    def batch_chains(self, batch: TxBatch, rows: Sequence[Transaction]) -> list[Chain]:
+        """`chains` of a batch's rows, read from its columns; `rows` are its row views (rows.py)."""
+        return Batch(self, BatchColumns(batch, rows)).chains()
 
     def residual(self, index: int, known: tuple[bool | None, ...]) -> bool | Test:
         """Rule `index` with its leaves' `known` values folded in: True, False or the test left."""
@@ -139,10 +144,10 @@ class Matcher:
 class Batch:
     """One call's rows: their keys, and a plan per distinct key."""
 
-    def __init__(self, matcher: Matcher, txns: Sequence[Transaction]) -> None:
+    def __init__(self, matcher: Matcher, columns: Columns) -> None:
         self.matcher = matcher
-        self.txns = txns
-        self.columns = Columns(txns)  # read once per batch; dropped once the keys are made
+        self.txns = columns.txns  # models, or views of a TxBatch's rows (rows.py)
+        self.columns = columns  # read once per batch; dropped once the keys are made
         self.modes: dict[str, str] = {}
         codes: list[Iterable[str]] = []
         sigs: list[list[str]] = []
@@ -156,12 +161,13 @@ class Batch:
                 sigs.append(matcher.signers[name].signatures(self.columns.text(name)))
         self.determined = {id(leaf) for group in matcher.leaves for leaf in group if self._by_key(leaf)}
         codes += [map(_BITS.__getitem__, bits) for bits in self._eager_columns()]
-        self.keys: list[str] = _joined(codes, sigs, len(txns))
+        self.keys: list[str] = _joined(codes, sigs, len(self.txns))
         self.columns = Columns(())
 
     def chains(self) -> list[Chain]:
         keys, txns = self.keys, self.txns
-        plans = {key: self.plan(rep) for key, rep in dict(zip(keys, txns)).items()}
+        # One representative row per key (the last): indices, so a batch makes no view per row.
+        plans = {key: self.plan(txns[rep]) for key, rep in dict(zip(keys, range(len(keys)))).items()}
         out: list[Chain | Open] = list(map(plans.__getitem__, keys))
         if any(isinstance(plan, Open) for plan in plans.values()):
             for i in compress(range(len(out)), map(isinstance, out, repeat(Open))):
