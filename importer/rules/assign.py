@@ -94,7 +94,8 @@ def _regex_readers(rule: Rule) -> list[Callable[[Transaction], str]]:
 
 def numbers(updates: Updates, chains: list[Chain], batch: TxBatch, rows: Sequence[Transaction]) -> list[int]:
     """Per row, the number of its update."""
-    found = list(map(updates.of_chain, chains))
+    per_chain = {chain: updates.of_chain(chain) for chain in set(chains)}
+    found = list(map(per_chain.__getitem__, chains))
     for i in _own_rows(updates, chains, batch):
         if chains[i]:
             found[i] = updates.of_row(chains[i], rows[i])

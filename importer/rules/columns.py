@@ -119,6 +119,20 @@ def column(leaf: Condition, columns: Columns) -> list[bool]:
     return list(map(compile_condition(leaf), columns.txns))
 
 
+def column_at(leaf: Condition, columns: Columns, rows: list[int]) -> list[bool] | None:
+    """`leaf(txn)` for the given rows only, or None when a column does not decide `leaf`."""
+    if isinstance(leaf, TextTest):
+        texts = list(map(columns.text(leaf.field).__getitem__, rows))
+        if leaf.pattern is not None:
+            return list(map(bool, map(leaf.pattern.search, texts)))
+        return list(map(text_predicate(leaf), texts))
+    if isinstance(leaf, AmountTest):
+        return _amounts(leaf, list(map(columns.values("amount").__getitem__, rows)))  # type: ignore[arg-type]
+    if isinstance(leaf, DateTest):
+        return _per_distinct(leaf.holds_on, list(map(columns.values(leaf.field).__getitem__, rows)))
+    return None
+
+
 def _amounts(test: AmountTest, amounts: list[Decimal]) -> list[bool]:
     # Same bounds as AmountTest.__call__, written as `bound.__op__(value)` so the loop stays in C.
     values = list(map(abs, amounts)) if test.absolute else amounts

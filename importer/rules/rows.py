@@ -12,6 +12,7 @@ tests in tests/test_rules_batch.py compare `apply_batch` with `apply_all` on rea
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import fields
 from typing import Any, cast, overload
 
 from importer.core.batch import TxBatch
@@ -19,55 +20,38 @@ from importer.core.models import Transaction
 
 # What an absent optional column reads as in every row (as `TxBatch.column` spells it out).
 _DEFAULTS: dict[str, Any] = {"tags": (), "raw": {}}
-
-
-class Table:
-    """A batch's columns looked up by name once, absent ones as their per-row default."""
-
-    def __init__(self, batch: TxBatch) -> None:
-        self.batch = batch
-        self.present: dict[str, Sequence[Any]] = {}
-        self.absent: dict[str, Any] = {}
-
-    def cell(self, name: str, index: int) -> Any:
-        column = self.present.get(name)
-        if column is not None:
-            return column[index]
-        if name in self.absent:
-            return self.absent[name]
-        return self._resolve(name, index)
-
-    def _resolve(self, name: str, index: int) -> Any:
-        values = getattr(self.batch, name)  # AttributeError for a name no batch has, as a model
-        if values is None:
-            self.absent[name] = _DEFAULTS.get(name)
-            return self.absent[name]
-        self.present[name] = values
-        return values[index]
+_NOT_READ = {"path", "account", "line", "record", "first_index"}  # not row attributes of a model
+COLUMNS = tuple(f.name for f in fields(TxBatch) if f.name not in _NOT_READ)
 
 
 class RowView:
-    """Row `index` of a batch, read through `Table`: attribute reads only, like a frozen model."""
+    """Row `_index` of a batch: attribute reads only, like a frozen model (see `view_class`)."""
 
-    __slots__ = ("_table", "_index", "account")
+    __slots__ = ("_index",)
 
-    def __init__(self, table: Table, index: int) -> None:
-        self._table = table
+    def __init__(self, index: int) -> None:
         self._index = index
-        self.account = table.batch.account  # one account per batch: the hottest read, kept plain
 
-    def __getattr__(self, name: str) -> Any:
-        # Only reached for the columns (slots are found first); a leading "_" is never a column.
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return self._table.cell(name, self._index)
+
+def view_class(batch: TxBatch) -> type[RowView]:
+    """A `RowView` class for `batch`: a property per present column, the constant for an absent
+    one and for the account.  One class per batch keeps each read to one small Python call."""
+    namespace: dict[str, Any] = {"__slots__": (), "account": batch.account}
+    for name in COLUMNS:
+        values = getattr(batch, name)
+        namespace[name] = _DEFAULTS.get(name) if values is None else _cell(values)
+    return type("BatchRow", (RowView,), namespace)
+
+
+def _cell(values: Sequence[Any]) -> property:
+    return property(lambda row: values[row._index])
 
 
 class Rows(Sequence[Transaction]):
     """The rows of a batch as views, made on access: the matcher's `Sequence[Transaction]`."""
 
     def __init__(self, batch: TxBatch) -> None:
-        self.table = Table(batch)
+        self.view = view_class(batch)
         self.size = len(batch)
 
     def __len__(self) -> int:
@@ -82,7 +66,7 @@ class Rows(Sequence[Transaction]):
             return [self[i] for i in range(*index.indices(self.size))]
         if not -self.size <= index < self.size:
             raise IndexError(index)
-        return cast(Transaction, RowView(self.table, index % self.size))
+        return cast(Transaction, self.view(index % self.size))
 
     def __iter__(self) -> Iterator[Transaction]:
         return (self[i] for i in range(self.size))

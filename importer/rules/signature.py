@@ -23,6 +23,7 @@ import ahocorasick  # type: ignore[import-not-found]  # ships no type stubs
 from importer.rules.fold import fold
 
 _SEP = "\0"
+SCANS_KEPT = 100_000  # distinct digit-blind texts remembered across batches, at most
 _BLIND = bytes.maketrans(b"123456789", b"000000000")
 _BLIND_FOLD = bytes.maketrans(b"123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"000000000abcdefghijklmnopqrstuvwxyz")
 _DIGITS = frozenset("0123456789")
@@ -41,6 +42,8 @@ class Signer:
             else:
                 mark, confirm = entries.get(_proxy(word), ("", ()))
                 entries[_proxy(word)] = (mark, (*confirm, word))
+        # Scans of digit-blind texts kept from one batch to the next: a statement's merchants recur.
+        self.seen: dict[bytes, str | tuple[str, tuple[str, ...]]] = {}
         self.automaton = ahocorasick.Automaton()
         for word, entry in entries.items():
             self.automaton.add_word(word, entry)
@@ -50,13 +53,21 @@ class Signer:
     def signatures(self, texts: Sequence[str]) -> list[str]:
         """The signature of each text (a sorted string of literal marks; "" when none occur)."""
         blind = _blinded(texts)
-        found = {text: self._scan(text.decode()) for text in set(blind)}
+        if len(self.seen) > SCANS_KEPT:
+            self.seen.clear()
+        found = {text: self._known(text) for text in set(blind)}
         sigs: list[str | tuple[str, tuple[str, ...]]] = list(map(found.__getitem__, blind))
         if any(isinstance(entry, tuple) for entry in found.values()):
             for i, entry in enumerate(sigs):
                 if isinstance(entry, tuple):
                     sigs[i] = self._confirm(entry, texts[i])
         return sigs  # type: ignore[return-value]
+
+    def _known(self, blind: bytes) -> str | tuple[str, tuple[str, ...]]:
+        found = self.seen.get(blind)
+        if found is None:
+            found = self.seen[blind] = self._scan(blind.decode())
+        return found
 
     def _scan(self, blind: str) -> str | tuple[str, tuple[str, ...]]:
         marks: set[str] = set()
