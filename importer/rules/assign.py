@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from importer.core.batch import TxBatch
 from importer.core.models import Transaction
 from importer.rules.actions import combine
-from importer.rules.conditions import regexes, text_getter
+from importer.rules.conditions import TextTest, text_getter
 from importer.rules.partial import leaves
 
 if TYPE_CHECKING:
@@ -40,6 +40,7 @@ class Updates:
         self.found: list[tuple[Update, bool]] = [({}, False)]
         self.numbers: dict[Hashable, int] = {(): 0}
         self.own: set[Chain] = set()  # chains whose update depends on the row's text
+        self.inputs: dict[Chain, list[Callable[[Transaction], str]]] = {}  # what their templates read
 
     def of_chain(self, indices: Chain) -> int:
         """The number of the update `indices` makes to a row without tags, notes or read text."""
@@ -57,7 +58,10 @@ class Updates:
     def of_row(self, indices: Chain, row: Transaction) -> int:
         """The number of the update `indices` makes to `row`, which has tags/notes or read text."""
         chain = [self.rules[i] for i in indices]
-        key = (indices, row.tags, row.notes, *(read(row) for read in _template_inputs(chain)))
+        inputs = self.inputs.get(indices)
+        if inputs is None:
+            inputs = self.inputs[indices] = _template_inputs(chain)
+        key = (indices, row.tags, row.notes, *(read(row) for read in inputs))
         number = self.numbers.get(key)
         return number if number is not None else self._add(key, combine(row, chain))
 
@@ -87,9 +91,9 @@ def _template_inputs(chain: Sequence[Rule]) -> list[Callable[[Transaction], str]
 
 
 def _regex_readers(rule: Rule) -> list[Callable[[Transaction], str]]:
-    if not regexes(rule.condition):
-        return []
-    return [text_getter(leaf.field) for leaf in leaves(rule.condition) if getattr(leaf, "pattern", None) is not None]
+    # Negated regexes too: a few texts more in the key than the templates read costs nothing.
+    tests = [leaf for leaf in leaves(rule.condition) if isinstance(leaf, TextTest) and leaf.pattern is not None]
+    return [text_getter(test.field) for test in tests]
 
 
 def numbers(updates: Updates, chains: list[Chain], batch: TxBatch, rows: Sequence[Transaction]) -> list[int]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from typing import cast
 
 import ahocorasick  # type: ignore[import-not-found]  # ships no type stubs
 
@@ -27,6 +28,7 @@ SCANS_KEPT = 100_000  # distinct digit-blind texts remembered across batches, at
 _BLIND = bytes.maketrans(b"123456789", b"000000000")
 _BLIND_FOLD = bytes.maketrans(b"123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"000000000abcdefghijklmnopqrstuvwxyz")
 _DIGITS = frozenset("0123456789")
+Scanned = str | tuple[str, tuple[str, ...]]  # a signature, or one with literals to confirm (`_confirm`)
 
 
 class Signer:
@@ -43,7 +45,7 @@ class Signer:
                 mark, confirm = entries.get(_proxy(word), ("", ()))
                 entries[_proxy(word)] = (mark, (*confirm, word))
         # Scans of digit-blind texts kept from one batch to the next: a statement's merchants recur.
-        self.seen: dict[bytes, str | tuple[str, tuple[str, ...]]] = {}
+        self.seen: dict[bytes, Scanned] = {}
         self.automaton = ahocorasick.Automaton()
         for word, entry in entries.items():
             self.automaton.add_word(word, entry)
@@ -55,21 +57,19 @@ class Signer:
         blind = _blinded(texts)
         if len(self.seen) > SCANS_KEPT:
             self.seen.clear()
-        found = {text: self._known(text) for text in set(blind)}
-        sigs: list[str | tuple[str, tuple[str, ...]]] = list(map(found.__getitem__, blind))
+        distinct = set(blind)
+        known: dict[bytes, Scanned | None] = dict(zip(distinct, map(self.seen.get, distinct)))  # most seen before
+        for text in [text for text, sig in known.items() if sig is None]:
+            known[text] = self.seen[text] = self._scan(text.decode())
+        found = cast(dict[bytes, Scanned], known)  # every None was just replaced
+        sigs: list[Scanned] = list(map(found.__getitem__, blind))
         if any(isinstance(entry, tuple) for entry in found.values()):
             for i, entry in enumerate(sigs):
                 if isinstance(entry, tuple):
                     sigs[i] = self._confirm(entry, texts[i])
         return sigs  # type: ignore[return-value]
 
-    def _known(self, blind: bytes) -> str | tuple[str, tuple[str, ...]]:
-        found = self.seen.get(blind)
-        if found is None:
-            found = self.seen[blind] = self._scan(blind.decode())
-        return found
-
-    def _scan(self, blind: str) -> str | tuple[str, tuple[str, ...]]:
+    def _scan(self, blind: str) -> Scanned:
         marks: set[str] = set()
         confirm: set[str] = set()
         if self.mark:
