@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 Chain = tuple[int, ...]
 Update = dict[str, object]
+Found = tuple[Update, bool]  # an update, and whether the row is skipped
+CHAINS_KEPT = 100_000  # updates of distinct chains a rule set keeps across batches, at most
 # Every column a rule action can set (category, target_account, transfer_to, payee, tags, notes)
 # and the rule credited (rule_id).
 ACTION_COLUMNS = ("category", "target_account", "payee", "tags", "notes", "transfer_to", "rule_id")
@@ -35,9 +37,11 @@ _KEEP = object()  # "this update leaves the row's value as it was"
 class Updates:
     """The distinct updates of one batch, numbered; number 0 is "no rule applied"."""
 
-    def __init__(self, rules: Sequence[Rule]) -> None:
+    def __init__(self, rules: Sequence[Rule], known: dict[Chain, Found | None]) -> None:
         self.rules = rules
-        self.found: list[tuple[Update, bool]] = [({}, False)]
+        # The update of each chain, kept by the rule set across batches; None: rendered per row.
+        self.known = known
+        self.found: list[Found] = [({}, False)]
         self.numbers: dict[Hashable, int] = {(): 0}
         self.own: set[Chain] = set()  # chains whose update depends on the row's text
         self.inputs: dict[Chain, list[Callable[[Transaction], str]]] = {}  # what their templates read
@@ -46,14 +50,22 @@ class Updates:
         """The number of the update `indices` makes to a row without tags, notes or read text."""
         number = self.numbers.get(indices)
         if number is None:
-            chain = [self.rules[i] for i in indices]
-            if any(_templated(rule) for rule in chain):
+            found = self.known[indices] if indices in self.known else self._known(indices)
+            if found is None:
                 # Rendered per row by `of_row`, which `numbers` calls for every row of such a chain.
                 self.own.add(indices)
                 self.numbers[indices] = number = 0
             else:
-                number = self._add(indices, combine(_BLANK, chain))
+                number = self._add(indices, found)
         return number
+
+    def _known(self, indices: Chain) -> Found | None:
+        if len(self.known) > CHAINS_KEPT:
+            self.known.clear()
+        chain = [self.rules[i] for i in indices]
+        found = None if any(_templated(rule) for rule in chain) else combine(_BLANK, chain)
+        self.known[indices] = found
+        return found
 
     def of_row(self, indices: Chain, row: Transaction) -> int:
         """The number of the update `indices` makes to `row`, which has tags/notes or read text."""
@@ -65,7 +77,7 @@ class Updates:
         number = self.numbers.get(key)
         return number if number is not None else self._add(key, combine(row, chain))
 
-    def _add(self, key: Hashable, found: tuple[Update, bool]) -> int:
+    def _add(self, key: Hashable, found: Found) -> int:
         self.found.append(found)
         self.numbers[key] = len(self.found) - 1
         return len(self.found) - 1

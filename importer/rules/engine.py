@@ -25,7 +25,7 @@ from importer.internals.gcpause import paused_gc
 from importer.core.models import Transaction, with_updates
 from importer.core.batch import TxBatch
 from importer.rules.actions import Template, combine, compile_template
-from importer.rules.assign import Updates, assigned, numbers
+from importer.rules.assign import Found, Updates, assigned, numbers
 from importer.rules.conditions import Condition, TextTest, regexes
 from importer.rules.matcher import Prefilter
 from importer.rules.plans import Matcher
@@ -129,6 +129,7 @@ class RuleSet:
         self.home_currency = home_currency  # what the rules' `foreign` tests compared with
         self.prefilter = Prefilter(self.rules)
         self.matcher = Matcher(self.rules, self.prefilter)
+        self.chain_updates: dict[tuple[int, ...], Found | None] = {}  # see assign.py `Updates`
 
     def __len__(self) -> int:
         return len(self.rules)
@@ -180,7 +181,7 @@ class RuleSet:
         rows = Rows(batch)
         with paused_gc():
             chains = self.matcher.batch_chains(batch, rows)
-            updates = Updates(self.rules)
+            updates = Updates(self.rules, self.chain_updates)
             return assigned(batch, updates, numbers(updates, chains, batch, rows))
 
     def _outcome(self, indices: tuple[int, ...]) -> _Outcome:
