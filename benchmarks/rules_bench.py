@@ -20,7 +20,6 @@ the generated rows and checks `apply_batch` against the reference `apply_all` on
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import platform
 import random
 import string
@@ -28,10 +27,12 @@ import tempfile
 import time
 from collections.abc import Callable
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from benchmarks.generate import merchant_names, rows as generated_rows
+from benchmarks.generate import merchant_names
+from benchmarks.generate import rows as generated_rows
 from importer.core.batch import BATCH_ROWS, TxBatch
 from importer.core.models import Source, Transaction
 from importer.rules import RuleSet, load_rules
@@ -146,7 +147,7 @@ def bench(which: str, batches: dict[str, list[TxBatch]], sample: int) -> list[tu
     table = [("load+compile", f"{which} ({len(rules)})", 0, seconds)]
     for label, parts in batches.items():
         check(rules, parts[0], sample)
-        results, seconds = timed(lambda: apply_all(rules, parts))
+        results, seconds = timed(partial(apply_all, rules, parts))
         table.append((f"apply_batch {label}", f"{which} ({len(rules)})", sum(map(len, parts)), seconds))
         matched = sum(rule is not None for out, _ in results for rule in out.column("rule_id"))
         print(f"  {which} rules, {label}: {matched / table[-1][2]:.1%} of rows matched a rule")

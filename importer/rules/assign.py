@@ -63,7 +63,7 @@ class Updates:
         if len(self.known) > CHAINS_KEPT:
             self.known.clear()
         chain = [self.rules[i] for i in indices]
-        found = None if any(_templated(rule) for rule in chain) else combine(_BLANK, chain)
+        found = None if any(templated(rule) for rule in chain) else combine(BLANK, chain)
         self.known[indices] = found
         return found
 
@@ -90,16 +90,17 @@ class _Untagged:
     notes: str | None = None
 
 
-_BLANK: Any = _Untagged()
+BLANK: Any = _Untagged()
 
 
-def _templated(rule: Rule) -> bool:
+def templated(rule: Rule) -> bool:
+    """Whether `rule` renders a regex group into its payee or note (so its update reads the row)."""
     return any(template is not None and template.fields for template in (rule.payee, rule.note))
 
 
 def _template_inputs(chain: Sequence[Rule]) -> list[Callable[[Transaction], str]]:
     """The readers of the regex tests whose groups the chain's templates render."""
-    return [read for rule in chain if _templated(rule) for read in _regex_readers(rule)]
+    return [read for rule in chain if templated(rule) for read in _regex_readers(rule)]
 
 
 def _regex_readers(rule: Rule) -> list[Callable[[Transaction], str]]:

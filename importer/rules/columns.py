@@ -9,9 +9,9 @@ the results for each distinct date.  Each column is equal to calling the test on
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
-from typing import Any
 from decimal import Decimal
 from operator import and_, attrgetter, methodcaller
+from typing import Any
 
 from importer.core.batch import TxBatch
 from importer.core.models import Transaction

@@ -19,13 +19,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import cast
 
-from importer.internals.gcpause import paused_gc
-from importer.core.models import Transaction, with_updates
 from importer.core.batch import TxBatch
+from importer.core.models import Transaction, with_updates
+from importer.internals.gcpause import paused_gc
 from importer.rules.actions import Template, combine, compile_template
-from importer.rules.assign import Found, Updates, assigned, numbers
+from importer.rules.assign import BLANK, Found, Updates, assigned, numbers, templated
 from importer.rules.conditions import Condition, TextTest, regexes
 from importer.rules.matcher import Prefilter
 from importer.rules.plans import Matcher
@@ -97,20 +96,6 @@ class _Outcome:
     chain: tuple[Rule, ...]
     update: dict[str, object] | None
     skip: bool
-
-
-class _Untagged:
-    """All `combine` reads of a transaction without tags or notes when no template reads a group."""
-
-    tags: tuple[str, ...] = ()
-    notes: str | None = None
-
-
-_BLANK = cast(Transaction, _Untagged())
-
-
-def _templated(rule: Rule) -> bool:
-    return any(template is not None and template.fields for template in (rule.payee, rule.note))
 
 
 @dataclass(frozen=True)
@@ -186,9 +171,9 @@ class RuleSet:
 
     def _outcome(self, indices: tuple[int, ...]) -> _Outcome:
         chain = tuple(self.rules[i] for i in indices)
-        if any(_templated(rule) for rule in chain):
+        if any(templated(rule) for rule in chain):
             return _Outcome(chain, None, False)
-        update, skip = combine(_BLANK, chain)
+        update, skip = combine(BLANK, chain)
         return _Outcome(chain, update, skip)
 
     @staticmethod

@@ -25,8 +25,8 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from itertools import compress, repeat
 from typing import TYPE_CHECKING
 
-from importer.core.models import Transaction
 from importer.core.batch import TxBatch
+from importer.core.models import Transaction
 from importer.rules.columns import BatchColumns, Columns, column, column_at
 from importer.rules.conditions import Condition, DateTest, TextTest, compile_condition
 from importer.rules.fold import fold
@@ -84,7 +84,7 @@ class Residual(Open):
 class Fork(Open):
     """A plan with one open test (the usual case): both possible chains are worked out beforehand."""
 
-    __slots__ = ("test", "yes", "no")
+    __slots__ = ("no", "test", "yes")
 
     def __init__(self, steps: tuple[Step, ...]) -> None:
         self.test = next(test for _, test, _ in steps if test is not None)
