@@ -8,14 +8,17 @@ plans and shared updates are reused; each case runs with fields keyed by value a
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from importer.core.batch import TxBatch
 from importer.core.models import Transaction
-from importer.rules import Rule, RuleSet, plans
+from importer.parsers import ParseOptions, parse_file
+from importer.rules import Rule, RuleSet, load_rules, plans
 from importer.rules.fold import fold
 from importer.rules.parse import parse_condition
 from importer.rules.schema import Actions
@@ -164,3 +167,79 @@ def test_a_signature_names_exactly_the_keywords_a_text_contains(keywords: list[s
     signer = Signer(fold(word) for word in keywords)
     for text, sig in zip(column, signer.signatures(column)):
         assert set(sig) == {mark for word, mark in signer.mark.items() if word in fold(text)}
+
+
+def applied_batch(rules: RuleSet, txns: list[Transaction]) -> tuple[list[Transaction], list[Transaction]]:
+    """`apply_batch` over `TxBatch.of(txns)`, split as `apply_all` splits: kept, skipped."""
+    out, skips = rules.apply_batch(TxBatch.of(txns))
+    rows = list(out.transactions())
+    return [r for r, s in zip(rows, skips) if not s], [r for r, s in zip(rows, skips) if s]
+
+
+def dumped(txns: list[Transaction]) -> list[dict[str, Any]]:
+    # A batch's rows are rebuilt models, so the fields a rule did not set are compared by value.
+    return [t.model_dump() for t in txns]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(specs=rule_specs, rows=st.lists(row, min_size=1, max_size=8), more=variants, dates_keyed=st.booleans(),
+       savings=st.booleans(), cut=st.integers(1, 30))  # fmt: skip
+def test_apply_batch_equals_apply_all(
+    keying: None, monkeypatch: pytest.MonkeyPatch, specs: Any, rows: Any, more: Any, dates_keyed: bool, savings: bool,
+    cut: int,
+) -> None:
+    monkeypatch.setattr(plans, "DATE_TESTS_KEYED", 4 if dates_keyed else 0)
+    rules = build(specs)
+    # A batch holds one account's rows (one statement), so every row gets the drawn account.
+    txns = batch([(*r[:6], savings, r[7]) for r in rows], more)
+    # Plans, scans and updates are kept from batch to batch: a head, the rest, then all of it again.
+    for part in (txns[:cut], txns[cut:], txns):
+        if part:
+            applied, (naive_kept, naive_skipped) = rules.apply_all(part), reference(rules, part)
+            kept, skipped = applied_batch(rules, part)
+            assert dumped(kept) == dumped(applied.kept) == dumped(naive_kept)
+            assert dumped(skipped) == dumped(applied.skipped) == dumped(naive_skipped)
+
+
+def test_apply_batch_fills_the_action_columns_without_a_model_per_row() -> None:
+    rules = build([
+        ({"description": {"regex": "^(?P<n>\\w+) (\\d+)"}}, Actions(payee="{n}", note="seen {0}", tags=("a",)), True, False),
+        ({"description": "uber"}, Actions(category="Travel", transfer_to="Savings"), False, False),
+        ({"description": "shell oil"}, Actions(skip=True), False, False),
+    ])  # fmt: skip
+    txns = [make(("UBER 12", "", "", "-1", DAYS[0], "EUR", False, "notes")), make(("SHELL OIL 1", "", "", "-1", DAYS[1],
+            "EUR", False, "")), make(("CAFE", "", "", "-1", DAYS[2], "EUR", False, "tags"))]  # fmt: skip
+    out, skips = rules.apply_batch(TxBatch.of(txns))
+    assert skips == [False, True, False]
+    assert list(out.column("payee")) == ["UBER", None, None]
+    assert list(out.column("notes")) == ["from bank; seen UBER 12", None, None]
+    assert list(out.column("tags")) == [("a",), (), ("bank",)]
+    assert list(out.column("category")) == ["Travel", None, None]
+    assert list(out.column("transfer_to")) == ["Savings", None, None]
+    assert list(out.column("rule_id")) == ["r1", "r2", None]
+
+
+SAMPLES = sorted(p for p in Path("samples").rglob("*") if p.is_file() and p.suffix.lower() in (".csv", ".ofx", ".qfx"))
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=str)
+def test_apply_batch_equals_apply_all_on_every_sample_with_the_shipped_rules(path: Path) -> None:
+    for statement in parse_file(path, ParseOptions()):
+        rules = load_rules(sorted(Path("rules").glob("*.yaml")), statement.currency)
+        txns = list(statement.transactions)
+        if txns:
+            applied = rules.apply_all(txns)
+            kept, skipped = applied_batch(rules, txns)
+            assert dumped(kept) == dumped(applied.kept) and dumped(skipped) == dumped(applied.skipped)
+
+
+def test_apply_batch_on_the_chase_sample_sets_real_categories() -> None:
+    (statement,) = parse_file(Path("samples/csv/chase/chase-checking-2026-10.csv"), ParseOptions())
+    rules = load_rules(sorted(Path("rules").glob("*.yaml")), "USD")
+    out, _ = rules.apply_batch(TxBatch.of(list(statement.transactions)))
+    by_text = {d: (c, p, r, t) for d, c, p, r, t in zip(out.description, out.column("category"), out.column("payee"),
+               out.column("rule_id"), out.column("tags"))}  # fmt: skip
+    assert by_text["STARBUCKS STORE 05512 SAN FRANCISCO CA"] == ("Food:Coffee", "Starbucks", "coffee", ())
+    assert by_text["ZELLE FROM JOHN SMITH ON 10/25 REF # PP0ABC123"] == (
+        "Income:Reimbursements", "JOHN SMITH", "zelle-received", ())
+    assert by_text["SPOTIFY USA 877-778-1161 NY"][0::3] == ("Entertainment:Subscriptions", ("subscription",))

@@ -9,10 +9,11 @@ the results for each distinct date.  Each column is equal to calling the test on
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
-from typing import Any
 from decimal import Decimal
 from operator import and_, attrgetter, methodcaller
+from typing import Any
 
+from importer.core.batch import TxBatch
 from importer.core.models import Transaction
 from importer.rules.conditions import (
     PART,
@@ -30,11 +31,19 @@ from importer.rules.partial import InAccounts
 
 
 class Columns:
-    """The fields of a batch's rows, each read once, on demand."""
+    """The fields of a batch's rows, each read once, on demand (from models: see `BatchColumns`)."""
 
     def __init__(self, txns: Sequence[Transaction]) -> None:
         self.txns = txns
         self.read: dict[str, list[Hashable]] = {}
+
+    def field(self, name: str) -> list[Any]:
+        """Model field `name` (not `text`, not `raw.*`) per row, as stored."""
+        return list(map(attrgetter(name), self.txns))
+
+    def raw_column(self, name: str) -> list[str | None]:
+        """Raw column `name` per row: None where the row has no such column."""
+        return list(map(methodcaller("get", name), map(attrgetter("raw"), self.txns)))
 
     def raw(self, name: str) -> list[str | None]:
         """Text field `name` (or raw column `raw.<column>`) per row as stored: None where missing."""
@@ -42,9 +51,9 @@ class Columns:
             if name == TEXT:
                 self.read[name] = self._joined()  # type: ignore[assignment]
             elif name.startswith("raw."):
-                self.read[name] = list(map(methodcaller("get", name[4:]), map(attrgetter("raw"), self.txns)))
+                self.read[name] = self.raw_column(name[4:])  # type: ignore[assignment]
             else:
-                self.read[name] = list(map(attrgetter(name), self.txns))
+                self.read[name] = self.field(name)
         return self.read[name]  # type: ignore[return-value]
 
     def _joined(self) -> list[str]:
@@ -52,8 +61,10 @@ class Columns:
         descriptions, payees, memos = self.raw("description"), self.raw("payee"), self.raw("memo")
         if not any(payees) and not any(memos):
             return [text or "" for text in descriptions]
-        return [f"{d}{PART}{p}{PART}{m}" if d and p and m else joined_text(d, p, m)
-                for d, p, m in zip(descriptions, payees, memos)]  # fmt: skip
+        return [
+            f"{d}{PART}{p}{PART}{m}" if d and p and m else joined_text(d, p, m)
+            for d, p, m in zip(descriptions, payees, memos)
+        ]
 
     def text(self, name: str) -> list[str]:
         """Text field `name` per row as tests read it: "" where missing."""
@@ -66,8 +77,28 @@ class Columns:
     def values(self, name: str) -> list[Hashable]:
         """A non-text field (amount, date, value_date) per row."""
         if name not in self.read:
-            self.read[name] = list(map(attrgetter(name), self.txns))
+            self.read[name] = self.field(name)
         return self.read[name]
+
+
+class BatchColumns(Columns):
+    """`Columns` of a `TxBatch`: its columns as they are, `txns` the row views (rows.py) that
+    the few per-row tests read, so no field is ever read row by row from a model."""
+
+    def __init__(self, batch: TxBatch, rows: Sequence[Transaction]) -> None:
+        super().__init__(rows)
+        self.batch = batch
+
+    def field(self, name: str) -> list[Any]:
+        if name == "account":
+            return [self.batch.account] * len(self.batch)
+        values = self.batch.column(name)
+        return values if isinstance(values, list) else list(values)
+
+    def raw_column(self, name: str) -> list[str | None]:
+        if self.batch.raw is None:
+            return [None] * len(self.batch)
+        return list(map(methodcaller("get", name), self.batch.raw))
 
 
 def column(leaf: Condition, columns: Columns) -> list[bool]:
@@ -86,6 +117,20 @@ def column(leaf: Condition, columns: Columns) -> list[bool]:
     if isinstance(leaf, InAccounts):
         return list(map(leaf.accounts.__contains__, columns.text("account")))
     return list(map(compile_condition(leaf), columns.txns))
+
+
+def column_at(leaf: Condition, columns: Columns, rows: list[int]) -> list[bool] | None:
+    """`leaf(txn)` for the given rows only, or None when a column does not decide `leaf`."""
+    if isinstance(leaf, TextTest):
+        texts = list(map(columns.text(leaf.field).__getitem__, rows))
+        if leaf.pattern is not None:
+            return list(map(bool, map(leaf.pattern.search, texts)))
+        return list(map(text_predicate(leaf), texts))
+    if isinstance(leaf, AmountTest):
+        return _amounts(leaf, list(map(columns.values("amount").__getitem__, rows)))  # type: ignore[arg-type]
+    if isinstance(leaf, DateTest):
+        return _per_distinct(leaf.holds_on, list(map(columns.values(leaf.field).__getitem__, rows)))
+    return None
 
 
 def _amounts(test: AmountTest, amounts: list[Decimal]) -> list[bool]:

@@ -9,7 +9,9 @@ which values win, not which rules match.
 `chains()` decides each rule once per distinct key of a batch (plans.py, over the literal
 prefilter in matcher.py) and only the rest per row; `chain_naive()` tries every rule on every
 row; the two must always agree (tests/test_rules_matcher.py checks it with hypothesis).
-`apply_all` builds one update per distinct chain and shares it between the rows it fits.
+`apply_all` builds one update per distinct chain and shares it between the rows it fits;
+`apply_batch` does the same on a `TxBatch`'s columns (assign.py), with no model per row, and is
+what the streaming pipeline calls; `apply_all` stays as its reference (tests/test_rules_batch.py).
 """
 
 from __future__ import annotations
@@ -17,14 +19,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import cast
 
-from importer.internals.gcpause import paused_gc
+from importer.core.batch import TxBatch
 from importer.core.models import Transaction, with_updates
+from importer.internals.gcpause import paused_gc
 from importer.rules.actions import Template, combine, compile_template
+from importer.rules.assign import BLANK, Found, Updates, assigned, numbers, templated
 from importer.rules.conditions import Condition, TextTest, regexes
 from importer.rules.matcher import Prefilter
 from importer.rules.plans import Matcher
+from importer.rules.rows import Rows
 from importer.rules.schema import Actions, Example
 from importer.rules.words import quoted
 
@@ -94,20 +98,6 @@ class _Outcome:
     skip: bool
 
 
-class _Untagged:
-    """All `combine` reads of a transaction without tags or notes when no template reads a group."""
-
-    tags: tuple[str, ...] = ()
-    notes: str | None = None
-
-
-_BLANK = cast(Transaction, _Untagged())
-
-
-def _templated(rule: Rule) -> bool:
-    return any(template is not None and template.fields for template in (rule.payee, rule.note))
-
-
 @dataclass(frozen=True)
 class Applied:
     """What `apply_all` made of a list of transactions."""
@@ -124,6 +114,7 @@ class RuleSet:
         self.home_currency = home_currency  # what the rules' `foreign` tests compared with
         self.prefilter = Prefilter(self.rules)
         self.matcher = Matcher(self.rules, self.prefilter)
+        self.chain_updates: dict[tuple[int, ...], Found | None] = {}  # see assign.py `Updates`
 
     def __len__(self) -> int:
         return len(self.rules)
@@ -169,11 +160,20 @@ class RuleSet:
                 (skipped if skip else kept).append(result)
         return Applied(kept, skipped)
 
+    def apply_batch(self, batch: TxBatch) -> tuple[TxBatch, list[bool]]:
+        """`batch` with the rules' actions in its columns, and per row whether a `skip` rule
+        dropped it.  Equal to `apply_all` on `batch.transactions()`, without building them."""
+        rows = Rows(batch)
+        with paused_gc():
+            chains = self.matcher.batch_chains(batch, rows)
+            updates = Updates(self.rules, self.chain_updates)
+            return assigned(batch, updates, numbers(updates, chains, batch, rows))
+
     def _outcome(self, indices: tuple[int, ...]) -> _Outcome:
         chain = tuple(self.rules[i] for i in indices)
-        if any(_templated(rule) for rule in chain):
+        if any(templated(rule) for rule in chain):
             return _Outcome(chain, None, False)
-        update, skip = combine(_BLANK, chain)
+        update, skip = combine(BLANK, chain)
         return _Outcome(chain, update, skip)
 
     @staticmethod

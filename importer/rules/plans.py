@@ -25,8 +25,9 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from itertools import compress, repeat
 from typing import TYPE_CHECKING
 
+from importer.core.batch import TxBatch
 from importer.core.models import Transaction
-from importer.rules.columns import Columns, column
+from importer.rules.columns import BatchColumns, Columns, column, column_at
 from importer.rules.conditions import Condition, DateTest, TextTest, compile_condition
 from importer.rules.fold import fold
 from importer.rules.partial import InAccounts, leaves, partial, scoped
@@ -46,6 +47,9 @@ VALUE_LIMIT = 32
 # Date tests are keyed too (decided once per distinct date, see columns.py) while there are this
 # few of them: together they split a key at most 2**n ways, and spare a per-row test otherwise.
 DATE_TESTS_KEYED = 4
+# Plans and value codes kept across batches, at most (see Matcher._trim).
+PLANS_KEPT = 200_000
+CODES_KEPT = 50_000
 _SAMPLE = 1024
 _UNSET = object()
 
@@ -80,7 +84,7 @@ class Residual(Open):
 class Fork(Open):
     """A plan with one open test (the usual case): both possible chains are worked out beforehand."""
 
-    __slots__ = ("test", "yes", "no")
+    __slots__ = ("no", "test", "yes")
 
     def __init__(self, steps: tuple[Step, ...]) -> None:
         self.test = next(test for _, test, _ in steps if test is not None)
@@ -122,9 +126,33 @@ class Matcher:
         dates = {leaf.key(): leaf for group in self.leaves for leaf in group if isinstance(leaf, DateTest)}
         self.keyed_dates = list(dates.values()) if len(dates) <= DATE_TESTS_KEYED else []
         self.residuals: dict[tuple[int, tuple[bool | None, ...]], bool | Test] = {}
+        self.sources: dict[int, Condition] = {}  # a compiled residual test -> the condition it was
+        self.value_codes: dict[str, dict[Hashable, str]] = {}
+        self.plans: dict[tuple[Hashable, ...], dict[str, Chain | Open]] = {}
 
     def chains(self, txns: Sequence[Transaction]) -> list[Chain]:
-        return Batch(self, txns).chains()
+        self._trim()
+        return Batch(self, Columns(txns)).chains()
+
+    def batch_chains(self, batch: TxBatch, rows: Sequence[Transaction]) -> list[Chain]:
+        """`chains` of a batch's rows, read from its columns; `rows` are its row views (rows.py)."""
+        self._trim()
+        return Batch(self, BatchColumns(batch, rows)).chains()
+
+    def coded(self, name: str, values: Iterable[Hashable]) -> dict[Hashable, str]:
+        """A key character for each value of field `name`, the same in every batch."""
+        codes = self.value_codes.setdefault(name, {})
+        for value in values:
+            if value not in codes:
+                codes[value] = _code(len(codes))
+        return codes
+
+    def _trim(self) -> None:
+        # Plans and codes are kept across batches (a statement's keys repeat from one batch to the
+        # next); past these sizes the memory is worth more than rebuilding them.
+        if sum(map(len, self.value_codes.values())) > CODES_KEPT or sum(map(len, self.plans.values())) > PLANS_KEPT:
+            self.value_codes.clear()
+            self.plans.clear()
 
     def residual(self, index: int, known: tuple[bool | None, ...]) -> bool | Test:
         """Rule `index` with its leaves' `known` values folded in: True, False or the test left."""
@@ -133,40 +161,64 @@ class Matcher:
             values = {id(leaf): value for leaf, value in zip(self.leaves[index], known)}
             left = partial(self.conditions[index], lambda leaf: values[id(leaf)])
             found = self.residuals[(index, known)] = left if isinstance(left, bool) else compile_condition(left)
+            if not isinstance(left, bool):
+                self.sources[id(found)] = left  # kept alive by `residuals`, so the id stays its own
         return found  # type: ignore[return-value]
 
 
 class Batch:
     """One call's rows: their keys, and a plan per distinct key."""
 
-    def __init__(self, matcher: Matcher, txns: Sequence[Transaction]) -> None:
+    def __init__(self, matcher: Matcher, columns: Columns) -> None:
         self.matcher = matcher
-        self.txns = txns
-        self.columns = Columns(txns)  # read once per batch; dropped once the keys are made
+        self.txns = columns.txns  # models, or views of a TxBatch's rows (rows.py)
+        self.columns = columns  # each field read once per batch
         self.modes: dict[str, str] = {}
+        self.context: list[Hashable] = []  # what, beside the key, the plans of this batch rest on
         codes: list[Iterable[str]] = []
         sigs: list[list[str]] = []
         for name in matcher.fields:
             values = self.columns.raw(name)
             mode = self.modes[name] = _mode(values, name in matcher.signers)
+            self.context.append((name, mode))
             if mode == "value" and len(distinct := set(values)) > 1:
-                coded = {value: _code(i) for i, value in enumerate(distinct)}
-                codes.append(map(coded.__getitem__, values))
+                codes.append(map(matcher.coded(name, distinct).__getitem__, values))
+            elif mode == "value":
+                self.context.append(tuple(distinct))  # one value: decided for the batch, not per key
             elif mode == "sig":
                 sigs.append(matcher.signers[name].signatures(self.columns.text(name)))
         self.determined = {id(leaf) for group in matcher.leaves for leaf in group if self._by_key(leaf)}
-        codes += [map(_BITS.__getitem__, bits) for bits in self._eager_columns()]
-        self.keys: list[str] = _joined(codes, sigs, len(txns))
-        self.columns = Columns(())
+        codes += self._eager_codes()
+        self.keys: list[str] = _joined(codes, sigs, len(self.txns))
 
     def chains(self) -> list[Chain]:
         keys, txns = self.keys, self.txns
-        plans = {key: self.plan(rep) for key, rep in dict(zip(keys, txns)).items()}
+        plans = self.matcher.plans.setdefault(tuple(self.context), {})
+        # One representative row per new key (the last): indices, so a batch makes no view per row.
+        fresh = {key: rep for key, rep in dict(zip(keys, range(len(keys)))).items() if key not in plans}
+        plans.update((key, self.plan(txns[rep])) for key, rep in fresh.items())
         out: list[Chain | Open] = list(map(plans.__getitem__, keys))
-        if any(isinstance(plan, Open) for plan in plans.values()):
+        if any(isinstance(plan, Open) for plan in map(plans.__getitem__, set(keys))):
+            opened: dict[Open, list[int]] = {}
             for i in compress(range(len(out)), map(isinstance, out, repeat(Open))):
-                out[i] = out[i](txns[i])  # type: ignore[operator]
+                opened.setdefault(out[i], []).append(i)  # type: ignore[arg-type]
+            for plan, rows in opened.items():
+                self.settle(plan, rows, out)
         return out  # type: ignore[return-value]
+
+    def settle(self, plan: Open, rows: list[int], out: list[Chain | Open]) -> None:
+        """The chains of `rows`, which share `plan`: a fork on one test of a column runs over
+        those rows' values (columns.py), anything else row by row."""
+        leaf = self.matcher.sources.get(id(plan.test)) if isinstance(plan, Fork) else None
+        results = column_at(leaf, self.columns, rows) if leaf is not None else None
+        if results is None:
+            txns = self.txns
+            for i in rows:
+                out[i] = plan(txns[i])
+            return
+        yes, no = plan.yes, plan.no  # type: ignore[attr-defined]
+        for i, holds in zip(rows, results):
+            out[i] = yes if holds else no
 
     def plan(self, rep: Transaction) -> Chain | Open:
         """What every row sharing `rep`'s key gets: its chain, or the tests left to run."""
@@ -202,8 +254,9 @@ class Batch:
             return mode == "value" or (mode == "sig" and _decided_by_literals(leaf))
         return False
 
-    def _eager_columns(self) -> list[list[bool]]:
-        """Per row, the open tests of the rules every row is a candidate for (see the docstring)."""
+    def _eager_codes(self) -> list[Iterable[str]]:
+        """Key parts from the open tests of the rules every row is a candidate for (see the
+        docstring); a test with one value in the whole batch goes into the context instead."""
         matcher, tests = self.matcher, dict[Hashable, Condition]()
         always = [leaf for index in matcher.prefilter.always_in_order for leaf in matcher.leaves[index]]
         for leaf in always + matcher.keyed_dates:
@@ -211,8 +264,13 @@ class Batch:
                 tests.setdefault(_leaf_key(leaf), leaf)
         keyed = set(tests)
         self.determined.update(id(leaf) for group in matcher.leaves for leaf in group if _leaf_key(leaf) in keyed)
-        results = [column(leaf, self.columns) for leaf in tests.values()]
-        return [bits for bits in results if any(bits) and not all(bits)]
+        codes: list[Iterable[str]] = []
+        for key, leaf in tests.items():
+            bits = column(leaf, self.columns)
+            if any(bits) and not all(bits):
+                codes.append(map(_BITS.__getitem__, bits))
+            self.context.append((key, bits[0] if bits and (all(bits) or not any(bits)) else None))
+        return codes
 
 
 def _decided_by_literals(leaf: TextTest) -> bool:
@@ -238,7 +296,8 @@ _BITS = ("\1", "\2")
 
 
 def _code(index: int) -> str:
-    return chr(index + 1)
+    # Never "\0" (the separator) and never a surrogate: CODES_KEPT stays far below both limits.
+    return chr(index + 1 if index + 1 < 0xD800 else index + 0x801)
 
 
 def _joined(codes: list[Iterable[str]], sigs: list[list[str]], rows: int) -> list[str]:

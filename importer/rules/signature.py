@@ -17,15 +17,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from typing import cast
 
 import ahocorasick  # type: ignore[import-not-found]  # ships no type stubs
 
 from importer.rules.fold import fold
 
 _SEP = "\0"
+SCANS_KEPT = 100_000  # distinct digit-blind texts remembered across batches, at most
 _BLIND = bytes.maketrans(b"123456789", b"000000000")
 _BLIND_FOLD = bytes.maketrans(b"123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"000000000abcdefghijklmnopqrstuvwxyz")
 _DIGITS = frozenset("0123456789")
+Scanned = str | tuple[str, tuple[str, ...]]  # a signature, or one with literals to confirm (`_confirm`)
 
 
 class Signer:
@@ -41,6 +44,8 @@ class Signer:
             else:
                 mark, confirm = entries.get(_proxy(word), ("", ()))
                 entries[_proxy(word)] = (mark, (*confirm, word))
+        # Scans of digit-blind texts kept from one batch to the next: a statement's merchants recur.
+        self.seen: dict[bytes, Scanned] = {}
         self.automaton = ahocorasick.Automaton()
         for word, entry in entries.items():
             self.automaton.add_word(word, entry)
@@ -50,15 +55,21 @@ class Signer:
     def signatures(self, texts: Sequence[str]) -> list[str]:
         """The signature of each text (a sorted string of literal marks; "" when none occur)."""
         blind = _blinded(texts)
-        found = {text: self._scan(text.decode()) for text in set(blind)}
-        sigs: list[str | tuple[str, tuple[str, ...]]] = list(map(found.__getitem__, blind))
+        if len(self.seen) > SCANS_KEPT:
+            self.seen.clear()
+        distinct = set(blind)
+        known: dict[bytes, Scanned | None] = dict(zip(distinct, map(self.seen.get, distinct)))  # most seen before
+        for text in [text for text, sig in known.items() if sig is None]:
+            known[text] = self.seen[text] = self._scan(text.decode())
+        found = cast(dict[bytes, Scanned], known)  # every None was just replaced
+        sigs: list[Scanned] = list(map(found.__getitem__, blind))
         if any(isinstance(entry, tuple) for entry in found.values()):
             for i, entry in enumerate(sigs):
                 if isinstance(entry, tuple):
                     sigs[i] = self._confirm(entry, texts[i])
         return sigs  # type: ignore[return-value]
 
-    def _scan(self, blind: str) -> str | tuple[str, tuple[str, ...]]:
+    def _scan(self, blind: str) -> Scanned:
         marks: set[str] = set()
         confirm: set[str] = set()
         if self.mark:
