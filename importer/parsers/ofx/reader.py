@@ -22,22 +22,20 @@ instant moved to UTC: the statement, the bank's web page and the user's memory a
 
 from __future__ import annotations
 
-import re
-import xml.parsers.expat
+from collections.abc import Iterator
 from pathlib import Path
 
 from importer.core.errors import ImporterError, ParseError
 from importer.core.models import Statement, Transaction
-from importer.parsers.base import FileSample, ParseOptions, read_statement
-from importer.parsers.ofx import fast as ofx_fast, rows as ofx_rows
+from importer.parsers.base import FileSample, ParseOptions, StatementFile, read_statement
+from importer.parsers.ofx import fast as ofx_fast, rows as ofx_rows, streaming
+from importer.parsers.ofx.form import check_xml, is_xml
 from importer.parsers.ofx.statements import Doc, read_statements, stmttrns, tree_rows, truncated
 from importer.parsers.ofx.text import decode
 from importer.parsers.ofx.tree import Damaged, Node, line_at, parse_tree, prepare, unclosed
+from importer.parsers.stream import Event, events_of
 
 _MARKERS = (b"OFXHEADER", b"<OFX>", b"<ofx>", b"<?OFX", b"<OFX ")
-_XML_DECLARATION = re.compile(r"\s*<\?xml", re.IGNORECASE)
-# The first leaf holding text, and the tag after it: a closing tag of the same name marks OFX 2.x.
-_FIRST_LEAF = re.compile(r"<([A-Za-z][A-Za-z0-9_.]*)>\s*[^<\s][^<]*<(/?[A-Za-z][A-Za-z0-9_.]*)")  # linear: \s and [^<\s] never overlap
 # What a damaged file can make Python raise below our own checks (a character reference past
 # U+10FFFF, a model refusing a value...): each becomes a ParseError naming the file.
 _DAMAGE = (ValueError, IndexError, KeyError, OverflowError, UnicodeError, RecursionError)
@@ -52,14 +50,31 @@ class OfxParser:
         return any(marker in sample.head for marker in _MARKERS)
 
     def parse(self, path: Path, options: ParseOptions) -> list[Statement]:
-        text = decode(read_statement(path, options))
+        return _parse(path, read_statement(path, options), options)
+
+    def stream(self, source: StatementFile, options: ParseOptions) -> Iterator[Event]:
+        """The statements as events, in constant memory (ofx/streaming.py), except with --account:
+        whether that name applies depends on the file holding a single account, known at its end."""
         try:
-            fast = fast_statements(path, text, options)
-            return fast if fast is not None else reference_statements(path, text, options)
+            if options.account:
+                yield from events_of(_parse(source.path, source.read(), options))
+            else:
+                yield from streaming.events(source, options)
         except _DAMAGE as error:
-            raise ParseError(
-                path, f"could not be read as OFX ({type(error).__name__}: {error}); the file looks damaged. Download it again.",
-            ) from None
+            raise _damaged(source.path, error) from None
+
+
+def _parse(path: Path, data: bytes, options: ParseOptions) -> list[Statement]:
+    text = decode(data)
+    try:
+        fast = fast_statements(path, text, options)
+        return fast if fast is not None else reference_statements(path, text, options)
+    except _DAMAGE as error:
+        raise _damaged(path, error) from None
+
+
+def _damaged(path: Path, error: Exception) -> ParseError:
+    return ParseError(path, f"could not be read as OFX ({type(error).__name__}: {error}); the file looks damaged. Download it again.")
 
 
 def reference_statements(path: Path, text: str, options: ParseOptions) -> list[Statement]:
@@ -86,39 +101,6 @@ def _check_whole(doc: Doc, root: Node, text: str) -> None:
         raise truncated(doc, root, cut_in)
     if is_xml(text):
         check_xml(doc.path, text)
-
-
-def is_xml(text: str) -> bool:
-    """OFX 2.x: an XML declaration and closed leaves.  Some banks (ANZ) put the declaration above
-    an SGML body with open leaves; that body is read as SGML, as they meant it."""
-    leaf = _FIRST_LEAF.search(text) if _XML_DECLARATION.match(text) else None
-    return leaf is not None and leaf.group(2) == "/" + leaf.group(1)
-
-
-def check_xml(path: Path, text: str) -> None:
-    """A ParseError unless `text` is well-formed XML without a DTD (hence without entities to expand)."""
-    parser = xml.parsers.expat.ParserCreate()
-    parser.StartDoctypeDeclHandler = _refuse_dtd
-    try:
-        parser.Parse(text, True)
-    except _Dtd:
-        raise ParseError(
-            path,
-            "declares a DTD; OFX files never do, and its entities could make a reader fetch files or expand without end, so the file is refused.",
-        ) from None
-    except xml.parsers.expat.ExpatError as error:
-        reason = xml.parsers.expat.errors.messages[error.code]
-        raise ParseError(
-            path, f"is not well-formed XML ({reason} at column {error.offset + 1}); an OFX 2.x file must be. Download it again.", line=error.lineno,
-        ) from None
-
-
-class _Dtd(Exception):
-    """The XML declares a document type."""
-
-
-def _refuse_dtd(*_: object) -> None:
-    raise _Dtd
 
 
 def fast_statements(path: Path, text: str, options: ParseOptions) -> list[Statement] | None:

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from importer.core.batch import TxBatch
 from importer.core.currencies import is_currency
 from importer.core.models import Source, Transaction, trusted, trusted_many
 from importer.parsers.ofx.values import AMOUNT, amount, date_value
@@ -55,8 +56,7 @@ def _readable(texts: list[str]) -> bool:
 
 def _fitids(texts: list[str]) -> bool:
     """ofx._check_fitids: on every row or none, printable ASCII."""
-    joined = "".join(texts)
-    return (all(texts) or not joined) and joined.isascii() and joined.isprintable()
+    return (all(texts) or not any(texts)) and _printable(texts)
 
 
 def _amounts(texts: list[str]) -> list[Decimal] | None:
@@ -94,3 +94,34 @@ def _copies(first: _M, dicts: list[dict[str, Any]]) -> list[_M]:
     """For each complete field dict (in declared order), what `trusted(type(first), **same names as
     first was given)` makes: `first` with its field values replaced (tests/test_ofx_fast.py)."""
     return trusted_many(type(first), dicts, first.__pydantic_fields_set__)
+
+
+def batch(columns: Columns, path: str, account: str, currency: str, first_index: int) -> TxBatch | None:
+    """The rows of `columns` as a TxBatch, records `first_index + 1` on: what `transactions` makes,
+    column by column and without a model per row (the streaming reader's hot path).  None when a
+    value is not one the tree reader takes as it is; the caller then lets the tree name the error.
+    Whether FITIDs are on every row or none is a question of the whole statement: the caller's."""
+    dates, amounts, avails = _dates(columns["DTPOSTED"]), _amounts(columns["TRNAMT"]), _days(columns["DTAVAIL"])
+    if dates is None or amounts is None or not _readable(columns["DTAVAIL"]) or not _printable(columns["FITID"]):
+        return None
+    count = len(dates)
+    names, memos, kinds, fitids = columns["NAME"], columns["MEMO"], columns["TRNTYPE"], columns["FITID"]
+    raw = [{"type": k, "fitid": f, "checknum": c, "dtposted": p}
+           for k, f, c, p in zip(kinds, fitids, columns["CHECKNUM"], columns["DTPOSTED"])]
+    return TxBatch(
+        path=path, account=account, date=dates, amount=amounts, currency=[currency] * count,
+        description=list(map(_description, names, memos, kinds)), line=[None] * count,
+        record=list(range(first_index + 1, first_index + count + 1)), payee=[n or None for n in names],
+        memo=[m or None for m in memos], bank_id=[f or None for f in fitids],
+        value_date=list(map(avails.__getitem__, columns["DTAVAIL"])), raw=raw, first_index=first_index,
+    )
+
+
+def _description(name: str, memo: str, kind: str) -> str:
+    # statements.transaction_of: "payee memo" (either alone when the other is missing), else the type.
+    return f"{name} {memo}" if name and memo else name or memo or kind
+
+
+def _printable(texts: list[str]) -> bool:
+    joined = "".join(texts)
+    return joined.isascii() and joined.isprintable()

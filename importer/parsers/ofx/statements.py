@@ -19,6 +19,7 @@ from importer.core.currencies import is_currency
 from importer.core.errors import ImporterError, InputError, ParseError, TruncatedError
 from importer.core.models import Source, Statement, Transaction, trusted
 from importer.parsers.base import ParseOptions
+from importer.parsers.ofx.fast import MARKER
 from importer.parsers.ofx.tree import Node, line_of
 from importer.parsers.ofx.values import AMOUNT_FORMAT, DATE_FORMAT, amount, date_value
 
@@ -32,9 +33,10 @@ class Doc:
     path: Path
     text: str
     options: ParseOptions
+    base: int = 0  # lines of the file before `text`, when it is a piece of it (the streaming reader's)
 
     def line(self, node: Node) -> int:
-        return line_of(self.text, node)
+        return self.base + line_of(self.text, node)
 
 
 
@@ -46,19 +48,28 @@ RowReader = Callable[[Doc, str, str, "Node | None"], tuple[Transaction, ...]]
 def truncated(doc: Doc, root: Node, cut_in: list[str]) -> TruncatedError:
     partial = partial_of(doc, root)
     count = sum(len(s.transactions) for s in partial)
+    return cut_off(doc.path, cut_in, last_complete(doc, root), count, doc.text.count("\n") + 1, partial)
+
+
+def cut_off(
+    path: Path, cut_in: list[str], last: str, count: int, lines: int, partial: tuple[Statement, ...] = (),
+) -> TruncatedError:
+    """The error for a file that ends inside the aggregates `cut_in` (outermost first), of `lines`
+    lines, `last` saying where its last complete transaction is and `count` how many there are."""
     closes = ", ".join(f"</{tag}>" for tag in reversed(cut_in))
     keep = f", or pass --allow-partial to import the {count} complete transaction{'s' * (count != 1)}" if count else ""
     return TruncatedError(
-        doc.path,
+        path,
         f"the file ends before its statement does ({closes} never come): the download was most likely cut off. "
-        f"{last_complete(doc, root)} Download the statement again{keep}.",
-        line=doc.text.count("\n") + 1,
+        f"{last} Download the statement again{keep}.",
+        line=lines,
         partial=partial,
     )
 
 
 def last_complete(doc: Doc, root: Node) -> str:
-    complete = [node for node in root.walk() if node.tag == "STMTTRN" and not node.open]
+    # A marker block of a skeleton (fast.py, streaming.py) stands for a run, not for a transaction.
+    complete = [node for node in root.walk() if node.tag == "STMTTRN" and not node.open and MARKER not in node.values]
     if not complete:
         return "No transaction in it is complete."
     last = complete[-1]
@@ -155,8 +166,15 @@ def account_id_of(stmt: Node) -> str | None:
 def statement_of(doc: Doc, stmt: Node, fid: str | None, single: bool, rows: RowReader) -> Statement:
     currency = currency_of(doc, stmt)
     name, account_id = account_name(doc, stmt, fid, single)
+    transactions = rows(doc, name, currency, stmt.child("BANKTRANLIST"))
+    return finished(doc, stmt, name, account_id, currency, transactions)
+
+
+def finished(
+    doc: Doc, stmt: Node, name: str, account_id: str | None, currency: str, transactions: tuple[Transaction, ...] = (),
+) -> Statement:
+    """The statement `stmt` once its rows are read: what only its end says (balances, dates)."""
     tranlist = stmt.child("BANKTRANLIST")
-    transactions = rows(doc, name, currency, tranlist)
     return Statement(
         path=str(doc.path),
         format="ofx",
@@ -190,10 +208,20 @@ def check_fitids(doc: Doc, rows: list[tuple[int, Node]]) -> None:
     missing = [(i, n) for i, n in rows if n.get("FITID") is None]
     if missing and len(missing) < len(rows):
         index, node = missing[0]
-        raise ParseError(
-            doc.path, f"transaction {index} has no FITID while the others of its statement have one; the file is likely damaged. Download it again.",
-            line=doc.line(node),
-        )
+        raise missing_fitid(doc.path, index, doc.line(node))
+    check_printable_fitids(doc, rows)
+
+
+def missing_fitid(path: Path, index: int, line: int) -> ParseError:
+    """Transaction `index` (at `line`) has no FITID while others of its statement have one."""
+    return ParseError(
+        path, f"transaction {index} has no FITID while the others of its statement have one; the file is likely damaged. Download it again.",
+        line=line,
+    )
+
+
+def check_printable_fitids(doc: Doc, rows: list[tuple[int, Node]]) -> None:
+    """Each FITID of `rows` (numbered transactions) is printable ASCII, as every bank's is."""
     for index, node in rows:
         fitid = node.get("FITID") or ""
         if not (fitid.isascii() and fitid.isprintable()):
@@ -203,9 +231,12 @@ def check_fitids(doc: Doc, rows: list[tuple[int, Node]]) -> None:
             )
 
 
-def currency_of(doc: Doc, stmt: Node) -> str:
+def currency_of(doc: Doc, stmt: Node, tranlist: Node | None = None) -> str:
+    """The statement's currency; the transactions' (in `tranlist`, else the statement's own list)
+    say it when CURDEF is empty."""
     # An empty CURDEF happens (CBA exports); each transaction's CURRENCY/CURSYM then says it.
-    currency = stmt.get("CURDEF") or doc.options.currency or _transaction_currency(stmt) or doc.options.default_currency
+    listed = tranlist if tranlist is not None else stmt.child("BANKTRANLIST")
+    currency = stmt.get("CURDEF") or doc.options.currency or _transaction_currency(listed) or doc.options.default_currency
     if not currency:
         raise ParseError(doc.path, "the statement does not say its currency (CURDEF is empty); pass --currency.", line=doc.line(stmt))
     if not is_currency(currency.upper()):
@@ -216,8 +247,7 @@ def currency_of(doc: Doc, stmt: Node) -> str:
     return currency.upper()
 
 
-def _transaction_currency(stmt: Node) -> str | None:
-    tranlist = stmt.child("BANKTRANLIST")
+def _transaction_currency(tranlist: Node | None) -> str | None:
     found = {
         cur.get("CURSYM")
         for txn in (tranlist.children if tranlist is not None else [])
