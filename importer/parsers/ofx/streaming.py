@@ -199,8 +199,9 @@ def _in_run(scan: _Scan, final: bool) -> list[tuple[str, str]] | None:
     end = _run_end(scan.held, max(scan.searched - _HOLD, 0))
     scan.searched = len(scan.held)
     if end >= 0:
+        end = _unclosed_last(scan.held, end)
         blocks, scan.held, scan.mode, scan.searched = scan.held[:end], scan.held[end:], "skeleton", 0
-        return [*(("blocks", b) for b in _split(blocks)), ("end", "")]
+        return [*(("blocks", b) for b in _split(blocks) if b), ("end", "")]
     if final:
         return _tail(scan)
     cut = scan.held.rfind(_BLOCK) if len(scan.held) >= BATCH_BYTES else -1
@@ -217,6 +218,16 @@ def _tail(scan: _Scan) -> list[tuple[str, str]]:
     after = held.find("<", closed + 1) if closed >= 0 else 0  # the text after an end tag goes with it
     cut = len(held) if after < 0 else after
     return [*(("blocks", b) for b in _split(held[:cut]) if b), ("tail", held[cut:])]
+
+
+def _unclosed_last(text: str, end: int) -> int:
+    """Where the run of `text` ending at `end` really ends: before its last block when that block
+    is not closed and a balance, not the list's end tag, comes next (the tree then nests the
+    balance in the block: the skeleton's tree reads it as the reference does)."""
+    if text.startswith("</BANKTRANLIST>", end):
+        return end
+    last = text.rfind(_BLOCK, 0, end)
+    return last if last > text.rfind("</STMTTRN>", 0, end) else end
 
 
 def _move(scan: _Scan, upto: int, mode: str) -> list[tuple[str, str]]:
@@ -254,6 +265,8 @@ class _Head:
     account_id: str | None
     currency: str
     rows: int = 0
+    with_fitid: bool = False
+    first_missing: tuple[int, int] | None = None  # (transaction, line) of the first without FITID
 
 
 @dataclass
@@ -268,8 +281,6 @@ class _Run:
     stmt: Node | None = None
     fid: str | None = None
     head: _Head | None = None  # None while the currency waits for the transactions (empty CURDEF)
-    with_fitid: bool = False
-    first_missing: tuple[int, int] | None = None  # (transaction, line) of the first without FITID
     held: list[tuple[str, int]] = field(default_factory=list)  # (blocks, lines before) while waiting
 
 
@@ -284,6 +295,7 @@ class _Reader:
         self.lines = 0  # line breaks in the file before what comes next
         self.heads: dict[int, _Head] = {}
         self.ended: set[int] = set()
+        self.streamed: set[int] = set()  # statements with a run (their skeleton list holds its marker)
         self.run: _Run | None = None
         self.runs = 0
         self.last_batch: tuple[str, int] | None = None  # (prefixed blocks, lines before): for a cut-off file
@@ -361,6 +373,7 @@ class _Reader:
         if stmt is None or not stmt.open or stmt.child("BANKTRANLIST") is not innermost or stmttrns(innermost):
             return _Run(None, prefix, doc)
         run = _Run(len(found) - 1, prefix, doc, stmt, fid)
+        self.streamed.add(len(found) - 1)
         if stmt.get("CURDEF") or self.options.currency:
             run.head = self._head_of(doc, stmt, fid)
         return run
@@ -382,7 +395,7 @@ class _Reader:
                 continue
             if index not in self.heads:
                 yield from self._whole(doc, index, stmt, fid)
-            yield self._end(doc, index, stmt)
+            yield from self._end(doc, index, stmt)
 
     def _whole(self, doc: Doc, index: int, stmt: Node, fid: str | None) -> Iterator[Event]:
         """A statement read from the skeleton alone (no run of blocks: none, or not cut out)."""
@@ -392,11 +405,18 @@ class _Reader:
         yield from (Rows(index, batch) for batch in batched(rows))
         head.rows = len(rows)
 
-    def _end(self, doc: Doc, index: int, stmt: Node) -> StatementEnd:
+    def _end(self, doc: Doc, index: int, stmt: Node) -> Iterator[Event]:
+        """The statement's end, after the rows of any block the skeleton kept (an unclosed last
+        block before the balances: the tree decides where it ends)."""
         head = self.heads[index]
+        kept = [n for n in stmttrns(stmt.child("BANKTRANLIST")) if ofx_fast.MARKER not in n.values and not n.open]
+        if kept and index in self.streamed:
+            rows = self._transactions(head, doc, kept)
+            yield Rows(index, TxBatch.of(rows, first_index=head.rows))
+            head.rows += len(rows)
         statement = finished(doc, stmt, head.account, head.account_id, head.currency)
         self.ended.add(index)
-        return StatementEnd(index, statement, head.rows)
+        yield StatementEnd(index, statement, head.rows)
 
     def _blocks(self, text: str) -> Iterator[Event]:
         run, base = self.run, self.lines
@@ -418,35 +438,36 @@ class _Reader:
         if columns is None:
             return None
         fitids = columns["FITID"]
-        if run.first_missing is None and not all(fitids):
+        if head.first_missing is None and not all(fitids):
             return None  # the tree reader says on which line the first one is missing
         batch = ofx_rows.batch(columns, str(self.path), head.account, head.currency, head.rows)
-        run.with_fitid = run.with_fitid or (batch is not None and any(fitids))
-        _check_fitids(self.path, run)
+        head.with_fitid = head.with_fitid or (batch is not None and any(fitids))
+        _check_fitids(self.path, head)
         return batch
 
     def _slow(self, run: _Run, head: _Head, text: str, base: int) -> TxBatch:
         doc, nodes = self._nodes(run, text, base)
-        return TxBatch.of(self._transactions(run, head, doc, nodes), first_index=head.rows)
+        return TxBatch.of(self._transactions(head, doc, nodes), first_index=head.rows)
 
-    def _transactions(self, run: _Run, head: _Head, doc: Doc, nodes: list[Node]) -> list[Transaction]:
+    def _transactions(self, head: _Head, doc: Doc, nodes: list[Node]) -> list[Transaction]:
         """The reference's reading of `nodes`, numbered on from the rows already read."""
         rows = list(enumerate(nodes, start=head.rows + 1))
         for index, node in rows:
             if node.get("FITID") is not None:
-                run.with_fitid = True
-            elif run.first_missing is None:
-                run.first_missing = (index, doc.line(node))
-        _check_fitids(self.path, run)
+                head.with_fitid = True
+            elif head.first_missing is None:
+                head.first_missing = (index, doc.line(node))
+        _check_fitids(self.path, head)
         check_printable_fitids(doc, rows)
         return [transaction_of(doc, head.account, head.currency, index, node) for index, node in rows]
 
     def _nodes(self, run: _Run, text: str, base: int) -> tuple[Doc, list[Node]]:
         """The STMTTRN nodes of `text` (blocks of a run), read by the tree under the run's aggregates."""
         doc = Doc(self.path, run.prefix + text, self.options, base)
-        prefix, tranlist = _open_path(self._tree(doc.text, base))
+        prefix, tranlist = _open_path(self._tree(doc.text, base), stop="BANKTRANLIST")
         nodes = tranlist.children
-        if prefix != run.prefix or tranlist.values or any(n.tag != "STMTTRN" or n.open for n in nodes) or len(nodes) != len(_FIRST_BLOCK.findall(text)):
+        # The last block may be open here: the next block or the list's end closes it in the file.
+        if prefix != run.prefix or tranlist.values or any(n.tag != "STMTTRN" for n in nodes) or len(nodes) != len(_FIRST_BLOCK.findall(text)):
             raise ParseError(
                 self.path, "has something other than transactions inside its transaction list (BANKTRANLIST); the file is damaged. Download it again.",
                 line=base + 1,
@@ -469,7 +490,7 @@ class _Reader:
         listed.children = nodes
         head = self._head_of(run.doc, run.stmt, run.fid, listed)
         yield self._head(index, head)
-        rows = self._transactions(run, head, doc, nodes)
+        rows = self._transactions(head, doc, nodes)
         yield from (Rows(index, batch) for batch in batched(rows))
         head.rows = len(rows)
 
@@ -502,10 +523,7 @@ class _Reader:
             if index not in self.heads:
                 yield from _quietly(self._whole(doc, index, stmt, fid))
             if index in self.heads:
-                yield from _quietly(self._ends(doc, index, stmt))
-
-    def _ends(self, doc: Doc, index: int, stmt: Node) -> Iterator[Event]:
-        yield self._end(doc, index, stmt)
+                yield from _quietly(self._end(doc, index, stmt))
 
     def _rows_ended(self) -> int:
         return sum(self.heads[index].rows for index in self.ended)
@@ -517,11 +535,11 @@ class _Reader:
         return last_complete(Doc(self.path, text, self.options, base), self._tree(text, base))
 
 
-def _check_fitids(path: Path, run: _Run) -> None:
+def _check_fitids(path: Path, head: _Head) -> None:
     """FITIDs on some transactions of the statement and not on others: refused as soon as that is
     known (the reference checks it before any value, so this comes first in a batch too)."""
-    if run.first_missing is not None and run.with_fitid:
-        raise missing_fitid(path, *run.first_missing)
+    if head.first_missing is not None and head.with_fitid:
+        raise missing_fitid(path, *head.first_missing)
 
 
 def _quietly(events: Iterator[Event]) -> Iterator[Event]:
@@ -533,10 +551,11 @@ def _quietly(events: Iterator[Event]) -> Iterator[Event]:
     yield from read
 
 
-def _open_path(root: Node) -> tuple[str, Node]:
-    """The aggregates still open at the end of the tree's text, as start tags, and the innermost."""
+def _open_path(root: Node, stop: str = "") -> tuple[str, Node]:
+    """The aggregates still open at the end of the tree's text, as start tags, and the innermost
+    (or the first named `stop`)."""
     tags, node = [], root
-    while node.children and node.children[-1].open:
+    while node.tag != stop and node.children and node.children[-1].open:
         node = node.children[-1]
         tags.append(node.tag)
     return "".join(f"<{tag}>" for tag in tags), node
