@@ -21,8 +21,8 @@ from importer.parsers import ParseOptions
 from importer.parsers.ofx.reader import OfxParser, fast_statements, reference_statements
 from importer.parsers.ofx.text import decode
 from tests.corpus import CorpusFile, corpus_params
-from tests.ofx_streamed import as_file, streamed
-from tests.ofx_streamed import outcome as streamed_outcome
+from tests.streamed import as_file, streamed
+from tests.streamed import outcome as streamed_outcome
 
 SAMPLES = sorted(p for p in Path("samples/ofx").rglob("*") if p.suffix.lower() in {".ofx", ".qfx", ".qbo"})
 GENERATED = Path("generated.ofx")

@@ -24,7 +24,8 @@ from importer.parsers import ParseOptions
 from importer.parsers.ofx.reader import OfxParser, fast_statements, reference_statements
 from importer.parsers.ofx.text import decode
 from tests.corpus import corpus_files
-from tests.ofx_streamed import outcome as streamed_outcome, streamed
+from tests.streamed import outcome as streamed_outcome
+from tests.streamed import streamed
 from tests.test_ofx_fast import outcome
 
 SAMPLES = sorted(p for p in Path("samples/ofx").rglob("*") if p.suffix.lower() in {".ofx", ".qfx", ".qbo"})

@@ -28,14 +28,29 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from importer.core.errors import AmbiguousDateError, InputError, ParseError, TruncatedError
+from importer.core.errors import (
+    AmbiguousDateError,
+    InputError,
+    ParseError,
+    TruncatedError,
+)
 from importer.core.models import Source, Statement, Transaction
-from importer.parsers.base import FileSample, ParseOptions, StatementFile, read_statement
+from importer.parsers.base import (
+    FileSample,
+    ParseOptions,
+    StatementFile,
+    read_statement,
+)
 from importer.parsers.corrupt import corrupt_file_errors
 from importer.parsers.currency import given_currency
+from importer.parsers.dates import (
+    Ambiguity,
+    NoDateFormat,
+    infer_date_format,
+    parse_dates,
+)
 from importer.parsers.spelling import edit_distance
 from importer.parsers.stream import Event, events_of
-from importer.parsers.dates import Ambiguity, NoDateFormat, infer_date_format, parse_dates
 
 _CASH_SECTIONS = {"bank": "bank", "ccard": "credit card", "cash": "cash", "oth a": "asset", "oth l": "liability"}
 _HEADER = re.compile(rb"^\s*(?:#[^\n]*\n\s*)*!(Type:|Account|Option:|Clear:)", re.IGNORECASE)

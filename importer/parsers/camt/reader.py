@@ -27,11 +27,22 @@ from decimal import Decimal
 from pathlib import Path
 from xml.etree.ElementTree import Element
 
-from importer.parsers.balances import check_balance
 from importer.core.errors import ParseError
 from importer.core.models import Source, Statement, Transaction
-from importer.parsers.base import FileSample, ParseOptions, StatementFile, read_statement
-from importer.parsers.camt.details import Detail, NotAnAmount, amount, details, exact_amount
+from importer.parsers.balances import check_balance
+from importer.parsers.base import (
+    FileSample,
+    ParseOptions,
+    StatementFile,
+    read_statement,
+)
+from importer.parsers.camt.details import (
+    Detail,
+    NotAnAmount,
+    amount,
+    details,
+    exact_amount,
+)
 from importer.parsers.corrupt import corrupt_file_errors
 from importer.parsers.stream import Event, events_of
 from importer.parsers.xmlsafe import parse_xml, text

@@ -23,14 +23,27 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from importer.parsers.balances import check_balance
 from importer.core.currencies import is_currency
 from importer.core.errors import BalanceError, InputError, ParseError, TruncatedError
 from importer.core.models import Source, Statement, Transaction
-from importer.parsers.base import FileSample, ParseOptions, StatementFile, read_statement
+from importer.parsers.balances import check_balance
+from importer.parsers.base import (
+    FileSample,
+    ParseOptions,
+    StatementFile,
+    read_statement,
+)
 from importer.parsers.corrupt import corrupt_file_errors
 from importer.parsers.mt940.fields import (
-    BLOCK_END, Details, Field, StatementLine, balance, count_and_sum, details, fields, statement_line,
+    BLOCK_END,
+    Details,
+    Field,
+    StatementLine,
+    balance,
+    count_and_sum,
+    details,
+    fields,
+    statement_line,
 )  # fmt: skip
 from importer.parsers.stream import Event, events_of
 

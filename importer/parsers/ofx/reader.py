@@ -27,12 +27,32 @@ from pathlib import Path
 
 from importer.core.errors import ImporterError, ParseError
 from importer.core.models import Statement, Transaction
-from importer.parsers.base import FileSample, ParseOptions, StatementFile, read_statement
-from importer.parsers.ofx import fast as ofx_fast, rows as ofx_rows, streaming
+from importer.parsers.base import (
+    FileSample,
+    ParseOptions,
+    StatementFile,
+    read_statement,
+)
+from importer.parsers.ofx import fast as ofx_fast
+from importer.parsers.ofx import rows as ofx_rows
+from importer.parsers.ofx import streaming
 from importer.parsers.ofx.form import check_xml, is_xml
-from importer.parsers.ofx.statements import Doc, read_statements, stmttrns, tree_rows, truncated
+from importer.parsers.ofx.statements import (
+    Doc,
+    read_statements,
+    stmttrns,
+    tree_rows,
+    truncated,
+)
 from importer.parsers.ofx.text import decode
-from importer.parsers.ofx.tree import Damaged, Node, line_at, parse_tree, prepare, unclosed
+from importer.parsers.ofx.tree import (
+    Damaged,
+    Node,
+    line_at,
+    parse_tree,
+    prepare,
+    unclosed,
+)
 from importer.parsers.stream import Event, events_of
 
 _MARKERS = (b"OFXHEADER", b"<OFX>", b"<ofx>", b"<?OFX", b"<OFX ")

@@ -12,8 +12,9 @@ the whole file to the tree reader, which gives the error with its line number.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from pydantic import BaseModel
 
@@ -106,20 +107,37 @@ def batch(columns: Columns, path: str, account: str, currency: str, first_index:
         return None
     count = len(dates)
     names, memos, kinds, fitids = columns["NAME"], columns["MEMO"], columns["TRNTYPE"], columns["FITID"]
-    raw = [{"type": k, "fitid": f, "checknum": c, "dtposted": p}
-           for k, f, c, p in zip(kinds, fitids, columns["CHECKNUM"], columns["DTPOSTED"])]
+    raw = RawColumn(kinds, fitids, columns["CHECKNUM"], columns["DTPOSTED"])
+    # statements.transaction_of: "payee memo" (either alone when the other is missing), else the type.
+    description = [f"{n} {m}" if n and m else n or m or k for n, m, k in zip(names, memos, kinds)]
     return TxBatch(
         path=path, account=account, date=dates, amount=amounts, currency=[currency] * count,
-        description=list(map(_description, names, memos, kinds)), line=[None] * count,
+        description=description, line=[None] * count,
         record=list(range(first_index + 1, first_index + count + 1)), payee=[n or None for n in names],
         memo=[m or None for m in memos], bank_id=[f or None for f in fitids],
         value_date=list(map(avails.__getitem__, columns["DTAVAIL"])), raw=raw, first_index=first_index,
     )
 
 
-def _description(name: str, memo: str, kind: str) -> str:
-    # statements.transaction_of: "payee memo" (either alone when the other is missing), else the type.
-    return f"{name} {memo}" if name and memo else name or memo or kind
+class RawColumn(Sequence[dict[str, str]]):
+    """The `raw` column of a batch, each row's dict made when asked for: a dict per row cost as
+    much as the rest of the row, and most stages never look at `raw`."""
+
+    def __init__(self, kinds: list[str], fitids: list[str], checknums: list[str], posted: list[str]) -> None:
+        self._columns = (kinds, fitids, checknums, posted)
+
+    def __len__(self) -> int:
+        return len(self._columns[0])
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, str]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, str]]: ...
+    def __getitem__(self, index: int | slice) -> dict[str, str] | list[dict[str, str]]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        kind, fitid, checknum, posted = (column[index] for column in self._columns)
+        return {"type": kind, "fitid": fitid, "checknum": checknum, "dtposted": posted}
 
 
 def _printable(texts: list[str]) -> bool:

@@ -36,19 +36,42 @@ from importer.core.batch import BATCH_ROWS, TxBatch, batched
 from importer.core.errors import ImporterError, InputError, ParseError, TruncatedError
 from importer.core.models import Transaction
 from importer.parsers.base import ParseOptions, StatementFile
-from importer.parsers.ofx import fast as ofx_fast, rows as ofx_rows
+from importer.parsers.ofx import fast as ofx_fast
+from importer.parsers.ofx import rows as ofx_rows
 from importer.parsers.ofx.form import XmlCheck, is_xml
 from importer.parsers.ofx.statements import (
-    PRUNE, STATEMENTS, Doc, account_name, check_printable_fitids, check_signon, currency_of, cut_off, fid_of,
-    finished, last_complete, missing_fitid, stmttrns, transaction_of, tree_rows, why_empty,
+    PRUNE,
+    STATEMENTS,
+    Doc,
+    account_name,
+    check_printable_fitids,
+    check_signon,
+    currency_of,
+    cut_off,
+    fid_of,
+    finished,
+    last_complete,
+    missing_fitid,
+    stmttrns,
+    transaction_of,
+    tree_rows,
+    why_empty,
 )
 from importer.parsers.ofx.text import declared_codec
-from importer.parsers.ofx.tree import Damaged, Node, line_at, parse_tree, prepare, unclosed
+from importer.parsers.ofx.tree import (
+    Damaged,
+    Node,
+    line_at,
+    parse_tree,
+    prepare,
+    unclosed,
+)
 from importer.parsers.stream import Event, Rows, StatementEnd, StatementHead
 
 CHUNK_BYTES = 1 << 20
-# A run is cut into a batch once this much of it is held: ~20,000 blocks of a usual bank's size.
-BATCH_BYTES = 4 << 20
+# A run is cut into a batch once this much of it is held: 10,000-20,000 blocks of a usual bank's
+# size, so that `_split` seldom has to count blocks one by one.
+BATCH_BYTES = 2 << 20
 _LIST, _BLOCK = "<BANKTRANLIST>", "<STMTTRN>"
 # Where a run of blocks ends: its list's end tag, or (Nubank never closes BANKTRANLIST) what the
 # tree reader takes as ending the list (tree._ENDED_BY) or the statement.
@@ -242,6 +265,9 @@ def _run_end(text: str, start: int) -> int:
 
 def _split(blocks: str) -> Iterator[str]:
     """`blocks` in pieces of at most BATCH_ROWS blocks."""
+    if blocks.count(_BLOCK) <= BATCH_ROWS:
+        yield blocks
+        return
     start = 0
     while True:
         at = start

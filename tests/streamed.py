@@ -1,4 +1,4 @@
-"""The streaming OFX reader's outcome, in the form tests/test_ofx_fast.py compares readings in.
+"""A parser's streamed outcome (`stream`, then `collect`), in the form tests/test_ofx_fast.py compares readings in.
 
 Rows come out of the stream as columns and become models again through `TxBatch.row`, which sets
 every field where the readers' `trusted()` models set some: so a streamed reading is compared on
@@ -16,7 +16,7 @@ from pathlib import Path
 from importer.core.errors import ImporterError, TruncatedError
 from importer.core.models import Statement
 from importer.parsers import ParseOptions
-from importer.parsers.base import StatementFile
+from importer.parsers.base import Parser, StatementFile
 from importer.parsers.ofx.reader import OfxParser
 from importer.parsers.stream import Event, collect
 
@@ -36,12 +36,12 @@ def outcome(read: Callable[[], list[Statement]]) -> object:
         return (type(error).__name__, str(error))
 
 
-def streamed(path: Path, options: ParseOptions) -> object:
-    """The outcome of `OfxParser.stream` on the file `path`, in the form of `outcome`."""
+def streamed(path: Path, options: ParseOptions, parser: Parser | None = None) -> object:
+    """The outcome of `parser.stream` (OFX's by default) on the file `path`, in the form of `outcome`."""
     events: list[Event] = []
     try:
         with StatementFile(path, options) as source:
-            events.extend(OfxParser().stream(source, options))
+            events.extend((parser or OfxParser()).stream(source, options))
     except TruncatedError as error:
         return (type(error).__name__, str(error), said(collect(events)))
     except (ImporterError, ValueError) as error:
