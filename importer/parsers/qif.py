@@ -23,17 +23,34 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from importer.core.errors import AmbiguousDateError, InputError, ParseError, TruncatedError
+from importer.core.errors import (
+    AmbiguousDateError,
+    InputError,
+    ParseError,
+    TruncatedError,
+)
 from importer.core.models import Source, Statement, Transaction
-from importer.parsers.base import FileSample, ParseOptions, read_statement
+from importer.parsers.base import (
+    FileSample,
+    ParseOptions,
+    StatementFile,
+    read_statement,
+)
 from importer.parsers.corrupt import corrupt_file_errors
 from importer.parsers.currency import given_currency
+from importer.parsers.dates import (
+    Ambiguity,
+    NoDateFormat,
+    infer_date_format,
+    parse_dates,
+)
 from importer.parsers.spelling import edit_distance
-from importer.parsers.dates import Ambiguity, NoDateFormat, infer_date_format, parse_dates
+from importer.parsers.stream import Event, events_of
 
 _CASH_SECTIONS = {"bank": "bank", "ccard": "credit card", "cash": "cash", "oth a": "asset", "oth l": "liability"}
 _HEADER = re.compile(rb"^\s*(?:#[^\n]*\n\s*)*!(Type:|Account|Option:|Clear:)", re.IGNORECASE)
@@ -84,11 +101,18 @@ class QifParser:
 
     def parse(self, path: Path, options: ParseOptions) -> list[Statement]:
         with corrupt_file_errors(path, "QIF"):
-            return _parse(path, options)
+            return _parse(path, read_statement(path, options), options)
+
+    def stream(self, source: StatementFile, options: ParseOptions) -> Iterator[Event]:
+        """The statements of `parse`, as events.  Read whole on purpose: the date format and the
+        decimal mark are decided over every record of the file, so no row is known before the end."""
+        with corrupt_file_errors(source.path, "QIF"):
+            statements = _parse(source.path, source.read(), options)
+        yield from events_of(statements)
 
 
-def _parse(path: Path, options: ParseOptions) -> list[Statement]:
-    scan = _records(path, _decode(read_statement(path, options)))
+def _parse(path: Path, data: bytes, options: ParseOptions) -> list[Statement]:
+    scan = _records(path, _decode(data))
     if not scan.records and scan.unfinished is None:
         kinds = f" (only {', '.join(sorted(scan.skipped))} sections)" if scan.skipped else ""
         raise InputError(path, f"holds no bank, credit-card or cash transactions{kinds}; investment sections are not supported.")

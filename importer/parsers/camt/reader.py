@@ -21,17 +21,30 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from xml.etree.ElementTree import Element
 
-from importer.parsers.balances import check_balance
 from importer.core.errors import ParseError
 from importer.core.models import Source, Statement, Transaction
-from importer.parsers.base import FileSample, ParseOptions, read_statement
-from importer.parsers.camt.details import Detail, NotAnAmount, amount, details, exact_amount
+from importer.parsers.balances import check_balance
+from importer.parsers.base import (
+    FileSample,
+    ParseOptions,
+    StatementFile,
+    read_statement,
+)
+from importer.parsers.camt.details import (
+    Detail,
+    NotAnAmount,
+    amount,
+    details,
+    exact_amount,
+)
 from importer.parsers.corrupt import corrupt_file_errors
+from importer.parsers.stream import Event, events_of
 from importer.parsers.xmlsafe import parse_xml, text
 
 _NAMESPACE = re.compile(r"^urn:iso:std:iso:20022:tech:xsd:camt\.05[234]\.001\.\d+$")
@@ -71,9 +84,20 @@ class CamtParser:
         return b"<Document" in head and (b"camt.05" in head or b"BkToCstmr" in head)
 
     def parse(self, path: Path, options: ParseOptions) -> list[Statement]:
-        with corrupt_file_errors(path, "camt XML"):
-            root, namespace = parse_xml(path, read_statement(path, options))
-            return _statements(path, options, root, namespace)
+        return _parse(path, read_statement(path, options), options)
+
+    def stream(self, source: StatementFile, options: ParseOptions) -> Iterator[Event]:
+        """The statements of `parse`, as events.  Read whole on purpose: the account names depend
+        on whether the file holds one account or several (`single`), and a camt file is one
+        statement of a day or a month, never large; xmlsafe's checks (no DTD, well-formed, line and
+        column of a fault) stay exactly as they are."""
+        yield from events_of(_parse(source.path, source.read(), options))
+
+
+def _parse(path: Path, data: bytes, options: ParseOptions) -> list[Statement]:
+    with corrupt_file_errors(path, "camt XML"):
+        root, namespace = parse_xml(path, data)
+        return _statements(path, options, root, namespace)
 
 
 def _statements(path: Path, options: ParseOptions, root: Element, namespace: str) -> list[Statement]:

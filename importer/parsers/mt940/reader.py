@@ -18,19 +18,34 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from importer.parsers.balances import check_balance
 from importer.core.currencies import is_currency
 from importer.core.errors import BalanceError, InputError, ParseError, TruncatedError
 from importer.core.models import Source, Statement, Transaction
-from importer.parsers.base import FileSample, ParseOptions, read_statement
+from importer.parsers.balances import check_balance
+from importer.parsers.base import (
+    FileSample,
+    ParseOptions,
+    StatementFile,
+    read_statement,
+)
 from importer.parsers.corrupt import corrupt_file_errors
 from importer.parsers.mt940.fields import (
-    BLOCK_END, Details, Field, StatementLine, balance, count_and_sum, details, fields, statement_line,
+    BLOCK_END,
+    Details,
+    Field,
+    StatementLine,
+    balance,
+    count_and_sum,
+    details,
+    fields,
+    statement_line,
 )  # fmt: skip
+from importer.parsers.stream import Event, events_of
 
 _IDENTIFY = re.compile(rb"(?m)^(\{1:[^}]*\}.*)?:(20|25|28C|60F|60M|61|62F|62M|64|86|34F):")
 
@@ -71,11 +86,19 @@ class Mt940Parser:
 
     def parse(self, path: Path, options: ParseOptions) -> list[Statement]:
         with corrupt_file_errors(path, "MT940"):
-            return _parse(path, options)
+            return _parse(path, read_statement(path, options), options)
+
+    def stream(self, source: StatementFile, options: ParseOptions) -> Iterator[Event]:
+        """The statements of `parse`, as events.  Read whole on purpose: a statement's account
+        name depends on whether the file holds one account or several, and whether the last
+        statement was cut inside its last line is only known at the end of the file."""
+        with corrupt_file_errors(source.path, "MT940"):
+            statements = _parse(source.path, source.read(), options)
+        yield from events_of(statements)
 
 
-def _parse(path: Path, options: ParseOptions) -> list[Statement]:
-    text = _decode(read_statement(path, options))
+def _parse(path: Path, data: bytes, options: ParseOptions) -> list[Statement]:
+    text = _decode(data)
     blocks = _blocks(fields(text))
     if not blocks:
         raise ParseError(path, "holds no MT940 fields.", expected="lines such as :20:, :25:, :61:", found="none")

@@ -12,11 +12,13 @@ the whole file to the tree reader, which gives the error with its line number.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from pydantic import BaseModel
 
+from importer.core.batch import TxBatch
 from importer.core.currencies import is_currency
 from importer.core.models import Source, Transaction, trusted, trusted_many
 from importer.parsers.ofx.values import AMOUNT, amount, date_value
@@ -55,8 +57,7 @@ def _readable(texts: list[str]) -> bool:
 
 def _fitids(texts: list[str]) -> bool:
     """ofx._check_fitids: on every row or none, printable ASCII."""
-    joined = "".join(texts)
-    return (all(texts) or not joined) and joined.isascii() and joined.isprintable()
+    return (all(texts) or not any(texts)) and _printable(texts)
 
 
 def _amounts(texts: list[str]) -> list[Decimal] | None:
@@ -94,3 +95,51 @@ def _copies(first: _M, dicts: list[dict[str, Any]]) -> list[_M]:
     """For each complete field dict (in declared order), what `trusted(type(first), **same names as
     first was given)` makes: `first` with its field values replaced (tests/test_ofx_fast.py)."""
     return trusted_many(type(first), dicts, first.__pydantic_fields_set__)
+
+
+def batch(columns: Columns, path: str, account: str, currency: str, first_index: int) -> TxBatch | None:
+    """The rows of `columns` as a TxBatch, records `first_index + 1` on: what `transactions` makes,
+    column by column and without a model per row (the streaming reader's hot path).  None when a
+    value is not one the tree reader takes as it is; the caller then lets the tree name the error.
+    Whether FITIDs are on every row or none is a question of the whole statement: the caller's."""
+    dates, amounts, avails = _dates(columns["DTPOSTED"]), _amounts(columns["TRNAMT"]), _days(columns["DTAVAIL"])
+    if dates is None or amounts is None or not _readable(columns["DTAVAIL"]) or not _printable(columns["FITID"]):
+        return None
+    count = len(dates)
+    names, memos, kinds, fitids = columns["NAME"], columns["MEMO"], columns["TRNTYPE"], columns["FITID"]
+    raw = RawColumn(kinds, fitids, columns["CHECKNUM"], columns["DTPOSTED"])
+    # statements.transaction_of: "payee memo" (either alone when the other is missing), else the type.
+    description = [f"{n} {m}" if n and m else n or m or k for n, m, k in zip(names, memos, kinds)]
+    return TxBatch(
+        path=path, account=account, date=dates, amount=amounts, currency=[currency] * count,
+        description=description, line=[None] * count,
+        record=list(range(first_index + 1, first_index + count + 1)), payee=[n or None for n in names],
+        memo=[m or None for m in memos], bank_id=[f or None for f in fitids],
+        value_date=list(map(avails.__getitem__, columns["DTAVAIL"])), raw=raw, first_index=first_index,
+    )
+
+
+class RawColumn(Sequence[dict[str, str]]):
+    """The `raw` column of a batch, each row's dict made when asked for: a dict per row cost as
+    much as the rest of the row, and most stages never look at `raw`."""
+
+    def __init__(self, kinds: list[str], fitids: list[str], checknums: list[str], posted: list[str]) -> None:
+        self._columns = (kinds, fitids, checknums, posted)
+
+    def __len__(self) -> int:
+        return len(self._columns[0])
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, str]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, str]]: ...
+    def __getitem__(self, index: int | slice) -> dict[str, str] | list[dict[str, str]]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        kind, fitid, checknum, posted = (column[index] for column in self._columns)
+        return {"type": kind, "fitid": fitid, "checknum": checknum, "dtposted": posted}
+
+
+def _printable(texts: list[str]) -> bool:
+    joined = "".join(texts)
+    return joined.isascii() and joined.isprintable()

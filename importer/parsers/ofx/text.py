@@ -23,10 +23,11 @@ def decode(data: bytes) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        return data.decode(_declared(data[:4096]), errors="replace")
+        return data.decode(declared_codec(data[:4096]), errors="replace")
 
 
-def _declared(head: bytes) -> str:
+def declared_codec(head: bytes) -> str:
+    """The 8-bit codec the file's first bytes `head` declare (cp1252 when none or unknown)."""
     match = _XML_ENCODING.search(head) or _SGML_CHARSET.search(head)
     name = match.group(1).decode("ascii").upper() if match else "1252"
     codec = _CHARSETS.get(name, name)
