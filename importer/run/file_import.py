@@ -38,7 +38,7 @@ from importer.dedupe.transfers import pair_stored, pair_transfers, with_pairs
 from importer.ids.recipe import IdAssigner
 from importer.parsers import ParseOptions, Parser
 from importer.parsers.base import StatementFile
-from importer.parsers.stream import Event, Rows, StatementEnd, StatementHead, events_of
+from importer.parsers.stream import Event, Rows, StatementEnd, StatementHead
 from importer.reports.summary import FileReport
 from importer.rules import RuleSet
 from importer.rules.normalise import normalise_payee
@@ -348,16 +348,5 @@ def shared_enough(overlaps: Counter[str], rows: int) -> tuple[str, int] | None:
 
 
 def _events(parser: Parser, source: StatementFile, options: ParseOptions) -> Iterator[Event]:
-    """TRANSITIONAL until every parser streams: a parser without `stream` is parsed whole."""
-    if hasattr(parser, "stream"):
-        yield from parser.stream(source, options)
-        return
-    source.read()
-    try:
-        statements = parser.parse(source.path, options)
-    except TruncatedError as exc:
-        if not exc.partial:
-            raise
-        yield from events_of(exc.partial)
-        raise
-    yield from events_of(statements)
+    """The parser's events for `source` (one place, so tests can cut them into other batches)."""
+    return parser.stream(source, options)
