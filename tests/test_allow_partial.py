@@ -8,6 +8,7 @@ the statements of a real sample cut short, and one test runs a really truncated 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,8 @@ from importer.cli import main
 from importer.core.errors import TruncatedError
 from importer.core.models import Statement
 from importer.parsers import REGISTRY, ParseOptions
+from importer.parsers.base import StatementFile
+from importer.parsers.stream import Event, events_of
 from tests.golden import ROOT
 
 QIF = ROOT / "samples/qif/checking-2026-10.qif"
@@ -35,9 +38,28 @@ def cut_short(path: Path, options: ParseOptions) -> list[Statement]:
     raise TruncatedError(path, "the file ends inside a transaction record.", line=CUT_LINE, partial=[first])
 
 
+def streamed(parse: Callable[[Path, ParseOptions], list[Statement]]) -> Callable[..., Iterator[Event]]:
+    """`parse` as a streaming parser's `stream`: the statements' events (or, for a cut file, those
+    of its complete records, then the error, as a streaming parser meets the cut)."""
+    def stream(source: StatementFile, options: ParseOptions) -> Iterator[Event]:
+        source.read()
+        try:
+            statements = parse(source.path, options)
+        except TruncatedError as exc:
+            yield from events_of(exc.partial)
+            raise TruncatedError(exc.path, exc.reason, line=exc.line, expected=exc.expected, found=exc.found) from None
+        yield from events_of(statements)
+    return stream
+
+
+def patch_qif(monkeypatch: pytest.MonkeyPatch, parse: Callable[[Path, ParseOptions], list[Statement]]) -> None:
+    monkeypatch.setattr(REGISTRY["qif"], "parse", parse)
+    monkeypatch.setattr(REGISTRY["qif"], "stream", streamed(parse))
+
+
 @pytest.fixture
 def truncated_qif(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(REGISTRY["qif"], "parse", cut_short)
+    patch_qif(monkeypatch, cut_short)
 
 
 def run_json(runner: CliRunner, *args: str) -> tuple[int, dict]:  # type: ignore[type-arg]
@@ -80,7 +102,7 @@ def test_a_truncation_with_nothing_complete_stays_an_error(runner: CliRunner, tm
     def nothing(path: Path, options: ParseOptions) -> list[Statement]:
         raise TruncatedError(path, "the file ends before its first record.", line=2)
 
-    monkeypatch.setattr(REGISTRY["qif"], "parse", nothing)
+    patch_qif(monkeypatch, nothing)
     code, report = run_json(runner, str(QIF), "--allow-partial", "--state", str(tmp_path / "s.sqlite"))
     assert code == 1 and report["files"][0]["error"] == f"{QIF}, line 2: the file ends before its first record."
 
@@ -101,7 +123,7 @@ def test_a_parsers_notes_are_shown_as_warnings(runner: CliRunner, tmp_path: Path
         statements = REGISTRY["qif"].__class__().parse(path, options)
         return [statements[0].model_copy(update={"notes": ("the closing balance is in EUR, not checked.",)})] + statements[1:]
 
-    monkeypatch.setattr(REGISTRY["qif"], "parse", noted)
+    patch_qif(monkeypatch, noted)
     result = runner.invoke(main, ["run", str(QIF), "--state", str(tmp_path / "s.sqlite")])
     assert result.exit_code == 0
     assert f"warning: {QIF}: the closing balance is in EUR, not checked." in result.output.splitlines()

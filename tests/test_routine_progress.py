@@ -1,4 +1,4 @@
-"""The run display (importer/cli/progress.py): drawn on a terminal from what the pipeline tells its
+"""The run display (importer/reports/progress.py): drawn on a terminal from what the pipeline tells its
 observer, erased when done; nothing at all elsewhere.  And each kind of run is named in history."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from rich.console import Console
 
 from importer.cli import main
 from importer.run.pipeline import CATEGORISING, READING, UPLOADING, Uploaded
-from importer.cli.progress import Live, run_display
+from importer.reports.progress import Live, run_display
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 SAMPLE = Path("samples/csv/chase/chase-checking-2026-10.csv")

@@ -62,6 +62,20 @@ class FileReport:
         self.duplicate += sum(1 for r in rows if r["action"] in ("skip", "replace"))
 
 
+# The stages of one file, in order; a file that fails or has nothing to send stops early.
+READING, CATEGORISING, STORING, UPLOADING = "reading", "categorising", "storing", "uploading"
+
+
+@dataclass(frozen=True)
+class Uploaded:
+    """How far the upload of one file has got: batches and rows sent, of how many."""
+
+    batches: int
+    of_batches: int
+    rows: int
+    of_rows: int
+
+
 @dataclass
 class Interruption:
     """Where a run stopped at a Ctrl-C: the files it finished, the one it was on, those not started.

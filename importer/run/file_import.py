@@ -38,7 +38,7 @@ from importer.dedupe.transfers import pair_stored, pair_transfers, with_pairs
 from importer.ids.recipe import IdAssigner
 from importer.parsers import ParseOptions, Parser
 from importer.parsers.base import StatementFile
-from importer.parsers.stream import Event, Rows, StatementEnd, StatementHead
+from importer.parsers.stream import Event, Rows, StatementEnd, StatementHead, events_of
 from importer.reports.summary import FileReport
 from importer.rules import RuleSet
 from importer.rules.normalise import normalise_payee
@@ -289,7 +289,15 @@ class FileImport:
         return {a.name for a in accounts} | {self.book.renames[a.key][0] for a in accounts if a.key in self.book.renames}
 
     def _keep_partial(self, exc: TruncatedError) -> None:
-        if not self.settings.options.allow_partial or not self.report.parsed:
+        """With `allow_partial`, keep the complete records of a cut file (streamed before the cut,
+        or handed over with the error by a parser that reads its file whole) and say so."""
+        if not self.settings.options.allow_partial:
+            raise exc
+        if not self.report.parsed and exc.partial:
+            self.open.clear()
+            for event in events_of(exc.partial):
+                self._take(event)
+        if not self.report.parsed:
             raise exc
         self.partial = (f"{exc} Imported only the {self.report.parsed} transaction(s) before the cut (allow partial); "
                         "the rest of the file was not imported: download it again to get it.")

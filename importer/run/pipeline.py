@@ -48,7 +48,9 @@ from importer.run.journal import Journal
 from importer.dedupe.layers import MatchSettings
 from importer.core.models import Outcome, Statement, Transaction, UploadResult, with_updates
 from importer.parsers import ParseOptions, Parser, identify
-from importer.reports.summary import FileReport, Interruption, RunReport
+from importer.reports.summary import (
+    CATEGORISING, READING, STORING, UPLOADING, FileReport, Interruption, RunReport, Uploaded,
+)
 from importer.rules import RuleSet
 from importer.store.base import Store
 from importer.run.file_import import FileImport, FileSettings, Imported
@@ -58,18 +60,6 @@ from importer.targets import Ability, Target, make_target
 _NOT_STATEMENTS = {".md", ".json", ".jsonl", ".yaml", ".yml", ".py", ".sqlite", ".log", ".pdf"}
 
 
-# The stages of one file, in order; a file that fails or has nothing to send stops early.
-READING, CATEGORISING, STORING, UPLOADING = "reading", "categorising", "storing", "uploading"
-
-
-@dataclass(frozen=True)
-class Uploaded:
-    """How far the upload of one file has got: batches and rows sent, of how many."""
-
-    batches: int
-    of_batches: int
-    rows: int
-    of_rows: int
 
 
 class RunObserver(Protocol):

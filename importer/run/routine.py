@@ -23,7 +23,7 @@ from importer.run.logs import LOGGER
 from importer.core.errors import StateError
 from importer.core.models import Statement
 from importer.run.pipeline import RunSettings, Uploaded, run as run_pipeline, statement_files
-from importer.cli.progress import RunDisplay, run_display
+from importer.reports.progress import RunDisplay, run_display
 from importer.reports.summary import FileReport, RunReport
 from importer.rules import RuleSet
 from importer.store.base import Store
@@ -122,7 +122,7 @@ def observed(
     state: Store, settings: RunSettings, files: int, log: logging.Logger | None = None, *, show: bool = True
 ) -> Iterator[RoutineObserver]:
     """An observer for a run over `files` files: balance book (unless a dry run), log, progress
-    display (on a terminal only, and not when `show` is off, as with `--json`: see importer/cli/progress.py)."""
+    display (on a terminal only, and not when `show` is off, as with `--json`: see importer/reports/progress.py)."""
     book = None if settings.dry_run else BalanceBook(state)
     with run_display(files if show else 0) as display:
         yield RoutineObserver(book, log or logging.getLogger(LOGGER), display)

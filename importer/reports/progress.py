@@ -17,7 +17,7 @@ from typing import Protocol
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from importer.run.pipeline import Uploaded
+from importer.reports.summary import Uploaded
 
 
 class RunDisplay(Protocol):
