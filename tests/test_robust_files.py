@@ -85,10 +85,11 @@ def test_parse_over_several_files_shows_the_good_one_and_names_the_bad(tmp_path:
 def test_an_unexpected_exception_is_reported_as_a_bug_without_traceback(
     runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(path: Path, options: object) -> list[object]:
+    def broken(*args: object) -> list[object]:
         raise KeyError("TRNAMT")
 
-    monkeypatch.setattr(REGISTRY["ofx"], "parse", broken)
+    monkeypatch.setattr(REGISTRY["ofx"], "parse", broken)  # `parse` reads with it,
+    monkeypatch.setattr(REGISTRY["ofx"], "stream", broken)  # `run` streams
     result = runner.invoke(main, ["run", str(SAMPLE_OFX), str(ROOT / "samples/qif/checking-2026-10.qif"),
                                   "--state", str(tmp_path / "s.sqlite")])  # fmt: skip
     assert result.exit_code == 1 and result.exception is None or isinstance(result.exception, SystemExit)
