@@ -261,19 +261,25 @@ class Session:
     def _undo_target(self, name: str, run_id: int, keep_remote: bool) -> Target | None:
         """The target that landed records as `name`; None to leave them there (`--keep-remote`),
         which a target whose records live in the state cannot: forgetting the run removes them."""
-        key, settings = self._configured(name)
-        kind = settings.type if settings is not None else key
-        in_state = kind in REGISTRY and Ability.IN_STATE in REGISTRY[kind].abilities
-        if keep_remote and not in_state:
+        key, settings = configured_target(name, self.config)
+        if keep_remote and not lands_in_state(name, self.config):
             return None
         return make_target(key, self.state, run_id, settings)
 
-    def _configured(self, name: str) -> tuple[str, TargetSettings | None]:
-        """The configured target (key, settings) whose uploader lands records as `name`, else `name`."""
-        for key, settings in self.config.targets.items():
-            if settings.type in REGISTRY and REGISTRY[settings.type].name == name:
-                return key, settings
-        return name, None
+
+def configured_target(name: str, config: Config) -> tuple[str, TargetSettings | None]:
+    """The configured target (key, settings) whose uploader lands records as `name`, else `name`."""
+    for key, settings in config.targets.items():
+        if settings.type in REGISTRY and REGISTRY[settings.type].name == name:
+            return key, settings
+    return name, None
+
+
+def lands_in_state(name: str, config: Config) -> bool:
+    """Whether the target that lands records as `name` keeps them in the state (the local ledger)."""
+    key, settings = configured_target(name, config)
+    kind = settings.type if settings is not None else key
+    return kind in REGISTRY and Ability.IN_STATE in REGISTRY[kind].abilities
 
 
 NO_SOURCES = (

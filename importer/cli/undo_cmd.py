@@ -14,6 +14,7 @@ import click
 
 from importer import api
 from importer.cli.options import config_option, state_option
+from importer.config.settings import Config
 from importer.core.models import Transaction
 from importer.run.history import UndoPlan
 
@@ -44,7 +45,8 @@ def undo(
 ) -> None:
     """Remove what run RUN added (see `importer history`): its transactions, the records it landed
     (deleted remotely where the service allows), and its files, which can then be imported again."""
-    with api.session(api.open_config(config_path), state_path, wait=wait_seconds) as session:
+    config = api.open_config(config_path)
+    with api.session(config, state_path, wait=wait_seconds) as session:
         plan = session.plan_undo(run_id)  # first: a run that is not there, or undone, is said so
         if not (dry_run or assume_yes or is_interactive()):
             raise click.UsageError(NOT_A_TERMINAL.format(run=run_id))
@@ -77,7 +79,7 @@ def _echo_plan(plan: UndoPlan, keep_remote: bool, config: Config) -> None:
     click.echo(f"  forget {plan.transactions} transaction(s) it stored" + _colon(plan.first, plan.transactions))
     _echo_first(plan.first)
     for target, (count, first) in sorted(plan.landed.items()):
-        here = _in_state(*_configured(target, config))
+        here = api.lands_in_state(target, config)
         where = "the local ledger" if here else target
         kept = keep_remote and not here
         click.echo(f"  {'leave' if kept else 'delete'} {count} record(s) in {where}" + _colon(first, count))

@@ -362,24 +362,35 @@ def _import(
     parser = _identified(path, options)
     report.format = parser.name
     told = lambda rows: _stage(settings, path, CATEGORISING, rows)  # noqa: E731  (progress per batch)
+    in_state = Ability.IN_STATE in target.abilities
     with state.transaction():  # the file's one transaction: stored whole or not at all
         file = FileImport(path, parser, rules, state, book, _file_settings(settings, options, run_id, target), report)
         imported = _read_into(file, told)
         crash_point("parse")
         _stage(settings, path, STORING, report.parsed)
         _record_file(state, book, file, imported, report, run_id)
+        if in_state:  # the local ledger is the stored rows: they land with the file, in one statement
+            report.new += _land_in_state(state, target, run_id, imported)
     crash_point("store")
     if settings.observer is not None:
         settings.observer.statements(path, imported.statements)
-    sending = imported.fresh + len(imported.extra)
     if dry_run:
         _pretend_sent(state, target, imported, run_id, report, settings)
         return
+    rows = _to_send(state, imported, run_id, target.batch_size, with_new=not in_state)
+    sending = len(imported.extra) + (0 if in_state else imported.fresh)
     _stage(settings, path, UPLOADING, sending)
     journal = Journal(state, target, run_id)
-    names = [*state.representatives(run_id, imported.sha256, imported.after), *imported.extra]
-    _upload(_to_send(state, imported, run_id, target.batch_size), sending, names, journal, report,
-            lambda done: _uploaded(settings, path, done))
+    names = [*([] if in_state else state.representatives(run_id, imported.sha256, imported.after)), *imported.extra]
+    _upload(rows, sending, names, journal, report, lambda done: _uploaded(settings, path, done))
+
+
+def _land_in_state(state: Store, target: Target, run_id: int, imported: Imported) -> int:
+    """Land the file's new rows in a target that lives in the state (`Ability.IN_STATE`)."""
+    crash_point("upload.pending")  # the crash points of an upload: a kill here undoes the whole file
+    landed = state.land_in_state(target.name, run_id, imported.sha256, imported.after)
+    crash_point("upload.sent")
+    return landed
 
 
 def _identified(path: Path, options: ParseOptions) -> Parser:
@@ -418,9 +429,12 @@ def _record_file(state: Store, book: AccountBook, file: FileImport, imported: Im
                           imported.fresh + len(imported.extra))
 
 
-def _to_send(state: Store, imported: Imported, run_id: int, size: int) -> Iterator[Sequence[Transaction]]:
-    """The file's new rows read back after the commit, then the others it owes the target."""
-    yield from state.new_rows(run_id, imported.sha256, imported.after, size)
+def _to_send(
+    state: Store, imported: Imported, run_id: int, size: int, with_new: bool = True
+) -> Iterator[Sequence[Transaction]]:
+    """The file's new rows read back after the commit (`with_new`), then the others it owes the target."""
+    if with_new:
+        yield from state.new_rows(run_id, imported.sha256, imported.after, size)
     yield from batches(imported.extra, size)
 
 
@@ -428,8 +442,14 @@ def _pretend_sent(state: Store, target: Target, imported: Imported, run_id: int,
                   settings: RunSettings) -> None:  # fmt: skip
     """A dry run: count and preview what would be sent, and let the rest of the run see it as
     sent (the run's scratch transaction forgets it all at the end)."""
-    report.new = imported.fresh + len(imported.extra)
-    for batch in _to_send(state, imported, run_id, max(1, target.batch_size)):
+    size = max(1, target.batch_size)
+    if Ability.IN_STATE in target.abilities:  # the new rows landed with the file already
+        report.new += len(imported.extra)
+        rows: Iterator[Sequence[Transaction]] = batches(imported.extra, size)
+    else:
+        report.new = imported.fresh + len(imported.extra)
+        rows = _to_send(state, imported, run_id, size)
+    for batch in rows:
         _preview(target, list(batch), settings)
         accepted = [UploadResult(external_id=t.external_id or "", outcome=Outcome.ACCEPTED, remote_id=t.external_id)
                     for t in batch]  # fmt: skip

@@ -22,7 +22,8 @@ from importer.run.lock import run_lock
 from importer.run.logs import LOGGER
 from importer.core.errors import StateError
 from importer.core.models import Statement
-from importer.run.pipeline import RunSettings, Uploaded, run as run_pipeline, statement_files
+from importer.reports.summary import Uploaded
+from importer.run.pipeline import RunSettings, run as run_pipeline, statement_files
 from importer.reports.progress import RunDisplay, run_display
 from importer.reports.summary import FileReport, RunReport
 from importer.rules import RuleSet
