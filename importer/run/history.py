@@ -99,7 +99,7 @@ def run_summary(state: Store, run_id: int) -> RunSummary:
 
 def _summary(row: Sequence[Any], batches: dict[str, int]) -> RunSummary:
     """A run from `Store.run_rows`' columns: id, started, finished, command, status, files, stored, sent."""
-    return RunSummary(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], batches)
+    return RunSummary(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], batches=batches)
 
 
 def run_detail(state: Store, run_id: int) -> dict[str, Any]:
