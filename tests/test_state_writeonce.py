@@ -4,6 +4,7 @@ not say, and old databases upgrade to that keeping every row."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 from pathlib import Path
@@ -76,7 +77,16 @@ def test_a_row_keeps_only_what_its_file_and_run_do_not_say(state_path: Path) -> 
         run_id, _ = stored_and_landed(state, txns)
         row = state.db.execute("SELECT source_path, tags, file_id, raw FROM transactions LIMIT 1").fetchone()
         assert row[:3] == (None, None, 1)  # the path is the file's, no tags, the file by number
-        assert row[3].startswith('{"Details":"') and ", " not in row[3].split('"Description"')[0]
+        # The raw cells' values alone, their names once in the file's row, and the description,
+        # amount and balance cells (the same texts as those columns) by the column's number.
+        first = sorted(txns, key=lambda t: (t.date, t.external_id or ""))[0]
+        first_stored = state.db.execute("SELECT raw FROM transactions WHERE external_id = ?", (first.external_id,))
+        assert json.loads(first_stored.fetchone()[0]) == ["CREDIT", "10/01/2026", 0, 1, "ACH_CREDIT", 2, ""]
+        assert list(first.raw.values())[2:6:3] == [first.description, str(first.balance)]
+        names = state.db.execute("SELECT raw_columns FROM files").fetchone()[0]
+        assert json.loads(names) == list(txns[0].raw) == ["Details", "Posting Date", "Description", "Amount", "Type",
+                                                          "Balance", "Check or Slip #"]
+        assert state.stored_transactions()[0].raw == sorted(txns, key=lambda t: (t.date, t.external_id or ""))[0].raw
         shown = state.db.execute("SELECT source_path, file_sha256, stored_at, run_id FROM transaction_rows LIMIT 1")
         started = state.db.execute("SELECT started_at FROM runs").fetchone()[0]
         assert shown.fetchone() == (CHASE, SHA, started, run_id)
@@ -152,7 +162,7 @@ def test_a_pending_batch_keeps_its_ids_in_order_through_the_upgrade(tmp_path: Pa
 
 @pytest.mark.parametrize(("query", "index"), [
     ("SELECT * FROM transactions WHERE account IN ('a', 'b') AND date BETWEEN '2026-01-01' AND '2026-02-01'",
-     "transactions_by_day"),
+     "transactions_by_date"),
     ("SELECT external_id FROM transactions WHERE date BETWEEN '2026-01-01' AND '2026-02-01' AND status = 'ok'",
      "transactions_by_date"),
     ("SELECT 1 FROM transactions WHERE run_id = 3", "transactions_by_run"),
@@ -163,3 +173,14 @@ def test_each_index_serves_the_query_it_is_kept_for(state_path: Path, query: str
     with State(state_path) as state:
         plan = " ".join(row[3] for row in state.db.execute("EXPLAIN QUERY PLAN " + query))
     assert f"INDEX {index} " in plan
+
+
+def test_a_row_whose_cells_are_not_its_files_columns_keeps_their_names(state_path: Path) -> None:
+    txns = chase()
+    odd = txns[1].model_copy(update={"raw": {"Memo": "paid by cheque", "Details": "DEBIT"}})
+    with State(state_path) as state:
+        state.store_transactions([txns[0], odd], state.begin_run("run"), SHA)
+        stored = state.db.execute("SELECT raw FROM transactions ORDER BY rowid").fetchall()
+        assert [json.loads(raw) for (raw,) in stored] == [["DEBIT", "10/30/2026", 0, 1, "DEBIT_CARD", 2, ""], odd.raw]
+        assert {t.external_id: t.raw for t in state.stored_transactions()} == {
+            txns[0].external_id: txns[0].raw, odd.external_id: odd.raw}

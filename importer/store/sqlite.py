@@ -29,7 +29,7 @@ from importer.core.accounts import Account
 from importer.store.connection import SqliteBase, marks
 from importer.store.migrations import MIGRATIONS, _apply, migrate
 from importer.store.rows import (
-    ASSIGN_ROW, TXN_COLUMNS, _PATH, _RAW_JSON, _tags_json, now_iso, transaction_from_row, transaction_row,
+    ASSIGN_ROW, TXN_COLUMNS, _RAW_JSON, _tags_json, as_stored, now_iso, transaction_from_row, transaction_row,
 )
 from importer.store.sqlite_dedupe import DedupeSql
 from importer.store.sqlite_history import HistorySql
@@ -147,10 +147,11 @@ class State(StreamSql, HistorySql, JournalSql, DedupeSql, ReportsSql, SqliteBase
     ) -> int:
         """Store categorised transactions not stored before; returns how many were new."""
         with self.transaction():
-            file_id, path = self.file_row(file_sha256, txns[0].source.path) if txns else (None, None)
+            first = txns[0] if txns else None
+            file_id, path, columns = self.file_row(file_sha256, first.source.path, list(first.raw)) if first else (None, None, None)
             # A generator, not a list: executemany binds one row at a time, and a list of a million
             # encoded rows would be the largest thing in memory.
-            rows = ((*_own_path(transaction_row(t), path), file_id, run_id, status) for t in txns)
+            rows = ((*as_stored(t, path, columns), file_id, run_id, status) for t in txns)
             before = self.db.total_changes
             self.db.executemany(_STORE, rows)
             return self.db.total_changes - before
@@ -300,12 +301,5 @@ class State(StreamSql, HistorySql, JournalSql, DedupeSql, ReportsSql, SqliteBase
             "AND file_sha256 IS NOT ?",
             (start.isoformat(), end.isoformat(), other_than, not_from),
         )
-
-def _own_path(row: tuple[object, ...], file_path: str | None) -> tuple[object, ...]:
-    """`row` with its source path left out (NULL) when it is its file's: the view shows that one."""
-    if row[_PATH] != file_path:
-        return row
-    return (*row[:_PATH], None, *row[_PATH + 1 :])
-
 
 SqliteStore = State

@@ -9,18 +9,20 @@ the pages the same transaction has just written: the row is written to disk once
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 
 from importer.core.batch import TxBatch
 from importer.core.models import Transaction
 from importer.store.connection import SqliteBase, marks
-from importer.store.rows import _RAW_JSON, TXN_COLUMNS, _tags_json, now_iso, transaction_from_row
+from importer.store.rows import TXN_COLUMNS, _tags_json, now_iso, raw_text, transaction_from_row
 
 _STORE = (  # also `State.store_transactions`'s
     f"INSERT INTO transactions ({TXN_COLUMNS}, file_id, run_id, status) "
     f"VALUES ({marks(len(TXN_COLUMNS.split(', ')) + 3)}) ON CONFLICT DO NOTHING"
 )
 _FILE = "INSERT INTO files (sha256, path, size, first_seen_at) VALUES (?, ?, 0, ?) ON CONFLICT (sha256) DO NOTHING"
+_COLUMNS = "UPDATE files SET raw_columns = ? WHERE sha256 = ? AND raw_columns IS NULL"
 # One import's new rows: stored by run :run from file :sha after the mark :after, still `ok`.
 _IMPORT = "row > :after AND run_id = :run AND file_sha256 = :sha AND status = 'ok'"
 _LAND = (
@@ -38,20 +40,23 @@ class StreamSql(SqliteBase):
         if not rows:
             return 0
         with self.transaction():
-            file_id, path = self.file_row(file_sha256, batch.path)
-            encoded = _BatchRows(batch, None if path == batch.path else batch.path)
+            raw = batch.column("raw")
+            file_id, path, columns = self.file_row(file_sha256, batch.path, list(raw[rows[0]]))
+            encoded = _BatchRows(batch, None if path == batch.path else batch.path, columns)
             before = self.db.total_changes
             self.db.executemany(_STORE, (encoded.row(i) + (file_id, run_id, "ok") for i in rows))
             return self.db.total_changes - before
 
-    def file_row(self, sha256: str | None, path: str) -> tuple[int | None, str | None]:
-        """(id, path) of the file `sha256`, recorded from `path` when it is new; (None, None)
-        for rows stored without a file.  Call inside a transaction: the row goes with it."""
+    def file_row(self, sha256: str | None, path: str, columns: list[str]) -> tuple[int | None, str | None, list[str] | None]:
+        """(id, path, raw columns) of the file `sha256`, recorded from `path` with the raw cell
+        names `columns` (its first stored row's) when it has none yet; all None for rows stored
+        without a file.  Call inside a transaction: the file row goes with the rows."""
         if sha256 is None:
-            return None, None
+            return None, None, None
         self.db.execute(_FILE, (sha256, path, now_iso()))
-        found = self.db.execute("SELECT id, path FROM files WHERE sha256 = ?", (sha256,)).fetchone()
-        return int(found[0]), str(found[1])
+        self.db.execute(_COLUMNS, (json.dumps(columns) if columns else None, sha256))
+        found = self.db.execute("SELECT id, path, raw_columns FROM files WHERE sha256 = ?", (sha256,)).fetchone()
+        return int(found[0]), str(found[1]), json.loads(found[2]) if found[2] else None
 
     def land_in_state(self, target: str, run_id: int, sha256: str, after: int) -> int:
         """Land in the local ledger (`target`, the in-state one) every row run `run_id` stored
@@ -97,10 +102,11 @@ class StreamSql(SqliteBase):
 class _BatchRows:
     """The `TXN_COLUMNS` values of a batch's rows, as `transaction_row` gives them per Transaction:
     each column's texts are made once per distinct value (dates and amounts repeat).  `path` is
-    what the rows store as their source path: None when it is their file's."""
+    what the rows store as their source path: None when it is their file's; `columns` their
+    file's raw cell names (`raw_text`)."""
 
-    def __init__(self, batch: TxBatch, path: str | None) -> None:
-        self.batch, self.path = batch, path
+    def __init__(self, batch: TxBatch, path: str | None, columns: list[str] | None) -> None:
+        self.batch, self.path, self.raw_columns = batch, path, columns
         self.days = {d: d.isoformat() for d in set(batch.date)}
         self.amounts = {a: str(a) for a in set(batch.amount)}
         self.columns = [batch.column(name) for name in _OPTIONAL_TEXT]
@@ -112,12 +118,13 @@ class _BatchRows:
         b = self.batch
         payee, memo, bank_id, category, target_account, notes, transfer_to, rule_id, ext = (c[i] for c in self.columns)
         balance, value_date = self.balance[i], self.value_date[i]
+        amount, balance_text = self.amounts[b.amount[i]], None if balance is None else str(balance)
         return (
-            ext, b.account, self.days[b.date[i]], self.amounts[b.amount[i]], b.currency[i], b.description[i],
-            payee, memo, bank_id, None if balance is None else str(balance),
+            ext, b.account, self.days[b.date[i]], amount, b.currency[i], b.description[i],
+            payee, memo, bank_id, balance_text,
             None if value_date is None else value_date.isoformat(), category, target_account,
             _tags_json(self.tags[i]), notes, transfer_to, rule_id, self.path, b.line[i], self.record[i],
-            _RAW_JSON(self.raw[i]),
+            raw_text(self.raw[i], self.raw_columns, (b.description[i], amount, balance_text)),
         )
 
 
