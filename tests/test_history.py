@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from importer.cli import main
-from tests.test_cli import RULED_CSV, RULED_SAMPLES, SAMPLE_OFX
 from importer.store.sqlite import State
 from tests.loopback import LoopbackServer, registered
+from tests.test_cli import RULED_CSV, RULED_SAMPLES, SAMPLE_OFX
 
 
 def cli(runner: CliRunner, *args: str) -> tuple[int, str]:

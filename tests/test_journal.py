@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -11,11 +10,11 @@ import pytest
 
 from importer.config.settings import TargetSettings
 from importer.core.errors import UploadError
-from importer.run.journal import Journal
 from importer.core.models import Transaction, UploadResult
-from importer.run.pipeline import RunSettings, batch_key, run
 from importer.parsers import ParseOptions
 from importer.rules import RuleSet
+from importer.run.journal import Journal
+from importer.run.pipeline import RunSettings, batch_key, run
 from importer.store.sqlite import State
 from importer.targets.base import Ability
 from importer.targets.local import LocalLedger

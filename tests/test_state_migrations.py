@@ -10,8 +10,8 @@ from click.testing import CliRunner
 
 from importer.cli import main
 from importer.parsers import ParseOptions, parse_file
-from importer.run.pipeline import prepare
 from importer.rules import load_rules
+from importer.run.pipeline import prepare
 from importer.store.sqlite import MIGRATIONS, TXN_COLUMNS, State, _apply, transaction_from_row, transaction_row
 
 SAMPLE = "samples/csv/chase/chase-checking-2026-10.csv"

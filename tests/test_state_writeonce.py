@@ -13,8 +13,8 @@ import pytest
 
 from importer.core.models import Transaction
 from importer.parsers import ParseOptions, parse_file
-from importer.run.pipeline import prepare
 from importer.rules import load_rules
+from importer.run.pipeline import prepare
 from importer.store.rows import TXN_COLUMNS, transaction_from_row
 from importer.store.sqlite import State
 
@@ -43,8 +43,11 @@ def test_landing_a_files_new_rows_marks_them_and_journals_one_batch(state_path: 
     with State(state_path) as state:
         run_id, landed = stored_and_landed(state, txns)
         assert landed == 12
-        assert state.stored_transactions("ledger") == state.stored_transactions() == sorted(
-            txns, key=lambda t: (t.date, t.external_id or ""))
+        assert (
+            state.stored_transactions("ledger")
+            == state.stored_transactions()
+            == sorted(txns, key=lambda t: (t.date, t.external_id or ""))
+        )
         assert state.accepted_ids("local", [t.external_id or "" for t in txns]) == {t.external_id for t in txns}
         batch = "SELECT target, key, run_id, status, size, confirmed, external_ids FROM batches"
         assert state.db.execute(batch).fetchall() == [("local", f"{SHA}:0", run_id, "done", 12, 12, None)]
@@ -84,8 +87,11 @@ def test_a_row_keeps_only_what_its_file_and_run_do_not_say(state_path: Path) -> 
         assert json.loads(first_stored.fetchone()[0]) == ["CREDIT", "10/01/2026", 0, 1, "ACH_CREDIT", 2, ""]
         assert list(first.raw.values())[2:6:3] == [first.description, str(first.balance)]
         names = state.db.execute("SELECT raw_columns FROM files").fetchone()[0]
-        assert json.loads(names) == list(txns[0].raw) == ["Details", "Posting Date", "Description", "Amount", "Type",
-                                                          "Balance", "Check or Slip #"]
+        assert (
+            json.loads(names)
+            == list(txns[0].raw)
+            == ["Details", "Posting Date", "Description", "Amount", "Type", "Balance", "Check or Slip #"]
+        )
         assert state.stored_transactions()[0].raw == sorted(txns, key=lambda t: (t.date, t.external_id or ""))[0].raw
         shown = state.db.execute("SELECT source_path, file_sha256, stored_at, run_id FROM transaction_rows LIMIT 1")
         started = state.db.execute("SELECT started_at FROM runs").fetchone()[0]
@@ -116,8 +122,12 @@ def test_an_old_database_upgrades_keeping_every_row_once(tmp_path: Path, fixture
         after = {
             "transactions": _records(state.db, "transaction_rows", "file_sha256, run_id, status, pair_id"),
             "ledger": _records(state.db, "ledger", "run_id, pair_id"),
-            "accepted": state.db.execute("SELECT target, external_id, remote_id, run_id FROM accepted_records ORDER BY 1, 2").fetchall(),
-            "batches": state.db.execute("SELECT id, status, size, confirmed, external_ids FROM batches ORDER BY id").fetchall(),
+            "accepted": state.db.execute(
+                "SELECT target, external_id, remote_id, run_id FROM accepted_records ORDER BY 1, 2"
+            ).fetchall(),
+            "batches": state.db.execute(
+                "SELECT id, status, size, confirmed, external_ids FROM batches ORDER BY id"
+            ).fetchall(),
         }
         assert state.db.execute("SELECT count(*) FROM transactions").fetchone() == (rows,)
     assert after == before
@@ -130,10 +140,13 @@ def _old(path: Path) -> dict[str, list[tuple[object, ...]]]:
         return {
             "transactions": _records(db, "transactions", "file_sha256, run_id, status, pair_id"),
             "ledger": _records(db, "ledger", "run_id, pair_id"),
-            "accepted": db.execute("SELECT target, external_id, remote_id, run_id FROM accepted ORDER BY 1, 2").fetchall(),
+            "accepted": db.execute(
+                "SELECT target, external_id, remote_id, run_id FROM accepted ORDER BY 1, 2"
+            ).fetchall(),
             "batches": db.execute(
                 "SELECT b.id, b.status, b.size, count(i.remote_id), NULL FROM batches b "
-                "LEFT JOIN batch_items i ON i.batch_id = b.id GROUP BY b.id ORDER BY b.id").fetchall(),
+                "LEFT JOIN batch_items i ON i.batch_id = b.id GROUP BY b.id ORDER BY b.id"
+            ).fetchall(),
         }
     finally:
         db.close()
@@ -151,24 +164,35 @@ def test_a_pending_batch_keeps_its_ids_in_order_through_the_upgrade(tmp_path: Pa
     db = sqlite3.connect(path)
     with db:
         ids = [row[0] for row in db.execute("SELECT external_id FROM transactions ORDER BY rowid LIMIT 3")]
-        cursor = db.execute("INSERT INTO batches (target, key, run_id, status, size, created_at) "
-                            "VALUES ('pocketsmith', 'k', 1, 'pending', 3, 'x')")
-        db.executemany("INSERT INTO batch_items VALUES (?, ?, ?, NULL)",
-                       [(cursor.lastrowid, n, ext) for n, ext in zip((2, 0, 1), ids)])
+        cursor = db.execute(
+            "INSERT INTO batches (target, key, run_id, status, size, created_at) "
+            "VALUES ('pocketsmith', 'k', 1, 'pending', 3, 'x')"
+        )
+        db.executemany(
+            "INSERT INTO batch_items VALUES (?, ?, ?, NULL)",
+            [(cursor.lastrowid, n, ext) for n, ext in zip((2, 0, 1), ids)],
+        )
     db.close()
     with State(path) as state:
         assert state.pending_batches("pocketsmith") == [(cursor.lastrowid, "k", (ids[1], ids[2], ids[0]))]
 
 
-@pytest.mark.parametrize(("query", "index"), [
-    ("SELECT * FROM transactions WHERE account IN ('a', 'b') AND date BETWEEN '2026-01-01' AND '2026-02-01'",
-     "transactions_by_date"),
-    ("SELECT external_id FROM transactions WHERE date BETWEEN '2026-01-01' AND '2026-02-01' AND status = 'ok'",
-     "transactions_by_date"),
-    ("SELECT 1 FROM transactions WHERE run_id = 3", "transactions_by_run"),
-    ("UPDATE transactions SET pair_id = NULL WHERE pair_id IN (SELECT 'p')", "transactions_by_pair"),
-    ("SELECT 1 FROM transactions WHERE ledger_run = 3", "transactions_by_ledger_run"),
-])
+@pytest.mark.parametrize(
+    ("query", "index"),
+    [
+        (
+            "SELECT * FROM transactions WHERE account IN ('a', 'b') AND date BETWEEN '2026-01-01' AND '2026-02-01'",
+            "transactions_by_date",
+        ),
+        (
+            "SELECT external_id FROM transactions WHERE date BETWEEN '2026-01-01' AND '2026-02-01' AND status = 'ok'",
+            "transactions_by_date",
+        ),
+        ("SELECT 1 FROM transactions WHERE run_id = 3", "transactions_by_run"),
+        ("UPDATE transactions SET pair_id = NULL WHERE pair_id IN (SELECT 'p')", "transactions_by_pair"),
+        ("SELECT 1 FROM transactions WHERE ledger_run = 3", "transactions_by_ledger_run"),
+    ],
+)
 def test_each_index_serves_the_query_it_is_kept_for(state_path: Path, query: str, index: str) -> None:
     with State(state_path) as state:
         plan = " ".join(row[3] for row in state.db.execute("EXPLAIN QUERY PLAN " + query))
@@ -183,4 +207,6 @@ def test_a_row_whose_cells_are_not_its_files_columns_keeps_their_names(state_pat
         stored = state.db.execute("SELECT raw FROM transactions ORDER BY rowid").fetchall()
         assert [json.loads(raw) for (raw,) in stored] == [["DEBIT", "10/30/2026", 0, 1, "DEBIT_CARD", 2, ""], odd.raw]
         assert {t.external_id: t.raw for t in state.stored_transactions()} == {
-            txns[0].external_id: txns[0].raw, odd.external_id: odd.raw}
+            txns[0].external_id: txns[0].raw,
+            odd.external_id: odd.raw,
+        }

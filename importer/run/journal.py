@@ -29,9 +29,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from importer.internals.crash import crash_point
 from importer.core.errors import UploadError
 from importer.core.models import Outcome, Transaction, UploadResult
+from importer.internals.crash import crash_point
 from importer.store.base import Store
 from importer.targets.base import Ability, Target
 

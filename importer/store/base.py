@@ -25,9 +25,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
+from importer.core.accounts import Account
 from importer.core.batch import TxBatch
 from importer.core.models import Transaction, UploadResult
-from importer.core.accounts import Account
 
 Balance = tuple[str, str, str, str, str]  # a recorded statement: path, start, end, closing, opening
 
@@ -55,7 +55,7 @@ class Store(Protocol):
     def durable(self) -> None:
         """Make every committed transaction survive a power cut, not only a crash."""
 
-    def copy_to(self, path: Path) -> "Store":
+    def copy_to(self, path: Path) -> Store:
         """A new store at `path` holding what this one holds now (a dry run's scratch copy)."""
 
     # runs and files ---------------------------------------------------------------------------

@@ -11,8 +11,8 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-from importer.core.errors import StateError
 from importer.core.accounts import normalise_identifier
+from importer.core.errors import StateError
 from importer.store.rows import TXN_COLUMNS
 
 # Migration 7's transactions row: TXN_COLUMNS with `source_line` an integer (1-3 bytes, not text)

@@ -24,12 +24,19 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from importer.core.models import Transaction
 from importer.core.accounts import Account
-from importer.store.connection import SqliteBase, marks
+from importer.core.models import Transaction
+from importer.store.connection import SqliteBase
 from importer.store.migrations import MIGRATIONS, _apply, migrate
 from importer.store.rows import (
-    ASSIGN_ROW, TXN_COLUMNS, _RAW_JSON, _tags_json, as_stored, now_iso, transaction_from_row, transaction_row,
+    _RAW_JSON,
+    ASSIGN_ROW,
+    TXN_COLUMNS,
+    _tags_json,
+    as_stored,
+    now_iso,
+    transaction_from_row,
+    transaction_row,
 )
 from importer.store.sqlite_dedupe import DedupeSql
 from importer.store.sqlite_history import HistorySql
@@ -38,8 +45,18 @@ from importer.store.sqlite_reports import ReportsSql
 from importer.store.sqlite_stream import _STORE, StreamSql
 
 __all__ = [
-    "MIGRATIONS", "RUN_STATUSES", "TXN_COLUMNS", "SqliteStore", "State", "_RAW_JSON", "_apply", "_tags_json",
-    "migrate", "now_iso", "transaction_from_row", "transaction_row",
+    "MIGRATIONS",
+    "RUN_STATUSES",
+    "TXN_COLUMNS",
+    "_RAW_JSON",
+    "SqliteStore",
+    "State",
+    "_apply",
+    "_tags_json",
+    "migrate",
+    "now_iso",
+    "transaction_from_row",
+    "transaction_row",
 ]
 
 # How a run ended: `interrupted` is also what a run still marked `running` becomes when the next
@@ -76,10 +93,10 @@ WHERE last_run_id = :run
 class State(StreamSql, HistorySql, JournalSql, DedupeSql, ReportsSql, SqliteBase):
     """A handle on the state database; use as a context manager to close it."""
 
-    def __enter__(self) -> "State":
+    def __enter__(self) -> State:
         return self
 
-    def copy_to(self, path: Path) -> "State":
+    def copy_to(self, path: Path) -> State:
         """A new state database at `path` holding what this one holds now (a dry run's scratch copy)."""
         copy = State(path)
         self.db.backup(copy.db)
