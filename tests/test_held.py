@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -165,21 +164,3 @@ def test_held_wants_numbers_or_a_file(state_path: Path) -> None:
     code, out = cli(state_path, "held", "release", "1", "--file", "x.ofx")
     assert code == 2 and out.splitlines()[-1].endswith("or by --file PATH, not both.")
 
-
-def test_rows_held_before_the_held_table_are_numbered_by_the_upgrade(state_path: Path, exports: tuple[Path, Path]) -> None:
-    held_twice(state_path, exports)
-    with State(state_path) as state:  # as a schema-3 database had them: status `review`, no match
-        held = state.db.execute("SELECT external_id FROM held ORDER BY id").fetchall()
-        with state.db as db:
-            db.execute("DROP TABLE held")
-            db.execute("DROP TABLE quiet_runs")
-            for index in ("accepted_by_run", "ledger_by_run", "aliases_by_run", "batches_by_run"):
-                db.execute(f"DROP INDEX {index}")
-            db.execute("PRAGMA user_version = 3")
-    with State(state_path) as state:
-        assert state.db.execute("SELECT external_id, match_id FROM held ORDER BY id").fetchall() == [(e, None) for (e,) in held]
-    code, out = cli(state_path, "held", "list")
-    assert out.splitlines()[-1] == "  like  a record not recorded (held by an older importer)"
-    run(state_path, str(exports[1]))  # the next run reading the file names the match again
-    code, out = cli(state_path, "held", "list", "--json")
-    assert [r["resembles"]["description"] for r in json.loads(out)] == ["TARGET 00012345 DALY CITY", "SAFEWAY 1234"]

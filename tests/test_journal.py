@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -11,11 +10,11 @@ import pytest
 
 from importer.config.settings import TargetSettings
 from importer.core.errors import UploadError
-from importer.run.journal import Journal
 from importer.core.models import Transaction, UploadResult
-from importer.run.pipeline import RunSettings, batch_key, run
 from importer.parsers import ParseOptions
 from importer.rules import RuleSet
+from importer.run.journal import Journal
+from importer.run.pipeline import RunSettings, batch_key, run
 from importer.store.sqlite import State
 from importer.targets.base import Ability
 from importer.targets.local import LocalLedger
@@ -41,8 +40,7 @@ def stored(state_path: Path, statement: Path) -> list[Transaction]:
     with State(state_path) as state:
         txns = state.stored_transactions()
         state.db.execute("DELETE FROM accepted")
-        state.db.execute("DELETE FROM ledger")
-        state.db.execute("DELETE FROM batch_items")
+        state.db.execute("UPDATE transactions SET ledger_run = NULL")  # nothing in the local ledger
         state.db.execute("DELETE FROM batches")
         state.db.commit()
     return txns
@@ -57,26 +55,38 @@ def batch_rows(state: State) -> list[tuple[str, str, int]]:
 
 
 class Remote(LocalLedger):
-    """The local ledger journalled as if it were a remote service (without `Ability.IN_STATE`)."""
+    """The local ledger journalled as if it were a remote service (without `Ability.IN_STATE`),
+    under its own name: what "local" holds is the ledger itself, landed or not, while what this
+    one holds is what the journal recorded as accepted."""
 
+    name = "remote"
     abilities = LocalLedger.abilities - {Ability.IN_STATE}
+
+
+def batch_content(state: State) -> list[tuple[str | None, int | None]]:
+    """(external ids, one a line, while pending; how many confirmed, once done) of every batch."""
+    return state.db.execute("SELECT external_ids, confirmed FROM batches ORDER BY id").fetchall()
 
 
 def test_a_batch_is_pending_while_sent_and_done_with_remote_ids_after(state_path: Path, statement: Path) -> None:
     txns = stored(state_path, statement)
     seen: list[list[tuple[str, str, int]]] = []
+    content: list[list[tuple[str | None, int | None]]] = []
 
     class Watching(Remote):
         def send(self, batch: Sequence[Transaction], idempotency_key: str = "") -> list[UploadResult]:
             seen.append(batch_rows(self.state))  # what the journal says while the target works
+            content.append(batch_content(self.state))
             return super().send(batch, idempotency_key)
 
     with State(state_path) as state:
-        Journal(state, Watching(state, 1), state.begin_run("test")).send(txns, batch_key("local", txns))
-        assert seen == [[("pending", "local", 10)]]
-        assert batch_rows(state) == [("done", "local", 10)]
-        items = state.db.execute("SELECT external_id, remote_id FROM batch_items ORDER BY position").fetchall()
-    assert items == [(t.external_id, t.external_id) for t in txns]
+        Journal(state, Watching(state, 1), state.begin_run("test")).send(txns, batch_key("remote", txns))
+        assert seen == [[("pending", "remote", 10)]]
+        assert content == [[("\n".join(t.external_id or "" for t in txns), None)]]
+        assert batch_rows(state) == [("done", "remote", 10)]
+        # Done, the batch keeps a count, not its items: what each target holds is `accepted`'s.
+        assert batch_content(state) == [(None, 10)]
+        assert state.accepted_ids("remote", [t.external_id or "" for t in txns]) == {t.external_id for t in txns}
 
 
 def test_an_idempotent_target_gets_a_pending_batch_again_under_the_same_key(state_path: Path, statement: Path) -> None:
@@ -90,12 +100,12 @@ def test_an_idempotent_target_gets_a_pending_batch_again_under_the_same_key(stat
 
     with State(state_path) as state:
         target = Recording(state, 1)
-        Journal(state, target, state.begin_run("test"))._begin(batch_key("local", txns), [t.external_id or "" for t in txns])
-        target.send(txns, batch_key("local", txns))  # it landed, then the run died before `done`
+        Journal(state, target, state.begin_run("test"))._begin(batch_key("remote", txns), [t.external_id or "" for t in txns])
+        target.send(txns, batch_key("remote", txns))  # it landed, then the run died before `done`
         outcome = Journal(state, target, state.begin_run("test")).reconcile()
         assert (outcome.batches, outcome.resent) == (1, 10)
-        assert keys == [batch_key("local", txns)] * 2
-        assert batch_rows(state) == [("done", "local", 10)]
+        assert keys == [batch_key("remote", txns)] * 2
+        assert batch_rows(state) == [("done", "remote", 10)]
         assert len(state.stored_transactions("ledger")) == 10
         assert len(state.accepted_ids("local", [t.external_id or "" for t in txns])) == 10
 
@@ -137,7 +147,7 @@ class Failing(Remote):
     status: int | None = 503
 
     def send(self, batch: Sequence[Transaction], idempotency_key: str = "") -> list[UploadResult]:
-        raise UploadError("local", idempotency_key[:8], "service unavailable", status=self.status)
+        raise UploadError("remote", idempotency_key[:8], "service unavailable", status=self.status)
 
 
 @pytest.mark.parametrize(("status", "left"), [(503, "pending"), (None, "pending"), (422, "failed")])
@@ -149,8 +159,8 @@ def test_a_batch_that_may_have_landed_stays_pending_one_refused_is_failed(
         target = Failing(state, 1)
         target.status = status
         with pytest.raises(UploadError):
-            Journal(state, target, state.begin_run("test")).send(txns, batch_key("local", txns))
-        assert batch_rows(state) == [(left, "local", 10)]
+            Journal(state, target, state.begin_run("test")).send(txns, batch_key("remote", txns))
+        assert batch_rows(state) == [(left, "remote", 10)]
 
 
 def test_a_pending_batch_that_cannot_be_settled_stops_new_uploads(state_path: Path, statement: Path) -> None:
@@ -161,7 +171,7 @@ def test_a_pending_batch_that_cannot_be_settled_stops_new_uploads(state_path: Pa
         outcome = Journal(state, Failing(state, 2), state.begin_run("test")).reconcile()
         assert outcome.batches == 0
         assert outcome.errors == [
-            "pending batch 1 could not be reconciled: target local, batch "
+            "pending batch 1 could not be reconciled: target remote, batch "
             f"{batch_key('local', txns)[:8]} (HTTP 503): service unavailable"
         ]
 
@@ -182,5 +192,11 @@ def test_the_local_ledger_lands_records_and_confirms_a_batch_in_one_transaction(
         assert [r.outcome.value for r in results] == ["accepted"] * 10
         assert batch_rows(state) == [("done", "local", 10)]
         assert len(state.accepted_ids("local", [t.external_id or "" for t in txns])) == 10
-        items = state.db.execute("SELECT external_id, remote_id FROM batch_items ORDER BY position").fetchall()
-    assert items == [(t.external_id, t.external_id) for t in txns]
+        assert batch_content(state) == [(None, 10)]
+        # Landed once: the ledger's records are the stored rows, and `accepted` holds none of them.
+        assert [t.external_id for t in state.stored_transactions("ledger")] == sorted_ids(state)
+        assert state.db.execute("SELECT count(*) FROM accepted").fetchone() == (0,)
+
+
+def sorted_ids(state: State) -> list[str | None]:
+    return [t.external_id for t in state.stored_transactions()]

@@ -47,5 +47,6 @@ def test_a_file_that_is_not_sqlite_is_refused(state_path: Path) -> None:
 def test_stored_json_is_what_the_json_module_writes(raw: dict[str, str], tags: list[str]) -> None:
     from importer.store.sqlite import _RAW_JSON, _tags_json
 
-    assert _RAW_JSON(raw) == json.JSONEncoder(ensure_ascii=False).encode(raw)
-    assert _tags_json(tags) == json.dumps(tags)
+    assert _RAW_JSON(raw) == json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode(raw)
+    assert _tags_json(tags) == (json.dumps(tags, separators=(",", ":")) if tags else None)
+    assert json.loads(_RAW_JSON(raw)) == raw

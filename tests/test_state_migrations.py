@@ -10,12 +10,11 @@ from click.testing import CliRunner
 
 from importer.cli import main
 from importer.parsers import ParseOptions, parse_file
-from importer.run.pipeline import prepare
 from importer.rules import load_rules
-from importer.store.sqlite import MIGRATIONS, TXN_COLUMNS, State, _apply, transaction_row
+from importer.run.pipeline import prepare
+from importer.store.sqlite import MIGRATIONS, TXN_COLUMNS, State, _apply, transaction_from_row, transaction_row
 
 SAMPLE = "samples/csv/chase/chase-checking-2026-10.csv"
-TABLES = ("runs", "files", "transactions", "accepted", "ledger")
 
 
 def schema_one_database(path: Path) -> None:
@@ -33,34 +32,45 @@ def schema_one_database(path: Path) -> None:
     db.close()
 
 
-def dump(path: Path) -> dict[str, list[tuple[object, ...]]]:
-    """The schema-1 columns of every schema-1 table, as stored."""
+def dump(path: Path, upgraded: bool = False) -> dict[str, list[tuple[object, ...]]]:
+    """What every schema-1 table holds, by meaning: transactions as `Transaction`s with their
+    file and run, what each target accepted, the ledger's records and the run that landed them.
+    Upgraded (migration 7), the same is read from the views over the one stored copy; a row's
+    `stored_at` is then its run's start, so it is left out."""
+    sources = {"transactions": "transaction_rows", "accepted": "accepted_records"} if upgraded else {}
     db = sqlite3.connect(path)
-    columns = {t: [r[1] for r in db.execute(f"PRAGMA table_info({t})")] for t in TABLES}
-    db.close()
-    return {t: _rows(path, t, columns[t]) for t in TABLES}
+    try:
+        return {
+            "runs": db.execute("SELECT * FROM runs ORDER BY id").fetchall(),
+            "files": db.execute("SELECT sha256, path, size, first_seen_at, last_run_id FROM files ORDER BY sha256").fetchall(),
+            "transactions": _records(db, sources.get("transactions", "transactions"), "file_sha256, run_id"),
+            "accepted": db.execute(f"SELECT target, external_id, remote_id, run_id FROM {sources.get('accepted', 'accepted')} "
+                                   "ORDER BY 1, 2").fetchall(),
+            "ledger": _records(db, "ledger", "run_id"),
+        }
+    finally:
+        db.close()
 
 
-def _rows(path: Path, table: str, columns: list[str]) -> list[tuple[object, ...]]:
-    db = sqlite3.connect(path)
-    rows = db.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {', '.join(columns)}").fetchall()
-    db.close()
-    return rows
+def _records(db: sqlite3.Connection, table: str, extra: str) -> list[tuple[object, ...]]:
+    rows = db.execute(f"SELECT {TXN_COLUMNS}, {extra} FROM {table} ORDER BY external_id").fetchall()
+    width = len(TXN_COLUMNS.split(", "))
+    return [(transaction_from_row(row[:width]), *row[width:]) for row in rows]
 
 
 def test_upgrading_a_schema_one_database_loses_nothing_and_reimports_nothing(state_path: Path) -> None:
     schema_one_database(state_path)
     before = dump(state_path)
-    assert len(before["ledger"]) == 12
+    assert len(before["ledger"]) == len(before["accepted"]) == 12
     with State(state_path) as state:
         assert state.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) > 1
-    # Every row, every schema-1 column, unchanged; the new columns come with their defaults.
-    assert {t: _rows(state_path, t, _columns(state_path, t)[: len(before[t][0])]) for t in TABLES} == before
-    assert _rows(state_path, "transactions", ["status"]) == [("ok",)] * 12
+    # Every row, every schema-1 value, unchanged; the new columns come with their defaults.
+    assert dump(state_path, upgraded=True) == before
+    assert _column(state_path, "SELECT status FROM transactions") == ["ok"] * 12
     result = CliRunner().invoke(main, ["run", SAMPLE, "--state", str(state_path), "--json"])
     assert result.exit_code == 0, result.output
     assert '"new": 0' in result.stdout and '"duplicate": 12' in result.stdout
-    assert len(_rows(state_path, "ledger", ["external_id"])) == 12
+    assert len(_column(state_path, "SELECT external_id FROM ledger")) == 12
 
 
 def test_an_upgraded_database_has_history_for_its_old_runs(state_path: Path) -> None:
@@ -70,8 +80,8 @@ def test_an_upgraded_database_has_history_for_its_old_runs(state_path: Path) -> 
     assert result.stdout.splitlines()[1].split()[:7] == ["1", "run", "2026-11-01T10:00:00+00:00", "ok", "0", "12", "12"]
 
 
-def _columns(path: Path, table: str) -> list[str]:
+def _column(path: Path, query: str) -> list[object]:
     db = sqlite3.connect(path)
-    names = [r[1] for r in db.execute(f"PRAGMA table_info({table})")]
+    values = [row[0] for row in db.execute(query)]
     db.close()
-    return names
+    return values

@@ -4,9 +4,10 @@ A run can die between any two instructions (a kill, a power cut, a lost connecti
 worst moment is after a target has landed a batch but before we have recorded that it did.  So:
 
 1. before a batch is sent, it is stored as *pending* with its deterministic idempotency key
-   (`pipeline.batch_key`) and its content (the external ids, in order);
-2. after the target confirms, one store transaction marks it *done*, stores the remote ids and
-   records the accepted ids, so a later run never sends them again;
+   (`pipeline.batch_key`) and its content (the external ids, in order, in the batch's own row);
+2. after the target confirms, one store transaction marks it *done* (keeping how many were
+   confirmed, not the ids: a batch is one row, not one row per transaction) and records the
+   accepted ids with their remote ids, so a later run never sends them again;
 3. the next run first *reconciles* every pending batch of its target, before sending anything
    new: a target that honours idempotency keys gets the batch again under the same key (it lands
    once); any other target is asked which records it already holds (`Target.lookup`, by the
@@ -14,7 +15,9 @@ worst moment is after a target has landed a batch but before we have recorded th
 
 A target that writes into the state database itself (it declares `Ability.IN_STATE`, as the local
 ledger does) needs none of this: its batch, the batch's record and the accepted ids are written in
-one SQLite transaction, so there is no moment at which it has landed without our knowing.  A target
+one SQLite transaction, so there is no moment at which it has landed without our knowing.  (The
+local ledger's records are the stored rows themselves, marked landed: `Store.land_in_state` lands
+a whole file's new rows that way with one statement in the file's own transaction.)  A target
 that can neither honour keys nor `lookup` (no `Ability.LOOKUP`) has its pending batches sent again.
 
 A batch the target refused outright (an HTTP 4xx answer: nothing landed) is marked *failed*; its
@@ -26,9 +29,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from importer.internals.crash import crash_point
 from importer.core.errors import UploadError
 from importer.core.models import Outcome, Transaction, UploadResult
+from importer.internals.crash import crash_point
 from importer.store.base import Store
 from importer.targets.base import Ability, Target
 

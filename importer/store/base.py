@@ -25,11 +25,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
+from importer.core.accounts import Account
 from importer.core.batch import TxBatch
 from importer.core.models import Transaction, UploadResult
-from importer.core.accounts import Account
 
 Balance = tuple[str, str, str, str, str]  # a recorded statement: path, start, end, closing, opening
+
+# The target whose records live in the state database itself (importer/targets/local.py): what
+# it holds is the stored rows it marks (`ledger_run`), so the store answers for it by that mark.
+LEDGER_TARGET = "local"
 
 
 class Store(Protocol):
@@ -51,7 +55,7 @@ class Store(Protocol):
     def durable(self) -> None:
         """Make every committed transaction survive a power cut, not only a crash."""
 
-    def copy_to(self, path: Path) -> "Store":
+    def copy_to(self, path: Path) -> Store:
         """A new store at `path` holding what this one holds now (a dry run's scratch copy)."""
 
     # runs and files ---------------------------------------------------------------------------
@@ -81,6 +85,10 @@ class Store(Protocol):
 
     def new_rows(self, run_id: int, sha256: str, after: int, size: int) -> Iterator[list[Transaction]]:
         """The rows run `run_id` stored `ok` from file `sha256` after the mark `after`, `size` at a time."""
+
+    def land_in_state(self, target: str, run_id: int, sha256: str, after: int) -> int:
+        """Land `new_rows` in the in-state target with one statement (and journal it as one done
+        batch), inside the caller's transaction; returns how many landed."""
 
     def representatives(self, run_id: int, sha256: str, after: int) -> list[Transaction]:
         """One row of each (account, currency, category, target account, transfer) of `new_rows`."""

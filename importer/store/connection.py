@@ -31,7 +31,7 @@ class SqliteBase:
         self._depth = 0  # how many `transaction()` blocks are open: only the outermost commits
         migrate(self.db, path)
 
-    def __enter__(self) -> "SqliteBase":
+    def __enter__(self) -> SqliteBase:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -11,9 +11,72 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-from importer.core.errors import StateError
 from importer.core.accounts import normalise_identifier
+from importer.core.errors import StateError
 from importer.store.rows import TXN_COLUMNS
+
+# Migration 7's transactions row: TXN_COLUMNS with `source_line` an integer (1-3 bytes, not text)
+# and no declared type elsewhere but TEXT; `source_path` is NULL where it is the file's path.
+_TXN_TABLE_COLUMNS = ", ".join(
+    f"{c} INTEGER" if c == "source_line" else f"{c} TEXT" for c in TXN_COLUMNS.split(", ")
+)
+# An old row in the new shape: path only where it differs from the file's, no `[]` tags, raw
+# JSON re-encoded without spaces (json() keeps the keys' order and every value).
+_OLD_ROW = ", ".join(
+    {
+        "source_path": "nullif(t.source_path, f.path)",
+        "tags": "nullif(t.tags, '[]')",
+        "raw": "CASE WHEN json_valid(t.raw) THEN json(t.raw) ELSE t.raw END",
+    }.get(c, "t." + c)
+    for c in TXN_COLUMNS.split(", ")
+)
+# The indexes of `transactions`, each for the queries named (EXPLAIN QUERY PLAN in
+# tests/test_state_writeonce.py):
+# - (date): every query by a span of days: dedupe candidates and the "seen under another name"
+#   check (a few accounts: filtered in the span), transfer pairing (all accounts), gaps.  One
+#   index on (account, date) beside it cost 76 bytes a row for queries this one serves;
+# - (run_id): history, undo, and whether a run changed anything; grows at its end;
+# - (pair_id) only where there is one: most rows are not a transfer leg, and `pair_id = ?`
+#   implies the row has one, so the planner still uses it;
+# - (ledger_run) only where landed: the ledger's rows of a run (history, undo), at its end.
+_TXN_INDEXES = """
+    CREATE INDEX transactions_by_date ON transactions (date);
+    CREATE INDEX transactions_by_run ON transactions (run_id);
+    CREATE INDEX transactions_by_pair ON transactions (pair_id) WHERE pair_id IS NOT NULL;
+    CREATE INDEX transactions_by_ledger_run ON transactions (ledger_run) WHERE ledger_run IS NOT NULL
+"""
+_READ_COLUMNS = ", ".join(
+    {
+        "source_path": "coalesce(t.source_path, f.path) AS source_path",
+        "raw": "CASE WHEN substr(t.raw, 1, 1) = '[' THEN '[' || f.raw_columns || ',' || t.raw || ']' ELSE t.raw END AS raw",
+    }.get(c, "t." + c)
+    for c in TXN_COLUMNS.split(", ")
+)
+# `transaction_rows`: the stored rows with every column of before migration 7 (`row` is the
+# rowid: the order they were stored in).  `ledger`: the local target's rows, in the columns of the
+# table it was (run_id: the run that landed the row; stored_at: when that run started).
+# `accepted_records`: `accepted` and the ledger's rows, as what each target holds.
+_TXN_VIEWS = f"""
+    CREATE VIEW transaction_rows AS
+        SELECT t.rowid AS row, {_READ_COLUMNS}, f.sha256 AS file_sha256, t.file_id, t.run_id,
+               r.started_at AS stored_at, t.status, t.pair_id, t.ledger_run
+        FROM transactions t LEFT JOIN files f ON f.id = t.file_id LEFT JOIN runs r ON r.id = t.run_id;
+    CREATE VIEW ledger AS
+        SELECT {_READ_COLUMNS}, t.ledger_run AS run_id, r.started_at AS stored_at, t.pair_id
+        FROM transactions t LEFT JOIN files f ON f.id = t.file_id LEFT JOIN runs r ON r.id = t.ledger_run
+        WHERE t.ledger_run IS NOT NULL;
+    CREATE VIEW accepted_records AS
+        SELECT target, external_id, remote_id, run_id FROM accepted
+        UNION ALL SELECT 'local', external_id, external_id, ledger_run FROM transactions WHERE ledger_run IS NOT NULL;
+    CREATE VIEW ledger_book AS
+        SELECT external_id, account, date, amount, currency, description, category, transfer_to, pair_id,
+               CASE WHEN pair_id IS NULL THEN 'entry' ELSE 'transfer' END AS kind
+        FROM ledger
+        WHERE pair_id IS NULL OR amount LIKE '-%' OR NOT EXISTS (
+            SELECT 1 FROM ledger AS other
+            WHERE other.pair_id = ledger.pair_id AND other.external_id <> ledger.external_id
+        )
+"""
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the first schema.
@@ -87,7 +150,6 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE transactions ADD COLUMN pair_id TEXT;
     ALTER TABLE ledger ADD COLUMN pair_id TEXT;
     ALTER TABLE files ADD COLUMN format TEXT;
-    CREATE INDEX transactions_by_day ON transactions (account, date);
     CREATE INDEX transactions_by_date ON transactions (date);
     CREATE INDEX transactions_by_run ON transactions (run_id);
     CREATE INDEX transactions_by_pair ON transactions (pair_id);
@@ -194,6 +256,63 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (account, file_sha256)
     );
     CREATE INDEX IF NOT EXISTS statement_balances_by_file ON statement_balances (file_sha256)
+    """,
+    # 7: each transaction written once (issue 16).  The local ledger was a second copy of every
+    # stored row, `accepted` a third and the journal's `batch_items` a fourth: 1,550 bytes per
+    # transaction.  Now the ledger is a view over the stored rows that `ledger_run` marks as landed
+    # (the run that landed them; a small integer in the row itself, where a row in `accepted` cost
+    # 180 bytes), the journal keeps a batch's ids in the batch row only while it is pending, and
+    # the row names its file by `files.id` (the file's path is the row's unless it differs), its
+    # time by its run, and its raw cells as JSON without spaces.  `transaction_rows` shows the rows
+    # with every column as before, for reading.  Which index pays is said beside each below.
+    f"""
+    CREATE TABLE files_new (
+        id INTEGER PRIMARY KEY,
+        sha256 TEXT NOT NULL UNIQUE,
+        path TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        first_seen_at TEXT NOT NULL,
+        last_run_id INTEGER REFERENCES runs(id),
+        format TEXT,
+        raw_columns TEXT
+    );
+    INSERT INTO files_new (sha256, path, size, first_seen_at, last_run_id, format)
+        SELECT sha256, path, size, first_seen_at, last_run_id, format FROM files ORDER BY rowid;
+    INSERT INTO files_new (sha256, path, size, first_seen_at)
+        SELECT file_sha256, min(source_path), 0, min(stored_at) FROM transactions
+        WHERE file_sha256 IS NOT NULL AND file_sha256 NOT IN (SELECT sha256 FROM files_new) GROUP BY file_sha256;
+    DROP TABLE files;
+    ALTER TABLE files_new RENAME TO files;
+    INSERT INTO transactions ({TXN_COLUMNS}, run_id, stored_at, status, pair_id)
+        SELECT {TXN_COLUMNS}, run_id, stored_at, 'ok', pair_id FROM ledger
+        WHERE external_id NOT IN (SELECT external_id FROM transactions);
+    CREATE TABLE transactions_new (
+        {_TXN_TABLE_COLUMNS},
+        file_id INTEGER,
+        run_id INTEGER REFERENCES runs(id),
+        status TEXT NOT NULL DEFAULT 'ok',
+        pair_id TEXT,
+        ledger_run INTEGER,
+        PRIMARY KEY (external_id)
+    );
+    INSERT INTO transactions_new
+        SELECT {_OLD_ROW}, f.id, t.run_id, t.status, t.pair_id, l.run_id
+        FROM transactions t LEFT JOIN files f ON f.sha256 = t.file_sha256
+        LEFT JOIN ledger l ON l.external_id = t.external_id ORDER BY t.rowid;
+    DELETE FROM accepted WHERE target = 'local';
+    DROP VIEW ledger_book;
+    DROP TABLE ledger;
+    DROP TABLE transactions;
+    ALTER TABLE transactions_new RENAME TO transactions;
+    {_TXN_INDEXES};
+    {_TXN_VIEWS};
+    ALTER TABLE batches ADD COLUMN external_ids TEXT;
+    ALTER TABLE batches ADD COLUMN confirmed INTEGER;
+    UPDATE batches SET confirmed = (SELECT count(remote_id) FROM batch_items i WHERE i.batch_id = batches.id),
+        external_ids = CASE WHEN status = 'pending' THEN (
+            SELECT group_concat(external_id, char(10)) FROM
+            (SELECT external_id FROM batch_items i WHERE i.batch_id = batches.id ORDER BY position)) END;
+    DROP TABLE batch_items
     """,
 )
 

@@ -2,8 +2,9 @@
 
 Tables: `runs` (one row per run that changed something; dry runs and runs that changed nothing
 move to `quiet_runs`), `files` (every statement file by sha256),
-`transactions` (every categorised transaction by external id), `accepted` (which external ids
-each target has confirmed, with the remote id), `ledger` (the embedded `local` target),
+`transactions` (every categorised transaction by external id, once: `ledger_run` says the local
+target holds it, and the `ledger` view shows those), `accepted` (which external ids each other
+target has confirmed, with the remote id),
 `held` (rows held as probable duplicates, and what the user decided), `batches` (the upload
 journal), `accounts` and `statement_balances`.  Every table is created by the numbered migrations
 of migrations.py.
@@ -23,11 +24,20 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from importer.core.models import Transaction
 from importer.core.accounts import Account
-from importer.store.connection import SqliteBase, marks
+from importer.core.models import Transaction
+from importer.store.connection import SqliteBase
 from importer.store.migrations import MIGRATIONS, _apply, migrate
-from importer.store.rows import TXN_COLUMNS, _RAW_JSON, _tags_json, now_iso, transaction_from_row, transaction_row
+from importer.store.rows import (
+    _RAW_JSON,
+    ASSIGN_ROW,
+    TXN_COLUMNS,
+    _tags_json,
+    as_stored,
+    now_iso,
+    transaction_from_row,
+    transaction_row,
+)
 from importer.store.sqlite_dedupe import DedupeSql
 from importer.store.sqlite_history import HistorySql
 from importer.store.sqlite_journal import JournalSql
@@ -35,8 +45,18 @@ from importer.store.sqlite_reports import ReportsSql
 from importer.store.sqlite_stream import _STORE, StreamSql
 
 __all__ = [
-    "MIGRATIONS", "RUN_STATUSES", "TXN_COLUMNS", "SqliteStore", "State", "_RAW_JSON", "_apply", "_tags_json",
-    "migrate", "now_iso", "transaction_from_row", "transaction_row",
+    "MIGRATIONS",
+    "RUN_STATUSES",
+    "TXN_COLUMNS",
+    "_RAW_JSON",
+    "SqliteStore",
+    "State",
+    "_apply",
+    "_tags_json",
+    "migrate",
+    "now_iso",
+    "transaction_from_row",
+    "transaction_row",
 ]
 
 # How a run ended: `interrupted` is also what a run still marked `running` becomes when the next
@@ -52,7 +72,7 @@ SELECT EXISTS (SELECT 1 FROM transactions WHERE run_id = :run)
     OR EXISTS (SELECT 1 FROM accepted WHERE run_id = :run)
     OR EXISTS (SELECT 1 FROM batches WHERE run_id = :run)
     OR EXISTS (SELECT 1 FROM aliases WHERE run_id = :run)
-    OR EXISTS (SELECT 1 FROM ledger WHERE run_id = :run)
+    OR EXISTS (SELECT 1 FROM transactions WHERE ledger_run = :run)
     OR EXISTS (SELECT 1 FROM held WHERE run_id = :run OR decided_run_id = :run)
     OR EXISTS (SELECT 1 FROM run_files WHERE run_id = :run AND stored > 0)
 """
@@ -73,10 +93,10 @@ WHERE last_run_id = :run
 class State(StreamSql, HistorySql, JournalSql, DedupeSql, ReportsSql, SqliteBase):
     """A handle on the state database; use as a context manager to close it."""
 
-    def __enter__(self) -> "State":
+    def __enter__(self) -> State:
         return self
 
-    def copy_to(self, path: Path) -> "State":
+    def copy_to(self, path: Path) -> State:
         """A new state database at `path` holding what this one holds now (a dry run's scratch copy)."""
         copy = State(path)
         self.db.backup(copy.db)
@@ -131,7 +151,9 @@ class State(StreamSql, HistorySql, JournalSql, DedupeSql, ReportsSql, SqliteBase
         with self.transaction():
             self.db.execute(
                 "INSERT INTO files (sha256, path, size, first_seen_at, last_run_id) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT(sha256) DO UPDATE SET last_run_id = excluded.last_run_id, path = excluded.path",
+                # The path stays the one its rows were first stored from (they show it as theirs);
+                # run_files keeps the path each run read it by.
+                "ON CONFLICT(sha256) DO UPDATE SET last_run_id = excluded.last_run_id, size = excluded.size",
                 (sha256, str(path), size, now_iso(), run_id),
             )
 
@@ -141,11 +163,12 @@ class State(StreamSql, HistorySql, JournalSql, DedupeSql, ReportsSql, SqliteBase
         self, txns: Sequence[Transaction], run_id: int, file_sha256: str | None, status: str = "ok"
     ) -> int:
         """Store categorised transactions not stored before; returns how many were new."""
-        stored_at = now_iso()
-        # A generator, not a list: executemany binds one row at a time, and a list of a million
-        # encoded rows would be the largest thing in memory.
-        rows = ((*transaction_row(t), file_sha256, run_id, stored_at, status) for t in txns)
         with self.transaction():
+            first = txns[0] if txns else None
+            file_id, path, columns = self.file_row(file_sha256, first.source.path, list(first.raw)) if first else (None, None, None)
+            # A generator, not a list: executemany binds one row at a time, and a list of a million
+            # encoded rows would be the largest thing in memory.
+            rows = ((*as_stored(t, path, columns), file_id, run_id, status) for t in txns)
             before = self.db.total_changes
             self.db.executemany(_STORE, rows)
             return self.db.total_changes - before
@@ -173,13 +196,8 @@ class State(StreamSql, HistorySql, JournalSql, DedupeSql, ReportsSql, SqliteBase
         """A pending line became `new`: update the stored record, what targets accepted and the
         local ledger in place (one transaction), and keep the old id as an alias of the new one."""
         new_id = new.external_id or ""
-        values = transaction_row(new)[1:]
-        assignments = ", ".join(f"{c} = ?" for c in TXN_COLUMNS.split(", ")[1:])
         with self.transaction():
-            for table in ("transactions", "ledger"):
-                self.db.execute(
-                    f"UPDATE {table} SET external_id = ?, {assignments} WHERE external_id = ?", (new_id, *values, old_id)
-                )
+            self.db.execute(f"UPDATE transactions SET {ASSIGN_ROW} WHERE external_id = ?", (*transaction_row(new), old_id))
             self.db.execute("UPDATE accepted SET external_id = ? WHERE external_id = ?", (new_id, old_id))
             self.db.execute("UPDATE aliases SET canonical_id = ? WHERE canonical_id = ?", (new_id, old_id))
             self.db.execute("UPDATE held SET match_id = ? WHERE match_id = ?", (new_id, old_id))
@@ -219,8 +237,8 @@ class State(StreamSql, HistorySql, JournalSql, DedupeSql, ReportsSql, SqliteBase
         match = ", ".join("m." + c for c in TXN_COLUMNS.split(", "))
         return self.db.execute(
             f"SELECT h.id, h.run_id, t.file_sha256, {held}, {match} FROM held h "
-            "JOIN transactions t ON t.external_id = h.external_id "
-            "LEFT JOIN transactions m ON m.external_id = h.match_id "
+            "JOIN transaction_rows t ON t.external_id = h.external_id "
+            "LEFT JOIN transaction_rows m ON m.external_id = h.match_id "
             "WHERE t.status = ? ORDER BY t.source_path, h.id",
             (status,),
         ).fetchall()
@@ -240,7 +258,8 @@ class State(StreamSql, HistorySql, JournalSql, DedupeSql, ReportsSql, SqliteBase
     def stored_transactions(self, table: str = "transactions") -> list[Transaction]:
         if table not in {"transactions", "ledger"}:
             raise ValueError(table)
-        cursor = self.db.execute(f"SELECT {TXN_COLUMNS} FROM {table} ORDER BY date, external_id")
+        view = "transaction_rows" if table == "transactions" else "ledger"
+        cursor = self.db.execute(f"SELECT {TXN_COLUMNS} FROM {view} ORDER BY date, external_id")
         return [transaction_from_row(row) for row in cursor]
 
     # accounts -------------------------------------------------------------------------------
@@ -272,9 +291,8 @@ class State(StreamSql, HistorySql, JournalSql, DedupeSql, ReportsSql, SqliteBase
         with self.transaction():
             self.db.execute("UPDATE accounts SET name = ? WHERE name = ?", (new, old))
             moved = self.db.execute("UPDATE transactions SET account = ? WHERE account = ?", (new, old)).rowcount
-            for table, column in (("ledger", "account"), ("transactions", "transfer_to"), ("ledger", "transfer_to"),
-                                  ("transactions", "target_account"), ("ledger", "target_account")):  # fmt: skip
-                self.db.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = ?", (new, old))
+            for column in ("transfer_to", "target_account"):
+                self.db.execute(f"UPDATE transactions SET {column} = ? WHERE {column} = ?", (new, old))
             self.db.execute("UPDATE statement_balances SET account = ? WHERE account = ?", (new, old))
         return int(moved)
 
@@ -285,7 +303,7 @@ class State(StreamSql, HistorySql, JournalSql, DedupeSql, ReportsSql, SqliteBase
 
     def file_accounts(self, sha256: str, before_run: int | None = None) -> set[str]:
         """The accounts the rows stored from the file `sha256` belong to (by runs before `before_run`)."""
-        rows = self.db.execute("SELECT DISTINCT account FROM transactions WHERE file_sha256 = ? AND run_id < ?",
+        rows = self.db.execute("SELECT DISTINCT account FROM transaction_rows WHERE file_sha256 = ? AND run_id < ?",
                                (sha256, before_run if before_run is not None else 1 << 62))
         return {name for (name,) in rows}
 
@@ -296,7 +314,7 @@ class State(StreamSql, HistorySql, JournalSql, DedupeSql, ReportsSql, SqliteBase
         under another account than `other_than` (and from another file than `not_from`), for
         the "seen under another name" check."""
         yield from self.db.execute(
-            "SELECT account, date, amount, description FROM transactions WHERE date BETWEEN ? AND ? AND account <> ? "
+            "SELECT account, date, amount, description FROM transaction_rows WHERE date BETWEEN ? AND ? AND account <> ? "
             "AND file_sha256 IS NOT ?",
             (start.isoformat(), end.isoformat(), other_than, not_from),
         )

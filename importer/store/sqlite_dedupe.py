@@ -18,7 +18,7 @@ from importer.store.rows import TXN_COLUMNS, transaction_from_row
 
 # Stored lines of other files that are neither held nor already the record of another format.
 _CANDIDATES = (
-    "SELECT {columns}, f.format, t.status FROM transactions t LEFT JOIN files f ON f.sha256 = t.file_sha256 "
+    "SELECT {columns}, f.format, t.status FROM transaction_rows t LEFT JOIN files f ON f.id = t.file_id "
     "WHERE t.account IN ({accounts}) AND t.date BETWEEN ? AND ? "
     "AND (t.file_sha256 IS NULL OR t.file_sha256 <> ?) AND t.status = 'ok' AND NOT EXISTS "
     "(SELECT 1 FROM aliases a WHERE a.canonical_id = t.external_id AND a.reason = 'other-format')"
@@ -39,7 +39,7 @@ class DedupeSql(SqliteBase):
 
     def stored_transaction(self, external_id: str) -> Transaction | None:
         """The stored record `external_id`, None when there is none."""
-        query = f"SELECT {TXN_COLUMNS} FROM transactions WHERE external_id = ?"
+        query = f"SELECT {TXN_COLUMNS} FROM transaction_rows WHERE external_id = ?"
         row = self.db.execute(query, (external_id,)).fetchone()
         return transaction_from_row(row) if row else None
 
@@ -69,12 +69,11 @@ class DedupeSql(SqliteBase):
 
     def pair_legs(self, pair: str, legs: Sequence[tuple[str, str]]) -> None:
         """Give each (external id, other leg's account) the pair id `pair`, and the other account
-        as `transfer_to` unless a rule named one, in the stored records and the ledger, atomically."""
+        as `transfer_to` unless a rule named one, in the stored records (the ledger's too), atomically."""
         rows = [(pair, other, ext) for ext, other in legs]
+        query = "UPDATE transactions SET pair_id = ?, transfer_to = coalesce(transfer_to, ?) WHERE external_id = ?"
         with self.transaction():
-            for table in ("transactions", "ledger"):
-                query = f"UPDATE {table} SET pair_id = ?, transfer_to = coalesce(transfer_to, ?) WHERE external_id = ?"
-                self.db.executemany(query, rows)
+            self.db.executemany(query, rows)
 
     def paired_transfer_to(self, external_ids: Iterable[str]) -> dict[str, str]:
         """external id → `transfer_to` of those of `external_ids` that are a paired transfer leg."""

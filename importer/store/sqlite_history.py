@@ -17,15 +17,11 @@ _SUMMARY = """
 SELECT r.id, r.started_at, r.finished_at, r.command, r.status,
        (SELECT count(*) FROM run_files f WHERE f.run_id = r.id),
        (SELECT count(*) FROM transactions t WHERE t.run_id = r.id),
-       (SELECT count(*) FROM accepted a WHERE a.run_id = r.id)
+       (SELECT count(*) FROM accepted_records a WHERE a.run_id = r.id)
 FROM runs r
 """
 _QUIET = "SELECT follows, id, NULL, started_at, finished_at, command, status, files, 0, 0 FROM quiet_runs"
-_BATCHES = (
-    "SELECT b.id, b.target, b.key, b.status, b.size, count(i.remote_id), b.error FROM batches b "
-    "LEFT JOIN batch_items i ON i.batch_id = b.id WHERE b.run_id = ? "
-    "GROUP BY b.id, b.target, b.key, b.status, b.size, b.error ORDER BY b.id"
-)
+_BATCHES = "SELECT id, target, key, status, size, coalesce(confirmed, 0), error FROM batches WHERE run_id = ? ORDER BY id"
 _LANDED_BY = "WHERE a.run_id = ? OR a.external_id IN (SELECT external_id FROM transactions WHERE run_id = ?)"
 
 _DOOMED = "CREATE TEMP TABLE doomed AS SELECT external_id, pair_id FROM transactions WHERE run_id = ?"
@@ -36,11 +32,11 @@ _FORGET = (
     "UPDATE held SET decision = NULL, decided_run_id = NULL, decided_at = NULL WHERE decided_run_id = :run",
     "DELETE FROM held WHERE external_id IN (SELECT external_id FROM doomed)",
     "DELETE FROM accepted WHERE run_id = :run OR external_id IN (SELECT external_id FROM doomed)",
-    "DELETE FROM ledger WHERE external_id IN (SELECT external_id FROM doomed) OR run_id = :run",
+    # What this run landed in the ledger of rows stored before it (released held rows) is no
+    # longer landed; the rows it stored go below, ledger and all.
+    "UPDATE transactions SET ledger_run = NULL WHERE ledger_run = :run",
     "UPDATE transactions SET pair_id = NULL, transfer_to = NULL WHERE pair_id IN (SELECT pair_id FROM doomed)",
-    "UPDATE ledger SET pair_id = NULL, transfer_to = NULL WHERE pair_id IN (SELECT pair_id FROM doomed)",
     "DELETE FROM aliases WHERE run_id = :run OR canonical_id IN (SELECT external_id FROM doomed)",
-    "DELETE FROM batch_items WHERE batch_id IN (SELECT id FROM batches WHERE run_id = :run)",
     "DELETE FROM batches WHERE run_id = :run",
     "DELETE FROM transactions WHERE run_id = :run",
     # A statement's balances go with its file: kept while another run still read that file.
@@ -85,14 +81,14 @@ class HistorySql(SqliteBase):
 
     def run_transactions(self, run_id: int) -> list[Transaction]:
         """The transactions run `run_id` stored, by date then external id."""
-        query = f"SELECT {TXN_COLUMNS} FROM transactions WHERE run_id = ? ORDER BY date, external_id"
+        query = f"SELECT {TXN_COLUMNS} FROM transaction_rows WHERE run_id = ? ORDER BY date, external_id"
         return [transaction_from_row(row) for row in self.db.execute(query, (run_id,))]
 
     def landed_records(self, run_id: int) -> list[tuple[str, Transaction]]:
         """(target, record) of what the run landed or stored and a target holds, by target and date."""
         columns = ", ".join("t." + c for c in TXN_COLUMNS.split(", "))
         rows = self.db.execute(
-            f"SELECT a.target, {columns} FROM accepted a JOIN transactions t ON t.external_id = a.external_id "
+            f"SELECT a.target, {columns} FROM accepted_records a JOIN transaction_rows t ON t.external_id = a.external_id "
             f"{_LANDED_BY} ORDER BY a.target, t.date, t.external_id",
             (run_id, run_id),
         )
@@ -100,7 +96,7 @@ class HistorySql(SqliteBase):
 
     def landed_remote_ids(self, run_id: int) -> dict[str, list[str]]:
         """target → the remote ids (the external id where a target gave none) of what `landed_records` lists."""
-        query = f"SELECT a.target, coalesce(a.remote_id, a.external_id) FROM accepted a {_LANDED_BY}"
+        query = f"SELECT a.target, coalesce(a.remote_id, a.external_id) FROM accepted_records a {_LANDED_BY}"
         rows = self.db.execute(query, (run_id, run_id))
         landed: dict[str, list[str]] = {}
         for target, remote_id in rows:

@@ -4,6 +4,10 @@ importer/run/journal.py owns the crash protocol (pending before sent, done with 
 after); importer/targets/local.py owns what the embedded ledger promises.  Here is only how each
 step is written.  Each method is atomic on its own and joins a transaction the caller holds, so
 the journal can land a ledger batch, record it and mark it accepted as one unit.
+
+Each transaction is written once (migration 7): a batch row holds its external ids only while it
+is pending (what reconciling needs), and how many were confirmed once done; what the local ledger
+holds is the stored row's `ledger_run`, so "accepted by local" is that mark, not another row.
 """
 
 from __future__ import annotations
@@ -11,52 +15,46 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from importer.core.models import Outcome, Transaction, UploadResult
-from importer.store.connection import SqliteBase, marks
-from importer.store.rows import TXN_COLUMNS, now_iso, transaction_from_row, transaction_row
+from importer.store.base import LEDGER_TARGET
+from importer.store.connection import SqliteBase
+from importer.store.rows import ASSIGN_ROW, TXN_COLUMNS, now_iso, transaction_from_row, transaction_row
 
-_BATCH = "INSERT INTO batches (target, key, run_id, size, created_at, status, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
-_ITEM = "INSERT INTO batch_items (batch_id, position, external_id, remote_id) VALUES (?, ?, ?, ?)"
-_LEDGER = (
-    f"INSERT INTO ledger ({TXN_COLUMNS}, run_id, stored_at) VALUES ({marks(len(TXN_COLUMNS.split(', ')) + 2)}) "
-    "ON CONFLICT (external_id) DO NOTHING"
+_BATCH = (
+    "INSERT INTO batches (target, key, run_id, size, created_at, status, finished_at, external_ids, confirmed) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-# Ledger rows whose pair differs from the stored record's (most have none): only they need the
-# pair copied, which costs as much per row as the insert.
-_UNPAIRED = (
-    "SELECT l.external_id FROM ledger l LEFT JOIN transactions t ON t.external_id = l.external_id "
-    "WHERE l.external_id IN ({}) AND coalesce(l.pair_id, '') <> coalesce(t.pair_id, '')"
+_FINISH = "UPDATE batches SET status = ?, finished_at = ?, confirmed = ?, external_ids = NULL WHERE id = ?"
+_IDS_SEPARATOR = "\n"  # external ids never hold a line break (importer/ids/recipe.py: hex digests)
+# Ledger rows take their pair from the stored record: it is the same row now.
+_LAND = "UPDATE transactions SET ledger_run = ? WHERE external_id = ? AND ledger_run IS NULL"
+_UPDATE_LEDGER = f"UPDATE transactions SET {ASSIGN_ROW} WHERE external_id = ? AND ledger_run IS NOT NULL"
+# A record landed that was never stored (a target's tests, a caller outside the pipeline): stored
+# as it is, without a file, so the ledger can show it.
+_STORE_MISSING = (
+    f"INSERT INTO transactions ({TXN_COLUMNS}, run_id) VALUES ({', '.join('?' * (len(TXN_COLUMNS.split(', ')) + 1))}) "
+    "ON CONFLICT DO NOTHING"
 )
-_COPY_PAIR = (
-    "UPDATE ledger SET pair_id = (SELECT pair_id FROM transactions t WHERE t.external_id = ledger.external_id) "
-    "WHERE external_id = ?"
-)
-
-
-_UPDATE_LEDGER = f"UPDATE ledger SET ({TXN_COLUMNS}) = ({marks(len(TXN_COLUMNS.split(', ')))}) WHERE external_id = ?"
 
 
 class JournalSql(SqliteBase):
-    """Batches, accepted records and the `ledger` table."""
+    """Batches, accepted records and the local ledger."""
 
     # the journal ------------------------------------------------------------------------------
 
     def begin_batch(self, target: str, key: str, run_id: int, external_ids: Sequence[str], done: bool = False) -> int:
         """Journal a batch as pending, or as done with the external ids as remote ids; returns its id."""
-        now = now_iso()
-        row = (target, key, run_id, len(external_ids), now, "done" if done else "pending", now if done else None)
+        now, size = now_iso(), len(external_ids)
+        ids = None if done else _IDS_SEPARATOR.join(external_ids)
+        row = (target, key, run_id, size, now, "done" if done else "pending", now if done else None, ids, size if done else None)
         with self.transaction():
-            batch_id = int(self.db.execute(_BATCH, row).lastrowid or 0)
-            items = [(batch_id, n, ext, ext if done else None) for n, ext in enumerate(external_ids)]
-            self.db.executemany(_ITEM, items)
-        return batch_id
+            return int(self.db.execute(_BATCH, row).lastrowid or 0)
 
     def finish_batch(self, target: str, batch_id: int, results: Sequence[UploadResult], run_id: int, status: str) -> None:
         """Close batch `batch_id` as `status`, with the remote ids and the accepted records, atomically."""
-        updates = [(r.remote_id, batch_id, r.external_id) for r in results if r.outcome is not Outcome.REJECTED]
+        confirmed = sum(r.outcome is not Outcome.REJECTED for r in results)
         with self.transaction():
             self.mark_accepted(target, results, run_id)
-            self.db.executemany("UPDATE batch_items SET remote_id = ? WHERE batch_id = ? AND external_id = ?", updates)
-            self.db.execute("UPDATE batches SET status = ?, finished_at = ? WHERE id = ?", (status, now_iso(), batch_id))
+            self.db.execute(_FINISH, (status, now_iso(), confirmed, batch_id))
 
     def fail_batch(self, batch_id: int, status: str, error: str) -> None:
         """Close batch `batch_id` as `failed` (nothing landed), or leave it `pending` with the error."""
@@ -66,30 +64,33 @@ class JournalSql(SqliteBase):
 
     def pending_batches(self, target: str) -> list[tuple[int, str, tuple[str, ...]]]:
         """(id, key, external ids in order) of `target`'s batches still pending, oldest first."""
-        query = "SELECT id, key FROM batches WHERE target = ? AND status = 'pending' ORDER BY id"
-        return [(batch_id, key, self._items(batch_id)) for batch_id, key in self.db.execute(query, (target,)).fetchall()]
-
-    def _items(self, batch_id: int) -> tuple[str, ...]:
-        rows = self.db.execute("SELECT external_id FROM batch_items WHERE batch_id = ? ORDER BY position", (batch_id,))
-        return tuple(row[0] for row in rows)
+        query = "SELECT id, key, external_ids FROM batches WHERE target = ? AND status = 'pending' ORDER BY id"
+        rows = self.db.execute(query, (target,)).fetchall()
+        return [(batch_id, key, tuple(ids.split(_IDS_SEPARATOR)) if ids else ()) for batch_id, key, ids in rows]
 
     def transactions_by_id(self, external_ids: Iterable[str]) -> dict[str, Transaction]:
         """The stored transactions among `external_ids`, by external id."""
-        rows = self.rows_for(f"SELECT {TXN_COLUMNS} FROM transactions WHERE external_id IN ({{}})", external_ids)
+        rows = self.rows_for(f"SELECT {TXN_COLUMNS} FROM transaction_rows WHERE external_id IN ({{}})", external_ids)
         return {t.external_id or "": t for t in map(transaction_from_row, rows)}
 
     # what targets accepted ----------------------------------------------------------------------
 
     def accepted_ids(self, target: str, external_ids: Iterable[str]) -> set[str]:
         """The subset of `external_ids` that `target` has already confirmed."""
+        if target == LEDGER_TARGET:
+            return self.ledger_ids(external_ids)
         query = "SELECT external_id FROM accepted WHERE target = ? AND external_id IN ({})"
         return {row[0] for row in self.rows_for(query, external_ids, target)}
 
     def mark_accepted(self, target: str, results: Iterable[UploadResult], run_id: int) -> None:
         """Record confirmed records; a duplicate the target already held counts as confirmed too."""
+        confirmed = [r for r in results if r.outcome in (Outcome.ACCEPTED, Outcome.DUPLICATE)]
+        if target == LEDGER_TARGET:  # the ledger's record is the stored row: mark it landed
+            with self.transaction():
+                self.db.executemany(_LAND, [(run_id, r.external_id) for r in confirmed])
+            return
         accepted_at = now_iso()
-        rows = [(target, r.external_id, r.remote_id, run_id, accepted_at)
-                for r in results if r.outcome in (Outcome.ACCEPTED, Outcome.DUPLICATE)]
+        rows = [(target, r.external_id, r.remote_id, run_id, accepted_at) for r in confirmed]
         with self.transaction():
             self.db.executemany("INSERT INTO accepted VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", rows)
 
@@ -97,24 +98,23 @@ class JournalSql(SqliteBase):
 
     def ledger_ids(self, external_ids: Iterable[str]) -> set[str]:
         """The subset of `external_ids` already in the ledger."""
-        return {row[0] for row in self.rows_for("SELECT external_id FROM ledger WHERE external_id IN ({})", external_ids)}
+        query = "SELECT external_id FROM transactions WHERE ledger_run IS NOT NULL AND external_id IN ({})"
+        return {row[0] for row in self.rows_for(query, external_ids)}
 
     def add_to_ledger(self, txns: Sequence[Transaction], run_id: int) -> None:
-        """Write `txns` into the ledger (one already there stays as it was), each with the pair
-        its stored record has (importer/dedupe/transfers.py)."""
-        stored_at = now_iso()
-        ids = [t.external_id for t in txns if t.external_id]
+        """Land `txns` in the ledger (one already there stays as it was, with the run that landed
+        it): their stored records, marked.  A record not stored is stored first, under `run_id`."""
         with self.transaction():
-            self.db.executemany(_LEDGER, ((*transaction_row(t), run_id, stored_at) for t in txns))
-            unpaired = [row[0] for row in self.rows_for(_UNPAIRED, ids)]
-            self.db.executemany(_COPY_PAIR, [(ext,) for ext in unpaired])
+            self.db.executemany(_STORE_MISSING, ((*transaction_row(t), run_id) for t in txns))
+            self.db.executemany(_LAND, [(run_id, t.external_id) for t in txns if t.external_id])
 
     def update_in_ledger(self, txns: Sequence[Transaction]) -> None:
-        """Replace the ledger's records of `txns` (held there) with these values."""
+        """Replace the ledger's records of `txns` (held there) with these values: the stored
+        records, which are the ledger's."""
         with self.transaction():
             self.db.executemany(_UPDATE_LEDGER, ((*transaction_row(t), t.external_id) for t in txns))
 
     def delete_from_ledger(self, external_ids: Sequence[str]) -> None:
-        """Remove these records from the ledger."""
+        """Remove these records from the ledger (the stored records stay, no longer landed)."""
         with self.transaction():
-            self.db.executemany("DELETE FROM ledger WHERE external_id = ?", [(i,) for i in external_ids])
+            self.db.executemany("UPDATE transactions SET ledger_run = NULL WHERE external_id = ?", [(i,) for i in external_ids])

@@ -1,19 +1,35 @@
 """The streaming import's queries (importer/run/file_import.py): storing a batch from its columns,
-and reading back one import's new rows after its commit."""
+landing one import's new rows in the local ledger, and reading them back for other targets.
+
+A row names its file by `files.id`, created here with the first row stored from it (inside the
+file's transaction, so a file that fails leaves no file row either), and keeps its own path only
+when it is not that file's.  Landing in the ledger marks the rows just stored (`ledger_run`), in
+the pages the same transaction has just written: the row is written to disk once.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 
 from importer.core.batch import TxBatch
 from importer.core.models import Transaction
 from importer.store.connection import SqliteBase, marks
-from importer.store.rows import _RAW_JSON, TXN_COLUMNS, _tags_json, now_iso, transaction_from_row
+from importer.store.rows import TXN_COLUMNS, _tags_json, now_iso, raw_text, transaction_from_row
 
 _STORE = (  # also `State.store_transactions`'s
-    f"INSERT INTO transactions ({TXN_COLUMNS}, file_sha256, run_id, stored_at, status) "
-    f"VALUES ({marks(len(TXN_COLUMNS.split(', ')) + 4)}) ON CONFLICT DO NOTHING"
+    f"INSERT INTO transactions ({TXN_COLUMNS}, file_id, run_id, status) "
+    f"VALUES ({marks(len(TXN_COLUMNS.split(', ')) + 3)}) ON CONFLICT DO NOTHING"
 )
+_FILE = "INSERT INTO files (sha256, path, size, first_seen_at) VALUES (?, ?, 0, ?) ON CONFLICT (sha256) DO NOTHING"
+_COLUMNS = "UPDATE files SET raw_columns = ? WHERE sha256 = ? AND raw_columns IS NULL"
+# One import's new rows: stored by run :run from file :sha after the mark :after, still `ok`.
+_IMPORT = "row > :after AND run_id = :run AND file_sha256 = :sha AND status = 'ok'"
+_LAND = (
+    "UPDATE transactions SET ledger_run = :run WHERE rowid > :after AND run_id = :run AND status = 'ok' "
+    "AND ledger_run IS NULL AND file_id = (SELECT id FROM files WHERE sha256 = :sha)"
+)
+_LANDED = "INSERT INTO batches (target, key, run_id, size, confirmed, created_at, status, finished_at) VALUES (?, ?, ?, ?, ?, ?, 'done', ?)"
 
 
 class StreamSql(SqliteBase):
@@ -23,21 +39,45 @@ class StreamSql(SqliteBase):
         those rows (tests/test_file_import.py)."""
         if not rows:
             return 0
-        stored_at = now_iso()
-        encoded = _BatchRows(batch)
-        values = (encoded.row(i) + (file_sha256, run_id, stored_at, "ok") for i in rows)
         with self.transaction():
+            raw = batch.column("raw")
+            file_id, path, columns = self.file_row(file_sha256, batch.path, list(raw[rows[0]]))
+            encoded = _BatchRows(batch, None if path == batch.path else batch.path, columns)
             before = self.db.total_changes
-            self.db.executemany(_STORE, values)
+            self.db.executemany(_STORE, (encoded.row(i) + (file_id, run_id, "ok") for i in rows))
             return self.db.total_changes - before
+
+    def file_row(self, sha256: str | None, path: str, columns: list[str]) -> tuple[int | None, str | None, list[str] | None]:
+        """(id, path, raw columns) of the file `sha256`, recorded from `path` with the raw cell
+        names `columns` (its first stored row's) when it has none yet; all None for rows stored
+        without a file.  Call inside a transaction: the file row goes with the rows."""
+        if sha256 is None:
+            return None, None, None
+        self.db.execute(_FILE, (sha256, path, now_iso()))
+        self.db.execute(_COLUMNS, (json.dumps(columns) if columns else None, sha256))
+        found = self.db.execute("SELECT id, path, raw_columns FROM files WHERE sha256 = ?", (sha256,)).fetchone()
+        return int(found[0]), str(found[1]), json.loads(found[2]) if found[2] else None
+
+    def land_in_state(self, target: str, run_id: int, sha256: str, after: int) -> int:
+        """Land in the local ledger (`target`, the in-state one) every row run `run_id` stored
+        `ok` from file `sha256` after the mark `after`: one statement, and one journal row, done,
+        keyed by the file and the mark; returns how many landed.  Inside the caller's transaction
+        (the file's), so the rows are stored and landed together or not at all."""
+        with self.transaction():
+            count = self.db.execute(_LAND, {"run": run_id, "after": after, "sha": sha256}).rowcount
+            if count:
+                now = now_iso()
+                key = f"{sha256}:{after}"  # unique per import: the mark only grows
+                self.db.execute(_LANDED, (target, key, run_id, count, count, now, now))
+        return int(count)
 
     def representatives(self, run_id: int, sha256: str, after: int) -> list[Transaction]:
         """One row of each (account, currency, category, target account, transfer) of `new_rows`:
         what a target maps before the upload."""
         rows = self.db.execute(
-            f"SELECT {TXN_COLUMNS} FROM transactions WHERE rowid IN (SELECT min(rowid) FROM transactions "
-            "WHERE rowid > ? AND run_id = ? AND file_sha256 = ? AND status = 'ok' "
-            "GROUP BY account, currency, category, target_account, transfer_to)", (after, run_id, sha256))
+            f"SELECT {TXN_COLUMNS} FROM transaction_rows WHERE row IN (SELECT min(row) FROM transaction_rows "
+            f"WHERE {_IMPORT} GROUP BY account, currency, category, target_account, transfer_to)",
+            {"after": after, "run": run_id, "sha": sha256})
         return [transaction_from_row(row) for row in rows]
 
     def last_row(self) -> int:
@@ -47,26 +87,26 @@ class StreamSql(SqliteBase):
     def transfers_stored(self, run_id: int, sha256: str, after: int) -> int:
         """How many rows run `run_id` stored `ok` from file `sha256` after the mark `after` are one
         leg of a transfer."""
-        query = ("SELECT count(*) FROM transactions WHERE rowid > ? AND run_id = ? AND file_sha256 = ? "
-                 "AND status = 'ok' AND transfer_to IS NOT NULL")
-        return int(self.db.execute(query, (after, run_id, sha256)).fetchone()[0])
+        query = f"SELECT count(*) FROM transaction_rows WHERE {_IMPORT} AND transfer_to IS NOT NULL"
+        return int(self.db.execute(query, {"after": after, "run": run_id, "sha": sha256}).fetchone()[0])
 
     def new_rows(self, run_id: int, sha256: str, after: int, size: int) -> Iterator[list[Transaction]]:
         """The rows run `run_id` stored `ok` from file `sha256` after the mark `after` (one
         import of that file: a run may read two copies of it), in file order, `size` at a time."""
-        cursor = self.db.execute(
-            f"SELECT {TXN_COLUMNS} FROM transactions WHERE rowid > ? AND run_id = ? AND file_sha256 = ? "
-            "AND status = 'ok' ORDER BY rowid", (after, run_id, sha256))
+        cursor = self.db.execute(f"SELECT {TXN_COLUMNS} FROM transaction_rows WHERE {_IMPORT} ORDER BY row",
+                                 {"after": after, "run": run_id, "sha": sha256})
         while rows := cursor.fetchmany(size):
             yield [transaction_from_row(row) for row in rows]
 
 
 class _BatchRows:
     """The `TXN_COLUMNS` values of a batch's rows, as `transaction_row` gives them per Transaction:
-    each column's texts are made once per distinct value (dates and amounts repeat)."""
+    each column's texts are made once per distinct value (dates and amounts repeat).  `path` is
+    what the rows store as their source path: None when it is their file's; `columns` their
+    file's raw cell names (`raw_text`)."""
 
-    def __init__(self, batch: TxBatch) -> None:
-        self.batch = batch
+    def __init__(self, batch: TxBatch, path: str | None, columns: list[str] | None) -> None:
+        self.batch, self.path, self.raw_columns = batch, path, columns
         self.days = {d: d.isoformat() for d in set(batch.date)}
         self.amounts = {a: str(a) for a in set(batch.amount)}
         self.columns = [batch.column(name) for name in _OPTIONAL_TEXT]
@@ -78,12 +118,13 @@ class _BatchRows:
         b = self.batch
         payee, memo, bank_id, category, target_account, notes, transfer_to, rule_id, ext = (c[i] for c in self.columns)
         balance, value_date = self.balance[i], self.value_date[i]
+        amount, balance_text = self.amounts[b.amount[i]], None if balance is None else str(balance)
         return (
-            ext, b.account, self.days[b.date[i]], self.amounts[b.amount[i]], b.currency[i], b.description[i],
-            payee, memo, bank_id, None if balance is None else str(balance),
+            ext, b.account, self.days[b.date[i]], amount, b.currency[i], b.description[i],
+            payee, memo, bank_id, balance_text,
             None if value_date is None else value_date.isoformat(), category, target_account,
-            _tags_json(self.tags[i]), notes, transfer_to, rule_id, b.path, b.line[i], self.record[i],
-            _RAW_JSON(self.raw[i]),
+            _tags_json(self.tags[i]), notes, transfer_to, rule_id, self.path, b.line[i], self.record[i],
+            raw_text(self.raw[i], self.raw_columns, (b.description[i], amount, balance_text)),
         )
 
 

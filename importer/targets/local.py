@@ -1,8 +1,11 @@
-"""The embedded default target: a ledger table inside the state database.
+"""The embedded default target: the ledger inside the state database.
 
-A batch is written in one store transaction and the ledger is keyed by external id, so a run
-killed at any point leaves each transaction in the ledger exactly once or not at all; a batch
-sent again after such a kill answers "duplicate" for what already landed.  Because the ledger
+The ledger is the stored transactions the local target holds (the `ledger` view), not a copy: a
+transaction is written once, and landing it marks its stored row (importer/store/sqlite_stream.py;
+`Store.land_in_state` lands a whole file's new rows with one statement).  A batch is landed in one
+store transaction and keyed by external id, so a run killed at any point leaves each transaction
+in the ledger exactly once or not at all; a batch sent again after such a kill answers "duplicate"
+for what already landed.  Because the ledger
 lives in the state database, it declares `Ability.IN_STATE`: the upload journal writes a batch,
 its record and what was accepted in that same transaction (`write_in_state` joins the journal's
 `Store.transaction()`), with nothing pending in between.  Otherwise it is a target like the others:
@@ -15,14 +18,14 @@ from collections.abc import Sequence
 
 from importer.config.settings import TargetSettings
 from importer.core.models import Outcome, Transaction, UploadResult
-from importer.store.base import Store
+from importer.store.base import LEDGER_TARGET, Store
 from importer.targets.base import Ability, Target, not_held
 
 
 class LocalLedger(Target):
     """Stores transactions in the ledger of the state database."""
 
-    name = "local"
+    name = LEDGER_TARGET  # the store answers "what does local hold" from the rows it marked
     batch_size = 5000
     idempotent = True  # keyed by external id: a batch sent twice lands once
     abilities = frozenset({Ability.IN_STATE, Ability.LOOKUP, Ability.UPDATE, Ability.DELETE})
