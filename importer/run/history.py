@@ -38,7 +38,7 @@ from typing import Any
 from importer.core.errors import StateError, UploadError
 from importer.core.models import Outcome, Transaction
 from importer.run.journal import Journal
-from importer.run.pipeline import batch_key
+from importer.run.journal import batch_key
 from importer.run.pipeline import batches as in_batches
 from importer.store.base import Store
 from importer.store.rows import TXN_COLUMNS, transaction_from_row

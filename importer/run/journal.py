@@ -4,7 +4,7 @@ A run can die between any two instructions (a kill, a power cut, a lost connecti
 worst moment is after a target has landed a batch but before we have recorded that it did.  So:
 
 1. before a batch is sent, it is stored as *pending* with its deterministic idempotency key
-   (`pipeline.batch_key`) and its content (the external ids, in order, in the batch's own row);
+   (`batch_key`) and its content (the external ids, in order, in the batch's own row);
 2. after the target confirms, one store transaction marks it *done* (keeping how many were
    confirmed, not the ids: a batch is one row, not one row per transaction) and records the
    accepted ids with their remote ids, so a later run never sends them again;
@@ -25,6 +25,8 @@ transactions stay unsent and go out with the next run that imports them.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -132,7 +134,6 @@ class Journal:
         if not txns:
             self._complete(batch.id, [])
             return
-        from importer.run.pipeline import batch_key  # the one definition of a batch's key
 
         if self.target.idempotent:
             # Same content, same key: a service that saw the key answers with its first result.
@@ -156,7 +157,6 @@ class Journal:
 
         One transaction, so the records not found are never out of the journal.
         """
-        from importer.run.pipeline import batch_key
 
         results = [UploadResult(external_id=ext, outcome=Outcome.DUPLICATE, remote_id=rid) for ext, rid in found.items()]
         with self.state.transaction():
@@ -171,3 +171,11 @@ class Journal:
         wanted = [ext for ext in external_ids if ext not in accepted]
         found = self.state.transactions_by_id(wanted)
         return [found[ext] for ext in wanted if ext in found]
+
+
+def batch_key(target: str, batch: Sequence[Transaction]) -> str:
+    """A deterministic idempotency key: the same records to the same target give the same key."""
+    digest = hashlib.sha256(target.encode())
+    for txn in batch:
+        digest.update(b"\0" + (txn.external_id or "").encode())
+    return digest.hexdigest()[:32]

@@ -44,7 +44,7 @@ from importer.internals.crash import crash_point
 from importer.ids.recipe import DayLetGo, IdAssigner
 from importer.core.errors import ImporterError, InputError, TruncatedError, UploadError
 from importer.internals.gcpause import paused_gc
-from importer.run.journal import Journal
+from importer.run.journal import Journal, batch_key
 from importer.dedupe.layers import MatchSettings
 from importer.core.models import Outcome, Statement, Transaction, UploadResult, with_updates
 from importer.parsers import ParseOptions, Parser, identify
@@ -548,14 +548,6 @@ def _send(journal: Journal, batch: Sequence[Transaction], report: FileReport) ->
     report.failed += len(rejected)
     if rejected and report.error is None:
         report.error = f"{journal.target.name} rejected {len(rejected)} record(s), first: {rejected[0].reason}"
-
-
-def batch_key(target: str, batch: Sequence[Transaction]) -> str:
-    """A deterministic idempotency key: the same records to the same target give the same key."""
-    digest = hashlib.sha256(target.encode())
-    for txn in batch:
-        digest.update(b"\0" + (txn.external_id or "").encode())
-    return digest.hexdigest()[:32]
 
 
 def batches(items: Sequence[Transaction], size: int) -> Iterator[Sequence[Transaction]]:

@@ -114,7 +114,7 @@ CALLS: dict[Ability, Callable[[Target, State], Any]] = {
     A.UPDATE: lambda t, _: t.update([txn(1)]),
     A.DELETE: lambda t, _: t.delete(["1"]),
     A.LOOKUP: lambda t, _: t.lookup([txn(1)]),
-    A.IN_STATE: lambda t, state: t.write_in_state(state.db, [txn(1)]),
+    A.IN_STATE: lambda t, state: t.write_in_state([txn(1)]),
 }
 UNDECLARED = [(name, ability) for ability in Ability for name in lacking(ability)]
 
@@ -200,8 +200,8 @@ def test_update_changes_what_the_target_holds_and_refuses_what_it_does_not(sandb
 @pytest.mark.parametrize("name", having(A.IN_STATE))
 def test_write_in_state_commits_nothing_itself(sandbox: Sandbox, state: State, name: str) -> None:
     target = opened(sandbox, name, state)
-    with pytest.raises(KeyboardInterrupt), state.transaction() as db:
-        results = target.write_in_state(db, [txn(1), txn(1)])
+    with pytest.raises(KeyboardInterrupt), state.transaction():
+        results = target.write_in_state([txn(1), txn(1)])
         assert [r.outcome for r in results] == [Outcome.ACCEPTED, Outcome.DUPLICATE]
         assert len(state.stored_transactions("ledger")) == 1  # inside the caller's transaction
         raise KeyboardInterrupt  # the caller dies before committing
