@@ -171,7 +171,8 @@ class Interrupting:
         self.when, self.batch = when, batch
 
     def stage(self, path: Path, stage: str, rows: int) -> None:
-        pass
+        if self.when == "batch" and stage == "categorising" and rows >= self.batch:  # a batch stored, the file not
+            os.kill(os.getpid(), signal.SIGINT)
 
     def uploaded(self, path: Path, progress: "Uploaded") -> None:
         if self.when == "upload" and progress.batches == self.batch:
@@ -205,29 +206,29 @@ def _ledger(tmp_path: Path) -> Counter[str]:
         return Counter(row[0] for row in db.execute("SELECT external_id FROM ledger"))
 
 
-def test_a_ctrl_c_while_storing_lands_when_the_file_is_stored_whole(tmp_path: Path) -> None:
+def test_a_ctrl_c_after_storing_leaves_the_file_stored_and_landed_in_the_local_ledger(tmp_path: Path) -> None:
     statement = big_chase(tmp_path / "big.csv", 1200)
     report = _import(tmp_path, statement, Interrupting("store"))
     assert report.interrupted is not None and report.exit_code == 130
-    assert report.interrupted.stage == "storing"
-    assert report.interrupted.lines()[1] == f"{statement}: stored, nothing sent yet; it goes out when the file is imported again."
+    assert report.interrupted.stage == "uploading"
+    assert report.interrupted.lines()[1] == f"{statement}: stored; nothing was left to send."
     import sqlite3
 
     with sqlite3.connect(tmp_path / "state.sqlite") as db:
         assert db.execute("SELECT count(*) FROM transactions").fetchone() == (1200,)
         assert db.execute("SELECT status FROM runs").fetchall() == [("interrupted",)]
-    assert _ledger(tmp_path) == Counter()
+    assert len(_ledger(tmp_path)) == 1200  # the local ledger is the stored rows: they landed with the file
     again = _import(tmp_path, statement, None)
-    assert again.exit_code == 0 and again.files[0].new == 1200
+    assert again.exit_code == 0 and again.files[0].new == 0 and again.files[0].duplicate == 1200
     assert len(_ledger(tmp_path)) == 1200 and max(_ledger(tmp_path).values()) == 1
 
 
-def test_a_ctrl_c_between_batches_leaves_the_sent_ones_and_the_next_run_sends_the_rest_once(tmp_path: Path) -> None:
-    statement = big_chase(tmp_path / "big.csv", 11_000)  # the local ledger's batches of 5,000: three
-    report = _import(tmp_path, statement, Interrupting("upload", batch=1))
-    assert report.interrupted is not None
-    assert (report.interrupted.batches_sent, report.interrupted.batches_left, report.interrupted.rows_left) == (1, 2, 6000)
-    assert report.files[0].new == 5000 and len(_ledger(tmp_path)) == 5000
+def test_a_ctrl_c_between_batches_of_a_file_stores_nothing_and_the_next_run_stores_it_once(tmp_path: Path) -> None:
+    statement = big_chase(tmp_path / "big.csv", 45_000)  # three batches of at most 20,000 rows
+    report = _import(tmp_path, statement, Interrupting("batch", batch=20_000))
+    assert report.interrupted is not None and report.interrupted.stage == "categorising"
+    assert report.interrupted.lines()[1] == f"{statement}: nothing of it was stored."
+    assert _ledger(tmp_path) == Counter()
     again = _import(tmp_path, statement, None)
-    assert again.files[0].new == 6000 and again.files[0].duplicate == 5000
-    assert len(_ledger(tmp_path)) == 11_000 and max(_ledger(tmp_path).values()) == 1
+    assert again.files[0].new == 45_000 and again.files[0].duplicate == 0
+    assert len(_ledger(tmp_path)) == 45_000 and max(_ledger(tmp_path).values()) == 1

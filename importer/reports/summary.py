@@ -97,13 +97,13 @@ class Interruption:
         """What was done and what is left, for stderr."""
         lines = [f"interrupted{f' while {self.stage} {self.file}' if self.file else ''}: "
                  f"{len(self.done)} file(s) done, {len(self.not_started)} not started."]  # fmt: skip
-        if self.stage == "uploading":
+        if self.stage == "uploading" and not (self.batches_sent or self.batches_left):
+            lines.append(f"{self.file}: stored; nothing was left to send.")
+        elif self.stage == "uploading":
             lines.append(f"{self.file}: {self.batches_sent} batch(es) sent, {self.batches_left} not confirmed "
                          f"({self.rows_left} row(s)); they are stored and go out when the file is imported again "
                          "(a batch cut in flight is settled first, so nothing lands twice).")  # fmt: skip
-        elif self.stage == "storing":  # storing is never cut: the Ctrl-C landed when it was complete
-            lines.append(f"{self.file}: stored, nothing sent yet; it goes out when the file is imported again.")
-        elif self.file is not None:
+        elif self.file is not None:  # a file is stored in one transaction: cut, it left nothing
             lines.append(f"{self.file}: nothing of it was stored.")
         lines += [f"not started: {path}" for path in self.not_started]
         return lines

@@ -372,14 +372,14 @@ def _import(
         if in_state:  # the local ledger is the stored rows: they land with the file, in one statement
             report.new += _land_in_state(state, target, run_id, imported)
     crash_point("store")
+    sending = len(imported.extra) + (0 if in_state else imported.fresh)
+    _stage(settings, path, UPLOADING, sending)  # stored (and landed, in the state): only sending is left
     if settings.observer is not None:
         settings.observer.statements(path, imported.statements)
     if dry_run:
         _pretend_sent(state, target, imported, run_id, report, settings)
         return
     rows = _to_send(state, imported, run_id, target.batch_size, with_new=not in_state)
-    sending = len(imported.extra) + (0 if in_state else imported.fresh)
-    _stage(settings, path, UPLOADING, sending)
     journal = Journal(state, target, run_id)
     names = [*([] if in_state else state.representatives(run_id, imported.sha256, imported.after)), *imported.extra]
     _upload(rows, sending, names, journal, report, lambda done: _uploaded(settings, path, done))
