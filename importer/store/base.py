@@ -200,13 +200,13 @@ class Store(Protocol):
         """The subset of `external_ids` already in the local ledger."""
 
     def add_to_ledger(self, txns: Sequence[Transaction], run_id: int) -> None:
-        """Write `txns` into the local ledger (one already there stays), with their stored pair."""
+        """Land `txns` in the local ledger: their stored records, marked (one already there stays)."""
 
     def update_in_ledger(self, txns: Sequence[Transaction]) -> None:
         """Replace the ledger's records of `txns` (held there) with these values."""
 
     def delete_from_ledger(self, external_ids: Sequence[str]) -> None:
-        """Remove these records from the local ledger."""
+        """Remove these records from the local ledger (their stored records stay, unmarked)."""
 
     # history and undo -------------------------------------------------------------------------
 

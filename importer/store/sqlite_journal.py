@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 
 from importer.core.models import Outcome, Transaction, UploadResult
 from importer.store.base import LEDGER_TARGET
-from importer.store.connection import SqliteBase
+from importer.store.connection import SqliteBase, marks
 from importer.store.rows import ASSIGN_ROW, TXN_COLUMNS, now_iso, transaction_from_row, transaction_row
 
 _BATCH = (
@@ -25,13 +25,13 @@ _BATCH = (
 )
 _FINISH = "UPDATE batches SET status = ?, finished_at = ?, confirmed = ?, external_ids = NULL WHERE id = ?"
 _IDS_SEPARATOR = "\n"  # external ids never hold a line break (importer/ids/recipe.py: hex digests)
-# Ledger rows take their pair from the stored record: it is the same row now.
+# Landing marks the stored row: the ledger shows it with its pair, as it is the same row.
 _LAND = "UPDATE transactions SET ledger_run = ? WHERE external_id = ? AND ledger_run IS NULL"
 _UPDATE_LEDGER = f"UPDATE transactions SET {ASSIGN_ROW} WHERE external_id = ? AND ledger_run IS NOT NULL"
 # A record landed that was never stored (a target's tests, a caller outside the pipeline): stored
 # as it is, without a file, so the ledger can show it.
 _STORE_MISSING = (
-    f"INSERT INTO transactions ({TXN_COLUMNS}, run_id) VALUES ({', '.join('?' * (len(TXN_COLUMNS.split(', ')) + 1))}) "
+    f"INSERT INTO transactions ({TXN_COLUMNS}, run_id) VALUES ({marks(len(TXN_COLUMNS.split(', ')) + 1)}) "
     "ON CONFLICT DO NOTHING"
 )
 
