@@ -25,7 +25,7 @@ from importer.core.models import Source, Statement, Transaction
 from importer.parsers.csv import build as csv_build
 from importer.parsers.base import ParseOptions
 from importer.parsers.csv.balance import Chain, check_chain
-from importer.parsers.csv.cells import Cells, not_bookings
+from importer.parsers.csv.cells import Cells, blank_texts, not_bookings
 from importer.parsers.csv.detect import Layout, detect
 from importer.parsers.csv.table import Table
 from importer.parsers.csv.roles import currency_tag, indicator_sign
@@ -243,7 +243,7 @@ class _Reader:
 
     def _refuse_blank(self, values: list[Decimal | None], ref: ColumnRef) -> None:
         # A cell reads as None exactly when it is blank: look for blank text, not None (cheaper).
-        blank = {cell for cell in set(self.column(ref)) if not cell.strip()}
+        blank = blank_texts(self.column(ref))
         if blank:
             row = next(i for i, cell in enumerate(self.column(ref)) if cell in blank)
             raise ParseError(self.path, "the amount cell is empty.", line=self.lines[row],
