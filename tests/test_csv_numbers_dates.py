@@ -9,7 +9,7 @@ import pytest
 
 from importer.parsers import dates
 from importer.parsers.dates import CANDIDATE_FORMATS, Ambiguity, _numeric_shape, infer_date_format, parse_dates
-from importer.parsers.numbers import NotANumber, infer_decimal_mark, parse_amount, parse_amount_column
+from importer.parsers.numbers import NotANumber, infer_decimal_mark, parse_amount, parse_amount_column, plain_amounts
 
 
 @pytest.mark.parametrize(
@@ -82,3 +82,10 @@ def test_numeric_dates_read_as_pandas_reads_them(fmt: str) -> None:
     assert len(read) > 100  # the fast path takes most shapes; the rest go to pandas
     assert {v: fast[v][v] for v in read} == dates._pandas_dates(read, fmt)  # type: ignore[index]
     assert parse_dates(["02/29/2024", "2/29/2023", "12/31/2099"], "%m/%d/%Y") == [dt.date(2024, 2, 29), None, dt.date(2099, 12, 31)]
+
+
+def test_plain_amounts_reads_a_column_of_plain_numbers_or_nothing() -> None:
+    assert plain_amounts(["-190.95", "3", "0.10"], ".") == [Decimal("-190.95"), Decimal("3"), Decimal("0.10")]
+    assert plain_amounts(["-1,50", "2"], ",") == [Decimal("-1.50"), Decimal("2")]
+    for odd in ("", " 3", "1e5", "1\n2", "1,50", "$3", "NaN", "1_000"):
+        assert plain_amounts(["2.00", odd], ".") is None, odd

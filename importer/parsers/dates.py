@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 from importer.internals.lazy import lazy_module
@@ -144,7 +144,7 @@ def _numeric_dates(unique: list[str], fmt: str) -> dict[str, dt.date | None] | N
     return {raw: _numeric_day(match) for raw, match in zip(unique, found)}  # type: ignore[arg-type]
 
 
-def _numeric_day(match: "re.Match[str]") -> dt.date | None:
+def _numeric_day(match: re.Match[str]) -> dt.date | None:
     groups = match.groupdict()
     year = int(groups["Y"]) if "Y" in groups else _century(int(groups["y"]))
     if not YEAR_RANGE[0] <= year <= YEAR_RANGE[1]:
@@ -162,8 +162,8 @@ def _century(year: int) -> int:
 _NUMERIC = {"%d": r"(?P<d>\d{1,2})", "%m": r"(?P<m>\d{1,2})", "%Y": r"(?P<Y>\d{4})", "%y": r"(?P<y>\d{2})"}
 
 
-@lru_cache(maxsize=None)
-def _numeric_shape(fmt: str) -> "re.Pattern[str] | None":
+@cache
+def _numeric_shape(fmt: str) -> re.Pattern[str] | None:
     """The values `_numeric_dates` reads for `fmt`, or None when it does not read that format."""
     parts = [p for p in re.split(r"(%.)", fmt) if p]
     directives = sorted(p for p in parts if p.startswith("%"))

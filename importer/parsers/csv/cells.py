@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from importer.core.errors import ParseError
+from importer.parsers.csv.profiles import ColumnRef, Profile
 from importer.parsers.csv.table import DATE_LIKE
 from importer.parsers.numbers import is_number_shaped
-from importer.parsers.csv.profiles import ColumnRef, Profile
 
 # Rows a bank lists before they are booked; they have no booking date yet.
 PENDING = frozenset({"pending", "vorgemerkt", "en attente", "in behandeling", "pendiente", "in sospeso"})
@@ -33,6 +33,7 @@ class Cells:
         self.path, self.profile, self.header = path, profile, header
         self.columns, self.lines = columns, lines
         self._stripped: dict[int, list[str]] = {}
+        self._blanks: dict[int, set[str]] = {}
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -75,6 +76,13 @@ class Cells:
             self._stripped[index] = list(map(str.strip, self.columns[index]))
         return self._stripped[index]
 
+    def blanks(self, ref: ColumnRef) -> set[str]:
+        """The distinct blank cells of column `ref` (`blank_texts`, computed once per column)."""
+        index = self.index(ref)
+        if index not in self._blanks:
+            self._blanks[index] = blank_texts(self.columns[index])
+        return self._blanks[index]
+
     def keep_rows(self, drop: set[int]) -> None:
         """Only the rows not in `drop`, in order."""
         if not drop:
@@ -82,7 +90,7 @@ class Cells:
         keep = [i for i in range(len(self.lines)) if i not in drop]
         self.columns = [[column[i] for i in keep] for column in self.columns]
         self.lines = [self.lines[i] for i in keep]
-        self._stripped = {}
+        self._stripped, self._blanks = {}, {}
 
 
 def rows_where(values: list[str], test: Callable[[str], bool]) -> set[int]:
@@ -134,8 +142,7 @@ def _balance_rows(cells: Cells, named: bool) -> set[int]:
     cols = cells.profile.columns
     if cols.amount is None or cols.balance is None:
         return set()
-    amounts = cells.raw_column(cols.amount)
-    blank = rows_in(amounts, blank_texts(amounts))
+    blank = rows_in(cells.raw_column(cols.amount), cells.blanks(cols.amount))
     balances = cells.raw_column(cols.balance)
     # A named profile vouches for such rows; a detected layout needs the row to say "balance".
     return {i for i in blank if balances[i].strip() and (named or _worded(cells.columns, i))}
