@@ -88,6 +88,12 @@ def _first_break_every_row(
     return holds.index(False) + 1 if False in holds else None
 
 
+def _all_given(balances: Sequence[Decimal | None]) -> bool:
+    """Whether no balance is None, in one pass in C.  Not `None not in balances`: that compares each
+    Decimal with None, and Decimal's == asks `numbers.Rational` (an ABC) each time, 0.6 s per 1M rows."""
+    return type(None) not in set(map(type, balances))
+
+
 def _between(first: int, second: int, later: int) -> range:
     # Rows without a balance (pending lines) move money too: sum every row up to the later one.
     return range(first + 1, second + 1) if later == second else range(first, second)
@@ -141,8 +147,7 @@ class RunningChain:
 
     def _check_links(self, amounts: list[Decimal], balances: list[Decimal | None], lines: list[int],
                      order: str) -> None:
-        # Every row has a balance in the usual batch: `None in` is one scan in C, not a loop.
-        rows = range(len(balances)) if None not in balances else [i for i, b in enumerate(balances) if b is not None]
+        rows = range(len(balances)) if _all_given(balances) else [i for i, b in enumerate(balances) if b is not None]
         broken = _first_break(amounts, balances, rows, order, False) if len(rows) >= 2 else None
         if broken is not None:
             raise _error(self.path, amounts, balances, lines, (broken, order, False))
