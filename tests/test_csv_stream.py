@@ -154,3 +154,28 @@ def test_a_footer_after_many_batches_is_left_out(chase: Path, tmp_path: Path) ->
     statements = _streamed(footed)
     assert len(statements[0].transactions) == 50_000
     assert statements == CsvParser().parse(footed, ParseOptions())
+
+
+def test_a_blank_amount_far_after_the_prefix_is_an_error_at_its_line(chase: Path, tmp_path: Path) -> None:
+    """The amount column of a batch is read in one pass only when every cell is a plain number; a
+    blank one (with no balance beside it, so it is no opening-balance line) takes the slow path."""
+    blank = _with_line(chase, tmp_path, 45_001, lambda line: _cell(_cell(line, -5, "  "), -3, ""))
+    streamed, whole = _errors(blank)
+    assert isinstance(streamed, ParseError) and streamed.line == 45_001
+    assert str(streamed) == str(whole) and "the amount cell is empty" in str(streamed)
+
+
+def test_odd_rows_after_the_prefix_read_as_parse_reads_them(chase: Path, tmp_path: Path) -> None:
+    """Each step's checks in C have their slow path: a blank line, an amount that is not a plain
+    number (" -12.50" reads as -12.50), a description holding a line end (lines shift by one)."""
+    lines = chase.read_text().split("\n")
+    lines[25_000] = _cell(lines[25_000], -5, " " + lines[25_000].rsplit(",", 5)[-5])
+    lines[30_000] = lines[30_000].replace(' ', '\nSECOND LINE ', 1)
+    lines.insert(35_000, "")
+    odd = tmp_path / "odd.csv"
+    odd.write_text("\n".join(lines))
+    statement = _streamed(odd)
+    assert statement == CsvParser().parse(odd, ParseOptions())
+    rows = statement[0].transactions
+    assert len(rows) == 50_000 and "\nSECOND LINE " in rows[29_999].description
+    assert rows[29_999].source.line == 30_001 and rows[30_000].source.line == 30_003 and rows[-1].source.line == 50_003

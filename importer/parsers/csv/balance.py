@@ -59,7 +59,7 @@ def check_chain(
 
 
 def _first_break(
-    amounts: Sequence[Decimal], balances: Sequence[Decimal | None], rows: list[int], order: str, inverted: bool
+    amounts: Sequence[Decimal], balances: Sequence[Decimal | None], rows: Sequence[int], order: str, inverted: bool
 ) -> int | None:
     """Index (into `rows`) of the first link that fails; the latest failure is the most telling."""
     if len(rows) == len(amounts):
@@ -86,6 +86,12 @@ def _first_break_every_row(
     else:
         holds = list(map(eq, map(add, balances[1:], moved[:-1]), balances[:-1]))
     return holds.index(False) + 1 if False in holds else None
+
+
+def _all_given(balances: Sequence[Decimal | None]) -> bool:
+    """Whether no balance is None, in one pass in C.  Not `None not in balances`: that compares each
+    Decimal with None, and Decimal's == asks `numbers.Rational` (an ABC) each time, 0.6 s per 1M rows."""
+    return type(None) not in set(map(type, balances))
 
 
 def _between(first: int, second: int, later: int) -> range:
@@ -141,7 +147,7 @@ class RunningChain:
 
     def _check_links(self, amounts: list[Decimal], balances: list[Decimal | None], lines: list[int],
                      order: str) -> None:
-        rows = [i for i, b in enumerate(balances) if b is not None]
+        rows = range(len(balances)) if _all_given(balances) else [i for i, b in enumerate(balances) if b is not None]
         broken = _first_break(amounts, balances, rows, order, False) if len(rows) >= 2 else None
         if broken is not None:
             raise _error(self.path, amounts, balances, lines, (broken, order, False))

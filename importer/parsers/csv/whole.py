@@ -22,17 +22,17 @@ from typing import Any, NoReturn
 from importer.core.currencies import is_currency
 from importer.core.errors import AmbiguousDateError, BalanceError, InputError, ParseError, TruncatedError
 from importer.core.models import Source, Statement, Transaction
-from importer.parsers.csv import build as csv_build
 from importer.parsers.base import ParseOptions
+from importer.parsers.csv import build as csv_build
 from importer.parsers.csv.balance import Chain, check_chain
 from importer.parsers.csv.cells import Cells, not_bookings
 from importer.parsers.csv.detect import Layout, detect
-from importer.parsers.csv.table import Table
+from importer.parsers.csv.profiles import ColumnRef, Profile
 from importer.parsers.csv.roles import currency_tag, indicator_sign
+from importer.parsers.csv.table import Table
 from importer.parsers.currency import MISSING
 from importer.parsers.dates import Ambiguity, NoDateFormat, infer_date_format, parse_dates
 from importer.parsers.numbers import infer_decimal_mark, parse_amount_column
-from importer.parsers.csv.profiles import ColumnRef, Profile
 
 _NO_CURRENCY = MISSING
 _SYMBOLS = {"€": "EUR", "£": "GBP", "₽": "RUB", "zł": "PLN", "₹": "INR", "₺": "TRY", "₴": "UAH", "Kč": "CZK"}
@@ -241,9 +241,9 @@ class _Reader:
             values = self._apply_indicator(values, cols.indicator)
         return [-v for v in values] if self.profile.sign == "inverted" else values
 
-    def _refuse_blank(self, values: list[Decimal | None], ref: ColumnRef) -> None:
+    def _refuse_blank(self, values: Sequence[Decimal | None], ref: ColumnRef) -> None:
         # A cell reads as None exactly when it is blank: look for blank text, not None (cheaper).
-        blank = {cell for cell in set(self.column(ref)) if not cell.strip()}
+        blank = self.cells.blanks(ref)
         if blank:
             row = next(i for i, cell in enumerate(self.column(ref)) if cell in blank)
             raise ParseError(self.path, "the amount cell is empty.", line=self.lines[row],
@@ -264,14 +264,14 @@ class _Reader:
         if not self.lines:
             return []
         ref = self.profile.columns.currency
-        cells = self.texts(ref) if ref is not None else [None]
+        cells: list[str | None] = self.texts(ref) if ref is not None else [None]
         codes = {cell: (cell or default or "").upper() for cell in dict.fromkeys(cells)}
         for cell, code in codes.items():
             if not code or not is_currency(code):
                 self._refuse_currency(cells.index(cell), code)
         if ref is None:
             return [codes[None]] * len(self.lines)
-        return list(map(codes.__getitem__, cells))  # type: ignore[arg-type]
+        return list(map(codes.__getitem__, cells))
 
     def refuse_missing_currency(self) -> NoReturn:
         raise ParseError(self.path, _NO_CURRENCY)
@@ -316,7 +316,8 @@ class _Reader:
         row = self._columns()
         found = self.layout.preamble_account
         self.account_id = self.first_text(self.profile.columns.account) or (found.written if found else None)
-        self.first_day, self.last_day = (min(row["date"]), max(row["date"])) if row["date"] else (None, None)
+        days: tuple[dt.date | None, dt.date | None] = (min(row["date"]), max(row["date"])) if row["date"] else (None, None)
+        self.first_day, self.last_day = days
         self.cells = None  # type: ignore[assignment]  # the cells live on in `raw` only
         return row
 
@@ -327,7 +328,9 @@ class _Reader:
         self._newest_first = bool(dates) and dates[0] > dates[-1]
         value_dates = self.dates(cols.value_date, optional=True) if cols.value_date is not None else [None] * len(dates)
         amounts = self.amounts()
-        balances = self.money(cols.balance, blank=None, what="balance") if cols.balance is not None else [None] * len(dates)
+        balances: list[Decimal | None] = [None] * len(dates)
+        if cols.balance is not None:
+            balances = self.money(cols.balance, blank=None, what="balance")
         currencies = self.currencies()
         amounts, balances = self._check_balances(amounts, balances, currencies)
         return {"date": dates, "amount": amounts, "currency": currencies, "description": self._descriptions(),
