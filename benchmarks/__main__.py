@@ -23,7 +23,7 @@ from pathlib import Path
 from benchmarks import compare, results, startup
 from benchmarks.child import Measured, TimedOut, measure, python_command, repo_root
 from benchmarks.data import DATA, WRITERS, data_file
-from benchmarks.table import Result, machine_line, markdown_lines, text_lines, render_markdown, render_text
+from benchmarks.table import Result, machine_line, markdown_lines, render_markdown, render_text, text_lines
 from importer.store.sqlite import State
 
 SHIPPED_RULES = repo_root() / "rules"
@@ -59,8 +59,19 @@ def stage_jobs(rows: int, folder: Path, limit: float, upload_target: str) -> lis
 
 def run_command(csv_path: Path, rules_path: Path, state: Path) -> list[str]:
     # A Chase export names no account: say whose it is, as a user must (README, "Accounts").
-    return python_command("importer", "run", csv_path, "--target", "local", "--rules", rules_path, "--state", state,
-                          "--account", "Benchmark checking")  # fmt: skip
+    return python_command(
+        "importer",
+        "run",
+        csv_path,
+        "--target",
+        "local",
+        "--rules",
+        rules_path,
+        "--state",
+        state,
+        "--account",
+        "Benchmark checking",
+    )
 
 
 def end_to_end_jobs(rows: int, folder: Path, scratch: Path, limit: float) -> list[Job]:
@@ -97,8 +108,17 @@ def execute(job: Job, rows_size: int) -> Result:
         return Result(job.name, rows_size, None, None, done.peak_mb, f"failed: {last[:120]}", None)
     if not job.own_timing:
         growth = database_bytes(job.state) - empty_state_bytes() if job.state else None
-        return Result(job.name, rows_size, job.rows, done.seconds, done.peak_mb, None, done.cpu_seconds,
-                      done.written_bytes if job.state else None, growth)  # fmt: skip
+        return Result(
+            job.name,
+            rows_size,
+            job.rows,
+            done.seconds,
+            done.peak_mb,
+            None,
+            done.cpu_seconds,
+            done.written_bytes if job.state else None,
+            growth,
+        )
     timing = json.loads(done.stdout.strip().splitlines()[-1])
     return Result(job.name, rows_size, timing["rows"], timing["seconds"], done.peak_mb, None, timing["cpu_seconds"])
 
@@ -197,7 +217,9 @@ def show_comparison(args: argparse.Namespace, after: list[Result], machine: str 
     print("\n".join(text_lines(table)))
     if args.markdown:
         head = f"Before: commit {meta['commit'][:12]}, {meta['date']}; {meta['machine']}\n\n"
-        args.markdown.write_text(head + "\n".join(markdown_lines(table)) + "\n\n" + render_markdown(after, machine), encoding="utf-8")
+        args.markdown.write_text(
+            head + "\n".join(markdown_lines(table)) + "\n\n" + render_markdown(after, machine), encoding="utf-8"
+        )
 
 
 if __name__ == "__main__":

@@ -33,8 +33,11 @@ def write_our_rules(path: Path, count: int) -> Path:
     """`count` rules, one per merchant: `description` contains the merchant's name."""
     lines = ["rules:"]
     for i, name in enumerate(merchants()[:count]):
-        lines += [f"  - id: m{i}", f"    when: {{description: {json.dumps(name)}}}",
-                  f"    set: {{category: {json.dumps(category(i, name))}}}"]  # fmt: skip
+        lines += [
+            f"  - id: m{i}",
+            f"    when: {{description: {json.dumps(name)}}}",
+            f"    set: {{category: {json.dumps(category(i, name))}}}",
+        ]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

@@ -16,8 +16,8 @@ from pathlib import Path
 from benchmarks.generate import write_chase_csv
 from importer.config.settings import TargetSettings
 from importer.parsers import ParseOptions
-from importer.run.pipeline import RunSettings, run
 from importer.rules import RuleSet
+from importer.run.pipeline import RunSettings, run
 from importer.sandbox import SERVICES, Sandbox, target_settings
 from importer.sandbox.common import Faults, Limits
 from importer.store.sqlite import State
@@ -25,7 +25,9 @@ from importer.store.sqlite import State
 
 def upload(sandbox: Sandbox, name: str, statement: Path, state_path: Path) -> int:
     entry = {**target_settings(name, sandbox.url(name)), "backoff": 0.01, "concurrency": 8}
-    settings = RunSettings(target=name, target_settings=TargetSettings.model_validate(entry), parse=ParseOptions(account="Chase checking"))
+    settings = RunSettings(
+        target=name, target_settings=TargetSettings.model_validate(entry), parse=ParseOptions(account="Chase checking")
+    )
     with State(state_path) as state:
         return run([statement], RuleSet(()), state, settings).totals()["failed"]
 
@@ -42,8 +44,10 @@ def trial(sandbox: Sandbox, name: str, statement: Path, faults: Faults, folder: 
     failed_second = upload(sandbox, name, statement, state_path)
     seconds = time.perf_counter() - start
     counts = fake.counts
-    return (f"{name:<12} {'faults' if faults.error_rate else 'clean':<6} {after_first:>6} {len(fake.records):>6}   "
-            f"{failed_first:>3}/{failed_second:<3}  {counts['errors']:>5} {counts['dropped']:>5}  {seconds:6.1f}s")  # fmt: skip
+    return (
+        f"{name:<12} {'faults' if faults.error_rate else 'clean':<6} {after_first:>6} {len(fake.records):>6}   "
+        f"{failed_first:>3}/{failed_second:<3}  {counts['errors']:>5} {counts['dropped']:>5}  {seconds:6.1f}s"
+    )
 
 
 def main() -> None:

@@ -14,23 +14,75 @@ from pathlib import Path
 from typing import NamedTuple
 
 MERCHANTS = [
-    "STARBUCKS STORE", "WHOLE FOODS MARKET", "TRADER JOE'S", "SAFEWAY", "SHELL OIL", "CHEVRON",
-    "UBER *TRIP", "LYFT *RIDE", "AMAZON MKTPL*", "TARGET", "WALGREENS", "CVS/PHARMACY", "NETFLIX.COM",
-    "SPOTIFY USA", "COMCAST CABLE", "PG&E WEB ONLINE", "HOME DEPOT", "COSTCO WHSE", "IKEA", "APPLE.COM/BILL",
-    "DELTA AIR", "MARRIOTT", "AIRBNB * HM", "DOORDASH*", "GRUBHUB*", "CHIPOTLE", "MCDONALD'S", "SUBWAY",
-    "PAYPAL *EBAY", "VENMO", "ZELLE TO", "ATM WITHDRAWAL", "CHECK", "GYM MEMBERSHIP", "PLANET FITNESS",
-]  # fmt: skip
+    "STARBUCKS STORE",
+    "WHOLE FOODS MARKET",
+    "TRADER JOE'S",
+    "SAFEWAY",
+    "SHELL OIL",
+    "CHEVRON",
+    "UBER *TRIP",
+    "LYFT *RIDE",
+    "AMAZON MKTPL*",
+    "TARGET",
+    "WALGREENS",
+    "CVS/PHARMACY",
+    "NETFLIX.COM",
+    "SPOTIFY USA",
+    "COMCAST CABLE",
+    "PG&E WEB ONLINE",
+    "HOME DEPOT",
+    "COSTCO WHSE",
+    "IKEA",
+    "APPLE.COM/BILL",
+    "DELTA AIR",
+    "MARRIOTT",
+    "AIRBNB * HM",
+    "DOORDASH*",
+    "GRUBHUB*",
+    "CHIPOTLE",
+    "MCDONALD'S",
+    "SUBWAY",
+    "PAYPAL *EBAY",
+    "VENMO",
+    "ZELLE TO",
+    "ATM WITHDRAWAL",
+    "CHECK",
+    "GYM MEMBERSHIP",
+    "PLANET FITNESS",
+]
 CITIES = ["SAN FRANCISCO CA", "OAKLAND CA", "NEW YORK NY", "SEATTLE WA", "AUSTIN TX", "CHICAGO IL"]
-KINDS = ["MARKET", "CAFE", "PHARMACY", "AUTO REPAIR", "DELI", "GRILL", "BOOKS", "HARDWARE", "SALON", "TAQUERIA",
-         "FLORIST", "PET SUPPLY", "DENTAL", "YOGA", "BREWING", "CLEANERS", "OPTICAL", "TIRE", "BAKERY", "SUSHI"]  # fmt: skip
+KINDS = [
+    "MARKET",
+    "CAFE",
+    "PHARMACY",
+    "AUTO REPAIR",
+    "DELI",
+    "GRILL",
+    "BOOKS",
+    "HARDWARE",
+    "SALON",
+    "TAQUERIA",
+    "FLORIST",
+    "PET SUPPLY",
+    "DENTAL",
+    "YOGA",
+    "BREWING",
+    "CLEANERS",
+    "OPTICAL",
+    "TIRE",
+    "BAKERY",
+    "SUSHI",
+]
 SYLLABLES = ["KOR", "VAN", "TI", "MEL", "BRO", "SA", "LU", "NIX", "PAR", "DEL", "OR", "QUIN", "TAV", "ERA", "ZO", "FEN"]
 PREFIXES = ["", "", "", "POS ", "SQ *", "TST* ", "CARD PURCHASE ", "RECURRING "]  # the noise banks add
 VERSION = 2  # part of every generated file's name: a change to what is written must bump it
 CHUNK = 100_000  # rows held in memory at once while writing a statement
 MERCHANT_COUNT = 400  # distinct merchants in generated statements; rules know only some of them
 CHASE_HEADER = "Details,Posting Date,Description,Amount,Type,Balance,Check or Slip #"
-SPARKASSE_HEADER = ('"Auftragskonto";"Buchungstag";"Valutadatum";"Buchungstext";"Verwendungszweck";'
-                    '"Beguenstigter/Zahlungspflichtiger";"Kontonummer/IBAN";"BIC (SWIFT-Code)";"Betrag";"Waehrung";"Info"')  # fmt: skip
+SPARKASSE_HEADER = (
+    '"Auftragskonto";"Buchungstag";"Valutadatum";"Buchungstext";"Verwendungszweck";'
+    '"Beguenstigter/Zahlungspflichtiger";"Kontonummer/IBAN";"BIC (SWIFT-Code)";"Betrag";"Waehrung";"Info"'
+)
 DEBIT_CREDIT_HEADER = "Transaction Date,Posted Date,Card No.,Description,Category,Debit,Credit"
 
 
@@ -128,7 +180,7 @@ def write_sparkasse_csv(path: Path, count: int, seed: int = 7) -> Path:
         f'"DE12500105170648489890";"{r.day:%d.%m.%y}";"{r.day:%d.%m.%y}";"KARTENZAHLUNG";"{r.description}";'
         f'"{r.description.split(" 0")[0][:27]}";"DE89370400440532013000";"COBADEFFXXX";"{_money(r.cents, ",")}";"EUR";"Umsatz gebucht"'
         for r in rows(count, seed)
-    )  # fmt: skip
+    )
     return _write(path, SPARKASSE_HEADER, lines, "cp1252")
 
 
@@ -151,4 +203,3 @@ def _write(path: Path, header: str, lines: Iterable[str], encoding: str) -> Path
             out.write(line + "\n")
     partial.replace(path)
     return path
-

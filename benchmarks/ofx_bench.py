@@ -36,10 +36,13 @@ def _transactions(rows: int, xml: bool, seed: int = 11) -> Iterator[str]:
         cents = -rng.randint(100, 25000) if rng.random() < 0.93 else rng.randint(50000, 400000)
         amount = f"{'-' if cents < 0 else ''}{abs(cents) // 100}.{abs(cents) % 100:02d}"
         fields = [
-            ("TRNTYPE", "DEBIT" if cents < 0 else "CREDIT"), ("DTPOSTED", f"{day:%Y%m%d}120000.000[-5:EST]"),
-            ("TRNAMT", amount), ("FITID", f"{day:%Y%m%d}{i:07d}"), ("NAME", text[:32].replace("&", "&amp;")),
+            ("TRNTYPE", "DEBIT" if cents < 0 else "CREDIT"),
+            ("DTPOSTED", f"{day:%Y%m%d}120000.000[-5:EST]"),
+            ("TRNAMT", amount),
+            ("FITID", f"{day:%Y%m%d}{i:07d}"),
+            ("NAME", text[:32].replace("&", "&amp;")),
             ("MEMO", f"POS PURCHASE {i}"),
-        ]  # fmt: skip
+        ]
         leaves = "".join(f"<{tag}>{value}</{tag}>" if xml else f"<{tag}>{value}\r\n" for tag, value in fields)
         yield f"<STMTTRN>{leaves}</STMTTRN>\r\n"
 
@@ -51,18 +54,41 @@ def write_ofx(path: Path, rows: int, xml: bool) -> Path:
         return f"</{tag}>" if xml else "\r\n"
 
     head = (
-        "<OFX><SIGNONMSGSRSV1><SONRS><STATUS><CODE>0" + close("CODE") + "<SEVERITY>INFO" + close("SEVERITY")
-        + "</STATUS><DTSERVER>20260101120000" + close("DTSERVER") + "<LANGUAGE>ENG" + close("LANGUAGE")
-        + "</SONRS></SIGNONMSGSRSV1><BANKMSGSRSV1><STMTTRNRS><TRNUID>1" + close("TRNUID")
-        + "<STATUS><CODE>0" + close("CODE") + "<SEVERITY>INFO" + close("SEVERITY") + "</STATUS><STMTRS><CURDEF>USD"
-        + close("CURDEF") + "<BANKACCTFROM><BANKID>121000248" + close("BANKID") + "<ACCTID>4000123456"
-        + close("ACCTID") + "<ACCTTYPE>CHECKING" + close("ACCTTYPE") + "</BANKACCTFROM><BANKTRANLIST><DTSTART>20200101"
-        + close("DTSTART") + "<DTEND>20261231" + close("DTEND") + "\r\n"
-    )  # fmt: skip
+        "<OFX><SIGNONMSGSRSV1><SONRS><STATUS><CODE>0"
+        + close("CODE")
+        + "<SEVERITY>INFO"
+        + close("SEVERITY")
+        + "</STATUS><DTSERVER>20260101120000"
+        + close("DTSERVER")
+        + "<LANGUAGE>ENG"
+        + close("LANGUAGE")
+        + "</SONRS></SIGNONMSGSRSV1><BANKMSGSRSV1><STMTTRNRS><TRNUID>1"
+        + close("TRNUID")
+        + "<STATUS><CODE>0"
+        + close("CODE")
+        + "<SEVERITY>INFO"
+        + close("SEVERITY")
+        + "</STATUS><STMTRS><CURDEF>USD"
+        + close("CURDEF")
+        + "<BANKACCTFROM><BANKID>121000248"
+        + close("BANKID")
+        + "<ACCTID>4000123456"
+        + close("ACCTID")
+        + "<ACCTTYPE>CHECKING"
+        + close("ACCTTYPE")
+        + "</BANKACCTFROM><BANKTRANLIST><DTSTART>20200101"
+        + close("DTSTART")
+        + "<DTEND>20261231"
+        + close("DTEND")
+        + "\r\n"
+    )
     tail = (
-        "</BANKTRANLIST><LEDGERBAL><BALAMT>1000.00" + close("BALAMT") + "<DTASOF>20261231" + close("DTASOF")
+        "</BANKTRANLIST><LEDGERBAL><BALAMT>1000.00"
+        + close("BALAMT")
+        + "<DTASOF>20261231"
+        + close("DTASOF")
         + "</LEDGERBAL></STMTRS></STMTTRNRS></BANKMSGSRSV1></OFX>\r\n"
-    )  # fmt: skip
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial")  # a file cut short by ^C is not reused as complete
     with partial.open("w", encoding="ascii", newline="") as out:
@@ -102,7 +128,7 @@ def time_tree(path: Path) -> Timing:
     return count, time.perf_counter() - wall, time.process_time() - cpu
 
 
-def _reference(path: str, queue: "multiprocessing.Queue[Timing]") -> None:
+def _reference(path: str, queue: multiprocessing.Queue[Timing]) -> None:
     from ofxparse import OfxParser  # type: ignore[import-untyped]  # ofxparse ships no types
 
     warnings.simplefilter("ignore")
@@ -130,7 +156,9 @@ def _line(name: str, path: Path, result: Timing | None, limit: float) -> str:
     if result is None:
         return f"{name:<10} {path.name:<24} did not finish within {limit:.0f} s (wall)"
     count, wall, cpu = result
-    return f"{name:<10} {path.name:<24} {count:>8} rows {cpu:8.2f} s CPU {count / cpu:>10,.0f} rows/s  ({wall:.2f} s wall)"
+    return (
+        f"{name:<10} {path.name:<24} {count:>8} rows {cpu:8.2f} s CPU {count / cpu:>10,.0f} rows/s  ({wall:.2f} s wall)"
+    )
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ from benchmarks.table import Result, machine_line
 
 def commit() -> str:
     """The commit of the code measured, marked when the working tree differs from it."""
+
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], cwd=repo_root(), capture_output=True, text=True).stdout.strip()
 
@@ -29,8 +30,12 @@ def commit() -> str:
 
 
 def save(path: Path, results: list[Result]) -> Path:
-    record = {"commit": commit(), "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-              "machine": machine_line(), "results": [dataclasses.asdict(r) for r in results]}  # fmt: skip
+    record = {
+        "commit": commit(),
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": machine_line(),
+        "results": [dataclasses.asdict(r) for r in results],
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
     return path
@@ -50,15 +55,28 @@ def before_after(before: list[Result], after: list[Result]) -> list[list[str]]:
     new = {(r.name, r.size): r for r in after}
     keys = list(dict.fromkeys([*old, *new]))
     head = ["job", "rows", "before: rows/s wall / CPU (peak)", "after", "gain (CPU)"]
-    return [head, *([name, f"{size:,}", _cell(old.get((name, size))), _cell(new.get((name, size))),
-                     _gain(old.get((name, size)), new.get((name, size)))] for name, size in keys)]  # fmt: skip
+    return [
+        head,
+        *(
+            [
+                name,
+                f"{size:,}",
+                _cell(old.get((name, size))),
+                _cell(new.get((name, size))),
+                _gain(old.get((name, size)), new.get((name, size))),
+            ]
+            for name, size in keys
+        ),
+    ]
 
 
 def _cell(r: Result | None) -> str:
     if r is None:
         return "not run"
     if r.kind == "startup":
-        return f"best {r.best_seconds:.3f} s, median {r.seconds:.3f} s" if r.seconds and r.best_seconds else r.note or "-"
+        return (
+            f"best {r.best_seconds:.3f} s, median {r.seconds:.3f} s" if r.seconds and r.best_seconds else r.note or "-"
+        )
     disk = f"; {r.bytes_per_txn:,.0f} B/txn, written {r.write_ratio:.1f}x" if r.bytes_per_txn and r.write_ratio else ""
     return r.cell() + disk
 

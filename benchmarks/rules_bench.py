@@ -71,8 +71,10 @@ def rule_yaml(index: int, name: str, rng: random.Random) -> str:
 
 
 def write_rules(path: Path, count: int, names: list[str], rng: random.Random) -> None:
-    head = ("rules:\n  - id: flag-large\n    when: {amount: {abs: true, ge: 1000}}\n    set: {tags: [large]}\n"
-            "    continue: true\n")  # fmt: skip
+    head = (
+        "rules:\n  - id: flag-large\n    when: {amount: {abs: true, ge: 1000}}\n    set: {tags: [large]}\n"
+        "    continue: true\n"
+    )
     path.write_text(head + "".join(rule_yaml(i, names[i], rng) for i in range(count - 1)), encoding="utf-8")
 
 
@@ -84,11 +86,19 @@ def chase_batches(count: int, distinct: bool) -> list[TxBatch]:
     for start in range(0, count, BATCH_ROWS):
         part = rows[start : start + BATCH_ROWS]
         kinds = ["ACH_CREDIT" if row.cents > 0 else "DEBIT_CARD" for row in part]
-        out.append(TxBatch(path="bench.csv", account="checking", date=[row.day for row in part],
-                           amount=[Decimal(row.cents).scaleb(-2) for row in part], currency=["USD"] * len(part),
-                           description=texts[start : start + BATCH_ROWS], line=list(range(start + 2, start + 2 + len(part))),
-                           raw=[{"Details": "CREDIT" if k == "ACH_CREDIT" else "DEBIT", "Type": k} for k in kinds],
-                           first_index=start))  # fmt: skip
+        out.append(
+            TxBatch(
+                path="bench.csv",
+                account="checking",
+                date=[row.day for row in part],
+                amount=[Decimal(row.cents).scaleb(-2) for row in part],
+                currency=["USD"] * len(part),
+                description=texts[start : start + BATCH_ROWS],
+                line=list(range(start + 2, start + 2 + len(part))),
+                raw=[{"Details": "CREDIT" if k == "ACH_CREDIT" else "DEBIT", "Type": k} for k in kinds],
+                first_index=start,
+            )
+        )
     return out
 
 
@@ -137,9 +147,15 @@ def check(rules: RuleSet, batch: TxBatch, sample: int) -> None:
 
 
 def _model(batch: TxBatch, i: int) -> Transaction:
-    return Transaction(date=batch.date[i], amount=batch.amount[i], currency=batch.currency[i], account=batch.account,
-                       description=batch.description[i], source=Source(path=batch.path, line=batch.line[i]),
-                       raw=batch.column("raw")[i])  # fmt: skip
+    return Transaction(
+        date=batch.date[i],
+        amount=batch.amount[i],
+        currency=batch.currency[i],
+        account=batch.account,
+        description=batch.description[i],
+        source=Source(path=batch.path, line=batch.line[i]),
+        raw=batch.column("raw")[i],
+    )
 
 
 def bench(which: str, batches: dict[str, list[TxBatch]], sample: int) -> list[tuple[str, str, int, float]]:
@@ -157,8 +173,10 @@ def bench(which: str, batches: dict[str, list[TxBatch]], sample: int) -> list[tu
 def describe(batches: list[TxBatch]) -> None:
     texts = [text for batch in batches for text in batch.description]
     blind = {text.translate(str.maketrans("123456789", "000000000")) for text in texts}
-    print(f"generated descriptions: {len(set(texts)) / len(texts):.1%} distinct, "
-          f"{len(blind) / len(texts):.2%} distinct with their digits ignored ({len(blind):,} texts)")  # fmt: skip
+    print(
+        f"generated descriptions: {len(set(texts)) / len(texts):.1%} distinct, "
+        f"{len(blind) / len(texts):.2%} distinct with their digits ignored ({len(blind):,} texts)"
+    )
 
 
 def main() -> None:

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import rules_bench
-from importer.ids.recipe import assign_ids
 from importer.core.models import Transaction
+from importer.ids.recipe import assign_ids
 from importer.parsers import ParseOptions, parse_file
 from importer.rules import load_rules
 from importer.store.sqlite import State

@@ -43,5 +43,13 @@ def timed_runs(name: str, command: Callable[[int], list[str]], repeat: int, env:
         return Result(name, IMPORT_ROWS, None, None, None, f"failed: {last[:120]}", kind="startup")
     walls = [r.seconds for r in runs]
     label = f"{name} (target < {TARGETS[name]} s)" if name in TARGETS else name
-    return Result(label, IMPORT_ROWS, None, statistics.median(walls), max(r.peak_mb for r in runs), None,
-                  best_seconds=min(walls), kind="startup")  # fmt: skip
+    return Result(
+        label,
+        IMPORT_ROWS,
+        None,
+        statistics.median(walls),
+        max(r.peak_mb for r in runs),
+        None,
+        best_seconds=min(walls),
+        kind="startup",
+    )

@@ -79,8 +79,10 @@ def cpu_model() -> str:
 def machine_line() -> str:
     # The load average says how much the figures (wall time) shared the machine with other work.
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    return (f"machine: {cpu_model()}, {os.cpu_count()} cores, {platform.python_implementation()} "
-            f"{platform.python_version()}, {compare.hledger_version()}; load average {load}")  # fmt: skip
+    return (
+        f"machine: {cpu_model()}, {os.cpu_count()} cores, {platform.python_implementation()} "
+        f"{platform.python_version()}, {compare.hledger_version()}; load average {load}"
+    )
 
 
 def growth(results: list[Result], name: str) -> str:
@@ -120,8 +122,11 @@ def ratio_grid(results: list[Result]) -> list[list[str]]:
     results = [r for r in results if r.kind == "stage"]
     sizes = sorted({r.size for r in results})
     found = {(r.name, r.size): r for r in results}
-    rows = [[label, *(ratio(found.get((a, s)), found.get((b, s))) for s in sizes)] for a, b, label in PAIRS
-            if any((b, s) in found for s in sizes)]  # fmt: skip
+    rows = [
+        [label, *(ratio(found.get((a, s)), found.get((b, s))) for s in sizes)]
+        for a, b, label in PAIRS
+        if any((b, s) in found for s in sizes)
+    ]
     return [["comparison (rows per CPU second, ratio)", *(f"{s:,} rows" for s in sizes)], *rows] if rows else []
 
 
@@ -131,8 +136,14 @@ DB_TARGET, WRITE_TARGET = 400, 3.0  # issue 16: bytes per transaction, bytes wri
 def disk_grid(results: list[Result]) -> list[list[str]]:
     """Per end-to-end run: the database's bytes per transaction and the bytes written against its growth."""
     runs = [r for r in results if r.bytes_per_txn is not None]
-    head = ["end to end, disk", "rows", f"db bytes/txn (< {DB_TARGET})", "written MB", "db growth MB",
-            f"written / growth (< {WRITE_TARGET:.0f}x)"]  # fmt: skip
+    head = [
+        "end to end, disk",
+        "rows",
+        f"db bytes/txn (< {DB_TARGET})",
+        "written MB",
+        "db growth MB",
+        f"written / growth (< {WRITE_TARGET:.0f}x)",
+    ]
     return [head, *(_disk_row(r) for r in runs)] if runs else []
 
 
@@ -161,7 +172,9 @@ def tables(results: list[Result]) -> list[list[list[str]]]:
 
 def text_lines(table: list[list[str]]) -> list[str]:
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
-    return ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))) for row in table]
+    return [
+        "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))) for row in table
+    ]
 
 
 def render_text(results: list[Result], header: bool = True) -> str:
@@ -177,5 +190,8 @@ def markdown_lines(table: list[list[str]]) -> list[str]:
 
 def render_markdown(results: list[Result], machine: str | None = None) -> str:
     """The tables, under the machine line they were measured on (this machine's, for a fresh run)."""
-    blocks = [(machine or machine_line()).replace("machine: ", "Machine: "), *("\n".join(markdown_lines(t)) for t in tables(results))]
+    blocks = [
+        (machine or machine_line()).replace("machine: ", "Machine: "),
+        *("\n".join(markdown_lines(t)) for t in tables(results)),
+    ]
     return "\n\n".join(blocks) + "\n"

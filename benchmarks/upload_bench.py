@@ -54,9 +54,16 @@ LIMITS = {
 def transactions(rows: int) -> list[Transaction]:
     start = dt.date(2024, 1, 1)
     return [
-        Transaction(date=start + dt.timedelta(days=i * 700 // rows), amount=Decimal(-(i % 9000 + 100)) / 100, currency="USD",
-                    description=f"MERCHANT {i:06d}", account="bench", source=Source(path="bench.csv", line=i + 2),
-                    category=("Food:Coffee", "Shopping", None)[i % 3], external_id=f"v1:{i:032x}")  # fmt: skip
+        Transaction(
+            date=start + dt.timedelta(days=i * 700 // rows),
+            amount=Decimal(-(i % 9000 + 100)) / 100,
+            currency="USD",
+            description=f"MERCHANT {i:06d}",
+            account="bench",
+            source=Source(path="bench.csv", line=i + 2),
+            category=("Food:Coffee", "Shopping", None)[i % 3],
+            external_id=f"v1:{i:032x}",
+        )
         for i in range(rows)
     ]
 
@@ -68,8 +75,18 @@ def free_port() -> int:
 
 
 def start_sandbox(port: int, limits: bool, scale: float) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "importer", "sandbox", "--port", str(port), "--limits", "on" if limits else "off",
-               "--limit-window-scale", str(scale)]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "importer",
+        "sandbox",
+        "--port",
+        str(port),
+        "--limits",
+        "on" if limits else "off",
+        "--limit-window-scale",
+        str(scale),
+    ]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60  # the CLI imports every parser first: slow on a busy machine
     while time.monotonic() < deadline:
@@ -125,8 +142,10 @@ def unlimited(names: list[str], rows: int, concurrency: int) -> None:
     port = free_port()
     server = start_sandbox(port, limits=False, scale=1.0)
     try:
-        print(f"limits off, {rows} records each, concurrency {concurrency}; "
-              f"a million-step Python loop takes {python_speed():.0f} ms of CPU here now")  # fmt: skip
+        print(
+            f"limits off, {rows} records each, concurrency {concurrency}; "
+            f"a million-step Python loop takes {python_speed():.0f} ms of CPU here now"
+        )
         print(f"  {'target':<12} {'records/s':>9}  {'client CPU':>10}  {'server CPU':>10}  (µs per record)")
         for name in names:
             target = make(name, port, 1.0, concurrency)
@@ -136,8 +155,10 @@ def unlimited(names: list[str], rows: int, concurrency: int) -> None:
             client, served = time.process_time() - client, (cpu_seconds(server.pid) or 0.0) - (served or 0.0)
             stats = target.http.stats
             target.close()
-            print(f"  {name:<12} {rows / seconds:>9,.0f}  {client / rows * 1e6:>10.1f}  {served / rows * 1e6:>10.1f}  "
-                  f"({seconds:.2f} s, {stats['requests']} requests)")  # fmt: skip
+            print(
+                f"  {name:<12} {rows / seconds:>9,.0f}  {client / rows * 1e6:>10.1f}  {served / rows * 1e6:>10.1f}  "
+                f"({seconds:.2f} s, {stats['requests']} requests)"
+            )
     finally:
         server.terminate()
         server.wait(10)
@@ -163,8 +184,10 @@ class Paced(NamedTuple):
         budget = f"{self.limit.units} {self.unit}/{window:g} s" if self.limit else "none documented"
         share = f"{achieved / allowed:>6.1%}" if allowed else f"{'-':>6}"
         allowed_text = f"{allowed:>9,.0f}" if allowed else f"{'-':>9}"
-        return (f"  {self.name:<12} {budget:<24} {allowed_text} {achieved:>9,.0f} {self.unit:<9} {share}  "
-                f"{self.status_429:>4}   ({self.spent} in {self.seconds:.1f} s)")  # fmt: skip
+        return (
+            f"  {self.name:<12} {budget:<24} {allowed_text} {achieved:>9,.0f} {self.unit:<9} {share}  "
+            f"{self.status_429:>4}   ({self.spent} in {self.seconds:.1f} s)"
+        )
 
 
 UNLIMITED_ROWS = 2_000  # what a target without a documented limit sends in the limits-on run
@@ -193,8 +216,10 @@ def paced(name: str, window: float, concurrency: int) -> Paced:
 
 
 def limited(names: list[str], window: float, concurrency: int) -> list[Paced]:
-    print(f"limits on, documented budgets, each window set to {window:g} s (documented: a minute; Wallet REST an"
-          " hour); about two windows' worth sent")  # fmt: skip
+    print(
+        f"limits on, documented budgets, each window set to {window:g} s (documented: a minute; Wallet REST an"
+        " hour); about two windows' worth sent"
+    )
     print(f"  {'target':<12} {'budget':<24} {'allowed/s':>9} {'achieved/s':>9} {'unit':<9} {'share':>6}  {'429s':>4}")
     results = []
     for name in names:

@@ -13,13 +13,13 @@ import argparse
 import cProfile
 import pstats
 import tempfile
-from unittest.mock import patch
 from pathlib import Path
+from unittest.mock import patch
 
 from importer.parsers import ParseOptions
-from importer.run.pipeline import RunSettings, run
 from importer.rules import load_rules
 from importer.run import file_import
+from importer.run.pipeline import RunSettings, run
 from importer.store.sqlite import State
 
 # (label, module file suffix, function name): the steps of a file's streaming import, in order.

@@ -28,13 +28,13 @@ from pathlib import Path
 
 from importer.config.paths import default_rules_paths, default_state_path, user_profile_dirs
 from importer.config.settings import Config, TargetSettings, default_currency, iso_currency, load_config
+from importer.core.accounts import AccountBook, AccountError
 from importer.core.errors import ConfigError
 from importer.core.models import Statement, Transaction, with_updates
 from importer.dedupe.layers import MatchSettings
 from importer.parsers import ParseOptions
 from importer.reports.summary import RunReport
 from importer.rules import RuleSet, load_rules
-from importer.core.accounts import AccountBook, AccountError
 from importer.run.history import HeldRow, Release, UndoPlan, UndoResult, plan_undo, release_held
 from importer.run.history import undo as undo_run
 from importer.run.journal import Journal

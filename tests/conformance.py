@@ -35,7 +35,12 @@ def check(entry: CorpusFile, options: ParseOptions | None = None) -> Result:
         # Refused for its balances; the count with the check off shows nothing else is wrong.
         count = sum(len(s.transactions) for s in parse_file(entry.path, replace(options, check_balances=False)))
         wrong = entry.expected_count is not None and count != entry.expected_count
-        return Result(entry, "wrong" if wrong else "refused", count, "balance: " + str(exc).replace(str(entry.path), entry.relative))
+        return Result(
+            entry,
+            "wrong" if wrong else "refused",
+            count,
+            "balance: " + str(exc).replace(str(entry.path), entry.relative),
+        )
     except ImporterError as exc:
         return Result(entry, "refused", None, str(exc).replace(str(entry.path), entry.relative))
     count = sum(len(s.transactions) for s in statements)

@@ -41,8 +41,14 @@ class CorpusFile:
 
 # Counts in MANIFEST.csv that reading the file shows to be wrong: path -> (count, why).
 MANIFEST_ERRATA: dict[str, tuple[int, str]] = {
-    "qif/quiffen/test_transaction_before_account_definition_1.qif": (2, "quiffen's test counts accounts; 2 transactions"),
-    "qif/quiffen/test_transaction_before_account_definition_2.qif": (2, "quiffen's test counts accounts; 2 transactions"),
+    "qif/quiffen/test_transaction_before_account_definition_1.qif": (
+        2,
+        "quiffen's test counts accounts; 2 transactions",
+    ),
+    "qif/quiffen/test_transaction_before_account_definition_2.qif": (
+        2,
+        "quiffen's test counts accounts; 2 transactions",
+    ),
 }
 
 

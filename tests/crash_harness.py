@@ -38,8 +38,8 @@ import httpx
 
 from importer.core.accounts import AccountBook, AccountSpec
 from importer.parsers import ParseOptions, parse_file
-from importer.run.pipeline import in_account, prepare
 from importer.rules import RuleSet
+from importer.run.pipeline import in_account, prepare
 from importer.sandbox import Sandbox, target_settings
 from importer.targets.remote import MARKER_RE
 from importer.targets.remote import _marker as marker_of
@@ -71,9 +71,13 @@ class Fresh:
 
     def run(self, argv: list[str], env: dict[str, str], kill_after: float | None) -> Ended:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "importer", *argv], cwd=ROOT, env={**os.environ, **child_env(), **env},
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )  # fmt: skip
+            [sys.executable, "-m", "importer", *argv],
+            cwd=ROOT,
+            env={**os.environ, **child_env(), **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         try:
             out, _ = proc.communicate(timeout=kill_after)
         except subprocess.TimeoutExpired:
@@ -90,9 +94,13 @@ class Zygote:
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.crash_zygote"], cwd=ROOT, env={**os.environ, **child_env(), **(env or {})},
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            [sys.executable, "-m", "tests.crash_zygote"],
+            cwd=ROOT,
+            env={**os.environ, **child_env(), **(env or {})},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         self.out = Path(tempfile.mkdtemp(prefix="zygote-")) / "out.txt"
         assert self.proc.stdout and self.proc.stdout.readline() == "ready\n"
 
@@ -117,14 +125,14 @@ def write_inputs(folder: Path) -> list[Path]:
     early = [Line(day(n), f"-{10 + n}.25", f"SHOP {n}") for n in range(1, 16)]
     late = [Line(day(n), f"-{10 + n}.25", f"SHOP {n}") for n in range(10, 29)]
     transfer = Line(day(14), "-200.00", "ONLINE TRANSFER TO SAVINGS 0555")
-    first = sorted([*early, *coffee, transfer], key=lambda l: l.day)
-    second = sorted([*late, *[c for c in coffee if c.day.day >= 10], transfer], key=lambda l: l.day)
+    first = sorted([*early, *coffee, transfer], key=lambda ln: ln.day)
+    second = sorted([*late, *[c for c in coffee if c.day.day >= 10], transfer], key=lambda ln: ln.day)
     savings = [Line(day(n), f"{n}.01", f"INTEREST {n}") for n in range(1, 12)] + [
         Line(day(15), "200.00", "TRANSFER FROM CHECKING", fitid="T1")
     ]
     return [
         chase_csv(folder / "checking-early.csv", first),
-        chase_csv(folder / "checking-late.csv", [l for l in second if l.day.day >= 10]),
+        chase_csv(folder / "checking-late.csv", [ln for ln in second if ln.day.day >= 10]),
         ofx(folder / "savings.ofx", savings, account="0555"),
     ]
 
@@ -225,8 +233,10 @@ class Tally:
     last_run_seconds: float = 0.0
 
     def line(self, label: str) -> str:
-        return (f"{label}: trials {self.trials}, kills {self.kills}, duplicates found {self.duplicates}, "
-                f"transactions lost {self.lost}; kills by point {dict(sorted(self.by_point.items()))}")  # fmt: skip
+        return (
+            f"{label}: trials {self.trials}, kills {self.kills}, duplicates found {self.duplicates}, "
+            f"transactions lost {self.lost}; kills by point {dict(sorted(self.by_point.items()))}"
+        )
 
 
 Plan = tuple[dict[str, str], "float | None", str]  # env, kill after seconds, label
@@ -237,8 +247,17 @@ def trial(launcher: Launcher, kind: TargetKind, folder: Path, plans: list[Plan],
     files = write_inputs(folder)
     extra, held = kind.setup(folder)
     (folder / "rules").mkdir()
-    argv = ["run", *map(str, files), "--state", str(folder / "state.sqlite"), "--rules", str(folder / "rules"),
-            "--no-balance-check", "--json", *extra]  # fmt: skip
+    argv = [
+        "run",
+        *map(str, files),
+        "--state",
+        str(folder / "state.sqlite"),
+        "--rules",
+        str(folder / "rules"),
+        "--no-balance-check",
+        "--json",
+        *extra,
+    ]
     for env, kill_after, label in plans:
         runs_before = len(_runs(folder / "state.sqlite"))
         ended = launcher.run(argv, env, kill_after)
@@ -300,8 +319,10 @@ def run_trials(launch: Callable[[], Launcher], kinds: list[TargetKind], count: i
     """`count` trials spread over `kinds`, each kind in its own thread with its own launcher."""
     with tempfile.TemporaryDirectory(prefix="crash-") as tmp, ThreadPoolExecutor(len(kinds)) as pool:
         shares = [count // len(kinds) + (i < count % len(kinds)) for i in range(len(kinds))]
-        jobs = [pool.submit(_trials, launch, kind, n, random.Random(seed + i), Path(tmp) / kind.name)
-                for i, (kind, n) in enumerate(zip(kinds, shares))]  # fmt: skip
+        jobs = [
+            pool.submit(_trials, launch, kind, n, random.Random(seed + i), Path(tmp) / kind.name)
+            for i, (kind, n) in enumerate(zip(kinds, shares))
+        ]
         return _sum([job.result() for job in jobs])
 
 
@@ -317,8 +338,11 @@ def _trials(launch: Callable[[], Launcher], kind: TargetKind, count: int, rng: r
             folder.mkdir(parents=True)
             plans = [crash_plan(rng, delay)]
             if rng.random() < 0.3:  # kill the recovering run too, often while it reconciles
-                plans.append(({"IMPORTER_CRASH_AT": "reconcile:1"}, None, "reconcile") if rng.random() < 0.5
-                             else crash_plan(rng, delay))  # fmt: skip
+                plans.append(
+                    ({"IMPORTER_CRASH_AT": "reconcile:1"}, None, "reconcile")
+                    if rng.random() < 0.5
+                    else crash_plan(rng, delay)
+                )
             trial(launcher, kind, folder, plans, tally)
             durations.append(tally.last_run_seconds)
     finally:

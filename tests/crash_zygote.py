@@ -49,8 +49,10 @@ def wait(pid: int, kill_after: float | None) -> dict[str, int | None]:
     while True:
         done, status = os.waitpid(pid, os.WNOHANG if deadline is not None else 0)
         if done:
-            return {"code": os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else None,
-                    "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None}  # fmt: skip
+            return {
+                "code": os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else None,
+                "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+            }
         if deadline is not None and time.monotonic() >= deadline:
             os.kill(pid, signal.SIGKILL)
             deadline = None
@@ -59,8 +61,8 @@ def wait(pid: int, kill_after: float | None) -> dict[str, int | None]:
 
 def warm_up() -> None:
     """Fill the caches every run would fill (bank profiles, compiled patterns) once, before forking."""
-    from importer.parsers import ParseOptions, parse_file
     from importer.config.paths import user_profile_dirs
+    from importer.parsers import ParseOptions, parse_file
     from importer.parsers.csv.profiles import all_profiles
     from tests.golden import SAMPLES_CURRENCY, sample_files
 

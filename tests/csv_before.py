@@ -15,17 +15,17 @@ from pathlib import Path
 import pandas as pd
 
 from importer.core.currencies import is_currency
-from importer.parsers.currency import MISSING
 from importer.core.errors import AmbiguousDateError, BalanceError, ParseError
 from importer.core.models import Source, Statement, Transaction, trusted
 from importer.parsers.base import ParseOptions
 from importer.parsers.csv.balance import check_chain
 from importer.parsers.csv.detect import Layout
-from importer.parsers.csv.roles import currency_tag, indicator_sign
-from importer.parsers.dates import Ambiguity, NoDateFormat, infer_date_format, parse_dates
-from importer.parsers.csv.table import DATE_LIKE
-from importer.parsers.numbers import infer_decimal_mark, is_number_shaped, parse_amount_column
 from importer.parsers.csv.profiles import ColumnRef, Profile
+from importer.parsers.csv.roles import currency_tag, indicator_sign
+from importer.parsers.csv.table import DATE_LIKE
+from importer.parsers.currency import MISSING
+from importer.parsers.dates import Ambiguity, NoDateFormat, infer_date_format, parse_dates
+from importer.parsers.numbers import infer_decimal_mark, is_number_shaped, parse_amount_column
 
 # Rows a bank lists before they are booked; they have no booking date yet.
 PENDING = frozenset({"pending", "vorgemerkt", "en attente", "in behandeling", "pendiente", "in sospeso"})
@@ -43,12 +43,16 @@ def build_statement(path: Path, layout: Layout, options: ParseOptions) -> Statem
     account_id = reader.first_text(layout.profile.columns.account) or (found.written if found else None)
     currency = transactions[0].currency if transactions else reader.default_currency() or "XXX"
     return Statement(
-        path=str(path), format="csv", account=reader.account, currency=currency,
-        transactions=tuple(transactions), bank_account_id=account_id,
+        path=str(path),
+        format="csv",
+        account=reader.account,
+        currency=currency,
+        transactions=tuple(transactions),
+        bank_account_id=account_id,
         profile=layout.profile.name if layout.named else None,  # metadata added with account identities
         start_date=min((t.date for t in transactions), default=None),
         end_date=max((t.date for t in transactions), default=None),
-    )  # fmt: skip
+    )
 
 
 class _Reader:
@@ -60,16 +64,21 @@ class _Reader:
         self.header = [c.strip() for c in (layout.table.header or [])]
         self._drop_pending_and_footer()
         self.lines = layout.lines
-        self.account = options.account or (self.profile.name if layout.named else None) \
-            or self.first_text(self.profile.columns.account) or "csv"  # fmt: skip
+        self.account = (
+            options.account
+            or (self.profile.name if layout.named else None)
+            or self.first_text(self.profile.columns.account)
+            or "csv"
+        )
 
     # -- columns ---------------------------------------------------------------------------
     def column(self, ref: ColumnRef) -> pd.Series:
         frame = self.layout.frame
         index = self._index(ref)
         if index >= frame.shape[1]:
-            raise ParseError(self.path, f"the profile names column {index + 1}, but the table has "
-                                        f"{frame.shape[1]} columns.")  # fmt: skip
+            raise ParseError(
+                self.path, f"the profile names column {index + 1}, but the table has {frame.shape[1]} columns."
+            )
         return frame.iloc[:, index]
 
     def _index(self, ref: ColumnRef) -> int:
@@ -77,8 +86,11 @@ class _Reader:
             return ref
         if ref in self.header:
             return self.header.index(ref)
-        raise ParseError(self.path, f"the profile {self.profile.name!r} names a column {ref!r} that the header lacks.",
-                         expected="one of " + ", ".join(repr(h) for h in self.header if h))  # fmt: skip
+        raise ParseError(
+            self.path,
+            f"the profile {self.profile.name!r} names a column {ref!r} that the header lacks.",
+            expected="one of " + ", ".join(repr(h) for h in self.header if h),
+        )
 
     def first_text(self, ref: ColumnRef | None) -> str | None:
         if ref is None or self.layout.frame.empty:
@@ -104,8 +116,11 @@ class _Reader:
             return pd.Series(False, index=frame.index)
         amount = frame.iloc[:, self._index(cols.amount)].str.strip()
         # A named profile vouches for such rows; a detected layout needs the row to say "balance".
-        worded = True if self.layout.named else frame.apply(
-            lambda row: any(_BALANCE_WORDS.search(cell) for cell in row), axis=1)  # fmt: skip
+        worded = (
+            True
+            if self.layout.named
+            else frame.apply(lambda row: any(_BALANCE_WORDS.search(cell) for cell in row), axis=1)
+        )
         return (amount == "") & (frame.iloc[:, self._index(cols.balance)].str.strip() != "") & worded
 
     def _note_rows(self, frame: pd.DataFrame, dates: pd.Series) -> pd.Series:
@@ -132,8 +147,13 @@ class _Reader:
         parsed = parse_dates(values, fmt)
         for i, day in enumerate(parsed):
             if day is None and not (optional and not values[i]):
-                raise ParseError(self.path, "a date cell does not match the date format.", line=self.lines[i],
-                                 expected=f"a date like {fmt}", found=values[i])  # fmt: skip
+                raise ParseError(
+                    self.path,
+                    "a date cell does not match the date format.",
+                    line=self.lines[i],
+                    expected=f"a date like {fmt}",
+                    found=values[i],
+                )
         return parsed  # type: ignore[return-value]
 
     def _infer_format(self, ref: ColumnRef, values: list[str]) -> str:
@@ -141,9 +161,13 @@ class _Reader:
             found = infer_date_format(values)
         except NoDateFormat as exc:
             index = self.column(ref).str.strip().tolist().index(values[exc.index])
-            raise ParseError(self.path, "a date cell is not a date in any format we know.", line=self.lines[index],
-                             expected="a date such as 2026-10-31, 31.10.2026 or 10/31/2026 (or pass --date-format)",
-                             found=values[exc.index]) from None  # fmt: skip
+            raise ParseError(
+                self.path,
+                "a date cell is not a date in any format we know.",
+                line=self.lines[index],
+                expected="a date such as 2026-10-31, 31.10.2026 or 10/31/2026 (or pass --date-format)",
+                found=values[exc.index],
+            ) from None
         if isinstance(found, Ambiguity):
             full = self.column(ref).str.strip().tolist()
             raise self._ambiguous(found.formats, sorted({full.index(values[i]) for i in found.examples}), full)
@@ -168,8 +192,13 @@ class _Reader:
         self.layout.found.setdefault("decimal", mark)
         parsed, bad = parse_amount_column(values, mark, self.profile.thousands)
         if bad is not None and values[bad].strip():
-            raise ParseError(self.path, "an amount cell is not a number.", line=self.lines[bad],
-                             expected=f"an amount with decimal mark {mark!r}", found=values[bad])  # fmt: skip
+            raise ParseError(
+                self.path,
+                "an amount cell is not a number.",
+                line=self.lines[bad],
+                expected=f"an amount with decimal mark {mark!r}",
+                found=values[bad],
+            )
         return [blank if p is None else p for p in parsed]
 
     def _decimal_mark(self, ref: ColumnRef, values: list[str]) -> str:
@@ -177,8 +206,11 @@ class _Reader:
         if mark is None:
             if any(re.search(r"\d[.,]\d{3}\b", v) for v in values):
                 example = next(v for v in values if re.search(r"\d[.,]\d{3}\b", v))
-                raise ParseError(self.path, f"cannot tell whether {example!r} has a decimal mark or a thousands "
-                                            "separator: no value in the file settles it. Set decimal: in a profile.")  # fmt: skip
+                raise ParseError(
+                    self.path,
+                    f"cannot tell whether {example!r} has a decimal mark or a thousands "
+                    "separator: no value in the file settles it. Set decimal: in a profile.",
+                )
             mark = "."
         return mark
 
@@ -202,7 +234,10 @@ class _Reader:
         else:
             debit = self.money(cols.debit, blank=Decimal(0)) if cols.debit is not None else None
             credit = self.money(cols.credit, blank=Decimal(0)) if cols.credit is not None else None
-            values = [abs(c or 0) - abs(d or 0) for d, c in zip(debit or [None] * len(credit or []), credit or [None] * len(debit or []))]  # type: ignore[operator]
+            values = [
+                abs(c or 0) - abs(d or 0)
+                for d, c in zip(debit or [None] * len(credit or []), credit or [None] * len(debit or []))
+            ]  # type: ignore[operator]
         if cols.indicator is not None:
             values = self._apply_indicator(values, cols.indicator)
         return [-v for v in values] if self.profile.sign == "inverted" else values
@@ -210,8 +245,9 @@ class _Reader:
     def _refuse_blank(self, values: Sequence[Decimal | None], ref: ColumnRef) -> None:
         for i, value in enumerate(values):
             if value is None:
-                raise ParseError(self.path, "the amount cell is empty.", line=self.lines[i],
-                                 expected="an amount", found="")  # fmt: skip
+                raise ParseError(
+                    self.path, "the amount cell is empty.", line=self.lines[i], expected="an amount", found=""
+                )
 
     def _apply_indicator(self, values: list[Decimal], ref: ColumnRef) -> list[Decimal]:
         marks = self.column(ref).tolist()
@@ -219,8 +255,13 @@ class _Reader:
         for i, (value, mark) in enumerate(zip(values, marks)):
             sign = indicator_sign(mark)
             if sign is None:
-                raise ParseError(self.path, "the debit/credit mark is neither debit nor credit.", line=self.lines[i],
-                                 expected="a mark such as D/C, DR/CR, S/H, Af/Bij or Debit/Credit", found=mark)  # fmt: skip
+                raise ParseError(
+                    self.path,
+                    "the debit/credit mark is neither debit nor credit.",
+                    line=self.lines[i],
+                    expected="a mark such as D/C, DR/CR, S/H, Af/Bij or Debit/Credit",
+                    found=mark,
+                )
             out.append(abs(value) * sign)
         return out
 
@@ -232,8 +273,13 @@ class _Reader:
             if not code:
                 raise ParseError(self.path, MISSING, line=line)  # the wording moved on; the rule did not
             if not is_currency(code):
-                raise ParseError(self.path, "the currency cell is not an ISO 4217 code.", line=line,
-                                 expected="a code such as EUR", found=code)  # fmt: skip
+                raise ParseError(
+                    self.path,
+                    "the currency cell is not an ISO 4217 code.",
+                    line=line,
+                    expected="a code such as EUR",
+                    found=code,
+                )
         return codes
 
     def default_currency(self) -> str | None:
@@ -269,15 +315,30 @@ class _Reader:
         source, account = str(self.path), self.account
         # Every column was checked above as a whole; rows are validated again only if some cell
         # is not of the exact type a Transaction holds (an int 0 from two blank money cells).
-        vouched = _only(dates, dt.date) and _only(amounts, Decimal) and _only(balances, Decimal, type(None)) and \
-            _only(value_dates, dt.date, type(None)) and self._raw_text
+        vouched = (
+            _only(dates, dt.date)
+            and _only(amounts, Decimal)
+            and _only(balances, Decimal, type(None))
+            and _only(value_dates, dt.date, type(None))
+            and self._raw_text
+        )
         make = (lambda cls, **kw: trusted(cls, **kw)) if vouched else (lambda cls, **kw: cls(**kw))
         return [
-            make(Transaction,
-                date=dates[i], amount=amounts[i], currency=currencies[i], description=descriptions[i],
-                payee=payees[i], memo=memos[i], bank_id=ids[i], balance=balances[i], value_date=value_dates[i],
-                account=account, source=make(Source, path=source, line=self.lines[i]), raw=raws[i],
-            )  # fmt: skip
+            make(
+                Transaction,
+                date=dates[i],
+                amount=amounts[i],
+                currency=currencies[i],
+                description=descriptions[i],
+                payee=payees[i],
+                memo=memos[i],
+                bank_id=ids[i],
+                balance=balances[i],
+                value_date=value_dates[i],
+                account=account,
+                source=make(Source, path=source, line=self.lines[i]),
+                raw=raws[i],
+            )
             for i in range(len(dates))
         ]
 
@@ -301,26 +362,37 @@ class _Reader:
     def _refuse_unconfirmed_pair(self, balances: list[Decimal | None]) -> None:
         # Two unnamed money columns: only a running balance can tell which one is money out.
         if "debit" in self.layout.guessed and (self.profile.columns.balance is None or not self.options.check_balances):
-            raise ParseError(self.path, "two unnamed amount columns, and nothing in the file tells which one is "
-                                        "money out. Write a profile naming debit: and credit: (see `importer detect`).")  # fmt: skip
+            raise ParseError(
+                self.path,
+                "two unnamed amount columns, and nothing in the file tells which one is "
+                "money out. Write a profile naming debit: and credit: (see `importer detect`).",
+            )
 
     def _chains(self, amounts: list[Decimal], balances: list[Decimal | None], currencies: list[str]) -> bool:
         # Multi-currency exports (Wise, Revolut) keep one running balance per currency.
         inverted = False
         for code in dict.fromkeys(currencies):
             rows = [i for i, c in enumerate(currencies) if c == code]
-            chain = check_chain(self.path, [amounts[i] for i in rows], [balances[i] for i in rows],
-                                [self.lines[i] for i in rows], sign_known=self.layout.named,
-                                newest_first=self._newest_first)  # fmt: skip
+            chain = check_chain(
+                self.path,
+                [amounts[i] for i in rows],
+                [balances[i] for i in rows],
+                [self.lines[i] for i in rows],
+                sign_known=self.layout.named,
+                newest_first=self._newest_first,
+            )
             if chain is not None:
                 inverted = inverted or chain.inverted
-                self.layout.evidence.append(f"running balance ({code}): {chain.links} links hold, rows {chain.order}"
-                                            + (", amounts carry the opposite sign" if chain.inverted else ""))  # fmt: skip
+                self.layout.evidence.append(
+                    f"running balance ({code}): {chain.links} links hold, rows {chain.order}"
+                    + (", amounts carry the opposite sign" if chain.inverted else "")
+                )
         return inverted
 
     def _descriptions(self) -> list[str]:
         refs = self.profile.columns.description or (
-            (self.profile.columns.payee,) if self.profile.columns.payee is not None else ())
+            (self.profile.columns.payee,) if self.profile.columns.payee is not None else ()
+        )
         parts = [self.column(ref).str.strip().tolist() for ref in refs]
         if not parts:
             return [""] * len(self.lines)

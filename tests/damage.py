@@ -65,7 +65,9 @@ def check(tmp_path: Path, name: str, case: Case, whole: Counter[Key], options: P
     except InputError as exc:
         assert str(exc).startswith(str(path)), f"{case.name}: the error does not name the file: {exc}"
         if isinstance(exc, TruncatedError):
-            assert not keys(exc.partial) - whole, f"{case.name}: --allow-partial would import {keys(exc.partial) - whole}"
+            assert not keys(exc.partial) - whole, (
+                f"{case.name}: --allow-partial would import {keys(exc.partial) - whole}"
+            )
         return "refused"
     extra = keys(statements) - whole
     assert not extra, f"{case.name}: transactions not in the whole file: {extra}"

@@ -12,11 +12,11 @@ import io
 import sys
 from pathlib import Path
 
-from importer.reports.output import write_jsonl
 from importer.config.settings import load_config
 from importer.parsers import ParseOptions, parse_file
-from importer.run.pipeline import prepare, statement_files
+from importer.reports.output import write_jsonl
 from importer.rules import RuleSet
+from importer.run.pipeline import prepare, statement_files
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"

@@ -110,7 +110,7 @@ class LoopbackServer:
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
-    def __enter__(self) -> "LoopbackServer":
+    def __enter__(self) -> LoopbackServer:
         self.thread.start()
         return self
 
@@ -133,12 +133,22 @@ class LoopbackTarget(Target):
         self.client = httpx.Client(base_url=settings.base_url, timeout=10)
 
     def send(self, batch: Sequence[Transaction], idempotency_key: str) -> list[UploadResult]:
-        records = [{"marker": t.external_id, "date": t.date.isoformat(), "amount": str(t.amount),
-                    "account": t.account, "description": t.description, "transfer_to": t.transfer_to}
-                   for t in batch]  # fmt: skip
+        records = [
+            {
+                "marker": t.external_id,
+                "date": t.date.isoformat(),
+                "amount": str(t.amount),
+                "account": t.account,
+                "description": t.description,
+                "transfer_to": t.transfer_to,
+            }
+            for t in batch
+        ]
         answer = self._call("POST", "/records", json=records)
-        return [UploadResult(external_id=t.external_id or "", outcome=Outcome.ACCEPTED, remote_id=a["id"])
-                for t, a in zip(batch, answer)]  # fmt: skip
+        return [
+            UploadResult(external_id=t.external_id or "", outcome=Outcome.ACCEPTED, remote_id=a["id"])
+            for t, a in zip(batch, answer)
+        ]
 
     def lookup(self, txns: Sequence[Transaction]) -> dict[str, str]:
         markers = ",".join(t.external_id or "" for t in txns)

@@ -25,9 +25,12 @@ def rules_from(folder: Path, text: str, name: str = "rules.yaml") -> RuleSet:
 
 def txn(description: str = "", amount: str = "-10.00", **fields: Any) -> Transaction:
     values: dict[str, Any] = {
-        "date": dt.date(2026, 10, 20), "currency": "USD", "account": "checking",
-        "source": Source(path="test.csv", line=2), **fields,
-    }  # fmt: skip
+        "date": dt.date(2026, 10, 20),
+        "currency": "USD",
+        "account": "checking",
+        "source": Source(path="test.csv", line=2),
+        **fields,
+    }
     return Transaction(description=description, amount=Decimal(amount), **values)
 
 

@@ -31,7 +31,9 @@ def _tokens(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def settings_for(sandbox: Sandbox, name: str, **extra: Any) -> TargetSettings:
     """The sandbox's target entry, with quick retries so fault tests stay short."""
-    return TargetSettings.model_validate({**target_settings(name, sandbox.url(name)), "backoff": 0.01, "timeout": 10, **extra})
+    return TargetSettings.model_validate(
+        {**target_settings(name, sandbox.url(name)), "backoff": 0.01, "timeout": 10, **extra}
+    )
 
 
 def held(sandbox: Sandbox, name: str) -> list[dict[str, Any]]:

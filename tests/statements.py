@@ -38,15 +38,20 @@ def chase_csv(path: Path, lines: list[Line], opening: str = "1000.00") -> Path:
     return path
 
 
-def ofx(path: Path, lines: list[Line], account: str = "000123456789", start: dt.date | None = None,
-        end: dt.date | None = None) -> Path:  # fmt: skip
+def ofx(
+    path: Path,
+    lines: list[Line],
+    account: str = "000123456789",
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> Path:
     """An OFX 1.02 bank statement of one account."""
     start = start or min(line.day for line in lines)
     end = end or max(line.day for line in lines)
     body = "".join(
-        f"<STMTTRN><TRNTYPE>{'CREDIT' if Decimal(l.amount) > 0 else 'DEBIT'}<DTPOSTED>{l.day:%Y%m%d}120000"
-        f"<TRNAMT>{l.amount}<FITID>{l.fitid or f'{l.day:%Y%m%d}{n:04d}'}<NAME>{l.description}</STMTTRN>\n"
-        for n, l in enumerate(lines)
+        f"<STMTTRN><TRNTYPE>{'CREDIT' if Decimal(ln.amount) > 0 else 'DEBIT'}<DTPOSTED>{ln.day:%Y%m%d}120000"
+        f"<TRNAMT>{ln.amount}<FITID>{ln.fitid or f'{ln.day:%Y%m%d}{n:04d}'}<NAME>{ln.description}</STMTTRN>\n"
+        for n, ln in enumerate(lines)
     )
     path.write_text(
         "OFXHEADER:100\nDATA:OFXSGML\nVERSION:102\nSECURITY:NONE\nENCODING:USASCII\nCHARSET:1252\n"

@@ -22,8 +22,10 @@ from importer.parsers.stream import Event, collect
 
 
 def said(statements: Iterable[Statement]) -> list[object]:
-    return [(repr(s.model_copy(update={"transactions": ()})), [(repr(t), t.model_dump_json()) for t in s.transactions])
-            for s in statements]
+    return [
+        (repr(s.model_copy(update={"transactions": ()})), [(repr(t), t.model_dump_json()) for t in s.transactions])
+        for s in statements
+    ]
 
 
 def outcome(read: Callable[[], list[Statement]]) -> object:

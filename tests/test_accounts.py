@@ -13,8 +13,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from importer.core.accounts import AccountBook, AccountSpec, is_iban, normalise_identifier
 from importer.cli import main
+from importer.core.accounts import AccountBook, AccountSpec, is_iban, normalise_identifier
 from importer.parsers import ParseOptions, parse_file
 from importer.store.sqlite import State
 from tests.golden import ROOT
@@ -39,15 +39,24 @@ def config(tmp_path: Path, text: str) -> str:
     return str(path)
 
 
-def test_the_same_chase_file_under_three_names_is_stored_once(runner: CliRunner, state_path: Path, tmp_path: Path) -> None:
+def test_the_same_chase_file_under_three_names_is_stored_once(
+    runner: CliRunner, state_path: Path, tmp_path: Path
+) -> None:
     code, first = run(runner, CHASE, "--account", "Chase checking", "--state", str(state_path))
     assert (code, first["totals"]["new"]) == (0, 12)
     code, second = run(runner, CHASE, "--account", "Chase", "--state", str(state_path))
     assert code == 1 and second["totals"]["new"] == 0
     error = second["files"][0]["error"]
-    assert "'Chase checking'" in error and "'Chase'" in error and "accounts rename" in error and "--as-new-account" in error
-    sourced = config(tmp_path, f"sources:\n  - path: {ROOT / 'samples/csv/chase'}/chase-checking*.csv\n    account: My Chase\n")
-    code, third = run(runner, "--config", sourced, "--state", str(state_path))
+    assert (
+        "'Chase checking'" in error
+        and "'Chase'" in error
+        and "accounts rename" in error
+        and "--as-new-account" in error
+    )
+    sourced = config(
+        tmp_path, f"sources:\n  - path: {ROOT / 'samples/csv/chase'}/chase-checking*.csv\n    account: My Chase\n"
+    )
+    code, _third = run(runner, "--config", sourced, "--state", str(state_path))
     assert len(stored(state_path)) == 12
     assert {account for account, _ in stored(state_path)} == {"Chase checking"}
 
@@ -104,8 +113,9 @@ def test_two_banks_detected_csvs_never_share_an_account(runner: CliRunner, state
     assert {a for a, _ in stored(state_path)} == {"Bank one"}
     # Declared as two accounts, they are two, even with identical rows.
     declared = config(tmp_path, "accounts:\n  Bank one: {}\n  Bank two: {}\n")
-    code, report = run(runner, str(two), "--config", declared, "--currency", "EUR", "--account", "Bank two",
-                       "--state", str(state_path))  # fmt: skip
+    code, report = run(
+        runner, str(two), "--config", declared, "--currency", "EUR", "--account", "Bank two", "--state", str(state_path)
+    )
     assert (code, report["totals"]["new"]) == (0, 2)
     assert sorted({a for a, _ in stored(state_path)}) == ["Bank one", "Bank two"]
 
@@ -121,7 +131,9 @@ def test_an_identifier_in_the_file_is_the_identity(runner: CliRunner, state_path
 
 
 def test_config_maps_identifiers_written_any_way_to_a_name(runner: CliRunner, state_path: Path, tmp_path: Path) -> None:
-    declared = config(tmp_path, "accounts:\n  Giro:\n    identifiers: [de89 3704 0044 0532 0130 00]\n    currency: EUR\n")
+    declared = config(
+        tmp_path, "accounts:\n  Giro:\n    identifiers: [de89 3704 0044 0532 0130 00]\n    currency: EUR\n"
+    )
     code, report = run(runner, "samples/camt/", "--config", declared, "--state", str(state_path))
     assert (code, report["totals"]["new"]) == (0, 4)
     assert {a for a, _ in stored(state_path)} == {"Giro"}
@@ -181,12 +193,16 @@ def test_a_profile_mapped_in_the_config_names_the_account() -> None:
     assert book.resolve(statement, None, statement.profile).name == "Chase checking"
 
 
-def test_the_readme_flow_samples_then_a_chosen_name_stores_every_row_once(runner: CliRunner, state_path: Path, tmp_path: Path) -> None:
+def test_the_readme_flow_samples_then_a_chosen_name_stores_every_row_once(
+    runner: CliRunner, state_path: Path, tmp_path: Path
+) -> None:
     # The README's first command (the repository's importer.yaml names the samples' accounts) ...
     code, first = run(runner, "samples/", "--state", str(state_path))
     assert code == 0
     # ... then `importer init` for the Chase export under the user's own name.
-    mine = config(tmp_path, f"sources:\n  - path: {ROOT / 'samples/csv/chase'}/chase-checking*.csv\n    account: My Chase\n")
+    mine = config(
+        tmp_path, f"sources:\n  - path: {ROOT / 'samples/csv/chase'}/chase-checking*.csv\n    account: My Chase\n"
+    )
     code, second = run(runner, "--config", mine, "--state", str(state_path))
     [routine] = second["runs"]
     assert routine["totals"]["new"] == 0 and "held" in routine["files"][0]["error"]
@@ -201,7 +217,9 @@ def test_an_account_declared_by_profile_learns_the_identifier_its_files_start_to
     # with the same key (so the same ids), learns the IBAN instead of a second account appearing.
     [statement] = parse_file(ROOT / "samples/csv/sparkasse/sparkasse-giro-2026-10.csv", ParseOptions())
     assert statement.bank_account_id and statement.profile == "sparkasse-csv-camt"
-    before = AccountBook(specs=[AccountSpec("Sparkasse giro", profiles=("sparkasse-csv-camt",))]).named("Sparkasse giro")
+    before = AccountBook(specs=[AccountSpec("Sparkasse giro", profiles=("sparkasse-csv-camt",))]).named(
+        "Sparkasse giro"
+    )
     book = AccountBook(known=[before], specs=[AccountSpec("Sparkasse giro", profiles=("sparkasse-csv-camt",))])
     after = book.resolve(statement, None, statement.profile)
     assert (after.key, after.name) == (before.key, "Sparkasse giro")

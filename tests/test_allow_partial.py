@@ -26,9 +26,11 @@ QIF = ROOT / "samples/qif/checking-2026-10.qif"
 CHASE = ROOT / "samples/csv/chase/chase-checking-2026-10.csv"
 CUT_LINE = 23
 KEPT = 3  # transactions of the first account before the cut
-WARNING = (f"{QIF}, line {CUT_LINE}: the file ends inside a transaction record. Imported only the {KEPT} "
-           "transaction(s) before the cut (allow partial); the rest of the file was not imported: "
-           "download it again to get it.")  # fmt: skip
+WARNING = (
+    f"{QIF}, line {CUT_LINE}: the file ends inside a transaction record. Imported only the {KEPT} "
+    "transaction(s) before the cut (allow partial); the rest of the file was not imported: "
+    "download it again to get it."
+)
 
 
 def cut_short(path: Path, options: ParseOptions) -> list[Statement]:
@@ -41,6 +43,7 @@ def cut_short(path: Path, options: ParseOptions) -> list[Statement]:
 def streamed(parse: Callable[[Path, ParseOptions], list[Statement]]) -> Callable[..., Iterator[Event]]:
     """`parse` as a streaming parser's `stream`: the statements' events (or, for a cut file, those
     of its complete records, then the error, as a streaming parser meets the cut)."""
+
     def stream(source: StatementFile, options: ParseOptions) -> Iterator[Event]:
         source.read()
         try:
@@ -49,6 +52,7 @@ def streamed(parse: Callable[[Path, ParseOptions], list[Statement]]) -> Callable
             yield from events_of(exc.partial)
             raise TruncatedError(exc.path, exc.reason, line=exc.line, expected=exc.expected, found=exc.found) from None
         yield from events_of(statements)
+
     return stream
 
 
@@ -98,7 +102,9 @@ def test_parse_prints_the_partial_rows_and_the_warning_on_stderr(runner: CliRunn
     assert result.stderr == f"warning: {WARNING}\n"
 
 
-def test_a_truncation_with_nothing_complete_stays_an_error(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_truncation_with_nothing_complete_stays_an_error(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def nothing(path: Path, options: ParseOptions) -> list[Statement]:
         raise TruncatedError(path, "the file ends before its first record.", line=2)
 
@@ -118,10 +124,14 @@ def test_a_source_may_allow_partial_files(runner: CliRunner, tmp_path: Path) -> 
     assert "WARNING [" in (tmp_path / "importer.log").read_text() and WARNING in (tmp_path / "importer.log").read_text()
 
 
-def test_a_parsers_notes_are_shown_as_warnings(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_parsers_notes_are_shown_as_warnings(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def noted(path: Path, options: ParseOptions) -> list[Statement]:
         statements = REGISTRY["qif"].__class__().parse(path, options)
-        return [statements[0].model_copy(update={"notes": ("the closing balance is in EUR, not checked.",)})] + statements[1:]
+        return [
+            statements[0].model_copy(update={"notes": ("the closing balance is in EUR, not checked.",)})
+        ] + statements[1:]
 
     patch_qif(monkeypatch, noted)
     result = runner.invoke(main, ["run", str(QIF), "--state", str(tmp_path / "s.sqlite")])

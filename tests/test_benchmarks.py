@@ -23,12 +23,33 @@ from benchmarks.where import STEPS, profile_run, step_seconds
 
 def test_tiny_run_times_stages_disk_and_start_up_and_saves(tmp_path: Path) -> None:
     markdown, saved = tmp_path / "bench.md", tmp_path / "after.json"
-    argv = ["--sizes", "200", "--no-compare", "--data", str(tmp_path / "data"), "--markdown", str(markdown),
-            "--only", "parse chase", "rules (chase", "end to end", "import importer", "--limit", "120",
-            "--repeat", "2", "--save", str(saved)]  # fmt: skip
+    argv = [
+        "--sizes",
+        "200",
+        "--no-compare",
+        "--data",
+        str(tmp_path / "data"),
+        "--markdown",
+        str(markdown),
+        "--only",
+        "parse chase",
+        "rules (chase",
+        "end to end",
+        "import importer",
+        "--limit",
+        "120",
+        "--repeat",
+        "2",
+        "--save",
+        str(saved),
+    ]
     found = main(argv)
-    assert [r.name for r in found] == ['python -c "import importer"', "parse chase.csv", "rules (chase.csv)",
-                                       "end to end: importer run, 100 rules"]  # fmt: skip
+    assert [r.name for r in found] == [
+        'python -c "import importer"',
+        "parse chase.csv",
+        "rules (chase.csv)",
+        "end to end: importer run, 100 rules",
+    ]
     startup, *stages = found
     assert startup.best_seconds and startup.seconds and startup.best_seconds <= startup.seconds
     assert all(r.rows == 200 and r.rate and r.cpu_rate and r.peak_mb for r in stages), stages
@@ -41,7 +62,10 @@ def test_tiny_run_times_stages_disk_and_start_up_and_saves(tmp_path: Path) -> No
 
 
 def test_compare_prints_before_and_after_side_by_side(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    before = [Result("parse chase.csv", 1000, 1000, 1.0, 90, None, 1.0), Result("store", 1000, None, None, None, "failed: x")]
+    before = [
+        Result("parse chase.csv", 1000, 1000, 1.0, 90, None, 1.0),
+        Result("store", 1000, None, None, None, "failed: x"),
+    ]
     after = [Result("parse chase.csv", 1000, 1000, 1.0, 80, None, 0.25)]
     old, new = results.save(tmp_path / "before.json", before), results.save(tmp_path / "after.json", after)
     main(["--compare", str(old), "--after", str(new), "--markdown", str(tmp_path / "cmp.md")])
@@ -68,14 +92,18 @@ def test_start_up_takes_best_and_median_of_fresh_processes() -> None:
     assert "python -c pass" in render_text([found])
 
 
-def test_generated_statement_is_streamed_newest_first_and_keyed_by_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_generated_statement_is_streamed_newest_first_and_keyed_by_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     whole = data_file("chase.csv", 250, tmp_path / "whole")
     monkeypatch.setattr(generate, "CHUNK", 40)  # spilled and reversed in 7 chunks: the same file
     chunked = data_file("chase.csv", 250, tmp_path / "chunked")
     assert whole.name == f"chase-250-g{generate.VERSION}.csv" and whole.read_text() == chunked.read_text()
     lines = whole.read_text().splitlines()
     assert lines[0] == generate.CHASE_HEADER and len(lines) == 251 and list(chunked.parent.iterdir()) == [chunked]
-    assert lines[1].split(",")[1] == "01/08/2020" and lines[-1].split(",")[1] == "01/02/2020"  # 40 rows a day, newest first
+    assert (
+        lines[1].split(",")[1] == "01/08/2020" and lines[-1].split(",")[1] == "01/02/2020"
+    )  # 40 rows a day, newest first
 
 
 def test_growth_compares_time_with_rows() -> None:

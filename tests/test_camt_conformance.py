@@ -21,7 +21,9 @@ OTHER_CURRENCY_CLOSING = ["v2.minimal.ultimate", "v2.minimal", "v2.with-party-id
 EXPECTED: dict[str, Expectation] = {
     **{f"camt/genkgo-camt/camt053.{name}.xml": Balance(1) for name in UNBALANCED},
     "camt/ofxstatement-iso20022/gcamp6.xml": Balance(5),
-    "camt/genkgo-camt/camt053.v2.wrong.xml": Refused("holds no <Stmt> (statement, report or notification), so nothing to import."),
+    "camt/genkgo-camt/camt053.v2.wrong.xml": Refused(
+        "holds no <Stmt> (statement, report or notification), so nothing to import."
+    ),
     "camt/ofxstatement-iso20022/unsupported.xml": Refused("is not a camt.052/053/054 document. Expected namespace"),
 }
 _ENTRY = re.compile(r"first entry booking=(\S*) amount_minor_units=(-?\d+) ([A-Z]{3})")
@@ -38,15 +40,24 @@ def _facts(entry: CorpusFile, statements: list[Statement]) -> None:
     if match and firsts:
         booking, minor, currency = match.groups()
         assert any(
-            (not booking or t.date == dt.date.fromisoformat(booking)) and t.amount * 100 == Decimal(minor) and t.currency == currency
+            (not booking or t.date == dt.date.fromisoformat(booking))
+            and t.amount * 100 == Decimal(minor)
+            and t.currency == currency
             for t in firsts
         )
     if entry.relative.endswith("ofxstatement-iso20022/simple.xml"):
         _simple_facts(statements)
     if any(entry.relative == f"camt/genkgo-camt/camt053.{name}.xml" for name in OTHER_CURRENCY_CLOSING):
         [statement] = statements
-        assert (statement.currency, statement.opening_balance, statement.closing_balance) == ("EUR", Decimal("18.15"), None)
-        assert "the CLBD balance is in SEK, not in the statement's EUR: it was not checked against the transactions, and is not kept." in statement.notes
+        assert (statement.currency, statement.opening_balance, statement.closing_balance) == (
+            "EUR",
+            Decimal("18.15"),
+            None,
+        )
+        assert (
+            "the CLBD balance is in SEK, not in the statement's EUR: it was not checked against the transactions, and is not kept."
+            in statement.notes
+        )
 
 
 def _simple_facts(statements: list[Statement]) -> None:
@@ -55,8 +66,11 @@ def _simple_facts(statements: list[Statement]) -> None:
     assert (statement.account, statement.currency) == ("LT000000000000000000", "EUR")
     assert (statement.opening_balance, statement.closing_balance) == (Decimal("306.53"), Decimal("125.52"))
     assert (first.amount, first.memo, first.payee, first.bank_id) == (
-        Decimal("-0.29"), "Sąskaitos aptarnavimo mokestis", "AB DNB Bankas", "FC1261858984",
-    )  # fmt: skip
+        Decimal("-0.29"),
+        "Sąskaitos aptarnavimo mokestis",
+        "AB DNB Bankas",
+        "FC1261858984",
+    )
 
 
 @pytest.mark.parametrize("entry", corpus_params("camt"))

@@ -34,7 +34,9 @@ def balance(code: str, amount: str) -> str:
     return f'<Bal><Tp><CdOrPrtry><Cd>{code}</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd></Bal>'
 
 
-def document(entries: str, opening: str = "100.00", closing: str = "70.00", version: str = "02", prolog: str = "") -> str:
+def document(
+    entries: str, opening: str = "100.00", closing: str = "70.00", version: str = "02", prolog: str = ""
+) -> str:
     return (
         f'<?xml version="1.0" encoding="UTF-8"?>{prolog}<Document xmlns="{NS.format(version=version)}"><BkToCstmrStmt><Stmt><Id>S1</Id>'
         f"<Acct><Id><IBAN>DE89370400440532013000</IBAN></Id><Ccy>EUR</Ccy></Acct>{balance('OPBD', opening)}{balance('CLBD', closing)}"
@@ -50,25 +52,40 @@ def read(tmp_path: Path, text: str, **options: object) -> list[Statement]:
 
 @pytest.mark.parametrize("version", ["01", "02", "04", "08"])
 def test_every_version_reads_alike(tmp_path: Path, version: str) -> None:
-    [statement] = read(tmp_path, document(entry("30.00", details=detail("30.00", "Stadtwerke", "E2E-1")), version=version))
+    [statement] = read(
+        tmp_path, document(entry("30.00", details=detail("30.00", "Stadtwerke", "E2E-1")), version=version)
+    )
     [txn] = statement.transactions
-    assert (txn.amount, txn.payee, txn.memo, txn.bank_id) == (Decimal("-30.00"), "Stadtwerke", "Invoice E2E-1", "REF-30.00")
-    assert (str(txn.date), str(txn.value_date), txn.raw["counterparty_iban"]) == ("2026-10-05", "2026-10-06", "DE02120300000000202051")
+    assert (txn.amount, txn.payee, txn.memo, txn.bank_id) == (
+        Decimal("-30.00"),
+        "Stadtwerke",
+        "Invoice E2E-1",
+        "REF-30.00",
+    )
+    assert (str(txn.date), str(txn.value_date), txn.raw["counterparty_iban"]) == (
+        "2026-10-05",
+        "2026-10-06",
+        "DE02120300000000202051",
+    )
 
 
 def test_a_batch_whose_details_add_up_is_expanded(tmp_path: Path) -> None:
     batch = entry("30.00", details=detail("10.00", "A GmbH", "E2E-A") + detail("20.00", "B AG", "E2E-B"))
     [statement] = read(tmp_path, document(batch))
     assert [(t.amount, t.payee, t.bank_id) for t in statement.transactions] == [
-        (Decimal("-10.00"), "A GmbH", "E2E-A"), (Decimal("-20.00"), "B AG", "E2E-B"),
-    ]  # fmt: skip
+        (Decimal("-10.00"), "A GmbH", "E2E-A"),
+        (Decimal("-20.00"), "B AG", "E2E-B"),
+    ]
 
 
 def test_a_batch_whose_details_do_not_add_up_stays_one_transaction(tmp_path: Path) -> None:
     batch = entry("30.00", details=detail("10.00", "A GmbH", "E2E-A") + detail("5.00", "B AG", "E2E-B"))
     [statement] = read(tmp_path, document(batch))
     [txn] = statement.transactions
-    assert (txn.amount, txn.notes) == (Decimal("-30.00"), "batch of 2 transactions whose amounts do not add up to the entry; imported as one")
+    assert (txn.amount, txn.notes) == (
+        Decimal("-30.00"),
+        "batch of 2 transactions whose amounts do not add up to the entry; imported as one",
+    )
 
 
 def test_balances_that_do_not_add_up_are_refused(tmp_path: Path) -> None:
@@ -103,5 +120,8 @@ def test_an_external_entity_is_refused(tmp_path: Path) -> None:
 
 
 def test_broken_xml_names_the_line_and_column(tmp_path: Path) -> None:
-    with pytest.raises(ParseError, match=r"camt.xml, line 2: is not well-formed XML \(mismatched tag at column 3\): the file is damaged or was cut off; download it again\.$"):
+    with pytest.raises(
+        ParseError,
+        match=r"camt.xml, line 2: is not well-formed XML \(mismatched tag at column 3\): the file is damaged or was cut off; download it again\.$",
+    ):
         read(tmp_path, document(entry("30.00")).replace("</Stmt>", "\n</Stmnt>"))

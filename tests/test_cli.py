@@ -57,8 +57,10 @@ def test_a_bad_file_is_named_and_the_others_still_import(runner: CliRunner, stat
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     shutil.copy(SAMPLE_OFX, inbox / "good.ofx")
-    (inbox / "broken.csv").write_text("Details,Posting Date,Description,Amount,Type,Balance,Check or Slip #\n"
-                                      "DEBIT,10/30/2026,COFFEE,not-a-number,DEBIT_CARD,1.00,,\n")  # fmt: skip
+    (inbox / "broken.csv").write_text(
+        "Details,Posting Date,Description,Amount,Type,Balance,Check or Slip #\n"
+        "DEBIT,10/30/2026,COFFEE,not-a-number,DEBIT_CARD,1.00,,\n"
+    )
     code, report = run_json(runner, str(inbox), "--state", str(state_path))
     assert code == 1
     by_name = {Path(f["path"]).name: f for f in report["files"]}
@@ -71,8 +73,11 @@ def test_a_bad_file_is_named_and_the_others_still_import(runner: CliRunner, stat
 def test_nothing_from_a_bad_file_is_stored(runner: CliRunner, state_path: Path, tmp_path: Path) -> None:
     bad = tmp_path / "half.csv"
     good_line = "DEBIT,10/30/2026,COFFEE,-1.00,DEBIT_CARD,1.00,,\n"
-    bad.write_text("Details,Posting Date,Description,Amount,Type,Balance,Check or Slip #\n" + good_line * 3
-                   + "DEBIT,13/45/2026,COFFEE,-1.00,DEBIT_CARD,1.00,,\n")  # fmt: skip
+    bad.write_text(
+        "Details,Posting Date,Description,Amount,Type,Balance,Check or Slip #\n"
+        + good_line * 3
+        + "DEBIT,13/45/2026,COFFEE,-1.00,DEBIT_CARD,1.00,,\n"
+    )
     code, report = run_json(runner, str(bad), "--state", str(state_path))
     assert code == 1 and "line 5" in report["files"][0]["error"]
     with State(state_path) as state:
@@ -160,5 +165,7 @@ def test_a_run_that_loaded_no_rules_says_so_on_stderr(runner: CliRunner, state_p
     empty.mkdir()
     result = runner.invoke(main, ["run", SAMPLE_OFX, "--rules", str(empty), "--state", str(state_path), "--json"])
     assert result.exit_code == 0
-    assert result.stderr.startswith(f"warning: no rules loaded (looked in {empty}); every transaction stays uncategorised.")
+    assert result.stderr.startswith(
+        f"warning: no rules loaded (looked in {empty}); every transaction stays uncategorised."
+    )
     assert json.loads(result.stdout)["totals"]["uncategorised"] == 15

@@ -11,9 +11,9 @@ from click.testing import CliRunner
 from importer.cli import main
 from importer.cli.options import open_rules
 from importer.config.settings import SourceSettings, load_config, parse_config
+from importer.config.starter import example_rules
 from importer.core.errors import ConfigError
 from importer.rules import load_rules
-from importer.config.starter import example_rules
 
 
 def test_an_unknown_key_lists_the_allowed_ones(tmp_path: Path) -> None:
@@ -50,7 +50,8 @@ def test_a_source_currency_must_be_iso_4217(tmp_path: Path) -> None:
 
 def test_relative_paths_are_taken_from_the_config_files_folder(tmp_path: Path) -> None:
     config = parse_config(
-        "state: s.sqlite\ninbox: in\nsources:\n  - path: dl/*.csv\nlog: {file: logs/i.log}\n", tmp_path / "importer.yaml"
+        "state: s.sqlite\ninbox: in\nsources:\n  - path: dl/*.csv\nlog: {file: logs/i.log}\n",
+        tmp_path / "importer.yaml",
     )
     assert config.state == tmp_path / "s.sqlite" and config.inbox == tmp_path / "in"
     assert config.sources[0].path == str(tmp_path / "dl/*.csv") and config.log.file == tmp_path / "logs/i.log"
@@ -66,16 +67,32 @@ def test_a_source_claims_its_files_by_glob_or_folder(tmp_path: Path) -> None:
 
 def test_init_with_flags_writes_a_commented_config_that_loads(runner: CliRunner, tmp_path: Path) -> None:
     path = tmp_path / "importer.yaml"
-    args = ["init", "--path", str(path), "--inbox", "inbox", "--source", "~/Downloads/chase*.csv",
-            "--account", "Chase checking", "--profile", "chase-checking", "--currency", "usd"]  # fmt: skip
+    args = [
+        "init",
+        "--path",
+        str(path),
+        "--inbox",
+        "inbox",
+        "--source",
+        "~/Downloads/chase*.csv",
+        "--account",
+        "Chase checking",
+        "--profile",
+        "chase-checking",
+        "--currency",
+        "usd",
+    ]
     result = runner.invoke(main, args)
     assert result.exit_code == 0, result.output
     text = path.read_text()
     assert text.startswith("# importer configuration.") and "# targets:" in text
     config = load_config(path)
     assert config.inbox == tmp_path / "inbox"
-    assert config.sources == (SourceSettings(path="~/Downloads/chase*.csv", account="Chase checking",
-                                             profile="chase-checking", currency="USD"),)  # fmt: skip
+    assert config.sources == (
+        SourceSettings(
+            path="~/Downloads/chase*.csv", account="Chase checking", profile="chase-checking", currency="USD"
+        ),
+    )
 
 
 def test_init_asks_on_a_terminal(runner: CliRunner, tmp_path: Path) -> None:
@@ -94,11 +111,16 @@ def test_init_never_overwrites_without_force(runner: CliRunner, tmp_path: Path) 
     path.write_text("state: mine.sqlite\n")
     result = runner.invoke(main, ["init", "--path", str(path)])
     assert result.exit_code == 2 and path.read_text() == "state: mine.sqlite\n"
-    assert result.output == f"error: {path}: already exists; edit it, or pass --force to replace it with a fresh starter.\n"
+    assert (
+        result.output
+        == f"error: {path}: already exists; edit it, or pass --force to replace it with a fresh starter.\n"
+    )
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="XDG_CONFIG_HOME names the user config folder on Linux only")
-def test_init_user_writes_to_the_user_config_folder(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_init_user_writes_to_the_user_config_folder(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     result = runner.invoke(main, ["init", "--user", "--inbox", str(tmp_path / "inbox")])
     assert result.exit_code == 0, result.output
@@ -118,7 +140,10 @@ def test_init_copies_the_example_rules_and_points_the_config_at_them(runner: Cli
     path = tmp_path / "conf" / "importer.yaml"
     result = runner.invoke(main, ["init", "--path", str(path), "--inbox", "inbox"])
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[0] == f"copied {len(REPO_RULES)} example rule file(s) to {tmp_path / 'conf' / 'rules'}"
+    assert (
+        result.output.splitlines()[0]
+        == f"copied {len(REPO_RULES)} example rule file(s) to {tmp_path / 'conf' / 'rules'}"
+    )
     config = load_config(path)
     assert config.rules == (tmp_path / "conf" / "rules",)
     assert f'rules: ["{tmp_path / "conf" / "rules"}"]' in path.read_text()
@@ -137,11 +162,15 @@ def test_init_never_overwrites_a_rule_file_and_says_which_it_kept(runner: CliRun
     ]
     assert mine.read_text() == "rules: []\n"
     again = runner.invoke(main, ["init", "--path", str(tmp_path / "importer.yaml"), "--force"])
-    assert again.output.splitlines()[0].startswith(f"kept {len(REPO_RULES)} rule file(s) already in {tmp_path / 'rules'}")
+    assert again.output.splitlines()[0].startswith(
+        f"kept {len(REPO_RULES)} rule file(s) already in {tmp_path / 'rules'}"
+    )
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="XDG_CONFIG_HOME names the user config folder on Linux only")
-def test_init_user_rules_are_found_from_any_folder(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_init_user_rules_are_found_from_any_folder(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     assert runner.invoke(main, ["init", "--user", "--inbox", str(tmp_path / "inbox")]).exit_code == 0
     monkeypatch.chdir(tmp_path)  # as cron does: not the repository, no ./rules, no ./importer.yaml

@@ -32,7 +32,9 @@ def test_fifty_crash_trials_lose_and_double_nothing() -> None:
     assert_clean(tally, f"crash trials (seed {SEED})")
 
 
-@pytest.mark.parametrize(("service", "trials"), [("wallet", 8), ("duitmyself", 8), pytest.param("toshl", 40, marks=pytest.mark.slow)])
+@pytest.mark.parametrize(
+    ("service", "trials"), [("wallet", 8), ("duitmyself", 8), pytest.param("toshl", 40, marks=pytest.mark.slow)]
+)
 def test_crash_trials_against_sandbox_services(service: str, trials: int, monkeypatch: pytest.MonkeyPatch) -> None:
     # Wallet has no idempotency key (lookup by the note marker), duitmyself honours one.
     monkeypatch.setenv(SERVICES[service].token_env, SERVICES[service].token)
@@ -61,7 +63,9 @@ def test_the_harness_catches_duplicates_when_reconciling_is_wrong(tmp_path: Path
         kind = next(k for k in kinds(server) if k.name == "loopback")
         for n in range(3):
             (tmp_path / str(n)).mkdir()
-            trial(zygote, kind, tmp_path / str(n), [({"IMPORTER_CRASH_AT": "upload.sent:2"}, None, "upload.sent")], tally)
+            trial(
+                zygote, kind, tmp_path / str(n), [({"IMPORTER_CRASH_AT": "upload.sent:2"}, None, "upload.sent")], tally
+            )
     zygote.close()
     print(tally.line("lying target"))
     assert tally.kills == 3 and tally.lost == 0

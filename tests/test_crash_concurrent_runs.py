@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from tests.test_cli import RULED_CSV, RULED_SAMPLES, SAMPLE_OFX
-
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 from tests.golden import ROOT
+from tests.test_cli import RULED_SAMPLES
 
 HOLDER = """
 import sys
@@ -23,14 +22,23 @@ with run_lock(Path(sys.argv[1])):
 
 def importer(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "importer", *args], cwd=ROOT, env={**os.environ, "NO_COLOR": "1"},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [sys.executable, "-m", "importer", *args],
+        cwd=ROOT,
+        env={**os.environ, "NO_COLOR": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_a_second_run_exits_3_or_waits_for_the_first(state_path: Path) -> None:
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(state_path)], cwd=ROOT, text=True,
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)  # fmt: skip
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(state_path)],
+        cwd=ROOT,
+        text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
     assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
     impatient = importer("run", *RULED_SAMPLES, "--state", str(state_path))
     patient = importer("run", *RULED_SAMPLES, "--state", str(state_path), "--wait", "120", "--json")

@@ -10,12 +10,33 @@ from importer.core.models import Source, Transaction, trusted, with_updates
 from importer.parsers.csv import build as csv_build
 
 ROWS = [
-    dict(date=dt.date(2024, 3, 1), amount=Decimal("-12.50"), currency="EUR", description="COFFEE", payee="Cafe",
-         memo=None, bank_id="7", balance=Decimal("100.00"), value_date=dt.date(2024, 3, 2), account="checking",
-         raw={"Betrag": "-12,50", "Text": "COFFEE"}),
-    dict(date=dt.date(2024, 3, 3), amount=Decimal("0"), currency="USD", description="", payee=None, memo="m",
-         bank_id=None, balance=None, value_date=None, account="checking", raw={}),
-]  # fmt: skip
+    dict(
+        date=dt.date(2024, 3, 1),
+        amount=Decimal("-12.50"),
+        currency="EUR",
+        description="COFFEE",
+        payee="Cafe",
+        memo=None,
+        bank_id="7",
+        balance=Decimal("100.00"),
+        value_date=dt.date(2024, 3, 2),
+        account="checking",
+        raw={"Betrag": "-12,50", "Text": "COFFEE"},
+    ),
+    dict(
+        date=dt.date(2024, 3, 3),
+        amount=Decimal("0"),
+        currency="USD",
+        description="",
+        payee=None,
+        memo="m",
+        bank_id=None,
+        balance=None,
+        value_date=None,
+        account="checking",
+        raw={},
+    ),
+]
 
 
 def _bulk() -> list[Transaction]:
@@ -25,8 +46,10 @@ def _bulk() -> list[Transaction]:
 
 def test_bulk_rows_equal_trusted_and_validated_ones() -> None:
     for line, row, fast in zip((2, 3), ROWS, _bulk()):
-        for other in (trusted(Transaction, **row, source=trusted(Source, path="a.csv", line=line)),
-                      Transaction(**row, source=Source(path="a.csv", line=line))):  # fmt: skip
+        for other in (
+            trusted(Transaction, **row, source=trusted(Source, path="a.csv", line=line)),
+            Transaction(**row, source=Source(path="a.csv", line=line)),
+        ):
             assert fast == other and fast.source == other.source
             assert list(fast.__dict__) == list(other.__dict__)
             assert fast.model_fields_set == other.model_fields_set

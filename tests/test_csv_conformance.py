@@ -42,13 +42,19 @@ def test_real_bank_statements_in_the_corpus_parse() -> None:
     if not by_path:
         pytest.skip("conformance corpus not found")
     statements = [
-        "csv/ofxstatement-austrian/easybank-giro.csv", "csv/ofxstatement-austrian/ing-diba.csv",
-        "csv/ofxstatement-austrian/raiffeisen.csv", "csv/ofxstatement-dutch/Knab_transactieoverzicht_ok.csv",
-        "csv/ofxstatement-revolut/2021-october.csv", "csv/ofxstatement-russian/sberbank.csv",
-        "csv/ofxstatement-sparkasse-freiburg/simple2.csv", "csv/csv2ofx/schwab-checking.csv",
-        "csv/csv2ofx/capitalone.csv", "csv/csv2ofx/gls.csv", "csv/bank2ynab/MonzoDataExport_February2018_2018-02-26_174335.csv",
+        "csv/ofxstatement-austrian/easybank-giro.csv",
+        "csv/ofxstatement-austrian/ing-diba.csv",
+        "csv/ofxstatement-austrian/raiffeisen.csv",
+        "csv/ofxstatement-dutch/Knab_transactieoverzicht_ok.csv",
+        "csv/ofxstatement-revolut/2021-october.csv",
+        "csv/ofxstatement-russian/sberbank.csv",
+        "csv/ofxstatement-sparkasse-freiburg/simple2.csv",
+        "csv/csv2ofx/schwab-checking.csv",
+        "csv/csv2ofx/capitalone.csv",
+        "csv/csv2ofx/gls.csv",
+        "csv/bank2ynab/MonzoDataExport_February2018_2018-02-26_174335.csv",
         "csv/bank2ynab/2018-04-14_10-52-13_bunq-transactieoverzicht.csv",
-    ]  # fmt: skip
+    ]
     results = {path: check(by_path[path]) for path in statements}
     assert {p: r.detail for p, r in results.items() if r.status != "parsed"} == {}
 

@@ -33,15 +33,22 @@ def test_detect_prints_layout_and_evidence(runner: CliRunner, statement: Path) -
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0] == "detected layout (no profile matched)"
-    for expected in ("  encoding: cp1252", "  delimiter: semicolon (5 fields per row)",
-                     "  preamble: 2 line(s) before the table", "  header: line 3",
-                     "  column 1 'Buchungstag': date (from header)", "  column 4 'Betrag': amount (from header)",
-                     "  rows read: 3 transaction(s)"):  # fmt: skip
+    for expected in (
+        "  encoding: cp1252",
+        "  delimiter: semicolon (5 fields per row)",
+        "  preamble: 2 line(s) before the table",
+        "  header: line 3",
+        "  column 1 'Buchungstag': date (from header)",
+        "  column 4 'Betrag': amount (from header)",
+        "  rows read: 3 transaction(s)",
+    ):
         assert expected in lines
 
 
 def test_detect_names_a_matching_profile(runner: CliRunner) -> None:
-    result = runner.invoke(main, ["detect", "samples/csv/revolut/account-statement_2026-10-01_2026-10-31_en_4f1c2a.csv"])
+    result = runner.invoke(
+        main, ["detect", "samples/csv/revolut/account-statement_2026-10-01_2026-10-31_en_4f1c2a.csv"]
+    )
     assert result.output.splitlines()[0] == "profile revolut (Revolut)"
     assert "  running balance (EUR): 4 links hold, rows oldest first" in result.output.splitlines()
 
@@ -51,14 +58,21 @@ def test_save_writes_a_profile_that_reads_the_file(runner: CliRunner, statement:
     result = runner.invoke(main, ["detect", str(statement), "--save", "meine-bank", "--profile-dir", str(folder)])
     assert result.exit_code == 0, result.output
     profile = load_profile(folder / "meine-bank.yaml")
-    assert (profile.date_format, profile.decimal, profile.encoding, profile.delimiter) == ("%d.%m.%Y", ",", "cp1252", ";")
+    assert (profile.date_format, profile.decimal, profile.encoding, profile.delimiter) == (
+        "%d.%m.%Y",
+        ",",
+        "cp1252",
+        ";",
+    )
     assert profile.columns.amount == "Betrag" and profile.header[0] == "Buchungstag"
     all_profiles.cache_clear()
     [parsed] = parse_file(statement, ParseOptions(profile_dirs=(folder,)))
     assert parsed.account == "meine-bank" and parsed.transactions[2].amount == Decimal("-1100.00")
 
 
-def test_save_refuses_to_overwrite(runner: CliRunner, statement: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_save_refuses_to_overwrite(
+    runner: CliRunner, statement: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("IMPORTER_PROFILE_DIR", str(tmp_path))
     (tmp_path / "mine.yaml").write_text("name: mine\n")
     result = runner.invoke(main, ["detect", str(statement), "--save", "mine"])
@@ -76,5 +90,7 @@ def test_detect_explains_what_blocks_reading(runner: CliRunner, tmp_path: Path) 
 def test_detect_refuses_a_file_that_is_not_csv(runner: CliRunner) -> None:
     result = runner.invoke(main, ["detect", "samples/ofx/checking-2026-10.ofx"])
     assert result.exit_code == 1
-    assert result.output == ("error: samples/ofx/checking-2026-10.ofx: is not a CSV statement we recognise (no bank "
-                             "profile matches and no column of dates next to a column of amounts was found).\n")  # fmt: skip
+    assert result.output == (
+        "error: samples/ofx/checking-2026-10.ofx: is not a CSV statement we recognise (no bank "
+        "profile matches and no column of dates next to a column of amounts was found).\n"
+    )

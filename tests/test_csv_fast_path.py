@@ -43,7 +43,8 @@ def _old_wording(message: str) -> str:
     """`message` as the reader before named no column and said less of what an amount may be."""
     message = re.sub(r"(cell) in column '[^']*'", r"\1", message).replace("a balance cell", "an amount cell")
     return message.replace("one amount with decimal mark", "an amount with decimal mark").replace(
-        ", at most one sign and a currency only before or after it", "")
+        ", at most one sign and a currency only before or after it", ""
+    )
 
 
 def _same_statement(a: Statement, b: Statement) -> None:

@@ -49,8 +49,10 @@ def test_a_field_of_megabytes_is_refused_at_its_line(tmp_path: Path, quoted_else
     with pytest.raises(ParseError) as err:
         parse_file(path, HOME)
     line = 6 if quoted_elsewhere else 5
-    assert str(err.value) == (f"{path}, line {line}: a field is longer than 131072 characters, longer than any "
-                              "bank writes: the file is damaged or is not a statement. Download it again.")  # fmt: skip
+    assert str(err.value) == (
+        f"{path}, line {line}: a field is longer than 131072 characters, longer than any "
+        "bank writes: the file is damaged or is not a statement. Download it again."
+    )
 
 
 # -- 2. a profile's header wider than what the cut file left of the table ----------------------
@@ -63,8 +65,10 @@ def test_a_file_cut_inside_its_first_row_is_refused_not_a_traceback(tmp_path: Pa
     path = _write(tmp_path, SANTANDER, text[: text.index("26/10/2026;") + len("26/10/2026;2")])
     with pytest.raises(ParseError) as err:
         parse_file(path, ParseOptions())
-    assert str(err.value) == f"{path}, line 4: this row has 2 fields where the table has 5. " \
-                             "Expected 5 fields, found '2 fields'."  # fmt: skip
+    assert (
+        str(err.value) == f"{path}, line 4: this row has 2 fields where the table has 5. "
+        "Expected 5 fields, found '2 fields'."
+    )
 
 
 # -- 3. a bank's header with one damaged name -------------------------------------------------
@@ -73,17 +77,37 @@ def test_a_file_cut_inside_its_first_row_is_refused_not_a_traceback(tmp_path: Pa
 @pytest.mark.parametrize(
     ("source", "old", "new", "message"),
     [
-        (BARCLAYS, "Number,Date,", "Number,Dįte,", "the barclays export's (Barclays), but column 2 reads 'Dįte' "
-                                                   "instead of 'Date'"),
-        (AMEX, ",Amount\n", ",Amďunt\n", "the amex export's (American Express), but column 5 reads 'Amďunt' "
-                                         "instead of 'Amount'"),
-        (REVOLUT, ",Description,", ",Dĺscription,", "the revolut export's (Revolut), but column 5 reads "
-                                                   "'Dĺscription' instead of 'Description'"),
-        (LLOYDS, "Sort Code", "Sďrt Code", "the lloyds export's (Lloyds Bank), but column 3 reads 'Sďrt Code' "
-                                           "instead of 'Sort Code'"),
+        (
+            BARCLAYS,
+            "Number,Date,",
+            "Number,Dįte,",
+            "the barclays export's (Barclays), but column 2 reads 'Dįte' instead of 'Date'",
+        ),
+        (
+            AMEX,
+            ",Amount\n",
+            ",Amďunt\n",
+            "the amex export's (American Express), but column 5 reads 'Amďunt' instead of 'Amount'",
+        ),
+        (
+            REVOLUT,
+            ",Description,",
+            ",Dĺscription,",
+            "the revolut export's (Revolut), but column 5 reads 'Dĺscription' instead of 'Description'",
+        ),
+        (
+            LLOYDS,
+            "Sort Code",
+            "Sďrt Code",
+            "the lloyds export's (Lloyds Bank), but column 3 reads 'Sďrt Code' instead of 'Sort Code'",
+        ),
         # The delimiter between two names damaged: one cell where two should be.
-        (BUNQ, '"Bedrag","Rekening"', '"Bedrag"¬"Rekening"', "the bunq export's (bunq), but column 2 reads "
-                                                             "'Bedrag¬\"Rekening\"' instead of 'Bedrag,Rekening'"),
+        (
+            BUNQ,
+            '"Bedrag","Rekening"',
+            '"Bedrag"¬"Rekening"',
+            "the bunq export's (bunq), but column 2 reads 'Bedrag¬\"Rekening\"' instead of 'Bedrag,Rekening'",
+        ),
     ],
     ids=["letter", "last column", "multi-currency", "debit and credit", "delimiter"],
 )
@@ -93,19 +117,25 @@ def test_a_header_one_byte_off_a_profile_is_refused_naming_it(
     path = _write(tmp_path, source, _sample(source).replace(old, new, 1))
     with pytest.raises(ParseError) as err:
         parse_file(path, HOME)
-    assert str(err.value).startswith(f"{path}, line 1: the header looks like {message}: the file may be damaged. "
-                                     "Download it again; if the bank has renamed the column, copy the ")  # fmt: skip
+    assert str(err.value).startswith(
+        f"{path}, line 1: the header looks like {message}: the file may be damaged. "
+        "Download it again; if the bank has renamed the column, copy the "
+    )
 
 
 def test_a_header_spelled_another_way_is_read_by_its_own_columns(tmp_path: Path) -> None:
     # PayPal's custom export writes "TimeZone" for "Time Zone": a spelling, not damage.
-    text = ('"Date","Time","TimeZone","Name","Type","Status","Currency","Gross","Fee","Net","Balance"\n'
-            '"10/15/2019","03:46:20","PDT","Calm Radio","Subscription Payment","Completed","GBP","-6.99",'
-            '"0.00","-6.99","-6.99"\n'
-            '"10/20/2019","09:00:00","PDT","","Bank Deposit","Completed","GBP","10.00","0.00","10.00","3.01"\n')  # fmt: skip
+    text = (
+        '"Date","Time","TimeZone","Name","Type","Status","Currency","Gross","Fee","Net","Balance"\n'
+        '"10/15/2019","03:46:20","PDT","Calm Radio","Subscription Payment","Completed","GBP","-6.99",'
+        '"0.00","-6.99","-6.99"\n'
+        '"10/20/2019","09:00:00","PDT","","Bank Deposit","Completed","GBP","10.00","0.00","10.00","3.01"\n'
+    )
     [statement] = parse_file(_write(tmp_path, Path("paypal.csv"), text), HOME)
     assert [(t.date, t.amount, t.currency) for t in statement.transactions] == [
-        (dt.date(2019, 10, 15), Decimal("-6.99"), "GBP"), (dt.date(2019, 10, 20), Decimal("10.00"), "GBP")]  # fmt: skip
+        (dt.date(2019, 10, 15), Decimal("-6.99"), "GBP"),
+        (dt.date(2019, 10, 20), Decimal("10.00"), "GBP"),
+    ]
 
 
 # -- 4. a file cut inside the last row's balance, the column blank above it --------------------
@@ -148,13 +178,18 @@ def test_the_booking_date_column_of_a_headerless_file_is_the_first_date_column(t
 
 
 def test_one_damaged_date_does_not_move_the_dates_to_the_other_column(tmp_path: Path) -> None:
-    path = _write(tmp_path, Path("easybank.csv"), _EASYBANK.replace("01.01.2014", "01.01.20±4", 2)
-                  .replace("01.01.20±4", "01.01.2014", 1))  # fmt: skip  # the second row's only
+    path = _write(
+        tmp_path,
+        Path("easybank.csv"),
+        _EASYBANK.replace("01.01.2014", "01.01.20±4", 2).replace("01.01.20±4", "01.01.2014", 1),
+    )  # the second row's only
     with pytest.raises(ParseError) as err:
         parse_file(path, ParseOptions())
-    assert str(err.value) == (f"{path}, line 2: a date cell in column 'column 3' is not a date in any format we "
-                              "know. Expected a date such as 2026-10-31, 31.10.2026 or 10/31/2026 (or pass "
-                              "--date-format), found '01.01.20±4'.")  # fmt: skip
+    assert str(err.value) == (
+        f"{path}, line 2: a date cell in column 'column 3' is not a date in any format we "
+        "know. Expected a date such as 2026-10-31, 31.10.2026 or 10/31/2026 (or pass "
+        "--date-format), found '01.01.20±4'."
+    )
 
 
 def test_a_balance_cut_short_in_the_only_row_is_refused(tmp_path: Path) -> None:

@@ -32,9 +32,15 @@ GERMAN_TABLE = (
 )
 GERMAN_ROWS = [
     (date(2026, 10, 27), Decimal("-62.37"), "REWE Markt GmbH", "REWE SAGT DANKE 44170032", "Kartenzahlung"),
-    (date(2026, 10, 14), Decimal("-71.00"), "Stadtwerke Köln GmbH", "Abschlag Strom Vertragskonto 88120457", "Lastschrift"),
+    (
+        date(2026, 10, 14),
+        Decimal("-71.00"),
+        "Stadtwerke Köln GmbH",
+        "Abschlag Strom Vertragskonto 88120457",
+        "Lastschrift",
+    ),
     (date(2026, 10, 1), Decimal("3250.00"), "Muster Software GmbH", "Gehalt Oktober 2026", "Überweisung"),
-]  # fmt: skip
+]
 
 
 def _parse(tmp_path: Path, text: str, name: str = "export.csv", **options: object) -> Statement:
@@ -62,7 +68,12 @@ def test_the_iban_line_above_an_ing_de_table_is_the_account() -> None:
     assert len(statement.transactions) == 8
     first = statement.transactions[0]
     assert (first.date, first.amount, first.payee, first.memo, first.balance) == (
-        date(2026, 10, 28), Decimal("-58.00"), "DB Vertrieb GmbH", "Lastschrift", Decimal("3272.36"))  # fmt: skip
+        date(2026, 10, 28),
+        Decimal("-58.00"),
+        "DB Vertrieb GmbH",
+        "Lastschrift",
+        Decimal("3272.36"),
+    )
     assert first.description == "DB Vertrieb GmbH Deutschlandticket November 2026"
 
 
@@ -80,8 +91,10 @@ def test_the_iban_line_above_an_ing_de_table_is_the_account() -> None:
         # The account number the IBAN contains is that account, not a second one.
         ("Kontonummer;5418276390\nIBAN;DE19 5001 0517 5418 2763 90", ING_DE_IBAN),
     ],
-)  # fmt: skip
-def test_a_labelled_account_or_an_iban_above_the_table_is_the_account(tmp_path: Path, preamble: str, expected: str) -> None:
+)
+def test_a_labelled_account_or_an_iban_above_the_table_is_the_account(
+    tmp_path: Path, preamble: str, expected: str
+) -> None:
     statement = _parse(tmp_path, f"{preamble}\nKunde;Erika Mustermann\n\n{GERMAN_TABLE}")
     assert statement.bank_account_id == expected
     assert statement.profile is None and len(statement.transactions) == 3
@@ -106,10 +119,13 @@ def test_importer_detect_shows_where_the_account_was_found_or_why_none_was(tmp_p
     layout = detect(ING_DE, ParseOptions())
     assert f"account: {ING_DE_IBAN} (above the table: line 3, after 'IBAN')" in layout.evidence
     path = tmp_path / "two.csv"
-    path.write_text("IBAN;DE89 3704 0044 0532 0130 00\nGegenkonto;DE19 5001 0517 5418 2763 90\n" + GERMAN_TABLE, encoding="utf-8")
+    path.write_text(
+        "IBAN;DE89 3704 0044 0532 0130 00\nGegenkonto;DE19 5001 0517 5418 2763 90\n" + GERMAN_TABLE, encoding="utf-8"
+    )
     assert detect(path, ParseOptions()).evidence[-1] == (
         "account: none taken, the lines above the table name several: DE89 3704 0044 0532 0130 00 "
-        f"(line 1, after 'IBAN'), {ING_DE_IBAN} (line 2, an IBAN)")  # fmt: skip
+        f"(line 1, after 'IBAN'), {ING_DE_IBAN} (line 2, an IBAN)"
+    )
 
 
 def test_a_profile_names_an_unusual_account_line(tmp_path: Path) -> None:
@@ -120,7 +136,7 @@ def test_a_profile_names_an_unusual_account_line(tmp_path: Path) -> None:
         "currency: EUR\naccount_line: '^Depot;Nr\\. (\\d+)'\n"
         "columns: {date: Buchungstag, payee: Empfänger, description: [Empfänger, Verwendungszweck], amount: Betrag}\n",
         encoding="utf-8",
-    )  # fmt: skip
+    )
     text = "Depot;Nr. 4471100\nKonto;Verrechnungskonto 1234567\n" + GERMAN_TABLE
     statement = _parse(tmp_path, text, profile_dirs=(profiles,))
     assert (statement.profile, statement.bank_account_id) == ("depotbank", "4471100")
@@ -128,9 +144,12 @@ def test_a_profile_names_an_unusual_account_line(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("line", "problem"),
-    [("account_line: 'IBAN;(.*);(.*)'", "needs exactly one"), ("account_line: 'IBAN;(DE'", "not a regular expression"),
-     ("preamble_account: IBAN", "preamble_account: Extra inputs are not permitted")],
-)  # fmt: skip
+    [
+        ("account_line: 'IBAN;(.*);(.*)'", "needs exactly one"),
+        ("account_line: 'IBAN;(DE'", "not a regular expression"),
+        ("preamble_account: IBAN", "preamble_account: Extra inputs are not permitted"),
+    ],
+)
 def test_a_bad_account_line_is_refused_when_the_profile_loads(tmp_path: Path, line: str, problem: str) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(f"name: bad\nbank: Bad\n{line}\ncolumns: {{date: 0, amount: 1}}\n", encoding="utf-8")
@@ -162,7 +181,11 @@ def test_a_column_of_counterparty_ibans_alone_is_not_the_account(tmp_path: Path)
     )
     statement = _parse(tmp_path, text, currency="EUR")
     assert statement.bank_account_id is None
-    assert [t.payee for t in statement.transactions] == ["REWE Markt GmbH", "Stadtwerke Köln GmbH", "Stadtwerke Köln GmbH"]
+    assert [t.payee for t in statement.transactions] == [
+        "REWE Markt GmbH",
+        "Stadtwerke Köln GmbH",
+        "Stadtwerke Köln GmbH",
+    ]
 
 
 def test_an_unnamed_column_of_one_iban_is_the_account(tmp_path: Path) -> None:
@@ -211,7 +234,14 @@ def test_a_metadata_preamble_leaves_the_table_whole(tmp_path: Path, preamble: st
     statement = _parse(tmp_path, f"{preamble}\n{GERMAN_TABLE}")
     assert _rows(statement) == GERMAN_ROWS
     assert list(statement.transactions[0].raw) == [
-        "Buchungstag", "Valuta", "Empfänger", "Buchungsart", "Verwendungszweck", "Betrag", "Währung"]  # fmt: skip
+        "Buchungstag",
+        "Valuta",
+        "Empfänger",
+        "Buchungsart",
+        "Verwendungszweck",
+        "Betrag",
+        "Währung",
+    ]
     assert [t.source.line for t in statement.transactions] == [n + preamble.count("\n") + 3 for n in range(3)]
 
 
@@ -230,18 +260,20 @@ def test_a_detected_dutch_export_gives_the_counterparty_as_payee(tmp_path: Path)
         "2026-10-27,NL20INGB0001234567,Albert Heijn 1403,NL69ABNA0417164300,Betaalautomaat,AH to go Utrecht CS,-12.85\n"
         "2026-10-25,NL20INGB0001234567,Eneco Services,NL11RABO0104955555,Incasso,Termijnbedrag oktober 88120457,-96.00\n"
         "2026-10-24,NL20INGB0001234567,Werkgever BV,NL47BUNQ2025181418,Overschrijving,Salaris oktober,2850.00\n"
-    )  # fmt: skip
+    )
     statement = _parse(tmp_path, text, currency="EUR")
     assert statement.bank_account_id == "NL20INGB0001234567"
     assert _rows(statement) == [
         (date(2026, 10, 27), Decimal("-12.85"), "Albert Heijn 1403", "AH to go Utrecht CS", "Betaalautomaat"),
         (date(2026, 10, 25), Decimal("-96.00"), "Eneco Services", "Termijnbedrag oktober 88120457", "Incasso"),
         (date(2026, 10, 24), Decimal("2850.00"), "Werkgever BV", "Salaris oktober", "Overschrijving"),
-    ]  # fmt: skip
+    ]
 
 
 def test_the_kind_of_booking_describes_rows_that_have_no_other_text(tmp_path: Path) -> None:
-    statement = _parse(tmp_path, "Date,Type,Amount\n2026-10-27,CARD_PAYMENT,-12.85\n2026-10-25,TOPUP,100.00\n", currency="EUR")
+    statement = _parse(
+        tmp_path, "Date,Type,Amount\n2026-10-27,CARD_PAYMENT,-12.85\n2026-10-25,TOPUP,100.00\n", currency="EUR"
+    )
     assert [(t.description, t.memo) for t in statement.transactions] == [("CARD_PAYMENT", None), ("TOPUP", None)]
 
 
@@ -249,7 +281,9 @@ def test_the_kind_of_booking_describes_rows_that_have_no_other_text(tmp_path: Pa
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "importer", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "importer", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_the_ing_de_sample_lands_in_the_account_its_iban_names_once(tmp_path: Path) -> None:
@@ -275,7 +309,7 @@ def test_booking_text_is_the_description_when_no_purpose_column_holds_it(tmp_pat
         "Buchungstag;Wertstellung;Umsatzart;Buchungstext;Betrag;Währung;IBAN Auftraggeberkonto\n"
         "02.03.2026;02.03.2026;Lastschrift;Kartenzahlung REWE SAGT DANKE. 41400673//Hamburg;-17,22;EUR;DE89370400440532013000\n"
         "01.03.2026;01.03.2026;Lastschrift;Stadtwerke Hamburg Abschlag 4471;-71,00;EUR;DE89370400440532013000\n"
-    )  # fmt: skip
+    )
     statement = _parse(tmp_path, text)
     assert statement.bank_account_id == "DE89370400440532013000"
     assert [(t.description, t.memo) for t in statement.transactions] == [

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from importer.core.errors import AmbiguousDateError, BalanceError, InputError, ParseError, TruncatedError, UnknownFormatError
+from importer.core.errors import (
+    AmbiguousDateError,
+    BalanceError,
+    InputError,
+    ParseError,
+    TruncatedError,
+    UnknownFormatError,
+)
 from importer.parsers import FileSample, ParseOptions, identify, parse_file
 from importer.parsers.csv.reader import CsvParser
 
@@ -24,12 +31,15 @@ def test_ragged_row_names_its_line(tmp_path: Path) -> None:
     path = write(tmp_path, HEADER + "2026-10-01,A,-1.00,9.00\n2026-10-02,B,-1.00,8.00,extra\n2026-10-03,C,-1.00,7.00\n")
     with pytest.raises(ParseError) as err:
         parse_file(path, ParseOptions())
-    assert str(err.value) == (f"{path}, line 3: this row has 5 fields where the table has 4. "
-                              "Expected 4 fields, found '5 fields'.")  # fmt: skip
+    assert str(err.value) == (
+        f"{path}, line 3: this row has 5 fields where the table has 4. Expected 4 fields, found '5 fields'."
+    )
 
 
 def test_short_row_is_ragged_too(tmp_path: Path) -> None:
-    path = write(tmp_path, HEADER + "2026-10-01,A,-1.00,9.00\n2026-10-02,B\n2026-10-03,C,-1.00,7.00\n2026-10-04,D,-1.00,6.00\n")
+    path = write(
+        tmp_path, HEADER + "2026-10-01,A,-1.00,9.00\n2026-10-02,B\n2026-10-03,C,-1.00,7.00\n2026-10-04,D,-1.00,6.00\n"
+    )
     with pytest.raises(ParseError, match="line 3: this row has 2 fields where the table has 4"):
         parse_file(path, ParseOptions())
 
@@ -41,7 +51,9 @@ def test_chase_trailing_field_is_not_ragged() -> None:
 
 def test_unclosed_quote_names_the_line_it_opens(tmp_path: Path) -> None:
     path = write(tmp_path, HEADER + '2026-10-01,A,-1.00,9.00\n2026-10-02,"B,-1.00,8.00\n2026-10-03,C,-1.00,7.00\n')
-    with pytest.raises(TruncatedError, match=r"line 3: the file ends in the middle of a row \(a quoted field is never closed\)") as err:
+    with pytest.raises(
+        TruncatedError, match=r"line 3: the file ends in the middle of a row \(a quoted field is never closed\)"
+    ) as err:
         parse_file(path, ParseOptions(currency="EUR"))
     assert [len(s.transactions) for s in err.value.partial] == [1]
 
@@ -64,7 +76,9 @@ def test_amount_that_is_not_a_number(tmp_path: Path) -> None:
     path = write(tmp_path, HEADER + "2026-10-01,A,-1.00,9.00\n2026-10-02,B,twelve,8.00\n2026-10-03,C,-1.00,7.00\n")
     with pytest.raises(ParseError) as err:
         parse_file(path, ParseOptions(currency="EUR"))
-    assert "line 3: an amount cell in column 'Amount' is not a number" in str(err.value) and "'twelve'" in str(err.value)
+    assert "line 3: an amount cell in column 'Amount' is not a number" in str(err.value) and "'twelve'" in str(
+        err.value
+    )
 
 
 def test_ambiguous_dates_show_two_rows_and_the_settings(tmp_path: Path) -> None:
@@ -125,8 +139,10 @@ def test_no_claim_means_unknown_format(tmp_path: Path) -> None:
 
 
 def test_utf16_with_preamble_footer_and_decimal_comma(tmp_path: Path) -> None:
-    text = ("Kontoauszug;Girokonto\r\n\r\nDatum;Text;Betrag;Saldo\r\n01.10.2026;Gehalt;1.234,56;2.234,56\r\n"
-            "02.10.2026;Miete;-900,00;1.334,56\r\n03.10.2026;Bäcker;-3,20;1.331,36\r\nSumme;;331,36;\r\n")  # fmt: skip
+    text = (
+        "Kontoauszug;Girokonto\r\n\r\nDatum;Text;Betrag;Saldo\r\n01.10.2026;Gehalt;1.234,56;2.234,56\r\n"
+        "02.10.2026;Miete;-900,00;1.334,56\r\n03.10.2026;Bäcker;-3,20;1.331,36\r\nSumme;;331,36;\r\n"
+    )
     path = write(tmp_path, "\ufeff" + text, encoding="utf-16-le")
     [statement] = parse_file(path, ParseOptions(currency="EUR"))
     assert [t.amount for t in statement.transactions] == [Decimal("1234.56"), Decimal("-900.00"), Decimal("-3.20")]
@@ -137,11 +153,16 @@ def test_cp1251_and_cr_only_line_endings(tmp_path: Path) -> None:
     text = "Дата;Описание;Сумма;Валюта\r01.10.2026;Зарплата;50000,00;RUB\r02.10.2026;Магазин;-1200,50;RUB\r"
     path = write(tmp_path, text, encoding="cp1251")
     [statement] = parse_file(path, ParseOptions())
-    assert statement.transactions[1].description == "Магазин" and statement.transactions[1].amount == Decimal("-1200.50")
+    assert statement.transactions[1].description == "Магазин" and statement.transactions[1].amount == Decimal(
+        "-1200.50"
+    )
 
 
 def test_month_names_and_indicator_column(tmp_path: Path) -> None:
     text = "Fecha;Concepto;Importe;D/H\n3 oct. 2026;Nómina;1.500,00;H\n15 dic. 2026;Alquiler;700,00;D\n"
     path = write(tmp_path, text)
     [statement] = parse_file(path, ParseOptions(currency="EUR"))
-    assert [(t.date.month, t.amount) for t in statement.transactions] == [(10, Decimal("1500.00")), (12, Decimal("-700.00"))]
+    assert [(t.date.month, t.amount) for t in statement.transactions] == [
+        (10, Decimal("1500.00")),
+        (12, Decimal("-700.00")),
+    ]

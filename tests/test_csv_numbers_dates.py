@@ -15,11 +15,18 @@ from importer.parsers.numbers import NotANumber, infer_decimal_mark, parse_amoun
 @pytest.mark.parametrize(
     ("cell", "mark", "expected"),
     [
-        ("12.00 DR", ".", "-12.00"), ("12.00 CR", ".", "12.00"), ("11'373.94", ".", "11373.94"),
-        ("1\u202f234,50 €", ",", "1234.50"), ("1\u00a0234,50", ",", "1234.50"), ("+ $73.01", ".", "73.01"),
-        ("- $12.01", ".", "-12.01"), ("(1,234.56)", ".", "-1234.56"), ("EUR -3,50", ",", "-3.50"), ("£67.40", ".", "67.40"),
+        ("12.00 DR", ".", "-12.00"),
+        ("12.00 CR", ".", "12.00"),
+        ("11'373.94", ".", "11373.94"),
+        ("1\u202f234,50 €", ",", "1234.50"),
+        ("1\u00a0234,50", ",", "1234.50"),
+        ("+ $73.01", ".", "73.01"),
+        ("- $12.01", ".", "-12.01"),
+        ("(1,234.56)", ".", "-1234.56"),
+        ("EUR -3,50", ",", "-3.50"),
+        ("£67.40", ".", "67.40"),
     ],
-)  # fmt: skip
+)
 def test_amount_forms(cell: str, mark: str, expected: str) -> None:
     assert parse_amount(cell, mark) == Decimal(expected)
 
@@ -32,10 +39,13 @@ def test_point_in_a_decimal_comma_column_is_not_a_thousands_mark() -> None:
 @pytest.mark.parametrize(
     ("column", "expected"),
     [
-        (["1,25", "20,00", "2500"], ","), (["1.234,56", "3,2"], ","), (["1,234.56", "-5.00"], "."),
-        (["1,000", "2,500"], None), (["12", "7"], None),
+        (["1,25", "20,00", "2500"], ","),
+        (["1.234,56", "3,2"], ","),
+        (["1,234.56", "-5.00"], "."),
+        (["1,000", "2,500"], None),
+        (["12", "7"], None),
     ],
-)  # fmt: skip
+)
 def test_decimal_mark_comes_from_the_whole_column(column: list[str], expected: str | None) -> None:
     assert infer_decimal_mark(column) == expected
 
@@ -48,13 +58,17 @@ def test_amount_column_reports_the_first_bad_cell() -> None:
 @pytest.mark.parametrize(
     ("column", "fmt"),
     [
-        (["3. März 2026", "12. Dez. 2026"], "%d. %b %Y"), (["12 janv. 2026", "3 févr. 2026"], "%d %b %Y"),
-        (["5 mei 2026", "13 okt 2026"], "%d %b %Y"), (["3 ottobre 2026", "13 dicembre 2026"], "%d %b %Y"),
-        (["15 outubro 2026", "1 maio 2026"], "%d %b %Y"), (["15 października 2026", "1 maja 2026"], "%d %b %Y"),
-        (["15 октября 2026", "1 мая 2026"], "%d %b %Y"), (["2019.04.19."], "%Y.%m.%d."),
+        (["3. März 2026", "12. Dez. 2026"], "%d. %b %Y"),
+        (["12 janv. 2026", "3 févr. 2026"], "%d %b %Y"),
+        (["5 mei 2026", "13 okt 2026"], "%d %b %Y"),
+        (["3 ottobre 2026", "13 dicembre 2026"], "%d %b %Y"),
+        (["15 outubro 2026", "1 maio 2026"], "%d %b %Y"),
+        (["15 października 2026", "1 maja 2026"], "%d %b %Y"),
+        (["15 октября 2026", "1 мая 2026"], "%d %b %Y"),
+        (["2019.04.19."], "%Y.%m.%d."),
         (["22.02.18", "13.03.18"], "%d.%m.%y"),
     ],
-)  # fmt: skip
+)
 def test_month_names_in_nine_languages(column: list[str], fmt: str) -> None:
     # Month names in any of the languages become English abbreviations, which %b reads.
     assert infer_date_format(column) == fmt
@@ -75,13 +89,21 @@ _YEARS = ["1949", "1950", "2024", "2099", "2100", "0000", "24", "00", "49", "68"
 def test_numeric_dates_read_as_pandas_reads_them(fmt: str) -> None:
     """The fast reader of digit-only dates against the pandas reader, on every shape of day, month
     and year around the edges (padding, month 13, February 29/30, the %y century, the year range)."""
-    values = [fmt.replace("%d", d).replace("%m", m).replace("%Y", y).replace("%y", y)
-              for d in _DAYS for m in _MONTHS for y in _YEARS]
+    values = [
+        fmt.replace("%d", d).replace("%m", m).replace("%Y", y).replace("%y", y)
+        for d in _DAYS
+        for m in _MONTHS
+        for y in _YEARS
+    ]
     fast = {value: dates._numeric_dates([value], fmt) for value in values}
     read = [value for value, found in fast.items() if found is not None]
     assert len(read) > 100  # the fast path takes most shapes; the rest go to pandas
     assert {v: fast[v][v] for v in read} == dates._pandas_dates(read, fmt)  # type: ignore[index]
-    assert parse_dates(["02/29/2024", "2/29/2023", "12/31/2099"], "%m/%d/%Y") == [dt.date(2024, 2, 29), None, dt.date(2099, 12, 31)]
+    assert parse_dates(["02/29/2024", "2/29/2023", "12/31/2099"], "%m/%d/%Y") == [
+        dt.date(2024, 2, 29),
+        None,
+        dt.date(2099, 12, 31),
+    ]
 
 
 def test_plain_amounts_reads_a_column_of_plain_numbers_or_nothing() -> None:

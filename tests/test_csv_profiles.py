@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from importer.parsers import ParseOptions
 from importer.parsers.csv.detect import detect, match_profile
-from importer.parsers.csv.text import read_text
 from importer.parsers.csv.profiles import BUILTIN_DIR, all_profiles, load_profile
+from importer.parsers.csv.text import read_text
 from tests.golden import SAMPLES, golden_path
 
 

@@ -33,9 +33,14 @@ SMALL_PREFIX_DIFFERS = {
 }
 # Files refused as a whole whose first 4 KiB look like another table (a ragged row further down,
 # or text that is no statement): the stream refuses them too, for the layout its prefix shows.
-for _name in ("bank2ynab/test_headers.csv", "ofxstatement-dutch/icscards.txt", "ofxstatement-dutch/icscards_big.txt",
-              "ofxstatement-dutch/icscards_equal_transactions.txt", "ofxstatement-dutch/icscards_error.txt",
-              "ofxstatement-russian/sberbank_visa.txt"):
+for _name in (
+    "bank2ynab/test_headers.csv",
+    "ofxstatement-dutch/icscards.txt",
+    "ofxstatement-dutch/icscards_big.txt",
+    "ofxstatement-dutch/icscards_equal_transactions.txt",
+    "ofxstatement-dutch/icscards_error.txt",
+    "ofxstatement-russian/sberbank_visa.txt",
+):
     SMALL_PREFIX_DIFFERS["csv/" + _name] = "refused whole, refused for another reason on its first 4 KiB"
 
 
@@ -66,8 +71,9 @@ def test_every_sample_streams_to_the_statement_parse_reads(path: Path, monkeypat
 
 
 @pytest.mark.parametrize("entry", corpus_params("csv"))
-def test_every_corpus_csv_streams_to_the_statement_parse_reads(entry: CorpusFile,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_corpus_csv_streams_to_the_statement_parse_reads(
+    entry: CorpusFile, monkeypatch: pytest.MonkeyPatch
+) -> None:
     if entry.relative not in SMALL_PREFIX_DIFFERS:
         _same_as_parse(entry.path, monkeypatch)
         return
@@ -170,7 +176,7 @@ def test_odd_rows_after_the_prefix_read_as_parse_reads_them(chase: Path, tmp_pat
     number (" -12.50" reads as -12.50), a description holding a line end (lines shift by one)."""
     lines = chase.read_text().split("\n")
     lines[25_000] = _cell(lines[25_000], -5, " " + lines[25_000].rsplit(",", 5)[-5])
-    lines[30_000] = lines[30_000].replace(' ', '\nSECOND LINE ', 1)
+    lines[30_000] = lines[30_000].replace(" ", "\nSECOND LINE ", 1)
     lines.insert(35_000, "")
     odd = tmp_path / "odd.csv"
     odd.write_text("\n".join(lines))

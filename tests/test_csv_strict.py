@@ -39,7 +39,9 @@ def _copy(tmp_path: Path, source: Path, old: str, new: str, *, header: str | Non
 
 
 @pytest.mark.parametrize("cell", ["-85O.00", "-6Z.18", "-1O.00", "twelve", "-34.12 -1.00", "-(34.12)", "- 34.12 DR"])
-@pytest.mark.parametrize("header", [None, "No,When,Acct,Value,Kind,Text", ""], ids=["profile", "detected", "headerless"])
+@pytest.mark.parametrize(
+    "header", [None, "No,When,Acct,Value,Kind,Text", ""], ids=["profile", "detected", "headerless"]
+)
 def test_an_amount_cell_that_is_not_one_number_names_line_column_and_cell(
     tmp_path: Path, cell: str, header: str | None
 ) -> None:
@@ -84,8 +86,11 @@ def test_the_cli_reports_the_bad_cell_without_a_traceback(tmp_path: Path) -> Non
 def test_a_partial_last_row_is_not_taken_for_a_footer(tmp_path: Path) -> None:
     path = tmp_path / BOFA.name
     path.write_bytes(BOFA.read_bytes()[:673])  # ends "...\r\n10/"
-    with pytest.raises(TruncatedError, match=r"line 15: the file ends in the middle of a row \(the last row has 1 of 4"
-                                             r" fields\).*--allow-partial to import the 6 complete rows") as err:
+    with pytest.raises(
+        TruncatedError,
+        match=r"line 15: the file ends in the middle of a row \(the last row has 1 of 4"
+        r" fields\).*--allow-partial to import the 6 complete rows",
+    ) as err:
         parse_file(path, ParseOptions())
     [partial] = err.value.partial
     assert [t.amount for t in partial.transactions] == [t.amount for t in _rows(BOFA)[:6]]
@@ -112,8 +117,10 @@ def _cuts(data: bytes) -> list[int]:
 
 
 def _key(statement: Statement) -> list[tuple[object, ...]]:
-    return [(t.date, t.amount, t.currency, t.balance, t.description, t.payee, t.memo, t.bank_id)
-            for t in statement.transactions]  # fmt: skip
+    return [
+        (t.date, t.amount, t.currency, t.balance, t.description, t.payee, t.memo, t.bank_id)
+        for t in statement.transactions
+    ]
 
 
 @pytest.mark.parametrize("sample", CSV_SAMPLES, ids=str)
@@ -134,7 +141,7 @@ def test_a_sample_cut_anywhere_is_refused_or_reads_the_rows_it_holds(tmp_path: P
         whole_rows = max(len(got) - 1, 0)
         assert got[:whole_rows] == full[:whole_rows], cut
         if got and got[-1] != full[len(got) - 1]:
-            assert not data[:cut].endswith(b"\n") and got[-1][:4] == full[len(got) - 1][:4] or len(got) == 1, cut
+            assert (not data[:cut].endswith(b"\n") and got[-1][:4] == full[len(got) - 1][:4]) or len(got) == 1, cut
 
 
 # -- encodings and profiles ------------------------------------------------------------------
@@ -156,8 +163,10 @@ def test_a_profile_column_missing_from_a_headerless_table(tmp_path: Path) -> Non
     path.write_text("".join(",".join(row.split(",")[:3]) + "\n" for row in rows))
     with pytest.raises(ParseError) as err:
         parse_file(path, ParseOptions(profile="wells-fargo"))
-    assert str(err.value) == (f"{path}: the profile 'wells-fargo' names column index 4 (column 5), but the table has "
-                              "3 columns (indexes 0 to 2). Fix the column in the profile.")  # fmt: skip
+    assert str(err.value) == (
+        f"{path}: the profile 'wells-fargo' names column index 4 (column 5), but the table has "
+        "3 columns (indexes 0 to 2). Fix the column in the profile."
+    )
 
 
 def test_a_profile_column_in_a_file_without_names_says_so(tmp_path: Path) -> None:
@@ -169,8 +178,10 @@ def test_a_profile_column_in_a_file_without_names_says_so(tmp_path: Path) -> Non
 
 def test_an_empty_statement_has_the_configured_currency_or_none(tmp_path: Path) -> None:
     # Every row is pending, so no row says the currency; the profile does not say it either.
-    (tmp_path / "mine.yaml").write_text("name: mine\nbank: Mine\nheader: [Date, Text, Amount]\n"
-                                        "columns: {date: Date, description: Text, amount: Amount}\n")  # fmt: skip
+    (tmp_path / "mine.yaml").write_text(
+        "name: mine\nbank: Mine\nheader: [Date, Text, Amount]\n"
+        "columns: {date: Date, description: Text, amount: Amount}\n"
+    )
     path = tmp_path / "pending.csv"
     path.write_text("Date,Text,Amount\nPending,Coffee,-3.00\nPending,Tea,-2.00\n")
     options = ParseOptions(profile="mine", profile_dirs=(tmp_path,))

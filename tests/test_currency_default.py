@@ -47,7 +47,9 @@ def test_the_top_level_currency_applies(runner: CliRunner, tmp_path: Path) -> No
     assert currencies(runner, "--config", config(tmp_path, "currency: cad\n")) == {"CAD"}
 
 
-def test_the_environment_beats_the_config_file(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_environment_beats_the_config_file(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("IMPORTER_CURRENCY", "gbp")
     assert currencies(runner, "--config", config(tmp_path, "currency: CAD\n")) == {"GBP"}
 
@@ -72,7 +74,9 @@ def test_a_sources_currency_beats_the_environment_and_the_top_level(
     assert set(stored_currencies(tmp_path / "s.sqlite")) == {"CHF"}
 
 
-def test_a_source_without_currency_takes_the_environment(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_source_without_currency_takes_the_environment(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("IMPORTER_CURRENCY", "GBP")
     path = config(tmp_path, f"currency: CAD\nsources:\n  - path: {ROOT / QIF}\n")
     result = runner.invoke(main, ["run", "--config", path, "--state", str(tmp_path / "s.sqlite")])
@@ -89,7 +93,9 @@ def test_the_readme_first_command_imports_every_sample_without_xxx(runner: CliRu
     assert "XXX" not in result.output
 
 
-def test_a_bad_environment_currency_is_a_configuration_error(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_bad_environment_currency_is_a_configuration_error(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("IMPORTER_CURRENCY", "EURO")
     result = runner.invoke(main, ["parse", QIF])
     assert result.exit_code == 2
@@ -98,14 +104,19 @@ def test_a_bad_environment_currency_is_a_configuration_error(runner: CliRunner, 
 
 def test_a_bad_currency_flag_is_a_usage_error(runner: CliRunner) -> None:
     result = runner.invoke(main, ["parse", QIF, "--currency", "EURO"])
-    assert result.exit_code == 2 and "Invalid value for --currency: 'EURO' is not an ISO 4217 currency code" in result.output
+    assert (
+        result.exit_code == 2
+        and "Invalid value for --currency: 'EURO' is not an ISO 4217 currency code" in result.output
+    )
 
 
 def test_a_bad_top_level_currency_names_the_line(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(main, ["parse", QIF, "--config", config(tmp_path, "# mine\ncurrency: ZZQ\n")])
     assert result.exit_code == 2
-    assert result.output == (f"error: {tmp_path / 'importer.yaml'}, line 2: key currency: 'ZZQ' is not an ISO 4217 "
-                             "currency code (e.g. USD, EUR)\n")  # fmt: skip
+    assert result.output == (
+        f"error: {tmp_path / 'importer.yaml'}, line 2: key currency: 'ZZQ' is not an ISO 4217 "
+        "currency code (e.g. USD, EUR)\n"
+    )
 
 
 def test_init_writes_the_default_currency(runner: CliRunner, tmp_path: Path) -> None:

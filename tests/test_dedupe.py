@@ -10,19 +10,30 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from importer.ids.recipe import assign_ids, external_id, normalise_description, plain_amount
 from importer.core.errors import ImporterError
 from importer.core.models import Source, Transaction
+from importer.ids.recipe import assign_ids, external_id, normalise_description, plain_amount
 from importer.parsers import ParseOptions, identify
 from importer.run.pipeline import statement_files
 
 
-def txn(description: str = "STARBUCKS 123", amount: str = "-4.75", day: int = 3, bank_id: str | None = None,
-        account: str = "checking", line: int = 1) -> Transaction:  # fmt: skip
+def txn(
+    description: str = "STARBUCKS 123",
+    amount: str = "-4.75",
+    day: int = 3,
+    bank_id: str | None = None,
+    account: str = "checking",
+    line: int = 1,
+) -> Transaction:
     return Transaction(
-        date=dt.date(2026, 10, day), amount=Decimal(amount), currency="USD", description=description,
-        account=account, bank_id=bank_id, source=Source(path="x.csv", line=line),
-    )  # fmt: skip
+        date=dt.date(2026, 10, day),
+        amount=Decimal(amount),
+        currency="USD",
+        description=description,
+        account=account,
+        bank_id=bank_id,
+        source=Source(path="x.csv", line=line),
+    )
 
 
 def test_ids_are_versioned_and_deterministic() -> None:
@@ -75,17 +86,28 @@ def reference_ids(txns: list[Transaction]) -> list[str]:
     seen: dict[tuple[object, ...], int] = {}
     ids = []
     for t in txns:
-        key = ("bank", t.account, t.bank_id.strip(), t.date, t.amount) if t.bank_id else (
-            "text", t.account, t.date, t.amount, normalise_description(t.description))  # fmt: skip
+        key = (
+            ("bank", t.account, t.bank_id.strip(), t.date, t.amount)
+            if t.bank_id
+            else ("text", t.account, t.date, t.amount, normalise_description(t.description))
+        )
         ids.append(external_id(t, seen.get(key, 0)))
         seen[key] = seen.get(key, 0) + 1
     return ids
 
 
-@given(st.lists(st.tuples(st.sampled_from(["COFFEE 1", "coffee  1", "RENT", " Rent "]),
-                          st.sampled_from(["-3", "-3.00", "-3.5", "12", "0.00", "-0"]),
-                          st.integers(1, 3), st.sampled_from([None, "", "F1", " F1 ", "F2"]),
-                          st.sampled_from(["checking", "savings"])), max_size=30))  # fmt: skip
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["COFFEE 1", "coffee  1", "RENT", " Rent "]),
+            st.sampled_from(["-3", "-3.00", "-3.5", "12", "0.00", "-0"]),
+            st.integers(1, 3),
+            st.sampled_from([None, "", "F1", " F1 ", "F2"]),
+            st.sampled_from(["checking", "savings"]),
+        ),
+        max_size=30,
+    )
+)
 def test_bulk_ids_equal_the_recipe_row_by_row(rows: list[tuple[str, str, int, str | None, str]]) -> None:
     txns = [txn(d, a, day, bank, account, line=n) for n, (d, a, day, bank, account) in enumerate(rows)]
     assert [t.external_id for t in assign_ids(txns)] == reference_ids(txns)
@@ -105,9 +127,9 @@ def test_bulk_ids_equal_the_recipe_on_every_sample() -> None:
 
 
 def test_a_statement_prepared_in_parts_gets_the_ids_of_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
-    from importer.run import pipeline
     from importer.core.models import Statement
     from importer.rules import load_rules
+    from importer.run import pipeline
 
     rows = [txn("COFFEE", "-3", 3, line=n) for n in range(5)] + [txn(bank_id="FEE", line=n) for n in range(5, 9)]
     statement = Statement(path="x.csv", format="csv", account="checking", currency="USD", transactions=tuple(rows))

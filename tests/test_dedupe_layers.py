@@ -15,12 +15,12 @@ from click.testing import CliRunner
 
 from importer.cli import main
 from importer.config.settings import TargetSettings
+from importer.core.accounts import AccountSpec
 from importer.dedupe.layers import MatchSettings
 from importer.parsers import ParseOptions
-from importer.core.accounts import AccountSpec
-from importer.run.pipeline import RunSettings, run
 from importer.reports.summary import RunReport
 from importer.rules import RuleSet
+from importer.run.pipeline import RunSettings, run
 from importer.store.sqlite import State
 from tests.loopback import LoopbackServer, registered
 from tests.statements import Line, chase_csv, day, ofx
@@ -76,9 +76,16 @@ def test_re_export_with_other_spacing_and_case_adds_nothing(state_path: Path, tm
 
 def test_a_reused_fitid_does_not_hide_another_transaction(state_path: Path, tmp_path: Path) -> None:
     # This bank numbers FITIDs per statement: October's "1" and November's "1" are different lines.
-    october = ofx(tmp_path / "oct.ofx", [Line(day(2), "-20.00", "GAS", fitid="1"), Line(day(9), "-5.00", "FEE", fitid="2")])
-    november = ofx(tmp_path / "nov.ofx", [Line(day(2, 11), "-31.00", "BOOKS", fitid="1"), Line(day(9, 11), "-5.00", "FEE", fitid="2")])
-    same_day_fees = ofx(tmp_path / "fees.ofx", [Line(day(20), "-1.00", "FEE", fitid="F"), Line(day(20), "-1.00", "FEE", fitid="F")])
+    october = ofx(
+        tmp_path / "oct.ofx", [Line(day(2), "-20.00", "GAS", fitid="1"), Line(day(9), "-5.00", "FEE", fitid="2")]
+    )
+    november = ofx(
+        tmp_path / "nov.ofx",
+        [Line(day(2, 11), "-31.00", "BOOKS", fitid="1"), Line(day(9, 11), "-5.00", "FEE", fitid="2")],
+    )
+    same_day_fees = ofx(
+        tmp_path / "fees.ofx", [Line(day(20), "-1.00", "FEE", fitid="F"), Line(day(20), "-1.00", "FEE", fitid="F")]
+    )
     import_files(state_path, october)
     assert import_files(state_path, november).totals()["new"] == 2
     assert import_files(state_path, same_day_fees).totals()["new"] == 2
@@ -88,11 +95,19 @@ def test_a_reused_fitid_does_not_hide_another_transaction(state_path: Path, tmp_
 
 def test_csv_then_ofx_of_one_month_lands_once(state_path: Path, tmp_path: Path) -> None:
     coffee = Line(day(3), "-4.50", "BLUE BOTTLE COFFEE")
-    csv_lines = [Line(day(1), "2800.00", "GUSTO PAYROLL PPD ID: 9876543210"), coffee, coffee,
-                 Line(day(8), "-54.12", "TARGET 00012345 DALY CITY CA")]  # fmt: skip
-    ofx_lines = [Line(day(1), "2800.00", "GUSTO PAYROLL"), Line(day(3), "-4.50", "BLUE BOTTLE COFFEE"),
-                 Line(day(3), "-4.50", "BLUE BOTTLE COFFEE"), Line(day(9), "-54.12", "TARGET 00012345"),
-                 Line(day(30), "-11.99", "SPOTIFY USA")]  # fmt: skip
+    csv_lines = [
+        Line(day(1), "2800.00", "GUSTO PAYROLL PPD ID: 9876543210"),
+        coffee,
+        coffee,
+        Line(day(8), "-54.12", "TARGET 00012345 DALY CITY CA"),
+    ]
+    ofx_lines = [
+        Line(day(1), "2800.00", "GUSTO PAYROLL"),
+        Line(day(3), "-4.50", "BLUE BOTTLE COFFEE"),
+        Line(day(3), "-4.50", "BLUE BOTTLE COFFEE"),
+        Line(day(9), "-54.12", "TARGET 00012345"),
+        Line(day(30), "-11.99", "SPOTIFY USA"),
+    ]
     import_files(state_path, chase_csv(tmp_path / "oct.csv", csv_lines))
     report = import_files(state_path, ofx(tmp_path / "oct.ofx", ofx_lines))
     assert reasons(report) == {"other-format": 4}
@@ -136,15 +151,22 @@ def test_a_line_that_merely_resembles_one_of_another_month_is_new(state_path: Pa
     # Same shop, same amount, one day apart, in two exports of the same format that do not
     # overlap: two real purchases, not a duplicate.
     import_files(state_path, chase_csv(tmp_path / "oct.csv", [Line(day(31), "-4.50", "BLUE BOTTLE COFFEE")]))
-    report = import_files(state_path, chase_csv(tmp_path / "nov.csv", [Line(day(1, 11), "-4.50", "BLUE BOTTLE COFFEE")]))
+    report = import_files(
+        state_path, chase_csv(tmp_path / "nov.csv", [Line(day(1, 11), "-4.50", "BLUE BOTTLE COFFEE")])
+    )
     assert (report.totals()["new"], reasons(report)) == (1, {})
 
 
 def test_both_legs_of_a_transfer_become_one_transfer(state_path: Path, tmp_path: Path) -> None:
-    checking = chase_csv(tmp_path / "checking.csv", [Line(day(14), "-200.00", "ONLINE TRANSFER TO SAVINGS 0555"),
-                                                     Line(day(14), "-50.00", "DINNER")])  # fmt: skip
-    savings = ofx(tmp_path / "savings.ofx", [Line(day(15), "200.00", "TRANSFER FROM CHECKING"),
-                                             Line(day(14), "50.00", "REFUND")], account="0555")  # fmt: skip
+    checking = chase_csv(
+        tmp_path / "checking.csv",
+        [Line(day(14), "-200.00", "ONLINE TRANSFER TO SAVINGS 0555"), Line(day(14), "-50.00", "DINNER")],
+    )
+    savings = ofx(
+        tmp_path / "savings.ofx",
+        [Line(day(15), "200.00", "TRANSFER FROM CHECKING"), Line(day(14), "50.00", "REFUND")],
+        account="0555",
+    )
     import_files(state_path, checking)
     report = import_files(state_path, savings, account="Savings")  # the other leg, a day later, next run
     assert report.totals()["new"] == 2 and report.files[0].transfers == 1
@@ -153,12 +175,16 @@ def test_both_legs_of_a_transfer_become_one_transfer(state_path: Path, tmp_path:
         legs_by_account = {row[0]: row[1:] for row in legs}
         book = state.db.execute("SELECT kind, account, amount, transfer_to FROM ledger_book ORDER BY amount").fetchall()
     assert {a: (amount, to) for a, (amount, to, _) in legs_by_account.items()} == {
-        ACCOUNT: ("-200.00", "Savings"), "Savings": ("200.00", ACCOUNT)
+        ACCOUNT: ("-200.00", "Savings"),
+        "Savings": ("200.00", ACCOUNT),
     }
     assert len({pid for _, _, pid in legs_by_account.values()}) == 1
     # The book shows the transfer once; dinner and the unrelated refund stay an expense and an income.
-    assert book == [("transfer", ACCOUNT, "-200.00", "Savings"), ("entry", ACCOUNT, "-50.00", None),
-                    ("entry", "Savings", "50.00", None)]  # fmt: skip
+    assert book == [
+        ("transfer", ACCOUNT, "-200.00", "Savings"),
+        ("entry", ACCOUNT, "-50.00", None),
+        ("entry", "Savings", "50.00", None),
+    ]
 
 
 def test_transfer_legs_in_one_run_are_paired_before_upload(state_path: Path, tmp_path: Path) -> None:
@@ -174,12 +200,19 @@ def test_transfer_legs_in_one_run_are_paired_before_upload(state_path: Path, tmp
 def test_a_target_that_never_got_the_csv_gets_each_transaction_once_from_the_ofx(
     state_path: Path, tmp_path: Path
 ) -> None:
-    csv_file = chase_csv(tmp_path / "oct.csv", [Line(day(1), "2800.00", "GUSTO PAYROLL"), Line(day(3), "-4.50", "COFFEE")])
-    ofx_file = ofx(tmp_path / "oct.ofx", [Line(day(1), "2800.00", "GUSTO PAYROLL PPD"), Line(day(3), "-4.50", "COFFEE")])
+    csv_file = chase_csv(
+        tmp_path / "oct.csv", [Line(day(1), "2800.00", "GUSTO PAYROLL"), Line(day(3), "-4.50", "COFFEE")]
+    )
+    ofx_file = ofx(
+        tmp_path / "oct.ofx", [Line(day(1), "2800.00", "GUSTO PAYROLL PPD"), Line(day(3), "-4.50", "COFFEE")]
+    )
     import_files(state_path, csv_file)  # into the local ledger
     with LoopbackServer() as server, registered():
-        box = RunSettings(target="box", target_settings=TargetSettings(type="loopback", base_url=server.url),
-                          parse=ParseOptions(account=ACCOUNT, check_balances=False))  # fmt: skip
+        box = RunSettings(
+            target="box",
+            target_settings=TargetSettings(type="loopback", base_url=server.url),
+            parse=ParseOptions(account=ACCOUNT, check_balances=False),
+        )
         with State(state_path) as state:
             report = run([ofx_file, csv_file], RuleSet(()), state, box)
             stored = sorted(t.external_id or "" for t in state.stored_transactions())
@@ -189,8 +222,12 @@ def test_a_target_that_never_got_the_csv_gets_each_transaction_once_from_the_ofx
 
 
 def test_the_text_report_counts_rows_by_reason_and_held_rows_per_file(state_path: Path, tmp_path: Path) -> None:
-    csv_file = chase_csv(tmp_path / "oct.csv", [Line(day(1), "2800.00", "GUSTO PAYROLL"), Line(day(8), "-54.12", "TARGET 0001")])
-    ofx_file = ofx(tmp_path / "oct.ofx", [Line(day(1), "2800.00", "GUSTO PAYROLL PPD"), Line(day(9), "-54.12", "CHEVRON 77")])
+    csv_file = chase_csv(
+        tmp_path / "oct.csv", [Line(day(1), "2800.00", "GUSTO PAYROLL"), Line(day(8), "-54.12", "TARGET 0001")]
+    )
+    ofx_file = ofx(
+        tmp_path / "oct.ofx", [Line(day(1), "2800.00", "GUSTO PAYROLL PPD"), Line(day(9), "-54.12", "CHEVRON 77")]
+    )
     base = ["--state", str(state_path), "--account", ACCOUNT, "--no-balance-check"]
     CliRunner().invoke(main, ["run", str(csv_file), *base])
     result = CliRunner().invoke(main, ["run", str(ofx_file), str(csv_file), *base])
@@ -202,5 +239,6 @@ def test_the_text_report_counts_rows_by_reason_and_held_rows_per_file(state_path
     result = CliRunner().invoke(main, ["run", str(ofx_file), *base, "--json"])
     rows = json.loads(result.stdout)["files"][0]["duplicates"]
     assert [(r["source"], r["reason"], r["action"]) for r in rows] == [
-        (f"{ofx_file}#1", "known-alias", "skip"), (f"{ofx_file}#2", "probable-duplicate", "hold")
+        (f"{ofx_file}#1", "known-alias", "skip"),
+        (f"{ofx_file}#2", "probable-duplicate", "hold"),
     ]

@@ -7,12 +7,12 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from importer.core.accounts import AccountSpec
 from importer.config.settings import default_currency, load_config
+from importer.core.accounts import AccountSpec
 from importer.parsers import ParseOptions
-from importer.run.pipeline import RunSettings, run
 from importer.reports.summary import RunReport
 from importer.rules import RuleSet, load_rules
+from importer.run.pipeline import RunSettings, run
 from importer.store.sqlite import State
 from tests.crash_harness import write_inputs
 from tests.golden import ROOT
@@ -30,7 +30,9 @@ def counts(report: RunReport) -> Counts:
 def table_sizes(path: Path) -> dict[str, int]:
     with sqlite3.connect(path) as db:
         tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        return {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables if t not in ("runs", "quiet_runs")}
+        return {
+            t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables if t not in ("runs", "quiet_runs")
+        }
 
 
 def dry_then_real(state_path: Path, paths: list[Path], settings: RunSettings, rules: RuleSet) -> tuple[Counts, Counts]:
@@ -58,7 +60,9 @@ def test_overlapping_exports_after_an_earlier_import(tmp_path: Path) -> None:
     state_path = tmp_path / "state.sqlite"
     with State(state_path) as state:
         run([early], RuleSet(()), state, RunSettings(accounts=CHASE))
-    again = chase_csv(tmp_path / "checking-late-again.csv", [Line(day(n), f"-{10 + n}.25", f"SHOP {n}") for n in range(20, 30)])
+    again = chase_csv(
+        tmp_path / "checking-late-again.csv", [Line(day(n), f"-{10 + n}.25", f"SHOP {n}") for n in range(20, 30)]
+    )
     dry, real = dry_then_real(state_path, [late, again, savings], RunSettings(accounts=CHASE), RuleSet(()))
     assert dry == real
     assert real["checking-late-again.csv"][1:3] == (1, 9)  # only the 29th is new
@@ -69,7 +73,7 @@ def test_a_csv_and_an_ofx_of_the_same_account(tmp_path: Path) -> None:
     amount, another description), and its own new lines."""
     lines = [Line(day(n), f"-{20 + n}.10", f"GROCER {n}") for n in range(1, 11)]
     csv = chase_csv(tmp_path / "a-checking.csv", lines)
-    other = [Line(l.day, l.amount, l.description + " STORE") for l in lines[:8]]
+    other = [Line(ln.day, ln.amount, ln.description + " STORE") for ln in lines[:8]]
     other += [Line(day(9), "-29.10", "PARKING GARAGE"), Line(day(20), "-5.00", "NEW LINE")]
     statement = ofx(tmp_path / "b-checking.ofx", other)
     settings = RunSettings(accounts=CHASE, parse=ParseOptions(account="Chase checking"))
@@ -95,5 +99,5 @@ def test_the_samples_folder_twice(tmp_path: Path) -> None:
     originals = {name: c for name, c in real.items() if not name.startswith("again-")}
     # As `importer run samples/` counts them (the README): bunq's two exports of one account overlap.
     assert sum(c[1] for c in originals.values()) == 284 and sum(c[2] for c in originals.values()) == 6
-    for name, (parsed, new, duplicate, held, _) in originals.items():  # each copy: all of it duplicate
+    for name, (parsed, _new, _duplicate, _held, _) in originals.items():  # each copy: all of it duplicate
         assert real["again-" + name] == (parsed, 0, parsed, 0, False)

@@ -46,8 +46,11 @@ def snapshot(path: Path) -> dict[str, list[tuple[object, ...]]]:
     with sqlite3.connect(path) as db:
         out = {}
         for table in TABLES:
-            columns = [r[1] for r in db.execute(f"PRAGMA table_info({table})")
-                       if r[1] not in ("stored_at", "created_at", "accepted_at", "first_seen_at", "held_at")]
+            columns = [
+                r[1]
+                for r in db.execute(f"PRAGMA table_info({table})")
+                if r[1] not in ("stored_at", "created_at", "accepted_at", "first_seen_at", "held_at")
+            ]
             out[table] = sorted(db.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall(), key=repr)
         return out
 
@@ -61,8 +64,9 @@ def import_samples_twice(state_path: Path) -> list[RunReport]:
     return reports
 
 
-def test_batches_of_one_row_store_and_report_what_whole_statements_do(tmp_path: Path,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_batches_of_one_row_store_and_report_what_whole_statements_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     whole = import_samples_twice(tmp_path / "whole.sqlite")
     events = file_import._events
     monkeypatch.setattr(file_import, "_events", lambda *args: in_single_rows(events(*args)))
@@ -73,8 +77,9 @@ def test_batches_of_one_row_store_and_report_what_whole_statements_do(tmp_path: 
     assert snapshot(tmp_path / "rows.sqlite") == snapshot(tmp_path / "whole.sqlite")
 
 
-def test_an_error_after_stored_batches_leaves_nothing_of_the_file(tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_error_after_stored_batches_leaves_nothing_of_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def failing_late(parser: object, source: StatementFile, options: ParseOptions) -> Iterator[Event]:
         yield from in_single_rows(events(parser, source, options))  # every row stored before the error
         raise ParseError(source.path, "line 99: the amount '-85O.00' is not a number.", line=99)
@@ -94,7 +99,9 @@ def test_a_file_that_changes_while_it_is_read_is_refused(tmp_path: Path, monkeyp
     statement = tmp_path / "checking.ofx"
     statement.write_bytes((ROOT / "samples" / "ofx" / "checking-2026-10.ofx").read_bytes())
     sha = file_import.file_sha256
-    monkeypatch.setattr(file_import, "file_sha256", lambda path, options: "0" * 64 if path == statement else sha(path, options))
+    monkeypatch.setattr(
+        file_import, "file_sha256", lambda path, options: "0" * 64 if path == statement else sha(path, options)
+    )
     with State(tmp_path / "state.sqlite") as state:
         report = run([statement], load_rules([ROOT / "rules"]), state, samples_settings())
     assert report.files[0].error == f"{statement}: changed while it was read; import it again once it is complete."
@@ -104,11 +111,15 @@ def test_a_file_that_changes_while_it_is_read_is_refused(tmp_path: Path, monkeyp
 
 def test_storing_a_batch_from_its_columns_writes_what_storing_its_transactions_writes(tmp_path: Path) -> None:
     statement = parse_file(ROOT / "samples" / "camt" / "giro-2026-10.camt053.xml", ParseOptions())[0]
-    txns = [t.model_copy(update={"external_id": f"v2:{n:032x}", "tags": ("a", "b") if n % 2 else ()})
-            for n, t in enumerate(statement.transactions)]
+    txns = [
+        t.model_copy(update={"external_id": f"v2:{n:032x}", "tags": ("a", "b") if n % 2 else ()})
+        for n, t in enumerate(statement.transactions)
+    ]
     with State(tmp_path / "a.sqlite") as a, State(tmp_path / "b.sqlite") as b:
         a.store_transactions(txns, a.begin_run("run"), "f" * 64)
         b.store_batch(TxBatch.of(txns), range(len(txns)), b.begin_run("run"), "f" * 64)
-        query = "SELECT external_id, account, date, amount, description, tags, raw, source_line, status FROM transactions"
+        query = (
+            "SELECT external_id, account, date, amount, description, tags, raw, source_line, status FROM transactions"
+        )
         assert a.db.execute(query).fetchall() == b.db.execute(query).fetchall()
         assert [transaction_row(t)[0] for t in txns] == [r[0] for r in b.db.execute(query)]

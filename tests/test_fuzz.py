@@ -58,7 +58,7 @@ def test_many_more_mutations_are_refused_or_read_exactly(tmp_path: Path) -> None
 
 
 def _cut_inside_last_amount(data: bytes) -> bytes:
-    start, end = mutators.FIELDS["ofx"]["amount"](data)[-1]
+    start, _end = mutators.FIELDS["ofx"]["amount"](data)[-1]
     return data[: start + 2]
 
 
@@ -70,14 +70,14 @@ def _flip_first_decimal_point(data: bytes) -> bytes:
 
 def _letter_in_first_date(fmt: str) -> Callable[[bytes], bytes]:
     def mutate(data: bytes) -> bytes:
-        start, end = mutators.FIELDS[fmt]["date"](data)[0]
+        start, _end = mutators.FIELDS[fmt]["date"](data)[0]
         return data[: start + 2] + b"O" + data[start + 2 :]
 
     return mutate
 
 
 def _nul_in_first_amount(data: bytes) -> bytes:
-    start, end = mutators.FIELDS["qif"]["amount"](data)[0]
+    start, _end = mutators.FIELDS["qif"]["amount"](data)[0]
     return data[: start + 1] + b"\x00" + data[start + 1 :]
 
 
@@ -103,7 +103,9 @@ def test_the_cli_refuses_a_mutated_file_with_a_message(case: str, tmp_path: Path
     sample, mutate = CLI_CASES[case]
     path = tmp_path / Path(sample).name
     path.write_bytes(mutate((SAMPLES / sample).read_bytes()))
-    done = subprocess.run([sys.executable, "-m", "importer", "parse", str(path)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "importer", "parse", str(path)], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert "Traceback" not in done.stderr, done.stderr[-2000:]
     assert done.returncode == 1, f"exit {done.returncode}; stdout: {done.stdout[-1000:]}"
     assert str(path) in done.stderr
@@ -140,9 +142,14 @@ FIELD_CASES = [
 
 
 @pytest.mark.parametrize(("relative", "fmt", "amounts", "dates", "amount", "date"), FIELD_CASES)
-def test_the_letter_mutations_find_the_amounts_and_dates(relative: str, fmt: str, amounts: int, dates: int, amount: str, date: str) -> None:
+def test_the_letter_mutations_find_the_amounts_and_dates(
+    relative: str, fmt: str, amounts: int, dates: int, amount: str, date: str
+) -> None:
     data = (SAMPLES / relative).read_bytes()
-    found = {field: [data[a:b].decode("latin-1") for a, b in mutators.FIELDS[fmt][field](data)] for field in ("amount", "date")}
+    found = {
+        field: [data[a:b].decode("latin-1") for a, b in mutators.FIELDS[fmt][field](data)]
+        for field in ("amount", "date")
+    }
     assert (len(found["amount"]), len(found["date"])) == (amounts, dates)
     assert (found["amount"][0], found["date"][0]) == (amount, date)
 
@@ -152,7 +159,9 @@ def test_the_judge_tells_a_changed_amount_from_a_partial_read() -> None:
     [statement] = statements
     original = values(statements)
     first, *rest = statement.transactions
-    changed = statement.model_copy(update={"transactions": (first.model_copy(update={"amount": first.amount + 1}), *rest)})
+    changed = statement.model_copy(
+        update={"transactions": (first.model_copy(update={"amount": first.amount + 1}), *rest)}
+    )
     shorter = statement.model_copy(update={"transactions": tuple(rest)})
     assert judge(original, [statement]) == ("exact", "", False)
     assert judge(original, [shorter]) == ("exact", "", True)

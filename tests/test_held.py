@@ -25,12 +25,22 @@ ACCOUNT = "Chase checking"
 @pytest.fixture
 def exports(tmp_path: Path) -> tuple[Path, Path]:
     """October as CSV, then as OFX: payroll matches (other format), two lines only resemble."""
-    csv_file = chase_csv(tmp_path / "oct.csv", [Line(day(1), "2800.00", "GUSTO PAYROLL"),
-                                                Line(day(8), "-54.12", "TARGET 00012345 DALY CITY"),
-                                                Line(day(12), "-23.40", "SAFEWAY 1234")])  # fmt: skip
-    ofx_file = ofx(tmp_path / "oct.ofx", [Line(day(1), "2800.00", "GUSTO PAYROLL PPD"),
-                                          Line(day(9), "-54.12", "CHEVRON 0091234 OAKLAND"),
-                                          Line(day(13), "-23.40", "UBER TRIP HELP.UBER.COM")])  # fmt: skip
+    csv_file = chase_csv(
+        tmp_path / "oct.csv",
+        [
+            Line(day(1), "2800.00", "GUSTO PAYROLL"),
+            Line(day(8), "-54.12", "TARGET 00012345 DALY CITY"),
+            Line(day(12), "-23.40", "SAFEWAY 1234"),
+        ],
+    )
+    ofx_file = ofx(
+        tmp_path / "oct.ofx",
+        [
+            Line(day(1), "2800.00", "GUSTO PAYROLL PPD"),
+            Line(day(9), "-54.12", "CHEVRON 0091234 OAKLAND"),
+            Line(day(13), "-23.40", "UBER TRIP HELP.UBER.COM"),
+        ],
+    )
     return csv_file, ofx_file
 
 
@@ -90,14 +100,15 @@ def test_a_run_counts_held_rows_per_file_and_held_list_shows_each_beside_its_mat
     code, out = cli(state_path, "held", "list", "--file", str(ofx_file), "--json")
     rows = json.loads(out)
     assert [(r["number"], r["held"]["amount"], r["resembles"]["description"]) for r in rows] == [
-        (1, "-54.12", "TARGET 00012345 DALY CITY"), (2, "-23.40", "SAFEWAY 1234")
+        (1, "-54.12", "TARGET 00012345 DALY CITY"),
+        (2, "-23.40", "SAFEWAY 1234"),
     ]
 
 
 def test_a_row_held_again_keeps_its_number(state_path: Path, exports: tuple[Path, Path]) -> None:
     held_twice(state_path, exports)
     assert reasons(run_json(state_path, str(exports[1]))) == {"known-alias": 1, "probable-duplicate": 2}
-    code, out = cli(state_path, "held", "list", "--json")
+    _code, out = cli(state_path, "held", "list", "--json")
     assert [r["number"] for r in json.loads(out)] == [1, 2]
 
 
@@ -112,10 +123,15 @@ def test_release_sends_a_row_once_and_later_runs_skip_it(state_path: Path, expor
     assert run_json(state_path, str(exports[1]), "--force-duplicates")["totals"]["new"] == 1  # type: ignore[index]
     assert len(ledger(state_path)) == 5  # UBER forced; CHEVRON not sent twice
     code, out = cli(state_path, "held", "release", "1")
-    assert (code, out) == (2, "error: no held row numbered 1; `importer held list` shows the held rows and their numbers.\n")
+    assert (code, out) == (
+        2,
+        "error: no held row numbered 1; `importer held list` shows the held rows and their numbers.\n",
+    )
 
 
-def test_drop_by_file_is_never_imported_nor_held_again_even_forced(state_path: Path, exports: tuple[Path, Path]) -> None:
+def test_drop_by_file_is_never_imported_nor_held_again_even_forced(
+    state_path: Path, exports: tuple[Path, Path]
+) -> None:
     held_twice(state_path, exports)
     code, out = cli(state_path, "held", "drop", "--file", str(exports[1]))
     assert (code, out) == (0, "Dropped 2 row(s): 1, 2; they will not be imported.\n")
@@ -142,7 +158,9 @@ def test_undoing_a_release_holds_the_rows_again(state_path: Path, exports: tuple
     assert [r["number"] for r in json.loads(out)] == [1, 2]
 
 
-def test_release_lands_each_row_once_in_a_remote_target(state_path: Path, exports: tuple[Path, Path], tmp_path: Path) -> None:
+def test_release_lands_each_row_once_in_a_remote_target(
+    state_path: Path, exports: tuple[Path, Path], tmp_path: Path
+) -> None:
     with LoopbackServer() as server, registered():
         config = tmp_path / "importer.yaml"
         config.write_text(f"default_target: box\ntargets:\n  box:\n    type: loopback\n    base_url: {server.url}\n")
@@ -160,7 +178,9 @@ def test_release_lands_each_row_once_in_a_remote_target(state_path: Path, export
 
 def test_held_wants_numbers_or_a_file(state_path: Path) -> None:
     code, out = cli(state_path, "held", "drop")
-    assert code == 2 and "Error: name the held rows by NUMBER (see `importer held list`) or by --file PATH, which ones." in out
+    assert (
+        code == 2
+        and "Error: name the held rows by NUMBER (see `importer held list`) or by --file PATH, which ones." in out
+    )
     code, out = cli(state_path, "held", "release", "1", "--file", "x.ofx")
     assert code == 2 and out.splitlines()[-1].endswith("or by --file PATH, not both.")
-

@@ -24,8 +24,14 @@ def counts(state_path: Path) -> dict[str, int]:
     """Rows per table; `accepted` counts what every target holds, the local ledger's included
     (those are its stored rows, marked landed: `accepted_records`)."""
     with State(state_path) as state:
-        tables = {"transactions": "transactions", "accepted": "accepted_records", "ledger": "ledger",
-                  "files": "files", "run_files": "run_files", "batches": "batches"}
+        tables = {
+            "transactions": "transactions",
+            "accepted": "accepted_records",
+            "ledger": "ledger",
+            "files": "files",
+            "run_files": "run_files",
+            "batches": "batches",
+        }
         return {name: state.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for name, table in tables.items()}
 
 
@@ -56,17 +62,25 @@ def test_dry_runs_and_runs_that_change_nothing_take_no_run_number(runner: CliRun
     assert json.loads(cli(runner, "run", *RULED_CSV, *state, "--json")[1])["run_id"] == 1
     assert json.loads(cli(runner, "run", *RULED_CSV, *state, "--json")[1])["run_id"] == 2  # it printed 2...
     cli(runner, "run", *RULED_CSV, *state, "--dry-run")
-    code, out = cli(runner, "run", SAMPLE_OFX, *state, "--json")
+    _code, out = cli(runner, "run", SAMPLE_OFX, *state, "--json")
     assert json.loads(out)["run_id"] == 2  # ...and gave the number back: this run changed something
     listing = cli(runner, "history", *state)[1].splitlines()
     assert [line.split()[:2] for line in listing] == [["run", "kind"], ["2", "run"], ["1", "run"]]
     every = json.loads(cli(runner, "history", "--all", *state, "--json")[1])
     assert [(r["id"], r["command"], r["files"], r["stored"]) for r in every] == [
-        (2, "run", 1, 15), (None, "dry-run", 0, 0), (None, "run", 2, 0), (1, "run", 2, 22), (None, "dry-run", 0, 0)
+        (2, "run", 1, 15),
+        (None, "dry-run", 0, 0),
+        (None, "run", 2, 0),
+        (1, "run", 2, 22),
+        (None, "dry-run", 0, 0),
     ]
-    code, out = cli(runner, "history", "--all", *state)
+    _code, out = cli(runner, "history", "--all", *state)
     assert [line.split()[:2] for line in out.splitlines()[1:]] == [
-        ["2", "run"], ["-", "dry-run"], ["-", "run"], ["1", "run"], ["-", "dry-run"]
+        ["2", "run"],
+        ["-", "dry-run"],
+        ["-", "run"],
+        ["1", "run"],
+        ["-", "dry-run"],
     ]
 
 
@@ -78,12 +92,13 @@ def test_history_shows_the_kind_and_interrupted_runs(runner: CliRunner, state_pa
         state.finish_run(routine, "interrupted")  # Ctrl-C
         with pytest.raises(ValueError, match="unknown run status 'stopped'"):
             state.finish_run(routine, "stopped")
-    code, out = cli(runner, "history", "--state", str(state_path))
+    _code, out = cli(runner, "history", "--state", str(state_path))
     assert [(line.split()[:2], line.split()[3]) for line in out.splitlines()[1:]] == [
-        (["2", "routine"], "interrupted"), (["1", "watch"], "interrupted")
+        (["2", "routine"], "interrupted"),
+        (["1", "watch"], "interrupted"),
     ]
     assert "interrupted (stopped before the end)" in out
-    code, out = cli(runner, "history", "2", "--state", str(state_path))
+    _code, out = cli(runner, "history", "2", "--state", str(state_path))
     assert out.startswith("run 2 (routine, interrupted (stopped before the end)) started ")
 
 
@@ -100,12 +115,19 @@ def test_undo_of_a_later_run_leaves_the_earlier_one(runner: CliRunner, state_pat
     cli(runner, "run", *RULED_CSV, "--state", str(state_path))
     cli(runner, "run", *RULED_SAMPLES, "--state", str(state_path))
     cli(runner, "undo", "2", "--yes", "--state", str(state_path))
-    assert counts(state_path) | {"batches": 0} == {"transactions": 22, "accepted": 22, "ledger": 22, "files": 2,
-                                                   "run_files": 2, "batches": 0}  # fmt: skip
+    assert counts(state_path) | {"batches": 0} == {
+        "transactions": 22,
+        "accepted": 22,
+        "ledger": 22,
+        "files": 2,
+        "run_files": 2,
+        "batches": 0,
+    }
 
 
-def test_undo_deletes_remotely_through_the_target(runner: CliRunner, state_path: Path, tmp_path: Path,
-                                                  server: LoopbackServer) -> None:  # fmt: skip
+def test_undo_deletes_remotely_through_the_target(
+    runner: CliRunner, state_path: Path, tmp_path: Path, server: LoopbackServer
+) -> None:
     config = tmp_path / "importer.yaml"
     config.write_text(f"targets:\n  box:\n    type: loopback\n    base_url: {server.url}\n")
     base = ["--state", str(state_path), "--config", str(config)]
@@ -118,8 +140,9 @@ def test_undo_deletes_remotely_through_the_target(runner: CliRunner, state_path:
     assert len(server.service.markers()) == 15
 
 
-def test_undo_keep_remote_leaves_the_service_alone(runner: CliRunner, state_path: Path, tmp_path: Path,
-                                                   server: LoopbackServer) -> None:  # fmt: skip
+def test_undo_keep_remote_leaves_the_service_alone(
+    runner: CliRunner, state_path: Path, tmp_path: Path, server: LoopbackServer
+) -> None:
     config = tmp_path / "importer.yaml"
     config.write_text(f"targets:\n  box:\n    type: loopback\n    base_url: {server.url}\n")
     base = ["--state", str(state_path), "--config", str(config)]

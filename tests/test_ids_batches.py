@@ -24,8 +24,15 @@ ACCOUNT = Account(name="checking", key="iban:DE00123", recipe="v2")
 
 
 def row(description: str, amount: str, day: int, bank_id: str | None, line: int) -> Transaction:
-    return Transaction(date=dt.date(2026, 10, day), amount=Decimal(amount), currency="EUR", description=description,
-                       account="checking", bank_id=bank_id, source=Source(path="x.csv", line=line))
+    return Transaction(
+        date=dt.date(2026, 10, day),
+        amount=Decimal(amount),
+        currency="EUR",
+        description=description,
+        account="checking",
+        bank_id=bank_id,
+        source=Source(path="x.csv", line=line),
+    )
 
 
 def batch_ids(txns: list[Transaction], size: int, window: int | None) -> list[str | None]:
@@ -36,13 +43,21 @@ def batch_ids(txns: list[Transaction], size: int, window: int | None) -> list[st
     return ids
 
 
-ROWS = st.lists(st.tuples(st.sampled_from(["COFFEE 1", "coffee  1", "RENT"]), st.sampled_from(["-3", "-3.00", "12"]),
-                          st.integers(1, 6), st.sampled_from([None, "F1", " F1 "])), max_size=40)
+ROWS = st.lists(
+    st.tuples(
+        st.sampled_from(["COFFEE 1", "coffee  1", "RENT"]),
+        st.sampled_from(["-3", "-3.00", "12"]),
+        st.integers(1, 6),
+        st.sampled_from([None, "F1", " F1 "]),
+    ),
+    max_size=40,
+)
 
 
 @given(ROWS, st.integers(1, 7), st.sampled_from([None, 1, 2]))
 def test_batches_of_any_size_give_the_one_pass_ids_or_say_a_day_came_back(
-        rows: list[tuple[str, str, int, str | None]], size: int, window: int | None) -> None:
+    rows: list[tuple[str, str, int, str | None]], size: int, window: int | None
+) -> None:
     txns = [row(d, a, day, bank, n) for n, (d, a, day, bank) in enumerate(rows)]
     expected = [t.external_id for t in assign_ids(txns, ACCOUNT)]
     try:
@@ -60,8 +75,12 @@ def test_rows_in_date_order_never_bring_a_day_back() -> None:
 
 
 def test_a_day_that_comes_back_after_it_was_let_go_is_reported() -> None:
-    txns = [row("COFFEE", "-3", 1, None, 1), row("TEA", "-2", 2, None, 2), row("TEA", "-2", 3, None, 3),
-            row("COFFEE", "-3", 1, None, 4)]
+    txns = [
+        row("COFFEE", "-3", 1, None, 1),
+        row("TEA", "-2", 2, None, 2),
+        row("TEA", "-2", 3, None, 3),
+        row("COFFEE", "-3", 1, None, 4),
+    ]
     with pytest.raises(DayLetGo) as caught:
         batch_ids(txns, size=1, window=1)
     assert caught.value.day == dt.date(2026, 10, 1)

@@ -19,16 +19,22 @@ def answer(runner: CliRunner, path: Path, *lines: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def test_a_bad_profile_is_asked_again_with_close_names_and_the_other_answers_are_kept(runner: CliRunner, tmp_path: Path) -> None:
+def test_a_bad_profile_is_asked_again_with_close_names_and_the_other_answers_are_kept(
+    runner: CliRunner, tmp_path: Path
+) -> None:
     path = tmp_path / "importer.yaml"
     code, output = answer(runner, path, "in", "dl/*.csv", "", "", "", "Joint", "chse", "chase-checking", "EUR", "")
     assert code == 0, output
     assert output.count(PROFILE_QUESTION) == 2
-    assert "Error: no bank profile named 'chse'. Did you mean chase-checking or chase-credit-card? Type ? for the " in output
+    assert (
+        "Error: no bank profile named 'chse'. Did you mean chase-checking or chase-credit-card? Type ? for the "
+        in output
+    )
     config = load_config(path)
     assert config.inbox == tmp_path / "in"
-    assert config.sources == (SourceSettings(path=str(tmp_path / "dl/*.csv"), account="Joint", profile="chase-checking",
-                                             currency="EUR"),)  # fmt: skip
+    assert config.sources == (
+        SourceSettings(path=str(tmp_path / "dl/*.csv"), account="Joint", profile="chase-checking", currency="EUR"),
+    )
 
 
 def test_a_question_mark_lists_the_profiles(runner: CliRunner, tmp_path: Path) -> None:
@@ -40,7 +46,9 @@ def test_a_question_mark_lists_the_profiles(runner: CliRunner, tmp_path: Path) -
 
 
 def test_a_downloaded_file_named_for_the_profile_is_detected(runner: CliRunner, tmp_path: Path) -> None:
-    code, output = answer(runner, tmp_path / "importer.yaml", "in", "dl/*.csv", "", "", "", "", str(CHASE.absolute()), "", "")
+    code, output = answer(
+        runner, tmp_path / "importer.yaml", "in", "dl/*.csv", "", "", "", "", str(CHASE.absolute()), "", ""
+    )
     assert code == 0, output
     assert "profile chase-checking (Chase)" in output and "rows read: 12 transaction(s)" in output
     assert "  using profile chase-checking\n" in output
@@ -52,7 +60,10 @@ def test_a_file_that_is_no_statement_is_refused_and_asked_again(runner: CliRunne
     notes.write_text("just some words\n")
     code, output = answer(runner, tmp_path / "importer.yaml", "in", "dl/*.csv", "", "", "", "", str(notes), "", "", "")
     assert code == 0, output
-    assert f"Error: {notes}: is not a CSV statement we recognise" in output and "Name another file, or a profile." in output
+    assert (
+        f"Error: {notes}: is not a CSV statement we recognise" in output
+        and "Name another file, or a profile." in output
+    )
     assert output.count(PROFILE_QUESTION) == 2
     assert load_config(tmp_path / "importer.yaml").sources[0].profile is None
 
@@ -61,14 +72,18 @@ def test_a_file_where_a_folder_belongs_and_a_bad_currency_are_asked_again(runner
     (tmp_path / "taken").write_text("a file\n")
     code, output = answer(runner, tmp_path / "importer.yaml", "taken", "in", "", "", "", "", "EURO", "gbp")
     assert code == 0, output
-    assert f"Error: {tmp_path / 'taken'} is a file, not a folder; name a folder (it is created when missing).\n" in output
+    assert (
+        f"Error: {tmp_path / 'taken'} is a file, not a folder; name a folder (it is created when missing).\n" in output
+    )
     assert "Error: 'EURO' is not an ISO 4217 currency code (e.g. USD, EUR)\n" in output
     config = load_config(tmp_path / "importer.yaml")
     assert config.inbox == tmp_path / "in" and config.currency == "GBP"
 
 
 def test_an_account_name_with_a_control_character_is_asked_again(runner: CliRunner, tmp_path: Path) -> None:
-    code, output = answer(runner, tmp_path / "importer.yaml", "in", "dl/*.csv", "", "", "", "Joint\tcard", "Joint card", "", "", "")
+    code, output = answer(
+        runner, tmp_path / "importer.yaml", "in", "dl/*.csv", "", "", "", "Joint\tcard", "Joint card", "", "", ""
+    )
     assert code == 0, output
     assert "Error: an account name is one line of printable text, e.g. Chase checking.\n" in output
     assert load_config(tmp_path / "importer.yaml").sources[0].account == "Joint card"
@@ -78,5 +93,8 @@ def test_a_bad_flag_is_a_usage_error_before_anything_is_written(runner: CliRunne
     path = tmp_path / "importer.yaml"
     result = runner.invoke(main, ["init", "--path", str(path), "--source", "dl/*.csv", "--profile", "chse"])
     assert result.exit_code == 2
-    assert "Invalid value for --profile: no bank profile named 'chse'. Did you mean chase-checking or chase-credit-card? Known profiles: amex, " in result.output
+    assert (
+        "Invalid value for --profile: no bank profile named 'chse'. Did you mean chase-checking or chase-credit-card? Known profiles: amex, "
+        in result.output
+    )
     assert not path.exists() and not (tmp_path / "rules").exists()

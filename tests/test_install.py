@@ -66,11 +66,18 @@ def test_the_installed_command_prints_its_help(installed: tuple[Path, dict[str, 
 
 
 @needs_pipx
-def test_the_installed_command_reads_the_samples_as_the_source_tree_does(installed: tuple[Path, dict[str, str]]) -> None:
+def test_the_installed_command_reads_the_samples_as_the_source_tree_does(
+    installed: tuple[Path, dict[str, str]],
+) -> None:
     done = importer(installed, "run", "samples/", "--dry-run", "--json")  # from the repository root, as the README
     assert done.returncode == 0, done.stderr
-    tree = subprocess.run([sys.executable, "-m", "importer", "run", "samples/", "--dry-run", "--json"], cwd=ROOT,
-                          env=fresh_environment(Path(done.args[0]).parents[1]), capture_output=True, text=True)  # fmt: skip
+    tree = subprocess.run(
+        [sys.executable, "-m", "importer", "run", "samples/", "--dry-run", "--json"],
+        cwd=ROOT,
+        env=fresh_environment(Path(done.args[0]).parents[1]),
+        capture_output=True,
+        text=True,
+    )
     assert json.loads(done.stdout)["totals"] == json.loads(tree.stdout)["totals"]
     assert json.loads(done.stdout)["totals"]["parsed"] == SAMPLE_TRANSACTIONS
 
@@ -83,7 +90,9 @@ def test_init_user_gives_the_installed_command_its_example_rules(installed: tupl
     init = importer(installed, "init", "--user", "--no-interactive", "--inbox", "~/Statements/inbox", cwd=elsewhere)
     assert init.returncode == 0, init.stderr
     rules = home / ".config" / "importer" / "rules"
-    assert init.stdout.startswith(f"copied {len(list((ROOT / 'rules').rglob('*.yaml')))} example rule file(s) to {rules}\n")
+    assert init.stdout.startswith(
+        f"copied {len(list((ROOT / 'rules').rglob('*.yaml')))} example rule file(s) to {rules}\n"
+    )
     done = importer(installed, "run", str(CHASE), "--account", "Chase checking", "--dry-run", "--json", cwd=elsewhere)
     assert done.returncode == 0, done.stderr
     totals = json.loads(done.stdout)["totals"]
@@ -96,5 +105,10 @@ def test_every_readme_example_calls_the_command_pipx_installs() -> None:
     # The first two commands stay as they are: the set-up in .venv/, for working on the repository.
     assert readme.count(".venv/bin/importer") == 1
     paths = set(re.findall(r"[\w%$/~.-]*/bin/importer\b", readme))
-    assert paths == {".venv/bin/importer", "%h/.local/bin/importer", "$HOME/.local/bin/importer",
-                     "/Users/me/.local/bin/importer", "~/.local/bin/importer"}  # fmt: skip
+    assert paths == {
+        ".venv/bin/importer",
+        "%h/.local/bin/importer",
+        "$HOME/.local/bin/importer",
+        "/Users/me/.local/bin/importer",
+        "~/.local/bin/importer",
+    }

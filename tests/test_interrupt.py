@@ -30,8 +30,8 @@ from tests.statements import Line, chase_csv, day
 
 if TYPE_CHECKING:
     from importer.core.models import Statement
-    from importer.run.pipeline import Uploaded
     from importer.reports.summary import FileReport, RunReport
+    from importer.run.pipeline import Uploaded
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
 
@@ -52,9 +52,13 @@ class Terminal:
 
         self.master, slave = pty.openpty()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "importer", *args], cwd=ROOT, stdin=slave, stdout=slave, stderr=slave,
+            [sys.executable, "-m", "importer", *args],
+            cwd=ROOT,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
             env={**os.environ, **child_env(), "COLUMNS": "140", "LINES": "40", "TERM": "xterm-256color", **(env or {})},
-        )  # fmt: skip
+        )
         os.close(slave)
         self.screen = ""
 
@@ -89,13 +93,21 @@ class Terminal:
 def loopback_config(folder: Path, url: str, batch_size: int) -> Path:
     config = folder / "importer.yaml"
     box = {"type": "loopback", "base_url": url, "batch_size": batch_size}
-    config.write_text(json.dumps({"targets": {"box": box}, "accounts": ACCOUNTS, "state": str(folder / "state.sqlite")}))
+    config.write_text(
+        json.dumps({"targets": {"box": box}, "accounts": ACCOUNTS, "state": str(folder / "state.sqlite")})
+    )
     return config
 
 
 def history(config: Path) -> str:
-    out = subprocess.run([sys.executable, "-m", "importer", "history", "--config", str(config)], cwd=ROOT,
-                         env={**os.environ, **child_env()}, capture_output=True, text=True, timeout=60)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-m", "importer", "history", "--config", str(config)],
+        cwd=ROOT,
+        env={**os.environ, **child_env()},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     return out.stdout
 
@@ -124,14 +136,22 @@ def test_ctrl_c_mid_upload_stops_at_once_says_what_is_left_and_the_next_run_land
         assert code == 130, text[-2000:]
         assert took < 2.0
         assert f"interrupted while uploading {statement}: 0 file(s) done, 1 not started." in text
-        assert re.search(rf"{re.escape(str(statement))}: \d+ batch\(es\) sent, \d+ not confirmed \(\d+ row\(s\)\)", text)
+        assert re.search(
+            rf"{re.escape(str(statement))}: \d+ batch\(es\) sent, \d+ not confirmed \(\d+ row\(s\)\)", text
+        )
         assert f"not started: {later}" in text
         landed_before = len(server.service.markers())
         assert 0 < landed_before < 3000
         assert re.search(r"^\s*1\s+run\s+\S+\s+interrupted", history(config), re.M), history(config)
 
-        again = subprocess.run([sys.executable, "-m", "importer", *args, "--json"], cwd=ROOT, capture_output=True,
-                               text=True, env={**os.environ, **child_env()}, timeout=120)  # fmt: skip
+        again = subprocess.run(
+            [sys.executable, "-m", "importer", *args, "--json"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env={**os.environ, **child_env()},
+            timeout=120,
+        )
         assert again.returncode == 0, again.stderr
         held = Counter(server.service.markers())
         assert set(held) == expected_ids([statement, later])
@@ -174,27 +194,28 @@ class Interrupting:
         if self.when == "batch" and stage == "categorising" and rows >= self.batch:  # a batch stored, the file not
             os.kill(os.getpid(), signal.SIGINT)
 
-    def uploaded(self, path: Path, progress: "Uploaded") -> None:
+    def uploaded(self, path: Path, progress: Uploaded) -> None:
         if self.when == "upload" and progress.batches == self.batch:
             os.kill(os.getpid(), signal.SIGINT)
 
-    def statements(self, path: Path, statements: list["Statement"]) -> None:
+    def statements(self, path: Path, statements: list[Statement]) -> None:
         if self.when == "store":  # inside the file's storing, which must finish first
             os.kill(os.getpid(), signal.SIGINT)
 
-    def file_done(self, report: "FileReport") -> None:
+    def file_done(self, report: FileReport) -> None:
         pass
 
 
-def _import(tmp_path: Path, statement: Path, observer: Interrupting | None) -> "RunReport":
+def _import(tmp_path: Path, statement: Path, observer: Interrupting | None) -> RunReport:
     from importer.core.accounts import AccountSpec
     from importer.parsers import ParseOptions
-    from importer.run.pipeline import RunSettings, run
     from importer.rules import RuleSet
+    from importer.run.pipeline import RunSettings, run
     from importer.store.sqlite import State
 
-    settings = RunSettings(parse=ParseOptions(account="Chase checking"), observer=observer,
-                           accounts=(AccountSpec("Chase checking"),))  # fmt: skip
+    settings = RunSettings(
+        parse=ParseOptions(account="Chase checking"), observer=observer, accounts=(AccountSpec("Chase checking"),)
+    )
     with State(tmp_path / "state.sqlite") as state:
         return run([statement], RuleSet(()), state, settings)
 

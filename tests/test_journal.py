@@ -100,7 +100,9 @@ def test_an_idempotent_target_gets_a_pending_batch_again_under_the_same_key(stat
 
     with State(state_path) as state:
         target = Recording(state, 1)
-        Journal(state, target, state.begin_run("test"))._begin(batch_key("remote", txns), [t.external_id or "" for t in txns])
+        Journal(state, target, state.begin_run("test"))._begin(
+            batch_key("remote", txns), [t.external_id or "" for t in txns]
+        )
         target.send(txns, batch_key("remote", txns))  # it landed, then the run died before `done`
         outcome = Journal(state, target, state.begin_run("test")).reconcile()
         assert (outcome.batches, outcome.resent) == (1, 10)
@@ -116,7 +118,9 @@ def test_a_target_without_keys_is_asked_what_it_holds_and_gets_only_the_rest(
     txns = stored(state_path, statement)
     with State(state_path) as state:
         target = loopback(state, server)
-        Journal(state, target, state.begin_run("test"))._begin(batch_key("loopback", txns), [t.external_id or "" for t in txns])
+        Journal(state, target, state.begin_run("test"))._begin(
+            batch_key("loopback", txns), [t.external_id or "" for t in txns]
+        )
         target.send(txns[:6], "")  # six landed before the connection (and the run) died
         outcome = Journal(state, target, state.begin_run("test")).reconcile()
         assert (outcome.batches, outcome.found, outcome.sent, outcome.resent) == (1, 6, 4, 0)
@@ -125,16 +129,23 @@ def test_a_target_without_keys_is_asked_what_it_holds_and_gets_only_the_rest(
     assert Counter(server.service.markers()) == Counter({t.external_id: 1 for t in txns})
 
 
-def test_a_run_reconciles_before_it_sends_anything_new(state_path: Path, tmp_path: Path, server: LoopbackServer) -> None:
+def test_a_run_reconciles_before_it_sends_anything_new(
+    state_path: Path, tmp_path: Path, server: LoopbackServer
+) -> None:
     first = chase_csv(tmp_path / "a.csv", [Line(day(n), f"-{n}.00", f"SHOP {n}") for n in range(1, 5)])
     txns = stored(state_path, first)
     with State(state_path) as state:
         target = loopback(state, server)
-        Journal(state, target, state.begin_run("test"))._begin(batch_key("loopback", txns), [t.external_id or "" for t in txns])
+        Journal(state, target, state.begin_run("test"))._begin(
+            batch_key("loopback", txns), [t.external_id or "" for t in txns]
+        )
         target.send(txns, "")  # landed; the run died before it could mark the batch done
         server.service.log.clear()
-        settings = RunSettings(target="box", target_settings=TargetSettings(type="loopback", base_url=server.url),
-                               parse=ParseOptions(account=ACCOUNT, check_balances=False))  # fmt: skip
+        settings = RunSettings(
+            target="box",
+            target_settings=TargetSettings(type="loopback", base_url=server.url),
+            parse=ParseOptions(account=ACCOUNT, check_balances=False),
+        )
         second = chase_csv(tmp_path / "b.csv", [Line(day(9), "-9.00", "SHOP 9")])
         report = run([first, second], RuleSet(()), state, settings)
     assert server.service.log == ["GET", "POST 1"]  # the pending batch was settled, then only SHOP 9 was sent
@@ -176,7 +187,9 @@ def test_a_pending_batch_that_cannot_be_settled_stops_new_uploads(state_path: Pa
         ]
 
 
-def test_the_local_ledger_lands_records_and_confirms_a_batch_in_one_transaction(state_path: Path, statement: Path) -> None:
+def test_the_local_ledger_lands_records_and_confirms_a_batch_in_one_transaction(
+    state_path: Path, statement: Path
+) -> None:
     txns = stored(state_path, statement)
 
     class Dying(LocalLedger):

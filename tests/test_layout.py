@@ -12,8 +12,24 @@ from tests.golden import ROOT
 
 PACKAGE = ROOT / "importer"
 # In order: each floor may use the ones before it, never one after it.
-FLOORS = ("core", "internals", "parsers", "config", "rules", "ids", "store", "dedupe", "targets", "sandbox",
-          "reports", "run", "api", "cli", "__main__", "__init__")
+FLOORS = (
+    "core",
+    "internals",
+    "parsers",
+    "config",
+    "rules",
+    "ids",
+    "store",
+    "dedupe",
+    "targets",
+    "sandbox",
+    "reports",
+    "run",
+    "api",
+    "cli",
+    "__main__",
+    "__init__",
+)
 # Imports of ours inside a function, each for start-up time, not for a cycle: `importer sandbox`
 # alone needs FastAPI and uvicorn, which every other command would otherwise load.
 LAZY_FOR_START_UP = {("cli/sandbox_cmd.py", "importer.sandbox"), ("cli/sandbox_cmd.py", "importer.sandbox.common")}
@@ -27,6 +43,7 @@ def floor_of(path: Path) -> str:
 def imports(path: Path) -> Iterator[tuple[int, str, bool]]:
     """(line, module, inside a function) for every `importer.*` import of `path`, outside
     `if TYPE_CHECKING:` blocks (annotations only: they run nothing)."""
+
     def visit(node: ast.AST, in_function: bool) -> Iterator[tuple[int, str, bool]]:
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
@@ -39,6 +56,7 @@ def imports(path: Path) -> Iterator[tuple[int, str, bool]]:
                 yield from ((child.lineno, a.name, in_function) for a in child.names if a.name.startswith("importer"))
             nested = in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef))
             yield from visit(child, nested)
+
     return visit(ast.parse(path.read_text(encoding="utf-8")), False)
 
 
@@ -63,15 +81,20 @@ def test_no_module_imports_from_a_floor_after_its_own() -> None:
 
 
 def test_no_module_of_ours_is_imported_inside_a_function() -> None:
-    found = [f"{path.relative_to(ROOT)}:{line} imports {module} inside a function"
-             for path in modules() for line, module, inside in imports(path)
-             if inside and (str(path.relative_to(PACKAGE)), module) not in LAZY_FOR_START_UP]
+    found = [
+        f"{path.relative_to(ROOT)}:{line} imports {module} inside a function"
+        for path in modules()
+        for line, module, inside in imports(path)
+        if inside and (str(path.relative_to(PACKAGE)), module) not in LAZY_FOR_START_UP
+    ]
     assert found == []
 
 
 def test_the_checks_see_an_upward_and_a_hidden_import(tmp_path: Path) -> None:
     sample = tmp_path / "x.py"
-    sample.write_text("from importer.run.pipeline import run\n"
-                      "def f():\n    from importer.cli import main\n"
-                      "if TYPE_CHECKING:\n    from importer.api import session\n")
+    sample.write_text(
+        "from importer.run.pipeline import run\n"
+        "def f():\n    from importer.cli import main\n"
+        "if TYPE_CHECKING:\n    from importer.api import session\n"
+    )
     assert list(imports(sample)) == [(1, "importer.run.pipeline", False), (3, "importer.cli", True)]

@@ -11,9 +11,13 @@ from importer.core.models import Source, Transaction
 
 def make(**changes: object) -> Transaction:
     fields: dict[str, object] = dict(
-        date=dt.date(2026, 1, 2), amount=Decimal("-1.10"), currency="EUR", description="x",
-        account="a", source=Source(path="f.csv", line=2),
-    )  # fmt: skip
+        date=dt.date(2026, 1, 2),
+        amount=Decimal("-1.10"),
+        currency="EUR",
+        description="x",
+        account="a",
+        source=Source(path="f.csv", line=2),
+    )
     fields.update(changes)
     return Transaction(**fields)  # type: ignore[arg-type]
 

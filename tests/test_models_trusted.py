@@ -22,8 +22,15 @@ def _same(a: Transaction, b: Transaction) -> None:
 
 
 def test_trusted_transaction_equals_the_validated_one() -> None:
-    fields = dict(date=dt.date(2024, 3, 1), amount=Decimal("-12.50"), currency="EUR", description="COFFEE",
-                  account="checking", bank_id=None, balance=Decimal("100.00"))  # fmt: skip
+    fields = dict(
+        date=dt.date(2024, 3, 1),
+        amount=Decimal("-12.50"),
+        currency="EUR",
+        description="COFFEE",
+        account="checking",
+        bank_id=None,
+        balance=Decimal("100.00"),
+    )
     fast = trusted(Transaction, **fields, source=trusted(Source, path="a.csv", line=2), raw={"Amount": "-12,50"})
     slow = Transaction(**fields, source=Source(path="a.csv", line=2), raw={"Amount": "-12,50"})
     _same(fast, slow)
@@ -39,8 +46,14 @@ def test_default_factories_give_each_transaction_its_own_value() -> None:
 
 
 def test_with_updates_equals_model_copy() -> None:
-    txn = Transaction(date=dt.date(2024, 3, 1), amount=Decimal("1"), currency="EUR", description="x", account="a",
-                      source=Source(path="a", line=3))  # fmt: skip
+    txn = Transaction(
+        date=dt.date(2024, 3, 1),
+        amount=Decimal("1"),
+        currency="EUR",
+        description="x",
+        account="a",
+        source=Source(path="a", line=3),
+    )
     update = {"category": "Food", "tags": ("coffee",), "external_id": "v1:abc"}
     _same(with_updates(txn, update), txn.model_copy(update=update))
     assert txn.category is None  # the original is untouched

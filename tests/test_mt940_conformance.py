@@ -24,24 +24,44 @@ UNKNOWN = Refused("no parser recognises this file.")
 # balance check refuses them, and with it off they read with the expected count.  mt942.sta's
 # :90D: says one debit of 2,30 where its one :61: debits 0,42: the MT942 totals are checked too.
 UNBALANCED = {
-    "betterplace/sepa_snippet.sta": 11, "jejik/abnamro.sta": 10,
-    "jejik/ing.sta": 7, "jejik/knab.sta": 3, "jejik/postfinance.sta": 4, "jejik/rabobank.sta": 5,
-    "jejik/triodos.sta": 2, "mBank/with_newline_in_tnr.sta": 2, "self-provided/details_60-63.sta": 1,
-    "self-provided/malformed_details.sta": 1, "self-provided/overly_long_details.sta": 1,
-    "self-provided/raiffeisen-cmi.sta": 7, "self-provided/whitespace.sta": 1, "self-provided/mt942.sta": 1,
-}  # fmt: skip
+    "betterplace/sepa_snippet.sta": 11,
+    "jejik/abnamro.sta": 10,
+    "jejik/ing.sta": 7,
+    "jejik/knab.sta": 3,
+    "jejik/postfinance.sta": 4,
+    "jejik/rabobank.sta": 5,
+    "jejik/triodos.sta": 2,
+    "mBank/with_newline_in_tnr.sta": 2,
+    "self-provided/details_60-63.sta": 1,
+    "self-provided/malformed_details.sta": 1,
+    "self-provided/overly_long_details.sta": 1,
+    "self-provided/raiffeisen-cmi.sta": 7,
+    "self-provided/whitespace.sta": 1,
+    "self-provided/mt942.sta": 1,
+}
 # Snippets of a single field, from upstream's unit tests: not statements on their own.
 FRAGMENTS = {
-    "betterplace/amount_formats.sta": TRUNCATED, "betterplace/currency_in_25.sta": TRUNCATED,
-    "betterplace/empty_86.sta": TRUNCATED, "betterplace/empty_entry_date.sta": TRUNCATED,
-    "betterplace/empty_line.sta": TRUNCATED, "betterplace/missing_crlf_at_end.sta": Refused("names no account (:25:); pass --account NAME."),
-    "cmxl/account_balance_credit.sta": TRUNCATED, "cmxl/account_balance_debit.sta": TRUNCATED,
-    "cmxl/account_identification_iban.sta": TRUNCATED, "cmxl/account_identification_legacy.sta": TRUNCATED,
-    "cmxl/available_balance.sta": TRUNCATED, "cmxl/closing_balance.sta": Refused("names no account (:25:); pass --account NAME."),
-    "cmxl/reference.sta": TRUNCATED, "cmxl/statement_details.sta": TRUNCATED, "cmxl/statement_line.sta": TRUNCATED,
-    "cmxl/statement_number.sta": TRUNCATED, "self-provided/sparkassen.sta": TRUNCATED, "self-provided/gv_codes.sta": TRUNCATED,
-    "self-provided/empty_non_swift.sta": UNKNOWN, "self-provided/invalid_statement.sta": UNKNOWN,
-}  # fmt: skip
+    "betterplace/amount_formats.sta": TRUNCATED,
+    "betterplace/currency_in_25.sta": TRUNCATED,
+    "betterplace/empty_86.sta": TRUNCATED,
+    "betterplace/empty_entry_date.sta": TRUNCATED,
+    "betterplace/empty_line.sta": TRUNCATED,
+    "betterplace/missing_crlf_at_end.sta": Refused("names no account (:25:); pass --account NAME."),
+    "cmxl/account_balance_credit.sta": TRUNCATED,
+    "cmxl/account_balance_debit.sta": TRUNCATED,
+    "cmxl/account_identification_iban.sta": TRUNCATED,
+    "cmxl/account_identification_legacy.sta": TRUNCATED,
+    "cmxl/available_balance.sta": TRUNCATED,
+    "cmxl/closing_balance.sta": Refused("names no account (:25:); pass --account NAME."),
+    "cmxl/reference.sta": TRUNCATED,
+    "cmxl/statement_details.sta": TRUNCATED,
+    "cmxl/statement_line.sta": TRUNCATED,
+    "cmxl/statement_number.sta": TRUNCATED,
+    "self-provided/sparkassen.sta": TRUNCATED,
+    "self-provided/gv_codes.sta": TRUNCATED,
+    "self-provided/empty_non_swift.sta": UNKNOWN,
+    "self-provided/invalid_statement.sta": UNKNOWN,
+}
 EXPECTED: dict[str, Expectation] = {
     **{f"mt940/mt940/{name}": Balance(count) for name, count in UNBALANCED.items()},
     **{f"mt940/mt940/{name}": refusal for name, refusal in FRAGMENTS.items()},
@@ -76,7 +96,9 @@ def test_corpus_file(entry: CorpusFile) -> None:
     judge(entry, EXPECTED.get(entry.relative), _facts)
 
 
-@pytest.mark.parametrize("name", ["cmxl/statement_line.sta", "cmxl/statement_details.sta", "self-provided/sparkassen.sta"])
+@pytest.mark.parametrize(
+    "name", ["cmxl/statement_line.sta", "cmxl/statement_details.sta", "self-provided/sparkassen.sta"]
+)
 def test_a_lone_statement_line_is_refused_as_cut_off_yet_its_line_reads(name: str) -> None:
     entry = next((e for e in corpus_files("mt940") if e.relative == f"mt940/mt940/{name}"), None)
     if entry is None:

@@ -18,7 +18,13 @@ from importer.parsers.mt940.fields import details, statement_line
     ("text", "amount", "value_date", "entry_date", "bank_ref"),
     [
         ("2610011001D12,50NMSCNONREF", "-12.50", "2026-10-01", "2026-10-01", None),
-        ("2610011001CR50990,05NTRFNONREF//0724710333343453", "50990.05", "2026-10-01", "2026-10-01", "0724710333343453"),
+        (
+            "2610011001CR50990,05NTRFNONREF//0724710333343453",
+            "50990.05",
+            "2026-10-01",
+            "2026-10-01",
+            "0724710333343453",
+        ),
         ("2612310102RC3,NCHGREF1//BANK2", "-3", "2026-12-31", "2027-01-02", "BANK2"),
         ("270102RD1500,00NTRFKREF", "1500.00", "2027-01-02", None, None),
     ],
@@ -27,15 +33,25 @@ def test_statement_lines(text: str, amount: str, value_date: str, entry_date: st
     line = statement_line(text)
     assert line is not None
     assert (line.amount, str(line.value_date), line.entry_date and str(line.entry_date), line.bank_ref) == (
-        Decimal(amount), value_date, entry_date, bank_ref,
-    )  # fmt: skip
+        Decimal(amount),
+        value_date,
+        entry_date,
+        bank_ref,
+    )
 
 
 def test_german_subfields_split_name_iban_and_sepa_purpose() -> None:
-    found = details("166?00GUTSCHRIFT?100399?20EREF+E2E-7?21SVWZ+Rechnung 4?22711?31DE14508800500194785000?32KARL?33 KAUFMANN")
+    found = details(
+        "166?00GUTSCHRIFT?100399?20EREF+E2E-7?21SVWZ+Rechnung 4?22711?31DE14508800500194785000?32KARL?33 KAUFMANN"
+    )
     assert (found.payee, found.iban, found.purpose, found.booking_text, found.code, found.end_to_end) == (
-        "KARL KAUFMANN", "DE14508800500194785000", "Rechnung 4711", "GUTSCHRIFT", "166", "E2E-7",
-    )  # fmt: skip
+        "KARL KAUFMANN",
+        "DE14508800500194785000",
+        "Rechnung 4711",
+        "GUTSCHRIFT",
+        "166",
+        "E2E-7",
+    )
 
 
 def read(tmp_path: Path, text: str, **options: object) -> list[Statement]:
@@ -54,8 +70,11 @@ STATEMENT = (
 def test_a_swift_wrapped_statement(tmp_path: Path) -> None:
     [statement] = read(tmp_path, STATEMENT.replace("{closing}", "75,00"))
     assert (statement.account, statement.currency, statement.opening_balance, statement.closing_balance) == (
-        "10020030/1234567", "EUR", Decimal("100.00"), Decimal("75.00"),
-    )  # fmt: skip
+        "10020030/1234567",
+        "EUR",
+        Decimal("100.00"),
+        Decimal("75.00"),
+    )
     assert [(t.date, t.amount, t.description) for t in statement.transactions] == [
         (dt.date(2026, 10, 2), Decimal("-30.00"), "Stadtwerke Strom Okt"),
         (dt.date(2026, 10, 3), Decimal("5"), "Free text continued"),
@@ -63,9 +82,14 @@ def test_a_swift_wrapped_statement(tmp_path: Path) -> None:
 
 
 def test_balances_that_do_not_add_up_are_refused(tmp_path: Path) -> None:
-    with pytest.raises(BalanceError, match=r"konto.sta: statement :20:STARTUMSE does not add up: opening balance 100.00 \+ transactions -25.00 = 75.00, but the closing balance is 76.00"):
+    with pytest.raises(
+        BalanceError,
+        match=r"konto.sta: statement :20:STARTUMSE does not add up: opening balance 100.00 \+ transactions -25.00 = 75.00, but the closing balance is 76.00",
+    ):
         read(tmp_path, STATEMENT.replace("{closing}", "76,00"))
-    assert read(tmp_path, STATEMENT.replace("{closing}", "76,00"), check_balances=False)[0].closing_balance == Decimal("76.00")
+    assert read(tmp_path, STATEMENT.replace("{closing}", "76,00"), check_balances=False)[0].closing_balance == Decimal(
+        "76.00"
+    )
 
 
 def test_an_unreadable_statement_line_names_its_line(tmp_path: Path) -> None:
@@ -80,4 +104,8 @@ def test_an_unreadable_statement_line_names_its_line(tmp_path: Path) -> None:
 def test_an_mt942_takes_its_currency_from_the_floor_limit(tmp_path: Path) -> None:
     text = ":20:INTRADAY\n:25:PL29114010810000267002001002\n:28C:1/1\n:34F:PLND0,00\n:13D:2610011200+0100\n:61:2610011001C0,01NTRFNONREF\n:86:test\n:90C:1PLN0,01\n"
     [statement] = read(tmp_path, text)
-    assert (statement.currency, statement.opening_balance, [t.amount for t in statement.transactions]) == ("PLN", None, [Decimal("0.01")])
+    assert (statement.currency, statement.opening_balance, [t.amount for t in statement.transactions]) == (
+        "PLN",
+        None,
+        [Decimal("0.01")],
+    )

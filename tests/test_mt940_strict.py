@@ -79,22 +79,38 @@ def test_a_statement_cut_before_its_closing_balance_is_truncated_with_the_whole_
     )
     [first] = caught.value.partial
     assert (first.closing_balance, [t.amount for t in first.transactions]) == (
-        Decimal("3358.05"), [Decimal("2850.00"), Decimal("-950.00"), Decimal("-62.35")],
-    )  # fmt: skip
+        Decimal("3358.05"),
+        [Decimal("2850.00"), Decimal("-950.00"), Decimal("-62.35")],
+    )
 
 
 def test_an_mt942_needs_no_closing_balance_but_its_totals_or_end(tmp_path: Path) -> None:
     [report] = read(tmp_path, MT942)
-    assert ([t.amount for t in report.transactions], report.currency, report.closing_balance) == ([Decimal("0.01"), Decimal("-2.50")], "PLN", None)
-    assert len(read(tmp_path, MT942.replace(":90D:1PLN2,50\n:90C:1PLN0,01\n", ""))[0].transactions) == 2  # closed by "-"
-    with pytest.raises(TruncatedError, match=r"line 9: statement :20:ST170119CYC/0001 stops before its :90D:/:90C: totals or the message end"):
-        read(tmp_path, MT942.split(":61:1701190119DN2,50")[0] + ":61:1701190119DN2,50NTRFNONREF//MB170119012085\n:86:sec")
+    assert ([t.amount for t in report.transactions], report.currency, report.closing_balance) == (
+        [Decimal("0.01"), Decimal("-2.50")],
+        "PLN",
+        None,
+    )
+    assert (
+        len(read(tmp_path, MT942.replace(":90D:1PLN2,50\n:90C:1PLN0,01\n", ""))[0].transactions) == 2
+    )  # closed by "-"
+    with pytest.raises(
+        TruncatedError,
+        match=r"line 9: statement :20:ST170119CYC/0001 stops before its :90D:/:90C: totals or the message end",
+    ):
+        read(
+            tmp_path, MT942.split(":61:1701190119DN2,50")[0] + ":61:1701190119DN2,50NTRFNONREF//MB170119012085\n:86:sec"
+        )
 
 
 def test_mt942_totals_catch_a_lost_entry(tmp_path: Path) -> None:
     with pytest.raises(BalanceError, match=r"its :90D: says 1 entries of 2.50 in total, but the file holds 0 of 0\."):
-        read(tmp_path, MT942.replace(":61:1701190119DN2,50", "61:1701190119DN2,50"))  # its tag lost: a continuation line
-    assert len(read(tmp_path, MT942.replace(":90D:1PLN2,50", ":90D:1PLN2,40"), check_balances=False)[0].transactions) == 2
+        read(
+            tmp_path, MT942.replace(":61:1701190119DN2,50", "61:1701190119DN2,50")
+        )  # its tag lost: a continuation line
+    assert (
+        len(read(tmp_path, MT942.replace(":90D:1PLN2,50", ":90D:1PLN2,40"), check_balances=False)[0].transactions) == 2
+    )
 
 
 @pytest.mark.parametrize(
@@ -110,7 +126,9 @@ def test_mt942_totals_catch_a_lost_entry(tmp_path: Path) -> None:
         (":62F:C261014EUR3358,05", ":62F:C261014EUR3.358,05", 12),
     ],
 )
-def test_amounts_and_dates_are_exact_or_the_file_is_refused_naming_line_and_text(tmp_path: Path, field: str, bad: str, line: int) -> None:
+def test_amounts_and_dates_are_exact_or_the_file_is_refused_naming_line_and_text(
+    tmp_path: Path, field: str, bad: str, line: int
+) -> None:
     text = COMMERZBANK.read_text(encoding="latin-1").replace(field, bad, 1)
     if bad.endswith("1031CR2850,00"):
         assert read(tmp_path, text)[0].transactions[0].date == dt.date(2026, 10, 31)
@@ -128,15 +146,21 @@ def test_february_30_is_still_the_last_day_of_february_as_banks_write_it(tmp_pat
 
 def test_a_currency_that_is_not_iso_is_a_parse_error_naming_the_file(tmp_path: Path) -> None:
     text = COMMERZBANK.read_text(encoding="latin-1").replace("EUR", "ZZZ")
-    with pytest.raises(ParseError, match=r"statement\.sta, line 2: statement :20:STARTUMSE names a currency that is not an ISO 4217 code\. Expected a code such as EUR, found 'ZZZ'\.$"):
+    with pytest.raises(
+        ParseError,
+        match=r"statement\.sta, line 2: statement :20:STARTUMSE names a currency that is not an ISO 4217 code\. Expected a code such as EUR, found 'ZZZ'\.$",
+    ):
         read(tmp_path, text)
 
 
 def test_an_available_balance_the_file_may_end_inside_is_not_kept(tmp_path: Path) -> None:
     text = COMMERZBANK.read_text(encoding="latin-1").split(":64:")[0] + ":64:C261031EUR3158,9"
     statements = read(tmp_path, text)
-    assert (statements[-1].available_balance, statements[-1].notes) == (None, (
-        "the file ends right after the :64: balance on line 24, without a line break: it may be cut off inside that number, "
-        "so the available balance is not kept.",
-    ))  # fmt: skip
+    assert (statements[-1].available_balance, statements[-1].notes) == (
+        None,
+        (
+            "the file ends right after the :64: balance on line 24, without a line break: it may be cut off inside that number, "
+            "so the available balance is not kept.",
+        ),
+    )
     assert read(tmp_path, text + "\r\n")[-1].available_balance == Decimal("3158.9")

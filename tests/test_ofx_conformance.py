@@ -18,19 +18,35 @@ EXPECTED: dict[str, Expectation] = {
     # The fixture's only STMTTRN reads "*snipped*": a transaction without date or amount.
     "ofx/asgrim-ofxparser/ofxdata-banking-xml200.ofx": Refused("transaction 1 has no DTPOSTED date."),
     # No BANKACCTFROM at all; with --account it reads (see test_an_account_given_by_the_user_names_it).
-    "ofx/asgrim-ofxparser/ofxdata-emptyDateTime.ofx": Refused("names no account (ACCTID is missing or empty); pass --account NAME."),
-    "ofx/ofxstatement-french/46297554894_02092025_04102025.ofx": Refused("names no account (ACCTID is missing or empty)"),
-    "ofx/csv2ofx/default_w_splits.ofx": Refused("holds no bank or credit-card statement (it contains BANKMSGSRSV1/INTRATRNRS)."),
-    "ofx/csv2ofx/transfer_example.ofx": Refused("holds no bank or credit-card statement (it contains BANKMSGSRSV1/INTRATRNRS)."),
+    "ofx/asgrim-ofxparser/ofxdata-emptyDateTime.ofx": Refused(
+        "names no account (ACCTID is missing or empty); pass --account NAME."
+    ),
+    "ofx/ofxstatement-french/46297554894_02092025_04102025.ofx": Refused(
+        "names no account (ACCTID is missing or empty)"
+    ),
+    "ofx/csv2ofx/default_w_splits.ofx": Refused(
+        "holds no bank or credit-card statement (it contains BANKMSGSRSV1/INTRATRNRS)."
+    ),
+    "ofx/csv2ofx/transfer_example.ofx": Refused(
+        "holds no bank or credit-card statement (it contains BANKMSGSRSV1/INTRATRNRS)."
+    ),
     "ofx/ofxparse/account_listing_aggregation.ofx": Refused("(it contains SIGNUPMSGSRSV1/ACCTINFOTRNRS)."),
     "ofx/ofxparse/bank_small.ofx": Refused("holds no bank or credit-card statement (it contains nothing)."),
     "ofx/ofxparse/signon_success.ofx": Refused("(it contains nothing but a sign-on)."),
     "ofx/ofxparse/signon_success_no_message.ofx": Refused("(it contains nothing but a sign-on)."),
-    "ofx/ofxparse/error_message.ofx": Refused("the bank's server sent an error instead of a statement (code 2000: General Server Error)."),
-    "ofx/ofxparse/signon_fail.ofx": Refused("the bank refused the sign-on (code 15500: Your request could not be processed"),
+    "ofx/ofxparse/error_message.ofx": Refused(
+        "the bank's server sent an error instead of a statement (code 2000: General Server Error)."
+    ),
+    "ofx/ofxparse/signon_fail.ofx": Refused(
+        "the bank refused the sign-on (code 15500: Your request could not be processed"
+    ),
     "ofx/ofxtools/profrs.ofx": Refused("the bank refused the sign-on (code 15500: Signon invalid)."),
-    "ofx/ofxparse/fail_nice/date_missing.ofx": Refused("line 33: transaction 1 (FITID 184997056) has no DTPOSTED date."),
-    "ofx/ofxparse/fail_nice/decimal_error.ofx": Refused("transaction 1 (FITID 2000957249) has an unreadable DTPOSTED date. Expected YYYYMMDD[HHMMSS[.XXX]][[offset:TZ]], found '201120000000'."),
+    "ofx/ofxparse/fail_nice/date_missing.ofx": Refused(
+        "line 33: transaction 1 (FITID 184997056) has no DTPOSTED date."
+    ),
+    "ofx/ofxparse/fail_nice/decimal_error.ofx": Refused(
+        "transaction 1 (FITID 2000957249) has an unreadable DTPOSTED date. Expected YYYYMMDD[HHMMSS[.XXX]][[offset:TZ]], found '201120000000'."
+    ),
     "ofx/ofxparse/multiple_accounts.ofx": Count(0, "two accounts (9100 checking, 9200 savings), no transactions"),
 }
 

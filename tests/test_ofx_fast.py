@@ -39,10 +39,19 @@ def outcome(read: object) -> object:
 
 def _exactly(statement: Statement) -> object:
     rows = [
-        (repr(t), list(t.__dict__), t.model_fields_set, repr(t.source), t.source.model_fields_set, t.source.__pydantic_extra__,
-         t.__pydantic_extra__, t.__pydantic_private__, t.model_dump_json())
+        (
+            repr(t),
+            list(t.__dict__),
+            t.model_fields_set,
+            repr(t.source),
+            t.source.model_fields_set,
+            t.source.__pydantic_extra__,
+            t.__pydantic_extra__,
+            t.__pydantic_private__,
+            t.model_dump_json(),
+        )
         for t in statement.transactions
-    ]  # fmt: skip
+    ]
     return repr(statement.model_copy(update={"transactions": ()})), rows
 
 
@@ -86,7 +95,9 @@ def test_corpus_file_reads_the_same_both_ways(entry: CorpusFile) -> None:
 @pytest.mark.parametrize("path", SAMPLES, ids=str)
 def test_sample_reads_the_same_both_ways_and_fast(path: Path) -> None:
     assert same_reading(decode(path.read_bytes()), path)
-    assert outcome(lambda: OfxParser().parse(path, ParseOptions())) == outcome(lambda: reference_statements(path, decode(path.read_bytes()), ParseOptions()))
+    assert outcome(lambda: OfxParser().parse(path, ParseOptions())) == outcome(
+        lambda: reference_statements(path, decode(path.read_bytes()), ParseOptions())
+    )
 
 
 # --- generated statements ------------------------------------------------------------------
@@ -95,10 +106,44 @@ SGML_HEADER = "OFXHEADER:100\nDATA:OFXSGML\nVERSION:102\nSECURITY:NONE\nENCODING
 XML_HEADER = '<?xml version="1.0" encoding="UTF-8"?>\n<?OFX OFXHEADER="200" VERSION="211" SECURITY="NONE"?>\n'
 
 _SPACE = st.sampled_from(["", " ", "  ", "\t", "\n", "\r\n", "\u00a0", "\u2003", "\x1c", "\x85"])
-_WORD = st.sampled_from(["SHOP", "AT&T", "M&amp;S", "caf\u00e9", "&#233;t\u00e9", "&lt;b&gt;", "A  B", "&bogus;", "x", "0"])
+_WORD = st.sampled_from(
+    ["SHOP", "AT&T", "M&amp;S", "caf\u00e9", "&#233;t\u00e9", "&lt;b&gt;", "A  B", "&bogus;", "x", "0"]
+)
 _TEXT = st.builds(lambda a, words, b: a + " ".join(words) + b, _SPACE, st.lists(_WORD, max_size=3), _SPACE)
-_DATE = st.sampled_from(["20261002", "20261002120000", "20261031230000.000[-5:EST]", "20260230", "2026", "x20261002", "", "20261002 ", "20261002x", "202610021200", "20261002250000"])
-_AMOUNT = st.sampled_from(["-12.34", "12", "+5.50", "1.025,53", "-200,00", "1 025,53", "1e3", "NaN", "abc", "", ".5", "-0.00", "1_000", "-1x2.00", "\u0661\u0662"])
+_DATE = st.sampled_from(
+    [
+        "20261002",
+        "20261002120000",
+        "20261031230000.000[-5:EST]",
+        "20260230",
+        "2026",
+        "x20261002",
+        "",
+        "20261002 ",
+        "20261002x",
+        "202610021200",
+        "20261002250000",
+    ]
+)
+_AMOUNT = st.sampled_from(
+    [
+        "-12.34",
+        "12",
+        "+5.50",
+        "1.025,53",
+        "-200,00",
+        "1 025,53",
+        "1e3",
+        "NaN",
+        "abc",
+        "",
+        ".5",
+        "-0.00",
+        "1_000",
+        "-1x2.00",
+        "\u0661\u0662",
+    ]
+)
 _GOOD_FITID = st.sampled_from(["1", "2026100201", "A&amp;B", " 7 "])
 _GOOD_DATE = st.sampled_from(["20261002", "20261002120000", "20261031230000.000[-5:EST]"])
 _GOOD_AMOUNT = st.sampled_from(["-12.34", "12", "+5.50", "1025,53", "-200,00", ".5", "-0.00", "7."])
@@ -118,11 +163,25 @@ _USUAL = ["TRNTYPE", "DTPOSTED", "TRNAMT", "FITID", "NAME", "MEMO"]
 # Quirks put before or after a block's leaves: aggregates, CDATA, comments, a leaf given twice
 # (the first wins), an empty leaf closed later ("<MEMO>" … "</MEMO>").
 _EXTRAS = [
-    "<PAYEE><NAME>Payee{n}</PAYEE>", "<CURRENCY><CURRATE>1.1<CURSYM>EUR</CURRENCY>", "<![CDATA[<b>&]]>", "<!-- note -->",
-    "<TRNAMT>-99.00{n}", "<NAME>Second{n}", "<DTPOSTED>20200101{n}", "<FITID>dup</FITID>{n}", "<MEMO>{n}", "<MEMO></MEMO>",
-    "<MEMO>late</MEMO>{n}", "<NAME>{n}<MEMO>m</MEMO><NAME>n</NAME>", "<NAME>{n}<MEMO>m</NAME>", "<SIC>1</NAME>{n}", "<STMTTRN>",
-    "<CHECKNUM a=1>5{n}", "<NAME/>", "<stmttrn>",
-]  # fmt: skip
+    "<PAYEE><NAME>Payee{n}</PAYEE>",
+    "<CURRENCY><CURRATE>1.1<CURSYM>EUR</CURRENCY>",
+    "<![CDATA[<b>&]]>",
+    "<!-- note -->",
+    "<TRNAMT>-99.00{n}",
+    "<NAME>Second{n}",
+    "<DTPOSTED>20200101{n}",
+    "<FITID>dup</FITID>{n}",
+    "<MEMO>{n}",
+    "<MEMO></MEMO>",
+    "<MEMO>late</MEMO>{n}",
+    "<NAME>{n}<MEMO>m</MEMO><NAME>n</NAME>",
+    "<NAME>{n}<MEMO>m</NAME>",
+    "<SIC>1</NAME>{n}",
+    "<STMTTRN>",
+    "<CHECKNUM a=1>5{n}",
+    "<NAME/>",
+    "<stmttrn>",
+]
 
 
 def _odd(draw: st.DrawFn, chaos: int, one_in: int) -> bool:
@@ -132,9 +191,17 @@ def _odd(draw: st.DrawFn, chaos: int, one_in: int) -> bool:
 
 @st.composite
 def _leaf(draw: st.DrawFn, tag: str, xml: bool, newline: str, chaos: int) -> str:
-    calm = {"DTPOSTED": _GOOD_DATE, "DTAVAIL": _GOOD_DATE, "TRNAMT": _GOOD_AMOUNT, "FITID": _GOOD_FITID}.get(tag) if not _odd(draw, chaos, 20) else None
+    calm = (
+        {"DTPOSTED": _GOOD_DATE, "DTAVAIL": _GOOD_DATE, "TRNAMT": _GOOD_AMOUNT, "FITID": _GOOD_FITID}.get(tag)
+        if not _odd(draw, chaos, 20)
+        else None
+    )
     value = draw(calm if calm is not None else _TAG_VALUES[tag])
-    style = draw(st.sampled_from(["closed", "open", "self", "lower"])) if _odd(draw, chaos, 30) else ("closed" if xml else "open")
+    style = (
+        draw(st.sampled_from(["closed", "open", "self", "lower"]))
+        if _odd(draw, chaos, 30)
+        else ("closed" if xml else "open")
+    )
     if style == "self" and not value:
         return f"<{tag}/>{newline}"
     if style == "lower":
@@ -156,7 +223,15 @@ def _block(draw: st.DrawFn, xml: bool, newline: str, tags: list[str], chaos: int
 
 @st.composite
 def _statement(draw: st.DrawFn, xml: bool, newline: str, chaos: int) -> str:
-    tags = draw(st.sampled_from([_USUAL, _USUAL[:5], ["TRNTYPE", "DTPOSTED", "DTUSER", "TRNAMT", "FITID", "CHECKNUM", "NAME", "MEMO", "DTAVAIL"]]))
+    tags = draw(
+        st.sampled_from(
+            [
+                _USUAL,
+                _USUAL[:5],
+                ["TRNTYPE", "DTPOSTED", "DTUSER", "TRNAMT", "FITID", "CHECKNUM", "NAME", "MEMO", "DTAVAIL"],
+            ]
+        )
+    )
     blocks = "".join(draw(st.lists(_block(xml, newline, tags, chaos), min_size=0 if chaos == 3 else 1, max_size=5)))
 
     def close(tag: str) -> str:
@@ -185,7 +260,9 @@ def _document(draw: st.DrawFn, calm: bool = False) -> str:
     statements = "".join(draw(st.lists(_statement(xml, newline, chaos), min_size=1, max_size=2)))
     signon = "<SIGNONMSGSRSV1><SONRS><STATUS><CODE>0</CODE><SEVERITY>INFO</SEVERITY></STATUS><FI><ORG>B</ORG><FID>9</FID></FI></SONRS></SIGNONMSGSRSV1>"
     body = f"<OFX>{signon}<BANKMSGSRSV1>{statements}</BANKMSGSRSV1></OFX>{newline}"
-    return XML_HEADER + _well_formed(body) if xml else SGML_HEADER + body.replace("</CODE>", "").replace("</SEVERITY>", "")
+    return (
+        XML_HEADER + _well_formed(body) if xml else SGML_HEADER + body.replace("</CODE>", "").replace("</SEVERITY>", "")
+    )
 
 
 def _well_formed(body: str) -> str:

@@ -16,7 +16,11 @@ HEADER = "OFXHEADER:100\nDATA:OFXSGML\nVERSION:102\nSECURITY:NONE\nENCODING:USAS
 SIGNON = "<SIGNONMSGSRSV1><SONRS><STATUS><CODE>0<SEVERITY>INFO</STATUS><DTSERVER>20261101<LANGUAGE>ENG<FI><ORG>Bank<FID>1234</FI></SONRS></SIGNONMSGSRSV1>"
 
 
-def statement(transactions: str, account: str = "<BANKACCTFROM><BANKID>111<ACCTID>222<ACCTTYPE>CHECKING</BANKACCTFROM>", curdef: str = "USD") -> str:
+def statement(
+    transactions: str,
+    account: str = "<BANKACCTFROM><BANKID>111<ACCTID>222<ACCTTYPE>CHECKING</BANKACCTFROM>",
+    curdef: str = "USD",
+) -> str:
     return (
         f"<STMTTRNRS><TRNUID>1<STATUS><CODE>0<SEVERITY>INFO</STATUS><STMTRS><CURDEF>{curdef}{account}"
         f"<BANKTRANLIST><DTSTART>20261001<DTEND>20261031{transactions}</BANKTRANLIST>"
@@ -60,7 +64,11 @@ def test_xml_with_closing_and_self_closing_tags_and_no_header(tmp_path: Path) ->
         "<FITID>x</FITID><NAME>Pay</NAME><MEMO/></STMTTRN></BANKTRANLIST></STMTRS></STMTTRNRS></BANKMSGSRSV1></OFX>"
     )
     [result] = read(write(tmp_path, body, header=""))
-    assert (result.currency, result.transactions[0].amount, result.transactions[0].memo) == ("EUR", Decimal("1025.50"), None)
+    assert (result.currency, result.transactions[0].amount, result.transactions[0].memo) == (
+        "EUR",
+        Decimal("1025.50"),
+        None,
+    )
 
 
 def test_the_date_is_the_day_the_bank_wrote_not_utc(tmp_path: Path) -> None:
@@ -85,8 +93,14 @@ def test_several_accounts_are_each_a_statement_and_ignore_a_single_account_name(
 
 
 def test_a_single_account_takes_the_name_the_user_gives(tmp_path: Path) -> None:
-    [result] = read(write(tmp_path, f"<OFX>{SIGNON}<BANKMSGSRSV1>{statement(txn())}</BANKMSGSRSV1></OFX>"), account="Checking")
-    assert (result.account, result.bank_account_id, result.transactions[0].account) == ("Checking", "111:222", "Checking")
+    [result] = read(
+        write(tmp_path, f"<OFX>{SIGNON}<BANKMSGSRSV1>{statement(txn())}</BANKMSGSRSV1></OFX>"), account="Checking"
+    )
+    assert (result.account, result.bank_account_id, result.transactions[0].account) == (
+        "Checking",
+        "111:222",
+        "Checking",
+    )
 
 
 def test_a_failed_sign_on_is_reported_as_such(tmp_path: Path) -> None:
@@ -100,7 +114,10 @@ def test_a_failed_sign_on_is_reported_as_such(tmp_path: Path) -> None:
 
 def test_an_investment_statement_is_refused_as_unsupported(tmp_path: Path) -> None:
     body = f"<OFX>{SIGNON}<INVSTMTMSGSRSV1><INVSTMTTRNRS><INVSTMTRS><CURDEF>USD</INVSTMTRS></INVSTMTTRNRS></INVSTMTMSGSRSV1></OFX>"
-    with pytest.raises(InputError, match=r"holds an investment statement \(INVSTMTRS\); only bank and credit-card statements are supported\.$"):
+    with pytest.raises(
+        InputError,
+        match=r"holds an investment statement \(INVSTMTRS\); only bank and credit-card statements are supported\.$",
+    ):
         read(write(tmp_path, body))
 
 
@@ -116,7 +133,9 @@ def test_a_bad_amount_names_the_line_and_the_value(tmp_path: Path) -> None:
 
 def test_a_statement_without_currency_asks_for_one(tmp_path: Path) -> None:
     path = write(tmp_path, f"<OFX>{SIGNON}<BANKMSGSRSV1>{statement(txn(), curdef='')}</BANKMSGSRSV1></OFX>")
-    with pytest.raises(ParseError, match=r"the statement does not say its currency \(CURDEF is empty\); pass --currency\.$"):
+    with pytest.raises(
+        ParseError, match=r"the statement does not say its currency \(CURDEF is empty\); pass --currency\.$"
+    ):
         read(path)
     assert read(path, currency="CAD")[0].currency == "CAD"
 

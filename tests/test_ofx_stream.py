@@ -84,11 +84,20 @@ def test_rows_come_out_in_batches_before_the_file_is_read(tmp_path: Path) -> Non
     rows = [(event, at) for event, at in zip(events, read_at) if isinstance(event, Rows)]
     assert len(rows) >= 5 and rows[0][1] < path.stat().st_size / 2
     assert all(len(event.batch) <= BATCH_ROWS for event, _ in rows)
-    assert [event.batch.first_index for event, _ in rows] == [0, *(sum(len(e.batch) for e, _ in rows[:i]) for i in range(1, len(rows)))]
-    assert isinstance(events[0], StatementHead) and events[0].account == "021000021:000123456789" and events[0].currency == "USD"
+    assert [event.batch.first_index for event, _ in rows] == [
+        0,
+        *(sum(len(e.batch) for e, _ in rows[:i]) for i in range(1, len(rows))),
+    ]
+    assert (
+        isinstance(events[0], StatementHead)
+        and events[0].account == "021000021:000123456789"
+        and events[0].currency == "USD"
+    )
     assert isinstance(events[-1], StatementEnd) and events[-1].rows == ROWS
     [statement] = collect(events)
-    assert statement.transactions[5_999].bank_id == "F006000" and statement.transactions[5_999].amount == Decimal("-60.00")
+    assert statement.transactions[5_999].bank_id == "F006000" and statement.transactions[5_999].amount == Decimal(
+        "-60.00"
+    )
     assert statement.transactions[-1].source.record == ROWS
     assert said([statement]) == said(OfxParser().parse(path, ParseOptions()))
 
@@ -100,7 +109,9 @@ def test_a_bad_amount_in_a_late_batch_names_its_line_after_the_complete_batches(
     assert error.line == line_of_transaction(path, 6_001)
     assert "TRNAMT of transaction 6001 (FITID F006001) is not an amount" in str(error) and "-1x60.01" in str(error)
     yielded = [t for event in events if isinstance(event, Rows) for t in event.batch.transactions()]
-    assert 0 < len(yielded) < 6_001 and [t.bank_id for t in yielded] == [f"F{n:06d}" for n in range(1, len(yielded) + 1)]
+    assert 0 < len(yielded) < 6_001 and [t.bank_id for t in yielded] == [
+        f"F{n:06d}" for n in range(1, len(yielded) + 1)
+    ]
 
 
 def test_a_fitid_missing_in_a_late_batch_is_refused_with_its_line(tmp_path: Path) -> None:

@@ -36,7 +36,9 @@ def write(tmp_path: Path, data: bytes | str, name: str = "statement.ofx") -> Pat
 
 
 def sgml(tmp_path: Path, transactions: str, curdef: str = "USD") -> Path:
-    return write(tmp_path, HEADER + f"<OFX>{SIGNON}<BANKMSGSRSV1>{statement(transactions, curdef=curdef)}</BANKMSGSRSV1></OFX>")
+    return write(
+        tmp_path, HEADER + f"<OFX>{SIGNON}<BANKMSGSRSV1>{statement(transactions, curdef=curdef)}</BANKMSGSRSV1></OFX>"
+    )
 
 
 def refusal(path: Path, kind: type[ParseError] = ParseError) -> str:
@@ -61,7 +63,10 @@ def test_a_cut_qfx_names_the_last_complete_transaction_and_keeps_the_complete_pa
     )
     [savings] = caught.value.partial
     assert (savings.account, savings.closing_balance) == ("271974521:8812-S", Decimal("5203.12"))
-    assert [(t.bank_id, t.amount) for t in savings.transactions] == [("S20261020-1", Decimal("200.00")), ("S20261031-1", Decimal("3.12"))]
+    assert [(t.bank_id, t.amount) for t in savings.transactions] == [
+        ("S20261020-1", Decimal("200.00")),
+        ("S20261031-1", Decimal("3.12")),
+    ]
 
 
 def test_a_cut_inside_the_first_transaction_keeps_nothing(tmp_path: Path) -> None:
@@ -69,7 +74,9 @@ def test_a_cut_inside_the_first_transaction_keeps_nothing(tmp_path: Path) -> Non
     path = write(tmp_path, data[: data.index(b"<TRNAMT>") + 10], CHECKING.name)
     with pytest.raises(TruncatedError) as caught:
         parse(path)
-    assert "(</STMTTRN>, </BANKTRANLIST>, </STMTRS>, </STMTTRNRS>, </BANKMSGSRSV1>, </OFX> never come)" in str(caught.value)
+    assert "(</STMTTRN>, </BANKTRANLIST>, </STMTRS>, </STMTTRNRS>, </BANKMSGSRSV1>, </OFX> never come)" in str(
+        caught.value
+    )
     assert str(caught.value).endswith("No transaction in it is complete. Download the statement again.")
     assert caught.value.partial == ()
 
@@ -80,7 +87,9 @@ def test_a_cut_after_a_transaction_keeps_it_without_the_balance_it_never_reached
     with pytest.raises(TruncatedError) as caught:
         parse(path)
     [kept] = caught.value.partial
-    assert [(t.date, t.amount, t.bank_id) for t in kept.transactions] == [(dt.date(2026, 10, 1), Decimal("3250.00"), "202610010001")]
+    assert [(t.date, t.amount, t.bank_id) for t in kept.transactions] == [
+        (dt.date(2026, 10, 1), Decimal("3250.00"), "202610010001")
+    ]
     assert kept.closing_balance is None
 
 
@@ -96,22 +105,48 @@ def test_a_cut_xml_file_is_truncated_not_just_ill_formed(tmp_path: Path) -> None
 # --- values ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text", ["-12.3x4", "12.00 13.00", "1.025,53", "1 025,53", "1e3", "NaN", "1_000", "$12", "--1", "\u0661\u0662", ""])
+@pytest.mark.parametrize(
+    "text", ["-12.3x4", "12.00 13.00", "1.025,53", "1 025,53", "1e3", "NaN", "1_000", "$12", "--1", "\u0661\u0662", ""]
+)
 def test_anything_but_an_ofx_amount_is_refused(text: str) -> None:
     assert amount(text) is None
 
 
-@pytest.mark.parametrize(("text", "value"), [("-12.34", "-12.34"), ("+5.50", "5.50"), ("-200,00", "-200.00"), (".5", "0.5"), ("7.", "7")])
+@pytest.mark.parametrize(
+    ("text", "value"), [("-12.34", "-12.34"), ("+5.50", "5.50"), ("-200,00", "-200.00"), (".5", "0.5"), ("7.", "7")]
+)
 def test_ofx_amounts_read_exactly(text: str, value: str) -> None:
     assert str(amount(text)) == value
 
 
-@pytest.mark.parametrize("text", ["2026100", "20261002x", "202610021200", "20261002250000", "20261002120000.5", "20261002[-5:EST", "20261332", "2026-10-02"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026100",
+        "20261002x",
+        "202610021200",
+        "20261002250000",
+        "20261002120000.5",
+        "20261002[-5:EST",
+        "20261332",
+        "2026-10-02",
+    ],
+)
 def test_anything_but_an_ofx_date_is_refused(text: str) -> None:
     assert date_value(text) is None
 
 
-@pytest.mark.parametrize("text", ["20261002", "20261002235960", "20261002120000.000", "20261002120000[-5:EST]", "20261002120000.000[+5.30:IST]", "20261002[0]"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "20261002",
+        "20261002235960",
+        "20261002120000.000",
+        "20261002120000[-5:EST]",
+        "20261002120000.000[+5.30:IST]",
+        "20261002[0]",
+    ],
+)
 def test_ofx_dates_read_as_the_day_written(text: str) -> None:
     assert date_value(text) == dt.date(2026, 10, 2)
 
@@ -126,7 +161,9 @@ def test_a_letter_inside_an_amount_names_the_transaction_and_the_text(tmp_path: 
 
 def test_a_garbled_value_date_is_an_error_not_a_missing_date(tmp_path: Path) -> None:
     message = refusal(sgml(tmp_path, txn(extra="<DTAVAIL>2026100x")))
-    assert message.endswith("DTAVAIL of transaction 1 (FITID 1) is not a date. Expected YYYYMMDD[HHMMSS[.XXX]][[offset:TZ]], found '2026100x'.")
+    assert message.endswith(
+        "DTAVAIL of transaction 1 (FITID 1) is not a date. Expected YYYYMMDD[HHMMSS[.XXX]][[offset:TZ]], found '2026100x'."
+    )
 
 
 @pytest.mark.parametrize("curdef", ["ZZQ", "US\u00c4"])
@@ -140,14 +177,19 @@ def test_a_currency_that_is_no_iso_code_is_a_parse_error(tmp_path: Path, curdef:
 
 def test_a_transaction_without_fitid_among_others_with_one_is_refused(tmp_path: Path) -> None:
     message = refusal(sgml(tmp_path, txn() + txn(fitid="")))
-    assert message.endswith("line 11: transaction 2 has no FITID while the others of its statement have one; the file is likely damaged. Download it again.")
+    assert message.endswith(
+        "line 11: transaction 2 has no FITID while the others of its statement have one; the file is likely damaged. Download it again."
+    )
 
 
 def test_a_fitid_with_a_flipped_byte_is_refused(tmp_path: Path) -> None:
     data = CHECKING.read_bytes()
     at = data.index(b"<FITID>") + 9
     path = write(tmp_path, data[:at] + bytes([data[at] ^ 0x80]) + data[at + 1 :], CHECKING.name)
-    assert "the FITID of transaction 1 holds characters no bank's transaction id has; the file is likely damaged." in refusal(path)
+    assert (
+        "the FITID of transaction 1 holds characters no bank's transaction id has; the file is likely damaged."
+        in refusal(path)
+    )
 
 
 # --- structure ---------------------------------------------------------------------------------
@@ -155,7 +197,9 @@ def test_a_fitid_with_a_flipped_byte_is_refused(tmp_path: Path) -> None:
 
 def test_a_garbled_tag_name_is_refused(tmp_path: Path) -> None:
     message = refusal(sgml(tmp_path, txn().replace("<FITID>", "<FIT\u00c9D>")))
-    assert message.endswith("line 11: has a damaged tag <FIT\u00c9D>, so the file is damaged or not an OFX statement. Download it again.")
+    assert message.endswith(
+        "line 11: has a damaged tag <FIT\u00c9D>, so the file is damaged or not an OFX statement. Download it again."
+    )
 
 
 def test_an_end_tag_with_its_start_tag_garbled_is_refused(tmp_path: Path) -> None:
@@ -166,9 +210,16 @@ def test_an_end_tag_with_its_start_tag_garbled_is_refused(tmp_path: Path) -> Non
 @pytest.mark.parametrize("xml", [False, True])
 def test_deep_nesting_is_refused_not_a_recursion_error(tmp_path: Path, xml: bool) -> None:
     deep = "<A>" * 3000 + "</A>" * 3000
-    text = XML_HEADER + XML_BODY.replace("<OFX>", "<OFX>" + deep).format(amount="1.00", name="Pay") if xml else HEADER + "<OFX>" + deep + "</OFX>"
+    text = (
+        XML_HEADER + XML_BODY.replace("<OFX>", "<OFX>" + deep).format(amount="1.00", name="Pay")
+        if xml
+        else HEADER + "<OFX>" + deep + "</OFX>"
+    )
     message = refusal(write(tmp_path, text))
-    assert "nests elements more than 200 deep; no OFX statement does, so the file is damaged or not an OFX statement." in message
+    assert (
+        "nests elements more than 200 deep; no OFX statement does, so the file is damaged or not an OFX statement."
+        in message
+    )
 
 
 def test_xml_that_is_not_well_formed_names_line_and_column(tmp_path: Path) -> None:
@@ -178,10 +229,13 @@ def test_xml_that_is_not_well_formed_names_line_and_column(tmp_path: Path) -> No
     )
 
 
-@pytest.mark.parametrize("dtd", [
-    '<!DOCTYPE OFX [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;">]>\n',
-    '<!DOCTYPE OFX [<!ENTITY e SYSTEM "file:///etc/passwd">]>\n',
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "dtd",
+    [
+        '<!DOCTYPE OFX [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;">]>\n',
+        '<!DOCTYPE OFX [<!ENTITY e SYSTEM "file:///etc/passwd">]>\n',
+    ],
+)
 def test_entities_and_dtds_are_refused(tmp_path: Path, dtd: str) -> None:
     body = XML_BODY.format(amount="1.00", name="&c;" if "&b;" in dtd else "&e;")
     path = write(tmp_path, XML_HEADER.replace("\n", "\n" + dtd, 1) + body)
@@ -193,9 +247,13 @@ def test_entities_and_dtds_are_refused(tmp_path: Path, dtd: str) -> None:
 
 def test_a_well_formed_xml_file_reads(tmp_path: Path) -> None:
     [result] = parse(write(tmp_path, XML_HEADER + XML_BODY.format(amount="1025,50", name="M&amp;S")))
-    assert [(t.amount, t.payee, t.date) for t in result.transactions] == [(Decimal("1025.50"), "M&S", dt.date(2026, 10, 5))]
+    assert [(t.amount, t.payee, t.date) for t in result.transactions] == [
+        (Decimal("1025.50"), "M&S", dt.date(2026, 10, 5))
+    ]
 
 
 def test_a_character_reference_past_unicode_is_a_parse_error_naming_the_file(tmp_path: Path) -> None:
     message = refusal(sgml(tmp_path, txn(name="&#99999999999;")))
-    assert "statement.ofx: could not be read as OFX (" in message and message.endswith("the file looks damaged. Download it again.")
+    assert "statement.ofx: could not be read as OFX (" in message and message.endswith(
+        "the file looks damaged. Download it again."
+    )

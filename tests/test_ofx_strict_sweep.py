@@ -30,7 +30,11 @@ from tests.test_ofx_fast import outcome
 
 SAMPLES = sorted(p for p in Path("samples/ofx").rglob("*") if p.suffix.lower() in {".ofx", ".qfx", ".qbo"})
 # OFX 2.x (XML) files of the corpus, since the samples are all SGML.
-XML_CORPUS = ("ofx/ofxtools/stmtrs.ofx", "ofx/asgrim-ofxparser/ofx-multiple-accounts-xml.ofx", "ofx/ofxparse/suncorp.ofx")
+XML_CORPUS = (
+    "ofx/ofxtools/stmtrs.ofx",
+    "ofx/asgrim-ofxparser/ofx-multiple-accounts-xml.ofx",
+    "ofx/ofxparse/suncorp.ofx",
+)
 RANDOM_CUTS = RANDOM_FLIPS = 200
 
 Fact = tuple[object, str, str, str | None]
@@ -79,7 +83,9 @@ def test_damaged_copies_are_refused_or_read_right(source: Path, tmp_path: Path) 
         if isinstance(result, InputError):
             refused += 1
             assert source.name in str(result), damage
-            statements: list[Statement] | tuple[Statement, ...] = result.partial if isinstance(result, TruncatedError) else ()
+            statements: list[Statement] | tuple[Statement, ...] = (
+                result.partial if isinstance(result, TruncatedError) else ()
+            )
         else:
             statements = result
         wrong = [fact for fact in facts(statements) if fact not in allowed]

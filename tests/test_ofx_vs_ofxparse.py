@@ -43,7 +43,7 @@ def _reference(entry: CorpusFile) -> Any | None:
         warnings.simplefilter("ignore")
         try:
             return Reference.parse(io.BytesIO(entry.path.read_bytes()), fail_fast=True)
-        except Exception:  # noqa: BLE001 - any failure means "ofxparse does not read this file"
+        except Exception:
             return None
 
 

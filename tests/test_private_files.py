@@ -18,8 +18,8 @@ from click.testing import CliRunner
 from importer.cli import main
 from importer.config.settings import Config, LogSettings
 from importer.run.logs import close_logging, setup_logging
-from importer.store.sqlite import State
 from importer.run.watch import Folders
+from importer.store.sqlite import State
 from tests.golden import ROOT
 
 GOOD_QFX = ROOT / "samples/ofx/lakeside-cu-2026-10.qfx"
@@ -41,7 +41,10 @@ def test_a_run_creates_a_private_state_folder_database_and_lock(runner: CliRunne
     result = runner.invoke(main, ["run", str(GOOD_QFX), "--state", str(state)])
     assert result.exit_code == 0, result.output
     assert {p.name: oct(mode(p)) for p in state.parent.iterdir()} == {
-        "state.sqlite": "0o600", "state.sqlite.lock": "0o600", "state.sqlite.lock.pid": "0o600"}  # fmt: skip
+        "state.sqlite": "0o600",
+        "state.sqlite.lock": "0o600",
+        "state.sqlite.lock.pid": "0o600",
+    }
     assert mode(tmp_path / "new") == 0o700 and mode(state.parent) == 0o700
 
 
@@ -77,7 +80,9 @@ def test_watch_once_creates_private_folders_notes_and_log(runner: CliRunner, tmp
     result = runner.invoke(main, ["watch", str(inbox), "--once", "--settle", "0", "--state", str(state)])
     assert result.exit_code == 2 and not (tmp_path / "box").exists()
     assert Folders(inbox, tmp_path / "box" / "archive", tmp_path / "box" / "failed").create() == [
-        inbox, tmp_path / "box" / "archive", tmp_path / "box" / "failed"
+        inbox,
+        tmp_path / "box" / "archive",
+        tmp_path / "box" / "failed",
     ]
     (inbox / "good.qfx").write_bytes(GOOD_QFX.read_bytes())
     (inbox / "bad.csv").write_text("not,a,statement\n1,2,3\n", encoding="utf-8")

@@ -37,8 +37,9 @@ def test_off_a_terminal_and_with_json_stderr_has_no_display(tmp_path: Path) -> N
     with LoopbackServer() as server:
         config = loopback_config(tmp_path, server.url, batch_size=20)
         args = [sys.executable, "-m", "importer", "run", str(statement), "--target", "box", "--config", str(config)]
-        piped = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, env={**os.environ, **child_env()},
-                               timeout=120)  # fmt: skip
+        piped = subprocess.run(
+            args, cwd=ROOT, capture_output=True, text=True, env={**os.environ, **child_env()}, timeout=120
+        )
         assert piped.returncode == 0 and piped.stderr == ""
         assert "reading" not in piped.stdout and "rows/s" not in piped.stdout
         term = Terminal([*args[3:], "--json", "--dry-run"])

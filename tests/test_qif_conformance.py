@@ -20,7 +20,9 @@ EXPECTED: dict[str, Expectation] = {
     "qif/csv2ofx/creditunion.qif": Count(8, "9 records, one of them the !Account record"),
     "qif/csv2ofx/default.qif": Count(8, "two accounts, Cash 2 and Checking 6"),
     "qif/csv2ofx/default_w_splits.qif": Count(8, "the same with one split line each"),
-    "qif/csv2ofx/investment_example.qif": Refused("holds no bank, credit-card or cash transactions (only invst sections)"),
+    "qif/csv2ofx/investment_example.qif": Refused(
+        "holds no bank, credit-card or cash transactions (only invst sections)"
+    ),
     "qif/csv2ofx/mint.qif": Count(4, "Checking 3, Savings 1"),
     "qif/csv2ofx/mint_alt.qif": Count(2),
     "qif/csv2ofx/mint_extra.qif": Count(3),
@@ -33,7 +35,9 @@ EXPECTED: dict[str, Expectation] = {
     "qif/quiffen/empty.qif": UNKNOWN,
     "qif/quiffen/invalid.txt": UNKNOWN,
     "qif/quiffen/test.qif": Count(5, "6 bank records, the first of them Quicken's Opening Balance"),
-    "qif/quiffen/test_category_inherit.qif": Refused("holds no bank, credit-card or cash transactions (only cat sections)"),
+    "qif/quiffen/test_category_inherit.qif": Refused(
+        "holds no bank, credit-card or cash transactions (only cat sections)"
+    ),
     "qif/quiffen/test_category_override.qif": Count(4),
     "qif/quiffen/test_circular_reference.qif": Count(2),
     "qif/quiffen/test_clear_autoswitch.qif": NOTHING,
@@ -41,7 +45,9 @@ EXPECTED: dict[str, Expectation] = {
     "qif/quiffen/test_option_autoswitch.qif": NOTHING,
     "qif/quiffen/test_oth_a.qif": Count(5, "an Oth A (asset) section like test.qif's bank one"),
     "qif/quiffen/test_split.qif": Count(1),
-    "qif/quiffen/test_unknown_account_type.qif": Refused("(only invst sections); investment sections are not supported."),
+    "qif/quiffen/test_unknown_account_type.qif": Refused(
+        "(only invst sections); investment sections are not supported."
+    ),
     # test_transaction_before_account_definition_*.qif: the count comes from MANIFEST_ERRATA.
 }
 

@@ -45,12 +45,17 @@ def test_apostrophe_years_amounts_and_splits(tmp_path: Path) -> None:
     first, second = statement.transactions
     assert (statement.account, first.date, first.amount) == ("Everyday", dt.date(2026, 1, 5), Decimal("1234.50"))
     assert (second.date, second.description, second.notes) == (
-        dt.date(2005, 12, 31), "Shop Two things", "splits: Food (Bread) -5.00; Home -15.00",
-    )  # fmt: skip
+        dt.date(2005, 12, 31),
+        "Shop Two things",
+        "splits: Food (Bread) -5.00; Home -15.00",
+    )
 
 
 def test_bank_card_and_cash_sections_are_separate_statements(tmp_path: Path) -> None:
-    text = BANK + "!Account\nNVisa\nTCCard\n^\n!Type:CCard\nD1/7'26\nT-9.99\nPStream\n^\n!Type:Cash\nD1/8'26\nT-2.00\nPKiosk\n^\n"
+    text = (
+        BANK
+        + "!Account\nNVisa\nTCCard\n^\n!Type:CCard\nD1/7'26\nT-9.99\nPStream\n^\n!Type:Cash\nD1/8'26\nT-2.00\nPKiosk\n^\n"
+    )
     statements = read(tmp_path, text, currency="EUR")
     assert [(s.account, len(s.transactions)) for s in statements] == [("Everyday", 2), ("Visa", 1), ("Visa", 1)]
 
@@ -75,8 +80,13 @@ def test_ambiguous_dates_are_refused_naming_two_records_and_the_flag(tmp_path: P
 
 def test_without_currency_the_file_is_refused_and_without_account_too(tmp_path: Path) -> None:
     text = "!Type:Bank\nD2026-01-05\nT-1.00\nPA\n^\n"
-    with pytest.raises(ParseError, match=r"export\.qif: the file does not say its currency: pass --currency CODE, or set `currency:` in importer\.yaml \(for every file that names none\) or in its bank profile\.$"):
+    with pytest.raises(
+        ParseError,
+        match=r"export\.qif: the file does not say its currency: pass --currency CODE, or set `currency:` in importer\.yaml \(for every file that names none\) or in its bank profile\.$",
+    ):
         read(tmp_path, text, account="Giro")
     assert read(tmp_path, text, account="Giro", currency="eur")[0].transactions[0].currency == "EUR"
-    with pytest.raises(InputError, match=r"the file names no account \(it has no !Account record\); pass --account NAME\.$"):
+    with pytest.raises(
+        InputError, match=r"the file names no account \(it has no !Account record\); pass --account NAME\.$"
+    ):
         read(tmp_path, text, currency="EUR")

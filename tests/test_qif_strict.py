@@ -54,12 +54,13 @@ def test_a_last_record_without_its_caret_is_truncated_with_the_complete_records_
     with pytest.raises(TruncatedError) as caught:
         read(tmp_path, text, currency="USD")
     assert str(caught.value).endswith(
-        "export.qif, line 54: the file ends inside a record: it has no closing \"^\", so the download was probably cut off. "
+        'export.qif, line 54: the file ends inside a record: it has no closing "^", so the download was probably cut off. '
         "Download it again, or pass --allow-partial to import the complete records. Expected a line with ^ ending the record, "
         "found 'the end of the file'."
     )
     checking, visa = caught.value.partial
     whole = parse_file(CHECKING, USD)
+
     def rows(statement: Statement) -> list[tuple[object, ...]]:
         return [(t.date, t.amount, t.currency, t.description) for t in statement.transactions]
 
@@ -68,8 +69,16 @@ def test_a_last_record_without_its_caret_is_truncated_with_the_complete_records_
 
 
 def test_a_header_inside_a_record_is_refused_rather_than_dropping_the_record(tmp_path: Path) -> None:
-    with pytest.raises(ParseError, match=r"export\.qif, line 4: the record that starts on line 2 has no closing \"\^\" before the header on line 4\."):
-        read(tmp_path, "!Type:Bank\nD01/05/2026\nT-1.00\n!Type:Cash\nD01/06/2026\nT-2.00\n^\n", currency="EUR", account="A")
+    with pytest.raises(
+        ParseError,
+        match=r"export\.qif, line 4: the record that starts on line 2 has no closing \"\^\" before the header on line 4\.",
+    ):
+        read(
+            tmp_path,
+            "!Type:Bank\nD01/05/2026\nT-1.00\n!Type:Cash\nD01/06/2026\nT-2.00\n^\n",
+            currency="EUR",
+            account="A",
+        )
 
 
 def test_two_dates_in_one_record_mean_a_lost_caret_and_are_refused(tmp_path: Path) -> None:
@@ -79,10 +88,19 @@ def test_two_dates_in_one_record_mean_a_lost_caret_and_are_refused(tmp_path: Pat
 
 @pytest.mark.parametrize(
     ("line", "bad"),
-    [("T-84.27", "T-84.2O"), ("T-84.27", "T-84.27 USD"), ("T-84.27", "T-8,4.27"), ("T-84.27", "T1e3"), ("T-84.27", "T-"),
-     ("$-58.15", "$-58.1S"), ("T-84.27", "TNaN")],
-)  # fmt: skip
-def test_an_amount_that_is_not_exactly_a_qif_amount_is_refused_naming_line_and_text(tmp_path: Path, line: str, bad: str) -> None:
+    [
+        ("T-84.27", "T-84.2O"),
+        ("T-84.27", "T-84.27 USD"),
+        ("T-84.27", "T-8,4.27"),
+        ("T-84.27", "T1e3"),
+        ("T-84.27", "T-"),
+        ("$-58.15", "$-58.1S"),
+        ("T-84.27", "TNaN"),
+    ],
+)
+def test_an_amount_that_is_not_exactly_a_qif_amount_is_refused_naming_line_and_text(
+    tmp_path: Path, line: str, bad: str
+) -> None:
     text = CHECKING.read_text(encoding="utf-8").replace(line, bad, 1)
     with pytest.raises(ParseError) as caught:
         read(tmp_path, text, currency="USD")
@@ -93,8 +111,13 @@ def test_an_amount_that_is_not_exactly_a_qif_amount_is_refused_naming_line_and_t
 
 def test_the_decimal_mark_is_the_files_not_each_amounts(tmp_path: Path) -> None:
     comma = "!Type:Bank\nD05.01.2026\nT-1.234,56\nPA\n^\nD06.01.2026\nT1.234\nPB\n^\n"
-    assert [t.amount for t in read(tmp_path, comma, currency="EUR", account="A")[0].transactions] == [Decimal("-1234.56"), Decimal("1234")]
-    with pytest.raises(ParseError, match=r"line 7: the amounts use both \"\.\" and \",\" as decimal mark.*found '12\.50'"):
+    assert [t.amount for t in read(tmp_path, comma, currency="EUR", account="A")[0].transactions] == [
+        Decimal("-1234.56"),
+        Decimal("1234"),
+    ]
+    with pytest.raises(
+        ParseError, match=r"line 7: the amounts use both \"\.\" and \",\" as decimal mark.*found '12\.50'"
+    ):
         read(tmp_path, comma.replace("T1.234", "T12.50"), currency="EUR", account="A")
 
 
@@ -107,7 +130,9 @@ def test_a_date_that_is_not_exactly_a_qif_date_is_refused_naming_line_and_text(t
 
 
 def test_quicken_padding_after_a_separator_is_still_read(tmp_path: Path) -> None:
-    statement = read(tmp_path, CHECKING.read_text(encoding="utf-8").replace("D10/14'26", "D10/14/ 2026"), currency="USD")[0]
+    statement = read(
+        tmp_path, CHECKING.read_text(encoding="utf-8").replace("D10/14'26", "D10/14/ 2026"), currency="USD"
+    )[0]
     assert statement.transactions[2].date == dt.date(2026, 10, 14)
 
 
@@ -120,7 +145,10 @@ def test_without_a_currency_the_sample_is_refused_and_with_one_it_reads(tmp_path
 
 
 def test_a_currency_the_user_mistyped_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ParseError, match=r"checking-2026-10\.qif: the currency is not an ISO 4217 code\. Expected a code such as EUR, found 'EURO'\.$"):
+    with pytest.raises(
+        ParseError,
+        match=r"checking-2026-10\.qif: the currency is not an ISO 4217 code\. Expected a code such as EUR, found 'EURO'\.$",
+    ):
         parse_file(CHECKING, ParseOptions(currency="EURO"))
 
 
@@ -135,5 +163,7 @@ def test_an_opening_balance_is_a_balance_not_a_transaction(tmp_path: Path) -> No
 
 def test_a_misspelled_opening_balance_is_refused_not_imported_as_money(tmp_path: Path) -> None:
     # A flipped byte once turned the record into a transaction of money that never moved.
-    with pytest.raises(ParseError, match=r"line 4: an opening-balance record's payee is misspelled.*found 'Opening Balanc\xe5'"):
+    with pytest.raises(
+        ParseError, match=r"line 4: an opening-balance record's payee is misspelled.*found 'Opening Balanc\xe5'"
+    ):
         read(tmp_path, OPENING.format(payee="Opening Balanc\xe5"), currency="USD", account="Checking")

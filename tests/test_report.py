@@ -14,31 +14,48 @@ import pytest
 from click.testing import CliRunner
 
 from importer.cli import main
-from importer.reports.html import nice_ticks, palette
 from importer.core.models import Source, Transaction
+from importer.reports.html import nice_ticks, palette
 from importer.reports.spending import UNCATEGORISED, month_spending, monthly_totals, shift_month
 from importer.store.sqlite import State
 
 # Purchases per month: (day, category, amount); Food:Coffee is absent in July and September.
 SPENT: dict[str, list[tuple[int, str | None, str]]] = {
     "2026-07": [(3, "Food:Groceries", "-80.10"), (9, "Housing:Rent", "-1200.00"), (20, "Income:Salary", "3000.00")],
-    "2026-08": [(2, "Food:Groceries", "-95.35"), (5, "Food:Coffee", "-4.50"), (9, "Housing:Rent", "-1200.00"),
-                (11, None, "-19.99")],
+    "2026-08": [
+        (2, "Food:Groceries", "-95.35"),
+        (5, "Food:Coffee", "-4.50"),
+        (9, "Housing:Rent", "-1200.00"),
+        (11, None, "-19.99"),
+    ],
     "2026-09": [(4, "Food:Groceries", "-60.00"), (9, "Housing:Rent", "-1200.00"), (15, "Food:Groceries", "12.00")],
-    "2026-10": [(1, "Food:Groceries", "-101.01"), (6, "Food:Coffee", "-3.75"), (6, "Food:Coffee", "-3.75"),
-                (9, "Housing:Rent", "-1250.00"), (20, "Income:Salary", "3100.00"), (22, None, "-7.00")],
-}  # fmt: skip
+    "2026-10": [
+        (1, "Food:Groceries", "-101.01"),
+        (6, "Food:Coffee", "-3.75"),
+        (6, "Food:Coffee", "-3.75"),
+        (9, "Housing:Rent", "-1250.00"),
+        (20, "Income:Salary", "3100.00"),
+        (22, None, "-7.00"),
+    ],
+}
 
 
 def transactions() -> list[Transaction]:
     txns = []
     for month, lines in SPENT.items():
         for n, (day, category, amount) in enumerate(lines):
-            txns.append(Transaction(
-                date=dt.date.fromisoformat(f"{month}-{day:02d}"), amount=Decimal(amount), currency="USD",
-                description=f"line {n}", account="Checking", source=Source(path="made-up.csv", line=n + 2),
-                category=category, external_id=f"v1:{month}-{n}",
-            ))  # fmt: skip
+            txns.append(
+                Transaction(
+                    date=dt.date.fromisoformat(f"{month}-{day:02d}"),
+                    amount=Decimal(amount),
+                    currency="USD",
+                    description=f"line {n}",
+                    account="Checking",
+                    source=Source(path="made-up.csv", line=n + 2),
+                    category=category,
+                    external_id=f"v1:{month}-{n}",
+                )
+            )
     return txns
 
 
@@ -65,7 +82,11 @@ def test_month_totals_compare_with_the_previous_month_and_the_three_month_averag
     for line in section.lines:
         history = [sums.get(line.category, Decimal(0)) for sums in before]
         average = (sum(history, Decimal(0)) / 3).quantize(Decimal("0.01"), ROUND_HALF_EVEN)
-        assert (line.total, line.previous, line.average) == (expected("2026-10").get(line.category, Decimal(0)), history[0], average)
+        assert (line.total, line.previous, line.average) == (
+            expected("2026-10").get(line.category, Decimal(0)),
+            history[0],
+            average,
+        )
         assert line.vs_previous == line.total - history[0] and line.vs_average == line.total - average
     assert {line.category for line in section.lines} == {cat for m in SPENT for sums in [expected(m)] for cat in sums}
 
@@ -93,7 +114,9 @@ class PageReader(HTMLParser):
             self.bars[(found["data-category"], found["data-month"])] = Decimal(found["data-amount"])
 
 
-def test_html_page_holds_the_numbers_and_a_chart_by_category_and_month(runner: CliRunner, stored: Path, tmp_path: Path) -> None:
+def test_html_page_holds_the_numbers_and_a_chart_by_category_and_month(
+    runner: CliRunner, stored: Path, tmp_path: Path
+) -> None:
     page = tmp_path / "spending.html"
     result = runner.invoke(main, ["report", "--month", "2026-10", "--html", str(page), "--state", str(stored)])
     assert result.exit_code == 0, result.output
@@ -130,7 +153,10 @@ def test_json_report_keeps_money_exact(runner: CliRunner, stored: Path) -> None:
 def test_a_month_without_transactions_says_so(runner: CliRunner, stored: Path) -> None:
     result = runner.invoke(main, ["report", "--month", "2025-01", "--state", str(stored)])
     assert result.exit_code == 0
-    assert result.output == "No transactions are stored for 2025-01. Months with data: 2026-07, 2026-08, 2026-09, 2026-10.\n"
+    assert (
+        result.output
+        == "No transactions are stored for 2025-01. Months with data: 2026-07, 2026-08, 2026-09, 2026-10.\n"
+    )
 
 
 def test_a_malformed_month_is_refused(runner: CliRunner, stored: Path) -> None:
@@ -142,13 +168,27 @@ def test_a_malformed_month_is_refused(runner: CliRunner, stored: Path) -> None:
 def test_money_moved_between_own_accounts_is_not_spending(state_path: Path) -> None:
     # Checking pays the card and moves money to savings; the card receives the payment; one
     # purchase is held back as a probable duplicate.  Only the groceries are spending.
-    lines = [("Food:Groceries", "-42.10", None), ("Transfer:Credit card", "-500.00", "Credit card"),
-             ("Transfer:Credit card payment", "500.00", None), ("Transfer:Savings", "-200.00", "Savings"),
-             ("Food:Groceries", "-42.10", None)]  # fmt: skip
-    txns = [Transaction(date=dt.date(2026, 10, 3), amount=Decimal(amount), currency="USD", description=f"line {n}",
-                        account="Checking", source=Source(path="made-up.csv", line=n + 2), category=category,
-                        transfer_to=to, external_id=f"v1:moved-{n}")
-            for n, (category, amount, to) in enumerate(lines)]  # fmt: skip
+    lines = [
+        ("Food:Groceries", "-42.10", None),
+        ("Transfer:Credit card", "-500.00", "Credit card"),
+        ("Transfer:Credit card payment", "500.00", None),
+        ("Transfer:Savings", "-200.00", "Savings"),
+        ("Food:Groceries", "-42.10", None),
+    ]
+    txns = [
+        Transaction(
+            date=dt.date(2026, 10, 3),
+            amount=Decimal(amount),
+            currency="USD",
+            description=f"line {n}",
+            account="Checking",
+            source=Source(path="made-up.csv", line=n + 2),
+            category=category,
+            transfer_to=to,
+            external_id=f"v1:moved-{n}",
+        )
+        for n, (category, amount, to) in enumerate(lines)
+    ]
     with State(state_path) as state:
         state.store_transactions(txns, state.begin_run("test"), None)
         state.set_status(["v1:moved-4"], "review")
@@ -159,9 +199,9 @@ def test_the_first_month_has_no_change_to_show(runner: CliRunner, stored: Path) 
     # July is the first month with data: nothing to compare with, so no "+100%" and no 0.
     result = runner.invoke(main, ["report", "--month", "2026-07", "--json", "--state", str(stored)])
     [section] = json.loads(result.stdout)
-    assert {(line["previous"], line["vs_previous"], line["average"], line["vs_average"]) for line in section["categories"]} == {
-        (None, None, None, None)
-    }
+    assert {
+        (line["previous"], line["vs_previous"], line["average"], line["vs_average"]) for line in section["categories"]
+    } == {(None, None, None, None)}
     text = runner.invoke(main, ["report", "--month", "2026-07", "--state", str(stored)]).output
     rent = next(line for line in text.splitlines() if "Housing:Rent" in line)
     assert [cell.strip() for cell in rent.strip("│ ").split("│")] == ["Housing:Rent", "-1200.00", "–", "–"]
@@ -175,11 +215,16 @@ def test_the_average_is_over_the_earlier_months_that_have_data(runner: CliRunner
     assert (groceries["previous"], groceries["average"], groceries["vs_average"]) == ("-80.10", "-80.10", "-15.25")
 
 
-def test_without_a_month_the_latest_with_data_is_shown_and_the_months_are_named(runner: CliRunner, stored: Path) -> None:
+def test_without_a_month_the_latest_with_data_is_shown_and_the_months_are_named(
+    runner: CliRunner, stored: Path
+) -> None:
     result = runner.invoke(main, ["report", "--json", "--state", str(stored)])
     assert result.exit_code == 0
     assert [section["month"] for section in json.loads(result.stdout)] == ["2026-10"]
-    assert result.stderr == "Months with data: 2026-07, 2026-08, 2026-09, 2026-10. Showing 2026-10, the latest (choose with --month).\n"
+    assert (
+        result.stderr
+        == "Months with data: 2026-07, 2026-08, 2026-09, 2026-10. Showing 2026-10, the latest (choose with --month).\n"
+    )
 
 
 def test_an_empty_state_says_what_to_do(runner: CliRunner, state_path: Path, tmp_path: Path) -> None:
@@ -198,8 +243,13 @@ def test_a_palette_has_a_colour_for_each_category(count: int) -> None:
 
 @pytest.mark.parametrize(
     ("peak", "ticks"),
-    [("0", ["0"]), ("7", ["0", "2", "4", "6", "8"]), ("99.50", ["0", "20", "40", "60", "80", "100"]),
-     ("1234.56", ["0", "250", "500", "750", "1000", "1250"]), ("3887.45", ["0", "1000", "2000", "3000", "4000"])],
-)  # fmt: skip
+    [
+        ("0", ["0"]),
+        ("7", ["0", "2", "4", "6", "8"]),
+        ("99.50", ["0", "20", "40", "60", "80", "100"]),
+        ("1234.56", ["0", "250", "500", "750", "1000", "1250"]),
+        ("3887.45", ["0", "1000", "2000", "3000", "4000"]),
+    ],
+)
 def test_y_axis_ticks_are_round_and_reach_the_tallest_bar(peak: str, ticks: list[str]) -> None:
     assert nice_ticks(Decimal(peak)) == [Decimal(tick) for tick in ticks]

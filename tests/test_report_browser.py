@@ -38,12 +38,24 @@ if MISSING:
     pytest.skip(MISSING, allow_module_level=True)
 from playwright import sync_api  # noqa: E402  (only once it is known to be there)
 
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 CHASE = Path("samples/csv/chase")
 CARD_PAYMENT = "CHASE CREDIT CRD AUTOPAY PPD ID 4760039224"
 # What moves money between the user's accounts in October (description → amount): not spending.
-MOVED = {CARD_PAYMENT: Decimal("-500.00"), "TRANSFER TO SAVINGS 9876": Decimal("-500.00"), "ATM WITHDRAWAL": Decimal("-60.00")}
+MOVED = {
+    CARD_PAYMENT: Decimal("-500.00"),
+    "TRANSFER TO SAVINGS 9876": Decimal("-500.00"),
+    "ATM WITHDRAWAL": Decimal("-60.00"),
+}
 
 
 def chase_export(month: str, extra: list[list[str]], into: Path) -> Path:
@@ -143,8 +155,8 @@ def test_the_page_in_a_browser(runner: CliRunner, imported: Path, browser: Any, 
     assert len({swatch for _, _, swatch in facts["items"]}) == len(fills)
     # The legend stays inside its box.
     left, top, right, bottom = facts["figure"]
-    for l, t, r, b in [facts["legend"], *(item for _, item, _ in facts["items"])]:
-        assert left <= l and r <= right and top <= t and b <= bottom
+    for ln, t, r, b in [facts["legend"], *(item for _, item, _ in facts["items"])]:
+        assert left <= ln and r <= right and top <= t and b <= bottom
     # Transfers and the card payment are not spending.
     october = sum((Decimal(amount) for _, month, amount, _ in facts["bars"] if month == "2026-10"), Decimal(0))
     assert october == october_money_out(imported)
@@ -152,12 +164,18 @@ def test_the_page_in_a_browser(runner: CliRunner, imported: Path, browser: Any, 
     assert not [category for category, _ in facts["rows"] if category.startswith("Transfer")]
 
 
-def test_the_first_month_has_no_changes_to_show(runner: CliRunner, imported: Path, browser: Any, tmp_path: Path) -> None:
-    august = open_page(browser, write_page(runner, imported, "2026-08", tmp_path / "august.html"), 1280).evaluate(CHART_FACTS)
+def test_the_first_month_has_no_changes_to_show(
+    runner: CliRunner, imported: Path, browser: Any, tmp_path: Path
+) -> None:
+    august = open_page(browser, write_page(runner, imported, "2026-08", tmp_path / "august.html"), 1280).evaluate(
+        CHART_FACTS
+    )
     changes = [text for _, cells in august["rows"] for name, text in cells if name != "total"]
     assert changes and set(changes) == {"–"}
     september = open_page(browser, write_page(runner, imported, "2026-09", tmp_path / "september.html"), 1280)
-    groceries = dict(next(cells for category, cells in september.evaluate(CHART_FACTS)["rows"] if category == "Food:Groceries"))
+    groceries = dict(
+        next(cells for category, cells in september.evaluate(CHART_FACTS)["rows"] if category == "Food:Groceries")
+    )
     assert (groceries["total"], groceries["vs-previous"], groceries["vs-average"]) == ("-71.20", "+0.00", "+0.00")
 
 

@@ -26,7 +26,9 @@ def mentioned_paths(text: str) -> list[str]:
     """The words of `text` that name a file or folder: a file name, or a path with a slash that
     starts with `.` or `/` or ends with `/`.  Web addresses and `account/category` are not paths."""
     words = (word.strip(",;:()[]'\"`").rstrip(".") for word in text.split())
-    return [w for w in words if "://" not in w and (FILE_NAME.search(w) or ("/" in w and (w[0] in "./" or w.endswith("/"))))]
+    return [
+        w for w in words if "://" not in w and (FILE_NAME.search(w) or ("/" in w and (w[0] in "./" or w.endswith("/"))))
+    ]
 
 
 def test_the_path_finder_finds_what_the_old_listing_cited() -> None:
@@ -36,7 +38,12 @@ def test_the_path_finder_finds_what_the_old_listing_cited() -> None:
 
 def targets_texts(runner: CliRunner) -> dict[str, str]:
     texts = {}
-    for args in (["targets", "list"], ["targets", "--help"], ["targets", "list", "--help"], ["targets", "check", "--help"]):
+    for args in (
+        ["targets", "list"],
+        ["targets", "--help"],
+        ["targets", "list", "--help"],
+        ["targets", "check", "--help"],
+    ):
         result = runner.invoke(main, args)
         assert result.exit_code == 0, result.output
         texts[" ".join(args)] = result.output
@@ -47,7 +54,9 @@ def test_every_path_targets_mentions_is_in_the_repository(runner: CliRunner) -> 
     texts = targets_texts(runner)
     mentioned = {(command, path) for command, text in texts.items() for path in mentioned_paths(text)}
     assert ("targets --help", "README.md") in mentioned  # the pointer users get, so the check is not empty
-    missing = [(command, path) for command, path in sorted(mentioned) if path not in USER_FILES and not (ROOT / path).exists()]
+    missing = [
+        (command, path) for command, path in sorted(mentioned) if path not in USER_FILES and not (ROOT / path).exists()
+    ]
     assert missing == []
 
 

@@ -27,8 +27,14 @@ GOOD_QFX_ROWS = 7
 
 def importer(*args: str, cwd: Path = ROOT, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """`importer ARGS` in a subprocess; a run that hangs past `timeout` fails the test."""
-    return subprocess.run([sys.executable, "-m", "importer", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout, env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "importer", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
 
 
 def bad_folder(folder: Path) -> Path:
@@ -49,11 +55,15 @@ def test_bad_currency_and_deep_nesting_do_not_stop_the_run(tmp_path: Path) -> No
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     lines = result.stdout.splitlines()
-    assert f"     {GOOD_QFX_ROWS}    {GOOD_QFX_ROWS}          0        0              2       0  {folder / 'c-good.qfx'}" in lines
+    assert (
+        f"     {GOOD_QFX_ROWS}    {GOOD_QFX_ROWS}          0        0              2       0  {folder / 'c-good.qfx'}"
+        in lines
+    )
     # The OFX reader names both faults itself (the pipeline's catch-all is only the safety net).
     assert error_line(lines, folder / "a-curdef.ofx").endswith(
         "currency is not an ISO 4217 code; the file may be damaged: download it again. "
-        "Expected a currency code such as USD or EUR, found 'ZZQ'.")  # fmt: skip
+        "Expected a currency code such as USD or EUR, found 'ZZQ'."
+    )
     assert "nests elements more than 200 deep" in error_line(lines, folder / "b-deep.ofx")
 
 
@@ -68,7 +78,10 @@ def test_json_summary_names_each_failed_file(tmp_path: Path) -> None:
     report = json.loads(result.stdout)
     assert report["exit_code"] == 1 and report["totals"]["new"] == GOOD_QFX_ROWS
     assert [(Path(f["path"]).name, f["error"] is not None) for f in report["files"]] == [
-        ("a-curdef.ofx", True), ("b-deep.ofx", True), ("c-good.qfx", False)]  # fmt: skip
+        ("a-curdef.ofx", True),
+        ("b-deep.ofx", True),
+        ("c-good.qfx", False),
+    ]
 
 
 def test_parse_over_several_files_shows_the_good_one_and_names_the_bad(tmp_path: Path) -> None:
@@ -90,11 +103,15 @@ def test_an_unexpected_exception_is_reported_as_a_bug_without_traceback(
 
     monkeypatch.setattr(REGISTRY["ofx"], "parse", broken)  # `parse` reads with it,
     monkeypatch.setattr(REGISTRY["ofx"], "stream", broken)  # `run` streams
-    result = runner.invoke(main, ["run", str(SAMPLE_OFX), str(ROOT / "samples/qif/checking-2026-10.qif"),
-                                  "--state", str(tmp_path / "s.sqlite")])  # fmt: skip
-    assert result.exit_code == 1 and result.exception is None or isinstance(result.exception, SystemExit)
-    assert (f"error: {SAMPLE_OFX}: could not be read: KeyError: 'TRNAMT'. This is a bug in importer, not in your "
-            "file: please report it with this message") in result.output  # fmt: skip
+    result = runner.invoke(
+        main,
+        ["run", str(SAMPLE_OFX), str(ROOT / "samples/qif/checking-2026-10.qif"), "--state", str(tmp_path / "s.sqlite")],
+    )
+    assert (result.exit_code == 1 and result.exception is None) or isinstance(result.exception, SystemExit)
+    assert (
+        f"error: {SAMPLE_OFX}: could not be read: KeyError: 'TRNAMT'. This is a bug in importer, not in your "
+        "file: please report it with this message"
+    ) in result.output
     assert "samples/qif/checking-2026-10.qif" in result.output and "Traceback" not in result.output
 
 
@@ -123,7 +140,9 @@ def test_a_link_to_dev_zero_is_refused_at_once(command: str, tmp_path: Path) -> 
     extra = ["--state", str(tmp_path / "state.sqlite")] if command == "run" else []
     result = importer(command, str(link), *extra, timeout=30)
     assert result.returncode == 1
-    expected = f"error: {link}: is a device or socket, not a regular file; save the statement to a file and import that."
+    expected = (
+        f"error: {link}: is a device or socket, not a regular file; save the statement to a file and import that."
+    )
     assert expected in (result.stdout + result.stderr).splitlines()
 
 
@@ -144,8 +163,10 @@ def test_max_statement_bytes_comes_from_the_config(tmp_path: Path) -> None:
     size = GOOD_QFX.stat().st_size
     result = importer("run", str(GOOD_QFX), "--config", str(config), "--state", str(tmp_path / "s.sqlite"))
     assert result.returncode == 1
-    assert (f"error: {GOOD_QFX}: is {size:,} bytes, more than the largest statement allowed (1,000 bytes). "
-            "If it really is one statement, raise max_statement_bytes in importer.yaml.") in result.stdout.splitlines()
+    assert (
+        f"error: {GOOD_QFX}: is {size:,} bytes, more than the largest statement allowed (1,000 bytes). "
+        "If it really is one statement, raise max_statement_bytes in importer.yaml."
+    ) in result.stdout.splitlines()
     parsed = importer("parse", str(GOOD_QFX), "--config", str(config))
     assert parsed.returncode == 1 and "more than the largest statement allowed (1,000 bytes)" in parsed.stderr
 
@@ -156,7 +177,11 @@ def test_watch_files_a_bad_file_in_failed_and_imports_the_rest(tmp_path: Path) -
     assert result.returncode == 1 and "Traceback" not in result.stderr
     failed = tmp_path / "failed"
     assert sorted(p.name for p in failed.iterdir()) == [
-        "a-curdef.ofx", "a-curdef.ofx.error.txt", "b-deep.ofx", "b-deep.ofx.error.txt"]  # fmt: skip
+        "a-curdef.ofx",
+        "a-curdef.ofx.error.txt",
+        "b-deep.ofx",
+        "b-deep.ofx.error.txt",
+    ]
     assert "nests elements more than 200 deep" in (failed / "b-deep.ofx.error.txt").read_text()
     assert [p.name for p in (tmp_path / "archive").rglob("*.qfx")] == ["c-good.qfx"]
 

@@ -11,20 +11,19 @@ import pytest
 from click.testing import CliRunner
 
 from importer.cli import main
-from importer.parsers import REGISTRY
-
-KNOWN_FORMATS = ", ".join(sorted(REGISTRY))
 from importer.config.settings import Config, SourceSettings, parse_config
+from importer.parsers import REGISTRY, ParseOptions, parse_file
 from importer.reports.gaps import balances
+from importer.rules import load_rules
 from importer.run.lock import run_lock
 from importer.run.logs import RedactSecrets, close_logging, setup_logging
-from importer.parsers import ParseOptions, parse_file
 from importer.run.pipeline import RunSettings
 from importer.run.routine import run_sources
-from importer.rules import load_rules
 from importer.store.sqlite import State
 from tests.inbox_statements import month_lines, write_chase
 from tests.test_watch import QUIET
+
+KNOWN_FORMATS = ", ".join(sorted(REGISTRY))
 
 ROOT = Path.cwd()
 
@@ -36,20 +35,28 @@ def write_config(folder: Path, body: str) -> Path:
 
 
 def samples_config(folder: Path) -> Path:
-    return write_config(folder, (
-        f"sources:\n  - path: {ROOT / 'samples/ofx'}/checking-*.ofx\n"
-        f"  - path: {ROOT / 'samples/csv/chase'}/chase-checking-*.csv\n    account: Chase checking\n"
-        f"  - path: {ROOT / 'samples/csv/sparkasse'}\n    account: Sparkasse giro\n"
-    ))  # fmt: skip
+    return write_config(
+        folder,
+        (
+            f"sources:\n  - path: {ROOT / 'samples/ofx'}/checking-*.ofx\n"
+            f"  - path: {ROOT / 'samples/csv/chase'}/chase-checking-*.csv\n    account: Chase checking\n"
+            f"  - path: {ROOT / 'samples/csv/sparkasse'}\n    account: Sparkasse giro\n"
+        ),
+    )
 
 
-def test_run_with_config_and_no_paths_imports_the_sources_and_summarises_as_json(runner: CliRunner, tmp_path: Path) -> None:
+def test_run_with_config_and_no_paths_imports_the_sources_and_summarises_as_json(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+
     config = samples_config(tmp_path)
     first = runner.invoke(main, ["run", "--config", str(config), "--json"])
     assert first.exit_code == 0, first.output
     assert first.stderr == ""  # no progress bar, no log lines off a terminal
     summary = json.loads(first.stdout)
-    assert [run["source"] for run in summary["runs"]] == [s.path for s in parse_config(config.read_text(), config).sources]
+    assert [run["source"] for run in summary["runs"]] == [
+        s.path for s in parse_config(config.read_text(), config).sources
+    ]
     files = [f for run in summary["runs"] for f in run["files"]]
     assert summary["targets"]["local"]["new"] == sum(f["parsed"] for f in files) == 37
     assert {"path", "format", "parsed", "new", "duplicate", "failed", "error"} <= set(files[0])
@@ -72,8 +79,10 @@ def test_text_summary_off_a_terminal_has_no_colours_and_ends_with_the_gaps(runne
 def test_run_without_paths_or_sources_says_what_to_do(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(main, ["run", "--config", str(write_config(tmp_path, ""))])
     assert result.exit_code == 2
-    assert "Error: no PATHS given, and no configuration file lists `sources:`. Name files or folders to import, " \
+    assert (
+        "Error: no PATHS given, and no configuration file lists `sources:`. Name files or folders to import, "
         "or add sources to importer.yaml (`importer init` writes one)." in result.output
+    )
 
 
 def routine(tmp_path: Path, sources: list[SourceSettings], today: dt.date) -> tuple[list[str], list[str]]:
@@ -99,7 +108,9 @@ def test_a_statement_ending_on_the_first_does_not_cover_that_month(tmp_path: Pat
     assert statement.end_date == dt.date(2026, 10, 31)  # DTEND 20261031235959[-5:EST], the bank's own day
     assert routine(tmp_path, [ofx], dt.date(2026, 11, 20)) == ([], [])
     kinds, messages = routine(tmp_path, [ofx], dt.date(2026, 12, 2))
-    assert kinds == ["missing-month"] and messages[0].startswith(f"account {statement.account}: no statement covers 2026-11.")
+    assert kinds == ["missing-month"] and messages[0].startswith(
+        f"account {statement.account}: no statement covers 2026-11."
+    )
 
 
 def test_a_balance_chain_that_does_not_join_is_reported(tmp_path: Path) -> None:
@@ -173,7 +184,11 @@ def test_the_log_file_rotates_and_never_holds_a_token(tmp_path: Path, monkeypatc
     written = sorted(p.name for p in (tmp_path / "logs").iterdir())
     assert written == ["i.log", "i.log.1", "i.log.2"]
     text = "".join((tmp_path / "logs" / name).read_text() for name in written)
-    assert "tok-1234567890" not in text and "abc.def" not in text and "batch 399 sent with *** and Authorization: Bearer ***" in text
+    assert (
+        "tok-1234567890" not in text
+        and "abc.def" not in text
+        and "batch 399 sent with *** and Authorization: Bearer ***" in text
+    )
 
 
 def test_redaction_masks_secret_shaped_pairs() -> None:
@@ -195,13 +210,17 @@ def test_run_with_paths_warns_on_stderr_when_a_balance_chain_breaks(runner: CliR
 def test_a_bad_file_in_one_source_fails_the_run_but_not_the_other_sources(runner: CliRunner, tmp_path: Path) -> None:
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "notes.csv").write_text("just,some\ntext,here\n")
-    config = write_config(tmp_path, f"sources:\n  - path: {tmp_path / 'bad'}\n  - path: {ROOT / 'samples/ofx'}/checking-*.ofx\n")
+    config = write_config(
+        tmp_path, f"sources:\n  - path: {tmp_path / 'bad'}\n  - path: {ROOT / 'samples/ofx'}/checking-*.ofx\n"
+    )
     result = runner.invoke(main, ["run", "--config", str(config), "--json"])
     summary = json.loads(result.stdout)
     assert result.exit_code == 1 and summary["exit_code"] == 1
     [bad], [ofx] = (run["files"] for run in summary["runs"])
-    assert bad["error"].endswith(f"notes.csv: no parser recognises this file. Known formats: {KNOWN_FORMATS}. "
-                                 "For a CSV from a bank we have no profile for, pass --profile NAME.")  # fmt: skip
+    assert bad["error"].endswith(
+        f"notes.csv: no parser recognises this file. Known formats: {KNOWN_FORMATS}. "
+        "For a CSV from a bank we have no profile for, pass --profile NAME."
+    )
     assert ofx["new"] == 15 and summary["targets"]["local"]["failed"] == 1
     assert summary["targets"]["local"]["files"] == 2
     assert summary["targets"]["local"]["errors"] == [{"path": bad["path"], "error": bad["error"]}]

@@ -22,7 +22,9 @@ def start(config: Path, *extra: str) -> subprocess.Popen[str]:
 def statements(tmp_path: Path) -> Path:
     for seed in range(COUNT):
         write_chase(tmp_path / "downloads" / f"chase-{seed:03d}.csv", month_lines("2026-10", seed))
-    return write_config(tmp_path, f"sources:\n  - path: {tmp_path / 'downloads'}/chase-*.csv\n    account: Chase checking\n")
+    return write_config(
+        tmp_path, f"sources:\n  - path: {tmp_path / 'downloads'}/chase-*.csv\n    account: Chase checking\n"
+    )
 
 
 def ledger(tmp_path: Path) -> tuple[int, int]:

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from rich.console import Console
 
 from importer.cli import main
-from importer.run.pipeline import CATEGORISING, READING, UPLOADING, Uploaded
 from importer.reports.progress import Live, run_display
+from importer.run.pipeline import CATEGORISING, READING, UPLOADING, Uploaded
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 SAMPLE = Path("samples/csv/chase/chase-checking-2026-10.csv")
@@ -35,7 +35,9 @@ def test_the_display_names_the_file_being_read_its_stage_rows_batches_rate_and_e
     assert "file 1/2" in reading and "chase-checking-2026-10.csv (1 KB)" in reading  # 1,033 bytes
     assert re.search(r"^reading .* rows not known until it is read$", reading, re.M), reading
     # 500 rows in 10 s: 50 rows/s, 1,500 left: 30 s.
-    assert re.search(r"^uploading .* 500/2,000 rows · batch 5/20 · 50 rows/s · ETA 0:00:30$", uploading, re.M), uploading
+    assert re.search(r"^uploading .* 500/2,000 rows · batch 5/20 · 50 rows/s · ETA 0:00:30$", uploading, re.M), (
+        uploading
+    )
     drawn = ANSI.sub("", screen.getvalue())
     assert f"{SAMPLE.name} done" in drawn
     assert screen.getvalue().endswith("\x1b[2K")  # transient: the lines are erased at the end
@@ -76,9 +78,9 @@ def test_history_names_each_kind_of_run(tmp_path: Path) -> None:
     imports `watch` (tests/test_watch.py drives it), a dry run `dry-run` (listed with --all)."""
     from importer.config.settings import Config
     from importer.parsers import ParseOptions
+    from importer.rules import RuleSet
     from importer.run.pipeline import RunSettings
     from importer.run.routine import inbox_importer
-    from importer.rules import RuleSet
     from importer.store.sqlite import State
     from tests.inbox_statements import month_lines, write_chase
 
@@ -86,13 +88,20 @@ def test_history_names_each_kind_of_run(tmp_path: Path) -> None:
     config = tmp_path / "importer.yaml"
     folder = tmp_path / "in"
     folder.mkdir()
-    config.write_text(f"state: {tmp_path / 'state.sqlite'}\nsources:\n  - path: {folder}/a-*.csv\n    account: Chase checking\n")
+    config.write_text(
+        f"state: {tmp_path / 'state.sqlite'}\nsources:\n  - path: {folder}/a-*.csv\n    account: Chase checking\n"
+    )
     write_chase(folder / "a-1.csv", month_lines("2026-01", seed=1))
     write_chase(folder / "b-1.csv", month_lines("2026-02", seed=2))
     write_chase(folder / "c-1.csv", month_lines("2026-03", seed=3))
     assert runner.invoke(main, ["run", "--config", str(config), "--dry-run"]).exit_code == 0
     assert runner.invoke(main, ["run", "--config", str(config)]).exit_code == 0
-    assert runner.invoke(main, ["run", str(folder / "b-1.csv"), "--config", str(config), "--account", "Chase checking"]).exit_code == 0
+    assert (
+        runner.invoke(
+            main, ["run", str(folder / "b-1.csv"), "--config", str(config), "--account", "Chase checking"]
+        ).exit_code
+        == 0
+    )
     with State(tmp_path / "state.sqlite") as state:
         settings = RunSettings(parse=ParseOptions(account="Chase checking"))
         importer = inbox_importer(Config(), RuleSet(()), state, settings, _quiet_log(), tmp_path / "state.sqlite")

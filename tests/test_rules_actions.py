@@ -5,19 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 
 from importer.core.models import Statement
-from importer.run.pipeline import prepare
 from importer.rules import load_rules
+from importer.run.pipeline import prepare
 from tests.rules_support import fired, rules_from, txn, write
 
 
 def test_every_action_is_applied(tmp_path: Path) -> None:
-    rules = rules_from(tmp_path, """
+    rules = rules_from(
+        tmp_path,
+        """
         rules:
           - id: savings
             when: {description: transfer to savings}
             set: {category: Transfer:Savings, target_account: Assets:Checking, payee: My savings,
                   tags: [transfer, own], note: monthly, transfer_to: Savings}
-    """)  # fmt: skip
+    """,
+    )
     result = rules.apply(txn("TRANSFER TO SAVINGS 9876", tags=("bank",), notes="from bank"))
     assert result.category == "Transfer:Savings" and result.target_account == "Assets:Checking"
     assert result.payee == "My savings" and result.transfer_to == "Savings" and result.rule_id == "savings"
@@ -25,33 +28,42 @@ def test_every_action_is_applied(tmp_path: Path) -> None:
 
 
 def test_payee_and_note_use_regex_groups(tmp_path: Path) -> None:
-    rules = rules_from(tmp_path, r"""
+    rules = rules_from(
+        tmp_path,
+        r"""
         rules:
           - id: zelle
             when: {description: {regex: '^ZELLE FROM (?P<name>.+?) ON (\d+/\d+)'}}
             set: {payee: '{name}', note: 'sent {2}, {{not a group}}'}
-    """)  # fmt: skip
+    """,
+    )
     result = rules.apply(txn("ZELLE FROM JOHN SMITH ON 10/25 REF # PP0ABC123"))
     assert result.payee == "JOHN SMITH" and result.notes == "sent 10/25, {not a group}"
 
 
 def test_a_group_of_a_regex_that_did_not_match_is_empty(tmp_path: Path) -> None:
-    rules = rules_from(tmp_path, r"""
+    rules = rules_from(
+        tmp_path,
+        r"""
         rules:
           - id: r
             when: {any: [{description: {regex: 'CHECK (\d+)'}}, {memo: cheque}]}
             set: {payee: 'Check {1}'}
-    """)  # fmt: skip
+    """,
+    )
     assert rules.apply(txn("PAPER", memo="CHEQUE")).payee == "Check "
 
 
 def test_skip_drops_the_transaction_and_the_report_counts_it(tmp_path: Path) -> None:
-    rules = rules_from(tmp_path, """
+    rules = rules_from(
+        tmp_path,
+        """
         rules:
           - id: pending
             when: {description: {startswith: PENDING}}
             set: {skip: true}
-    """)  # fmt: skip
+    """,
+    )
     kept, dropped = txn("COFFEE"), txn("PENDING HOTEL")
     applied = rules.apply_all([kept, dropped])
     assert [t.description for t in applied.kept] == ["COFFEE"]
@@ -61,60 +73,84 @@ def test_skip_drops_the_transaction_and_the_report_counts_it(tmp_path: Path) -> 
 
 
 def test_first_match_wins_top_to_bottom(tmp_path: Path) -> None:
-    rules = rules_from(tmp_path, """
+    rules = rules_from(
+        tmp_path,
+        """
         rules:
           - {id: uber-eats, when: {description: uber eats}, set: {category: Food:Delivery}}
           - {id: uber, when: {description: uber}, set: {category: Transport:Rides}}
-    """)  # fmt: skip
+    """,
+    )
     assert rules.apply(txn("UBER EATS 123")).category == "Food:Delivery"
     assert rules.apply(txn("UBER TRIP")).category == "Transport:Rides"
     assert fired(rules, txn("UBER EATS 123")) == ["uber-eats"]
 
 
 def test_continue_lets_later_rules_add_but_not_override(tmp_path: Path) -> None:
-    rules = rules_from(tmp_path, """
+    rules = rules_from(
+        tmp_path,
+        """
         rules:
           - {id: large, when: {amount: {abs: true, ge: 500}}, set: {tags: [large], note: check receipt}, continue: true}
           - {id: rent, when: {description: rent}, set: {category: Housing:Rent, tags: [home]}}
           - {id: rent-again, when: {description: rent}, set: {category: Other, tags: [never]}}
-    """)  # fmt: skip
+    """,
+    )
     result = rules.apply(txn("OAKWOOD RENT", "-1450"))
     assert fired(rules, txn("OAKWOOD RENT", "-1450")) == ["large", "rent"]
     assert (result.category, result.tags, result.notes, result.rule_id) == (
-        "Housing:Rent", ("large", "home"), "check receipt", "rent")
+        "Housing:Rent",
+        ("large", "home"),
+        "check receipt",
+        "rent",
+    )
     assert rules.apply(txn("BIG TV", "-900")).rule_id == "large"
 
 
 def test_first_rule_setting_a_field_keeps_it(tmp_path: Path) -> None:
-    rules = rules_from(tmp_path, """
+    rules = rules_from(
+        tmp_path,
+        """
         rules:
           - {id: a, when: {description: x}, set: {category: First}, continue: true}
           - {id: b, when: {description: x}, set: {category: Second, payee: From b}}
-    """)  # fmt: skip
+    """,
+    )
     result = rules.apply(txn("X"))
     assert (result.category, result.payee, result.rule_id) == ("First", "From b", "b")
 
 
 def test_conditions_see_the_bank_text_not_what_earlier_rules_set(tmp_path: Path) -> None:
-    rules = rules_from(tmp_path, """
+    rules = rules_from(
+        tmp_path,
+        """
         rules:
           - {id: a, when: {description: amzn}, set: {payee: Amazon}, continue: true}
           - {id: b, when: {payee: amazon}, set: {category: Never}}
-    """)  # fmt: skip
+    """,
+    )
     assert rules.apply(txn("AMZN MKTP")).category is None
 
 
 def test_include_splices_rules_in_place_relative_to_the_including_file(tmp_path: Path) -> None:
-    write(tmp_path, "rules/shared/food.yaml", """
+    write(
+        tmp_path,
+        "rules/shared/food.yaml",
+        """
         rules:
           - {id: coffee, when: {description: coffee}, set: {category: Food:Coffee}}
-    """)  # fmt: skip
-    write(tmp_path, "rules/main.yaml", """
+    """,
+    )
+    write(
+        tmp_path,
+        "rules/main.yaml",
+        """
         rules:
           - {id: coffee-beans, when: {description: coffee beans}, set: {category: Food:Groceries}}
           - include: shared/food.yaml
           - {id: catch-coffee, when: {description: coffee}, set: {category: Never}}
-    """)  # fmt: skip
+    """,
+    )
     rules = load_rules([tmp_path / "rules"])
     assert [r.id for r in rules.rules] == ["coffee-beans", "coffee", "catch-coffee"]
     assert rules.apply(txn("COFFEE BEANS")).category == "Food:Groceries"
@@ -131,12 +167,16 @@ def test_a_folder_reads_files_by_name_and_included_files_only_where_included(tmp
 
 def test_accounts_limit_a_file_and_what_it_includes(tmp_path: Path) -> None:
     write(tmp_path, "common.yaml", "rules:\n  - {id: fee, when: {description: fee}, set: {category: Fees}}\n")
-    write(tmp_path, "chase.yaml", """
+    write(
+        tmp_path,
+        "chase.yaml",
+        """
         accounts: [chase-checking]
         rules:
           - {id: zelle, when: {raw.Type: {equals: QUICKPAY_DEBIT}}, set: {category: Zelle}}
           - include: common.yaml
-    """)  # fmt: skip
+    """,
+    )
     rules = load_rules([tmp_path / "chase.yaml"])
     assert rules.apply(txn("MONTHLY FEE", account="chase-checking")).category == "Fees"
     assert rules.apply(txn("MONTHLY FEE", account="savings")).category is None

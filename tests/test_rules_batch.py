@@ -28,8 +28,20 @@ from tests.rules_support import txn
 WORDS = ["uber", "eats", "oil", "shell oil", "sq *", "12", "24 hour", "310", "a1b", "ß", "İstanbul", "σ", "ſt"]
 PATTERNS = [r"\bUBER\b", r"^SQ \*", r"(shell|bp) oil", r"\d{2,}", r"^(?P<n>\w+) (\d+)", r"k(elvin)?", r"310"]
 # Pairs that hold the same literals but differ for an `equals`, `startswith` or regex test.
-TEXTS = ["UBER", "UBER 12", "12 UBER", "UBER EATS 0042", "SQ *CAFE", "CAFE SQ *", "SHELL OIL 57442", "BP OIL 1",
-         "24 HOUR FITNESS 9", "IRS 310 X", "X 3100", ""]  # fmt: skip
+TEXTS = [
+    "UBER",
+    "UBER 12",
+    "12 UBER",
+    "UBER EATS 0042",
+    "SQ *CAFE",
+    "CAFE SQ *",
+    "SHELL OIL 57442",
+    "BP OIL 1",
+    "24 HOUR FITNESS 9",
+    "IRS 310 X",
+    "X 3100",
+    "",
+]
 ALPHABET = "abekilnorstuxyz *#0123ΣσİıſK\0\n"
 MARKS = ["", "tags", "notes", "tags notes"]  # what the bank already put on a row
 DAYS = [dt.date(2026, 10, d) for d in (1, 3, 4, 15, 20)]  # Thursday, Saturday, Sunday, ...
@@ -46,12 +58,16 @@ text_tests = st.one_of(
     st.builds(lambda p: {"regex": p}, st.sampled_from(PATTERNS)),
 )
 leaves = st.one_of(
-    st.builds(lambda f, t: {f: t}, st.sampled_from(["text", "description", "payee", "raw.Type", "currency"]), text_tests),
+    st.builds(
+        lambda f, t: {f: t}, st.sampled_from(["text", "description", "payee", "raw.Type", "currency"]), text_tests
+    ),
     text_tests,  # no field: `text`
     st.builds(lambda wanted: {"foreign": wanted}, st.booleans()),
     st.builds(lambda t: {"amount": t}, st.sampled_from(["inflow", "outflow", {"lt": -50}, {"abs": True, "ge": 7}])),
-    st.builds(lambda t: {"date": t}, st.sampled_from([{"weekday": ["sat", "sun"]}, {"day_of_month": [1, 15]},
-                                                      {"from": "2026-10-04"}])),  # fmt: skip
+    st.builds(
+        lambda t: {"date": t},
+        st.sampled_from([{"weekday": ["sat", "sun"]}, {"day_of_month": [1, 15]}, {"from": "2026-10-04"}]),
+    ),
 )
 conditions = st.recursive(
     leaves,
@@ -72,11 +88,20 @@ actions = st.builds(
     transfer_to=st.sampled_from([None, "Savings"]),
 )
 rule_specs = st.lists(st.tuples(conditions, actions, st.booleans(), st.booleans()), min_size=1, max_size=12)
-row = st.tuples(texts, texts, st.sampled_from(["DEBIT", "CHECK", ""]), st.sampled_from(["-100", "-12.5", "0", "7"]),
-                st.sampled_from(DAYS), st.sampled_from(["USD", "EUR"]), st.booleans(), st.sampled_from(MARKS))  # fmt: skip
+row = st.tuples(
+    texts,
+    texts,
+    st.sampled_from(["DEBIT", "CHECK", ""]),
+    st.sampled_from(["-100", "-12.5", "0", "7"]),
+    st.sampled_from(DAYS),
+    st.sampled_from(["USD", "EUR"]),
+    st.booleans(),
+    st.sampled_from(MARKS),
+)
 # Each drawn row comes back varied: the same row again, then with another amount, date, raw or tags.
-variants = st.lists(st.tuples(st.integers(0, 30), st.sampled_from(["same", "amount", "date", "raw", "tags"])),
-                    max_size=20)  # fmt: skip
+variants = st.lists(
+    st.tuples(st.integers(0, 30), st.sampled_from(["same", "amount", "date", "raw", "tags"])), max_size=20
+)
 
 
 def build(specs: list[tuple[Any, Actions, bool, bool]]) -> RuleSet:
@@ -92,16 +117,27 @@ def make(fields: tuple[Any, ...]) -> Transaction:
     extra: dict[str, Any] = {"tags": ("bank",)} if "tags" in tagged else {}
     extra |= {"notes": "from bank"} if "notes" in tagged else {}
     # The booking type is both a raw column and the memo, as European exports have it.
-    return txn(d, amount, payee=p or None, memo=r or None, raw={"Type": r} if r else {}, date=day, currency=currency,
-               account="savings" if savings else "checking", **extra)  # fmt: skip
+    return txn(
+        d,
+        amount,
+        payee=p or None,
+        memo=r or None,
+        raw={"Type": r} if r else {},
+        date=day,
+        currency=currency,
+        account="savings" if savings else "checking",
+        **extra,
+    )
 
 
 def vary(fields: tuple[Any, ...], how: str) -> tuple[Any, ...]:
     d, p, r, amount, day, currency, savings, tagged = fields
-    changed = {"amount": (d, p, r, "-75", day, currency, savings, tagged),
-               "date": (d, p, r, amount, DAYS[(DAYS.index(day) + 1) % len(DAYS)], currency, savings, tagged),
-               "raw": (d, p, "DEBIT" if r != "DEBIT" else "", amount, day, currency, savings, tagged),
-               "tags": (d, p, r, amount, day, currency, savings, MARKS[(MARKS.index(tagged) + 1) % len(MARKS)])}  # fmt: skip
+    changed = {
+        "amount": (d, p, r, "-75", day, currency, savings, tagged),
+        "date": (d, p, r, amount, DAYS[(DAYS.index(day) + 1) % len(DAYS)], currency, savings, tagged),
+        "raw": (d, p, "DEBIT" if r != "DEBIT" else "", amount, day, currency, savings, tagged),
+        "tags": (d, p, r, amount, day, currency, savings, MARKS[(MARKS.index(tagged) + 1) % len(MARKS)]),
+    }
     return changed.get(how, fields)
 
 
@@ -153,7 +189,9 @@ def test_batch_chains_and_updates_equal_the_reference(
         ({"description": "oil"}, Actions(note="fuel", tags=("fuel",)), ["BP OIL 1", "SHELL OIL 57442"]),
     ],
 )
-def test_rows_with_the_same_literals_are_still_told_apart(keying: None, when: Any, actions: Actions, texts: list[str]) -> None:
+def test_rows_with_the_same_literals_are_still_told_apart(
+    keying: None, when: Any, actions: Actions, texts: list[str]
+) -> None:
     rules = build([(when, actions, False, False)])
     txns = [make((text, "", "", "-1", DAYS[0], "USD", False, mark)) for text in texts for mark in MARKS]
     kept, skipped = reference(rules, txns)
@@ -161,8 +199,10 @@ def test_rows_with_the_same_literals_are_still_told_apart(keying: None, when: An
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.one_of(st.sampled_from(WORDS), st.text(ALPHABET, min_size=1, max_size=4)), max_size=8),
-       st.lists(texts, min_size=1, max_size=12))  # fmt: skip
+@given(
+    st.lists(st.one_of(st.sampled_from(WORDS), st.text(ALPHABET, min_size=1, max_size=4)), max_size=8),
+    st.lists(texts, min_size=1, max_size=12),
+)
 def test_a_signature_names_exactly_the_keywords_a_text_contains(keywords: list[str], column: list[str]) -> None:
     signer = Signer(fold(word) for word in keywords)
     for text, sig in zip(column, signer.signatures(column)):
@@ -182,10 +222,22 @@ def dumped(txns: list[Transaction]) -> list[dict[str, Any]]:
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(specs=rule_specs, rows=st.lists(row, min_size=1, max_size=8), more=variants, dates_keyed=st.booleans(),
-       savings=st.booleans(), cut=st.integers(1, 30))  # fmt: skip
+@given(
+    specs=rule_specs,
+    rows=st.lists(row, min_size=1, max_size=8),
+    more=variants,
+    dates_keyed=st.booleans(),
+    savings=st.booleans(),
+    cut=st.integers(1, 30),
+)
 def test_apply_batch_equals_apply_all(
-    keying: None, monkeypatch: pytest.MonkeyPatch, specs: Any, rows: Any, more: Any, dates_keyed: bool, savings: bool,
+    keying: None,
+    monkeypatch: pytest.MonkeyPatch,
+    specs: Any,
+    rows: Any,
+    more: Any,
+    dates_keyed: bool,
+    savings: bool,
     cut: int,
 ) -> None:
     monkeypatch.setattr(plans, "DATE_TESTS_KEYED", 4 if dates_keyed else 0)
@@ -202,13 +254,23 @@ def test_apply_batch_equals_apply_all(
 
 
 def test_apply_batch_fills_the_action_columns_without_a_model_per_row() -> None:
-    rules = build([
-        ({"description": {"regex": "^(?P<n>\\w+) (\\d+)"}}, Actions(payee="{n}", note="seen {0}", tags=("a",)), True, False),
-        ({"description": "uber"}, Actions(category="Travel", transfer_to="Savings"), False, False),
-        ({"description": "shell oil"}, Actions(skip=True), False, False),
-    ])  # fmt: skip
-    txns = [make(("UBER 12", "", "", "-1", DAYS[0], "EUR", False, "notes")), make(("SHELL OIL 1", "", "", "-1", DAYS[1],
-            "EUR", False, "")), make(("CAFE", "", "", "-1", DAYS[2], "EUR", False, "tags"))]  # fmt: skip
+    rules = build(
+        [
+            (
+                {"description": {"regex": "^(?P<n>\\w+) (\\d+)"}},
+                Actions(payee="{n}", note="seen {0}", tags=("a",)),
+                True,
+                False,
+            ),
+            ({"description": "uber"}, Actions(category="Travel", transfer_to="Savings"), False, False),
+            ({"description": "shell oil"}, Actions(skip=True), False, False),
+        ]
+    )
+    txns = [
+        make(("UBER 12", "", "", "-1", DAYS[0], "EUR", False, "notes")),
+        make(("SHELL OIL 1", "", "", "-1", DAYS[1], "EUR", False, "")),
+        make(("CAFE", "", "", "-1", DAYS[2], "EUR", False, "tags")),
+    ]
     out, skips = rules.apply_batch(TxBatch.of(txns))
     assert skips == [False, True, False]
     assert list(out.column("payee")) == ["UBER", None, None]
@@ -237,9 +299,17 @@ def test_apply_batch_on_the_chase_sample_sets_real_categories() -> None:
     (statement,) = parse_file(Path("samples/csv/chase/chase-checking-2026-10.csv"), ParseOptions())
     rules = load_rules(sorted(Path("rules").glob("*.yaml")), "USD")
     out, _ = rules.apply_batch(TxBatch.of(list(statement.transactions)))
-    by_text = {d: (c, p, r, t) for d, c, p, r, t in zip(out.description, out.column("category"), out.column("payee"),
-               out.column("rule_id"), out.column("tags"))}  # fmt: skip
+    by_text = {
+        d: (c, p, r, t)
+        for d, c, p, r, t in zip(
+            out.description, out.column("category"), out.column("payee"), out.column("rule_id"), out.column("tags")
+        )
+    }
     assert by_text["STARBUCKS STORE 05512 SAN FRANCISCO CA"] == ("Food:Coffee", "Starbucks", "coffee", ())
     assert by_text["ZELLE FROM JOHN SMITH ON 10/25 REF # PP0ABC123"] == (
-        "Income:Reimbursements", "JOHN SMITH", "zelle-received", ())
+        "Income:Reimbursements",
+        "JOHN SMITH",
+        "zelle-received",
+        (),
+    )
     assert by_text["SPOTIFY USA 877-778-1161 NY"][0::3] == ("Entertainment:Subscriptions", ("subscription",))

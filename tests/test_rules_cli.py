@@ -11,11 +11,11 @@ import yaml
 from click.testing import CliRunner
 
 from importer.cli import main
-from tests.test_cli import RULED_SAMPLES
 from importer.rules import load_rules
 from importer.rules.examples import check_examples
 from importer.rules.lint import warnings as lint_warnings
 from tests.rules_support import write
+from tests.test_cli import RULED_SAMPLES
 
 CHASE = "samples/csv/chase/chase-checking-2026-10.csv"
 
@@ -43,7 +43,10 @@ def test_the_bundled_rules_pass_their_examples_in_every_home_currency(home: str)
 
 
 def test_failing_examples_are_listed_and_exit_non_zero(runner: CliRunner, tmp_path: Path) -> None:
-    path = write(tmp_path, "r.yaml", """
+    path = write(
+        tmp_path,
+        "r.yaml",
+        """
         rules:
           - id: uber
             when: {description: uber}
@@ -57,7 +60,8 @@ def test_failing_examples_are_listed_and_exit_non_zero(runner: CliRunner, tmp_pa
             when: {description: tv, amount: {lt: -500}}
             set: {category: Electronics}
             examples: [{description: BEST BUY TV, amount: -99}]
-    """)  # fmt: skip
+    """,
+    )
     result = runner.invoke(main, ["rules", "test", "--rules", str(path)])
     assert result.exit_code == 1
     assert result.output.replace(str(tmp_path) + "/", "") == (
@@ -69,16 +73,34 @@ def test_failing_examples_are_listed_and_exit_non_zero(runner: CliRunner, tmp_pa
 
 
 def test_explain_text_shows_the_rule_the_condition_and_near_misses(runner: CliRunner, tmp_path: Path) -> None:
-    path = write(tmp_path, "r.yaml", """
+    path = write(
+        tmp_path,
+        "r.yaml",
+        """
         rules:
           - {id: big-coffee, when: {description: starbucks, amount: {lt: -50}}, set: {category: Catering}}
           - {id: card-coffee, when: {description: starbucks, memo: card, amount: {lt: -50}}, set: {category: Cafe}}
           - {id: coffee, when: {description: [peets, starbucks]}, set: {category: Coffee, tags: [daily, treat]}}
           - {id: coffee-shop, when: {description: coffee}, set: {category: Never}}
           - {id: typo, when: {description: starbucs}, set: {category: Typo}}
-    """)  # fmt: skip
-    result = runner.invoke(main, ["rules", "explain", "STARBUCKS COFFEE 123", "--amount", "-6.45", "--payee",
-                                  "Starbucks", "--memo", "CARD PAYMENT", "--rules", str(path)])  # fmt: skip
+    """,
+    )
+    result = runner.invoke(
+        main,
+        [
+            "rules",
+            "explain",
+            "STARBUCKS COFFEE 123",
+            "--amount",
+            "-6.45",
+            "--payee",
+            "Starbucks",
+            "--memo",
+            "CARD PAYMENT",
+            "--rules",
+            str(path),
+        ],
+    )
     assert result.exit_code == 0, result.output
     lines = result.output.replace(str(tmp_path) + "/", "").splitlines()
     # 1 of 2 conditions (big-coffee) is no near miss; 2 of 3 (card-coffee) is.  No repr anywhere.
@@ -97,8 +119,10 @@ def test_explain_a_statement_file(runner: CliRunner) -> None:
     result = runner.invoke(main, ["rules", "explain", "--file", CHASE])
     assert result.exit_code == 0, result.output
     assert sum(1 for line in result.output.splitlines() if not line.startswith(" ")) == 12
-    assert ("  fired:  'zelle-received' (rules/10-income.yaml:42) because description matches "
-            "/^ZELLE FROM (?P<name>.+?) ON \\d/ ('ZELLE FROM JOHN SMITH ON 1') and amount is an inflow (> 0)") in result.output
+    assert (
+        "  fired:  'zelle-received' (rules/10-income.yaml:42) because description matches "
+        "/^ZELLE FROM (?P<name>.+?) ON \\d/ ('ZELLE FROM JOHN SMITH ON 1') and amount is an inflow (> 0)"
+    ) in result.output
     assert "          sets category Income:Reimbursements, payee 'JOHN SMITH'\n" in result.output
 
 
@@ -108,7 +132,10 @@ def test_explain_needs_text_or_a_file(runner: CliRunner) -> None:
 
 
 def test_lint_finds_duplicates_conflicts_shadowed_and_unused_rules(runner: CliRunner, tmp_path: Path) -> None:
-    path = write(tmp_path, "r.yaml", """
+    path = write(
+        tmp_path,
+        "r.yaml",
+        """
         rules:
           - {id: fuel, when: {description: [shell, chevron]}, set: {category: Fuel}}
           - {id: shell-oil, when: {description: shell oil, amount: {lt: 0}}, set: {category: Fuel:Shell}}
@@ -117,7 +144,8 @@ def test_lint_finds_duplicates_conflicts_shadowed_and_unused_rules(runner: CliRu
           - {id: bigger, when: {amount: {abs: true, between: [100, 200]}}, set: {category: Bigger}}
           - {id: mid, when: {amount: {abs: true, between: [120, 150]}, description: x}, set: {category: Mid}}
           - {id: never, when: {description: unicorn}, set: {category: Magic}}
-    """)  # fmt: skip
+    """,
+    )
     result = runner.invoke(main, ["rules", "lint", "--rules", str(path), "--over", CHASE])
     assert result.exit_code == 1
     lines = result.output.replace(str(tmp_path) + "/", "").splitlines()
@@ -145,7 +173,9 @@ def test_with_the_repository_config_every_example_is_checked(runner: CliRunner) 
     assert not report.unchecked
 
 
-def test_lint_is_clean_on_the_bundled_rules_and_warns_about_foreign_without_a_home_currency(runner: CliRunner, tmp_path: Path) -> None:
+def test_lint_is_clean_on_the_bundled_rules_and_warns_about_foreign_without_a_home_currency(
+    runner: CliRunner, tmp_path: Path
+) -> None:
     result = runner.invoke(main, ["rules", "lint", "--config", str(empty_config(tmp_path))])
     assert result.exit_code == 0
     assert result.output == (
@@ -200,11 +230,15 @@ def test_suggest_never_overwrites_a_file(runner: CliRunner, tmp_path: Path) -> N
 def test_the_run_report_counts_skipped_and_names_uncategorised_payees(
     runner: CliRunner, tmp_path: Path, state_path: Path
 ) -> None:
-    path = write(tmp_path, "r.yaml", """
+    path = write(
+        tmp_path,
+        "r.yaml",
+        """
         rules:
           - {id: skip-coffee, when: {description: starbucks}, set: {skip: true}}
           - {id: shopping, when: {description: [amazon, target]}, set: {category: Shopping}}
-    """)  # fmt: skip
+    """,
+    )
     result = runner.invoke(main, ["run", CHASE, "--rules", str(path), "--state", str(state_path), "--json"])
     report = json.loads(result.stdout)
     assert report["files"][0]["parsed"] == 12 and report["files"][0]["skipped"] == 2

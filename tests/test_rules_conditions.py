@@ -55,19 +55,31 @@ def test_raw_columns_by_name_and_missing_columns_match_nothing(tmp_path: Path) -
 @pytest.mark.parametrize(
     ("amount_test", "amount", "expected"),
     [
-        ("{lt: -100}", "-100.01", True), ("{lt: -100}", "-100", False),
-        ("{le: -100}", "-100", True), ("{le: -100}", "-99.99", False),
-        ("{gt: 0}", "0.01", True), ("{gt: 0}", "0", False),
-        ("{ge: 12.50}", "12.50", True), ("{ge: 12.50}", "12.49", False),
-        ("{equals: -6.45}", "-6.450", True), ("{equals: -6.45}", "-6.46", False),
-        ("{between: [-50, -10]}", "-50", True), ("{between: [-50, -10]}", "-9.99", False),
-        ("inflow", "3250.00", True), ("inflow", "0", False), ("outflow", "-0.01", True), ("outflow", "0", False),
-        ("{sign: outflow}", "-1", True), ("{sign: inflow}", "-1", False),
-        ("{abs: true, ge: 500}", "-612.40", True), ("{abs: true, ge: 500}", "499.99", False),
-        ("{abs: true, between: [10, 20]}", "-15", True), ("{abs: true, between: [10, 20]}", "25", False),
+        ("{lt: -100}", "-100.01", True),
+        ("{lt: -100}", "-100", False),
+        ("{le: -100}", "-100", True),
+        ("{le: -100}", "-99.99", False),
+        ("{gt: 0}", "0.01", True),
+        ("{gt: 0}", "0", False),
+        ("{ge: 12.50}", "12.50", True),
+        ("{ge: 12.50}", "12.49", False),
+        ("{equals: -6.45}", "-6.450", True),
+        ("{equals: -6.45}", "-6.46", False),
+        ("{between: [-50, -10]}", "-50", True),
+        ("{between: [-50, -10]}", "-9.99", False),
+        ("inflow", "3250.00", True),
+        ("inflow", "0", False),
+        ("outflow", "-0.01", True),
+        ("outflow", "0", False),
+        ("{sign: outflow}", "-1", True),
+        ("{sign: inflow}", "-1", False),
+        ("{abs: true, ge: 500}", "-612.40", True),
+        ("{abs: true, ge: 500}", "499.99", False),
+        ("{abs: true, between: [10, 20]}", "-15", True),
+        ("{abs: true, between: [10, 20]}", "25", False),
         ("-6.45", "-6.45", True),
     ],
-)  # fmt: skip
+)
 def test_amount_tests(tmp_path: Path, amount_test: str, amount: str, expected: bool) -> None:
     assert matches(tmp_path, f"{{amount: {amount_test}}}", txn("x", amount)) is expected
 
@@ -103,8 +115,10 @@ def test_several_keys_must_all_hold(tmp_path: Path) -> None:
 
 
 def test_all_any_not_nest(tmp_path: Path) -> None:
-    when = ("{any: [{description: uber}, {all: [{description: lyft}, {not: {description: scooter}}]}], "
-            "not: {amount: inflow}}")  # fmt: skip
+    when = (
+        "{any: [{description: uber}, {all: [{description: lyft}, {not: {description: scooter}}]}], "
+        "not: {amount: inflow}}"
+    )
     assert matches(tmp_path, when, txn("UBER *TRIP"))
     assert matches(tmp_path, when, txn("LYFT *RIDE"))
     assert not matches(tmp_path, when, txn("LYFT SCOOTER"))

@@ -47,8 +47,11 @@ def _combine(children: Any) -> Any:
 conditions = st.recursive(leaves, _combine, max_leaves=4)
 rule_specs = st.lists(st.tuples(conditions, st.booleans(), st.booleans()), min_size=1, max_size=12)
 transactions = st.lists(
-    st.tuples(texts, texts, texts, texts, st.sampled_from(["-100", "-12.5", "0", "7", "900"]), st.sampled_from(["USD", "EUR"])),
-    min_size=1, max_size=8,
+    st.tuples(
+        texts, texts, texts, texts, st.sampled_from(["-100", "-12.5", "0", "7", "900"]), st.sampled_from(["USD", "EUR"])
+    ),
+    min_size=1,
+    max_size=8,
 )
 
 
@@ -64,8 +67,18 @@ def build(specs: list[tuple[Any, bool, bool]]) -> RuleSet:
 @given(rule_specs, transactions)
 def test_fast_matcher_equals_naive_in_order_evaluation(specs: list[tuple[Any, bool, bool]], rows: list[Any]) -> None:
     rules = build(specs)
-    txns = [txn(d, amount, payee=p or None, memo=m or None, raw={"Type": r}, currency=currency,
-                account="checking" if len(d) % 2 else "savings") for d, p, r, m, amount, currency in rows]  # fmt: skip
+    txns = [
+        txn(
+            d,
+            amount,
+            payee=p or None,
+            memo=m or None,
+            raw={"Type": r},
+            currency=currency,
+            account="checking" if len(d) % 2 else "savings",
+        )
+        for d, p, r, m, amount, currency in rows
+    ]
     expected = [tuple(rules.rules.index(r) for r in rules.chain_naive(t)) for t in txns]
     assert rules.chains(txns) == expected
     assert [rules.chain(t) for t in txns] == [rules.chain_naive(t) for t in txns]

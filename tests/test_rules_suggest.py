@@ -60,8 +60,10 @@ def test_suggested_ids_spell_out_umlauts(tmp_path: Path) -> None:
     found = [s for s in suggest(RuleSet(), _as_detected(tmp_path), []) if s.key == "HAUSVERWALTUNG MÜLLER"]
     text = render_yaml(found, set())
     assert "  - id: suggested-hausverwaltung-mueller\n" in text
-    assert ('      - {"description": "FOLGELASTSCHRIFT", "amount": "-950.00", "payee": "Hausverwaltung Müller GmbH", '
-            '"memo": "Miete November Wohnung 3 OG"}') in text  # fmt: skip
+    assert (
+        '      - {"description": "FOLGELASTSCHRIFT", "amount": "-950.00", "payee": "Hausverwaltung Müller GmbH", '
+        '"memo": "Miete November Wohnung 3 OG"}'
+    ) in text
 
 
 def test_the_banks_category_column_is_the_evidence_without_history() -> None:

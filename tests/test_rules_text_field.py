@@ -40,8 +40,10 @@ columns:
 
 
 def _categories(rules: RuleSet, txns: list[Transaction]) -> list[str | None]:
-    return [next((rules.rules[i].actions.category for i in chain if rules.rules[i].actions.category), None)
-            for chain in rules.chains(txns)]  # fmt: skip
+    return [
+        next((rules.rules[i].actions.category for i in chain if rules.rules[i].actions.category), None)
+        for chain in rules.chains(txns)
+    ]
 
 
 def _as_detected(tmp_path: Path) -> list[Transaction]:
@@ -59,20 +61,31 @@ def test_the_shipped_rules_categorise_a_german_export_whose_description_is_the_b
     assert _categories(rules, alone) == [None, None, None, None, None, "Income:Salary", None, None, "Cash", None]
     # After: `text` reads the payee and the Verwendungszweck too: 2 of 10 categorised become 10 of 10.
     assert _categories(rules, txns) == [
-        "Housing:Rent", "Food:Groceries", "Housing:Utilities", "Shopping:Drugstore", "Income:Refunds",
-        "Income:Salary", "Food:Groceries", "Housing:Phone", "Cash", "Transfer:Savings",
-    ]  # fmt: skip
+        "Housing:Rent",
+        "Food:Groceries",
+        "Housing:Utilities",
+        "Shopping:Drugstore",
+        "Income:Refunds",
+        "Income:Salary",
+        "Food:Groceries",
+        "Housing:Phone",
+        "Cash",
+        "Transfer:Savings",
+    ]
     assert rules.chains(txns) == [tuple(rules.rules.index(r) for r in rules.chain_naive(t)) for t in txns]
 
 
 def test_text_is_description_payee_and_memo_and_its_line_tests_hold_per_line(tmp_path: Path) -> None:
-    rules = rules_from(tmp_path, """
+    rules = rules_from(
+        tmp_path,
+        """
         rules:
           - {id: card, when: {text: {equals: kartenzahlung}}, set: {tags: [card]}, continue: true}
           - {id: rewe-first, when: {text: {regex: '^rewe\\b'}}, set: {category: Groceries}}
           - {id: db, when: {text: {startswith: db fernverkehr}}, set: {category: Rail}}
           - {id: anywhere, when: {text: Miete}, set: {category: Rent}}
-    """)  # fmt: skip
+    """,
+    )
     assert fired(rules, txn("KARTENZAHLUNG", payee="REWE Markt", memo="REWE SAGT DANKE 4140")) == ["card", "rewe-first"]
     assert fired(rules, txn("Lastschrift", payee="Hausverwaltung", memo="Miete November")) == ["anywhere"]
     assert fired(rules, txn("SEPA-Lastschrift", memo="DB Fernverkehr AG Fahrkarte")) == ["db"]
@@ -81,13 +94,16 @@ def test_text_is_description_payee_and_memo_and_its_line_tests_hold_per_line(tmp
 
 
 def test_a_test_without_a_field_reads_text(tmp_path: Path) -> None:
-    rules = rules_from(tmp_path, """
+    rules = rules_from(
+        tmp_path,
+        """
         rules:
           - {id: one, when: rewe, set: {category: Groceries}}
           - {id: list, when: [aral, shell], set: {category: Fuel}}
           - {id: regex, when: {regex: '^db '}, set: {category: Rail}}
           - {id: nested, when: {any: [sparplan, tagesgeld], amount: outflow}, set: {category: Savings}}
-    """)  # fmt: skip
+    """,
+    )
     assert fired(rules, txn("KARTENZAHLUNG", payee="REWE Markt")) == ["one"]
     assert fired(rules, txn("LASTSCHRIFT", memo="Shell Deutschland 0042")) == ["list"]
     assert fired(rules, txn("SEPA-Lastschrift", payee="DB Vertrieb GmbH")) == ["regex"]

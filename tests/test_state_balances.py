@@ -14,10 +14,10 @@ from pathlib import Path
 import importer.cli  # noqa: F401  before run.routine: routine and cli import each other (see the report)
 from importer.config.settings import Config, SourceSettings
 from importer.reports.gaps import BalanceBook
+from importer.rules import load_rules
 from importer.run.history import runs, undo
 from importer.run.pipeline import RunSettings, statement_files
 from importer.run.routine import month_gaps, run_sources
-from importer.rules import load_rules
 from importer.store.migrations import MIGRATIONS
 from importer.store.sqlite import State
 from tests.inbox_statements import month_lines, write_chase
@@ -72,8 +72,9 @@ def test_after_undo_the_missing_month_warning_is_what_it_was_before_the_run(tmp_
             "account Chase checking: no statement covers 2026-10. Download that month's export from the bank and "
             "import it (or drop it into the inbox)."
         ]
-        report = run_sources(Config(sources=(source,)), load_rules([ROOT / "rules"]), state, RunSettings(), QUIET,
-                             dt.date(2026, 11, 3))
+        report = run_sources(
+            Config(sources=(source,)), load_rules([ROOT / "rules"]), state, RunSettings(), QUIET, dt.date(2026, 11, 3)
+        )
         assert (report.exit_code, report.gaps) == (0, [])
         assert BalanceBook(state).state.statement_spans("Chase checking", dt.date(2026, 10, 15))
         undo(state, runs(state)[0].id or 0, lambda name: None)

@@ -26,8 +26,12 @@ def schema_one_database(path: Path) -> None:
     with db:
         db.execute("INSERT INTO runs VALUES (1, '2026-11-01T10:00:00+00:00', '2026-11-01T10:00:01+00:00', 'run', 'ok')")
         db.execute("INSERT INTO files VALUES ('ab12', ?, 900, '2026-11-01T10:00:00+00:00', 1)", (SAMPLE,))
-        db.executemany(f"INSERT INTO transactions VALUES ({marks})", [(*transaction_row(t), "ab12", 1, "x") for t in txns])
-        db.executemany("INSERT INTO accepted VALUES ('local', ?, ?, 1, 'x')", [(t.external_id, t.external_id) for t in txns])
+        db.executemany(
+            f"INSERT INTO transactions VALUES ({marks})", [(*transaction_row(t), "ab12", 1, "x") for t in txns]
+        )
+        db.executemany(
+            "INSERT INTO accepted VALUES ('local', ?, ?, 1, 'x')", [(t.external_id, t.external_id) for t in txns]
+        )
         db.executemany(f"INSERT INTO ledger VALUES ({marks[:-3]})", [(*transaction_row(t), 1, "x") for t in txns])
     db.close()
 
@@ -42,10 +46,14 @@ def dump(path: Path, upgraded: bool = False) -> dict[str, list[tuple[object, ...
     try:
         return {
             "runs": db.execute("SELECT * FROM runs ORDER BY id").fetchall(),
-            "files": db.execute("SELECT sha256, path, size, first_seen_at, last_run_id FROM files ORDER BY sha256").fetchall(),
+            "files": db.execute(
+                "SELECT sha256, path, size, first_seen_at, last_run_id FROM files ORDER BY sha256"
+            ).fetchall(),
             "transactions": _records(db, sources.get("transactions", "transactions"), "file_sha256, run_id"),
-            "accepted": db.execute(f"SELECT target, external_id, remote_id, run_id FROM {sources.get('accepted', 'accepted')} "
-                                   "ORDER BY 1, 2").fetchall(),
+            "accepted": db.execute(
+                f"SELECT target, external_id, remote_id, run_id FROM {sources.get('accepted', 'accepted')} "
+                "ORDER BY 1, 2"
+            ).fetchall(),
             "ledger": _records(db, "ledger", "run_id"),
         }
     finally:

@@ -33,7 +33,7 @@ _CALLS = {"execute", "executemany", "executescript"}
 
 
 def findings(source: str, module: str) -> list[str]:
-    """"module:line: what" for every way `source` speaks SQL itself, by line."""
+    """ "module:line: what" for every way `source` speaks SQL itself, by line."""
     tree = ast.parse(source)
     prose = {id(doc) for node in ast.walk(tree) if (doc := _docstring(node)) is not None}
     found = {f"{module}:{node.lineno}: {what}" for node, what in _offences(tree, prose)}
@@ -89,7 +89,10 @@ def test_no_module_outside_the_store_speaks_sql() -> None:
 def test_the_store_is_where_the_sql_is() -> None:
     # The walk must see SQL where it is, or an empty answer above would prove nothing.
     found = findings((STORE / "sqlite_journal.py").read_text(encoding="utf-8"), "importer/store/sqlite_journal.py")
-    assert "importer/store/sqlite_journal.py:23: holds SQL: 'INSERT INTO batches (target, key, run_id, size, created_at, '" in found
+    assert (
+        "importer/store/sqlite_journal.py:23: holds SQL: 'INSERT INTO batches (target, key, run_id, size, created_at, '"
+        in found
+    )
     assert any(": calls .executemany(" in line for line in found)
     assert any(": reaches a raw connection (.db)" in line for line in found)
 
@@ -135,10 +138,16 @@ def test_each_way_of_speaking_sql_is_named_by_module_and_line() -> None:
 
 
 def test_the_sqlite_store_implements_every_method_the_interface_declares_with_its_signature() -> None:
-    declared = {name: member for name, member in vars(Store).items() if inspect.isfunction(member) and not name.startswith("_")}
-    assert {"begin_run", "forget_run", "begin_batch", "add_to_ledger", "record_balances", "spending_rows"} <= set(declared)
+    declared = {
+        name: member for name, member in vars(Store).items() if inspect.isfunction(member) and not name.startswith("_")
+    }
+    assert {"begin_run", "forget_run", "begin_batch", "add_to_ledger", "record_balances", "spending_rows"} <= set(
+        declared
+    )
     # Parameters, names and annotations alike; return types may narrow (`copy_to` gives a SqliteStore).
-    differing = [name for name, member in declared.items() if _parameters(getattr(SqliteStore, name)) != _parameters(member)]
+    differing = [
+        name for name, member in declared.items() if _parameters(getattr(SqliteStore, name)) != _parameters(member)
+    ]
     assert differing == []
     assert SqliteStore is State
 

@@ -35,8 +35,10 @@ def test_off_a_terminal_undo_refuses_without_yes_and_deletes_nothing(runner: Cli
     before = imported(runner, state_path)
     code, out = cli(runner, "undo", "1", "--state", str(state_path))
     assert code == 2
-    assert out.splitlines()[-1] == ("Error: undo deletes records and this is not a terminal to ask on; pass --yes to "
-                                    "undo run 1 (or --dry-run to see what it would delete).")  # fmt: skip
+    assert out.splitlines()[-1] == (
+        "Error: undo deletes records and this is not a terminal to ask on; pass --yes to "
+        "undo run 1 (or --dry-run to see what it would delete)."
+    )
     assert counts(state_path) == before and before["ledger"] == 22
     code, out = cli(runner, "undo", "1", "--yes", "--state", str(state_path))
     assert (code, out) == (0, "Undid run 1: forgot 22 transaction(s); removed 22 from local.\n")

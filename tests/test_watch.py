@@ -12,18 +12,19 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from importer.parsers import REGISTRY
-
-KNOWN_FORMATS = ", ".join(sorted(REGISTRY))
 from importer.cli import main
 from importer.config.settings import AccountSettings, Config
-from importer.run.pipeline import RunSettings
+from importer.parsers import REGISTRY
 from importer.reports.summary import FileReport
-from importer.run.routine import inbox_importer
 from importer.rules import load_rules
-from importer.store.sqlite import State
+from importer.run.pipeline import RunSettings
+from importer.run.routine import inbox_importer
 from importer.run.watch import Filed, Folders, Inbox, drain, move_once, watch_advice, watch_loop, write_error_note
+from importer.store.sqlite import State
 from tests.inbox_statements import month_lines, write_chase
+
+KNOWN_FORMATS = ", ".join(sorted(REGISTRY))
+
 
 TODAY = dt.date(2026, 11, 5)
 SAMPLES = [Path("samples/ofx/checking-2026-10.ofx"), Path("samples/csv/chase/chase-checking-2026-10.csv")]
@@ -114,7 +115,8 @@ def test_error_note_names_the_config_key_for_a_missing_currency(tmp_path: Path) 
 
 def test_error_note_without_a_known_option_gives_the_generic_advice() -> None:
     assert watch_advice("x.ofx, line 3: the file ends inside a record.") == [
-        "If the file is damaged or cut off, download it again; otherwise fix the cause above in importer.yaml."]
+        "If the file is damaged or cut off, download it again; otherwise fix the cause above in importer.yaml."
+    ]
 
 
 def test_a_file_is_imported_only_after_it_stops_changing(folders: Folders, state: State) -> None:
@@ -138,10 +140,16 @@ def test_partial_downloads_and_hidden_files_are_left_alone(folders: Folders, sta
     for name in ("statement.csv.crdownload", "statement.csv.part", ".statement.csv"):
         (folders.inbox / name).write_text("half a file")
     drain(make_inbox(folders, state), lambda filed: None)
-    assert sorted(p.name for p in folders.inbox.iterdir()) == [".statement.csv", "statement.csv.crdownload", "statement.csv.part"]
+    assert sorted(p.name for p in folders.inbox.iterdir()) == [
+        ".statement.csv",
+        "statement.csv.crdownload",
+        "statement.csv.part",
+    ]
 
 
-def test_files_dropped_before_the_observer_started_are_picked_up_at_its_first_tick(folders: Folders, state: State) -> None:
+def test_files_dropped_before_the_observer_started_are_picked_up_at_its_first_tick(
+    folders: Folders, state: State
+) -> None:
     def ticks() -> Iterator[list[Path]]:
         write_chase(folders.inbox / "early.csv", month_lines("2026-10", 1))  # after the first scan, before any event
         yield []
@@ -187,8 +195,14 @@ def test_the_same_export_dropped_twice_lands_once(folders: Folders, state: State
     write_chase(folders.inbox / "oct.csv", month_lines("2026-10", 7))
     filed: list[Filed] = []
     drain(inbox, filed.append)
-    assert [(f.source, f.destination, f.error, f.copy_removed) for f in filed] == [(folders.inbox / "oct.csv", None, None, True)]
-    assert filed[0].report is not None and (filed[0].report.parsed, filed[0].report.new, filed[0].report.duplicate) == (3, 0, 3)
+    assert [(f.source, f.destination, f.error, f.copy_removed) for f in filed] == [
+        (folders.inbox / "oct.csv", None, None, True)
+    ]
+    assert filed[0].report is not None and (filed[0].report.parsed, filed[0].report.new, filed[0].report.duplicate) == (
+        3,
+        0,
+        3,
+    )
     assert files_under(folders.archive) == ["2026-11/oct.csv"]
     assert ledger_counts(state) == (3, 3)
 
@@ -236,12 +250,15 @@ def test_a_file_removed_before_it_is_filed_is_reported_not_fatal(folders: Folder
     filed: list[Filed] = []
     drain(inbox, filed.append)
     assert [(f.source.name, f.error) for f in filed] == [
-        ("gone.csv", "the file was removed from the inbox before it could be filed."), ("kept.csv", None)
+        ("gone.csv", "the file was removed from the inbox before it could be filed."),
+        ("kept.csv", None),
     ]
     assert files_under(folders.archive) == ["2026-11/kept.csv"]
 
 
-def test_an_event_naming_the_real_path_of_a_symlinked_inbox_is_one_file(folders: Folders, state: State, tmp_path: Path) -> None:
+def test_an_event_naming_the_real_path_of_a_symlinked_inbox_is_one_file(
+    folders: Folders, state: State, tmp_path: Path
+) -> None:
     link = tmp_path / "linked-inbox"
     link.symlink_to(folders.inbox)
     inbox = make_inbox(Folders(link, folders.archive, folders.failed), state)
@@ -252,7 +269,9 @@ def test_an_event_naming_the_real_path_of_a_symlinked_inbox_is_one_file(folders:
     assert [f.error for f in inbox.step()] == [None]
 
 
-def test_a_file_rewritten_during_its_import_is_imported_again_before_it_is_filed(folders: Folders, state: State) -> None:
+def test_a_file_rewritten_during_its_import_is_imported_again_before_it_is_filed(
+    folders: Folders, state: State
+) -> None:
     inbox = make_inbox(folders, state)
     importer, path = inbox.importer, folders.inbox / "oct.csv"
 
@@ -301,7 +320,9 @@ def test_watch_once_from_the_command_line_exits_1_when_a_file_failed(runner: Cli
     assert runner.invoke(main, args).exit_code == 0
 
 
-def test_watch_without_an_inbox_says_how_to_name_one(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_watch_without_an_inbox_says_how_to_name_one(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))  # no user importer.yaml
     result = runner.invoke(main, ["watch", "--once"])
     assert result.exit_code == 2

@@ -36,7 +36,9 @@ def test_the_banner_names_every_folder_the_target_the_rules_and_the_state(runner
     assert result.stdout == ""
 
 
-def test_no_rules_is_a_warning_naming_where_it_looked(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_rules_is_a_warning_naming_where_it_looked(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)  # no ./rules here ...
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # ... nor in the user config folder
     (tmp_path / "inbox").mkdir()

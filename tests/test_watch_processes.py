@@ -10,12 +10,11 @@ import threading
 import time
 from pathlib import Path
 
-
+from importer.rules import load_rules
 from importer.run.pipeline import RunSettings
 from importer.run.routine import inbox_importer
-from importer.rules import load_rules
-from importer.store.sqlite import State
 from importer.run.watch import Folders, Inbox, folder_events, watch_loop
+from importer.store.sqlite import State
 from tests.inbox_statements import month_lines, write_chase
 from tests.test_watch import CONFIG, QUIET
 
@@ -73,8 +72,20 @@ def stored_rows(tmp_path: Path) -> int:
 
 
 def watcher_process(tmp_path: Path) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "importer", "watch", str(tmp_path / "inbox"), "--once", "--settle", "0",
-               "--state", str(tmp_path / "state.sqlite"), "--rules", "rules"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "importer",
+        "watch",
+        str(tmp_path / "inbox"),
+        "--once",
+        "--settle",
+        "0",
+        "--state",
+        str(tmp_path / "state.sqlite"),
+        "--rules",
+        "rules",
+    ]
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -100,8 +111,17 @@ def test_watcher_killed_mid_import_and_restarted_stores_and_archives_each_once(t
 
 def test_the_watcher_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     write_chase(tmp_path / "inbox" / "waiting.csv", month_lines("2026-10", 1))
-    command = [sys.executable, "-m", "importer", "watch", str(tmp_path / "inbox"), "--settle", "0.2",
-               "--state", str(tmp_path / "state.sqlite")]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "importer",
+        "watch",
+        str(tmp_path / "inbox"),
+        "--settle",
+        "0.2",
+        "--state",
+        str(tmp_path / "state.sqlite"),
+    ]
     watcher = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert wait_for(lambda: archived(tmp_path / "archive") == ["waiting.csv"], timeout=60)

@@ -11,8 +11,8 @@ import click
 from importer import api
 from importer.cli.options import config_option, open_state, state_option
 from importer.config.settings import Config
-from importer.core.errors import ConfigError
 from importer.core.accounts import Account, display_identifier
+from importer.core.errors import ConfigError
 
 
 @click.group()

@@ -9,12 +9,13 @@ import click
 import platformdirs
 
 from importer.cli.options import make_parse_options
+from importer.config.paths import APP
 from importer.core.errors import ConfigError, InputError
 from importer.parsers.base import FileSample, ParseOptions
-from importer.parsers.csv.reader import CsvParser, build_statement
-from importer.parsers.csv.detect import Layout, detect as detect_layout
+from importer.parsers.csv.detect import Layout
+from importer.parsers.csv.detect import detect as detect_layout
 from importer.parsers.csv.profile_io import profile_yaml
-from importer.config.paths import APP
+from importer.parsers.csv.reader import CsvParser, build_statement
 
 PROFILE_DIR_ENV = "IMPORTER_PROFILE_DIR"
 
@@ -23,12 +24,15 @@ PROFILE_DIR_ENV = "IMPORTER_PROFILE_DIR"
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @click.option("--save", "save_as", metavar="NAME", help="Write the layout as a profile called NAME.")
 @click.option(
-    "--profile-dir", type=click.Path(path_type=Path, file_okay=False),
+    "--profile-dir",
+    type=click.Path(path_type=Path, file_okay=False),
     help=f"Folder to save the profile in. Default: ${PROFILE_DIR_ENV}, else the user's profile folder.",
-)  # fmt: skip
+)
 @click.option("--profile", help="Read FILE with this profile instead of detecting one.")
 @click.option("--date-format", help="strftime format of the date column, when the dates are ambiguous.")
-def detect(file: Path, save_as: str | None, profile_dir: Path | None, profile: str | None, date_format: str | None) -> None:
+def detect(
+    file: Path, save_as: str | None, profile_dir: Path | None, profile: str | None, date_format: str | None
+) -> None:
     """Print the profile or the detected layout of the CSV FILE, with the evidence for each choice."""
     options = make_parse_options(None, profile, date_format, None)
     layout, problem = layout_of(file, options)
@@ -44,8 +48,11 @@ def layout_of(file: Path, options: ParseOptions) -> tuple[Layout, str | None]:
     Also what `importer init` shows for "name a file you downloaded and I'll detect its layout".
     """
     if options.profile is None and not CsvParser().identify(FileSample.read(file, options)):
-        raise InputError(file, "is not a CSV statement we recognise (no bank profile matches and no column of "
-                               "dates next to a column of amounts was found).")  # fmt: skip
+        raise InputError(
+            file,
+            "is not a CSV statement we recognise (no bank profile matches and no column of "
+            "dates next to a column of amounts was found).",
+        )
     layout = detect_layout(file, options)
     return layout, _try_reading(file, layout, options)
 
@@ -60,7 +67,11 @@ def _try_reading(file: Path, layout: Layout, options: ParseOptions) -> str | Non
 
 
 def show_layout(layout: Layout, problem: str | None) -> None:
-    kind = f"profile {layout.profile.name} ({layout.profile.bank})" if layout.named else "detected layout (no profile matched)"
+    kind = (
+        f"profile {layout.profile.name} ({layout.profile.bank})"
+        if layout.named
+        else "detected layout (no profile matched)"
+    )
     click.echo(f"{kind}")
     for note in layout.evidence:
         click.echo(f"  {note}")

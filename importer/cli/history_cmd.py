@@ -27,7 +27,9 @@ _STATUS = {"interrupted": "interrupted (stopped before the end)", "undoing": "un
 @state_option
 @click.option("--all", "show_all", is_flag=True, help="Also list dry runs and runs that changed nothing (unnumbered).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
-def history(run_id: int | None, config_path: Path | None, state_path: Path | None, show_all: bool, as_json: bool) -> None:
+def history(
+    run_id: int | None, config_path: Path | None, state_path: Path | None, show_all: bool, as_json: bool
+) -> None:
     """List the runs (newest first): kind, status, counts of files, stored and sent transactions
     and batches; with RUN, that run's files and batches."""
     with open_state(state_path, load_config(config_path)) as state:
@@ -54,8 +56,10 @@ def _echo_runs(summaries: list[RunSummary]) -> None:
     for r in summaries:
         batches = ", ".join(f"{n} {status}" for status, n in sorted(r.batches.items())) or "-"
         number = "-" if r.id is None else str(r.id)
-        click.echo(f"{number:>3}  {r.command:<7}  {r.started_at:<25}  {_STATUS.get(r.status, r.status):<11}  "
-                   f"{r.files:>5}  {r.stored:>6}  {r.sent:>4}  {batches}")  # fmt: skip
+        click.echo(
+            f"{number:>3}  {r.command:<7}  {r.started_at:<25}  {_STATUS.get(r.status, r.status):<11}  "
+            f"{r.files:>5}  {r.stored:>6}  {r.sent:>4}  {batches}"
+        )
 
 
 def _echo_detail(detail: dict[str, list[dict[str, object]] | dict[str, object]]) -> None:

@@ -22,41 +22,64 @@ import platformdirs
 
 from importer.cli.detect_cmd import layout_of, show_layout
 from importer.cli.options import make_parse_options
-from importer.config.settings import iso_currency, parse_config
-from importer.core.errors import ConfigError, InputError
 from importer.config.paths import APP, user_profile_dirs
-from importer.parsers.csv.profiles import all_profiles
+from importer.config.settings import iso_currency, parse_config
 from importer.config.starter import RulesCopy, StarterAnswers, copy_example_rules, starter_config
+from importer.core.errors import ConfigError, InputError
+from importer.parsers.csv.profiles import all_profiles
 
 Check = Callable[[str], str]
 
 
 @click.command()
-@click.option("--path", "path", type=click.Path(path_type=Path, dir_okay=False), help="Where to write the configuration (default: ./importer.yaml).")
+@click.option(
+    "--path",
+    "path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Where to write the configuration (default: ./importer.yaml).",
+)
 @click.option("--user", "user", is_flag=True, help="Write it to the user config folder, where every command finds it.")
 @click.option("--inbox", help="Folder `importer watch` imports from.")
 @click.option("--archive", help="Folder imported files are moved to (default: beside the inbox).")
 @click.option("--failed", help="Folder files that failed are moved to (default: beside the inbox).")
 @click.option("--state", help="State database (default: the user data folder).")
-@click.option("--source", help="A folder or glob of statement files to import every month, e.g. '~/Downloads/chase*.csv'.")
+@click.option(
+    "--source", help="A folder or glob of statement files to import every month, e.g. '~/Downloads/chase*.csv'."
+)
 @click.option("--account", help="The account the --source files belong to.")
 @click.option("--profile", help="The bank CSV profile of the --source files.")
 @click.option("--currency", help="ISO 4217 code of the --source files, when they do not say.")
-@click.option("--default-currency", help="ISO 4217 code of any statement that does not say its own (the top-level `currency:`).")
+@click.option(
+    "--default-currency", help="ISO 4217 code of any statement that does not say its own (the top-level `currency:`)."
+)
 @click.option("--interactive/--no-interactive", default=None, help="Ask for each value (default: when on a terminal).")
-@click.option("--force", is_flag=True, help="Replace an existing configuration file (rule files already there are always kept).")
+@click.option(
+    "--force", is_flag=True, help="Replace an existing configuration file (rule files already there are always kept)."
+)
 def init(
-    path: Path | None, user: bool, inbox: str | None, archive: str | None, failed: str | None, state: str | None, source: str | None,
-    account: str | None, profile: str | None, currency: str | None, default_currency: str | None,
-    interactive: bool | None, force: bool,
-) -> None:  # fmt: skip
+    path: Path | None,
+    user: bool,
+    inbox: str | None,
+    archive: str | None,
+    failed: str | None,
+    state: str | None,
+    source: str | None,
+    account: str | None,
+    profile: str | None,
+    currency: str | None,
+    default_currency: str | None,
+    interactive: bool | None,
+    force: bool,
+) -> None:
     """Write a commented starter configuration file, ready to edit, and a rules folder beside it
     holding the example rules (an existing rule file is never replaced)."""
     path = path or (Path(platformdirs.user_config_dir(APP)) / "importer.yaml" if user else Path("importer.yaml"))
     if path.exists() and not force:
         raise ConfigError("already exists; edit it, or pass --force to replace it with a fresh starter.", path=path)
     folder = path.absolute().parent
-    answers = _checked_flags(StarterAnswers(inbox, archive, failed, state, source, account, profile, currency, default_currency), folder)
+    answers = _checked_flags(
+        StarterAnswers(inbox, archive, failed, state, source, account, profile, currency, default_currency), folder
+    )
     if interactive if interactive is not None else sys.stdin.isatty():
         answers = _ask(answers, folder)
     rules = folder / "rules"
@@ -80,10 +103,16 @@ def _tell(copy: RulesCopy, folder: Path) -> None:
 def _checks(folder: Path) -> dict[str, Check]:
     """The check of each answer, by StarterAnswers field; relative paths are taken from `folder`."""
     return {
-        "inbox": _folder_check(folder), "archive": _folder_check(folder), "failed": _folder_check(folder),
-        "state": _state_check(folder), "source": _source_check(folder), "account": _account_answer,
-        "profile": _profile_name, "currency": _currency_answer, "default_currency": _currency_answer,
-    }  # fmt: skip
+        "inbox": _folder_check(folder),
+        "archive": _folder_check(folder),
+        "failed": _folder_check(folder),
+        "state": _state_check(folder),
+        "source": _source_check(folder),
+        "account": _account_answer,
+        "profile": _profile_name,
+        "currency": _currency_answer,
+        "default_currency": _currency_answer,
+    }
 
 
 def _checked_flags(given: StarterAnswers, folder: Path) -> StarterAnswers:
@@ -119,14 +148,25 @@ def _ask(given: StarterAnswers, folder: Path) -> StarterAnswers:
     if source:
         checks["profile"] = _profile_answer
     return StarterAnswers(
-        inbox=inbox, archive=archive, failed=failed, state=state, source=source,
+        inbox=inbox,
+        archive=archive,
+        failed=failed,
+        state=state,
+        source=source,
         account=ask("account", "Account of those files (empty: the file says)") if source else None,
-        profile=ask("profile", "Bank CSV profile of those files (empty: detect; ? lists them; or name a file "
-                               "you downloaded and I'll detect its layout)") if source else None,
+        profile=ask(
+            "profile",
+            "Bank CSV profile of those files (empty: detect; ? lists them; or name a file "
+            "you downloaded and I'll detect its layout)",
+        )
+        if source
+        else None,
         currency=ask("currency", "Currency of those files (empty: the file says)") if source else None,
-        default_currency=ask("default_currency", "Currency of any statement that does not say its own, e.g. QIF "
-                                                 "(ISO 4217 such as USD; empty: none)"),
-    )  # fmt: skip
+        default_currency=ask(
+            "default_currency",
+            "Currency of any statement that does not say its own, e.g. QIF (ISO 4217 such as USD; empty: none)",
+        ),
+    )
 
 
 def _resolved(value: str, folder: Path) -> Path:
@@ -138,8 +178,9 @@ def _folder_check(folder: Path) -> Check:
     def check(value: str) -> str:
         value = value.strip()
         if value and _resolved(value, folder).is_file():
-            raise click.BadParameter(f"{_resolved(value, folder)} is a file, not a folder; name a folder "
-                                     "(it is created when missing).")  # fmt: skip
+            raise click.BadParameter(
+                f"{_resolved(value, folder)} is a file, not a folder; name a folder (it is created when missing)."
+            )
         return value
 
     return check
@@ -149,8 +190,10 @@ def _state_check(folder: Path) -> Check:
     def check(value: str) -> str:
         value = value.strip()
         if value and _resolved(value, folder).is_dir():
-            raise click.BadParameter(f"{_resolved(value, folder)} is a folder; name the database file in it, "
-                                     f"e.g. {_resolved(value, folder) / 'state.sqlite'}.")  # fmt: skip
+            raise click.BadParameter(
+                f"{_resolved(value, folder)} is a folder; name the database file in it, "
+                f"e.g. {_resolved(value, folder) / 'state.sqlite'}."
+            )
         return value
 
     return check
@@ -163,8 +206,9 @@ def _source_check(folder: Path) -> Check:
             return value
         fixed = _resolved(value.split("*")[0].split("?")[0].split("[")[0] or ".", folder)
         if glob.has_magic(value) and fixed.parent.is_file():
-            raise click.BadParameter(f"{fixed.parent} is a file, not a folder; name a folder or a glob such as "
-                                     "~/Downloads/chase*.csv.")  # fmt: skip
+            raise click.BadParameter(
+                f"{fixed.parent} is a file, not a folder; name a folder or a glob such as ~/Downloads/chase*.csv."
+            )
         if not glob.glob(str(_resolved(value, folder))):
             click.echo(f"  (nothing matches {value} yet: files that arrive there later are imported)")
         return value
@@ -187,8 +231,9 @@ def _profile_name(value: str) -> str:
     value = value.strip()
     known = _known_profiles()
     if value and value not in known:
-        raise click.BadParameter(f"no bank profile named {value!r}.{_did_you_mean(value, known)} "
-                                 f"Known profiles: {', '.join(known)}.")  # fmt: skip
+        raise click.BadParameter(
+            f"no bank profile named {value!r}.{_did_you_mean(value, known)} Known profiles: {', '.join(known)}."
+        )
     return value
 
 
@@ -214,9 +259,11 @@ def _profile_answer(value: str) -> str:
         return _detected_profile(file)
     known = _known_profiles()
     if value and value not in known:
-        raise click.BadParameter(f"no bank profile named {value!r}.{_did_you_mean(value, known)} Type ? for the "
-                                 f"{len(known)} known profiles, or name a CSV file you downloaded and I'll detect "
-                                 "its layout.")  # fmt: skip
+        raise click.BadParameter(
+            f"no bank profile named {value!r}.{_did_you_mean(value, known)} Type ? for the "
+            f"{len(known)} known profiles, or name a CSV file you downloaded and I'll detect "
+            "its layout."
+        )
     return value
 
 
@@ -230,8 +277,10 @@ def _detected_profile(file: Path) -> str:
     if layout.named:
         click.echo(f"  using profile {layout.profile.name}")
         return layout.profile.name
-    click.echo(f"  no bank profile matches it: its layout is detected at each import (to keep this one, run "
-               f"`importer detect {file} --save NAME` and answer NAME here).")  # fmt: skip
+    click.echo(
+        f"  no bank profile matches it: its layout is detected at each import (to keep this one, run "
+        f"`importer detect {file} --save NAME` and answer NAME here)."
+    )
     return ""
 
 

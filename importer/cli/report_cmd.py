@@ -33,11 +33,18 @@ def _month(ctx: click.Context, param: click.Parameter, value: str | None) -> str
 
 @click.command()
 @click.option("--month", callback=_month, help="The month to report, YYYY-MM (default: the latest month with data).")
-@click.option("--html", "html_path", type=click.Path(path_type=Path, dir_okay=False), help="Also write a self-contained HTML page with a chart.")
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also write a self-contained HTML page with a chart.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the totals as JSON on stdout (money as decimal strings).")
 @config_option
 @state_option
-def report(month: str | None, html_path: Path | None, as_json: bool, config_path: Path | None, state_path: Path | None) -> None:
+def report(
+    month: str | None, html_path: Path | None, as_json: bool, config_path: Path | None, state_path: Path | None
+) -> None:
     """Spending per category for a month, against earlier months.
 
     Each category's total, its change against the previous month and against the average of the
@@ -57,13 +64,17 @@ def report(month: str | None, html_path: Path | None, as_json: bool, config_path
     else:
         _print_sections(month, sections, available)
     if html_path is not None:
-        html_path.write_text(spending_page(sections, totals, chart_months(month, available), available), encoding="utf-8")
+        html_path.write_text(
+            spending_page(sections, totals, chart_months(month, available), available), encoding="utf-8"
+        )
         click.echo(f"wrote {html_path}", err=True)
 
 
 def _latest(available: list[str]) -> str:
     latest = available[-1]
-    click.echo(f"Months with data: {', '.join(available)}. Showing {latest}, the latest (choose with --month).", err=True)
+    click.echo(
+        f"Months with data: {', '.join(available)}. Showing {latest}, the latest (choose with --month).", err=True
+    )
     return latest
 
 
@@ -86,8 +97,13 @@ def _print_section(section: MonthSpending, console: Console) -> None:
     for name in ("category", section.month, "vs previous month", "vs 3-month average"):
         table.add_column(name, justify="left" if name == "category" else "right")
     for line in (*section.lines, section.total()):
-        table.add_row(line.category, str(line.total), _signed(line.vs_previous), _signed(line.vs_average),
-                      style="bold" if line.category == "total" else None)  # fmt: skip
+        table.add_row(
+            line.category,
+            str(line.total),
+            _signed(line.vs_previous),
+            _signed(line.vs_average),
+            style="bold" if line.category == "total" else None,
+        )
     console.print(table)
 
 

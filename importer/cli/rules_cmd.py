@@ -22,11 +22,14 @@ from importer.config.settings import Config, load_config
 from importer.core.errors import ConfigError
 from importer.core.models import Source, Transaction
 from importer.parsers import ParseOptions, parse_file
-from importer.run.pipeline import statement_files
 from importer.rules.examples import check_examples
-from importer.rules.explain import explain as explain_one, render
-from importer.rules.lint import lint as lint_rules, warnings
-from importer.rules.suggest import render_yaml, suggest as suggest_rules
+from importer.rules.explain import explain as explain_one
+from importer.rules.explain import render
+from importer.rules.lint import lint as lint_rules
+from importer.rules.lint import warnings
+from importer.rules.suggest import render_yaml
+from importer.rules.suggest import suggest as suggest_rules
+from importer.run.pipeline import statement_files
 
 
 @click.group()
@@ -48,8 +51,10 @@ def test(config_path: Path | None, rules_paths: tuple[Path, ...]) -> None:
         click.echo(f"note: {len(report.without_examples)} rule(s) have no examples: {ids}")
     if report.unchecked:
         ids = ", ".join(rule.id for rule in report.unchecked)
-        click.echo(f"note: {len(report.unchecked)} rule(s) test `foreign` but no home currency is configured "
-                   f"(`currency:` in importer.yaml), so their examples were not checked: {ids}")  # fmt: skip
+        click.echo(
+            f"note: {len(report.unchecked)} rule(s) test `foreign` but no home currency is configured "
+            f"(`currency:` in importer.yaml), so their examples were not checked: {ids}"
+        )
     passed = report.examples - len(report.failures)
     click.echo(f"{passed} of {report.examples} examples pass, over {report.rules} rules.")
     sys.exit(1 if report.failures else 0)
@@ -57,8 +62,13 @@ def test(config_path: Path | None, rules_paths: tuple[Path, ...]) -> None:
 
 @rules.command()
 @click.argument("text", required=False)
-@click.option("--file", "files", multiple=True, type=click.Path(path_type=Path, exists=True),
-              help="Explain every transaction of this statement (repeatable).")  # fmt: skip
+@click.option(
+    "--file",
+    "files",
+    multiple=True,
+    type=click.Path(path_type=Path, exists=True),
+    help="Explain every transaction of this statement (repeatable).",
+)
 @click.option("--amount", default="-10.00", show_default=True, help="Amount of the TEXT transaction.")
 @click.option("--payee", help="Payee of the TEXT transaction.")
 @click.option("--memo", help="Memo of the TEXT transaction (where many banks put the merchant).")
@@ -67,11 +77,20 @@ def test(config_path: Path | None, rules_paths: tuple[Path, ...]) -> None:
 @parse_options
 @rules_option
 def explain(
-    text: str | None, files: tuple[Path, ...], amount: str, payee: str | None, memo: str | None, day: str,
+    text: str | None,
+    files: tuple[Path, ...],
+    amount: str,
+    payee: str | None,
+    memo: str | None,
+    day: str,
     config_path: Path | None,
-    account: str | None, profile: str | None, date_format: str | None, currency: str | None,
-    no_balance_check: bool, rules_paths: tuple[Path, ...],
-) -> None:  # fmt: skip
+    account: str | None,
+    profile: str | None,
+    date_format: str | None,
+    currency: str | None,
+    no_balance_check: bool,
+    rules_paths: tuple[Path, ...],
+) -> None:
     """Show which rule fires for TEXT (a description) or for each transaction of --file, why, and
     which rules nearly matched."""
     ruleset = open_rules(rules_paths, load_config(config_path))
@@ -84,15 +103,26 @@ def explain(
 
 
 @rules.command()
-@click.option("--over", "over", multiple=True, type=click.Path(path_type=Path, exists=True),
-              help="Statements (files or folders) to report rules that never fire on (repeatable).")  # fmt: skip
+@click.option(
+    "--over",
+    "over",
+    multiple=True,
+    type=click.Path(path_type=Path, exists=True),
+    help="Statements (files or folders) to report rules that never fire on (repeatable).",
+)
 @config_option
 @parse_options
 @rules_option
 def lint(
-    over: tuple[Path, ...], config_path: Path | None, account: str | None, profile: str | None,
-    date_format: str | None, currency: str | None, no_balance_check: bool, rules_paths: tuple[Path, ...],
-) -> None:  # fmt: skip
+    over: tuple[Path, ...],
+    config_path: Path | None,
+    account: str | None,
+    profile: str | None,
+    date_format: str | None,
+    currency: str | None,
+    no_balance_check: bool,
+    rules_paths: tuple[Path, ...],
+) -> None:
     """Report duplicate, conflicting and unreachable rules, and with --over, rules that never fire."""
     ruleset = open_rules(rules_paths, load_config(config_path))
     options = make_parse_options(account, profile, date_format, currency, no_balance_check)
@@ -107,8 +137,11 @@ def lint(
 
 @rules.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path, exists=True))
-@click.option("--output", type=click.Path(path_type=Path, dir_okay=False),
-              help="Write the suggestions to this new file instead of stdout.")  # fmt: skip
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the suggestions to this new file instead of stdout.",
+)
 @click.option("--min-count", default=1, show_default=True, help="Only payees seen at least this often.")
 @click.option("--no-history", is_flag=True, help="Do not learn from the state database's categorised history.")
 @config_option
@@ -116,10 +149,19 @@ def lint(
 @rules_option
 @state_option
 def suggest(
-    paths: tuple[Path, ...], output: Path | None, min_count: int, no_history: bool, config_path: Path | None,
-    account: str | None, profile: str | None, date_format: str | None, currency: str | None,
-    no_balance_check: bool, rules_paths: tuple[Path, ...], state_path: Path | None,
-) -> None:  # fmt: skip
+    paths: tuple[Path, ...],
+    output: Path | None,
+    min_count: int,
+    no_history: bool,
+    config_path: Path | None,
+    account: str | None,
+    profile: str | None,
+    date_format: str | None,
+    currency: str | None,
+    no_balance_check: bool,
+    rules_paths: tuple[Path, ...],
+    state_path: Path | None,
+) -> None:
     """Propose rules (as YAML to review) for the uncategorised transactions of PATHS, learning
     categories from what was categorised before. Nothing is changed."""
     config = load_config(config_path)
@@ -149,13 +191,25 @@ def _read(paths: tuple[Path, ...], options: ParseOptions) -> list[Transaction]:
     return [txn for path in files for statement in parse_file(path, options) for txn in statement.transactions]
 
 
-def _typed(text: str, amount: str, payee_memo: tuple[str | None, str | None], day: str, account: str | None,
-           currency: str | None) -> Transaction:  # fmt: skip
+def _typed(
+    text: str,
+    amount: str,
+    payee_memo: tuple[str | None, str | None],
+    day: str,
+    account: str | None,
+    currency: str | None,
+) -> Transaction:
     try:
         value, date = Decimal(amount), dt.date.fromisoformat(day)
     except (InvalidOperation, ValueError):
         raise click.BadParameter(f"--amount {amount!r} or --date {day!r} is not a number / YYYY-MM-DD date.") from None
-    return Transaction(date=date, amount=value, currency=(currency or "USD").upper(), description=text,
-                       account=account or "explain", source=Source(path="command line"), payee=payee_memo[0],
-                       memo=payee_memo[1])  # fmt: skip
-
+    return Transaction(
+        date=date,
+        amount=value,
+        currency=(currency or "USD").upper(),
+        description=text,
+        account=account or "explain",
+        source=Source(path="command line"),
+        payee=payee_memo[0],
+        memo=payee_memo[1],
+    )

@@ -27,7 +27,8 @@ def parse_faults(text: str | None) -> Faults:
         return Faults.model_validate(values)
     except ValueError as exc:
         known = ", ".join(Faults.model_fields)
-        raise ConfigError(f"--faults {text!r} is not understood ({exc.errors()[0]['msg']}). Known faults: {known}.") from None  # type: ignore[attr-defined]
+        first = exc.errors()[0]["msg"]  # type: ignore[attr-defined]  # pydantic's ValidationError, a ValueError
+        raise ConfigError(f"--faults {text!r} is not understood ({first}). Known faults: {known}.") from None
 
 
 def sandbox_config(sandbox: Sandbox, base: Path = Path("importer.yaml")) -> dict[str, object]:
@@ -48,18 +49,37 @@ def _kept_settings(base: Path) -> dict[str, object]:
     try:
         loaded = yaml.safe_load(base.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
-        raise ConfigError(f"is not valid YAML ({exc}); fix it or run the sandbox from another folder.", path=base) from None
+        raise ConfigError(
+            f"is not valid YAML ({exc}); fix it or run the sandbox from another folder.", path=base
+        ) from None
     keep = ("accounts", "currency", "rules")
     return {key: loaded[key] for key in keep if isinstance(loaded, dict) and key in loaded}
 
 
 @click.command()
 @click.option("--port", type=int, default=8765, show_default=True, help="Port on 127.0.0.1 (0: any free port).")
-@click.option("--config-out", type=click.Path(path_type=Path, dir_okay=False), help="Write an importer.yaml pointing every target here.")
-@click.option("--limits", type=click.Choice(["on", "off"]), default="on", show_default=True, help="Enforce the services' documented rate limits.")
-@click.option("--limit-window-scale", type=float, default=1.0, show_default=True,
-              help="Shorten the limit windows by this factor (benchmarks: 0.01 makes an hour 36 s).")
-@click.option("--faults", help="Misbehave: latency=S, error_rate=P, drop_rate=P, maintenance, sync_conflicts=N (comma-separated).")
+@click.option(
+    "--config-out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write an importer.yaml pointing every target here.",
+)
+@click.option(
+    "--limits",
+    type=click.Choice(["on", "off"]),
+    default="on",
+    show_default=True,
+    help="Enforce the services' documented rate limits.",
+)
+@click.option(
+    "--limit-window-scale",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Shorten the limit windows by this factor (benchmarks: 0.01 makes an hour 36 s).",
+)
+@click.option(
+    "--faults", help="Misbehave: latency=S, error_rate=P, drop_rate=P, maintenance, sync_conflicts=N (comma-separated)."
+)
 def sandbox(port: int, config_out: Path | None, limits: str, limit_window_scale: float, faults: str | None) -> None:
     """Serve local fakes of all six budgeting services, for trying the importer without accounts."""
     from importer.sandbox import SERVICES, Sandbox

@@ -18,7 +18,6 @@ from importer.core.errors import ConfigError
 from importer.targets import REGISTRY, make_target
 from importer.targets.remote import RemoteTarget
 
-
 # One line per REGISTRY entry, as in the README's Targets table.
 SERVICES = {
     "local": "the embedded ledger: a table in the state database; the default",

@@ -39,8 +39,10 @@ def rules_looked_in(explicit: Sequence[Path], configured: Sequence[Path]) -> lis
 def no_rules_warning(looked_in: Sequence[Path]) -> str:
     """The stderr line of a run that loaded no rule: without it, everything lands uncategorised unnoticed."""
     places = ", ".join(str(p.absolute()) for p in looked_in)
-    return (f"warning: no rules loaded (looked in {places}); every transaction stays uncategorised. "
-            "Run `importer init --user` for the example rules, or set `rules:` in importer.yaml.")  # fmt: skip
+    return (
+        f"warning: no rules loaded (looked in {places}); every transaction stays uncategorised. "
+        "Run `importer init --user` for the example rules, or set `rules:` in importer.yaml."
+    )
 
 
 def user_profile_dirs() -> tuple[Path, ...]:

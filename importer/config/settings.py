@@ -42,11 +42,11 @@ import platformdirs
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from importer.config.paths import APP, user_profile_dirs
 from importer.core.accounts import AccountSpec
 from importer.core.currencies import is_currency
 from importer.core.errors import ConfigError
 from importer.parsers.base import MAX_STATEMENT_BYTES
-from importer.config.paths import APP, user_profile_dirs
 from importer.parsers.csv.profiles import all_profiles
 
 
@@ -139,11 +139,11 @@ class SourceSettings(_Strict):
 class AccountSettings(_Strict):
     """One account under `accounts:`: what identifies its files (importer/core/accounts.py).
 
-        accounts:
-          Joint checking:
-            identifiers: [DE89 3704 0044 0532 0130 00]   # IBAN, number, BANKID:ACCTID as the bank writes it
-            profiles: [dkb]                              # CSV files read with these profiles belong here
-            currency: EUR
+    accounts:
+      Joint checking:
+        identifiers: [DE89 3704 0044 0532 0130 00]   # IBAN, number, BANKID:ACCTID as the bank writes it
+        profiles: [dkb]                              # CSV files read with these profiles belong here
+        currency: EUR
     """
 
     identifiers: tuple[str, ...] = ()
@@ -197,18 +197,27 @@ class Config(_Strict):
             raise ConfigError("no inbox folder is configured. Add `inbox: PATH` to importer.yaml or pass INBOX.")
         return self.inbox, self.archive or self.inbox.parent / "archive", self.failed or self.inbox.parent / "failed"
 
-    def relative_to(self, base: Path) -> "Config":
+    def relative_to(self, base: Path) -> Config:
         """This configuration with its relative paths taken from `base` (the config file's folder)."""
+
         def absolute(path: Path | None) -> Path | None:
             return path if path is None or path.is_absolute() else base / path
 
-        sources = tuple(s if os.path.isabs(s.expanded) else s.model_copy(update={"path": str(base / s.expanded)})
-                        for s in self.sources)  # fmt: skip
-        return self.model_copy(update={
-            "state": absolute(self.state), "inbox": absolute(self.inbox), "archive": absolute(self.archive),
-            "failed": absolute(self.failed), "rules": tuple(absolute(r) or r for r in self.rules), "sources": sources,
-            "log": self.log.model_copy(update={"file": absolute(self.log.file)}),
-        })  # fmt: skip
+        sources = tuple(
+            s if os.path.isabs(s.expanded) else s.model_copy(update={"path": str(base / s.expanded)})
+            for s in self.sources
+        )
+        return self.model_copy(
+            update={
+                "state": absolute(self.state),
+                "inbox": absolute(self.inbox),
+                "archive": absolute(self.archive),
+                "failed": absolute(self.failed),
+                "rules": tuple(absolute(r) or r for r in self.rules),
+                "sources": sources,
+                "log": self.log.model_copy(update={"file": absolute(self.log.file)}),
+            }
+        )
 
     def account_specs(self) -> tuple[AccountSpec, ...]:
         """The accounts declared under `accounts:`, as the account book takes them."""
@@ -270,8 +279,11 @@ def parse_config(text: str, path: Path) -> Config:
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise ConfigError(f"is not valid YAML: {getattr(exc, 'problem', exc)}", path=path,
-                          line=mark.line + 1 if mark is not None else None) from None  # fmt: skip
+        raise ConfigError(
+            f"is not valid YAML: {getattr(exc, 'problem', exc)}",
+            path=path,
+            line=mark.line + 1 if mark is not None else None,
+        ) from None
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
@@ -294,8 +306,9 @@ def _check_profiles(config: Config, root: yaml.Node | None, path: Path) -> None:
         if profile not in known:
             raise ConfigError(
                 f"key sources.{index}.profile: no bank profile named {profile!r}; allowed: {', '.join(sorted(known))}.",
-                path=path, line=yaml_line(root, ("sources", index, "profile")),
-            )  # fmt: skip
+                path=path,
+                line=yaml_line(root, ("sources", index, "profile")),
+            )
 
 
 def _check_account_profiles(config: Config, root: yaml.Node | None, path: Path) -> None:
@@ -308,11 +321,19 @@ def _check_account_profiles(config: Config, root: yaml.Node | None, path: Path) 
     for name, index, profile in claims:
         line = yaml_line(root, ("accounts", name, "profiles", index))
         if profile not in known:
-            raise ConfigError(f"key accounts.{name}.profiles: no bank profile named {profile!r}; allowed: "
-                              f"{', '.join(sorted(known))}.", path=path, line=line)  # fmt: skip
+            raise ConfigError(
+                f"key accounts.{name}.profiles: no bank profile named {profile!r}; allowed: "
+                f"{', '.join(sorted(known))}.",
+                path=path,
+                line=line,
+            )
         if profile in claimed:
-            raise ConfigError(f"key accounts.{name}.profiles: profile {profile!r} already belongs to account "
-                              f"{claimed[profile]!r}; a profile can name one account.", path=path, line=line)  # fmt: skip
+            raise ConfigError(
+                f"key accounts.{name}.profiles: profile {profile!r} already belongs to account "
+                f"{claimed[profile]!r}; a profile can name one account.",
+                path=path,
+                line=line,
+            )
         claimed[profile] = name
 
 
@@ -324,8 +345,9 @@ def _check_targets(config: Config, root: yaml.Node | None, path: Path) -> None:
             raise ConfigError(
                 f"key sources.{index}.target: {source.target!r} is not a configured target; "
                 f"allowed: {', '.join(sorted(known))}.",
-                path=path, line=yaml_line(root, ("sources", index, "target")),
-            )  # fmt: skip
+                path=path,
+                line=yaml_line(root, ("sources", index, "target")),
+            )
 
 
 def _explain(err: Any) -> str:

@@ -17,8 +17,8 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path, PurePosixPath
 
-from importer.core.errors import ConfigError
 from importer.config.paths import private_folder
+from importer.core.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -47,55 +47,62 @@ def _key(name: str, value: str | None, example: str) -> str:
 def starter_config(answers: StarterAnswers) -> str:
     """A commented importer.yaml holding `answers` (keys left unanswered are commented out)."""
     inbox = answers.inbox or "~/Statements/inbox"
-    return "\n".join([
-        "# importer configuration. Relative paths are relative to this file's folder.",
-        "# Check it with `importer run --dry-run`; every key is optional.",
-        "",
-        "# The state database: what was imported and sent (default: the user data folder).",
-        _key("state", answers.state, "~/.local/share/importer/store/sqlite.sqlite"),
-        "",
-        "# Rule files or folders that categorise transactions, applied in file-name order",
-        "# (default: ./rules, else the rules folder in the user config folder).",
-        f"rules: [{_q(answers.rules)}]" if answers.rules else "# rules: [rules/]",
-        "",
-        "# `importer watch` imports files dropped into the inbox, then moves them to",
-        "# archive/YYYY-MM/, or to failed/ with a .error.txt saying what to fix.",
-        f"inbox: {_q(inbox)}",
-        _key("archive", answers.archive, "~/Statements/archive"),
-        _key("failed", answers.failed, "~/Statements/failed"),
-        "# Seconds a dropped file must stay unchanged before it is read (downloads in progress).",
-        "# settle: 2",
-        "",
-        "# `importer run` with no paths imports these (the monthly routine). Each is a folder or",
-        "# a glob; account, profile, currency and target apply to its files. A file dropped into",
-        "# the inbox whose name matches a glob's file-name pattern gets that source's settings.",
-        *_sources(answers),
-        "",
-        "# The currency of statements that do not say theirs (QIF, some CSVs) when neither",
-        "# --currency nor their source names one; $IMPORTER_CURRENCY overrides it. Unset, such",
-        "# files are refused: a currency is never guessed.",
-        _key("currency", answers.default_currency, "USD"),
-        "",
-        "# Where transactions go: `local` (the embedded ledger) unless a target is configured.",
-        "default_target: local",
-        "# targets:",
-        "#   wallet:",
-        "#     type: wallet",
-        "#     token_env: WALLET_TOKEN   # the token is read from this environment variable, never stored here",
-        "",
-        "# Seconds `importer run` waits for another run on the same state before exiting with code 3.",
-        "lock_wait: 0",
-        "",
-        "# Log file of unattended runs, rotated by size (default: importer.log beside the state).",
-        "# log: {file: ~/.local/state/importer/importer.log, level: INFO, max_bytes: 1000000, backups: 5}",
-        "",
-    ])  # fmt: skip
+    return "\n".join(
+        [
+            "# importer configuration. Relative paths are relative to this file's folder.",
+            "# Check it with `importer run --dry-run`; every key is optional.",
+            "",
+            "# The state database: what was imported and sent (default: the user data folder).",
+            _key("state", answers.state, "~/.local/share/importer/store/sqlite.sqlite"),
+            "",
+            "# Rule files or folders that categorise transactions, applied in file-name order",
+            "# (default: ./rules, else the rules folder in the user config folder).",
+            f"rules: [{_q(answers.rules)}]" if answers.rules else "# rules: [rules/]",
+            "",
+            "# `importer watch` imports files dropped into the inbox, then moves them to",
+            "# archive/YYYY-MM/, or to failed/ with a .error.txt saying what to fix.",
+            f"inbox: {_q(inbox)}",
+            _key("archive", answers.archive, "~/Statements/archive"),
+            _key("failed", answers.failed, "~/Statements/failed"),
+            "# Seconds a dropped file must stay unchanged before it is read (downloads in progress).",
+            "# settle: 2",
+            "",
+            "# `importer run` with no paths imports these (the monthly routine). Each is a folder or",
+            "# a glob; account, profile, currency and target apply to its files. A file dropped into",
+            "# the inbox whose name matches a glob's file-name pattern gets that source's settings.",
+            *_sources(answers),
+            "",
+            "# The currency of statements that do not say theirs (QIF, some CSVs) when neither",
+            "# --currency nor their source names one; $IMPORTER_CURRENCY overrides it. Unset, such",
+            "# files are refused: a currency is never guessed.",
+            _key("currency", answers.default_currency, "USD"),
+            "",
+            "# Where transactions go: `local` (the embedded ledger) unless a target is configured.",
+            "default_target: local",
+            "# targets:",
+            "#   wallet:",
+            "#     type: wallet",
+            "#     token_env: WALLET_TOKEN   # the token is read from this environment variable, never stored here",
+            "",
+            "# Seconds `importer run` waits for another run on the same state before exiting with code 3.",
+            "lock_wait: 0",
+            "",
+            "# Log file of unattended runs, rotated by size (default: importer.log beside the state).",
+            "# log: {file: ~/.local/state/importer/importer.log, level: INFO, max_bytes: 1000000, backups: 5}",
+            "",
+        ]
+    )
 
 
 def _sources(answers: StarterAnswers) -> list[str]:
     if not answers.source:
-        return ["sources: []", "# sources:", "#   - path: ~/Downloads/chase*.csv", "#     account: Chase checking",
-                "#     profile: chase-checking"]  # fmt: skip
+        return [
+            "sources: []",
+            "# sources:",
+            "#   - path: ~/Downloads/chase*.csv",
+            "#     account: Chase checking",
+            "#     profile: chase-checking",
+        ]
     lines = ["sources:", f"  - path: {_q(answers.source)}"]
     for name in ("account", "profile", "currency"):
         value = getattr(answers, name)

@@ -173,8 +173,14 @@ class AccountBook:
     def _new(self, name: str, identifier: str, currency: str) -> Account:
         spec = self._spec(name)
         key = self._fresh_key(identifier)
-        return self._add(Account(key=key, name=name, currency=spec.currency if spec and spec.currency else currency,
-                                 identifiers=(identifier,)))  # fmt: skip
+        return self._add(
+            Account(
+                key=key,
+                name=name,
+                currency=spec.currency if spec and spec.currency else currency,
+                identifiers=(identifier,),
+            )
+        )
 
     def _legacy_profile_account(self, profile: str | None) -> Account | None:
         """The account a state from before identities filed this profile's files under: it was
@@ -256,7 +262,6 @@ def _quoted(name: str) -> str:
     return f"'{name}'" if any(c.isspace() for c in name) else name
 
 
-
 # A statement whose rows are this share of rows already stored under another account is that
 # account's statement read under a new name (a renamed source, another profile), not a new one.
 OVERLAP_SHARE = 0.8
@@ -275,14 +280,18 @@ def overlapping_account(statement: Statement, stored: Iterable[tuple[str, str, s
     by_account: dict[str, Counter[tuple[str, str, str]]] = {}
     for account, day, amount, description in stored:
         by_account.setdefault(account, Counter())[fingerprint(day, amount, description)] += 1
-    best = max(((name, sum((rows & seen).values())) for name, seen in by_account.items()), key=lambda p: p[1], default=None)
+    best = max(
+        ((name, sum((rows & seen).values())) for name, seen in by_account.items()), key=lambda p: p[1], default=None
+    )
     total = sum(rows.values())
     if best is None or best[1] < OVERLAP_MIN_ROWS or best[1] < OVERLAP_SHARE * total:
         return None
     return best
 
 
-def seen_elsewhere(path: str, account: Account, file_owners: set[str], overlap: tuple[str, int] | None, rows: int) -> AccountError | None:
+def seen_elsewhere(
+    path: str, account: Account, file_owners: set[str], overlap: tuple[str, int] | None, rows: int
+) -> AccountError | None:
     """The error holding a file back when it was already stored under another account."""
     others = sorted(file_owners - {account.name})
     if others:

@@ -28,8 +28,19 @@ BATCH_ROWS = 20_000  # rows per batch: ~10 MB of columns, large enough that per-
 
 # The optional columns: None (or () for tags, {} for raw) in every row when a parser leaves them out.
 OPTIONAL = (
-    "payee", "memo", "bank_id", "balance", "value_date", "category", "target_account", "tags", "notes",
-    "transfer_to", "rule_id", "external_id", "raw",
+    "payee",
+    "memo",
+    "bank_id",
+    "balance",
+    "value_date",
+    "category",
+    "target_account",
+    "tags",
+    "notes",
+    "transfer_to",
+    "rule_id",
+    "external_id",
+    "raw",
 )
 
 
@@ -114,8 +125,14 @@ class TxBatch:
         lines = [t.source.line for t in txns]
         records = [t.source.record for t in txns]
         first = txns[0]
-        return cls(path=first.source.path, account=first.account, line=lines, record=records,
-                   first_index=first_index, **columns)
+        return cls(
+            path=first.source.path,
+            account=first.account,
+            line=lines,
+            record=records,
+            first_index=first_index,
+            **columns,
+        )
 
 
 _NOT_MODEL = {"path", "account", "line", "record", "first_index"}

@@ -91,7 +91,7 @@ class TruncatedError(ParseError):
         line: int | None = None,
         expected: str | None = None,
         found: str | None = None,
-        partial: Sequence["Statement"] = (),
+        partial: Sequence[Statement] = (),
     ) -> None:
         self.partial = tuple(partial)
         super().__init__(path, message, line=line, expected=expected, found=found)
@@ -136,7 +136,9 @@ class StateError(ImporterError):
 class UploadError(ImporterError):
     """A target rejected or failed a batch; the batch stays pending for the next run."""
 
-    def __init__(self, target: str, batch: str, message: str, *, status: int | None = None, body: str | None = None) -> None:
+    def __init__(
+        self, target: str, batch: str, message: str, *, status: int | None = None, body: str | None = None
+    ) -> None:
         self.target = target
         self.batch = batch
         self.status = status

@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from enum import Enum
-from functools import lru_cache
+from functools import cache
 from itertools import repeat
 from typing import Annotated, Any, TypeVar
 
@@ -170,13 +170,17 @@ def trusted_many(cls: type[_M], values: list[dict[str, Any]], given: set[str]) -
     record of the names given, which it copies before changing (`model_copy`), as `with_updates`
     does, and frozen models change nothing; at a million rows the sets alone were 0.9 GB."""
     made: list[_M] = list(map(_new, repeat(cls, len(values))))
-    for setter, column in ((_set_dict, values), (_set_extra, repeat(None)), (_set_fields_set, repeat(given)),
-                           (_set_private, repeat(None))):  # fmt: skip
+    for setter, column in (
+        (_set_dict, values),
+        (_set_extra, repeat(None)),
+        (_set_fields_set, repeat(given)),
+        (_set_private, repeat(None)),
+    ):
         deque(map(setter, made, column), maxlen=0)
     return made
 
 
-@lru_cache(maxsize=None)
+@cache
 def layout(cls: type[BaseModel]) -> tuple[dict[str, Any], dict[str, Callable[[], Any]]]:
     """Per field in declared order its default (None for required ones, always given), and the
     default factories."""

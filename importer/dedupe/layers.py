@@ -32,8 +32,8 @@ from decimal import Decimal
 from difflib import SequenceMatcher
 from enum import Enum
 
-from importer.ids.recipe import normalise_description
 from importer.core.models import Statement, Transaction
+from importer.ids.recipe import normalise_description
 from importer.store.base import Store
 
 
@@ -90,7 +90,7 @@ class FileContext:
     ranges: dict[str, tuple[dt.date, dt.date]]  # account → dates the file covers
 
     @classmethod
-    def of(cls, statements: Sequence[Statement], sha256: str, fmt: str) -> "FileContext":
+    def of(cls, statements: Sequence[Statement], sha256: str, fmt: str) -> FileContext:
         ranges: dict[str, tuple[dt.date, dt.date]] = {}
         for st in statements:
             days = [t.date for t in st.transactions]
@@ -141,7 +141,7 @@ class Known:
     statuses: dict[str, str]  # stored external id -> status
 
     @classmethod
-    def of(cls, state: Store, target: str, ids: Sequence[str]) -> "Known":
+    def of(cls, state: Store, target: str, ids: Sequence[str]) -> Known:
         return cls(
             state.accepted_ids(target, ids),
             state.aliases_of(ids),
@@ -231,7 +231,9 @@ def pool_of(
     return pool
 
 
-def record(state: Store, decisions: Sequence[Decision], run_id: int, file_sha256: str, target: str) -> list[Transaction]:
+def record(
+    state: Store, decisions: Sequence[Decision], run_id: int, file_sha256: str, target: str
+) -> list[Transaction]:
     """Store what the decisions say; returns the transactions to send to `target`, in file order.
 
     Sent lines are stored `ok`, held ones `review` and numbered in `held` (`importer held
@@ -245,10 +247,13 @@ def record(state: Store, decisions: Sequence[Decision], run_id: int, file_sha256
     state.store_transactions([d.txn for d in held], run_id, file_sha256, "review")
     state.hold([(d.txn.external_id or "", d.match.external_id if d.match else None) for d in held], run_id)
     state.add_aliases(
-        [(d.txn.external_id or "", d.match.external_id or "", d.reason.value)
-         for d in decisions if d.action is Action.SKIP and d.reason is Reason.OTHER_FORMAT and d.match],
+        [
+            (d.txn.external_id or "", d.match.external_id or "", d.reason.value)
+            for d in decisions
+            if d.action is Action.SKIP and d.reason is Reason.OTHER_FORMAT and d.match
+        ],
         run_id,
-    )  # fmt: skip
+    )
     for d in decisions:
         if d.action is Action.REPLACE and d.match is not None:
             state.replace_transaction(d.match.external_id or "", d.txn, run_id)

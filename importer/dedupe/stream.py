@@ -25,8 +25,20 @@ from dataclasses import dataclass, field
 
 from importer.core.batch import TxBatch
 from importer.core.models import Transaction
-from importer.dedupe.layers import Action, Candidate, Decision, FileContext, Known, MatchSettings, Reason
-from importer.dedupe.layers import decide_pair, exact_decision, kind_of, pool_of, similarity
+from importer.dedupe.layers import (
+    Action,
+    Candidate,
+    Decision,
+    FileContext,
+    Known,
+    MatchSettings,
+    Reason,
+    decide_pair,
+    exact_decision,
+    kind_of,
+    pool_of,
+    similarity,
+)
 from importer.store.base import Store
 
 DUPLICATES_LISTED = 1_000  # rows not sent that a report lists one by one; the rest are counted
@@ -127,8 +139,11 @@ class StreamDedupe:
         pool = pool_of(self.state, [batch.account], min(batch.date), max(batch.date), self.sha256, self.settings)
         window = self.settings.window_days
         for i in rows:
-            near = [c for c in pool.get((batch.account, batch.currency[i], batch.amount[i]), ())
-                    if abs((batch.date[i] - c.txn.date).days) <= window]
+            near = [
+                c
+                for c in pool.get((batch.account, batch.currency[i], batch.amount[i]), ())
+                if abs((batch.date[i] - c.txn.date).days) <= window
+            ]
             if near:
                 self.waiting.append(_Waiting(self.seen + i, batch.row(i), near))
             elif batch.column("external_id")[i] in statuses:  # held before, alike nothing now: sent
@@ -144,9 +159,16 @@ class StreamDedupe:
         if self.listed >= DUPLICATES_LISTED:
             return
         self.listed += 1
-        out.listed.append({"source": str(batch.source(i)), "external_id": batch.column("external_id")[i],
-                           "reason": reason.value, "action": Action.SKIP.value, "matched": None,
-                           "matched_source": None})
+        out.listed.append(
+            {
+                "source": str(batch.source(i)),
+                "external_id": batch.column("external_id")[i],
+                "reason": reason.value,
+                "action": Action.SKIP.value,
+                "matched": None,
+                "matched_source": None,
+            }
+        )
 
 
 def _cheap_skip(ext: str, known: Known) -> Reason | None:

@@ -50,7 +50,9 @@ class _Leg(NamedTuple):
 
 
 def looks_like_transfer(txn: _Leg | Transaction, other: _Leg | Transaction) -> bool:
-    hinted = {txn.transfer_to, txn.target_account} & {other.account} or {other.transfer_to, other.target_account} & {txn.account}
+    hinted = {txn.transfer_to, txn.target_account} & {other.account} or {other.transfer_to, other.target_account} & {
+        txn.account
+    }
     return bool(hinted) or any(TRANSFER_WORDS.search(t.description) for t in (txn, other))
 
 
@@ -58,8 +60,13 @@ def pair_transfers(state: Store, txns: Sequence[Transaction], window_days: int =
     """Pair each of `txns` (just stored) with its other leg where one is stored; returns `txns`
     with `transfer_to` set on the paired ones (paired now or by an earlier run)."""
     if txns:
-        pair_stored(state, [t.external_id or "" for t in txns], min(t.date for t in txns), max(t.date for t in txns),
-                    window_days)
+        pair_stored(
+            state,
+            [t.external_id or "" for t in txns],
+            min(t.date for t in txns),
+            max(t.date for t in txns),
+            window_days,
+        )
     return with_pairs(state, txns)
 
 
@@ -93,16 +100,33 @@ def _pool(state: Store, first: dt.date, last: dt.date, window: dt.timedelta) -> 
     keys = {(currency, amount) for _, currency, amount in amounts}
     wanted = [ext for ext, currency, amount in amounts if amount and (currency, -amount) in keys]
     pool: dict[tuple[str, Decimal], list[_Leg]] = {}
-    for ext, account, day, amount, currency, description, transfer_to, target_account, pid in state.transfer_legs(wanted):
-        leg = _Leg(ext, account, dt.date.fromisoformat(day), Decimal(amount), currency, description, transfer_to,
-                   target_account, pid)  # fmt: skip
+    for ext, account, day, amount, currency, description, transfer_to, target_account, pid in state.transfer_legs(
+        wanted
+    ):
+        leg = _Leg(
+            ext,
+            account,
+            dt.date.fromisoformat(day),
+            Decimal(amount),
+            currency,
+            description,
+            transfer_to,
+            target_account,
+            pid,
+        )
         pool.setdefault((leg.currency, leg.amount), []).append(leg)
     return pool
 
 
 def _other_leg(leg: _Leg, opposite: list[_Leg], window: dt.timedelta) -> _Leg | None:
-    fits = [o for o in opposite if o.account != leg.account and o.pair_id is None
-            and abs(o.date - leg.date) <= window and looks_like_transfer(leg, o)]  # fmt: skip
+    fits = [
+        o
+        for o in opposite
+        if o.account != leg.account
+        and o.pair_id is None
+        and abs(o.date - leg.date) <= window
+        and looks_like_transfer(leg, o)
+    ]
     return min(fits, key=lambda o: (abs((o.date - leg.date).days), o.external_id), default=None)
 
 
@@ -116,4 +140,6 @@ def _pair(state: Store, a: _Leg, b: _Leg) -> str:
 def with_pairs(state: Store, txns: Sequence[Transaction]) -> list[Transaction]:
     """`txns` with the `transfer_to` of those paired now or by an earlier run."""
     paired = state.paired_transfer_to([t.external_id or "" for t in txns])
-    return [with_updates(t, {"transfer_to": paired[t.external_id or ""]}) if t.external_id in paired else t for t in txns]
+    return [
+        with_updates(t, {"transfer_to": paired[t.external_id or ""]}) if t.external_id in paired else t for t in txns
+    ]

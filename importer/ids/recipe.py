@@ -34,10 +34,9 @@ from decimal import Decimal
 from hashlib import sha256
 from typing import TypeVar
 
+from importer.core.accounts import Account
 from importer.core.batch import TxBatch
 from importer.core.models import Transaction, with_updates
-from importer.core.accounts import Account
-
 
 
 class DayLetGo(Exception):
@@ -46,6 +45,7 @@ class DayLetGo(Exception):
     def __init__(self, day: dt.date) -> None:
         super().__init__(f"{day} came back after its repeat counters were let go")
         self.day = day
+
 
 _MEMO_LIMIT = 200_000  # distinct texts remembered by a bounded IdAssigner before it starts again
 VERSION = "v2"  # the recipe of accounts created now
@@ -82,8 +82,9 @@ def _recipe(account: Account | None, txn: Transaction | None) -> tuple[str, str]
     return (LEGACY if account.recipe == LEGACY else VERSION), account.id_basis
 
 
-def _key_of(version: str, basis: str, day: str, amount: str, text: str, bank_id: str | None,
-            normalise: Callable[[str], str]) -> str:
+def _key_of(
+    version: str, basis: str, day: str, amount: str, text: str, bank_id: str | None, normalise: Callable[[str], str]
+) -> str:
     """`_id_key` from the values of one row."""
     if bank_id:
         return f"{version}|bank|{basis}|{bank_id.strip()}|{day}|{amount}"
@@ -137,8 +138,10 @@ class IdAssigner:
         """`batch` with its external_id column set; counters carry over to the next batch."""
         version, basis = (LEGACY, batch.account) if self.account is None else _recipe(self.account, None)
         bank_ids = batch.column("bank_id")
-        ids = [self._next_id(version, basis, day, amount, text, bank_id)
-               for day, amount, text, bank_id in zip(batch.date, batch.amount, batch.description, bank_ids)]
+        ids = [
+            self._next_id(version, basis, day, amount, text, bank_id)
+            for day, amount, text, bank_id in zip(batch.date, batch.amount, batch.description, bank_ids)
+        ]
         self._forget_old_days()
         return batch.with_columns(external_id=ids)
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from importer.core.errors import AmbiguousFormatError, UnknownFormatError
-from importer.internals.gcpause import paused_gc
 from importer.core.models import Statement
+from importer.internals.gcpause import paused_gc
 from importer.parsers.base import FileSample, ParseOptions, Parser, read_statement
 from importer.parsers.camt.reader import CamtParser
 from importer.parsers.csv.reader import CsvParser

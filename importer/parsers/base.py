@@ -55,7 +55,7 @@ class FileSample:
     options: ParseOptions
 
     @classmethod
-    def read(cls, path: Path, options: ParseOptions) -> "FileSample":
+    def read(cls, path: Path, options: ParseOptions) -> FileSample:
         return cls(path=path, head=read_statement(path, options, limit=HEAD_BYTES), options=options)
 
 
@@ -74,7 +74,9 @@ def read_statement(path: Path, options: ParseOptions, limit: int | None = None) 
     except OSError as exc:
         raise InputError(path, f"cannot be read: {exc.strerror}.") from None
     if limit is None and len(data) > options.max_bytes:  # it grew after the size was taken
-        raise InputError(path, f"grew past {options.max_bytes:,} bytes while it was read; import it once it is complete.")
+        raise InputError(
+            path, f"grew past {options.max_bytes:,} bytes while it was read; import it once it is complete."
+        )
     return data
 
 
@@ -127,7 +129,9 @@ class StatementFile:
     def _count(self, data: bytes) -> None:
         self._read += len(data)
         if self._read > self._limit:  # it grew after the size was taken
-            raise InputError(self.path, f"grew past {self._limit:,} bytes while it was read; import it once it is complete.")
+            raise InputError(
+                self.path, f"grew past {self._limit:,} bytes while it was read; import it once it is complete."
+            )
         self._hash.update(data)
 
 

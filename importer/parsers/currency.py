@@ -13,8 +13,10 @@ from pathlib import Path
 from importer.core.currencies import is_currency
 from importer.core.errors import ParseError
 
-MISSING = ("the file does not say its currency: pass --currency CODE, or set `currency:` in importer.yaml "
-           "(for every file that names none) or in its bank profile.")
+MISSING = (
+    "the file does not say its currency: pass --currency CODE, or set `currency:` in importer.yaml "
+    "(for every file that names none) or in its bank profile."
+)
 
 
 def missing_currency(path: Path, line: int | None = None) -> ParseError:
@@ -28,5 +30,7 @@ def given_currency(path: Path, code: str | None, line: int | None = None) -> str
         raise missing_currency(path, line)
     upper = code.strip().upper()
     if not is_currency(upper):
-        raise ParseError(path, "the currency is not an ISO 4217 code.", line=line, expected="a code such as EUR", found=code)
+        raise ParseError(
+            path, "the currency is not an ISO 4217 code.", line=line, expected="a code such as EUR", found=code
+        )
     return upper

@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 from typing import TYPE_CHECKING
 
 from importer.internals.lazy import lazy_module
@@ -24,16 +24,52 @@ else:
 
 # Tried in this order; the first of several formats that agree on every value wins.
 CANDIDATE_FORMATS: tuple[str, ...] = (
-    "%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y.%m.%d.", "%Y:%m:%d",
-    "%d.%m.%Y", "%d.%m.%y", "%d/%m/%Y", "%m/%d/%Y", "%d/%m/%y", "%m/%d/%y",
-    "%d-%m-%Y", "%m-%d-%Y", "%d-%m-%y", "%m-%d-%y",
-    "%d %b %Y", "%d %B %Y", "%b %d %Y", "%B %d %Y", "%b %d, %Y", "%B %d, %Y",
-    "%d-%b-%Y", "%d-%b-%y", "%d/%b/%Y", "%d %b %y",
-    "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%d.%m.%Y %H:%M", "%d/%m/%Y %H:%M",
-    "%m/%d/%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%d/%m/%Y %H:%M:%S", "%m/%d/%Y %H:%M:%S",
-    "%Y-%m-%d %H:%M:%S %z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%d %H:%M:%S.%f",
-    "%d-%m-%Y %H:%M:%S.%f", "%d-%m-%Y %H:%M", "%d.%m.%y %H:%M", "%d. %b %Y", "%b. %d, %Y", "%d %B, %Y",
-)  # fmt: skip
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%Y.%m.%d",
+    "%Y%m%d",
+    "%Y.%m.%d.",
+    "%Y:%m:%d",
+    "%d.%m.%Y",
+    "%d.%m.%y",
+    "%d/%m/%Y",
+    "%m/%d/%Y",
+    "%d/%m/%y",
+    "%m/%d/%y",
+    "%d-%m-%Y",
+    "%m-%d-%Y",
+    "%d-%m-%y",
+    "%m-%d-%y",
+    "%d %b %Y",
+    "%d %B %Y",
+    "%b %d %Y",
+    "%B %d %Y",
+    "%b %d, %Y",
+    "%B %d, %Y",
+    "%d-%b-%Y",
+    "%d-%b-%y",
+    "%d/%b/%Y",
+    "%d %b %y",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%d.%m.%Y %H:%M",
+    "%d/%m/%Y %H:%M",
+    "%m/%d/%Y %H:%M",
+    "%d.%m.%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M:%S",
+    "%Y-%m-%d %H:%M:%S %z",
+    "%Y-%m-%dT%H:%M:%S%z",
+    "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%d-%m-%Y %H:%M:%S.%f",
+    "%d-%m-%Y %H:%M",
+    "%d.%m.%y %H:%M",
+    "%d. %b %Y",
+    "%b. %d, %Y",
+    "%d %B, %Y",
+)
 
 YEAR_RANGE = (1950, 2099)
 
@@ -52,11 +88,9 @@ _MONTHS: dict[int, str] = {
     10: "october oct oktober okt octobre octubre ottobre ott outubro out październik października paź октябрь октября окт",
     11: "november nov novembre noviembre novembro listopad listopada lis ноябрь ноября ноя",
     12: "december dec dezember dez décembre decembre diciembre dic dicembre dezembro grudzień grudnia gru декабрь декабря дек",
-}  # fmt: skip
-_ENGLISH = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-MONTH_NAMES: dict[str, str] = {
-    name: _ENGLISH[month] for month, names in _MONTHS.items() for name in names.split()
 }
+_ENGLISH = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+MONTH_NAMES: dict[str, str] = {name: _ENGLISH[month] for month, names in _MONTHS.items() for name in names.split()}
 _WORD = re.compile(r"[^\W\d_]+\.?")
 
 
@@ -182,13 +216,13 @@ def translate_months(value: str) -> str:
     return _WORD.sub(lambda m: MONTH_NAMES.get(m.group(0).lower().rstrip("."), m.group(0)), value)
 
 
-def _english_months(column: "pd.Series[str]") -> "pd.Series[str]":
+def _english_months(column: pd.Series[str]) -> pd.Series[str]:
     if not column.str.contains(r"[^\W\d_]", regex=True, na=False).any():
         return column
     return column.map(lambda v: v if pd.isna(v) else translate_months(v))
 
 
-def _to_datetime(column: "pd.Series[str]", fmt: str) -> "pd.Series[pd.Timestamp]":
+def _to_datetime(column: pd.Series[str], fmt: str) -> pd.Series[pd.Timestamp]:
     try:
         parsed = pd.Series(pd.to_datetime(column, format=fmt, errors="coerce"))
     except (ValueError, TypeError):  # mixed UTC offsets under %z
@@ -197,7 +231,7 @@ def _to_datetime(column: "pd.Series[str]", fmt: str) -> "pd.Series[pd.Timestamp]
     return parsed.where((parsed.dt.year >= YEAR_RANGE[0]) & (parsed.dt.year <= YEAR_RANGE[1]))
 
 
-def _try(column: "pd.Series[str]", fmt: str) -> "pd.Series[pd.Timestamp] | None":
+def _try(column: pd.Series[str], fmt: str) -> pd.Series[pd.Timestamp] | None:
     parsed = _to_datetime(column, fmt)
     if parsed[column.fillna("") != ""].isna().any() or parsed.isna().all():
         return None
@@ -205,19 +239,29 @@ def _try(column: "pd.Series[str]", fmt: str) -> "pd.Series[pd.Timestamp] | None"
     return pd.Series([None if pd.isna(v) else v.date() for v in parsed], dtype=object)
 
 
-_DIRECTIVES = {"Y": r"\d{4}", "y": r"\d{1,2}", "m": r"\d{1,2}", "d": r"\d{1,2}", "H": r"\d{1,2}",
-               "M": r"\d{1,2}", "S": r"\d{1,2}", "f": r"\d{1,9}", "z": r"(?:[+-]\d{2}:?\d{2}|Z)",
-               "b": r"[^\W\d_]{3,}\.?", "B": r"[^\W\d_]{3,}"}  # fmt: skip
+_DIRECTIVES = {
+    "Y": r"\d{4}",
+    "y": r"\d{1,2}",
+    "m": r"\d{1,2}",
+    "d": r"\d{1,2}",
+    "H": r"\d{1,2}",
+    "M": r"\d{1,2}",
+    "S": r"\d{1,2}",
+    "f": r"\d{1,9}",
+    "z": r"(?:[+-]\d{2}:?\d{2}|Z)",
+    "b": r"[^\W\d_]{3,}\.?",
+    "B": r"[^\W\d_]{3,}",
+}
 
 
-@lru_cache(maxsize=None)
-def _shape(fmt: str) -> "re.Pattern[str]":
+@cache
+def _shape(fmt: str) -> re.Pattern[str]:
     """A regular expression for the text `fmt` can produce: a cheap test before pandas parses."""
     parts = re.split(r"(%.)", fmt)
     return re.compile("".join(_DIRECTIVES.get(p[1], ".*") if p.startswith("%") else re.escape(p) for p in parts if p))
 
 
-def _first_unreadable(column: "pd.Series[str]") -> int:
+def _first_unreadable(column: pd.Series[str]) -> int:
     # The row that defeats the most lenient reader is the one to show the user.
     for i, value in enumerate(column):
         if value and all(pd.isna(pd.to_datetime(value, format=f, errors="coerce")) for f in CANDIDATE_FORMATS):

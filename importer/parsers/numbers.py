@@ -21,8 +21,31 @@ from importer.core.currencies import is_currency
 
 # Currency symbols (Unicode category Sc) and the written forms banks put beside amounts.
 _SYMBOL = "[$\u00a2-\u00a5\u058f\u060b\u09f2\u09f3\u09fb\u0af1\u0bf9\u0e3f\u17db\u20a0-\u20c0\ufdfc\ufe69\uff04\uffe0\uffe1\uffe5\uffe6]"
-_WORDS = ("US$", "CA$", "AU$", "NZ$", "HK$", "R$", "C$", "A$", "S$", "kr.", "kr", "Kr.", "Kr", "zł", "Kč", "Ft",
-          "lei", "руб.", "руб", "р.", "Rs.", "Rs", "Fr.")  # fmt: skip
+_WORDS = (
+    "US$",
+    "CA$",
+    "AU$",
+    "NZ$",
+    "HK$",
+    "R$",
+    "C$",
+    "A$",
+    "S$",
+    "kr.",
+    "kr",
+    "Kr.",
+    "Kr",
+    "zł",
+    "Kč",
+    "Ft",
+    "lei",
+    "руб.",
+    "руб",
+    "р.",
+    "Rs.",
+    "Rs",
+    "Fr.",
+)
 _CURRENCY = "(?:[A-Z]{3}|" + "|".join(map(re.escape, _WORDS)) + "|" + _SYMBOL + ")"
 _MARKS = r"(?:DR|CR|Dr|Cr|dr|cr)\.?"
 _BODY = r"(?:[0-9](?:[0-9.,'\u2019\u00a0\u202f ]*[0-9.,])?|[.,][0-9]+)"

@@ -115,8 +115,12 @@ def _parse(path: Path, data: bytes, options: ParseOptions) -> list[Statement]:
     scan = _records(path, _decode(data))
     if not scan.records and scan.unfinished is None:
         kinds = f" (only {', '.join(sorted(scan.skipped))} sections)" if scan.skipped else ""
-        raise InputError(path, f"holds no bank, credit-card or cash transactions{kinds}; investment sections are not supported.")
-    currency = given_currency(path, options.currency or options.default_currency)  # asked only of a file with something to import
+        raise InputError(
+            path, f"holds no bank, credit-card or cash transactions{kinds}; investment sections are not supported."
+        )
+    currency = given_currency(
+        path, options.currency or options.default_currency
+    )  # asked only of a file with something to import
     if scan.unfinished is not None:
         raise _truncated(path, options, scan.records, scan.unfinished, currency)
     return _read(path, options, scan.records, currency)
@@ -130,7 +134,9 @@ def _read(path: Path, options: ParseOptions, records: list[_Record], currency: s
     return _statements(path, options, records, days, currency, marks)
 
 
-def _truncated(path: Path, options: ParseOptions, records: list[_Record], unfinished: _Record, currency: str) -> TruncatedError:
+def _truncated(
+    path: Path, options: ParseOptions, records: list[_Record], unfinished: _Record, currency: str
+) -> TruncatedError:
     """The error for a file whose last record never ends, with what the complete `records` give."""
     try:
         partial = _read(path, options, records, currency) if records else []
@@ -138,7 +144,7 @@ def _truncated(path: Path, options: ParseOptions, records: list[_Record], unfini
         partial = []  # the complete part is itself unreadable: nothing to offer --allow-partial
     return TruncatedError(
         path,
-        "the file ends inside a record: it has no closing \"^\", so the download was probably cut off. "
+        'the file ends inside a record: it has no closing "^", so the download was probably cut off. '
         "Download it again, or pass --allow-partial to import the complete records.",
         line=unfinished.line,
         expected="a line with ^ ending the record",
@@ -181,8 +187,13 @@ def _records(path: Path, text: str) -> _Scan:
 def _refuse_unended(path: Path, current: _Record | None, number: int) -> None:
     # A header inside a record would silently drop the record: its fields belong to nothing.
     if current is not None and current.fields:
-        raise ParseError(path, f"the record that starts on line {current.line} has no closing \"^\" before the header on line {number}.",
-                         line=number, expected="a line with ^ ending the record", found="a ! header")  # fmt: skip
+        raise ParseError(
+            path,
+            f'the record that starts on line {current.line} has no closing "^" before the header on line {number}.',
+            line=number,
+            expected="a line with ^ ending the record",
+            found="a ! header",
+        )
 
 
 def _refuse_doubled(path: Path, record: _Record) -> None:
@@ -194,8 +205,13 @@ def _refuse_doubled(path: Path, record: _Record) -> None:
         if code == "S":
             return
         if code in _SINGLE_CODES and code in seen:
-            raise ParseError(path, f"the record that starts on line {record.line} has a second {code} line: a \"^\" ending the record before it is missing.",
-                             line=number, expected="one record per date and amount, each ending with ^", found=code + value)  # fmt: skip
+            raise ParseError(
+                path,
+                f'the record that starts on line {record.line} has a second {code} line: a "^" ending the record before it is missing.',
+                line=number,
+                expected="one record per date and amount, each ending with ^",
+                found=code + value,
+            )
         seen.add(code)
 
 
@@ -242,12 +258,24 @@ def _dates(path: Path, records: list[_Record], options: ParseOptions) -> list[dt
     for record, text in zip(records, texts):
         if not _DATE_SHAPE.match(text):
             what = "has no date (D line)." if not text else "has a date that is not a QIF date."
-            raise ParseError(path, f"the transaction {what}", line=record.line_of("D"), expected="a date such as 01/31/2026 or 1/31'26", found=record.get("D") or "")
+            raise ParseError(
+                path,
+                f"the transaction {what}",
+                line=record.line_of("D"),
+                expected="a date such as 01/31/2026 or 1/31'26",
+                found=record.get("D") or "",
+            )
     fmt = options.date_format or _infer(path, records, texts)
     days = parse_dates(texts, fmt)
     bad = next((i for i, d in enumerate(days) if d is None), None)
     if bad is not None:
-        raise ParseError(path, f"the date does not match the format {fmt}.", line=records[bad].line_of("D"), expected=fmt, found=records[bad].get("D"))
+        raise ParseError(
+            path,
+            f"the date does not match the format {fmt}.",
+            line=records[bad].line_of("D"),
+            expected=fmt,
+            found=records[bad].get("D"),
+        )
     return [d for d in days if d is not None]
 
 
@@ -256,7 +284,13 @@ def _infer(path: Path, records: list[_Record], texts: list[str]) -> str:
         found = infer_date_format(texts)
     except NoDateFormat as exc:
         record = records[exc.index]
-        raise ParseError(path, "the date is not in any format we know.", line=record.line_of("D"), expected="a date such as 01/31/2026 or 1/31'26", found=record.get("D")) from None
+        raise ParseError(
+            path,
+            "the date is not in any format we know.",
+            line=record.line_of("D"),
+            expected="a date such as 01/31/2026 or 1/31'26",
+            found=record.get("D"),
+        ) from None
     if isinstance(found, Ambiguity):
         first, second = (records[i] for i in found.examples)
         raise AmbiguousDateError(
@@ -269,7 +303,7 @@ def _infer(path: Path, records: list[_Record], texts: list[str]) -> str:
 
 
 def _decimal_mark(path: Path, records: list[_Record]) -> str:
-    """"." or ",", from the amounts that can only be read one way ("12,50", "1,234.56")."""
+    """ "." or ",", from the amounts that can only be read one way ("12,50", "1,234.56")."""
     first: dict[str, tuple[int, str]] = {}
     for record in records:
         for code, value, number in record.fields:
@@ -279,8 +313,13 @@ def _decimal_mark(path: Path, records: list[_Record]) -> str:
                     first.setdefault(readings[0], (number, value.strip()))
     if len(first) == 2:
         number, text = max(first.values())
-        raise ParseError(path, "the amounts use both \".\" and \",\" as decimal mark, so neither can be trusted.",
-                         line=number, expected=f"amounts written like the one on line {min(first.values())[0]}", found=text)  # fmt: skip
+        raise ParseError(
+            path,
+            'the amounts use both "." and "," as decimal mark, so neither can be trusted.',
+            line=number,
+            expected=f"amounts written like the one on line {min(first.values())[0]}",
+            found=text,
+        )
     return next(iter(first), ".")
 
 
@@ -292,7 +331,9 @@ def _statements(
         groups.setdefault((record.account, record.section), []).append(index)
     single = len({account for account, _ in groups}) == 1
     book = _Book(path, currency, mark)
-    return [_statement(book, options, account, records, days, indexes, single) for (account, _), indexes in groups.items()]
+    return [
+        _statement(book, options, account, records, days, indexes, single) for (account, _), indexes in groups.items()
+    ]
 
 
 @dataclass(frozen=True)
@@ -305,9 +346,14 @@ class _Book:
 
 
 def _statement(
-    book: _Book, options: ParseOptions, account: str | None, records: list[_Record], days: list[dt.date],
-    indexes: list[int], single: bool,
-) -> Statement:  # fmt: skip
+    book: _Book,
+    options: ParseOptions,
+    account: str | None,
+    records: list[_Record],
+    days: list[dt.date],
+    indexes: list[int],
+    single: bool,
+) -> Statement:
     name = options.account if options.account and single else account
     if not name:
         raise InputError(book.path, "the file names no account (it has no !Account record); pass --account NAME.")
@@ -337,9 +383,13 @@ def _is_opening(book: _Book, record: _Record) -> bool:
     if payee == _OPENING:
         return True
     if payee and 0 < edit_distance(payee, _OPENING, 2) <= 2:
-        raise ParseError(book.path, "an opening-balance record's payee is misspelled; the file may be damaged: "
-                         "download it again.", line=record.line_of("P"), expected="'Opening Balance'",
-                         found=record.get("P"))  # fmt: skip
+        raise ParseError(
+            book.path,
+            "an opening-balance record's payee is misspelled; the file may be damaged: download it again.",
+            line=record.line_of("P"),
+            expected="'Opening Balance'",
+            found=record.get("P"),
+        )
     return False
 
 
@@ -355,7 +405,12 @@ def _transaction(book: _Book, account: str, record: _Record, day: dt.date) -> Tr
         notes=_splits(book, record),
         account=account,
         source=Source(path=str(book.path), line=record.line),
-        raw={"number": record.get("N") or "", "category": record.get("L") or "", "cleared": record.get("C") or "", "section": record.section},
+        raw={
+            "number": record.get("N") or "",
+            "category": record.get("L") or "",
+            "cleared": record.get("C") or "",
+            "section": record.section,
+        },
     )
 
 
@@ -366,7 +421,13 @@ def _amount(book: _Book, record: _Record) -> Decimal:
             _money(book, record.get(code) or "", record.line_of(code), code)
     code = "T" if record.get("T") is not None else "U"
     if record.get(code) is None:
-        raise ParseError(book.path, "the transaction has no amount (T line).", line=record.line, expected="a line such as T-1,234.56", found="")
+        raise ParseError(
+            book.path,
+            "the transaction has no amount (T line).",
+            line=record.line,
+            expected="a line such as T-1,234.56",
+            found="",
+        )
     return _money(book, record.get(code) or "", record.line_of(code), code)
 
 
@@ -374,7 +435,13 @@ def _money(book: _Book, text: str, line: int, code: str) -> Decimal:
     """`text` read with the file's decimal mark; a ParseError unless it is exactly an amount."""
     if not _AMOUNT[book.mark].match(text):
         example = "-1,234.56" if book.mark == "." else "-1.234,56"
-        raise ParseError(book.path, f"the amount ({code} line) is not a number.", line=line, expected=f"an amount such as {example}", found=text)
+        raise ParseError(
+            book.path,
+            f"the amount ({code} line) is not a number.",
+            line=line,
+            expected=f"an amount such as {example}",
+            found=text,
+        )
     grouping = "," if book.mark == "." else "."
     return Decimal(text.replace(grouping, "").replace(book.mark, "."))
 

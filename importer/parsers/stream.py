@@ -59,9 +59,15 @@ Event = StatementHead | Rows | StatementEnd
 
 
 def head_of(index: int, statement: Statement) -> StatementHead:
-    return StatementHead(index=index, path=statement.path, format=statement.format, account=statement.account,
-                         currency=statement.currency, bank_account_id=statement.bank_account_id,
-                         profile=statement.profile)
+    return StatementHead(
+        index=index,
+        path=statement.path,
+        format=statement.format,
+        account=statement.account,
+        currency=statement.currency,
+        bank_account_id=statement.bank_account_id,
+        profile=statement.profile,
+    )
 
 
 def events_of(statements: Iterable[Statement], size: int = BATCH_ROWS) -> Iterator[Event]:

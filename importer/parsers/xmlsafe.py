@@ -9,7 +9,8 @@ parsing so readers say `find("Stmt")` for every version.
 from __future__ import annotations
 
 from pathlib import Path
-from xml.etree.ElementTree import Element, ParseError as XmlSyntaxError
+from xml.etree.ElementTree import Element
+from xml.etree.ElementTree import ParseError as XmlSyntaxError
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
@@ -50,8 +51,12 @@ def _strip_namespaces(path: Path, root: Element) -> None:
     while stack:
         element, depth = stack.pop()
         if depth > MAX_DEPTH:
-            raise ParseError(path, f"nests its XML elements more than {MAX_DEPTH} deep; no bank statement does, so the file is refused.",
-                             expected=f"at most {MAX_DEPTH} levels", found=f"<{_local(element.tag)}> at level {depth}")  # fmt: skip
+            raise ParseError(
+                path,
+                f"nests its XML elements more than {MAX_DEPTH} deep; no bank statement does, so the file is refused.",
+                expected=f"at most {MAX_DEPTH} levels",
+                found=f"<{_local(element.tag)}> at level {depth}",
+            )
         if isinstance(element.tag, str) and "}" in element.tag:
             element.tag = element.tag.split("}", 1)[1]
         stack.extend((child, depth + 1) for child in element)

@@ -22,6 +22,7 @@ from importer.core.models import Statement, Transaction
 from importer.store.base import Store
 from importer.store.rows import now_iso
 
+
 @dataclass(frozen=True)
 class Gap:
     """Something the user should look at: `kind` is "missing-month" or "balance-chain"."""
@@ -94,7 +95,9 @@ class BalanceBook:
         if start is not None and opening is not None:
             before = self.state.balance_neighbour(statement.account, digest, start, before=True)
             if before is not None and Decimal(before[3]) != opening:
-                return _chain_gap(statement.account, (statement.path, opening, start), (before[0], before[3], before[2]))
+                return _chain_gap(
+                    statement.account, (statement.path, opening, start), (before[0], before[3], before[2])
+                )
         if end is not None and closing is not None:
             after = self.state.balance_neighbour(statement.account, digest, end, before=False)
             if after is not None and Decimal(after[4]) != closing:
@@ -118,10 +121,14 @@ class BalanceBook:
 
 def _chain_gap(account: str, later: tuple[str, object, object], earlier: tuple[str, object, object]) -> Gap:
     """`later` (path, opening, start) does not open where `earlier` (path, closing, end) closed."""
-    return Gap("balance-chain", account, (
-        f"account {account}: {later[0]} opens at {later[1]} on {later[2]}, but {earlier[0]} "
-        f"closed at {earlier[1]} on {earlier[2]}; a statement between them may be missing."
-    ))  # fmt: skip
+    return Gap(
+        "balance-chain",
+        account,
+        (
+            f"account {account}: {later[0]} opens at {later[1]} on {later[2]}, but {earlier[0]} "
+            f"closed at {earlier[1]} on {earlier[2]}; a statement between them may be missing."
+        ),
+    )
 
 
 def _dates(statement: Statement) -> tuple[dt.date | None, dt.date | None]:
@@ -130,17 +137,27 @@ def _dates(statement: Statement) -> tuple[dt.date | None, dt.date | None]:
 
 
 def missing_month(account: str, month: str) -> Gap:
-    return Gap("missing-month", account, (
-        f"account {account}: no statement covers {month}. Download that month's export from the bank "
-        f"and import it (or drop it into the inbox)."
-    ))  # fmt: skip
+    return Gap(
+        "missing-month",
+        account,
+        (
+            f"account {account}: no statement covers {month}. Download that month's export from the bank "
+            f"and import it (or drop it into the inbox)."
+        ),
+    )
 
 
 def _row(statement: Statement, digest: str) -> tuple[object, ...]:
     opening, closing = balances(statement)
     start, end = _dates(statement)
     return (
-        statement.account, digest, statement.path, statement.currency,
-        None if start is None else start.isoformat(), None if end is None else end.isoformat(),
-        None if opening is None else str(opening), None if closing is None else str(closing), now_iso(),
-    )  # fmt: skip
+        statement.account,
+        digest,
+        statement.path,
+        statement.currency,
+        None if start is None else start.isoformat(),
+        None if end is None else end.isoformat(),
+        None if opening is None else str(opening),
+        None if closing is None else str(closing),
+        now_iso(),
+    )

@@ -50,8 +50,12 @@ ul.legend li { display: flex; align-items: center; gap: 0.4em; min-width: 0; ove
 """
 
 
-def render_page(sections: list[MonthSpending], totals_by_month: dict[str, dict[str, dict[str, Decimal]]], months: list[str],
-                available: list[str] | None = None) -> str:  # fmt: skip
+def render_page(
+    sections: list[MonthSpending],
+    totals_by_month: dict[str, dict[str, dict[str, Decimal]]],
+    months: list[str],
+    available: list[str] | None = None,
+) -> str:
     """The page for one month: per currency, the category table and the chart over `months`.
 
     `totals_by_month` maps currency → category → month → money out (see `spending_by_month`);
@@ -73,8 +77,10 @@ def render_page(sections: list[MonthSpending], totals_by_month: dict[str, dict[s
 
 
 def _header_notes(available: list[str] | None) -> list[str]:
-    notes = ['<p class="meta">Not counted as spending: money moved between your own accounts (transfers, card '
-             "payments, savings, cash) and lines held back as probable duplicates.</p>"]  # fmt: skip
+    notes = [
+        '<p class="meta">Not counted as spending: money moved between your own accounts (transfers, card '
+        "payments, savings, cash) and lines held back as probable duplicates.</p>"
+    ]
     if available:
         notes.append(f'<p class="meta" id="months">Months with data: {escape(", ".join(available))}.</p>')
     return notes
@@ -92,7 +98,7 @@ def _section(section: MonthSpending, series: dict[str, dict[str, Decimal]], mont
 def category_table(section: MonthSpending) -> str:
     previous, average = "previous month", "3\u2011month average"  # a hyphen the header does not break at
     rows = [
-        "<table class=\"categories\">",
+        '<table class="categories">',
         f'<thead><tr><th>category</th><th class="num month">{escape(section.month)}</th>'
         f'<th class="num">vs {previous}</th><th class="num">vs {average}</th></tr></thead>',
         "<tbody>",
@@ -101,9 +107,11 @@ def category_table(section: MonthSpending) -> str:
         css = ' class="total"' if line.category == "total" else ""
         rows.append(
             f'<tr{css} data-category="{escape(line.category)}"><td class="category">{escape(line.category)}</td>'
-            + _cell(line.total, "total") + _cell(line.vs_previous, "vs-previous", signed=True)
-            + _cell(line.vs_average, "vs-average", signed=True) + "</tr>"
-        )  # fmt: skip
+            + _cell(line.total, "total")
+            + _cell(line.vs_previous, "vs-previous", signed=True)
+            + _cell(line.vs_average, "vs-average", signed=True)
+            + "</tr>"
+        )
     rows.append("</tbody></table>")
     return "\n".join(rows)
 
@@ -112,7 +120,7 @@ def _cell(value: Decimal | None, name: str, signed: bool = False) -> str:
     if value is None:  # no earlier month to compare with: not a change of +100% or 0
         return f'<td class="num none" data-name="{name}" data-value="">{DASH}</td>'
     # Spending is negative, so a change below zero means more money went out.
-    trend = "" if not signed or value == 0 else (' up' if value < 0 else ' down')
+    trend = "" if not signed or value == 0 else (" up" if value < 0 else " down")
     text = f"{value:+}" if signed else f"{value}"
     return f'<td class="num{trend}" data-name="{name}" data-value="{value}">{escape(text)}</td>'
 
@@ -134,7 +142,9 @@ def nice_ticks(peak: Decimal) -> list[Decimal]:
         return [Decimal(0)]
     raw = peak / TICKS
     power = Decimal(1).scaleb(raw.adjusted())
-    step = next(power * f for f in (Decimal(1), Decimal(2), Decimal("2.5"), Decimal(5), Decimal(10)) if power * f >= raw)
+    step = next(
+        power * f for f in (Decimal(1), Decimal(2), Decimal("2.5"), Decimal(5), Decimal(10)) if power * f >= raw
+    )
     count = int((peak / step).to_integral_value(ROUND_CEILING))
     return [step * n for n in range(count + 1)]
 
@@ -155,8 +165,10 @@ def bar_chart(series: dict[str, dict[str, Decimal]], months: list[str], currency
     for index, month in enumerate(months):
         x = LEFT + index * slot
         parts.extend(_stack(series, colours, month, x + (slot - width) / 2, width, scale))
-        parts.append(f'<text class="month" x="{x + slot / 2:.1f}" y="{CHART_H - BOTTOM + 18}" text-anchor="middle" '
-                     f'font-size="13">{escape(month)}</text>')  # fmt: skip
+        parts.append(
+            f'<text class="month" x="{x + slot / 2:.1f}" y="{CHART_H - BOTTOM + 18}" text-anchor="middle" '
+            f'font-size="13">{escape(month)}</text>'
+        )
     parts.append("</svg>")
     parts.append(_legend(colours))
     return "\n".join(parts)
@@ -173,13 +185,16 @@ def _y_axis(ticks: list[Decimal], scale: Decimal, currency: str) -> list[str]:
         y = Decimal(CHART_H - BOTTOM) - value * scale
         stroke = "#888" if value == 0 else "#e4e4e4"
         lines.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{CHART_W - RIGHT}" y2="{y:.1f}" stroke="{stroke}"/>')
-        lines.append(f'<text class="tick" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="13" '
-                     f'data-value="{value:f}">{value:,f} {escape(currency)}</text>')  # fmt: skip
+        lines.append(
+            f'<text class="tick" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="13" '
+            f'data-value="{value:f}">{value:,f} {escape(currency)}</text>'
+        )
     return lines
 
 
-def _stack(series: dict[str, dict[str, Decimal]], colours: dict[str, str], month: str, x: float, width: float,
-           scale: Decimal) -> list[str]:  # fmt: skip
+def _stack(
+    series: dict[str, dict[str, Decimal]], colours: dict[str, str], month: str, x: float, width: float, scale: Decimal
+) -> list[str]:
     bars, bottom = [], Decimal(CHART_H - BOTTOM)
     for category, by_month in series.items():
         amount = by_month.get(month, Decimal(0))
@@ -196,13 +211,20 @@ def _stack(series: dict[str, dict[str, Decimal]], colours: dict[str, str], month
 
 
 def _legend(colours: dict[str, str]) -> str:
-    items = [f'<li data-category="{escape(category)}"><span class="swatch" style="background: {colour}" '
-             f'data-colour="{colour}"></span>{escape(category)}</li>' for category, colour in colours.items()]  # fmt: skip
+    items = [
+        f'<li data-category="{escape(category)}"><span class="swatch" style="background: {colour}" '
+        f'data-colour="{colour}"></span>{escape(category)}</li>'
+        for category, colour in colours.items()
+    ]
     return '<ul class="legend">\n' + "\n".join(items) + "\n</ul>"
 
 
-def spending_page(sections: list[MonthSpending], totals: dict[tuple[str, str, str], Decimal], months: list[str],
-                  available: list[str] | None = None) -> str:  # fmt: skip
+def spending_page(
+    sections: list[MonthSpending],
+    totals: dict[tuple[str, str, str], Decimal],
+    months: list[str],
+    available: list[str] | None = None,
+) -> str:
     """`render_page` with the chart series computed from the raw `totals`."""
     currencies = {section.currency for section in sections}
     return render_page(sections, {c: spending_by_month(totals, c, months) for c in currencies}, months, available)

@@ -14,9 +14,24 @@ from importer.core.models import Transaction
 
 # The jsonl contract of `importer parse`: these keys, in this order, always present.
 RECORD_KEYS = (
-    "date", "amount", "currency", "description", "payee", "memo", "account", "bank_id", "balance",
-    "category", "target_account", "tags", "notes", "transfer_to", "rule_id", "external_id", "source",
-)  # fmt: skip
+    "date",
+    "amount",
+    "currency",
+    "description",
+    "payee",
+    "memo",
+    "account",
+    "bank_id",
+    "balance",
+    "category",
+    "target_account",
+    "tags",
+    "notes",
+    "transfer_to",
+    "rule_id",
+    "external_id",
+    "source",
+)
 
 
 def transaction_record(txn: Transaction) -> dict[str, Any]:
@@ -61,5 +76,7 @@ def write_table(txns: Iterable[Transaction], console: Console) -> None:
     for name in ("date", "amount", "currency", "description", "category", "account"):
         table.add_column(name, justify="right" if name == "amount" else "left", overflow="fold")
     for txn in txns:
-        table.add_row(txn.date.isoformat(), str(txn.amount), txn.currency, txn.description, txn.category or "", txn.account)
+        table.add_row(
+            txn.date.isoformat(), str(txn.amount), txn.currency, txn.description, txn.category or "", txn.account
+        )
     console.print(table)

@@ -67,8 +67,10 @@ class Live:
         elapsed = max(self.clock() - self.started, 1e-6)
         rate = progress.rows / elapsed
         left = (progress.of_rows - progress.rows) / rate if rate else None
-        detail = (f"{progress.rows:,}/{progress.of_rows:,} rows · batch {progress.batches}/{progress.of_batches}"
-                  f" · {rate:,.0f} rows/s · ETA {_clock(left)}")  # fmt: skip
+        detail = (
+            f"{progress.rows:,}/{progress.of_rows:,} rows · batch {progress.batches}/{progress.of_batches}"
+            f" · {rate:,.0f} rows/s · ETA {_clock(left)}"
+        )
         self.bar.update(self.stage_task, total=max(progress.of_rows, 1), completed=progress.rows, detail=detail)
 
     def file_done(self, path: Path) -> None:
@@ -105,9 +107,13 @@ def run_display(files: int, *, console: Console | None = None) -> Iterator[RunDi
         yield Silent()
         return
     bar = Progress(
-        TextColumn("{task.description:<12}"), BarColumn(bar_width=28), TimeElapsedColumn(),
-        TextColumn("{task.fields[detail]}"), console=console or Console(stderr=True), transient=True,
+        TextColumn("{task.description:<12}"),
+        BarColumn(bar_width=28),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[detail]}"),
+        console=console or Console(stderr=True),
+        transient=True,
         refresh_per_second=4,
-    )  # fmt: skip
+    )
     with bar:
         yield Live(bar, files)

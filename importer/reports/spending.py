@@ -64,8 +64,10 @@ class MonthSpending:
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON values; money as exact decimal strings."""
         fields = ("total", "previous", "average", "vs_previous", "vs_average")
-        lines = [{"category": line.category, **{name: _text(getattr(line, name)) for name in fields}}
-                 for line in (*self.lines, self.total())]  # fmt: skip
+        lines = [
+            {"category": line.category, **{name: _text(getattr(line, name)) for name in fields}}
+            for line in (*self.lines, self.total())
+        ]
         return {"month": self.month, "currency": self.currency, "categories": lines}
 
     def total(self) -> CategoryLine:

@@ -15,8 +15,8 @@ from importer.core.models import Transaction
 from importer.rules.normalise import normalise_payee
 
 if TYPE_CHECKING:
-    from importer.run.journal import Reconciliation
     from importer.dedupe.layers import Decision
+    from importer.run.journal import Reconciliation
 
 _COUNTS = ("parsed", "new", "duplicate", "skipped", "uncategorised", "failed")
 _TOP_PAYEES = 5
@@ -54,7 +54,7 @@ class FileReport:
         self.uncategorised = sum(payees.values())
         self.uncategorised_payees = dict(payees.most_common())
 
-    def add_decisions(self, decisions: Sequence["Decision"]) -> None:
+    def add_decisions(self, decisions: Sequence[Decision]) -> None:
         """Count and list the rows the layered dedupe skipped, replaced or held."""
         rows = [d.as_row() for d in decisions if d.reason is not None]
         self.duplicates.extend(rows)
@@ -95,14 +95,18 @@ class Interruption:
 
     def lines(self) -> list[str]:
         """What was done and what is left, for stderr."""
-        lines = [f"interrupted{f' while {self.stage} {self.file}' if self.file else ''}: "
-                 f"{len(self.done)} file(s) done, {len(self.not_started)} not started."]  # fmt: skip
+        lines = [
+            f"interrupted{f' while {self.stage} {self.file}' if self.file else ''}: "
+            f"{len(self.done)} file(s) done, {len(self.not_started)} not started."
+        ]
         if self.stage == "uploading" and not (self.batches_sent or self.batches_left):
             lines.append(f"{self.file}: stored; nothing was left to send.")
         elif self.stage == "uploading":
-            lines.append(f"{self.file}: {self.batches_sent} batch(es) sent, {self.batches_left} not confirmed "
-                         f"({self.rows_left} row(s)); they are stored and go out when the file is imported again "
-                         "(a batch cut in flight is settled first, so nothing lands twice).")  # fmt: skip
+            lines.append(
+                f"{self.file}: {self.batches_sent} batch(es) sent, {self.batches_left} not confirmed "
+                f"({self.rows_left} row(s)); they are stored and go out when the file is imported again "
+                "(a batch cut in flight is settled first, so nothing lands twice)."
+            )
         elif self.file is not None:  # a file is stored in one transaction: cut, it left nothing
             lines.append(f"{self.file}: nothing of it was stored.")
         lines += [f"not started: {path}" for path in self.not_started]
@@ -115,7 +119,7 @@ class RunReport:
     target: str
     dry_run: bool = False
     files: list[FileReport] = field(default_factory=list)
-    reconciled: "Reconciliation | None" = None  # pending batches of earlier runs settled first
+    reconciled: Reconciliation | None = None  # pending batches of earlier runs settled first
     interrupted: Interruption | None = None  # stopped by a Ctrl-C
 
     @property
@@ -136,8 +140,11 @@ class RunReport:
             payees.update(f.uncategorised_payees)
         kept = sum(f.parsed - f.skipped for f in self.files)
         top = [{"payee": payee, "count": count} for payee, count in payees.most_common(_TOP_PAYEES)]
-        return {"categorised": kept - sum(payees.values()), "uncategorised": sum(payees.values()),
-                "top_uncategorised": top}  # fmt: skip
+        return {
+            "categorised": kept - sum(payees.values()),
+            "uncategorised": sum(payees.values()),
+            "top_uncategorised": top,
+        }
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -183,8 +190,12 @@ def _render_coverage(report: RunReport, console: Console) -> None:
     if coverage["uncategorised"]:
         top = ", ".join(f"{p['payee']} ({p['count']})" for p in coverage["top_uncategorised"])
         total = coverage["uncategorised"] + coverage["categorised"]
-        console.print(f"uncategorised: {coverage['uncategorised']} of {total}; most frequent: {top}",
-                      highlight=False, markup=False, soft_wrap=True)  # fmt: skip
+        console.print(
+            f"uncategorised: {coverage['uncategorised']} of {total}; most frequent: {top}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
 
 
 def _render_dedupe(report: RunReport, console: Console) -> None:
@@ -194,12 +205,16 @@ def _render_dedupe(report: RunReport, console: Console) -> None:
     if report.reasons():
         lines.append("not sent: " + ", ".join(f"{n} {reason}" for reason, n in sorted(report.reasons().items())))
     verb = "would be held" if report.dry_run else "held"
-    lines += [f"{f.path}: {f.held} {verb} as probable duplicates: see `importer held list`" for f in report.files if f.held]
+    lines += [
+        f"{f.path}: {f.held} {verb} as probable duplicates: see `importer held list`" for f in report.files if f.held
+    ]
     if sum(f.transfers for f in report.files):
         lines.append(f"own-account transfers paired: {sum(f.transfers for f in report.files)}")
     rec = report.reconciled
     if rec is not None and rec.batches:
-        lines.append(f"pending batches reconciled: {rec.batches} ({rec.resent} re-sent, {rec.found} found, {rec.sent} sent)")
+        lines.append(
+            f"pending batches reconciled: {rec.batches} ({rec.resent} re-sent, {rec.found} found, {rec.sent} sent)"
+        )
     if lines:
         console.print("\n".join(lines), highlight=False, markup=False, soft_wrap=True)
 

@@ -40,7 +40,9 @@ class Template:
         if not self.fields:
             return self.text
         groups = _groups(txn, patterns, read)
-        numbered = [groups.get(str(i), "") for i in range(1 + max((int(f) for f in self.fields if f.isdigit()), default=0))]
+        numbered = [
+            groups.get(str(i), "") for i in range(1 + max((int(f) for f in self.fields if f.isdigit()), default=0))
+        ]
         return self.text.format(*numbered, **{f: groups.get(f, "") for f in self.fields if not f.isdigit()})
 
 
@@ -61,14 +63,20 @@ def compile_template(text: str, patterns: Sequence[re.Pattern[str]], field: str)
     try:
         fields = tuple(name for _, name, _, _ in string.Formatter().parse(text) if name is not None)
     except ValueError as exc:
-        raise TemplateError(field, f"{text!r} is not a valid template ({exc}); write {{{{ and }}}} for braces.") from None
+        raise TemplateError(
+            field, f"{text!r} is not a valid template ({exc}); write {{{{ and }}}} for braces."
+        ) from None
     most = max((p.groups for p in patterns), default=0)
     names = {name for p in patterns for name in p.groupindex}
     for name in fields:
         if name == "" or (name.isdigit() and int(name) > most):
-            raise TemplateError(field, f"{text!r} refers to group {{{name}}}, but the rule's regexes have {most} group(s).")
+            raise TemplateError(
+                field, f"{text!r} refers to group {{{name}}}, but the rule's regexes have {most} group(s)."
+            )
         if not name.isdigit() and name not in names:
-            raise TemplateError(field, f"{text!r} refers to group {{{name}}}, but no regex of the rule has a group of that name.")
+            raise TemplateError(
+                field, f"{text!r} refers to group {{{name}}}, but no regex of the rule has a group of that name."
+            )
     return Template(text, fields)
 
 

@@ -103,7 +103,9 @@ class TextTest:
             return f"{self.field} matches /{self.values[0]}/" + (f" ({quoted(found.group(0))})" if found else "")
         text = fold(self.read(txn))
         starts = self.op == "startswith"
-        hits = [v for v in self.values if (any(line.startswith(v) for line in self.lines(text)) if starts else v in text)]
+        hits = [
+            v for v in self.values if (any(line.startswith(v) for line in self.lines(text)) if starts else v in text)
+        ]
         if self.op in ("contains", "startswith") and hits:
             return f"{self.field} {self.op} {quoted(hits[0])}"
         return f"{self.field} is {quoted(text.strip())}"

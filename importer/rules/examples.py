@@ -40,10 +40,17 @@ def example_transaction(rule: Rule, example: Example) -> Transaction:
     """The transaction an example stands for; its account defaults to one the rule applies to."""
     account = example.account or (min(rule.accounts) if rule.accounts else "example")
     return Transaction(
-        date=example.date, amount=example.amount, currency=example.currency, description=example.description,
-        account=account, source=Source(path=str(rule.origin or "example")), payee=example.payee,
-        memo=example.memo, bank_id=example.bank_id, raw=example.raw,
-    )  # fmt: skip
+        date=example.date,
+        amount=example.amount,
+        currency=example.currency,
+        description=example.description,
+        account=account,
+        source=Source(path=str(rule.origin or "example")),
+        payee=example.payee,
+        memo=example.memo,
+        bank_id=example.bank_id,
+        raw=example.raw,
+    )
 
 
 def check_examples(rules: RuleSet) -> ExampleReport:

@@ -41,8 +41,10 @@ class Explanation:
 def explain(rules: RuleSet, txn: Transaction) -> Explanation:
     chain = rules.chain(txn)
     later = tuple(r for r in rules.rules if r not in chain and r.matches(txn)) if chain else ()
-    near = sorted((m for r in rules.rules if r not in chain and r not in later if (m := near_miss(r, txn))),
-                  key=lambda m: -m.score)  # fmt: skip
+    near = sorted(
+        (m for r in rules.rules if r not in chain and r not in later if (m := near_miss(r, txn))),
+        key=lambda m: -m.score,
+    )
     return Explanation(txn, chain, later, tuple(near[:NEAREST]))
 
 

@@ -42,8 +42,12 @@ def warnings(rules: RuleSet) -> list[str]:
     no home currency to compare with (they match nothing)."""
     if rules.home_currency is not None:
         return []
-    return [f"warning: rule {rule.where} tests `foreign`, but no home currency is configured, so it matches "
-            "nothing; set `currency:` in importer.yaml." for rule in rules.rules if tests_foreign(rule.condition)]  # fmt: skip
+    return [
+        f"warning: rule {rule.where} tests `foreign`, but no home currency is configured, so it matches "
+        "nothing; set `currency:` in importer.yaml."
+        for rule in rules.rules
+        if tests_foreign(rule.condition)
+    ]
 
 
 def _pairs(rules: Sequence[Rule]) -> Iterable[Finding]:
@@ -60,8 +64,12 @@ def _compare(earlier: Rule, later: Rule) -> Finding | None:
     if same and earlier.actions == later.actions and earlier.continue_ == later.continue_:
         return Finding("duplicate", later, f"has the same conditions and actions as {earlier.where}")
     if same and earlier.actions.category != later.actions.category:
-        return Finding("conflict", later, f"has the same conditions as {earlier.where} but "
-                       f"{_category(later)} instead of {_category(earlier, bare=True)}")  # fmt: skip
+        return Finding(
+            "conflict",
+            later,
+            f"has the same conditions as {earlier.where} but "
+            f"{_category(later)} instead of {_category(earlier, bare=True)}",
+        )
     if not earlier.continue_ and _scope_covers(earlier, later) and implies(later.condition, earlier.condition):
         return Finding("unreachable", later, f"is shadowed by the earlier, broader rule {earlier.where}")
     return None
@@ -80,8 +88,11 @@ def _scope_covers(earlier: Rule, later: Rule) -> bool:
 
 def never_matched(rules: RuleSet, txns: Sequence[Transaction]) -> list[Finding]:
     used = {i for chain in rules.chains(txns) for i in chain}
-    return [Finding("never-matched", rule, f"fired for none of the {len(txns)} transactions given")
-            for i, rule in enumerate(rules.rules) if i not in used]  # fmt: skip
+    return [
+        Finding("never-matched", rule, f"fired for none of the {len(txns)} transactions given")
+        for i, rule in enumerate(rules.rules)
+        if i not in used
+    ]
 
 
 _KEYS: dict[int, tuple[object, ...]] = {}
@@ -118,7 +129,8 @@ def _leaf_implies(b: Condition, a: Condition) -> bool:
     if isinstance(b, DateTest) and isinstance(a, DateTest) and (b.field, b.part) == (a.field, a.part):
         if b.part == "range":
             return (a.first is None or (b.first is not None and b.first >= a.first)) and (
-                a.last is None or (b.last is not None and b.last <= a.last))  # fmt: skip
+                a.last is None or (b.last is not None and b.last <= a.last)
+            )
         return b.allowed <= a.allowed
     return False
 
@@ -134,7 +146,10 @@ def _text_implies(b: TextTest, a: TextTest) -> bool:
 
 
 def _within(b: AmountTest, a: AmountTest) -> bool:
-    low_ok = a.low is None or (b.low is not None and (b.low > a.low or (b.low == a.low and (b.low_open or not a.low_open))))
+    low_ok = a.low is None or (
+        b.low is not None and (b.low > a.low or (b.low == a.low and (b.low_open or not a.low_open)))
+    )
     high_ok = a.high is None or (
-        b.high is not None and (b.high < a.high or (b.high == a.high and (b.high_open or not a.high_open))))  # fmt: skip
+        b.high is not None and (b.high < a.high or (b.high == a.high and (b.high_open or not a.high_open)))
+    )
     return low_ok and high_ok

@@ -78,8 +78,12 @@ class _File:
         node = yaml_node(self.root, loc, key=at_key)
         mark = node.start_mark if node is not None else None
         where = _where(self.data, loc)
-        return ConfigError(f"{where}{message}", path=self.path,
-                           line=mark.line + 1 if mark else None, column=mark.column + 1 if mark else None)  # fmt: skip
+        return ConfigError(
+            f"{where}{message}",
+            path=self.path,
+            line=mark.line + 1 if mark else None,
+            column=mark.column + 1 if mark else None,
+        )
 
 
 @dataclass
@@ -119,11 +123,15 @@ class _Loader:
             else:
                 self._add(_compile(file, item, loc, scope, self.home), file, loc)
 
-    def _include(self, file: _File, item: dict[str, Any], loc: Loc, stack: tuple[Path, ...], scope: frozenset[str]) -> None:
+    def _include(
+        self, file: _File, item: dict[str, Any], loc: Loc, stack: tuple[Path, ...], scope: frozenset[str]
+    ) -> None:
         spec = _validate(file, IncludeSpec, item, loc)
         target = file.path.parent / spec.include
         if not target.is_file():
-            raise file.error((*loc, "include"), f"the included file {spec.include!r} does not exist (looked for {target}).")
+            raise file.error(
+                (*loc, "include"), f"the included file {spec.include!r} does not exist (looked for {target})."
+            )
         if target.resolve() in {p.resolve() for p in stack}:
             cycle = " -> ".join(str(p) for p in (*stack, target))
             raise file.error((*loc, "include"), f"include cycle: {cycle}.")
@@ -131,8 +139,10 @@ class _Loader:
 
     def _add(self, rule: Rule, file: _File, loc: Loc) -> None:
         if rule.id in self.ids:
-            raise file.error((*loc, "id"), f"the id {rule.id!r} is already used by the rule at {self.ids[rule.id]}; "
-                             "rule ids must be unique.")  # fmt: skip
+            raise file.error(
+                (*loc, "id"),
+                f"the id {rule.id!r} is already used by the rule at {self.ids[rule.id]}; rule ids must be unique.",
+            )
         self.ids[rule.id] = rule.origin or Origin(str(file.path), 0)
         self.rules.append(rule)
 
@@ -141,12 +151,15 @@ def _read(path: Path) -> _File:
     try:
         text = path.read_text(encoding="utf-8")
         root = yaml.compose(text, Loader=_YamlLoader)
-        data = yaml.load(text, Loader=_YamlLoader) or {}  # noqa: S506  (a safe loader)
+        data = yaml.load(text, Loader=_YamlLoader) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise ConfigError(f"is not valid YAML: {getattr(exc, 'problem', exc)}", path=path,
-                          line=mark.line + 1 if mark is not None else None,
-                          column=mark.column + 1 if mark is not None else None) from None  # fmt: skip
+        raise ConfigError(
+            f"is not valid YAML: {getattr(exc, 'problem', exc)}",
+            path=path,
+            line=mark.line + 1 if mark is not None else None,
+            column=mark.column + 1 if mark is not None else None,
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read the rule file: {exc}", path=path) from None
     file = _File(path, root, data, RuleFileSpec())

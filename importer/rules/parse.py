@@ -67,8 +67,11 @@ def parse_condition(data: Any, loc: Loc, home_currency: str | None = None) -> Co
     if data == {}:
         raise RuleSyntaxError(loc, "a condition needs at least one field (or all/any/not) to test.")
     if not isinstance(data, dict):
-        raise RuleSyntaxError(loc, "a condition must be a mapping of fields (or all/any/not) to tests, "
-                              "or a text (a list of texts) that text contains.")  # fmt: skip
+        raise RuleSyntaxError(
+            loc,
+            "a condition must be a mapping of fields (or all/any/not) to tests, "
+            "or a text (a list of texts) that text contains.",
+        )
     parts = [_parse_key(str(name), value, (*loc, name), home_currency) for name, value in data.items()]
     return parts[0] if len(parts) == 1 else AllOf(tuple(parts))
 
@@ -120,14 +123,17 @@ def _text_test(name: str, op: str, arg: Any, loc: Loc) -> TextTest:
         flags = re.MULTILINE if name == TEXT else 0
         return TextTest(name, op, (_string(arg, loc),), _regex(_string(arg, loc), loc, flags), read)
     if op not in TEXT_TESTS:
-        raise RuleSyntaxError(loc, f"unknown test {op!r} for {name}; text tests are: {', '.join(TEXT_TESTS)}.",
-                              at_key=True)  # fmt: skip
+        raise RuleSyntaxError(
+            loc, f"unknown test {op!r} for {name}; text tests are: {', '.join(TEXT_TESTS)}.", at_key=True
+        )
     values = _strings(arg, loc, many=op != "equals")
     if name == TEXT and any(PART in value for value in values):
-        raise RuleSyntaxError(loc, "a test on text holds within one line (description, payee or memo); "
-                              "this one spans a line break.")  # fmt: skip
-    return TextTest(name, op, tuple(fold(v).strip() if op in ("equals", "one_of") else fold(v) for v in values),
-                    None, read)  # fmt: skip
+        raise RuleSyntaxError(
+            loc, "a test on text holds within one line (description, payee or memo); this one spans a line break."
+        )
+    return TextTest(
+        name, op, tuple(fold(v).strip() if op in ("equals", "one_of") else fold(v) for v in values), None, read
+    )
 
 
 def _regex(pattern: str, loc: Loc, flags: int = 0) -> re.Pattern[str]:
@@ -186,8 +192,9 @@ def _amount_test(op: str, arg: Any, loc: Loc, absolute: bool) -> AmountTest:
         return _between(arg, loc, absolute, subject)
     if op == "sign":
         return _sign(arg, loc)
-    raise RuleSyntaxError(loc, f"unknown test {op!r} for amount; amount tests are: {', '.join(AMOUNT_TESTS)}.",
-                          at_key=True)  # fmt: skip
+    raise RuleSyntaxError(
+        loc, f"unknown test {op!r} for amount; amount tests are: {', '.join(AMOUNT_TESTS)}.", at_key=True
+    )
 
 
 def _between(arg: Any, loc: Loc, absolute: bool, subject: str) -> AmountTest:
@@ -232,8 +239,9 @@ def _date(name: str, value: Any, loc: Loc) -> Condition:
         tests.append(_date_range(name, ops, loc))
     for op, arg in ops.items():
         if op not in DATE_TESTS:
-            raise RuleSyntaxError((*loc, op), f"unknown test {op!r} for {name}; date tests are: "
-                                  f"{', '.join(DATE_TESTS)}.", at_key=True)  # fmt: skip
+            raise RuleSyntaxError(
+                (*loc, op), f"unknown test {op!r} for {name}; date tests are: {', '.join(DATE_TESTS)}.", at_key=True
+            )
         if op not in ("from", "to"):
             tests.append(_date_part(name, op, arg, (*loc, op)))
     return _both(tests)

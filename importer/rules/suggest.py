@@ -47,7 +47,9 @@ class Suggestion:
     evidence: str = ""  # where `category` comes from, in words ("" when there is none)
 
 
-def suggest(rules: RuleSet, txns: Sequence[Transaction], history: Sequence[Transaction], min_count: int = 1) -> list[Suggestion]:
+def suggest(
+    rules: RuleSet, txns: Sequence[Transaction], history: Sequence[Transaction], min_count: int = 1
+) -> list[Suggestion]:
     """Suggestions for `txns` (and `history`) that `rules` leave uncategorised, most frequent first."""
     learned = learn(history)
     loose = [t for t, chain in zip(txns, rules.chains(txns)) if not _categorised(rules, chain)]
@@ -109,14 +111,20 @@ def bank_category(group: Sequence[Transaction]) -> tuple[str | None, str]:
 
 def _category_cells(txn: Transaction) -> list[tuple[str, str]]:
     # Category, Kategorie, Categorie operation, Categoría...; not "Sous Categorie", a subcategory.
-    return [(column, value.strip()) for column, value in txn.raw.items()
-            if fold(column).startswith(("categor", "kategor", "catégor")) and value and value.strip()][:1]  # fmt: skip
+    return [
+        (column, value.strip())
+        for column, value in txn.raw.items()
+        if fold(column).startswith(("categor", "kategor", "catégor")) and value and value.strip()
+    ][:1]
 
 
 def render_yaml(suggestions: Sequence[Suggestion], taken_ids: set[str]) -> str:
     """The suggestions as a rule file, with comments saying where each came from."""
-    lines = ["# Suggested by `importer rules suggest`. Review each rule, set the categories marked",
-             f"# {PLACEHOLDER}, then move the rules you want into your rule files.", "rules:"]  # fmt: skip
+    lines = [
+        "# Suggested by `importer rules suggest`. Review each rule, set the categories marked",
+        f"# {PLACEHOLDER}, then move the rules you want into your rule files.",
+        "rules:",
+    ]
     for suggestion in suggestions:
         lines += _rule_lines(suggestion, _unique_id(suggestion.key, taken_ids))
     return "\n".join(lines) + "\n"
@@ -124,12 +132,14 @@ def render_yaml(suggestions: Sequence[Suggestion], taken_ids: set[str]) -> str:
 
 def _rule_lines(s: Suggestion, rule_id: str) -> list[str]:
     origin = s.evidence if s.category else "no history: choose one"
-    (op, value), = s.condition.items()
-    lines = [f"  # {s.count} transaction(s) of {quoted(s.key)}",
-             f"  - id: {rule_id}",
-             f"    when: {{{s.field}: {{{op}: {json.dumps(value, ensure_ascii=False)}}}}}",
-             f"    set: {{category: {json.dumps(s.category or PLACEHOLDER, ensure_ascii=False)}}}  # {origin}",
-             "    examples:"]  # fmt: skip
+    ((op, value),) = s.condition.items()
+    lines = [
+        f"  # {s.count} transaction(s) of {quoted(s.key)}",
+        f"  - id: {rule_id}",
+        f"    when: {{{s.field}: {{{op}: {json.dumps(value, ensure_ascii=False)}}}}}",
+        f"    set: {{category: {json.dumps(s.category or PLACEHOLDER, ensure_ascii=False)}}}  # {origin}",
+        "    examples:",
+    ]
     for txn in s.examples:
         example = {"description": txn.description, "amount": str(txn.amount)}
         example |= {name: value for name in ("payee", "memo") if (value := getattr(txn, name))}

@@ -24,8 +24,8 @@ import datetime as dt
 import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from decimal import Decimal
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from pathlib import Path
 
 from importer.core.accounts import OVERLAP_MIN_ROWS, OVERLAP_SHARE, Account, AccountBook, fingerprint, seen_elsewhere
@@ -103,8 +103,16 @@ def file_sha256(path: Path, options: ParseOptions) -> str:
 class FileImport:
     """One file's import into the open transaction of `state` (see the module doc)."""
 
-    def __init__(self, path: Path, parser: Parser, rules: RuleSet, state: Store, book: AccountBook,
-                 settings: FileSettings, report: FileReport) -> None:  # fmt: skip
+    def __init__(
+        self,
+        path: Path,
+        parser: Parser,
+        rules: RuleSet,
+        state: Store,
+        book: AccountBook,
+        settings: FileSettings,
+        report: FileReport,
+    ) -> None:
         self.path, self.parser, self.rules, self.state, self.book = path, parser, rules, state, book
         self._warnings_before = len(report.warnings)
         self.settings, self.report = settings, report
@@ -125,7 +133,7 @@ class FileImport:
         self.partial: str | None = None
         self.report.parsed = self.report.skipped = self.report.duplicate = self.report.transfers = 0
         self.report.duplicates.clear()
-        del self.report.warnings[self._warnings_before:]
+        del self.report.warnings[self._warnings_before :]
 
     def accounts(self) -> list[Account]:
         """The accounts of the file's statements, as resolved."""
@@ -158,8 +166,15 @@ class FileImport:
             self._end(event)
 
     def _open_statement(self, head: StatementHead) -> None:
-        header = Statement(path=head.path, format=head.format, account=head.account, currency=head.currency,
-                           transactions=(), bank_account_id=head.bank_account_id, profile=head.profile)
+        header = Statement(
+            path=head.path,
+            format=head.format,
+            account=head.account,
+            currency=head.currency,
+            transactions=(),
+            bank_account_id=head.bank_account_id,
+            profile=head.profile,
+        )
         explicit = self.settings.explicit_account if head.index == 0 else None
         account = self.book.resolve(header, explicit, head.profile or self.settings.options.profile)
         self.open[head.index] = _Open(head, account, IdAssigner(account, window=self.settings.id_window))
@@ -219,8 +234,13 @@ class FileImport:
         self._record(decided.decisions)
         if decided.new:
             ids = batch.column("external_id")
-            pair_stored(self.state, [ids[i] or "" for i in decided.new], min(batch.date), max(batch.date),
-                        self.settings.match.window_days)
+            pair_stored(
+                self.state,
+                [ids[i] or "" for i in decided.new],
+                min(batch.date),
+                max(batch.date),
+                self.settings.match.window_days,
+            )
 
     def _record(self, decisions: list[Decision]) -> None:
         """Store the decided rows that are not simply new, as `classify`'s decisions are stored."""
@@ -231,8 +251,11 @@ class FileImport:
         self.extra += pair_transfers(self.state, sending, self.settings.match.window_days)
 
     def _finish(self) -> None:
-        ranges = {s.account: (s.start_date, s.end_date) for s in self.ended
-                  if s.start_date is not None and s.end_date is not None}
+        ranges = {
+            s.account: (s.start_date, s.end_date)
+            for s in self.ended
+            if s.start_date is not None and s.end_date is not None
+        }
         self._record(self.dedupe.finish(ranges))
         self.extra = with_pairs(self.state, self.extra)  # legs the file's later rows paired
         new_transfers = self.state.transfers_stored(self.settings.run_id, self.sha256, self.after)
@@ -260,8 +283,12 @@ class FileImport:
     def _compare_days(self, statement: _Open, days: list[str]) -> None:
         if not days:
             return
-        stored = self.state.fingerprints(dt.date.fromisoformat(min(days)), dt.date.fromisoformat(max(days)),
-                                         statement.account.name, not_from=self.sha256)
+        stored = self.state.fingerprints(
+            dt.date.fromisoformat(min(days)),
+            dt.date.fromisoformat(max(days)),
+            statement.account.name,
+            not_from=self.sha256,
+        )
         if self.book.vouched(statement.account.name):  # then only unvouched accounts can be this one
             stored = (row for row in stored if not self.book.vouched(row[0]))
         rows = Counter(fp for day in days for fp in statement.pending.pop(day))
@@ -278,15 +305,18 @@ class FileImport:
         names = self._names()
         owners = self.state.file_accounts(self.sha256, before_run=self.settings.run_id)
         overlaps = Counter({name: n for name, n in statement.overlaps.items() if name not in names})
-        error = seen_elsewhere(str(self.path), statement.account, owners - names, shared_enough(overlaps, statement.rows),
-                               statement.rows)
+        error = seen_elsewhere(
+            str(self.path), statement.account, owners - names, shared_enough(overlaps, statement.rows), statement.rows
+        )
         if error is not None:
             raise error
 
     def _names(self) -> set[str]:
         """The file's accounts, under their names and the names they had before this run."""
         accounts = self.accounts()
-        return {a.name for a in accounts} | {self.book.renames[a.key][0] for a in accounts if a.key in self.book.renames}
+        return {a.name for a in accounts} | {
+            self.book.renames[a.key][0] for a in accounts if a.key in self.book.renames
+        }
 
     def _keep_partial(self, exc: TruncatedError) -> None:
         """With `allow_partial`, keep the complete records of a cut file (streamed before the cut,
@@ -299,8 +329,10 @@ class FileImport:
                 self._take(event)
         if not self.report.parsed:
             raise exc
-        self.partial = (f"{exc} Imported only the {self.report.parsed} transaction(s) before the cut (allow partial); "
-                        "the rest of the file was not imported: download it again to get it.")
+        self.partial = (
+            f"{exc} Imported only the {self.report.parsed} transaction(s) before the cut (allow partial); "
+            "the rest of the file was not imported: download it again to get it."
+        )
         self.report.warnings.append(self.partial)
 
     def _check_unchanged(self, source: StatementFile) -> None:

@@ -37,8 +37,7 @@ from typing import Any
 
 from importer.core.errors import StateError, UploadError
 from importer.core.models import Outcome, Transaction
-from importer.run.journal import Journal
-from importer.run.journal import batch_key
+from importer.run.journal import Journal, batch_key
 from importer.run.pipeline import batches as in_batches
 from importer.store.base import Store
 from importer.store.rows import TXN_COLUMNS, transaction_from_row
@@ -147,7 +146,9 @@ def undo(state: Store, run_id: int, open_target: Callable[[str], Target | None])
     return result
 
 
-def _delete_landed(name: str, remote_ids: list[str], open_target: Callable[[str], Target | None], result: UndoResult) -> None:
+def _delete_landed(
+    name: str, remote_ids: list[str], open_target: Callable[[str], Target | None], result: UndoResult
+) -> None:
     target = open_target(name)
     if target is None:
         result.kept_remote[name] = len(remote_ids)
@@ -176,8 +177,10 @@ class HeldRow:
 def held_rows(state: Store, dropped: bool = False) -> list[HeldRow]:
     """Every row held for review (or, with `dropped`, every dropped one), by file then number."""
     rows = state.held_rows("dropped" if dropped else "review")
-    return [HeldRow(row[0], row[1], row[2], transaction_from_row(row[3 : 3 + _WIDTH]), _match(row[3 + _WIDTH :]))
-            for row in rows]  # fmt: skip
+    return [
+        HeldRow(row[0], row[1], row[2], transaction_from_row(row[3 : 3 + _WIDTH]), _match(row[3 + _WIDTH :]))
+        for row in rows
+    ]
 
 
 def _match(columns: Sequence[Any]) -> Transaction | None:
@@ -193,7 +196,9 @@ def select_held(state: Store, numbers: Sequence[int], path: Path | None, dropped
     by_number = {row.number: row for row in rows}
     unknown = [str(n) for n in numbers if n not in by_number]
     if unknown:
-        raise StateError(f"no held row numbered {', '.join(unknown)}; `importer held list` shows the held rows and their numbers.")
+        raise StateError(
+            f"no held row numbered {', '.join(unknown)}; `importer held list` shows the held rows and their numbers."
+        )
     return [by_number[n] for n in dict.fromkeys(numbers)]
 
 

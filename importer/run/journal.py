@@ -27,7 +27,6 @@ transactions stay unsent and go out with the next run that imports them.
 from __future__ import annotations
 
 import hashlib
-
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -158,7 +157,9 @@ class Journal:
         One transaction, so the records not found are never out of the journal.
         """
 
-        results = [UploadResult(external_id=ext, outcome=Outcome.DUPLICATE, remote_id=rid) for ext, rid in found.items()]
+        results = [
+            UploadResult(external_id=ext, outcome=Outcome.DUPLICATE, remote_id=rid) for ext, rid in found.items()
+        ]
         with self.state.transaction():
             self._complete(batch_id, results)
             if not rest:

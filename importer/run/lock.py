@@ -12,8 +12,8 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from importer.core.errors import ImporterError
 from importer.config.paths import PRIVATE_FILE, private_folder, write_private
+from importer.core.errors import ImporterError
 
 
 class LockedError(ImporterError):

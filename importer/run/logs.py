@@ -8,16 +8,16 @@ token or `token=...`, are masked by a filter on the handler before a record is w
 
 from __future__ import annotations
 
+import io
 import logging
 import logging.handlers
-import io
 import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from importer.config.settings import Config, LogSettings
 from importer.config.paths import PRIVATE_FILE, private_folder
+from importer.config.settings import Config, LogSettings
 
 LOGGER = "importer"
 _SECRET_SHAPES = re.compile(

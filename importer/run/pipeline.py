@@ -26,7 +26,6 @@ sent (`DryRunMemory`), so two overlapping files count their overlap as the real 
 
 from __future__ import annotations
 
-import hashlib
 import signal
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -38,28 +37,33 @@ from typing import Protocol
 
 from pydantic import ValidationError
 
-from importer.core.accounts import Account, AccountBook, AccountSpec
 from importer.config.settings import TargetSettings
-from importer.internals.crash import crash_point
-from importer.ids.recipe import DayLetGo, IdAssigner
+from importer.core.accounts import Account, AccountBook, AccountSpec
 from importer.core.errors import ImporterError, InputError, TruncatedError, UploadError
-from importer.internals.gcpause import paused_gc
-from importer.run.journal import Journal, batch_key
-from importer.dedupe.layers import MatchSettings
 from importer.core.models import Outcome, Statement, Transaction, UploadResult, with_updates
+from importer.dedupe.layers import MatchSettings
+from importer.ids.recipe import DayLetGo, IdAssigner
+from importer.internals.crash import crash_point
+from importer.internals.gcpause import paused_gc
 from importer.parsers import ParseOptions, Parser, identify
 from importer.reports.summary import (
-    CATEGORISING, READING, STORING, UPLOADING, FileReport, Interruption, RunReport, Uploaded,
+    CATEGORISING,
+    READING,
+    STORING,
+    UPLOADING,
+    FileReport,
+    Interruption,
+    RunReport,
+    Uploaded,
 )
 from importer.rules import RuleSet
-from importer.store.base import Store
 from importer.run.file_import import FileImport, FileSettings, Imported
+from importer.run.journal import Journal, batch_key
+from importer.store.base import Store
 from importer.targets import Ability, Target, make_target
 
 # Files a folder may hold beside statements that are never statements themselves.
 _NOT_STATEMENTS = {".md", ".json", ".jsonl", ".yaml", ".yml", ".py", ".sqlite", ".log", ".pdf"}
-
-
 
 
 class RunObserver(Protocol):
@@ -142,8 +146,10 @@ def _parse(path: Path, options: ParseOptions) -> ReadFile:
 def partial_warning(exc: TruncatedError) -> str:
     """What an `allow_partial` import of a cut-off file left out, naming the file and the cut."""
     count = sum(len(statement.transactions) for statement in exc.partial)
-    return (f"{exc} Imported only the {count} transaction(s) before the cut (allow partial); "
-            "the rest of the file was not imported: download it again to get it.")  # fmt: skip
+    return (
+        f"{exc} Imported only the {count} transaction(s) before the cut (allow partial); "
+        "the rest of the file was not imported: download it again to get it."
+    )
 
 
 def _notes(path: Path, statements: Sequence[Statement]) -> list[str]:
@@ -246,9 +252,14 @@ def run(paths: Sequence[Path], rules: RuleSet, state: Store, settings: RunSettin
 
 
 def _run_files(
-    files: Sequence[Path], rules: RuleSet, state: Store, target: Target, settings: RunSettings, report: RunReport,
-    tracker: "Tracker",
-) -> None:  # fmt: skip
+    files: Sequence[Path],
+    rules: RuleSet,
+    state: Store,
+    target: Target,
+    settings: RunSettings,
+    report: RunReport,
+    tracker: Tracker,
+) -> None:
     book = AccountBook(known=state.accounts(), specs=settings.accounts)
     if not settings.dry_run and not _reconcile(Journal(state, target, report.run_id), report):
         return
@@ -325,15 +336,25 @@ class Tracker:
         finished = set(done) | {current}
         sent = self.progress or Uploaded(0, 0, 0, 0)
         return Interruption(
-            stage=self.stage_name or None, file=current, done=list(done),
+            stage=self.stage_name or None,
+            file=current,
+            done=list(done),
             not_started=[f for f in files if f not in finished],
-            batches_sent=sent.batches, batches_left=sent.of_batches - sent.batches, rows_left=sent.of_rows - sent.rows,
-        )  # fmt: skip
+            batches_sent=sent.batches,
+            batches_left=sent.of_batches - sent.batches,
+            rows_left=sent.of_rows - sent.rows,
+        )
 
 
 def import_file(
-    path: Path, rules: RuleSet, state: Store, target: Target, run_id: int, settings: RunSettings,
-    book: AccountBook | None = None, report: FileReport | None = None,
+    path: Path,
+    rules: RuleSet,
+    state: Store,
+    target: Target,
+    run_id: int,
+    settings: RunSettings,
+    book: AccountBook | None = None,
+    report: FileReport | None = None,
 ) -> FileReport:
     """Import one file into `report` (a new one by default); its errors are caught and reported,
     never raised (a KeyboardInterrupt is)."""
@@ -354,9 +375,16 @@ def _stage(settings: RunSettings, path: Path, stage: str, rows: int = 0) -> None
 
 
 def _import(
-    path: Path, rules: RuleSet, state: Store, target: Target, run_id: int, settings: RunSettings, report: FileReport,
-    book: AccountBook, dry_run: bool,
-) -> None:  # fmt: skip
+    path: Path,
+    rules: RuleSet,
+    state: Store,
+    target: Target,
+    run_id: int,
+    settings: RunSettings,
+    report: FileReport,
+    book: AccountBook,
+    dry_run: bool,
+) -> None:
     options = settings.parse_options()
     _stage(settings, path, READING)
     parser = _identified(path, options)
@@ -416,17 +444,25 @@ def _read_into(file: FileImport, told: Callable[[int], None]) -> Imported:
 
 
 def _file_settings(settings: RunSettings, options: ParseOptions, run_id: int, target: Target) -> FileSettings:
-    return FileSettings(run_id=run_id, target=target.name, match=settings.match, options=options,
-                        explicit_account=settings.parse.account, as_new_account=settings.as_new_account)
+    return FileSettings(
+        run_id=run_id,
+        target=target.name,
+        match=settings.match,
+        options=options,
+        explicit_account=settings.parse.account,
+        as_new_account=settings.as_new_account,
+    )
 
 
-def _record_file(state: Store, book: AccountBook, file: FileImport, imported: Imported, report: FileReport,
-                 run_id: int) -> None:  # fmt: skip
+def _record_file(
+    state: Store, book: AccountBook, file: FileImport, imported: Imported, report: FileReport, run_id: int
+) -> None:
     """The file, its accounts and what this run read of it, in the file's transaction."""
     _store_accounts(state, book, file.accounts())
     state.record_file(imported.sha256, file.path, file.size, run_id)
-    state.record_run_file(run_id, imported.sha256, file.path, file.parser.name, report.parsed,
-                          imported.fresh + len(imported.extra))
+    state.record_run_file(
+        run_id, imported.sha256, file.path, file.parser.name, report.parsed, imported.fresh + len(imported.extra)
+    )
 
 
 def _to_send(
@@ -438,8 +474,9 @@ def _to_send(
     yield from batches(imported.extra, size)
 
 
-def _pretend_sent(state: Store, target: Target, imported: Imported, run_id: int, report: FileReport,
-                  settings: RunSettings) -> None:  # fmt: skip
+def _pretend_sent(
+    state: Store, target: Target, imported: Imported, run_id: int, report: FileReport, settings: RunSettings
+) -> None:
     """A dry run: count and preview what would be sent, and let the rest of the run see it as
     sent (the run's scratch transaction forgets it all at the end)."""
     size = max(1, target.batch_size)
@@ -451,8 +488,10 @@ def _pretend_sent(state: Store, target: Target, imported: Imported, run_id: int,
         rows = _to_send(state, imported, run_id, size)
     for batch in rows:
         _preview(target, list(batch), settings)
-        accepted = [UploadResult(external_id=t.external_id or "", outcome=Outcome.ACCEPTED, remote_id=t.external_id)
-                    for t in batch]  # fmt: skip
+        accepted = [
+            UploadResult(external_id=t.external_id or "", outcome=Outcome.ACCEPTED, remote_id=t.external_id)
+            for t in batch
+        ]
         state.mark_accepted(target.name, accepted, run_id)
 
 
@@ -493,9 +532,13 @@ def _preview(target: Target, sending: list[Transaction], settings: RunSettings) 
 
 
 def _upload(
-    rows: Iterable[Sequence[Transaction]], total_rows: int, names: Sequence[Transaction], journal: Journal,
-    report: FileReport, told: Callable[[Uploaded], None] = lambda _: None,
-) -> None:  # fmt: skip
+    rows: Iterable[Sequence[Transaction]],
+    total_rows: int,
+    names: Sequence[Transaction],
+    journal: Journal,
+    report: FileReport,
+    told: Callable[[Uploaded], None] = lambda _: None,
+) -> None:
     """Send `rows` (`total_rows` of them) in the target's batches; `names` holds a row of each
     account and category among them, mapped on the target before anything is sent."""
     if total_rows and not _prepared(journal, names, report, total_rows):

@@ -17,16 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from importer.config.settings import Config, SourceSettings
-from importer.reports.gaps import BalanceBook, Gap, missing_month, previous_month
-from importer.run.lock import run_lock
-from importer.run.logs import LOGGER
 from importer.core.errors import StateError
 from importer.core.models import Statement
-from importer.reports.summary import Uploaded
-from importer.run.pipeline import RunSettings, run as run_pipeline, statement_files
+from importer.reports.gaps import BalanceBook, Gap, missing_month, previous_month
 from importer.reports.progress import RunDisplay, run_display
-from importer.reports.summary import FileReport, RunReport
+from importer.reports.summary import FileReport, RunReport, Uploaded
 from importer.rules import RuleSet
+from importer.run.lock import run_lock
+from importer.run.logs import LOGGER
+from importer.run.pipeline import RunSettings, statement_files
+from importer.run.pipeline import run as run_pipeline
 from importer.store.base import Store
 
 Group = tuple[SourceSettings | None, list[Path]]
@@ -114,7 +114,9 @@ class RoutineObserver:
         if report.error:
             self.log.error("%s: %s", report.path, report.error)
         else:
-            self.log.info("%s: %d parsed, %d new, %d duplicate", report.path, report.parsed, report.new, report.duplicate)
+            self.log.info(
+                "%s: %d parsed, %d new, %d duplicate", report.path, report.parsed, report.new, report.duplicate
+            )
         self.display.file_done(Path(report.path))
 
 
@@ -155,9 +157,15 @@ def group_by_source(files: Sequence[Path], sources: Sequence[SourceSettings]) ->
 
 
 def run_groups(
-    groups: Sequence[Group], rules: RuleSet, state: Store, base: RunSettings, config: Config, log: logging.Logger,
-    *, show: bool = True,
-) -> RoutineReport:  # fmt: skip
+    groups: Sequence[Group],
+    rules: RuleSet,
+    state: Store,
+    base: RunSettings,
+    config: Config,
+    log: logging.Logger,
+    *,
+    show: bool = True,
+) -> RoutineReport:
     """One pipeline run per group, with balance checks, a log line per file and a progress bar."""
     report = RoutineReport()
     base = replace(base, accounts=base.accounts or config.account_specs())
@@ -172,9 +180,15 @@ def run_groups(
 
 
 def run_sources(
-    config: Config, rules: RuleSet, state: Store, base: RunSettings, log: logging.Logger, today: dt.date,
-    *, show: bool = True,
-) -> RoutineReport:  # fmt: skip
+    config: Config,
+    rules: RuleSet,
+    state: Store,
+    base: RunSettings,
+    log: logging.Logger,
+    today: dt.date,
+    *,
+    show: bool = True,
+) -> RoutineReport:
     """Import every configured source, then warn about accounts with no statement for last month."""
     groups: list[Group] = [(source, statement_files(source.files())) for source in config.sources]
     report = run_groups(groups, rules, state, replace(base, kind="routine"), config, log, show=show)

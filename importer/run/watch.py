@@ -29,9 +29,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from importer.run.lock import LockedError
 from importer.config.paths import private_folder, write_private
 from importer.reports.summary import FileReport
+from importer.run.lock import LockedError
 
 # Names browsers and sync tools give files still being written; they are renamed when complete.
 _PARTIAL_SUFFIXES = (".part", ".partial", ".crdownload", ".download", ".tmp", ".temp", "~")
@@ -141,7 +141,9 @@ class Inbox:
             except OSError as exc:
                 # Stored but not movable (a full disk, a read-only archive): report it and leave the
                 # file in the inbox; the next rescan imports it again (adding nothing) and retries.
-                filed.append(Filed(path, None, f"imported, but could not be filed away: {exc}", report=reports.get(path)))
+                filed.append(
+                    Filed(path, None, f"imported, but could not be filed away: {exc}", report=reports.get(path))
+                )
         return filed
 
     def file_away(self, path: Path, report: FileReport | None) -> Filed:
@@ -244,18 +246,33 @@ def write_error_note(filed: Path, error: str, inbox: Path) -> Path:
 # The command-line options error messages suggest, and what a watcher (which takes no options
 # per file) is told instead: the importer.yaml key that says the same for the file's source.
 _WATCH_ADVICE = (
-    ("--currency", "Say its currency: `currency: CODE` (ISO 4217, e.g. USD) on the source whose `path:` "
-                   "matches this file in importer.yaml, or at the top level of importer.yaml for every such file."),
+    (
+        "--currency",
+        "Say its currency: `currency: CODE` (ISO 4217, e.g. USD) on the source whose `path:` "
+        "matches this file in importer.yaml, or at the top level of importer.yaml for every such file.",
+    ),
     ("--account", "Say its account: `account: NAME` on the source whose `path:` matches this file in importer.yaml."),
-    ("--profile", "Say its bank layout: `profile: NAME` on the source whose `path:` matches this file in "
-                  "importer.yaml (`importer detect FILE` suggests one)."),
-    ("--date-format", "Say its date format: `date_format: FMT` (e.g. %d/%m/%Y) on the source whose `path:` "
-                      "matches this file in importer.yaml."),
-    ("--allow-partial", "Download it again in full; or, to import its complete part, set `allow_partial: true` "
-                        "on the source whose `path:` matches this file in importer.yaml."),
-    ("--no-balance-check", "Check it against your bank; to import it although its balances do not add up, "
-                           "import it once by hand: `importer run FILE --no-balance-check`."),
-)  # fmt: skip
+    (
+        "--profile",
+        "Say its bank layout: `profile: NAME` on the source whose `path:` matches this file in "
+        "importer.yaml (`importer detect FILE` suggests one).",
+    ),
+    (
+        "--date-format",
+        "Say its date format: `date_format: FMT` (e.g. %d/%m/%Y) on the source whose `path:` "
+        "matches this file in importer.yaml.",
+    ),
+    (
+        "--allow-partial",
+        "Download it again in full; or, to import its complete part, set `allow_partial: true` "
+        "on the source whose `path:` matches this file in importer.yaml.",
+    ),
+    (
+        "--no-balance-check",
+        "Check it against your bank; to import it although its balances do not add up, "
+        "import it once by hand: `importer run FILE --no-balance-check`.",
+    ),
+)
 _GENERIC = "If the file is damaged or cut off, download it again; otherwise fix the cause above in importer.yaml."
 
 
@@ -304,7 +321,12 @@ def folder_events(folder: Path, stop: threading.Event, tick: float = 0.5) -> Ite
     from watchfiles import Change, watch
 
     for changes in watch(
-        folder, stop_event=stop, rust_timeout=int(tick * 1000), yield_on_timeout=True,
-        recursive=False, debounce=200, raise_interrupt=False,
-    ):  # fmt: skip
+        folder,
+        stop_event=stop,
+        rust_timeout=int(tick * 1000),
+        yield_on_timeout=True,
+        recursive=False,
+        debounce=200,
+        raise_interrupt=False,
+    ):
         yield [Path(p) for change, p in changes if change != Change.deleted]

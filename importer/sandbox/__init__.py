@@ -34,16 +34,23 @@ class Service:
 
 
 SERVICES: dict[str, Service] = {
-    "wallet-v1": Service(wallet_v1.WalletV1Fake, wallet_v1.TOKEN, "WALLET_V1_TOKEN",
-                         {"create_missing": True, "categories": wallet_v1.EXAMPLE_CATEGORIES,
-                          "options": {"user_id": wallet_v1.USER_ID}}),
+    "wallet-v1": Service(
+        wallet_v1.WalletV1Fake,
+        wallet_v1.TOKEN,
+        "WALLET_V1_TOKEN",
+        {"create_missing": True, "categories": wallet_v1.EXAMPLE_CATEGORIES, "options": {"user_id": wallet_v1.USER_ID}},
+    ),
     "wallet": Service(wallet.WalletFake, wallet.TOKEN, "WALLET_TOKEN", {"create_missing": True}),
     "duitmyself": Service(duitmyself.DuitmyselfFake, duitmyself.TOKEN, "DUITMYSELF_TOKEN", {"create_missing": True}),
-    "pocketsmith": Service(pocketsmith.PocketSmithFake, pocketsmith.TOKEN, "POCKETSMITH_TOKEN",
-                           {"create_missing": True, "options": {"default_account": "Checking"}}),
+    "pocketsmith": Service(
+        pocketsmith.PocketSmithFake,
+        pocketsmith.TOKEN,
+        "POCKETSMITH_TOKEN",
+        {"create_missing": True, "options": {"default_account": "Checking"}},
+    ),
     "toshl": Service(toshl.ToshlFake, toshl.TOKEN, "TOSHL_TOKEN", {"create_missing": True}),
     "spendsense": Service(spendsense.SpendSenseFake, spendsense.TOKEN, "SPENDSENSE_TOKEN", {"create_missing": True}),
-}  # fmt: skip
+}
 
 
 class Prefixes:
@@ -93,7 +100,7 @@ class Sandbox:
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.port}/{service}"
 
-    def __enter__(self) -> "Sandbox":
+    def __enter__(self) -> Sandbox:
         self.thread.start()
         deadline = time.monotonic() + 10
         while not self.server.started:

@@ -22,8 +22,8 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from starlette.types import Message, Receive, Scope, Send
 from pydantic import BaseModel, ConfigDict
+from starlette.types import Message, Receive, Scope, Send
 
 from importer.core.jsonmoney import dumps, loads
 
@@ -126,7 +126,7 @@ class Fake:
         self.app = FastAPI(title=f"{name} sandbox", docs_url=None, redoc_url=None, openapi_url=None)
         self.app.include_router(self._inspection())
 
-    def window_headers(self, response: Response, window: "Window") -> Response:
+    def window_headers(self, response: Response, window: Window) -> Response:
         """The X-RateLimit-Limit/Remaining pair of one fixed window (when limits are on)."""
         if self.limits.enabled:
             response.headers["X-RateLimit-Limit"] = str(window.limit)

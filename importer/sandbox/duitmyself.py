@@ -21,20 +21,50 @@ from importer.sandbox.common import Fake, Limits, MoneyJSON, body_json
 
 TOKEN = "key_sandbox_7d1e0c44b9a2f6e3"
 READONLY_TOKEN = "key_sandbox_readonly_51a0c2"
-ALL_SCOPES = {f"{area}:{mode}" for area in ("me", "accounts", "transactions", "categories", "payees") for mode in ("read", "write")}
+ALL_SCOPES = {
+    f"{area}:{mode}"
+    for area in ("me", "accounts", "transactions", "categories", "payees")
+    for mode in ("read", "write")
+}
 KEYS = {TOKEN: ALL_SCOPES, READONLY_TOKEN: {s for s in ALL_SCOPES if s.endswith(":read")}}
 PER_MINUTE, PER_DAY = 600, 50_000  # unpublished budgets; these are the sandbox's choice
-TXN_FIELDS = {"externalId", "accountId", "amount", "date", "categoryId", "payeeId", "payeeName", "note", "time",
-              "isTransfer", "transferToAccountId", "destinationAmount", "exchangeRate"}  # fmt: skip
-TITLES = {400: ("bad_request", "Bad Request"), 401: ("unauthorized", "Unauthorized"), 403: ("forbidden", "Forbidden"),
-          404: ("not_found", "Not Found"), 409: ("conflict", "Conflict"), 429: ("rate_limit_exceeded", "Too Many Requests"),
-          500: ("internal_error", "Internal Server Error"), 503: ("internal_error", "Service Unavailable")}  # fmt: skip
+TXN_FIELDS = {
+    "externalId",
+    "accountId",
+    "amount",
+    "date",
+    "categoryId",
+    "payeeId",
+    "payeeName",
+    "note",
+    "time",
+    "isTransfer",
+    "transferToAccountId",
+    "destinationAmount",
+    "exchangeRate",
+}
+TITLES = {
+    400: ("bad_request", "Bad Request"),
+    401: ("unauthorized", "Unauthorized"),
+    403: ("forbidden", "Forbidden"),
+    404: ("not_found", "Not Found"),
+    409: ("conflict", "Conflict"),
+    429: ("rate_limit_exceeded", "Too Many Requests"),
+    500: ("internal_error", "Internal Server Error"),
+    503: ("internal_error", "Service Unavailable"),
+}
 
 
 def problem(status: int, detail: str) -> Response:
     code, title = TITLES[status]
-    body = {"type": f"https://docs.duitmyself.com/reference/errors#{code}", "title": title, "detail": detail,
-            "status": status, "code": code, "request_id": uuid.uuid4().hex}  # fmt: skip
+    body = {
+        "type": f"https://docs.duitmyself.com/reference/errors#{code}",
+        "title": title,
+        "detail": detail,
+        "status": status,
+        "code": code,
+        "request_id": uuid.uuid4().hex,
+    }
     return MoneyJSON(body, status_code=status, media_type="application/problem+json")
 
 
@@ -43,19 +73,24 @@ class DuitmyselfFake(Fake):
         super().__init__("duitmyself", problem, limits)
         self.reset()
         for method, path, handler in [
-            ("GET", "/v1/me", self.me), ("GET", "/v1/accounts", self.accounts_list),
-            ("POST", "/v1/accounts", self.account_create), ("GET", "/v1/categories", self.categories_list),
-            ("POST", "/v1/categories/upsert", self.category_upsert), ("GET", "/v1/transactions", self.transactions_list),
+            ("GET", "/v1/me", self.me),
+            ("GET", "/v1/accounts", self.accounts_list),
+            ("POST", "/v1/accounts", self.account_create),
+            ("GET", "/v1/categories", self.categories_list),
+            ("POST", "/v1/categories/upsert", self.category_upsert),
+            ("GET", "/v1/transactions", self.transactions_list),
             ("POST", "/v1/transactions/upsert", self.transaction_upsert),
             ("DELETE", "/v1/transactions/{tid}", self.transaction_delete),
-        ]:  # fmt: skip
+        ]:
             self.app.add_api_route(path, handler, methods=[method])  # type: ignore[arg-type]
 
     def reset(self) -> None:
         self.minute, self.day = self.window(PER_MINUTE, 60), self.window(PER_DAY, 86400)
         self.accounts: dict[str, dict[str, Any]] = {}
-        self.categories: dict[str, dict[str, Any]] = {f"sys-{n}": {"id": f"sys-{n}", "name": n, "system": True}
-                           for n in ("Food", "Transport", "Shopping", "Bills", "Salary", "Others")}  # fmt: skip
+        self.categories: dict[str, dict[str, Any]] = {
+            f"sys-{n}": {"id": f"sys-{n}", "name": n, "system": True}
+            for n in ("Food", "Transport", "Shopping", "Bills", "Salary", "Others")
+        }
         self.keys: dict[tuple[str, str], tuple[str, int, bytes]] = {}
         self.by_external: dict[str, str] = {}
 
@@ -68,7 +103,9 @@ class DuitmyselfFake(Fake):
             return self.headers(problem(403, f"This API key lacks the {scope} scope."))
         if self.limits.enabled and not (self.minute.remaining() and self.day.remaining()):
             response = self.headers(problem(429, "Rate limit exceeded for this key."))
-            response.headers["Retry-After"] = str(self.minute.reset_in() if not self.minute.remaining() else self.day.reset_in())
+            response.headers["Retry-After"] = str(
+                self.minute.reset_in() if not self.minute.remaining() else self.day.reset_in()
+            )
             return response
         if self.limits.enabled:
             self.minute.spend(), self.day.spend()
@@ -124,7 +161,13 @@ class DuitmyselfFake(Fake):
         except ValueError:
             return self.headers(problem(400, "limit must be a number and cursor a value from nextCursor."))
         more = start + limit < len(rows)
-        return self.reply({"data": rows[start : start + limit], "nextCursor": format(start + limit, "x") if more else None, "hasMore": more})
+        return self.reply(
+            {
+                "data": rows[start : start + limit],
+                "nextCursor": format(start + limit, "x") if more else None,
+                "hasMore": more,
+            }
+        )
 
     async def account_create(self, request: Request) -> Response:
         return self.gate(request, "accounts:write") or await self.idempotent(request, self._account_create)
@@ -132,7 +175,12 @@ class DuitmyselfFake(Fake):
     async def _account_create(self, body: Any) -> Response:
         if not isinstance(body, dict) or not body.get("name"):
             return self.headers(problem(400, "name is required."))
-        account = {"id": f"acc_{uuid.uuid4().hex[:12]}", "name": body["name"], "currency": body.get("currency", "MYR"), "type": body.get("type", "bank")}
+        account = {
+            "id": f"acc_{uuid.uuid4().hex[:12]}",
+            "name": body["name"],
+            "currency": body.get("currency", "MYR"),
+            "type": body.get("type", "bank"),
+        }
         self.accounts[account["id"]] = account
         return self.reply({"data": account}, 201)
 
@@ -158,7 +206,9 @@ class DuitmyselfFake(Fake):
         tid = existing or f"txn_{uuid.uuid4().hex[:16]}"
         self.records[tid] = {**body, "id": tid}
         self.by_external[body["externalId"]] = tid
-        return self.reply({"operation": "updated" if existing else "created", "data": self.records[tid]}, 200 if existing else 201)
+        return self.reply(
+            {"operation": "updated" if existing else "created", "data": self.records[tid]}, 200 if existing else 201
+        )
 
     def invalid(self, body: Any) -> Response | None:
         if not isinstance(body, dict):

@@ -28,12 +28,14 @@ class PocketSmithFake(Fake):
         super().__init__("pocketsmith", json_error, limits, fault_status=503)
         self.reset()
         for method, path, handler in [
-            ("GET", "/me", self.me), ("GET", "/users/{uid}/transaction_accounts", self.accounts_list),
-            ("GET", "/users/{uid}/categories", self.categories_list), ("POST", "/users/{uid}/categories", self.category_create),
+            ("GET", "/me", self.me),
+            ("GET", "/users/{uid}/transaction_accounts", self.accounts_list),
+            ("GET", "/users/{uid}/categories", self.categories_list),
+            ("POST", "/users/{uid}/categories", self.category_create),
             ("POST", "/transaction_accounts/{aid}/transactions", self.transaction_create),
             ("GET", "/transaction_accounts/{aid}/transactions", self.transactions_list),
             ("DELETE", "/transactions/{tid}", self.transaction_delete),
-        ]:  # fmt: skip
+        ]:
             self.app.add_api_route(path, handler, methods=[method])  # type: ignore[arg-type]
 
     def reset(self) -> None:
@@ -55,7 +57,9 @@ class PocketSmithFake(Fake):
         return self.next_id
 
     async def me(self, request: Request) -> Response:
-        return self.gate(request) or MoneyJSON({"id": USER_ID, "login": "sandbox", "name": "Sandbox", "email": "sandbox@example.com"})
+        return self.gate(request) or MoneyJSON(
+            {"id": USER_ID, "login": "sandbox", "name": "Sandbox", "email": "sandbox@example.com"}
+        )
 
     async def accounts_list(self, request: Request, uid: str) -> Response:
         return self.gate(request, uid) or MoneyJSON(list(self.accounts.values()))
@@ -63,8 +67,11 @@ class PocketSmithFake(Fake):
     async def categories_list(self, request: Request, uid: str) -> Response:
         if refused := self.gate(request, uid):
             return refused
-        tree = [dict(c, children=[k for k in self.categories.values() if k["parent_id"] == c["id"]])
-                for c in self.categories.values() if c["parent_id"] is None]  # fmt: skip
+        tree = [
+            dict(c, children=[k for k in self.categories.values() if k["parent_id"] == c["id"]])
+            for c in self.categories.values()
+            if c["parent_id"] is None
+        ]
         return MoneyJSON(tree)
 
     async def category_create(self, request: Request, uid: str) -> Response:
@@ -90,12 +97,25 @@ class PocketSmithFake(Fake):
         labels = [x.strip() for x in labels.split(",") if x.strip()] if isinstance(labels, str) else list(labels)
         category = self.categories.get(body["category_id"]) if body.get("category_id") else None
         now = dt.datetime.now(dt.UTC).isoformat()
-        txn = {"id": self.new_int(), "payee": body["payee"], "original_payee": body["payee"], "date": body["date"],
-               "amount": body["amount"], "type": "debit" if body["amount"] < 0 else "credit",
-               "is_transfer": bool(body.get("is_transfer")), "category": category, "note": body.get("note"),
-               "memo": body.get("memo"), "cheque_number": body.get("cheque_number"), "labels": labels,
-               "transaction_account": {"id": account["id"], "name": account["name"]}, "status": "posted",
-               "needs_review": bool(body.get("needs_review")), "created_at": now, "updated_at": now}  # fmt: skip
+        txn = {
+            "id": self.new_int(),
+            "payee": body["payee"],
+            "original_payee": body["payee"],
+            "date": body["date"],
+            "amount": body["amount"],
+            "type": "debit" if body["amount"] < 0 else "credit",
+            "is_transfer": bool(body.get("is_transfer")),
+            "category": category,
+            "note": body.get("note"),
+            "memo": body.get("memo"),
+            "cheque_number": body.get("cheque_number"),
+            "labels": labels,
+            "transaction_account": {"id": account["id"], "name": account["name"]},
+            "status": "posted",
+            "needs_review": bool(body.get("needs_review")),
+            "created_at": now,
+            "updated_at": now,
+        }
         self.records[str(txn["id"])] = txn
         self.by_date.add(str(txn["date"]), str(txn["id"]))
         return MoneyJSON(txn, status_code=201)
@@ -129,7 +149,9 @@ class PocketSmithFake(Fake):
         if page < 1 or not 10 <= per_page <= 1000:
             return json_error(400, "per_page must be between 10 and 1000 and page at least 1")
         if "start_date" in q:  # only the dates in range are read; `_wanted` still checks each row
-            candidates = [self.records[i] for i in self.by_date.between(q["start_date"], q["end_date"]) if i in self.records]
+            candidates = [
+                self.records[i] for i in self.by_date.between(q["start_date"], q["end_date"]) if i in self.records
+            ]
         else:
             candidates = list(self.records.values())
         rows = [t for t in candidates if str(t["transaction_account"]["id"]) == aid and _wanted(t, q)]
@@ -138,8 +160,15 @@ class PocketSmithFake(Fake):
     def paged(self, request: Request, rows: list[dict[str, Any]], page: int, per_page: int) -> Response:
         last = max(1, -(-len(rows) // per_page))
         response = MoneyJSON(rows[(page - 1) * per_page : page * per_page])
-        links = {"first": 1, "last": last, **({"next": page + 1} if page < last else {}), **({"prev": page - 1} if page > 1 else {})}
-        response.headers["Link"] = ", ".join(f'<{request.url.include_query_params(page=n)}>; rel="{rel}"' for rel, n in links.items())
+        links = {
+            "first": 1,
+            "last": last,
+            **({"next": page + 1} if page < last else {}),
+            **({"prev": page - 1} if page > 1 else {}),
+        }
+        response.headers["Link"] = ", ".join(
+            f'<{request.url.include_query_params(page=n)}>; rel="{rel}"' for rel, n in links.items()
+        )
         response.headers["Per-Page"], response.headers["Total"] = str(per_page), str(len(rows))
         return response
 
@@ -156,6 +185,8 @@ def _wanted(txn: dict[str, Any], q: Any) -> bool:
         return False
     if "search" in q:
         title = (txn["category"] or {}).get("title", "")
-        haystack = " ".join([txn["payee"], txn["note"] or "", ",".join(txn["labels"]), title, str(txn["amount"]), txn["date"]])
+        haystack = " ".join(
+            [txn["payee"], txn["note"] or "", ",".join(txn["labels"]), title, str(txn["amount"]), txn["date"]]
+        )
         return q["search"].lower() in haystack.lower()
     return True

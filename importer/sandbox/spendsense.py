@@ -18,11 +18,34 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from importer.sandbox.common import Fake, Limits, MoneyJSON, json_error
 
 TOKEN = "5f0e2d9c8b7a61504f3e2d1c0b9a8f7e6d5c4b3a"  # DRF keys are 40 hex digits
-SYSTEM = {"earn": ["salary", "deposit_interest", "returning", "gifts"],
-          "spent": ["supermarket", "restaurants", "transport", "home", "pets", "clothing", "vacation", "technology",
-                    "taxes", "health", "gifts", "education", "other"]}  # fmt: skip
-ROUTES = ["token/check", "accounts", "accounts/create", "categories", "categories/create", "transactions",
-          "transactions/create", "profile-data"]  # fmt: skip
+SYSTEM = {
+    "earn": ["salary", "deposit_interest", "returning", "gifts"],
+    "spent": [
+        "supermarket",
+        "restaurants",
+        "transport",
+        "home",
+        "pets",
+        "clothing",
+        "vacation",
+        "technology",
+        "taxes",
+        "health",
+        "gifts",
+        "education",
+        "other",
+    ],
+}
+ROUTES = [
+    "token/check",
+    "accounts",
+    "accounts/create",
+    "categories",
+    "categories/create",
+    "transactions",
+    "transactions/create",
+    "profile-data",
+]
 
 
 class SpendSenseFake(Fake):
@@ -30,12 +53,20 @@ class SpendSenseFake(Fake):
         super().__init__("spendsense", json_error, limits, fault_status=503)
         self.dialect = dialect
         self.reset()
-        handlers = {"token/check": self.token_check, "accounts": self.accounts_list, "accounts/create": self.account_create,
-                    "categories": self.categories_list, "categories/create": self.category_create,
-                    "transactions": self.transactions_list, "transactions/create": self.transaction_create,
-                    "profile-data": self.profile}  # fmt: skip
+        handlers = {
+            "token/check": self.token_check,
+            "accounts": self.accounts_list,
+            "accounts/create": self.account_create,
+            "categories": self.categories_list,
+            "categories/create": self.category_create,
+            "transactions": self.transactions_list,
+            "transactions/create": self.transaction_create,
+            "profile-data": self.profile,
+        }
         for route, handler in handlers.items():
-            self.app.add_api_route(f"/api/v1/{route}/", self.only_get(handler), methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"])
+            self.app.add_api_route(
+                f"/api/v1/{route}/", self.only_get(handler), methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
+            )
             self.app.add_api_route(f"/api/v1/{route}", _append_slash, methods=["GET", "HEAD"])
 
     def reset(self) -> None:
@@ -65,10 +96,14 @@ class SpendSenseFake(Fake):
         return MoneyJSON({"status": "ok", "user": "sandbox"})
 
     async def profile(self, request: Request) -> Response:
-        return MoneyJSON({"user": "sandbox", "total_all_spending": 0.0, "total_all_earning": 0.0, "total_all_diff": 0.0})
+        return MoneyJSON(
+            {"user": "sandbox", "total_all_spending": 0.0, "total_all_earning": 0.0, "total_all_diff": 0.0}
+        )
 
     async def accounts_list(self, request: Request) -> Response:
-        return MoneyJSON({"user": "sandbox", "accounts": [{"name": n, "balance": f"{b:.2f}"} for n, b in self.accounts.items()]})
+        return MoneyJSON(
+            {"user": "sandbox", "accounts": [{"name": n, "balance": f"{b:.2f}"} for n, b in self.accounts.items()]}
+        )
 
     async def account_create(self, request: Request) -> Response:
         q = request.query_params
@@ -82,7 +117,11 @@ class SpendSenseFake(Fake):
         return MoneyJSON({"status": "ok"})
 
     def all_categories(self, kind: str | None = None, user: str | None = None) -> list[dict[str, str]]:
-        system = [{"name": v.replace("_", " ").title(), "value": v, "icon": "", "type": t} for t, vs in SYSTEM.items() for v in vs]
+        system = [
+            {"name": v.replace("_", " ").title(), "value": v, "icon": "", "type": t}
+            for t, vs in SYSTEM.items()
+            for v in vs
+        ]
         rows = (system if user != "true" else []) + (self.user_categories if user != "false" else [])
         return [r for r in rows if kind is None or r["type"] == kind]
 
@@ -91,7 +130,11 @@ class SpendSenseFake(Fake):
         if q.get("type") not in (None, "spent", "earn"):
             return json_error(400, 'The type parameter must be either "spent" or "earn"!')
         rows = self.all_categories(q.get("type"), q.get("user"))
-        return MoneyJSON({"user": "sandbox", "categories": rows}) if rows else json_error(404, "Categories cannot be found")
+        return (
+            MoneyJSON({"user": "sandbox", "categories": rows})
+            if rows
+            else json_error(404, "Categories cannot be found")
+        )
 
     async def category_create(self, request: Request) -> Response:
         q = request.query_params
@@ -104,7 +147,9 @@ class SpendSenseFake(Fake):
             return json_error(400, 'The type parameter must be either "spent" or "earn"!')
         if any(c["value"] == q["name"].lower() and c["type"] == q["type"] for c in self.user_categories):
             return json_error(400, "A problem occurred while creating a category: UNIQUE constraint failed")
-        self.user_categories.append({"name": q["name"], "value": q["name"].lower(), "icon": q["icon"], "type": q["type"]})
+        self.user_categories.append(
+            {"name": q["name"], "value": q["name"].lower(), "icon": q["icon"], "type": q["type"]}
+        )
         return MoneyJSON({"status": "ok"})
 
     async def transaction_create(self, request: Request) -> Response:
@@ -124,8 +169,15 @@ class SpendSenseFake(Fake):
         self.accounts[q["account"]] += amount if q["type"] == "earn" else -amount
         now = dt.datetime.now(dt.UTC).isoformat()
         rid = self.new_id()
-        self.records[rid] = {"type": q["type"], "amount": f"{amount:.2f}", "category": q["category"], "description": "",
-                             "account": q["account"], "time_create": now, "time_update": now}  # fmt: skip
+        self.records[rid] = {
+            "type": q["type"],
+            "amount": f"{amount:.2f}",
+            "category": q["category"],
+            "description": "",
+            "account": q["account"],
+            "time_create": now,
+            "time_update": now,
+        }
         return MoneyJSON({"status": "ok"})
 
     async def transactions_list(self, request: Request) -> Response:
@@ -137,7 +189,11 @@ class SpendSenseFake(Fake):
         except ValueError:
             return json_error(400, "Invalid date format. Use ISO 8601 (e.g., 2024-06-01T00:00:00)")
         rows = [r for r in self.records.values() if start <= dt.datetime.fromisoformat(r["time_update"]) <= end]
-        return MoneyJSON({"user": "sandbox", "transactions": rows}) if rows else json_error(404, "Transactions cannot be found")
+        return (
+            MoneyJSON({"user": "sandbox", "transactions": rows})
+            if rows
+            else json_error(404, "Transactions cannot be found")
+        )
 
 
 def _amount_problem(text: str) -> str | None:

@@ -25,9 +25,16 @@ LIMIT = 1000
 _CODE = re.compile(r"^[A-Z0-9_]{2,10}$")
 
 
-def error(status: int, description: str, error_id: str | None = None, fields: list[dict[str, str]] | None = None) -> Response:
-    eid = error_id or {400: "error.bad_request", 401: "error.auth", 404: "error.not_found", 429: "error.too_many_requests",
-                       503: "error.unavailable"}.get(status, "error.internal")  # fmt: skip
+def error(
+    status: int, description: str, error_id: str | None = None, fields: list[dict[str, str]] | None = None
+) -> Response:
+    eid = error_id or {
+        400: "error.bad_request",
+        401: "error.auth",
+        404: "error.not_found",
+        429: "error.too_many_requests",
+        503: "error.unavailable",
+    }.get(status, "error.internal")
     body: dict[str, Any] = {"error_id": eid, "id": eid, "description": description}
     if fields:
         body["fields"] = fields
@@ -39,22 +46,36 @@ class ToshlFake(Fake):
         super().__init__("toshl", lambda s, m: error(s, m), limits, fault_status=503)
         self.reset()
         for method, path, handler in [
-            ("GET", "/rate-limit", self.rate_limit), ("GET", "/me", self.me),
-            ("GET", "/accounts", self.accounts_list), ("POST", "/accounts", self.account_create),
-            ("GET", "/categories", self.categories_list), ("POST", "/categories", self.category_create),
-            ("POST", "/entries", self.entry_create), ("GET", "/entries", self.entries_list),
+            ("GET", "/rate-limit", self.rate_limit),
+            ("GET", "/me", self.me),
+            ("GET", "/accounts", self.accounts_list),
+            ("POST", "/accounts", self.account_create),
+            ("GET", "/categories", self.categories_list),
+            ("POST", "/categories", self.category_create),
+            ("POST", "/entries", self.entry_create),
+            ("GET", "/entries", self.entries_list),
             ("DELETE", "/entries/{eid}", self.entry_delete),
-        ]:  # fmt: skip
+        ]:
             self.app.add_api_route(path, handler, methods=[method])  # type: ignore[arg-type]
 
     def reset(self) -> None:
         self.window_ = self.window(LIMIT, 60)
         self.by_date = DateIndex()
         self.accounts: dict[str, dict[str, Any]] = {}
-        self.categories: dict[str, dict[str, Any]] = {str(i): {"id": str(i), "name": n, "type": t}
-                           for i, (n, t) in enumerate([("Food & Drinks", "expense"), ("Shopping", "expense"),
-                                                       ("Home & Utilities", "expense"), ("Other", "expense"),
-                                                       ("Salary", "income"), ("Other income", "income")], 1)}  # fmt: skip
+        self.categories: dict[str, dict[str, Any]] = {
+            str(i): {"id": str(i), "name": n, "type": t}
+            for i, (n, t) in enumerate(
+                [
+                    ("Food & Drinks", "expense"),
+                    ("Shopping", "expense"),
+                    ("Home & Utilities", "expense"),
+                    ("Other", "expense"),
+                    ("Salary", "income"),
+                    ("Other income", "income"),
+                ],
+                1,
+            )
+        }
 
     def gate(self, request: Request, counted: bool = True) -> Response | None:
         if _token(request) != TOKEN:
@@ -75,7 +96,9 @@ class ToshlFake(Fake):
         return response
 
     async def rate_limit(self, request: Request) -> Response:
-        return self.gate(request, counted=False) or MoneyJSON({"limit": self.window_.limit, "remaining": self.window_.remaining()})
+        return self.gate(request, counted=False) or MoneyJSON(
+            {"limit": self.window_.limit, "remaining": self.window_.remaining()}
+        )
 
     async def me(self, request: Request) -> Response:
         return self.gate(request) or self.reply({"id": "42", "email": "sandbox@example.com"})
@@ -103,7 +126,12 @@ class ToshlFake(Fake):
         if not isinstance(body, dict) or not body.get("name") or body.get("type") not in ("expense", "income"):
             return self.headers(error(400, "name and type (expense or income) are required."))
         oid = str(1000 + len(self.categories))
-        self.categories[oid] = {"id": oid, "name": body["name"], "type": body["type"], **({"extra": body["extra"]} if "extra" in body else {})}
+        self.categories[oid] = {
+            "id": oid,
+            "name": body["name"],
+            "type": body["type"],
+            **({"extra": body["extra"]} if "extra" in body else {}),
+        }
         return self.created(request, "categories", oid)
 
     async def entry_create(self, request: Request) -> Response:
@@ -149,11 +177,20 @@ class ToshlFake(Fake):
             return self.headers(error(400, "per_page must be between 10 and 500."))
         accounts = set(q["accounts"].split(",")) if q.get("accounts") else None
         in_range = (self.records[i] for i in self.by_date.between(q["from"], q["to"]) if i in self.records)
-        rows = [e for e in in_range if q["from"] <= e["date"] <= q["to"] and (accounts is None or e["account"] in accounts)]
+        rows = [
+            e for e in in_range if q["from"] <= e["date"] <= q["to"] and (accounts is None or e["account"] in accounts)
+        ]
         response = self.reply(rows[page * per_page : (page + 1) * per_page])
         last = max(0, -(-len(rows) // per_page) - 1)
-        links = {"first": 0, "last": last, **({"next": page + 1} if page < last else {}), **({"previous": page - 1} if page else {})}
-        response.headers["Link"] = ", ".join(f'<{request.url.include_query_params(page=n)}>; rel="{rel}"' for rel, n in links.items())
+        links = {
+            "first": 0,
+            "last": last,
+            **({"next": page + 1} if page < last else {}),
+            **({"previous": page - 1} if page else {}),
+        }
+        response.headers["Link"] = ", ".join(
+            f'<{request.url.include_query_params(page=n)}>; rel="{rel}"' for rel, n in links.items()
+        )
         response.headers["Toshl-Modified"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
         return response
 

@@ -22,8 +22,19 @@ from importer.sandbox.common import DateIndex, Fake, Limits, MoneyJSON, body_jso
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzYW5kYm94LXdhbGxldCJ9.c2FuZGJveC13YWxsZXQtc2ln"
 BOARD_TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJhcHAiOiJib2FyZCJ9.c2FuZGJveC1ib2FyZC1zaWc"
 CAPACITY = 500  # requests per hour, the reference page's figure
-SYSTEM_CATEGORIES = ["Food & Drinks", "Shopping", "Housing", "Transportation", "Vehicle", "Life & Entertainment",
-                     "Communication, PC", "Financial expenses", "Investments", "Income", "Others"]  # fmt: skip
+SYSTEM_CATEGORIES = [
+    "Food & Drinks",
+    "Shopping",
+    "Housing",
+    "Transportation",
+    "Vehicle",
+    "Life & Entertainment",
+    "Communication, PC",
+    "Financial expenses",
+    "Investments",
+    "Income",
+    "Others",
+]
 
 
 class Bucket:
@@ -66,19 +77,25 @@ class WalletFake(Fake):
         self.reset()
         api = "/v1/api"
         for method, path, handler in [
-            ("GET", "/accounts", self.list_accounts), ("POST", "/accounts", self.create_account),
-            ("GET", "/categories", self.list_categories), ("POST", "/categories/custom", self.create_category),
-            ("GET", "/labels", self.list_labels), ("GET", "/records", self.list_records),
-            ("POST", "/records", self.create_records), ("DELETE", "/records", self.delete_records),
+            ("GET", "/accounts", self.list_accounts),
+            ("POST", "/accounts", self.create_account),
+            ("GET", "/categories", self.list_categories),
+            ("POST", "/categories/custom", self.create_category),
+            ("GET", "/labels", self.list_labels),
+            ("GET", "/records", self.list_records),
+            ("POST", "/records", self.create_records),
+            ("DELETE", "/records", self.delete_records),
             ("GET", "/api-usage/stats", self.usage),
-        ]:  # fmt: skip
+        ]:
             self.app.add_api_route(api + path, handler, methods=[method])
 
     def reset(self) -> None:
         self.bucket = Bucket(self.limits.budget(CAPACITY), 3600 * self.limits.window_scale)
         self.accounts: dict[str, dict[str, Any]] = {}
-        self.categories = {f"sys-{i:02d}": {"id": f"sys-{i:02d}", "name": n, "customCategory": False}
-                           for i, n in enumerate(SYSTEM_CATEGORIES)}  # fmt: skip
+        self.categories = {
+            f"sys-{i:02d}": {"id": f"sys-{i:02d}", "name": n, "customCategory": False}
+            for i, n in enumerate(SYSTEM_CATEGORIES)
+        }
         self.labels: dict[str, dict[str, Any]] = {}
         self.by_day = DateIndex()  # record ids by the first ten characters of recordDate
         self.last_query: tuple[Any, list[dict[str, Any]]] | None = None
@@ -110,7 +127,9 @@ class WalletFake(Fake):
         return self.headers(MoneyJSON(content, status_code=status))
 
     async def usage(self, request: Request) -> Response:
-        return self.gate(request, counted=False) or self.reply({"period": "30days", "requests": self.counts["requests"]})
+        return self.gate(request, counted=False) or self.reply(
+            {"period": "30days", "requests": self.counts["requests"]}
+        )
 
     async def list_accounts(self, request: Request) -> Response:
         return self.gate(request) or self.reply({"accounts": list(self.accounts.values()), "limit": 200, "offset": 0})
@@ -125,11 +144,20 @@ class WalletFake(Fake):
         if refused := self.gate(request):
             return refused
         body = await body_json(request)
-        missing = [k for k in ("name", "accountType", "currencyCode", "initialBalance") if not isinstance(body, dict) or k not in body]
+        missing = [
+            k
+            for k in ("name", "accountType", "currencyCode", "initialBalance")
+            if not isinstance(body, dict) or k not in body
+        ]
         if missing:
             return self.headers(json_error(400, f"missing required fields: {', '.join(missing)}"))
-        account = {"id": self.new_id(), "name": body["name"], "accountType": body["accountType"],
-                   "currencyCode": body["currencyCode"], "archived": False}  # fmt: skip
+        account = {
+            "id": self.new_id(),
+            "name": body["name"],
+            "accountType": body["accountType"],
+            "currencyCode": body["currencyCode"],
+            "archived": False,
+        }
         self.accounts[account["id"]] = account
         return self.reply({"account": account, "summary": {"created": 1}}, 201)
 
@@ -153,8 +181,13 @@ class WalletFake(Fake):
         latest = dt.datetime.now(dt.UTC) + dt.timedelta(hours=24)  # once per request, not per record
         results = [self.create_one(i, item, data, latest) for i, item in enumerate(body)]
         ok = sum(1 for r in results if r["success"])
-        summary = {"total": len(results), "succeeded": ok, "clientErrors": len(results) - ok, "serverErrors": 0,
-                   "documentsWritten": ok}  # fmt: skip
+        summary = {
+            "total": len(results),
+            "succeeded": ok,
+            "clientErrors": len(results) - ok,
+            "serverErrors": 0,
+            "documentsWritten": ok,
+        }
         status = 200 if ok == len(results) else 207 if ok else 400
         return self.reply({"results": results, "summary": summary}, status)
 
@@ -162,13 +195,27 @@ class WalletFake(Fake):
         problem = self.invalid(item, latest)
         if problem is not None:
             message, field = problem
-            return {"inputIndex": index, "success": False, "error": message, "errorType": "client_error", "fields": [field]}
+            return {
+                "inputIndex": index,
+                "success": False,
+                "error": message,
+                "errorType": "client_error",
+                "fields": [field],
+            }
         value = item["amount"]["value"]
-        record = {"id": self.new_id(), "accountId": item["accountId"], "amount": item["amount"],
-                  "recordDate": item["recordDate"], "categoryId": item.get("categoryId"),
-                  "counterParty": item.get("counterParty"), "note": item.get("note"),
-                  "labelIds": item.get("labelIds", []), "recordState": item.get("recordState", "cleared"),
-                  "recordType": "expense" if value < 0 else "income", "source": "rest"}  # fmt: skip
+        record = {
+            "id": self.new_id(),
+            "accountId": item["accountId"],
+            "amount": item["amount"],
+            "recordDate": item["recordDate"],
+            "categoryId": item.get("categoryId"),
+            "counterParty": item.get("counterParty"),
+            "note": item.get("note"),
+            "labelIds": item.get("labelIds", []),
+            "recordState": item.get("recordState", "cleared"),
+            "recordType": "expense" if value < 0 else "income",
+            "source": "rest",
+        }
         self.records[record["id"]] = record
         self.by_day.add(str(record["recordDate"])[:10], record["id"])
         result = {"inputIndex": index, "success": True, "id": record["id"]}
@@ -243,7 +290,10 @@ class WalletFake(Fake):
         ids = body.get("ids") if isinstance(body, dict) else None
         if not isinstance(ids, list) or not 1 <= len(ids) <= 10:
             return self.headers(json_error(400, "ids must be an array of 1 to 10 record ids"))
-        results = [{"inputIndex": i, "success": self.records.pop(rid, None) is not None, "id": rid} for i, rid in enumerate(ids)]
+        results = [
+            {"inputIndex": i, "success": self.records.pop(rid, None) is not None, "id": rid}
+            for i, rid in enumerate(ids)
+        ]
         self.by_day.version += 1
         return self.reply({"results": results, "summary": {"total": len(ids)}})
 

@@ -21,16 +21,46 @@ TOKEN = "wv1-sandbox-0f3c9a7e5b2d4c61"
 USER_ID = "7e7e7387-fda1-4594-8dd0-9f1726113c45"
 OBJECTS_PER_MINUTE = 10_000
 PAYMENT_TYPES = {"cash", "debit_card", "credit_card", "transfer", "voucher", "mobile_payment", "web_payment"}
-CATEGORIES = ["Food & Drinks", "Groceries", "Restaurant, fast-food", "Bar, cafe", "Shopping", "Housing", "Rent",
-              "Energy, utilities", "Transportation", "Taxi", "Fuel", "Life & Entertainment", "Subscriptions",
-              "Health care, doctor", "Drug-store, chemist", "Income", "Wage, invoices", "Interests, dividends",
-              "Financial expenses", "Transfer", "Cash", "Others"]  # fmt: skip
+CATEGORIES = [
+    "Food & Drinks",
+    "Groceries",
+    "Restaurant, fast-food",
+    "Bar, cafe",
+    "Shopping",
+    "Housing",
+    "Rent",
+    "Energy, utilities",
+    "Transportation",
+    "Taxi",
+    "Fuel",
+    "Life & Entertainment",
+    "Subscriptions",
+    "Health care, doctor",
+    "Drug-store, chemist",
+    "Income",
+    "Wage, invoices",
+    "Interests, dividends",
+    "Financial expenses",
+    "Transfer",
+    "Cash",
+    "Others",
+]
 # How the categories of rules/example.yaml map onto this fake's (the config `importer sandbox` writes).
-EXAMPLE_CATEGORIES = {"Food:Coffee": "Bar, cafe", "Food:Groceries": "Groceries", "Shopping": "Shopping",
-                      "Entertainment:Subscriptions": "Subscriptions", "Housing:Rent": "Rent",
-                      "Housing:Utilities": "Energy, utilities", "Transport:Fuel": "Fuel", "Transport:Rides": "Taxi",
-                      "Health:Pharmacy": "Drug-store, chemist", "Income:Salary": "Wage, invoices",
-                      "Income:Interest": "Interests, dividends", "Cash": "Cash", "Transfer:Savings": "Transfer"}  # fmt: skip
+EXAMPLE_CATEGORIES = {
+    "Food:Coffee": "Bar, cafe",
+    "Food:Groceries": "Groceries",
+    "Shopping": "Shopping",
+    "Entertainment:Subscriptions": "Subscriptions",
+    "Housing:Rent": "Rent",
+    "Housing:Utilities": "Energy, utilities",
+    "Transport:Fuel": "Fuel",
+    "Transport:Rides": "Taxi",
+    "Health:Pharmacy": "Drug-store, chemist",
+    "Income:Salary": "Wage, invoices",
+    "Income:Interest": "Interests, dividends",
+    "Cash": "Cash",
+    "Transfer:Savings": "Transfer",
+}
 CURRENCIES = ["USD", "EUR", "GBP", "CZK", "CHF"]
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
 
@@ -41,19 +71,29 @@ class WalletV1Fake(Fake):
         self.reset()
         user = "/user/{uid}"
         for method, path, handler in [
-            ("GET", "/users", self.users), ("GET", user + "/accounts", self.accounts_list),
-            ("POST", user + "/account/{aid}", self.save_account), ("GET", user + "/categories", self.categories_list),
-            ("GET", user + "/currencies", self.currencies_list), ("GET", user + "/account/{aid}/records", self.account_records),
-            ("POST", user + "/records", self.save_records), ("GET", "/search/records", self.search),
-        ]:  # fmt: skip
+            ("GET", "/users", self.users),
+            ("GET", user + "/accounts", self.accounts_list),
+            ("POST", user + "/account/{aid}", self.save_account),
+            ("GET", user + "/categories", self.categories_list),
+            ("GET", user + "/currencies", self.currencies_list),
+            ("GET", user + "/account/{aid}/records", self.account_records),
+            ("POST", user + "/records", self.save_records),
+            ("GET", "/search/records", self.search),
+        ]:
             self.app.add_api_route(path, handler, methods=[method])  # type: ignore[arg-type]
 
     def reset(self) -> None:
         self.window_ = self.window(OBJECTS_PER_MINUTE, 60)
         self.accounts: dict[str, dict[str, Any]] = {}
-        self.categories = {f"cat-{i:02d}": {"id": f"cat-{i:02d}", "name": n, "user_id": USER_ID,
-                           "default_type": "income" if n in ("Income", "Wage, invoices", "Interests, dividends") else "expense"}
-                           for i, n in enumerate(CATEGORIES)}  # fmt: skip
+        self.categories = {
+            f"cat-{i:02d}": {
+                "id": f"cat-{i:02d}",
+                "name": n,
+                "user_id": USER_ID,
+                "default_type": "income" if n in ("Income", "Wage, invoices", "Interests, dividends") else "expense",
+            }
+            for i, n in enumerate(CATEGORIES)
+        }
         self.by_account: dict[str, dict[str, None]] = {}  # account id → its record ids, in order
         self.currencies = {f"cur-{c}": {"id": f"cur-{c}", "code": c, "user_id": USER_ID} for c in CURRENCIES}
 
@@ -73,7 +113,9 @@ class WalletV1Fake(Fake):
         return self.headers(MoneyJSON(content))
 
     async def users(self, request: Request) -> Response:
-        return self.gate(request) or self.reply([{"id": USER_ID, "email": "sandbox@example.com", "payment_plan": "INDIVIDUAL"}])
+        return self.gate(request) or self.reply(
+            [{"id": USER_ID, "email": "sandbox@example.com", "payment_plan": "INDIVIDUAL"}]
+        )
 
     async def accounts_list(self, request: Request, uid: str) -> Response:
         return self.gate(request, uid=uid) or self.reply(list(self.accounts.values()))
@@ -90,7 +132,12 @@ class WalletV1Fake(Fake):
         body = await body_json(request)
         if not isinstance(body, dict) or not body.get("name"):
             return self.headers(MoneyJSON({"error": "name is required"}, status_code=400))
-        self.accounts[aid] = {"id": aid, "user_id": USER_ID, "name": body["name"], "init_amount": body.get("init_amount", 0)}
+        self.accounts[aid] = {
+            "id": aid,
+            "user_id": USER_ID,
+            "name": body["name"],
+            "init_amount": body.get("init_amount", 0),
+        }
         return self.reply(self.accounts[aid])
 
     async def account_records(self, request: Request, uid: str, aid: str) -> Response:
@@ -105,8 +152,10 @@ class WalletV1Fake(Fake):
         if not isinstance(body, list):
             return self.headers(MoneyJSON({"error": "the body must be a JSON array of records"}, status_code=400))
         errors, ids = [], []
-        self.known = [(f"{field}_id", f"{field}_{key}", table, {row[key] for row in table.values()}, f"{field} must exist")
-                      for field, table, key in self.tables()]  # fmt: skip
+        self.known = [
+            (f"{field}_id", f"{field}_{key}", table, {row[key] for row in table.values()}, f"{field} must exist")
+            for field, table, key in self.tables()
+        ]
         for item in body:
             problem = self.invalid(item)
             if problem:
@@ -117,7 +166,9 @@ class WalletV1Fake(Fake):
 
     def store(self, item: dict[str, Any]) -> str:
         rid = item.get("id") or self.new_id()
-        account = item.get("account_id") or next(a["id"] for a in self.accounts.values() if a["name"] == item["account_name"])
+        account = item.get("account_id") or next(
+            a["id"] for a in self.accounts.values() if a["name"] == item["account_name"]
+        )
         previous = self.records.get(rid)
         self.records[rid] = {**item, "id": rid, "account_id": account}
         if previous is None:
@@ -128,7 +179,11 @@ class WalletV1Fake(Fake):
         return rid
 
     def tables(self) -> list[tuple[str, dict[str, dict[str, Any]], str]]:
-        return [("account", self.accounts, "name"), ("category", self.categories, "name"), ("currency", self.currencies, "code")]
+        return [
+            ("account", self.accounts, "name"),
+            ("category", self.categories, "name"),
+            ("currency", self.currencies, "code"),
+        ]
 
     def invalid(self, item: Any) -> tuple[str, str] | None:
         """(failed_property, description) of the first problem with one record."""

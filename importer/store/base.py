@@ -96,8 +96,9 @@ class Store(Protocol):
     def transfers_stored(self, run_id: int, sha256: str, after: int) -> int:
         """How many of `new_rows` are one leg of a transfer."""
 
-    def store_transactions(self, txns: Sequence[Transaction], run_id: int, file_sha256: str | None,
-                           status: str = "ok") -> int:
+    def store_transactions(
+        self, txns: Sequence[Transaction], run_id: int, file_sha256: str | None, status: str = "ok"
+    ) -> int:
         """Store categorised transactions not stored before; returns how many were new."""
 
     def set_status(self, external_ids: Sequence[str], status: str) -> None:
@@ -126,8 +127,9 @@ class Store(Protocol):
     def aliases_of(self, external_ids: Iterable[str]) -> dict[str, str]:
         """external id → the stored record it was found to be, for those that are aliases."""
 
-    def candidates(self, accounts: Sequence[str], start: dt.date, end: dt.date,
-                   other_than_file: str) -> Iterator[tuple[Transaction, str | None, str]]:
+    def candidates(
+        self, accounts: Sequence[str], start: dt.date, end: dt.date, other_than_file: str
+    ) -> Iterator[tuple[Transaction, str | None, str]]:
         """(record, its file's format, status) of stored lines that could be duplicates of a file's lines."""
 
     def fingerprints(
@@ -186,8 +188,9 @@ class Store(Protocol):
     def begin_batch(self, target: str, key: str, run_id: int, external_ids: Sequence[str], done: bool = False) -> int:
         """Journal a batch as pending (or as done, remote ids = external ids); returns its id."""
 
-    def finish_batch(self, target: str, batch_id: int, results: Sequence[UploadResult], run_id: int,
-                     status: str) -> None:
+    def finish_batch(
+        self, target: str, batch_id: int, results: Sequence[UploadResult], run_id: int, status: str
+    ) -> None:
         """Close a batch as `status` with the remote ids and the accepted records, atomically."""
 
     def fail_batch(self, batch_id: int, status: str, error: str) -> None:

@@ -17,9 +17,7 @@ from importer.store.rows import TXN_COLUMNS
 
 # Migration 7's transactions row: TXN_COLUMNS with `source_line` an integer (1-3 bytes, not text)
 # and no declared type elsewhere but TEXT; `source_path` is NULL where it is the file's path.
-_TXN_TABLE_COLUMNS = ", ".join(
-    f"{c} INTEGER" if c == "source_line" else f"{c} TEXT" for c in TXN_COLUMNS.split(", ")
-)
+_TXN_TABLE_COLUMNS = ", ".join(f"{c} INTEGER" if c == "source_line" else f"{c} TEXT" for c in TXN_COLUMNS.split(", "))
 # An old row in the new shape: path only where it differs from the file's, no `[]` tags, raw
 # JSON re-encoded without spaces (json() keeps the keys' order and every value).
 _OLD_ROW = ", ".join(
@@ -96,7 +94,7 @@ MIGRATIONS: tuple[str, ...] = (
         last_run_id INTEGER REFERENCES runs(id)
     );
     CREATE TABLE transactions (
-        {TXN_COLUMNS.replace(', ', ' TEXT, ')} TEXT,
+        {TXN_COLUMNS.replace(", ", " TEXT, ")} TEXT,
         file_sha256 TEXT,
         run_id INTEGER REFERENCES runs(id),
         stored_at TEXT NOT NULL,
@@ -111,7 +109,7 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (target, external_id)
     );
     CREATE TABLE ledger (
-        {TXN_COLUMNS.replace(', ', ' TEXT, ')} TEXT,
+        {TXN_COLUMNS.replace(", ", " TEXT, ")} TEXT,
         run_id INTEGER REFERENCES runs(id),
         stored_at TEXT NOT NULL,
         PRIMARY KEY (external_id)
@@ -315,7 +313,6 @@ MIGRATIONS: tuple[str, ...] = (
     DROP TABLE batch_items
     """,
 )
-
 
 
 def _legacy_identifiers(db: sqlite3.Connection) -> None:

@@ -32,7 +32,9 @@ _DESCRIPTION, _AMOUNT, _BALANCE = (TXN_COLUMNS.split(", ").index(c) for c in ("d
 # `UPDATE transactions SET {ASSIGN_ROW}` binds a `transaction_row`: every column, the source path
 # left NULL when it is the row's file's (as stored).
 ASSIGN_ROW = ", ".join(
-    "source_path = nullif(?, (SELECT path FROM files WHERE id = transactions.file_id))" if c == "source_path" else f"{c} = ?"
+    "source_path = nullif(?, (SELECT path FROM files WHERE id = transactions.file_id))"
+    if c == "source_path"
+    else f"{c} = ?"
     for c in TXN_COLUMNS.split(", ")
 )
 
@@ -41,16 +43,31 @@ def now_iso() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-
 def transaction_row(t: Transaction) -> tuple[object, ...]:
     """A Transaction as the column values of `TXN_COLUMNS` (money as exact decimal text)."""
     return (
-        t.external_id, t.account, t.date.isoformat(), str(t.amount), t.currency, t.description,
-        t.payee, t.memo, t.bank_id, None if t.balance is None else str(t.balance),
-        None if t.value_date is None else t.value_date.isoformat(), t.category, t.target_account,
-        _tags_json(t.tags), t.notes, t.transfer_to, t.rule_id, t.source.path, t.source.line,
-        t.source.record, _RAW_JSON(t.raw),
-    )  # fmt: skip
+        t.external_id,
+        t.account,
+        t.date.isoformat(),
+        str(t.amount),
+        t.currency,
+        t.description,
+        t.payee,
+        t.memo,
+        t.bank_id,
+        None if t.balance is None else str(t.balance),
+        None if t.value_date is None else t.value_date.isoformat(),
+        t.category,
+        t.target_account,
+        _tags_json(t.tags),
+        t.notes,
+        t.transfer_to,
+        t.rule_id,
+        t.source.path,
+        t.source.line,
+        t.source.record,
+        _RAW_JSON(t.raw),
+    )
 
 
 def _string_json(ensure_ascii: bool) -> Callable[[object], str]:
@@ -119,14 +136,47 @@ def _raw_cells(text: object, stored: Sequence[object]) -> dict[str, str]:
 
 
 def transaction_from_row(row: Sequence[object]) -> Transaction:
-    (ext, account, day, amount, currency, description, payee, memo, bank_id, balance, value_date,
-     category, target_account, tags, notes, transfer_to, rule_id, path, line, record, raw) = row  # fmt: skip
+    (
+        ext,
+        account,
+        day,
+        amount,
+        currency,
+        description,
+        payee,
+        memo,
+        bank_id,
+        balance,
+        value_date,
+        category,
+        target_account,
+        tags,
+        notes,
+        transfer_to,
+        rule_id,
+        path,
+        line,
+        record,
+        raw,
+    ) = row
     return Transaction(
-        external_id=ext, account=account, date=dt.date.fromisoformat(str(day)), amount=Decimal(str(amount)),
-        currency=currency, description=description, payee=payee, memo=memo, bank_id=bank_id,
+        external_id=ext,
+        account=account,
+        date=dt.date.fromisoformat(str(day)),
+        amount=Decimal(str(amount)),
+        currency=currency,
+        description=description,
+        payee=payee,
+        memo=memo,
+        bank_id=bank_id,
         balance=None if balance is None else Decimal(str(balance)),
         value_date=None if value_date is None else dt.date.fromisoformat(str(value_date)),
-        category=category, target_account=target_account, tags=tuple(json.loads(str(tags or "[]"))),
-        notes=notes, transfer_to=transfer_to, rule_id=rule_id,
-        source=Source(path=str(path), line=line, record=record), raw=_raw_cells(raw, (description, amount, balance)),
-    )  # fmt: skip
+        category=category,
+        target_account=target_account,
+        tags=tuple(json.loads(str(tags or "[]"))),
+        notes=notes,
+        transfer_to=transfer_to,
+        rule_id=rule_id,
+        source=Source(path=str(path), line=line, record=record),
+        raw=_raw_cells(raw, (description, amount, balance)),
+    )

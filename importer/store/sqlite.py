@@ -64,8 +64,6 @@ __all__ = [
 RUN_STATUSES = frozenset({"running", "ok", "failed", "interrupted", "undoing", "undone"})
 
 
-
-
 # Whether a run left a trace beyond the files it read (a quiet run leaves none: see `quiet_run`).
 _CHANGED = """
 SELECT EXISTS (SELECT 1 FROM transactions WHERE run_id = :run)
@@ -108,7 +106,9 @@ class State(StreamSql, HistorySql, JournalSql, DedupeSql, ReportsSql, SqliteBase
         """Number a new run of kind `command`; a run still marked running was killed: interrupted."""
         with self.transaction():
             # Callers hold the run lock, so a run still marked running was killed.
-            killed_dry = self.db.execute("SELECT id FROM runs WHERE status = 'running' AND command = 'dry-run'").fetchall()
+            killed_dry = self.db.execute(
+                "SELECT id FROM runs WHERE status = 'running' AND command = 'dry-run'"
+            ).fetchall()
             self.db.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
         for (dry_run,) in killed_dry:  # a dry run changed nothing, killed or not
             self.quiet_run(dry_run)
@@ -165,7 +165,9 @@ class State(StreamSql, HistorySql, JournalSql, DedupeSql, ReportsSql, SqliteBase
         """Store categorised transactions not stored before; returns how many were new."""
         with self.transaction():
             first = txns[0] if txns else None
-            file_id, path, columns = self.file_row(file_sha256, first.source.path, list(first.raw)) if first else (None, None, None)
+            file_id, path, columns = (
+                self.file_row(file_sha256, first.source.path, list(first.raw)) if first else (None, None, None)
+            )
             # A generator, not a list: executemany binds one row at a time, and a list of a million
             # encoded rows would be the largest thing in memory.
             rows = ((*as_stored(t, path, columns), file_id, run_id, status) for t in txns)
@@ -182,14 +184,17 @@ class State(StreamSql, HistorySql, JournalSql, DedupeSql, ReportsSql, SqliteBase
 
     def statuses(self, external_ids: Iterable[str]) -> dict[str, str]:
         """The stored status of each of `external_ids` that is stored."""
-        return dict(self.rows_for("SELECT external_id, status FROM transactions WHERE external_id IN ({})", external_ids))
+        return dict(
+            self.rows_for("SELECT external_id, status FROM transactions WHERE external_id IN ({})", external_ids)
+        )
 
     def add_aliases(self, aliases: Sequence[tuple[str, str, str]], run_id: int) -> None:
         """Remember (external id, canonical id, reason): that id is the stored record `canonical`."""
         created = now_iso()
         with self.transaction():
             self.db.executemany(
-                "INSERT INTO aliases VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", [(*a, run_id, created) for a in aliases]
+                "INSERT INTO aliases VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                [(*a, run_id, created) for a in aliases],
             )
 
     def replace_transaction(self, old_id: str, new: Transaction, run_id: int) -> None:
@@ -197,7 +202,9 @@ class State(StreamSql, HistorySql, JournalSql, DedupeSql, ReportsSql, SqliteBase
         local ledger in place (one transaction), and keep the old id as an alias of the new one."""
         new_id = new.external_id or ""
         with self.transaction():
-            self.db.execute(f"UPDATE transactions SET {ASSIGN_ROW} WHERE external_id = ?", (*transaction_row(new), old_id))
+            self.db.execute(
+                f"UPDATE transactions SET {ASSIGN_ROW} WHERE external_id = ?", (*transaction_row(new), old_id)
+            )
             self.db.execute("UPDATE accepted SET external_id = ? WHERE external_id = ?", (new_id, old_id))
             self.db.execute("UPDATE aliases SET canonical_id = ? WHERE canonical_id = ?", (new_id, old_id))
             self.db.execute("UPDATE held SET match_id = ? WHERE match_id = ?", (new_id, old_id))
@@ -249,7 +256,9 @@ class State(StreamSql, HistorySql, JournalSql, DedupeSql, ReportsSql, SqliteBase
         status = {"released": "ok", "dropped": "dropped"}[decision]
         now = now_iso()
         with self.transaction():
-            self.db.executemany("UPDATE transactions SET status = ? WHERE external_id = ?", [(status, e) for e in external_ids])
+            self.db.executemany(
+                "UPDATE transactions SET status = ? WHERE external_id = ?", [(status, e) for e in external_ids]
+            )
             self.db.executemany(
                 "UPDATE held SET decision = ?, decided_run_id = ?, decided_at = ? WHERE external_id = ?",
                 [(decision, run_id, now, e) for e in external_ids],
@@ -267,10 +276,15 @@ class State(StreamSql, HistorySql, JournalSql, DedupeSql, ReportsSql, SqliteBase
     def accounts(self) -> list[Account]:
         """Every account, with its identifiers, in the order they were created."""
         identifiers: dict[str, list[str]] = {}
-        for identifier, key in self.db.execute("SELECT identifier, account_key FROM account_identifiers ORDER BY rowid"):
+        for identifier, key in self.db.execute(
+            "SELECT identifier, account_key FROM account_identifiers ORDER BY rowid"
+        ):
             identifiers.setdefault(key, []).append(identifier)
         rows = self.db.execute("SELECT key, name, recipe, basis, currency FROM accounts ORDER BY rowid")
-        return [Account(key, name, recipe, basis, currency, tuple(identifiers.get(key, ()))) for key, name, recipe, basis, currency in rows]
+        return [
+            Account(key, name, recipe, basis, currency, tuple(identifiers.get(key, ())))
+            for key, name, recipe, basis, currency in rows
+        ]
 
     def save_accounts(self, accounts: Iterable[Account]) -> None:
         """Store new accounts and new identifiers of known ones (a rename is `rename_account`)."""
@@ -282,8 +296,10 @@ class State(StreamSql, HistorySql, JournalSql, DedupeSql, ReportsSql, SqliteBase
                     "ON CONFLICT DO NOTHING",
                     (a.key, a.name, a.recipe, a.basis, a.currency, created),
                 )
-                self.db.executemany("INSERT INTO account_identifiers VALUES (?, ?) ON CONFLICT DO NOTHING",
-                                    [(i, a.key) for i in a.identifiers])
+                self.db.executemany(
+                    "INSERT INTO account_identifiers VALUES (?, ?) ON CONFLICT DO NOTHING",
+                    [(i, a.key) for i in a.identifiers],
+                )
 
     def rename_account(self, old: str, new: str) -> int:
         """Show account `old` as `new` everywhere a name is kept; its key and ids do not change.
@@ -303,8 +319,10 @@ class State(StreamSql, HistorySql, JournalSql, DedupeSql, ReportsSql, SqliteBase
 
     def file_accounts(self, sha256: str, before_run: int | None = None) -> set[str]:
         """The accounts the rows stored from the file `sha256` belong to (by runs before `before_run`)."""
-        rows = self.db.execute("SELECT DISTINCT account FROM transaction_rows WHERE file_sha256 = ? AND run_id < ?",
-                               (sha256, before_run if before_run is not None else 1 << 62))
+        rows = self.db.execute(
+            "SELECT DISTINCT account FROM transaction_rows WHERE file_sha256 = ? AND run_id < ?",
+            (sha256, before_run if before_run is not None else 1 << 62),
+        )
         return {name for (name,) in rows}
 
     def fingerprints(
@@ -318,5 +336,6 @@ class State(StreamSql, HistorySql, JournalSql, DedupeSql, ReportsSql, SqliteBase
             "AND file_sha256 IS NOT ?",
             (start.isoformat(), end.isoformat(), other_than, not_from),
         )
+
 
 SqliteStore = State

@@ -21,7 +21,9 @@ SELECT r.id, r.started_at, r.finished_at, r.command, r.status,
 FROM runs r
 """
 _QUIET = "SELECT follows, id, NULL, started_at, finished_at, command, status, files, 0, 0 FROM quiet_runs"
-_BATCHES = "SELECT id, target, key, status, size, coalesce(confirmed, 0), error FROM batches WHERE run_id = ? ORDER BY id"
+_BATCHES = (
+    "SELECT id, target, key, status, size, coalesce(confirmed, 0), error FROM batches WHERE run_id = ? ORDER BY id"
+)
 _LANDED_BY = "WHERE a.run_id = ? OR a.external_id IN (SELECT external_id FROM transactions WHERE run_id = ?)"
 
 _DOOMED = "CREATE TEMP TABLE doomed AS SELECT external_id, pair_id FROM transactions WHERE run_id = ?"

@@ -45,11 +45,23 @@ class JournalSql(SqliteBase):
         """Journal a batch as pending, or as done with the external ids as remote ids; returns its id."""
         now, size = now_iso(), len(external_ids)
         ids = None if done else _IDS_SEPARATOR.join(external_ids)
-        row = (target, key, run_id, size, now, "done" if done else "pending", now if done else None, ids, size if done else None)
+        row = (
+            target,
+            key,
+            run_id,
+            size,
+            now,
+            "done" if done else "pending",
+            now if done else None,
+            ids,
+            size if done else None,
+        )
         with self.transaction():
             return int(self.db.execute(_BATCH, row).lastrowid or 0)
 
-    def finish_batch(self, target: str, batch_id: int, results: Sequence[UploadResult], run_id: int, status: str) -> None:
+    def finish_batch(
+        self, target: str, batch_id: int, results: Sequence[UploadResult], run_id: int, status: str
+    ) -> None:
         """Close batch `batch_id` as `status`, with the remote ids and the accepted records, atomically."""
         confirmed = sum(r.outcome is not Outcome.REJECTED for r in results)
         with self.transaction():
@@ -59,8 +71,10 @@ class JournalSql(SqliteBase):
     def fail_batch(self, batch_id: int, status: str, error: str) -> None:
         """Close batch `batch_id` as `failed` (nothing landed), or leave it `pending` with the error."""
         with self.transaction():
-            self.db.execute("UPDATE batches SET status = ?, error = ?, finished_at = ? WHERE id = ?",
-                            (status, error, now_iso(), batch_id))
+            self.db.execute(
+                "UPDATE batches SET status = ?, error = ?, finished_at = ? WHERE id = ?",
+                (status, error, now_iso(), batch_id),
+            )
 
     def pending_batches(self, target: str) -> list[tuple[int, str, tuple[str, ...]]]:
         """(id, key, external ids in order) of `target`'s batches still pending, oldest first."""
@@ -117,4 +131,6 @@ class JournalSql(SqliteBase):
     def delete_from_ledger(self, external_ids: Sequence[str]) -> None:
         """Remove these records from the ledger (the stored records stay, no longer landed)."""
         with self.transaction():
-            self.db.executemany("UPDATE transactions SET ledger_run = NULL WHERE external_id = ?", [(i,) for i in external_ids])
+            self.db.executemany(
+                "UPDATE transactions SET ledger_run = NULL WHERE external_id = ?", [(i,) for i in external_ids]
+            )

@@ -36,8 +36,6 @@ _SPENDING = (
 )
 
 
-
-
 class ReportsSql(SqliteBase):
     """The `statement_balances` table, and sums over the stored transactions."""
 

@@ -47,7 +47,9 @@ class StreamSql(SqliteBase):
             self.db.executemany(_STORE, (encoded.row(i) + (file_id, run_id, "ok") for i in rows))
             return self.db.total_changes - before
 
-    def file_row(self, sha256: str | None, path: str, columns: list[str]) -> tuple[int | None, str | None, list[str] | None]:
+    def file_row(
+        self, sha256: str | None, path: str, columns: list[str]
+    ) -> tuple[int | None, str | None, list[str] | None]:
         """(id, path, raw columns) of the file `sha256`, recorded from `path` with the raw cell
         names `columns` (its first stored row's) when it has none yet; all None for rows stored
         without a file.  Call inside a transaction: the file row goes with the rows."""
@@ -77,7 +79,8 @@ class StreamSql(SqliteBase):
         rows = self.db.execute(
             f"SELECT {TXN_COLUMNS} FROM transaction_rows WHERE row IN (SELECT min(row) FROM transaction_rows "
             f"WHERE {_IMPORT} GROUP BY account, currency, category, target_account, transfer_to)",
-            {"after": after, "run": run_id, "sha": sha256})
+            {"after": after, "run": run_id, "sha": sha256},
+        )
         return [transaction_from_row(row) for row in rows]
 
     def last_row(self) -> int:
@@ -93,8 +96,10 @@ class StreamSql(SqliteBase):
     def new_rows(self, run_id: int, sha256: str, after: int, size: int) -> Iterator[list[Transaction]]:
         """The rows run `run_id` stored `ok` from file `sha256` after the mark `after` (one
         import of that file: a run may read two copies of it), in file order, `size` at a time."""
-        cursor = self.db.execute(f"SELECT {TXN_COLUMNS} FROM transaction_rows WHERE {_IMPORT} ORDER BY row",
-                                 {"after": after, "run": run_id, "sha": sha256})
+        cursor = self.db.execute(
+            f"SELECT {TXN_COLUMNS} FROM transaction_rows WHERE {_IMPORT} ORDER BY row",
+            {"after": after, "run": run_id, "sha": sha256},
+        )
         while rows := cursor.fetchmany(size):
             yield [transaction_from_row(row) for row in rows]
 
@@ -120,13 +125,38 @@ class _BatchRows:
         balance, value_date = self.balance[i], self.value_date[i]
         amount, balance_text = self.amounts[b.amount[i]], None if balance is None else str(balance)
         return (
-            ext, b.account, self.days[b.date[i]], amount, b.currency[i], b.description[i],
-            payee, memo, bank_id, balance_text,
-            None if value_date is None else value_date.isoformat(), category, target_account,
-            _tags_json(self.tags[i]), notes, transfer_to, rule_id, self.path, b.line[i], self.record[i],
+            ext,
+            b.account,
+            self.days[b.date[i]],
+            amount,
+            b.currency[i],
+            b.description[i],
+            payee,
+            memo,
+            bank_id,
+            balance_text,
+            None if value_date is None else value_date.isoformat(),
+            category,
+            target_account,
+            _tags_json(self.tags[i]),
+            notes,
+            transfer_to,
+            rule_id,
+            self.path,
+            b.line[i],
+            self.record[i],
             raw_text(self.raw[i], self.raw_columns, (b.description[i], amount, balance_text)),
         )
 
 
-_OPTIONAL_TEXT = ("payee", "memo", "bank_id", "category", "target_account", "notes", "transfer_to", "rule_id",
-                  "external_id")
+_OPTIONAL_TEXT = (
+    "payee",
+    "memo",
+    "bank_id",
+    "category",
+    "target_account",
+    "notes",
+    "transfer_to",
+    "rule_id",
+    "external_id",
+)

@@ -81,7 +81,7 @@ class Target(ABC):
     abilities: ClassVar[frozenset[Ability]] = frozenset()
     batch_size: int
 
-    def __init__(self, state: Store | None, run_id: int = 0, settings: TargetSettings | None = None) -> None:
+    def __init__(self, state: Store | None, run_id: int = 0, settings: TargetSettings | None = None) -> None:  # noqa: B027  (the constructor every target is made with)
         """How REGISTRY makes every target: the state it records into (None where nothing is
         stored, as in `importer targets check`), the run, and its configuration."""
 

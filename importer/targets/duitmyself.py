@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Hashable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from importer.core.jsonmoney import dumps
-from importer.internals.lazy import lazy_module
-from importer.core.models import Outcome, Transaction, UploadResult
 from importer.config.secrets import Secret
+from importer.core.jsonmoney import dumps
+from importer.core.models import Outcome, Transaction, UploadResult
+from importer.internals.lazy import lazy_module
 from importer.targets.base import Ability, not_held
 from importer.targets.http import Request
 from importer.targets.remote import RemoteTarget, ServiceOptions, accepted, by_name_and_id, duplicate
@@ -34,7 +34,7 @@ class Duitmyself(RemoteTarget):
     default_url = "https://api.duitmyself.app"
     default_batch = 200
     idempotent = True
-    windows = {"-Minute": 60.0, "-Day": 86400.0}
+    windows: ClassVar[dict[str, float]] = {"-Minute": 60.0, "-Day": 86400.0}
     abilities = RemoteTarget.abilities | {Ability.UPDATE, Ability.DELETE}
     Options = ServiceOptions
 
@@ -45,7 +45,9 @@ class Duitmyself(RemoteTarget):
         rows: list[dict[str, Any]] = []
         cursor: str | None = ""
         while cursor is not None:
-            body = self.http.call(Request("GET", path, params={"limit": "500", **({"cursor": cursor} if cursor else {})})).json()
+            body = self.http.call(
+                Request("GET", path, params={"limit": "500", **({"cursor": cursor} if cursor else {})})
+            ).json()
             rows += body.get("data", [])
             cursor = body.get("nextCursor") if body.get("hasMore") else None
         return rows
@@ -55,7 +57,9 @@ class Duitmyself(RemoteTarget):
 
     def create_name(self, kind: str, key: Hashable) -> str:
         if kind == "account":
-            request = self.write("/v1/accounts", {"name": str(key), "type": "bank", "currency": self.currencies.get(str(key), "MYR")})
+            request = self.write(
+                "/v1/accounts", {"name": str(key), "type": "bank", "currency": self.currencies.get(str(key), "MYR")}
+            )
         else:
             request = self.write("/v1/categories/upsert", {"externalId": f"importer:{key}", "name": str(key)})
         return str(self.http.call(request).json()["data"]["id"])
@@ -69,8 +73,13 @@ class Duitmyself(RemoteTarget):
         return [self.write(f"{TXNS}/upsert", self.item(t)) for t in batch]
 
     def item(self, txn: Transaction) -> dict[str, Any]:
-        item: dict[str, Any] = {"externalId": txn.external_id, "accountId": self.account_id(txn),
-                                "amount": -txn.amount, "date": txn.date.isoformat(), "note": txn.description}  # fmt: skip
+        item: dict[str, Any] = {
+            "externalId": txn.external_id,
+            "accountId": self.account_id(txn),
+            "amount": -txn.amount,
+            "date": txn.date.isoformat(),
+            "note": txn.description,
+        }
         if txn.payee:
             item["payeeName"] = txn.payee
         if (category := self.category_id(txn)) is not None:

@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
+from importer.config.secrets import redact
 from importer.core.errors import ConfigError, UploadError
 from importer.core.jsonmoney import dumps
 from importer.internals.lazy import lazy_module
-from importer.config.secrets import redact
 from importer.targets.limits import Cancelled, RateLimiter, retry_after_seconds
 
 if TYPE_CHECKING:
@@ -121,9 +121,13 @@ class Http:
         self.stats = {"requests": 0, "retries": 0, "429": 0}
         pool = httpx.Limits(max_connections=concurrency + 2, max_keepalive_connections=concurrency + 2)
         self.client = httpx.Client(
-            base_url=self.base_url + "/", headers=self.auth_headers, timeout=timeout,
-            limits=pool, transport=transport, follow_redirects=False,
-        )  # fmt: skip
+            base_url=self.base_url + "/",
+            headers=self.auth_headers,
+            timeout=timeout,
+            limits=pool,
+            transport=transport,
+            follow_redirects=False,
+        )
 
     def call(self, request: Request, batch: str = "-", ok: frozenset[int] | None = None) -> httpx.Response:
         """The response to `request` (retried as allowed); UploadError unless its status is in `ok`.
@@ -141,8 +145,12 @@ class Http:
         try:
             return self._attempts(request, batch)
         except Cancelled:
-            raise UploadError(self.target, batch, "not sent: the run was stopped while this batch waited for the "
-                              "service's rate limit or a retry; it stays pending for the next run.") from None  # fmt: skip
+            raise UploadError(
+                self.target,
+                batch,
+                "not sent: the run was stopped while this batch waited for the "
+                "service's rate limit or a retry; it stays pending for the next run.",
+            ) from None
 
     def _attempts(self, request: Request, batch: str) -> httpx.Response:
         for attempt in range(self.retry.attempts):
@@ -158,7 +166,9 @@ class Http:
             self.stats["retries"] += 1
             self.limiter.pause(self.retry.delay(attempt, response))
         if response is None:
-            raise UploadError(self.target, batch, f"no answer from {self.base_url} after {self.retry.attempts} attempts.")
+            raise UploadError(
+                self.target, batch, f"no answer from {self.base_url} after {self.retry.attempts} attempts."
+            )
         return response
 
     def _send_once(self, request: Request, batch: str, attempt: int) -> httpx.Response | None:
@@ -166,10 +176,12 @@ class Http:
         self.stats["requests"] += 1
         try:
             response = self.client.request(
-                request.method, request.path.lstrip("/"), params=request.params,
+                request.method,
+                request.path.lstrip("/"),
+                params=request.params,
                 content=None if request.body is None else dumps(request.body),
                 headers={**_JSON, **request.headers} if request.body is not None else request.headers,
-            )  # fmt: skip
+            )
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             if not request.safe and _may_have_landed(exc):
                 raise Uncertain(f"{type(exc).__name__} on {request.method} {request.path}") from None

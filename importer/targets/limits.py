@@ -105,11 +105,15 @@ class Cancelled(Exception):
 class RateLimiter:
     """Paces requests to the budgets named by `windows`: header suffix → window in seconds."""
 
-    def __init__(self, windows: Mapping[str, float] | None = None, prefix: str = "X-RateLimit", *, bucket: bool = False) -> None:
+    def __init__(
+        self, windows: Mapping[str, float] | None = None, prefix: str = "X-RateLimit", *, bucket: bool = False
+    ) -> None:
         """`bucket`: the service refills its budgets continuously (a token bucket), not per window."""
         self.prefix = prefix
         kind = _Bucket if bucket else _Budget
-        self.budgets: dict[str, _Budget | _Bucket] = {suffix: kind(window) for suffix, window in (windows or {}).items()}
+        self.budgets: dict[str, _Budget | _Bucket] = {
+            suffix: kind(window) for suffix, window in (windows or {}).items()
+        }
         self.blocked_until = 0.0
         self.lock = threading.Lock()
         self.waited = 0.0

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from importer.internals.lazy import lazy_module
-from importer.core.models import Transaction, UploadResult
 from importer.config.secrets import Secret
+from importer.core.models import Transaction, UploadResult
+from importer.internals.lazy import lazy_module
 from importer.targets.base import Ability
 from importer.targets.http import Request
 from importer.targets.remote import MARKER_RE, RemoteTarget, ServiceOptions, accepted, marker
@@ -61,16 +61,24 @@ class PocketSmith(RemoteTarget):
         return {k: str(c["id"]) for c in _flatten(tree) for k in (c["title"], str(c["id"]))}
 
     def create_name(self, kind: str, key: Hashable) -> str:
-        category = self.http.call(Request("POST", f"/users/{self.user}/categories", body={"title": str(key)}, safe=False)).json()
+        category = self.http.call(
+            Request("POST", f"/users/{self.user}/categories", body={"title": str(key)}, safe=False)
+        ).json()
         return str(category["id"])
 
     def requests(self, batch: Sequence[Transaction]) -> list[Request]:
-        return [Request("POST", f"/transaction_accounts/{self.account_id(t)}/transactions", body=self.item(t), safe=False)
-                for t in batch]  # fmt: skip
+        return [
+            Request("POST", f"/transaction_accounts/{self.account_id(t)}/transactions", body=self.item(t), safe=False)
+            for t in batch
+        ]
 
     def item(self, txn: Transaction) -> dict[str, Any]:
-        item: dict[str, Any] = {"payee": txn.payee or txn.description, "amount": txn.amount, "date": txn.date.isoformat(),
-                                "note": f"{txn.notes or txn.description} [{marker(txn)}]"}  # fmt: skip
+        item: dict[str, Any] = {
+            "payee": txn.payee or txn.description,
+            "amount": txn.amount,
+            "date": txn.date.isoformat(),
+            "note": f"{txn.notes or txn.description} [{marker(txn)}]",
+        }
         if txn.memo:
             item["memo"] = txn.memo
         if (category := self.category_id(txn)) is not None:
@@ -88,7 +96,11 @@ class PocketSmith(RemoteTarget):
             params = {"start_date": dates[0].isoformat(), "end_date": dates[-1].isoformat(), "per_page": "1000"}
             page: int | None = 1
             while page is not None:
-                response = self.http.call(Request("GET", f"/transaction_accounts/{account}/transactions", params={**params, "page": str(page)}))
+                response = self.http.call(
+                    Request(
+                        "GET", f"/transaction_accounts/{account}/transactions", params={**params, "page": str(page)}
+                    )
+                )
                 for row in response.json():
                     if (match := MARKER_RE.search(row.get("note") or "")) is not None:
                         found[match.group(0)] = str(row["id"])

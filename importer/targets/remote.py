@@ -24,14 +24,14 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from importer.config.secrets import Secret, resolve_token
 from importer.config.settings import TargetSettings
 from importer.core.errors import ConfigError, UploadError
-from importer.internals.lazy import lazy_module
 from importer.core.models import Outcome, Transaction, UploadResult
-from importer.config.secrets import Secret, resolve_token
+from importer.internals.lazy import lazy_module
 from importer.store.base import Store
-from importer.targets.http import Http, Request, RetryPolicy, Uncertain
 from importer.targets.base import Ability, Target
+from importer.targets.http import Http, Request, RetryPolicy, Uncertain
 from importer.targets.limits import RateLimiter
 
 if TYPE_CHECKING:
@@ -41,6 +41,7 @@ else:
 
 MARKER_RE = re.compile(r"imp:([0-9a-f]{20})")
 _UNCERTAIN_TRIES = 4
+
 
 class ServiceOptions(BaseModel):
     """Base of each service's `options:`; unknown keys are refused at load time."""
@@ -121,13 +122,15 @@ class RemoteTarget(Target):
     def _http(self, token: Secret, transport: httpx.BaseTransport | None) -> Http:
         scale = self.options.rate_window_scale
         return Http(
-            self.name, self.settings.base_url or self.default_url,
-            auth_headers=self.auth_headers(token), timeout=self.settings.timeout,
+            self.name,
+            self.settings.base_url or self.default_url,
+            auth_headers=self.auth_headers(token),
+            timeout=self.settings.timeout,
             concurrency=self.settings.concurrency,
             retry=RetryPolicy(self.settings.retries, self.settings.backoff, retry_statuses=self.retry_statuses),
             limiter=RateLimiter({k: v * scale for k, v in self.windows.items()}, bucket=self.token_bucket),
             transport=transport,
-        )  # fmt: skip
+        )
 
     # --- what a service supplies ------------------------------------------------------------
 
@@ -288,8 +291,11 @@ class RemoteTarget(Target):
     def plan(self, txns: Sequence[Transaction]) -> list[str]:
         """The exact requests `send` would make for `txns`, as text, secrets redacted."""
         self.prepare(txns, dry_run=True)
-        return [r.preview(self.http.base_url, self.http.auth_headers) for b in chunks(txns, self.batch_size)
-                for r in self.requests(b)]  # fmt: skip
+        return [
+            r.preview(self.http.base_url, self.http.auth_headers)
+            for b in chunks(txns, self.batch_size)
+            for r in self.requests(b)
+        ]
 
     def check(self) -> list[str]:
         """Read-only checks for `importer targets check`: credentials, permissions, mapping."""
@@ -336,4 +342,3 @@ def by_name_and_id(rows: Iterable[Mapping[str, Any]], name_key: str = "name") ->
         out[str(row[name_key])] = str(row["id"])
         out[str(row["id"])] = str(row["id"])
     return out
-

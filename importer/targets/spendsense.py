@@ -20,10 +20,10 @@ from collections.abc import Hashable, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
-from importer.core.errors import UploadError
-from importer.internals.lazy import lazy_module
-from importer.core.models import Transaction, UploadResult
 from importer.config.secrets import Secret
+from importer.core.errors import UploadError
+from importer.core.models import Transaction, UploadResult
+from importer.internals.lazy import lazy_module
 from importer.targets.base import Ability
 from importer.targets.http import Request, Uncertain
 from importer.targets.remote import RemoteTarget, ServiceOptions, accepted, rejected
@@ -78,7 +78,14 @@ class SpendSense(RemoteTarget):
             self.http.call(Request("GET", f"{API}/accounts/create/", params={"account": str(key)}, safe=False))
             return str(key)
         value, kind_ = str(key[0]), str(key[1])  # type: ignore[index]  # (value, spent|earn)
-        self.http.call(Request("GET", f"{API}/categories/create/", params={"name": value, "icon": self.options.icon, "type": kind_}, safe=False))
+        self.http.call(
+            Request(
+                "GET",
+                f"{API}/categories/create/",
+                params={"name": value, "icon": self.options.icon, "type": kind_},
+                safe=False,
+            )
+        )
         return value.lower()
 
     def category_key(self, txn: Transaction) -> Hashable | None:
@@ -92,7 +99,12 @@ class SpendSense(RemoteTarget):
 
     def params(self, txn: Transaction) -> dict[str, str]:
         kind = "spent" if txn.amount < 0 else "earn"
-        return {"account": self.account_id(txn), "category": str(self.category_id(txn)), "amount": f"{abs(txn.amount):.2f}", "type": kind}
+        return {
+            "account": self.account_id(txn),
+            "category": str(self.category_id(txn)),
+            "amount": f"{abs(txn.amount):.2f}",
+            "type": kind,
+        }
 
     def results(self, chunk: Sequence[Transaction], response: httpx.Response) -> list[UploadResult]:
         self.confirmed[self.key(chunk[0])] += 1
@@ -112,13 +124,17 @@ class SpendSense(RemoteTarget):
             if not pending:
                 break
             pending = self._reconcile(pending, results)
-        results.update((i, rejected(t, "the answer was lost repeatedly; check the app before re-running")) for i, t in pending)
+        results.update(
+            (i, rejected(t, "the answer was lost repeatedly; check the app before re-running")) for i, t in pending
+        )
         return [results[i] for i in range(len(todo))]
 
     def _refused(self, index: int, txn: Transaction, results: dict[int, UploadResult]) -> bool:
         amount = abs(txn.amount)
         if amount == 0 or amount != round(amount, 2) or amount >= Decimal("1e8"):
-            results[index] = rejected(txn, f"SpendSense takes positive amounts below 100,000,000 with at most 2 decimals, not {txn.amount}")
+            results[index] = rejected(
+                txn, f"SpendSense takes positive amounts below 100,000,000 with at most 2 decimals, not {txn.amount}"
+            )
             return True
         return False
 
@@ -128,7 +144,9 @@ class SpendSense(RemoteTarget):
         except Uncertain:
             return None
 
-    def _reconcile(self, pending: list[tuple[int, Transaction]], results: dict[int, UploadResult]) -> list[tuple[int, Transaction]]:
+    def _reconcile(
+        self, pending: list[tuple[int, Transaction]], results: dict[int, UploadResult]
+    ) -> list[tuple[int, Transaction]]:
         """Mark lost creates that the server shows as landed; return those still to send."""
         surplus = self._server_counts() - self.confirmed
         still = []
@@ -143,8 +161,10 @@ class SpendSense(RemoteTarget):
         return still
 
     def _server_counts(self) -> collections.Counter[Key]:
-        params = {"from": self.started.isoformat(timespec="microseconds").replace("+00:00", ""),
-                  "to": (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)).isoformat().replace("+00:00", "")}  # fmt: skip
+        params = {
+            "from": self.started.isoformat(timespec="microseconds").replace("+00:00", ""),
+            "to": (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)).isoformat().replace("+00:00", ""),
+        }
         try:
             response = self.http.call(Request("GET", f"{API}/transactions/", params=params), ok=frozenset({200, 404}))
         except UploadError:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Hashable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from importer.internals.lazy import lazy_module
-from importer.core.models import Transaction, UploadResult
 from importer.config.secrets import Secret
+from importer.core.models import Transaction, UploadResult
+from importer.internals.lazy import lazy_module
 from importer.targets.base import Ability
 from importer.targets.http import Request
 from importer.targets.remote import RemoteTarget, ServiceOptions, accepted
@@ -33,7 +33,7 @@ class Toshl(RemoteTarget):
     name = "toshl"
     default_url = "https://api.toshl.com"
     default_batch = 500
-    windows = {"": 60.0}
+    windows: ClassVar[dict[str, float]] = {"": 60.0}
     abilities = RemoteTarget.abilities | {Ability.DELETE}
     Options = Options
 
@@ -59,7 +59,9 @@ class Toshl(RemoteTarget):
             body: dict[str, Any] = {"name": str(key), "currency": {"code": self.currencies.get(str(key), "EUR")}}
         else:
             body = {"name": str(key), "type": "expense", "extra": {"importer": "importer"}}
-        response = self.http.call(Request("POST", "/accounts" if kind == "account" else "/categories", body=body, safe=False))
+        response = self.http.call(
+            Request("POST", "/accounts" if kind == "account" else "/categories", body=body, safe=False)
+        )
         return response.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
 
     def category_key(self, txn: Transaction) -> Hashable | None:
@@ -69,9 +71,15 @@ class Toshl(RemoteTarget):
         return [Request("POST", "/entries", body=self.item(t), safe=False) for t in batch]
 
     def item(self, txn: Transaction) -> dict[str, Any]:
-        return {"amount": txn.amount, "currency": {"code": txn.currency}, "date": txn.date.isoformat(),
-                "desc": txn.description[:255], "account": self.account_id(txn), "category": self.category_id(txn),
-                "extra": {"importer": "importer", "ext_id": txn.external_id, "v": 1}}  # fmt: skip
+        return {
+            "amount": txn.amount,
+            "currency": {"code": txn.currency},
+            "date": txn.date.isoformat(),
+            "desc": txn.description[:255],
+            "account": self.account_id(txn),
+            "category": self.category_id(txn),
+            "extra": {"importer": "importer", "ext_id": txn.external_id, "v": 1},
+        }
 
     def results(self, chunk: Sequence[Transaction], response: httpx.Response) -> list[UploadResult]:
         return [accepted(chunk[0], response.headers["Location"].rstrip("/").rsplit("/", 1)[-1])]
@@ -80,8 +88,11 @@ class Toshl(RemoteTarget):
         if not txns:
             return {}
         dates = sorted(t.date for t in txns)
-        params = {"from": dates[0].isoformat(), "to": dates[-1].isoformat(),
-                  "accounts": ",".join(sorted({self.account_id(t) for t in txns}))}  # fmt: skip
+        params = {
+            "from": dates[0].isoformat(),
+            "to": dates[-1].isoformat(),
+            "accounts": ",".join(sorted({self.account_id(t) for t in txns})),
+        }
         wanted = {t.external_id for t in txns}
         rows = self.pages("/entries", params)
         return {r["extra"]["ext_id"]: str(r["id"]) for r in rows if (r.get("extra") or {}).get("ext_id") in wanted}

@@ -10,16 +10,23 @@ the last 3 months).  The token bucket is hourly; 409 means an initial sync is ru
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from importer.internals.lazy import lazy_module
-from importer.core.models import Transaction, UploadResult
 from importer.config.secrets import Secret
+from importer.core.models import Transaction, UploadResult
+from importer.internals.lazy import lazy_module
 from importer.targets.base import Ability
 from importer.targets.http import Request
 from importer.targets.remote import (
-    MARKER_RE, RemoteTarget, ServiceOptions, accepted, by_name_and_id, chunks, marker, rejected,
-)  # fmt: skip
+    MARKER_RE,
+    RemoteTarget,
+    ServiceOptions,
+    accepted,
+    by_name_and_id,
+    chunks,
+    marker,
+    rejected,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -40,7 +47,7 @@ class Wallet(RemoteTarget):
     default_batch = 500
     bulk = True
     chunk_size = 50
-    windows = {"": 3600.0}
+    windows: ClassVar[dict[str, float]] = {"": 3600.0}
     token_bucket = True  # "Rate limit: token bucket" (API-CONTRACTS.md 1B)
     retry_statuses = frozenset({409, 429, 500, 502, 503, 504})
     rejectable = frozenset({400, 404, 422})  # a 409 here is the initial sync, not the record
@@ -75,7 +82,11 @@ class Wallet(RemoteTarget):
         rows: list[dict[str, Any]] = []
         offset: int | None = 0
         while offset is not None:
-            query = [*(params.items() if isinstance(params, dict) else params), ("limit", "200"), ("offset", str(offset))]
+            query = [
+                *(params.items() if isinstance(params, dict) else params),
+                ("limit", "200"),
+                ("offset", str(offset)),
+            ]
             body = self.http.call(Request("GET", path, params=query)).json()  # type: ignore[arg-type]
             rows += body.get(key, [])
             offset = body.get("nextOffset")
@@ -83,22 +94,36 @@ class Wallet(RemoteTarget):
 
     def create_name(self, kind: str, key: Hashable) -> str:
         if kind == "account":
-            body = {"name": str(key), "accountType": self.options.account_type,
-                    "currencyCode": self.currencies.get(str(key), "EUR"), "initialBalance": 0}  # fmt: skip
-            return str(self.http.call(Request("POST", f"{API}/accounts", body=body, safe=False)).json()["account"]["id"])
+            body = {
+                "name": str(key),
+                "accountType": self.options.account_type,
+                "currencyCode": self.currencies.get(str(key), "EUR"),
+                "initialBalance": 0,
+            }
+            return str(
+                self.http.call(Request("POST", f"{API}/accounts", body=body, safe=False)).json()["account"]["id"]
+            )
         parent = self.names["category"].get(self.options.category_parent, self.options.category_parent)
         body = {"name": str(key), "parentId": parent}
-        return str(self.http.call(Request("POST", f"{API}/categories/custom", body=body, safe=False)).json()["category"]["id"])
+        return str(
+            self.http.call(Request("POST", f"{API}/categories/custom", body=body, safe=False)).json()["category"]["id"]
+        )
 
     def requests(self, batch: Sequence[Transaction]) -> list[Request]:
-        return [Request("POST", f"{API}/records", params={"returnData": "false"}, body=[self.item(t) for t in c], safe=False)
-                for c in chunks(batch, self.chunk_size)]  # fmt: skip
+        return [
+            Request(
+                "POST", f"{API}/records", params={"returnData": "false"}, body=[self.item(t) for t in c], safe=False
+            )
+            for c in chunks(batch, self.chunk_size)
+        ]
 
     def item(self, txn: Transaction) -> dict[str, object]:
         item: dict[str, object] = {
-            "accountId": self.account_id(txn), "amount": {"value": txn.amount, "currencyCode": txn.currency},
-            "recordDate": f"{txn.date.isoformat()}T12:00:00Z", "note": f"{txn.description[:230]} [{marker(txn)}]",
-        }  # fmt: skip
+            "accountId": self.account_id(txn),
+            "amount": {"value": txn.amount, "currencyCode": txn.currency},
+            "recordDate": f"{txn.date.isoformat()}T12:00:00Z",
+            "note": f"{txn.description[:230]} [{marker(txn)}]",
+        }
         if txn.payee:
             item["counterParty"] = txn.payee[:255]
         if (category := self.category_id(txn)) is not None:

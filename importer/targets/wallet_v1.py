@@ -12,15 +12,22 @@ from __future__ import annotations
 import base64
 import uuid
 from collections.abc import Hashable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from importer.internals.lazy import lazy_module
-from importer.core.models import Transaction, UploadResult
 from importer.config.secrets import Secret
+from importer.core.models import Transaction, UploadResult
+from importer.internals.lazy import lazy_module
 from importer.targets.http import Request
 from importer.targets.remote import (
-    MARKER_RE, RemoteTarget, ServiceOptions, accepted, by_name_and_id, chunks, marker, rejected,
-)  # fmt: skip
+    MARKER_RE,
+    RemoteTarget,
+    ServiceOptions,
+    accepted,
+    by_name_and_id,
+    chunks,
+    marker,
+    rejected,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -41,7 +48,7 @@ class WalletV1(RemoteTarget):
     bulk = True
     can_create = frozenset({"account"})  # the API has no category create
     abilities = RemoteTarget.abilities  # the v1 API can neither change nor delete a record
-    windows = {"": 60.0}
+    windows: ClassVar[dict[str, float]] = {"": 60.0}
     Options = Options
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -79,11 +86,15 @@ class WalletV1(RemoteTarget):
 
     def item(self, txn: Transaction) -> dict[str, object]:
         return {
-            "account_id": self.account_id(txn), "category_id": self.category_id(txn),
-            "currency_code": txn.currency, "amount": abs(txn.amount),
-            "record_type": "expense" if txn.amount < 0 else "income", "payment_type": self.options.payment_type,
-            "record_date": f"{txn.date.isoformat()}T00:00:00Z", "note": f"{txn.description} ~~{marker(txn)}",
-        }  # fmt: skip
+            "account_id": self.account_id(txn),
+            "category_id": self.category_id(txn),
+            "currency_code": txn.currency,
+            "amount": abs(txn.amount),
+            "record_type": "expense" if txn.amount < 0 else "income",
+            "payment_type": self.options.payment_type,
+            "record_date": f"{txn.date.isoformat()}T00:00:00Z",
+            "note": f"{txn.description} ~~{marker(txn)}",
+        }
 
     def results(self, chunk: Sequence[Transaction], response: httpx.Response) -> list[UploadResult]:
         body = response.json()

@@ -60,7 +60,9 @@ def seeded(seed: int, *parts: str) -> random.Random:
 Span = tuple[int, int]
 _CURRENCY_SIGN = rb"(?:\$|\xa3|\xc2\xa3|\xe2\x82\xac)?"  # $, a latin-1 or UTF-8 pound, a UTF-8 euro
 _CSV_AMOUNT = re.compile(rb"[-+]?" + _CURRENCY_SIGN + rb"[-+]?\d{1,3}(?:[.,' ]?\d{3})*(?:[.,]\d{1,2})?")
-_CSV_DATE = re.compile(rb"(?:\d{1,4}[-./]\d{1,2}[-./]\d{2,4}|(?:19|20)\d{6}|\d{1,2}[ -][A-Za-z]{3}[ -]\d{2,4})(?:[ T][\d:.]+(?: ?[-+]\d{4}|Z)?)?")
+_CSV_DATE = re.compile(
+    rb"(?:\d{1,4}[-./]\d{1,2}[-./]\d{2,4}|(?:19|20)\d{6}|\d{1,2}[ -][A-Za-z]{3}[ -]\d{2,4})(?:[ T][\d:.]+(?: ?[-+]\d{4}|Z)?)?"
+)
 _DELIMITERS = (b";", b"\t", b"|", b",")  # a comma last: semicolon files write decimal commas
 
 
@@ -73,7 +75,7 @@ def csv_delimiter(data: bytes) -> bytes:
 def csv_cells(data: bytes) -> list[Span]:
     """The span of every cell's text (inside its quotes, without padding spaces)."""
     delimiter = re.escape(csv_delimiter(data))
-    cell = re.compile(rb'(?<![^' + delimiter + rb'\n])[ ]*(?:"((?:[^"]|"")*)"|([^' + delimiter + rb'"\r\n]*))')
+    cell = re.compile(rb"(?<![^" + delimiter + rb'\n])[ ]*(?:"((?:[^"]|"")*)"|([^' + delimiter + rb'"\r\n]*))')
     spans = []
     for match in cell.finditer(data):
         group = 1 if match.group(1) is not None else 2
@@ -85,6 +87,7 @@ def csv_cells(data: bytes) -> list[Span]:
 
 def _csv_fields(pattern: re.Pattern[bytes]) -> Callable[[bytes], list[Span]]:
     """The cells that `pattern` matches whole; a cell that reads as a date is never an amount."""
+
     def find(data: bytes) -> list[Span]:
         spans = [(a, b) for a, b in csv_cells(data) if b > a and pattern.fullmatch(data, a, b)]
         return spans if pattern is _CSV_DATE else [(a, b) for a, b in spans if not _CSV_DATE.fullmatch(data, a, b)]
@@ -117,7 +120,9 @@ FIELDS: dict[str, dict[str, Callable[[bytes], list[Span]]]] = {
 # -- the mutations ------------------------------------------------------------------------------
 
 
-def mutations(data: bytes, fmt: str, key: str, seed: int, budget: Budget, first_row: int | None = None) -> Iterator[Mutation]:
+def mutations(
+    data: bytes, fmt: str, key: str, seed: int, budget: Budget, first_row: int | None = None
+) -> Iterator[Mutation]:
     """Every mutation of `data` (a file of format `fmt` known as `key`) for this seed and budget.
 
     `first_row` is the 0-based line of a CSV's first transaction (the parser's own reading of the
@@ -265,9 +270,11 @@ def deep_nesting(data: bytes, depth: int) -> Iterator[Mutation]:
     yield Mutation("deep-nesting", f"depth={depth},offset={root.end()}", data[: root.end()] + nest + data[root.end() :])
 
 
-BILLION_LAUGHS = b'<!DOCTYPE bomb [\n<!ENTITY lol0 "lol">\n' + b"".join(
-    b'<!ENTITY lol%d "%s">\n' % (i, b"&lol%d;" % (i - 1) * 10) for i in range(1, 10)
-) + b"]>\n"
+BILLION_LAUGHS = (
+    b'<!DOCTYPE bomb [\n<!ENTITY lol0 "lol">\n'
+    + b"".join(b'<!ENTITY lol%d "%s">\n' % (i, b"&lol%d;" % (i - 1) * 10) for i in range(1, 10))
+    + b"]>\n"
+)
 EXTERNAL_ENTITY = b'<!DOCTYPE bomb [\n<!ENTITY lol9 SYSTEM "file:///etc/hostname">\n]>\n'
 
 

@@ -36,17 +36,30 @@ def test_wallet_auth_answers(sandbox: Sandbox) -> None:
 def test_wallet_batch_envelope_statuses(sandbox: Sandbox) -> None:
     reset(sandbox, "wallet")
     client = http(sandbox, "wallet", wallet.TOKEN)
-    account = client.post("/v1/api/accounts", json={"name": "A", "accountType": "General", "currencyCode": "EUR", "initialBalance": 0})
+    account = client.post(
+        "/v1/api/accounts", json={"name": "A", "accountType": "General", "currencyCode": "EUR", "initialBalance": 0}
+    )
     assert account.status_code == 201
-    good = {"accountId": account.json()["account"]["id"], "amount": {"value": -1.5}, "recordDate": "2026-01-02T00:00:00Z"}
+    good = {
+        "accountId": account.json()["account"]["id"],
+        "amount": {"value": -1.5},
+        "recordDate": "2026-01-02T00:00:00Z",
+    }
     bad = {**good, "amount": {"value": 0}}
     assert client.post("/v1/api/records", json=[good]).status_code == 200
     mixed = client.post("/v1/api/records", json=[good, bad])
     assert mixed.status_code == 207 and mixed.json()["summary"]["clientErrors"] == 1
-    assert mixed.json()["results"][1] == {"inputIndex": 1, "success": False, "error": "amount.value must be a non-zero number",
-                                          "errorType": "client_error", "fields": ["amount"]}  # fmt: skip
+    assert mixed.json()["results"][1] == {
+        "inputIndex": 1,
+        "success": False,
+        "error": "amount.value must be a non-zero number",
+        "errorType": "client_error",
+        "fields": ["amount"],
+    }
     assert client.post("/v1/api/records", json=[bad]).status_code == 400
-    assert client.post("/v1/api/records", json=[good] * 51).json() == {"error": "body must be an array of 1 to 50 records"}
+    assert client.post("/v1/api/records", json=[good] * 51).json() == {
+        "error": "body must be an array of 1 to 50 records"
+    }
     assert client.get("/v1/api/records", params={"limit": 201}).json() == {"error": "limit must be between 1 and 200"}
 
 
@@ -71,8 +84,15 @@ def test_wallet_v1_auth_and_item_errors(sandbox: Sandbox) -> None:
     assert http(sandbox, "wallet-v1").get("/users", params={"auth": wallet_v1.TOKEN}).status_code == 200
     client = http(sandbox, "wallet-v1", base64.b64encode(f"auth:{wallet_v1.TOKEN}".encode()).decode(), "Basic")
     client.post(f"/user/{wallet_v1.USER_ID}/account/a1", json={"name": "Main"})
-    item = {"account_name": "Main", "category_name": "Groceries", "currency_code": "EUR", "amount": 5,
-            "record_type": "expense", "payment_type": "cash", "record_date": "2026-01-02T10:00:00Z"}  # fmt: skip
+    item = {
+        "account_name": "Main",
+        "category_name": "Groceries",
+        "currency_code": "EUR",
+        "amount": 5,
+        "record_type": "expense",
+        "payment_type": "cash",
+        "record_date": "2026-01-02T10:00:00Z",
+    }
     body = client.post(f"/user/{wallet_v1.USER_ID}/records", json=[item, {**item, "record_type": "gift"}]).json()
     assert len(body["created_object_ids"]) == 1
     assert body["error_objects"][0]["failed_property"] == "record_type"
@@ -114,9 +134,16 @@ def test_duitmyself_minute_budget_headers(limited: Sandbox) -> None:
 def test_pocketsmith_validation_and_link_pagination(sandbox: Sandbox) -> None:
     reset(sandbox, "pocketsmith")
     client = httpx.Client(base_url=sandbox.url("pocketsmith"), headers={"X-Developer-Key": pocketsmith.TOKEN})
-    assert client.post("/transaction_accounts/2001/transactions", json={"amount": 1, "date": "2026-01-01"}).json() == {"error": "Payee can't be blank"}
+    assert client.post("/transaction_accounts/2001/transactions", json={"amount": 1, "date": "2026-01-01"}).json() == {
+        "error": "Payee can't be blank"
+    }
     for i in range(25):
-        assert client.post("/transaction_accounts/2001/transactions", json={"payee": f"p{i}", "amount": -1, "date": "2026-01-01"}).status_code == 201
+        assert (
+            client.post(
+                "/transaction_accounts/2001/transactions", json={"payee": f"p{i}", "amount": -1, "date": "2026-01-01"}
+            ).status_code
+            == 201
+        )
     page = client.get("/transaction_accounts/2001/transactions", params={"per_page": 10, "page": 2})
     assert len(page.json()) == 10 and page.headers["Total"] == "25"
     assert set(page.links) == {"first", "last", "next", "prev"}
@@ -129,11 +156,22 @@ def test_toshl_created_location_and_zero_based_pages(sandbox: Sandbox) -> None:
     reset(sandbox, "toshl")
     client = http(sandbox, "toshl", base64.b64encode(f"{toshl.TOKEN}:".encode()).decode(), "Basic")
     assert client.post("/accounts", json={"name": "Main", "currency": {"code": "EUR"}}).status_code == 201
-    entry = {"amount": -3.2, "currency": {"code": "EUR"}, "date": "2026-01-01", "account": "100", "category": "1", "extra": {"ext_id": "x"}}
+    entry = {
+        "amount": -3.2,
+        "currency": {"code": "EUR"},
+        "date": "2026-01-01",
+        "account": "100",
+        "category": "1",
+        "extra": {"ext_id": "x"},
+    }
     created = client.post("/entries", json=entry)
-    assert created.status_code == 201 and created.headers["Location"].endswith("/entries/" + created.headers["Location"].rsplit("/", 1)[1])
+    assert created.status_code == 201 and created.headers["Location"].endswith(
+        "/entries/" + created.headers["Location"].rsplit("/", 1)[1]
+    )
     bad = client.post("/entries", json={**entry, "category": "nope"})
-    assert bad.json()["error_id"] == "error.object.invalid" and bad.json()["fields"] == [{"field": "category", "error": "does not exist"}]
+    assert bad.json()["error_id"] == "error.object.invalid" and bad.json()["fields"] == [
+        {"field": "category", "error": "does not exist"}
+    ]
     assert client.get("/entries").json()["description"] == "The from and to parameters are required."
     listed = client.get("/entries", params={"from": "2026-01-01", "to": "2026-01-31"})
     assert listed.json()[0]["extra"] == {"ext_id": "x"} and 'rel="first"' in listed.headers["Link"]
@@ -148,17 +186,25 @@ def test_toshl_rate_limit_endpoint_is_free(limited: Sandbox) -> None:
 def test_spendsense_drf_answers_in_the_contracts_order(sandbox: Sandbox) -> None:
     reset(sandbox, "spendsense")
     client = http(sandbox, "spendsense", spendsense.TOKEN, "Token")
-    assert http(sandbox, "spendsense", spendsense.TOKEN).get("/api/v1/accounts/").json() == {"detail": "Authentication credentials were not provided."}
+    assert http(sandbox, "spendsense", spendsense.TOKEN).get("/api/v1/accounts/").json() == {
+        "detail": "Authentication credentials were not provided."
+    }
     assert client.get("/api/v1/accounts").status_code == 301
     assert client.post("/api/v1/accounts/").status_code == 405
     create = "/api/v1/transactions/create/"
     base = {"account": "Main", "category": "other", "amount": "1.00", "type": "spent"}
-    assert client.get(create, params={**base, "amount": ""}).json() == {"error": "The following parameters are required: amount"}
+    assert client.get(create, params={**base, "amount": ""}).json() == {
+        "error": "The following parameters are required: amount"
+    }
     assert client.get(create, params=base).json() == {"error": "Account not found!"}
     client.get("/api/v1/accounts/create/", params={"account": "Main"})
-    assert client.get(create, params={**base, "type": "x"}).json() == {"error": 'The type parameter must be either "spent" or "earn"!'}
+    assert client.get(create, params={**base, "type": "x"}).json() == {
+        "error": 'The type parameter must be either "spent" or "earn"!'
+    }
     assert client.get(create, params={**base, "category": "nope"}).json() == {"error": "Category not found!"}
-    assert client.get(create, params={**base, "amount": "1.005"}).json() == {"error": "Amount can have at most two decimal places!"}
+    assert client.get(create, params={**base, "amount": "1.005"}).json() == {
+        "error": "Amount can have at most two decimal places!"
+    }
     assert client.get(create, params={**base, "amount": "-1"}).json() == {"error": "Amount must be a positive number!"}
     assert client.get(create, params=base).json() == {"status": "ok"}
     assert client.get(create, params=base).json() == {"status": "ok"}  # no dedupe
@@ -176,5 +222,7 @@ def test_each_fake_answers_under_its_own_prefix_only(sandbox: Sandbox) -> None:
     root = f"http://127.0.0.1:{sandbox.port}"
     assert httpx.get(f"{root}/nosuch/v1/api/accounts").json() == {"detail": "Not Found"}
     assert httpx.get(f"{root}/wallet").status_code == 404
-    created = http(sandbox, "toshl", toshl.TOKEN).post("/accounts", json={"name": "Prefix", "currency": {"code": "EUR"}})
+    created = http(sandbox, "toshl", toshl.TOKEN).post(
+        "/accounts", json={"name": "Prefix", "currency": {"code": "EUR"}}
+    )
     assert created.headers["Location"].startswith(f"{root}/accounts/")  # as the mounted app built it

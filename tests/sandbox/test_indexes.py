@@ -15,7 +15,9 @@ LATEST = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
 days = st.dates(dt.date(2024, 1, 1), dt.date(2024, 1, 20)).map(dt.date.isoformat)
 stamps = st.tuples(days, st.sampled_from(["", "T00:00:00Z", "T12:00:00Z", "T23:59:59Z"])).map("".join)
 values = days | stamps | st.sampled_from(["2024-01", "2024-01-1", "2025", "", "imp:"])
-conditions = st.tuples(st.sampled_from(["eq.", "gt.", "gte.", "lt.", "lte.", "contains.", "bogus.", ""]), values).map("".join)
+conditions = st.tuples(st.sampled_from(["eq.", "gt.", "gte.", "lt.", "lte.", "contains.", "bogus.", ""]), values).map(
+    "".join
+)
 
 
 def reference_filtered(records: list[dict[str, Any]], params: list[tuple[str, str]]) -> list[dict[str, Any]]:
@@ -43,7 +45,9 @@ def wallet_with(stamps_: list[str]) -> WalletFake:
 
 
 @settings(max_examples=80, deadline=None)
-@given(st.lists(stamps, max_size=30), st.lists(st.tuples(st.sampled_from(["recordDate", "note"]), conditions), max_size=3))
+@given(
+    st.lists(stamps, max_size=30), st.lists(st.tuples(st.sampled_from(["recordDate", "note"]), conditions), max_size=3)
+)
 def test_wallet_list_filter_equals_the_scan(stamps_: list[str], params: list[tuple[str, str]]) -> None:
     fake = wallet_with(stamps_)
     rows, _ = fake.filtered(params)

@@ -22,7 +22,6 @@ import yaml
 from click.testing import CliRunner
 
 import importer
-
 from importer.cli import main
 from importer.cli.sandbox_cmd import sandbox_config
 from importer.core.errors import UploadError
@@ -32,7 +31,6 @@ from importer.run.pipeline import batch_key
 from importer.sandbox import SERVICES, Sandbox
 from importer.store.sqlite import State
 from importer.targets import REGISTRY, Ability, Target, make_target
-from importer.targets.local import LocalLedger
 from tests.sandbox_fixtures import held, reset, settings_for
 from tests.statements import Line, chase_csv, day
 from tests.test_journal import stored
@@ -101,7 +99,11 @@ def test_no_module_asks_a_target_for_an_attribute_instead_of_its_declaration() -
     found = []
     for path in sorted(Path(importer.__file__).parent.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("getattr", "hasattr"):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in ("getattr", "hasattr")
+            ):
                 subject = ast.unparse(node.args[0]) if node.args else ""
                 if "target" in subject.lower() or "REGISTRY" in subject:
                     found.append(f"{path.name}:{node.lineno}: {ast.unparse(node)}")
@@ -120,7 +122,9 @@ UNDECLARED = [(name, ability) for ability in Ability for name in lacking(ability
 
 
 @pytest.mark.parametrize(("name", "ability"), UNDECLARED, ids=[f"{n}-{a.value}" for n, a in UNDECLARED])
-def test_an_undeclared_ability_says_so_and_touches_nothing(sandbox: Sandbox, state: State, name: str, ability: Ability) -> None:
+def test_an_undeclared_ability_says_so_and_touches_nothing(
+    sandbox: Sandbox, state: State, name: str, ability: Ability
+) -> None:
     target = opened(sandbox, name, state)
     with pytest.raises(UploadError) as raised:
         CALLS[ability](target, state)
@@ -156,7 +160,9 @@ def test_plan_shows_the_requests_and_sends_nothing(sandbox: Sandbox, state: Stat
 
 
 @pytest.mark.parametrize("name", having(A.PREPARE))
-def test_prepare_resolves_names_on_the_service_before_anything_is_sent(sandbox: Sandbox, state: State, name: str) -> None:
+def test_prepare_resolves_names_on_the_service_before_anything_is_sent(
+    sandbox: Sandbox, state: State, name: str
+) -> None:
     target = opened(sandbox, name, state)
     target.prepare([txn(1)])
     ids = target.list_names("account")  # type: ignore[attr-defined]  # every PREPARE target is a RemoteTarget
@@ -188,7 +194,9 @@ def updated_description(sandbox: Sandbox, name: str, state: State) -> list[str]:
 
 
 @pytest.mark.parametrize("name", having(A.UPDATE))
-def test_update_changes_what_the_target_holds_and_refuses_what_it_does_not(sandbox: Sandbox, state: State, name: str) -> None:
+def test_update_changes_what_the_target_holds_and_refuses_what_it_does_not(
+    sandbox: Sandbox, state: State, name: str
+) -> None:
     target = opened(sandbox, name, state)
     target.send([txn(1)], "k")
     results = target.update([txn(1, "RECATEGORISED"), txn(2)])
@@ -218,13 +226,17 @@ def test_a_service_without_lookup_skips_the_precheck_instead_of_failing(sandbox:
 # through the journal, the pipeline and undo ------------------------------------------------
 
 
-def test_a_pending_batch_of_a_target_without_lookup_is_sent_again(sandbox: Sandbox, state_path: Path, tmp_path: Path) -> None:
+def test_a_pending_batch_of_a_target_without_lookup_is_sent_again(
+    sandbox: Sandbox, state_path: Path, tmp_path: Path
+) -> None:
     statement = chase_csv(tmp_path / "oct.csv", [Line(day(n), f"-{n}.00", f"SHOP {n}") for n in range(1, 5)])
     txns = stored(state_path, statement)
     reset(sandbox, "spendsense")
     with State(state_path) as state:
         target = make_target("spendsense", state, 1, settings_for(sandbox, "spendsense"))
-        Journal(state, target, state.begin_run("test"))._begin(batch_key("spendsense", txns), [t.external_id or "" for t in txns])
+        Journal(state, target, state.begin_run("test"))._begin(
+            batch_key("spendsense", txns), [t.external_id or "" for t in txns]
+        )
         outcome = Journal(state, target, state.begin_run("test")).reconcile()
         assert (outcome.batches, outcome.found, outcome.sent, outcome.resent, outcome.errors) == (1, 0, 4, 0, [])
         assert len(state.accepted_ids("spendsense", [t.external_id or "" for t in txns])) == 4
@@ -243,7 +255,9 @@ def cli(runner: CliRunner, *args: str) -> tuple[int, str]:
 
 
 @pytest.mark.parametrize("name", list(REGISTRY))
-def test_a_dry_run_shows_a_plan_exactly_where_one_is_declared(sandbox: Sandbox, runner: CliRunner, tmp_path: Path, name: str) -> None:
+def test_a_dry_run_shows_a_plan_exactly_where_one_is_declared(
+    sandbox: Sandbox, runner: CliRunner, tmp_path: Path, name: str
+) -> None:
     if name != "local":
         reset(sandbox, name)
     base = ["--config", str(config_file(sandbox, tmp_path)), "--state", str(tmp_path / "state.sqlite")]
@@ -288,7 +302,10 @@ def test_undo_where_the_target_cannot_delete_says_so_and_keep_remote_forgets(
     base = ["--config", str(config_file(sandbox, tmp_path)), "--state", str(tmp_path / "state.sqlite")]
     assert cli(runner, "run", SAMPLE_OFX, "--target", name, *base)[0] == 0
     code, out = cli(runner, "undo", "1", "--yes", *base)
-    assert (code, out) == (1, f"error: target {name}, batch -: {name} has no API to delete records; remove them in the app.\n")
+    assert (code, out) == (
+        1,
+        f"error: target {name}, batch -: {name} has no API to delete records; remove them in the app.\n",
+    )
     code, out = cli(runner, "undo", "1", "--yes", "--keep-remote", *base)
     assert (code, out.splitlines()[-1]) == (0, f"Left 15 record(s) in {name} (--keep-remote).")
     assert len(held(sandbox, name)) == 15
@@ -301,4 +318,3 @@ def test_keep_remote_still_removes_the_local_ledgers_records(runner: CliRunner, 
     assert (code, out) == (0, "Undid run 1: forgot 15 transaction(s); removed 15 from local.\n")
     with State(state_path) as state:
         assert state.stored_transactions("ledger") == []
-

@@ -8,13 +8,13 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from tests.test_cli import STORED_SAMPLES
 from importer.cli import main
 from importer.cli.sandbox_cmd import parse_faults, sandbox_config
 from importer.core.errors import ConfigError
 from importer.sandbox import SERVICES, Sandbox
 from importer.sandbox.common import Faults
 from tests.sandbox_fixtures import held, reset
+from tests.test_cli import STORED_SAMPLES
 
 
 def config_file(sandbox: Sandbox, tmp_path: Path, **changes: dict[str, object]) -> Path:
@@ -48,7 +48,9 @@ def test_targets_check_reports_missing_mapping(sandbox: Sandbox, runner: CliRunn
     assert "account 'chase-checking' → 'Chequing': MISSING" in result.output
 
 
-def test_targets_check_with_a_bad_token_is_a_clean_error(sandbox: Sandbox, runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_targets_check_with_a_bad_token_is_a_clean_error(
+    sandbox: Sandbox, runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TOSHL_TOKEN", "not-the-token")
     result = runner.invoke(main, ["targets", "check", "toshl", "--config", str(config_file(sandbox, tmp_path))])
     assert result.exit_code == 1
@@ -61,7 +63,9 @@ def test_dry_run_prints_the_requests_with_tokens_masked(sandbox: Sandbox, runner
     path = config_file(sandbox, tmp_path)
     result = runner.invoke(main, ["run", "samples/ofx", "--config", str(path), "--target", "wallet", "--dry-run"])
     assert result.exit_code == 0, result.output
-    assert f"POST {sandbox.url('wallet')}/v1/api/records?returnData=false\nAuthorization: Bearer ***\n[{{" in result.output
+    assert (
+        f"POST {sandbox.url('wallet')}/v1/api/records?returnData=false\nAuthorization: Bearer ***\n[{{" in result.output
+    )
     assert SERVICES["wallet"].token not in result.output
     assert held(sandbox, "wallet") == [] and sandbox.fakes["wallet"].accounts == {}
 
@@ -85,12 +89,18 @@ def test_sandbox_config_points_every_target_at_the_sandbox(sandbox: Sandbox) -> 
 
 
 def test_faults_option_parses_and_refuses_unknown_names() -> None:
-    assert parse_faults("latency=0.05, error_rate=0.1,maintenance") == Faults(latency=0.05, error_rate=0.1, maintenance=True)
-    with pytest.raises(ConfigError, match="--faults 'explode=1' is not understood .* Known faults: latency, error_rate"):
+    assert parse_faults("latency=0.05, error_rate=0.1,maintenance") == Faults(
+        latency=0.05, error_rate=0.1, maintenance=True
+    )
+    with pytest.raises(
+        ConfigError, match="--faults 'explode=1' is not understood .* Known faults: latency, error_rate"
+    ):
         parse_faults("explode=1")
 
 
-def test_a_missing_name_anywhere_in_a_file_stops_it_before_any_request(sandbox: Sandbox, runner: CliRunner, tmp_path: Path) -> None:
+def test_a_missing_name_anywhere_in_a_file_stops_it_before_any_request(
+    sandbox: Sandbox, runner: CliRunner, tmp_path: Path
+) -> None:
     reset(sandbox, "wallet-v1")
     categories = {k: v for k, v in SERVICES["wallet-v1"].settings["categories"].items() if k != "Income:Interest"}
     path = config_file(sandbox, tmp_path, wallet_v1={"categories": categories, "batch_size": 2})

@@ -13,8 +13,8 @@ import pytest
 from benchmarks.generate import write_chase_csv
 from importer import targets as uploaders
 from importer.parsers import ParseOptions
-from importer.run.pipeline import RunSettings, run
 from importer.rules import RuleSet
+from importer.run.pipeline import RunSettings, run
 from importer.sandbox import SERVICES, Sandbox
 from importer.sandbox.common import Faults
 from importer.store.sqlite import State
@@ -26,14 +26,19 @@ FAULTS = Faults(error_rate=0.1, drop_rate=0.1)
 
 def upload(sandbox: Sandbox, name: str, statement: Path, state_path: Path, batch_size: int | None = None) -> int:
     """Import `statement` into target `name`; the run's count of failed records."""
-    settings = RunSettings(target=name, target_settings=settings_for(sandbox, name, concurrency=8, batch_size=batch_size),
-                           parse=ParseOptions(account="Chase checking"))  # fmt: skip
+    settings = RunSettings(
+        target=name,
+        target_settings=settings_for(sandbox, name, concurrency=8, batch_size=batch_size),
+        parse=ParseOptions(account="Chase checking"),
+    )
     with State(state_path) as state:
         report = run([statement], RuleSet(()), state, settings)
     return report.totals()["failed"]
 
 
-def twice(sandbox: Sandbox, name: str, rows: int, tmp_path: Path, faults: Faults | None = None, batch: int | None = None) -> int:
+def twice(
+    sandbox: Sandbox, name: str, rows: int, tmp_path: Path, faults: Faults | None = None, batch: int | None = None
+) -> int:
     reset(sandbox, name, faults)
     statement = write_chase_csv(tmp_path / "chase.csv", rows)
     state_path = tmp_path / "state.sqlite"
@@ -48,7 +53,9 @@ def test_twice_leaves_each_record_once(sandbox: Sandbox, name: str, tmp_path: Pa
 
 
 @pytest.mark.parametrize("name", TARGETS)
-def test_twice_with_errors_and_dropped_connections_leaves_each_record_once(sandbox: Sandbox, name: str, tmp_path: Path) -> None:
+def test_twice_with_errors_and_dropped_connections_leaves_each_record_once(
+    sandbox: Sandbox, name: str, tmp_path: Path
+) -> None:
     assert twice(sandbox, name, 100, tmp_path, FAULTS, batch=20) == 100  # small batches: more writes to fault
     stats = httpx.get(sandbox.url(name) + "/_sandbox/stats").json()
     assert stats["errors"] > 0 and stats["dropped"] > 0  # the faults really happened

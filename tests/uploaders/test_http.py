@@ -8,10 +8,10 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from importer.core.errors import ConfigError, UploadError
 from importer.config.secrets import Secret
+from importer.core.errors import ConfigError, UploadError
 from importer.targets.http import Http, Request, RetryPolicy, Uncertain, check_base_url
-from importer.targets.limits import RateLimiter, _Budget, _Bucket
+from importer.targets.limits import RateLimiter, _Bucket, _Budget
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -53,7 +53,7 @@ def test_never_retries_a_validation_error() -> None:
 
 
 def test_retry_after_is_honoured() -> None:
-    handler, seen = answers(httpx.Response(429, headers={"Retry-After": "0.3"}), httpx.Response(200))
+    handler, _seen = answers(httpx.Response(429, headers={"Retry-After": "0.3"}), httpx.Response(200))
     start = time.monotonic()
     client(handler).call(Request("GET", "/x"))
     assert time.monotonic() - start >= 0.3
@@ -99,7 +99,9 @@ def test_plain_http_is_refused_except_to_loopback(url: str) -> None:
         check_base_url("demo", url)
 
 
-@pytest.mark.parametrize("url", ["https://api.example.com/v2", "http://127.0.0.1:8765/x", "http://localhost/", "http://[::1]:80"])
+@pytest.mark.parametrize(
+    "url", ["https://api.example.com/v2", "http://127.0.0.1:8765/x", "http://localhost/", "http://[::1]:80"]
+)
 def test_https_and_loopback_http_are_accepted(url: str) -> None:
     assert check_base_url("demo", url) == url.rstrip("/")
 

@@ -10,8 +10,8 @@ import pytest
 
 from benchmarks.generate import write_chase_csv
 from importer.parsers import ParseOptions
-from importer.run.pipeline import RunSettings, run
 from importer.rules import RuleSet
+from importer.run.pipeline import RunSettings, run
 from importer.sandbox import Sandbox
 from importer.sandbox.common import Limits
 from importer.store.sqlite import State
@@ -28,7 +28,9 @@ CASES = {
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_uploads_stay_under_the_limit_without_a_single_429(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_uploads_stay_under_the_limit_without_a_single_429(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     budget, window, rows, batch, least = CASES[name]
     targets = []
     factory = REGISTRY[name]
@@ -40,11 +42,20 @@ def test_uploads_stay_under_the_limit_without_a_single_429(name: str, tmp_path: 
     monkeypatch.setitem(REGISTRY, name, remember)
     statement = write_chase_csv(tmp_path / "chase.csv", rows)
     with Sandbox(limits=Limits(enabled=True, budget_scale=budget, window_scale=window)) as sandbox:
-        entry = settings_for(sandbox, name, batch_size=batch, options={
-            **settings_for(sandbox, name).options, "rate_window_scale": window})  # fmt: skip
+        entry = settings_for(
+            sandbox,
+            name,
+            batch_size=batch,
+            options={**settings_for(sandbox, name).options, "rate_window_scale": window},
+        )
         start = time.monotonic()
         with State(tmp_path / "state.sqlite") as state:
-            report = run([statement], RuleSet(()), state, RunSettings(target=name, target_settings=entry, parse=ParseOptions(account="Chase checking")))
+            report = run(
+                [statement],
+                RuleSet(()),
+                state,
+                RunSettings(target=name, target_settings=entry, parse=ParseOptions(account="Chase checking")),
+            )
         elapsed = time.monotonic() - start
         assert report.totals()["failed"] == 0, report.files[0].error
         assert len(held(sandbox, name)) == rows

@@ -19,9 +19,16 @@ from tests.sandbox_fixtures import held, reset, settings_for
 
 
 def txn(amount: str, n: int = 0, category: str | None = "Food:Coffee", account: str = "chase-checking") -> Transaction:
-    return Transaction(date=dt.date(2026, 10, 1 + n % 28), amount=Decimal(amount), currency="USD",
-                       description=f"STARBUCKS {n}", account=account, source=Source(path="s.csv", line=n + 2),
-                       category=category, external_id=f"v1:{n:032x}")  # fmt: skip
+    return Transaction(
+        date=dt.date(2026, 10, 1 + n % 28),
+        amount=Decimal(amount),
+        currency="USD",
+        description=f"STARBUCKS {n}",
+        account=account,
+        source=Source(path="s.csv", line=n + 2),
+        category=category,
+        external_id=f"v1:{n:032x}",
+    )
 
 
 def target(sandbox: Sandbox, name: str, **extra: Any) -> RemoteTarget:
@@ -41,7 +48,9 @@ def target(sandbox: Sandbox, name: str, **extra: Any) -> RemoteTarget:
         ("spendsense", lambda r: (r["type"], r["amount"]), ("spent", "12.30"), ("earn", "45.60")),
     ],
 )
-def test_sign_conventions_and_exact_amounts_on_the_wire(sandbox: Sandbox, name: str, field: Any, expense: Any, income: Any) -> None:
+def test_sign_conventions_and_exact_amounts_on_the_wire(
+    sandbox: Sandbox, name: str, field: Any, expense: Any, income: Any
+) -> None:
     reset(sandbox, name)
     with_target = target(sandbox, name)
     results = with_target.send([txn("-12.30", 1), txn("45.60", 2, category=None)], "k")
@@ -68,7 +77,9 @@ def test_missing_names_stop_the_upload_before_anything_is_sent(sandbox: Sandbox)
 def test_names_the_api_cannot_create_are_listed_even_with_create_missing(sandbox: Sandbox) -> None:
     reset(sandbox, "wallet-v1")
     with_target = target(sandbox, "wallet-v1", categories={})
-    with pytest.raises(UploadError, match="category names not found on wallet-v1: Food:Coffee. Nothing was sent: this service cannot"):
+    with pytest.raises(
+        UploadError, match="category names not found on wallet-v1: Food:Coffee. Nothing was sent: this service cannot"
+    ):
         with_target.send([txn("-1.00")], "k")
 
 
@@ -104,7 +115,9 @@ def test_spendsense_refuses_amounts_it_cannot_store_without_sending(sandbox: San
     reset(sandbox, "spendsense")
     with_target = target(sandbox, "spendsense")
     results = with_target.send([txn("-1.005", 1), txn("-2.00", 2)], "k")
-    assert results[0].reason == "SpendSense takes positive amounts below 100,000,000 with at most 2 decimals, not -1.005"
+    assert (
+        results[0].reason == "SpendSense takes positive amounts below 100,000,000 with at most 2 decimals, not -1.005"
+    )
     assert [r["amount"] for r in held(sandbox, "spendsense")] == ["2.00"]
 
 
@@ -152,7 +165,9 @@ def test_unknown_options_are_refused_at_load_time(sandbox: Sandbox) -> None:
 def test_a_missing_token_says_which_variable_to_set(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TOSHL_TOKEN")
     settings = TargetSettings(type="toshl", base_url="https://api.toshl.com", token_env="TOSHL_TOKEN")
-    with pytest.raises(ConfigError, match=r"the environment variable TOSHL_TOKEN is not set. Export it \(export TOSHL_TOKEN=...\)"):
+    with pytest.raises(
+        ConfigError, match=r"the environment variable TOSHL_TOKEN is not set. Export it \(export TOSHL_TOKEN=...\)"
+    ):
         REGISTRY["toshl"](None, 0, settings)  # type: ignore[arg-type]
 
 

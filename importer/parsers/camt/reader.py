@@ -122,7 +122,12 @@ def _message(path: Path, root: Element) -> tuple[Element, str]:
         if kind:
             return child, kind
     names = ", ".join(str(c.tag) for c in root)
-    raise ParseError(path, "holds no bank-to-customer message.", expected="BkToCstmrStmt, BkToCstmrAcctRpt or BkToCstmrDbtCdtNtfctn", found=names)
+    raise ParseError(
+        path,
+        "holds no bank-to-customer message.",
+        expected="BkToCstmrStmt, BkToCstmrAcctRpt or BkToCstmrDbtCdtNtfctn",
+        found=names,
+    )
 
 
 def _account_id(block: Element) -> str | None:
@@ -160,9 +165,13 @@ def _check(ctx: _Context, label: str, balances: dict[tuple[str, ...], Decimal], 
     booked = [b.transaction for b in bookings if b.booked]
     others = sorted({t.currency for t in booked} - {ctx.currency})
     if others and _OPENING in balances and _CLOSING in balances:
-        return [f"{label}: some booked entries are in {', '.join(others)}, not in the statement's {ctx.currency}, "
-                "so the balances were not checked against the transactions."]  # fmt: skip
-    check_balance(ctx.path, label, balances.get(_OPENING), (t.amount for t in booked), balances.get(_CLOSING), ctx.options)
+        return [
+            f"{label}: some booked entries are in {', '.join(others)}, not in the statement's {ctx.currency}, "
+            "so the balances were not checked against the transactions."
+        ]
+    check_balance(
+        ctx.path, label, balances.get(_OPENING), (t.amount for t in booked), balances.get(_CLOSING), ctx.options
+    )
     return []
 
 
@@ -170,7 +179,11 @@ def _currency(path: Path, options: ParseOptions, block: Element, label: str) -> 
     amount_element = block.find("Ntry/Amt")
     if amount_element is None:
         amount_element = block.find("Bal/Amt")
-    currency = text(block, "Acct/Ccy") or (amount_element.get("Ccy") if amount_element is not None else None) or options.currency
+    currency = (
+        text(block, "Acct/Ccy")
+        or (amount_element.get("Ccy") if amount_element is not None else None)
+        or options.currency
+    )
     currency = currency or options.default_currency
     if not currency:
         raise ParseError(path, f"{label} does not say its currency (Acct/Ccy); pass --currency.")
@@ -191,8 +204,10 @@ def _balances(ctx: _Context, block: Element) -> tuple[dict[tuple[str, ...], Deci
         currency = ((element.get("Ccy") if element is not None else None) or ctx.currency).upper()
         value = _signed(ctx, balance, f"balance {code}")
         if currency != ctx.currency:
-            notes.append(f"the {code} balance is in {currency}, not in the statement's {ctx.currency}: "
-                         "it was not checked against the transactions, and is not kept.")  # fmt: skip
+            notes.append(
+                f"the {code} balance is in {currency}, not in the statement's {ctx.currency}: "
+                "it was not checked against the transactions, and is not kept."
+            )
             continue
         found[codes] = value
     return found, notes
@@ -204,10 +219,20 @@ def _signed(ctx: _Context, element: Element, what: str) -> Decimal:
     try:
         value = amount(raw, what)
     except NotAnAmount:
-        raise ParseError(ctx.path, f"the {what} is not an amount.", expected="an unsigned decimal such as 12.34 (the sign is CdtDbtInd)", found=raw or "") from None
+        raise ParseError(
+            ctx.path,
+            f"the {what} is not an amount.",
+            expected="an unsigned decimal such as 12.34 (the sign is CdtDbtInd)",
+            found=raw or "",
+        ) from None
     indicator = text(element, "CdtDbtInd")
     if indicator not in _SIGNS:
-        raise ParseError(ctx.path, f"the {what} says neither CRDT nor DBIT.", expected="CdtDbtInd CRDT or DBIT", found=indicator or "")
+        raise ParseError(
+            ctx.path,
+            f"the {what} says neither CRDT nor DBIT.",
+            expected="CdtDbtInd CRDT or DBIT",
+            found=indicator or "",
+        )
     return value * _SIGNS[indicator]
 
 
@@ -227,14 +252,24 @@ def _entry(ctx: _Context, entry: Element, index: int) -> list[_Booking]:
     # A notification (camt.054) may date only itself: its creation day is then the entry's day.
     day = booked or valued or ctx.created
     if day is None:
-        raise ParseError(ctx.path, f"{label} has neither a booking date nor a value date.", expected="BookgDt or ValDt", found="")
+        raise ParseError(
+            ctx.path, f"{label} has neither a booking date nor a value date.", expected="BookgDt or ValDt", found=""
+        )
     try:
         _every_amount(entry)
         parts = details(entry, value)
     except NotAnAmount as exc:
-        raise ParseError(ctx.path, f"the {exc.where} of {label} is not an amount.", expected="an unsigned decimal such as 12.34", found=exc.found) from None
+        raise ParseError(
+            ctx.path,
+            f"the {exc.where} of {label} is not an amount.",
+            expected="an unsigned decimal such as 12.34",
+            found=exc.found,
+        ) from None
     where = _Where(index, day, valued, status, currency.upper())
-    return [_Booking(_transaction(ctx, entry, part, where, k, len(parts)), status == "BOOK") for k, part in enumerate(parts, start=1)]
+    return [
+        _Booking(_transaction(ctx, entry, part, where, k, len(parts)), status == "BOOK")
+        for k, part in enumerate(parts, start=1)
+    ]
 
 
 def _every_amount(entry: Element) -> None:
@@ -263,7 +298,9 @@ def _transaction(ctx: _Context, entry: Element, part: Detail, where: _Where, k: 
         bank_id = part.reference or entry_ref or part.end_to_end
     else:  # the entry's reference names the whole batch; each part needs its own
         bank_id = part.reference or part.end_to_end or (f"{entry_ref}/{k}" if entry_ref else None)
-    description = " ".join(p for p in (part.counterparty, part.remittance) if p) or part.info or text(entry, "AddtlNtryInf") or ""
+    description = (
+        " ".join(p for p in (part.counterparty, part.remittance) if p) or part.info or text(entry, "AddtlNtryInf") or ""
+    )
     return Transaction(
         date=where.day,
         amount=part.amount,
@@ -276,7 +313,12 @@ def _transaction(ctx: _Context, entry: Element, part: Detail, where: _Where, k: 
         account=ctx.account,
         source=Source(path=str(ctx.path), record=where.index),
         notes=part.note,
-        raw={"status": where.status, "counterparty_iban": part.iban or "", "entry": str(where.index), "detail": f"{k}/{total}"},
+        raw={
+            "status": where.status,
+            "counterparty_iban": part.iban or "",
+            "entry": str(where.index),
+            "detail": f"{k}/{total}",
+        },
     )
 
 

@@ -109,9 +109,13 @@ def _number_cells(values: list[str]) -> str | None:
 
 
 def _ibans(rows: Iterable[tuple[int, list[str]]]) -> list[Found]:
-    return [Found(match.group(0), f"line {line}, an IBAN")
-            for line, cells in rows for cell in cells for match in _IBAN_TEXT.finditer(cell)
-            if is_iban(normalise_identifier(match.group(0)))]  # fmt: skip
+    return [
+        Found(match.group(0), f"line {line}, an IBAN")
+        for line, cells in rows
+        for cell in cells
+        for match in _IBAN_TEXT.finditer(cell)
+        if is_iban(normalise_identifier(match.group(0)))
+    ]
 
 
 def _merged(found: list[Found]) -> list[Found]:

@@ -100,9 +100,12 @@ def _between(first: int, second: int, later: int) -> range:
 
 
 def _error(
-    path: Path, amounts: Sequence[Decimal], balances: Sequence[Decimal | None], lines: Sequence[int],
+    path: Path,
+    amounts: Sequence[Decimal],
+    balances: Sequence[Decimal | None],
+    lines: Sequence[int],
     found: tuple[int, str, bool],
-) -> BalanceError:  # fmt: skip
+) -> BalanceError:
     k, order, _ = found
     rows = [i for i, b in enumerate(balances) if b is not None]
     row = rows[k]
@@ -131,8 +134,9 @@ class RunningChain:
         self.chains = dict(chains)
         self._carried: dict[str, tuple[list[Decimal], list[Decimal | None], list[int]]] = {}
 
-    def check(self, code: str, amounts: Sequence[Decimal], balances: Sequence[Decimal | None],
-              lines: Sequence[int]) -> None:
+    def check(
+        self, code: str, amounts: Sequence[Decimal], balances: Sequence[Decimal | None], lines: Sequence[int]
+    ) -> None:
         """Raises BalanceError at the first link of this batch (or to the last batch) that fails."""
         before = self._carried.get(code, ([], [], []))
         rows_a, rows_b, rows_l = before[0] + list(amounts), before[1] + list(balances), before[2] + list(lines)
@@ -145,8 +149,9 @@ class RunningChain:
             self._check_links(rows_a, rows_b, rows_l, chain.order)
         self._carry(code, rows_a, rows_b, rows_l)
 
-    def _check_links(self, amounts: list[Decimal], balances: list[Decimal | None], lines: list[int],
-                     order: str) -> None:
+    def _check_links(
+        self, amounts: list[Decimal], balances: list[Decimal | None], lines: list[int], order: str
+    ) -> None:
         rows = range(len(balances)) if _all_given(balances) else [i for i, b in enumerate(balances) if b is not None]
         broken = _first_break(amounts, balances, rows, order, False) if len(rows) >= 2 else None
         if broken is not None:

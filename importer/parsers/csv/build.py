@@ -17,8 +17,20 @@ from typing import Any
 from importer.core.models import Source, Transaction, layout, trusted_many
 
 # The fields a CSV row gives, in the order `trusted` would receive them.
-ROW_FIELDS = ("date", "amount", "currency", "description", "payee", "memo", "bank_id", "balance",
-              "value_date", "account", "source", "raw")  # fmt: skip
+ROW_FIELDS = (
+    "date",
+    "amount",
+    "currency",
+    "description",
+    "payee",
+    "memo",
+    "bank_id",
+    "balance",
+    "value_date",
+    "account",
+    "source",
+    "raw",
+)
 _SOURCE_FIELDS = ("path", "line")
 
 
@@ -44,9 +56,22 @@ def transactions(columns: dict[str, Sequence[Any]]) -> list[Transaction]:
     if set(columns) != given:
         raise ValueError(f"columns {sorted(columns)} are not the row fields {sorted(given)}")
     values = [
-        {**base, "date": d, "amount": a, "currency": c, "description": text, "payee": p, "memo": m,
-         "bank_id": b, "balance": bal, "value_date": v, "account": acc, "source": s, "raw": r}
+        {
+            **base,
+            "date": d,
+            "amount": a,
+            "currency": c,
+            "description": text,
+            "payee": p,
+            "memo": m,
+            "bank_id": b,
+            "balance": bal,
+            "value_date": v,
+            "account": acc,
+            "source": s,
+            "raw": r,
+        }
         for d, a, c, text, p, m, b, bal, v, acc, s, r in zip(*(columns[name] for name in ROW_FIELDS))
-    ]  # fmt: skip
+    ]
     columns.clear()
     return trusted_many(Transaction, values, given)

@@ -20,16 +20,18 @@ from importer.parsers.numbers import is_number_shaped
 
 # Rows a bank lists before they are booked; they have no booking date yet.
 PENDING = frozenset({"pending", "vorgemerkt", "en attente", "in behandeling", "pendiente", "in sospeso"})
-_TOTAL = re.compile(r"(total|totals|summe|gesamt|totaal|somme|suma|totale|итого|saldo|balance|kontostand)\b",
-                    re.IGNORECASE)  # fmt: skip
+_TOTAL = re.compile(
+    r"(total|totals|summe|gesamt|totaal|somme|suma|totale|итого|saldo|balance|kontostand)\b", re.IGNORECASE
+)
 _BALANCE_WORDS = re.compile(r"balance|saldo|solde|kontostand|opening|closing", re.IGNORECASE)
 
 
 class Cells:
     """The data rows of one table, column by column, with each row's line in the file."""
 
-    def __init__(self, path: Path, profile: Profile, header: list[str], columns: list[list[str]],
-                 lines: list[int]) -> None:  # fmt: skip
+    def __init__(
+        self, path: Path, profile: Profile, header: list[str], columns: list[list[str]], lines: list[int]
+    ) -> None:
         self.path, self.profile, self.header = path, profile, header
         self.columns, self.lines = columns, lines
         self._stripped: dict[int, list[str]] = {}
@@ -46,18 +48,27 @@ class Cells:
         """The position of column `ref`; an error naming the profile when the table has no such column."""
         if isinstance(ref, int):
             if not 0 <= ref < self.width:
-                raise ParseError(self.path, f"the profile {self.profile.name!r} names column index {ref} (column "
-                                            f"{ref + 1}), but the table has {self.width} columns (indexes 0 to "
-                                            f"{self.width - 1}). Fix the column in the profile.")  # fmt: skip
+                raise ParseError(
+                    self.path,
+                    f"the profile {self.profile.name!r} names column index {ref} (column "
+                    f"{ref + 1}), but the table has {self.width} columns (indexes 0 to "
+                    f"{self.width - 1}). Fix the column in the profile.",
+                )
             return ref
         if ref in self.header:
             return self.header.index(ref)
         names = [h for h in self.header if h]
         if not names:  # "Expected one of ." helps nobody: say the file has no header at all
-            raise ParseError(self.path, f"the profile {self.profile.name!r} names a column {ref!r}, but the table has "
-                                        "no header row naming its columns. Is it the right profile for this file?")  # fmt: skip
-        raise ParseError(self.path, f"the profile {self.profile.name!r} names a column {ref!r} that the header lacks.",
-                         expected="one of " + ", ".join(map(repr, names)))  # fmt: skip
+            raise ParseError(
+                self.path,
+                f"the profile {self.profile.name!r} names a column {ref!r}, but the table has "
+                "no header row naming its columns. Is it the right profile for this file?",
+            )
+        raise ParseError(
+            self.path,
+            f"the profile {self.profile.name!r} names a column {ref!r} that the header lacks.",
+            expected="one of " + ", ".join(map(repr, names)),
+        )
 
     def column(self, ref: ColumnRef) -> list[str]:
         return self.columns[self.index(ref)]
@@ -122,7 +133,7 @@ def not_bookings(cells: Cells, named: bool) -> set[int]:
     drop |= _balance_rows(cells, named)
     for name, values in cells.profile.skip_values.items():
         skipped = set(values)
-        drop |= rows_where(cells.raw_column(name), lambda v: v.strip() in skipped)
+        drop |= rows_where(cells.raw_column(name), lambda v: v.strip() in skipped)  # noqa: B023  (called at once)
     return drop
 
 
@@ -133,8 +144,7 @@ def _note_rows(cells: Cells, dates: list[str], days: set[str]) -> set[int]:
         return undated
     cols = cells.profile.columns
     money = [cells.raw_column(r) for r in (cols.amount, cols.debit, cols.credit) if r is not None]
-    return {i for i in undated
-            if not any(is_number_shaped(column[i]) for column in money) or _TOTAL.match(dates[i])}  # fmt: skip
+    return {i for i in undated if not any(is_number_shaped(column[i]) for column in money) or _TOTAL.match(dates[i])}
 
 
 def _balance_rows(cells: Cells, named: bool) -> set[int]:

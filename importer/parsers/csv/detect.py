@@ -19,17 +19,25 @@ from typing import TYPE_CHECKING
 from importer.core.accounts import is_iban, normalise_identifier
 from importer.core.currencies import is_currency
 from importer.core.errors import InputError, ParseError
+from importer.internals.lazy import lazy_module
 from importer.parsers.base import ParseOptions
 from importer.parsers.csv.account import Found, column_account, preamble_candidates, sole
+from importer.parsers.csv.profiles import Columns, Profile, all_profiles, get_profile
 from importer.parsers.csv.resemble import refuse_near_header
 from importer.parsers.csv.roles import indicator_sign, role_of
-from importer.parsers.csv.table import (DATE_LIKE, Records, Table, delimiter_name, locate, scan, sniff_delimiter,
-                                        text_lines)
+from importer.parsers.csv.table import (
+    DATE_LIKE,
+    Records,
+    Table,
+    delimiter_name,
+    locate,
+    scan,
+    sniff_delimiter,
+    text_lines,
+)
 from importer.parsers.csv.text import DecodedText, read_again, read_text
-from importer.parsers.dates import Ambiguity, NoDateFormat, infer_date_format, mostly_dates
+from importer.parsers.dates import NoDateFormat, infer_date_format, mostly_dates
 from importer.parsers.numbers import is_number_shaped
-from importer.internals.lazy import lazy_module
-from importer.parsers.csv.profiles import Columns, Profile, all_profiles, get_profile
 
 if TYPE_CHECKING:
     import numpy as np
@@ -162,10 +170,17 @@ def read_frame(path: Path, text: str, table: Table, records: Records) -> pd.Data
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", pd.errors.ParserWarning)
             frame = pd.read_csv(
-                io.BytesIO(text[start:stop].encode("utf-8")), sep=table.delimiter, header=None, names=range(table.width),
-                dtype=object, keep_default_na=False, na_filter=False, skip_blank_lines=False,
-                engine="c", index_col=False,
-            )  # fmt: skip
+                io.BytesIO(text[start:stop].encode("utf-8")),
+                sep=table.delimiter,
+                header=None,
+                names=range(table.width),
+                dtype=object,
+                keep_default_na=False,
+                na_filter=False,
+                skip_blank_lines=False,
+                engine="c",
+                index_col=False,
+            )
     except pd.errors.ParserError as exc:
         raise ParseError(path, f"the table is malformed ({str(exc).strip()}).") from None
     if table.trailing_empty and (frame.iloc[:, -1] == "").all():
@@ -196,7 +211,9 @@ def _file_evidence(text: DecodedText, table: Table, profile: Profile | None) -> 
         f"line endings: {text.line_endings}",
         f"delimiter: {delimiter_name(table.delimiter)} ({table.width} fields per row)",
         f"preamble: {table.preamble_lines} line(s) before the table",
-        f"header: line {table.header_line}" if table.header is not None else "header: none (columns found from content)",
+        f"header: line {table.header_line}"
+        if table.header is not None
+        else "header: none (columns found from content)",
         f"footer: {table.footer_lines} line(s) after the table",
     ]
     if profile is not None:
@@ -223,8 +240,14 @@ def infer_profile(path: Path, table: Table, frame: pd.DataFrame, evidence: list[
         name = header[index] if index < len(header) else f"column {index + 1}"
         how = "header" if index in named else "content"
         evidence.append(f"column {index + 1} {name!r}: {role} (from {how})")
-    profile = Profile(name="detected", bank="unknown", header=tuple(h for h in header if h),
-                      has_header=table.header is not None, delimiter=table.delimiter, columns=columns)  # fmt: skip
+    profile = Profile(
+        name="detected",
+        bank="unknown",
+        header=tuple(h for h in header if h),
+        has_header=table.header is not None,
+        delimiter=table.delimiter,
+        columns=columns,
+    )
     return profile, frozenset(role for index, role in roles.items() if index not in named)
 
 
@@ -364,20 +387,33 @@ def _columns(path: Path, roles: dict[int, str], frame: pd.DataFrame, header: lis
     if "date" not in by_role and "value_date" in by_role:
         by_role["date"] = by_role.pop("value_date")  # UBS gives only a value date
     if "date" not in by_role:
-        raise ParseError(path, "no column holds dates: the layout is not one we can read. "
-                               "Write a profile for it (see `importer detect`).")  # fmt: skip
+        raise ParseError(
+            path,
+            "no column holds dates: the layout is not one we can read. Write a profile for it (see `importer detect`).",
+        )
     if "amount" not in by_role and not {"debit", "credit"} <= set(by_role):
-        raise ParseError(path, "no column holds the amount (nor a debit and a credit column). "
-                               "Write a profile for it (see `importer detect`).")  # fmt: skip
+        raise ParseError(
+            path,
+            "no column holds the amount (nor a debit and a credit column). "
+            "Write a profile for it (see `importer detect`).",
+        )
     one = {role: indexes[0] for role, indexes in by_role.items() if role != "description"}
     texts, memo = _texts(by_role, frame)
     return Columns(
-        date=one["date"], description=texts, amount=one.get("amount"), debit=one.get("debit"),
-        credit=one.get("credit"), balance=one.get("balance"), payee=one.get("payee"),
-        memo=memo, currency=one.get("currency"),
-        bank_id=one.get("bank_id"), value_date=one.get("value_date"), indicator=one.get("indicator"),
+        date=one["date"],
+        description=texts,
+        amount=one.get("amount"),
+        debit=one.get("debit"),
+        credit=one.get("credit"),
+        balance=one.get("balance"),
+        payee=one.get("payee"),
+        memo=memo,
+        currency=one.get("currency"),
+        bank_id=one.get("bank_id"),
+        value_date=one.get("value_date"),
+        indicator=one.get("indicator"),
         account=one.get("account"),
-    )  # fmt: skip
+    )
 
 
 def _texts(by_role: dict[str, list[int]], frame: pd.DataFrame) -> tuple[tuple[int, ...], int | None]:

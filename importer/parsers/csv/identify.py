@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from importer.core.errors import InputError
 from importer.parsers.base import HEAD_BYTES, FileSample
+from importer.parsers.csv.detect import match_profile
 from importer.parsers.csv.table import DATE_LIKE, is_header, sniff_delimiter
 from importer.parsers.csv.text import detect_encoding, looks_binary
 from importer.parsers.numbers import is_number_shaped
@@ -67,7 +68,6 @@ def _head_text(sample: FileSample) -> str | None:
 
 
 def _profile_match(text: str, sample: FileSample) -> bool:
-    from importer.parsers.csv.detect import match_profile  # csv_detect imports this module's siblings
 
     try:
         return match_profile(text, sample.options.profile_dirs) is not None
@@ -77,7 +77,7 @@ def _profile_match(text: str, sample: FileSample) -> bool:
 
 def tabular_evidence(text: str) -> bool:
     """A consistent delimiter over the table's lines, a date column and an amount column."""
-    delimiter, run, width = sniff_delimiter(text)
+    delimiter, _run, width = sniff_delimiter(text)
     rows = [row for row in _rows(text, delimiter) if len(row) == width]
     if width < 2 or len(rows) < min(3, len(_rows(text, delimiter))):
         return False

@@ -9,15 +9,30 @@ import yaml
 from importer.parsers.csv.detect import Layout
 from importer.parsers.csv.profiles import ColumnRef
 
-_COLUMN_KEYS = ("date", "value_date", "description", "payee", "memo", "amount", "debit", "credit",
-                "indicator", "balance", "currency", "bank_id", "account")  # fmt: skip
+_COLUMN_KEYS = (
+    "date",
+    "value_date",
+    "description",
+    "payee",
+    "memo",
+    "amount",
+    "debit",
+    "credit",
+    "indicator",
+    "balance",
+    "currency",
+    "bank_id",
+    "account",
+)
 
 
 def profile_yaml(layout: Layout, name: str) -> str:
     """The profile text: header signature, encoding, delimiter, formats and the column map."""
     data = profile_data(layout, name)
-    note = (f"# Written by `importer detect` from {layout.text.encoding} text. Check the column map and the\n"
-            "# date format; `header:` is the signature that makes this profile match a file.\n")  # fmt: skip
+    note = (
+        f"# Written by `importer detect` from {layout.text.encoding} text. Check the column map and the\n"
+        "# date format; `header:` is the signature that makes this profile match a file.\n"
+    )
     return note + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 

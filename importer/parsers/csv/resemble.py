@@ -15,12 +15,12 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass
-from itertools import islice
+from itertools import islice, pairwise
 from pathlib import Path
 
 from importer.core.errors import ParseError
-from importer.parsers.csv.table import DELIMITERS, text_lines
 from importer.parsers.csv.profiles import Profile, all_profiles
+from importer.parsers.csv.table import DELIMITERS, text_lines
 from importer.parsers.spelling import edit_distance
 
 HEAD_LINES = 60  # as many as `match_profile` searches for a header
@@ -44,12 +44,15 @@ def refuse_near_header(path: Path, text: str, profile_dirs: tuple[Path, ...] = (
     found = resemblance(text, profile_dirs)
     if found is not None:
         raise ParseError(
-            path, f"the header looks like the {found.profile.name} export's ({found.profile.bank}), but column "
-                  f"{found.column} reads {found.found!r} instead of {found.expected!r}: the file may be damaged. "
-                  f"Download it again; if the bank has renamed the column, copy the {found.profile.name} profile "
-                  "into your profile folder with the new name.",
-            line=found.line, expected=repr(found.expected), found=found.found,
-        )  # fmt: skip
+            path,
+            f"the header looks like the {found.profile.name} export's ({found.profile.bank}), but column "
+            f"{found.column} reads {found.found!r} instead of {found.expected!r}: the file may be damaged. "
+            f"Download it again; if the bank has renamed the column, copy the {found.profile.name} profile "
+            "into your profile folder with the new name.",
+            line=found.line,
+            expected=repr(found.expected),
+            found=found.found,
+        )
 
 
 def resemblance(text: str, profile_dirs: tuple[Path, ...] = ()) -> Resemblance | None:
@@ -91,13 +94,13 @@ def _cells(line: str, delimiter: str) -> list[str]:
 
 def _candidates(cells: list[str], delimiter: str) -> list[tuple[int, str]]:
     """Each cell, and each two neighbours joined again: a damaged byte can add a delimiter."""
-    joined = [(i + 1, delimiter.join(pair)) for i, pair in enumerate(zip(cells, cells[1:]))]
+    joined = [(i + 1, delimiter.join(pair)) for i, pair in enumerate(pairwise(cells))]
     return [(i + 1, cell) for i, cell in enumerate(cells)] + joined
 
 
 def _targets(missing: list[str], delimiter: str) -> list[str]:
     """Each missing name, and two missing neighbours joined: a damaged byte can take a delimiter."""
-    return missing + [delimiter.join(pair) for pair in zip(missing, missing[1:])]
+    return missing + [delimiter.join(pair) for pair in pairwise(missing)]
 
 
 def _misspelled(candidates: list[tuple[int, str]], target: str, names: tuple[str, ...]) -> tuple[int, str, str] | None:

@@ -11,8 +11,22 @@ import unicodedata
 
 # Roles a column can play; "ignore" marks columns that look like a role but must not feed it
 # (an original foreign-currency amount is not the booked amount).
-ROLES = ("date", "value_date", "amount", "debit", "credit", "indicator", "balance", "currency",
-         "payee", "description", "memo", "bank_id", "account", "ignore")  # fmt: skip
+ROLES = (
+    "date",
+    "value_date",
+    "amount",
+    "debit",
+    "credit",
+    "indicator",
+    "balance",
+    "currency",
+    "payee",
+    "description",
+    "memo",
+    "bank_id",
+    "account",
+    "ignore",
+)
 
 _NAMES: dict[str, str] = {
     "date": """date|posting date|post date|posted date|transaction date|trans date|booking date|date posted
@@ -104,10 +118,47 @@ def currency_tag(header: str) -> str | None:
     return match.group(1) or match.group(2)
 
 
-DEBIT_MARKS = frozenset({"d", "dr", "db", "debit", "debet", "s", "soll", "af", "out", "outflow", "o",
-                         "expense", "withdrawal", "kiadas", "dbit", "-", "расход"})  # fmt: skip
-CREDIT_MARKS = frozenset({"c", "cr", "k", "credit", "h", "haben", "bij", "in", "inflow", "i", "income",
-                          "deposit", "bevetel", "crdt", "+", "приход"})  # fmt: skip
+DEBIT_MARKS = frozenset(
+    {
+        "d",
+        "dr",
+        "db",
+        "debit",
+        "debet",
+        "s",
+        "soll",
+        "af",
+        "out",
+        "outflow",
+        "o",
+        "expense",
+        "withdrawal",
+        "kiadas",
+        "dbit",
+        "-",
+        "расход",
+    }
+)
+CREDIT_MARKS = frozenset(
+    {
+        "c",
+        "cr",
+        "k",
+        "credit",
+        "h",
+        "haben",
+        "bij",
+        "in",
+        "inflow",
+        "i",
+        "income",
+        "deposit",
+        "bevetel",
+        "crdt",
+        "+",
+        "приход",
+    }
+)
 
 
 def indicator_sign(cell: str) -> int | None:

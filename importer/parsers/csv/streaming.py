@@ -98,14 +98,22 @@ class _Stream:
 
     def _head(self) -> StatementHead:
         profile = self.layout.profile.name if self.layout.named else None
-        return StatementHead(0, str(self.path), "csv", self.reader.account, self.currency,
-                             self.reader.account_id, profile)
+        return StatementHead(
+            0, str(self.path), "csv", self.reader.account, self.currency, self.reader.account_id, profile
+        )
 
     def _statement(self) -> Statement:
-        return Statement(path=str(self.path), format="csv", account=self.reader.account, currency=self.currency,
-                         transactions=(), bank_account_id=self.reader.account_id,
-                         profile=self.layout.profile.name if self.layout.named else None,
-                         start_date=self.first_day, end_date=self.last_day)
+        return Statement(
+            path=str(self.path),
+            format="csv",
+            account=self.reader.account,
+            currency=self.currency,
+            transactions=(),
+            bank_account_id=self.reader.account_id,
+            profile=self.layout.profile.name if self.layout.named else None,
+            start_date=self.first_day,
+            end_date=self.last_day,
+        )
 
     def _batches(self, columns: dict[str, Any], lines: Sequence[int]) -> Iterator[Rows]:
         """`columns` (checked, of `lines`) as `Rows` of at most `BATCH_ROWS` rows each."""
@@ -123,17 +131,19 @@ class _Stream:
         profile = self.layout.profile
         if self.reader.balance_dropped:
             profile = profile.model_copy(update={"columns": profile.columns.model_copy(update={"balance": None})})
-        layout = dataclasses.replace(self.layout, profile=profile, evidence=[], found={},
-                                     guessed=self.layout.guessed - {"balance"})
-        options = dataclasses.replace(self.options, account=self.reader.account,
-                                      currency=self.reader.currency_default or self.options.currency)
+        layout = dataclasses.replace(
+            self.layout, profile=profile, evidence=[], found={}, guessed=self.layout.guessed - {"balance"}
+        )
+        options = dataclasses.replace(
+            self.options, account=self.reader.account, currency=self.reader.currency_default or self.options.currency
+        )
         return layout, options, RunningChain(self.path, self.reader.chains)
 
     # -- the body --------------------------------------------------------------------------
     def _body(self, rest: bytes, pinned: _Pinned) -> Iterator[Rows]:
         lines = _Lines(self.path, self.layout.text.encoding, self.source)
         start = self._body_line()
-        text = self.head_text[_offset(self.head_text, start - 1):]
+        text = self.head_text[_offset(self.head_text, start - 1) :]
         records = csv.reader(lines.iterate(start, text, rest), delimiter=self.table.delimiter)
         held: _Records = ([], [])
         pending = _Columns(self.table.width)
@@ -168,8 +178,13 @@ class _Stream:
                 return columns, lines
         for line, cells in zip(lines, rows):
             if _width(cells) not in (0, width):
-                raise ParseError(self.path, f"this row has {len(cells)} fields where the table has {width}.",
-                                 line=line, expected=f"{width} fields", found=f"{len(cells)} fields")
+                raise ParseError(
+                    self.path,
+                    f"this row has {len(cells)} fields where the table has {width}.",
+                    line=line,
+                    expected=f"{width} fields",
+                    found=f"{len(cells)} fields",
+                )
         kept = [i for i, cells in enumerate(rows) if _width(cells) and any(cells)]
         return list(zip(*[rows[i] for i in kept])), [lines[i] for i in kept]
 
@@ -179,8 +194,13 @@ class _Stream:
         if not held:
             return [], None
         ending = lines.ending(held[-1][0], self.table.delimiter)
-        records = Records(array("i", (_width(c) for _, c in held)), array("i", (n for n, _ in held)),
-                          dict(enumerate(c for _, c in held)), held[-1][0], ending)
+        records = Records(
+            array("i", (_width(c) for _, c in held)),
+            array("i", (n for n, _ in held)),
+            dict(enumerate(c for _, c in held)),
+            held[-1][0],
+            ending,
+        )
         header = self.table.header or []
         name = header[self.table.width - 1].strip() if len(header) >= self.table.width else ""
         cut = _cut_record(records, self.table.width, 0, name)
@@ -204,16 +224,21 @@ class _Stream:
         if not any(column):
             return
         row = next(i for i, cell in enumerate(column) if cell)
-        raise ParseError(self.path, "this row has a value after its last column, where every row above "
-                                    "ends in an empty field.", line=lines[row],
-                         expected="an empty last field", found=column[row])
+        raise ParseError(
+            self.path,
+            "this row has a value after its last column, where every row above ends in an empty field.",
+            line=lines[row],
+            expected="an empty last field",
+            found=column[row],
+        )
 
 
 class _BatchReader(_Reader):
     """The whole-file reader over one batch's cells, with the prefix's decisions pinned."""
 
-    def __init__(self, path: Path, layout: Layout, options: ParseOptions, cells: Cells, prefix: _Reader,
-                 running: RunningChain) -> None:
+    def __init__(
+        self, path: Path, layout: Layout, options: ParseOptions, cells: Cells, prefix: _Reader, running: RunningChain
+    ) -> None:
         self._given, self.running = cells, running
         super().__init__(path, layout, options)
         self.formats, self.marks = dict(prefix.formats), dict(prefix.marks)
@@ -236,8 +261,9 @@ class _BatchReader(_Reader):
     def _cells(self) -> Cells:
         return self.bookings(self._given)
 
-    def _check_balances(self, amounts: list[Decimal], balances: list[Decimal | None],
-                        currencies: list[str]) -> tuple[list[Decimal], list[Decimal | None]]:
+    def _check_balances(
+        self, amounts: list[Decimal], balances: list[Decimal | None], currencies: list[str]
+    ) -> tuple[list[Decimal], list[Decimal | None]]:
         self._refuse_unconfirmed_pair(balances)
         if not self.options.check_balances or self.profile.columns.balance is None:
             return amounts, balances
@@ -252,7 +278,7 @@ class RawCells(Sequence[dict[str, str]]):
     """Each row's cells by column name (`TxBatch.raw`), a row's dict built only when it is asked
     for: rules read the raw cells of few rows, and a dict per row cost a third of the parse."""
 
-    __slots__ = ("_names", "_columns", "_rows")
+    __slots__ = ("_columns", "_names", "_rows")
 
     def __init__(self, names: list[str], columns: list[list[str]], rows: range) -> None:
         self._names, self._columns, self._rows = names, columns, rows
@@ -313,9 +339,13 @@ class _Lines:
         except UnicodeDecodeError as exc:
             if self.encoding == "cp1252" and data is not None:  # as text.py: five bytes cp1252 leaves undefined
                 return data.decode("latin-1")
-            raise ParseError(self.path, f"is not valid {self.encoding} text.", line=line,
-                             expected=f"text in {self.encoding} (set encoding: in the profile)",
-                             found=(data or b"")[exc.start: exc.start + 8].hex(" ")) from None
+            raise ParseError(
+                self.path,
+                f"is not valid {self.encoding} text.",
+                line=line,
+                expected=f"text in {self.encoding} (set encoding: in the profile)",
+                found=(data or b"")[exc.start : exc.start + 8].hex(" "),
+            ) from None
 
     def ending(self, last_line: int, delimiter: str) -> str:
         """How the text ends after a last record beginning at `last_line` (as table.Records.ending)."""
@@ -389,13 +419,23 @@ def _first_lines(rows: list[list[str]], line: int) -> list[int]:
     return firsts
 
 
-def _batch(path: Path, account: str, columns: dict[str, Any], lines: Sequence[int], part: slice,
-           first_index: int) -> TxBatch:
+def _batch(
+    path: Path, account: str, columns: dict[str, Any], lines: Sequence[int], part: slice, first_index: int
+) -> TxBatch:
     return TxBatch(
-        path=str(path), account=account, date=columns["date"][part], amount=columns["amount"][part],
-        currency=columns["currency"][part], description=columns["description"][part], line=list(lines[part]),
-        payee=columns["payee"][part], memo=columns["memo"][part], bank_id=columns["bank_id"][part],
-        balance=columns["balance"][part], value_date=columns["value_date"][part], raw=columns["raw"][part],
+        path=str(path),
+        account=account,
+        date=columns["date"][part],
+        amount=columns["amount"][part],
+        currency=columns["currency"][part],
+        description=columns["description"][part],
+        line=list(lines[part]),
+        payee=columns["payee"][part],
+        memo=columns["memo"][part],
+        bank_id=columns["bank_id"][part],
+        balance=columns["balance"][part],
+        value_date=columns["value_date"][part],
+        raw=columns["raw"][part],
         first_index=first_index,
     )
 

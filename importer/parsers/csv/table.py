@@ -125,8 +125,12 @@ def _unreadable(path: Path, exc: csv.Error, line: int) -> ParseError:
     if "field limit" not in str(exc):
         return ParseError(path, f"this record cannot be read as delimited text ({exc}).", line=line)
     limit = csv.field_size_limit()
-    return ParseError(path, f"a field is longer than {limit} characters, longer than any bank writes: the file "
-                            "is damaged or is not a statement. Download it again.", line=line)  # fmt: skip
+    return ParseError(
+        path,
+        f"a field is longer than {limit} characters, longer than any bank writes: the file "
+        "is damaged or is not a statement. Download it again.",
+        line=line,
+    )
 
 
 def scan_records(path: Path, text: str, delimiter: str) -> Records:
@@ -274,8 +278,11 @@ def _cut_record(records: Records, width: int, first: int, last_name: str = "") -
 
 def _rows_before(records: Records, first: int, index: int, width: int) -> list[list[str]]:
     """The cells of the full-width data records among the `TAIL_RECORDS` before record `index`."""
-    return [records.header_cells[i] for i in range(max(first, index - TAIL_RECORDS), index)
-            if records.widths[i] == width and i in records.header_cells]  # fmt: skip
+    return [
+        records.header_cells[i]
+        for i in range(max(first, index - TAIL_RECORDS), index)
+        if records.widths[i] == width and i in records.header_cells
+    ]
 
 
 def _last_name(records: Records, header_index: int | None, width: int) -> str:
@@ -345,20 +352,34 @@ def _may_begin(cell: str, kinds: set[str]) -> bool:
     value = cell.strip()
     if "text" in kinds or not value:
         return True
-    return ("date" in kinds and bool(_DATE_START.fullmatch(value))) or \
-        ("number" in kinds and bool(_NUMBER_START.fullmatch(value)))  # fmt: skip
+    return ("date" in kinds and bool(_DATE_START.fullmatch(value))) or (
+        "number" in kinds and bool(_NUMBER_START.fullmatch(value))
+    )
 
 
-def _table(records: Records, delimiter: str, width: int, header_index: int | None,
-           header: list[str] | None, first: int, end: int) -> Table:  # fmt: skip
+def _table(
+    records: Records,
+    delimiter: str,
+    width: int,
+    header_index: int | None,
+    header: list[str] | None,
+    first: int,
+    end: int,
+) -> Table:
     trailing = header is not None and len(header) == width - 1
     footer = records.total_lines - records.lines[end] + 1 if end < len(records.lines) else 0
     preamble = records.lines[first] - 1 - (1 if header is not None else 0) if first < len(records.lines) else 0
     return Table(
-        delimiter=delimiter, width=width, header=header,
+        delimiter=delimiter,
+        width=width,
+        header=header,
         header_line=records.lines[header_index] if header_index is not None else None,
-        first=first, end=end, preamble_lines=preamble, footer_lines=footer, trailing_empty=trailing,
-    )  # fmt: skip
+        first=first,
+        end=end,
+        preamble_lines=preamble,
+        footer_lines=footer,
+        trailing_empty=trailing,
+    )
 
 
 def _table_width(records: Records) -> int:
@@ -421,9 +442,12 @@ def _table_end(path: Path, records: Records, width: int, first: int, stop: int) 
     for index in range(first, end):
         if widths[index] not in (0, width):
             raise ParseError(
-                path, f"this row has {widths[index]} fields where the table has {width}.",
-                line=records.lines[index], expected=f"{width} fields", found=f"{widths[index]} fields",
-            )  # fmt: skip
+                path,
+                f"this row has {widths[index]} fields where the table has {width}.",
+                line=records.lines[index],
+                expected=f"{width} fields",
+                found=f"{widths[index]} fields",
+            )
     return end
 
 
@@ -441,9 +465,12 @@ def _refuse_data_above(path: Path, records: Records, width: int, start: int, fir
             # The odd one out is this row, or a row of another width between it and the table.
             odd = next((k for k in range(index, first) if records.widths[k] not in (0, width)), index)
             raise ParseError(
-                path, f"this row has {records.widths[odd]} fields where the table has {width}.",
-                line=records.lines[odd], expected=f"{width} fields", found=f"{records.widths[odd]} fields",
-            )  # fmt: skip
+                path,
+                f"this row has {records.widths[odd]} fields where the table has {width}.",
+                line=records.lines[odd],
+                expected=f"{width} fields",
+                found=f"{records.widths[odd]} fields",
+            )
 
 
 def _is_footer(records: Records, index: int) -> bool:

@@ -25,8 +25,21 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 # Single-byte code pages charset-normalizer may name that we accept as they are.
-_CODE_PAGES = {"cp1250", "cp1251", "cp1252", "cp1253", "cp1254", "cp1257", "latin_1", "iso8859_2",
-               "iso8859_5", "iso8859_15", "koi8_r", "mac_cyrillic", "cp866"}  # fmt: skip
+_CODE_PAGES = {
+    "cp1250",
+    "cp1251",
+    "cp1252",
+    "cp1253",
+    "cp1254",
+    "cp1257",
+    "latin_1",
+    "iso8859_2",
+    "iso8859_5",
+    "iso8859_15",
+    "koi8_r",
+    "mac_cyrillic",
+    "cp866",
+}
 
 
 @dataclass(frozen=True)
@@ -59,8 +72,9 @@ def python_encoding(name: str) -> str:
     return "utf-8-sig" if name.lower().replace("_", "-") in {"utf-8", "utf8"} else name
 
 
-def read_again(path: Path, options: ParseOptions, text: DecodedText, encoding: str,
-               data: bytes | None = None) -> DecodedText:
+def read_again(
+    path: Path, options: ParseOptions, text: DecodedText, encoding: str, data: bytes | None = None
+) -> DecodedText:
     """`read_text(path, encoding)` for a file already read as `text`: the same text under the new
     name when the codec is the one detection found, so the file is decoded once, not twice."""
     name = python_encoding(encoding)
@@ -84,8 +98,9 @@ def detect_encoding(path: Path, data: bytes) -> str:
     if wide:
         return wide
     if looks_binary(data):
-        raise InputError(path, "is a binary file, not delimited text (a spreadsheet or a PDF?). "
-                               "Export the statement as CSV.")  # fmt: skip
+        raise InputError(
+            path, "is a binary file, not delimited text (a spreadsheet or a PDF?). Export the statement as CSV."
+        )
     try:
         data.decode("utf-8")
         return "utf-8"

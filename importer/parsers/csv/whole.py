@@ -59,8 +59,15 @@ def _truncated(path: Path, layout: Layout, options: ParseOptions) -> TruncatedEr
     return truncated_error(path, cells, records.ending, table, table.cut_line, count, partial)
 
 
-def truncated_error(path: Path, cells: list[str], ending: str, table: Table, line: int | None, count: int | None,
-                    partial: tuple[Statement, ...] = ()) -> TruncatedError:
+def truncated_error(
+    path: Path,
+    cells: list[str],
+    ending: str,
+    table: Table,
+    line: int | None,
+    count: int | None,
+    partial: tuple[Statement, ...] = (),
+) -> TruncatedError:
     """The error for a last row (`cells`, at `line`) the file cuts off; `count` complete rows before it."""
     open_quote = ending == "open-quote"
     what = "a quoted field is never closed" if open_quote else f"the last row has {len(cells)} of {table.width} fields"
@@ -68,11 +75,14 @@ def truncated_error(path: Path, cells: list[str], ending: str, table: Table, lin
         what = "the last row's last number has fewer decimals than its column's"
     rows = f"the {count} complete rows" if count is not None else "the complete rows"
     return TruncatedError(
-        path, f"the file ends in the middle of a row ({what}): it was cut off, most likely by an incomplete "
-              f"download. Download it again, or pass --allow-partial to import {rows}.",
-        line=line, expected=_expected_end(open_quote, len(cells), table.width),
-        found=table.delimiter.join(f'"{c}"' if table.delimiter in c else c for c in cells)[-60:], partial=partial,
-    )  # fmt: skip
+        path,
+        f"the file ends in the middle of a row ({what}): it was cut off, most likely by an incomplete "
+        f"download. Download it again, or pass --allow-partial to import {rows}.",
+        line=line,
+        expected=_expected_end(open_quote, len(cells), table.width),
+        found=table.delimiter.join(f'"{c}"' if table.delimiter in c else c for c in cells)[-60:],
+        partial=partial,
+    )
 
 
 def _expected_end(open_quote: bool, fields: int, width: int) -> str:
@@ -90,11 +100,16 @@ def build_statement(path: Path, layout: Layout, options: ParseOptions) -> Statem
     if currency is None:
         reader.refuse_missing_currency()
     return Statement(
-        path=str(path), format="csv", account=reader.account, currency=currency,
-        transactions=tuple(transactions), bank_account_id=reader.account_id,
+        path=str(path),
+        format="csv",
+        account=reader.account,
+        currency=currency,
+        transactions=tuple(transactions),
+        bank_account_id=reader.account_id,
         profile=layout.profile.name if layout.named else None,
-        start_date=reader.first_day, end_date=reader.last_day,
-    )  # fmt: skip
+        start_date=reader.first_day,
+        end_date=reader.last_day,
+    )
 
 
 class _Reader:
@@ -112,8 +127,12 @@ class _Reader:
         self.balance_dropped = False
         self.cells = self._cells()
         self.lines = self.cells.lines
-        self.account = options.account or (self.profile.name if layout.named else None) \
-            or self.first_text(self.profile.columns.account) or "csv"  # fmt: skip
+        self.account = (
+            options.account
+            or (self.profile.name if layout.named else None)
+            or self.first_text(self.profile.columns.account)
+            or "csv"
+        )
 
     def _cells(self) -> Cells:
         frame = self.layout.frame
@@ -145,8 +164,12 @@ class _Reader:
         present = [v for v in values if v] if optional else values
         if not present:
             return [None] * len(values)  # type: ignore[list-item]
-        fmt = self.options.date_format or self.profile.date_format or self.formats.get(ref) \
+        fmt = (
+            self.options.date_format
+            or self.profile.date_format
+            or self.formats.get(ref)
             or self._infer_format(ref, present)
+        )
         if "|" in fmt:  # a profile may list the formats a bank has used; the first that reads all wins
             fmt = next((f for f in fmt.split("|") if None not in parse_dates(present, f)), fmt.split("|")[0])
         self.formats[ref] = fmt
@@ -155,22 +178,31 @@ class _Reader:
             self._refuse_undated(ref, values, parsed, fmt, optional)
         return parsed  # type: ignore[return-value]
 
-    def _refuse_undated(self, ref: ColumnRef, values: list[str], parsed: list[dt.date | None], fmt: str, optional: bool) -> None:
+    def _refuse_undated(
+        self, ref: ColumnRef, values: list[str], parsed: list[dt.date | None], fmt: str, optional: bool
+    ) -> None:
         for i, day in enumerate(parsed):
             if day is None and not (optional and not values[i]):
-                raise ParseError(self.path, f"a date cell in column {self.name(ref)!r} does not match the date format.",
-                                 line=self.lines[i],
-                                 expected=f"a date like {fmt}", found=values[i])  # fmt: skip
+                raise ParseError(
+                    self.path,
+                    f"a date cell in column {self.name(ref)!r} does not match the date format.",
+                    line=self.lines[i],
+                    expected=f"a date like {fmt}",
+                    found=values[i],
+                )
 
     def _infer_format(self, ref: ColumnRef, values: list[str]) -> str:
         try:
             found = infer_date_format(values)
         except NoDateFormat as exc:
             index = self.cells.stripped(ref).index(values[exc.index])
-            raise ParseError(self.path, f"a date cell in column {self.name(ref)!r} is not a date in any format we know.",
-                             line=self.lines[index],
-                             expected="a date such as 2026-10-31, 31.10.2026 or 10/31/2026 (or pass --date-format)",
-                             found=values[exc.index]) from None  # fmt: skip
+            raise ParseError(
+                self.path,
+                f"a date cell in column {self.name(ref)!r} is not a date in any format we know.",
+                line=self.lines[index],
+                expected="a date such as 2026-10-31, 31.10.2026 or 10/31/2026 (or pass --date-format)",
+                found=values[exc.index],
+            ) from None
         if isinstance(found, Ambiguity):
             full = self.cells.stripped(ref)
             raise self._ambiguous(found.formats, sorted({full.index(values[i]) for i in found.examples}), full)
@@ -196,9 +228,14 @@ class _Reader:
         self.layout.found.setdefault("decimal", mark)
         parsed, bad = parse_amount_column(values, mark, self.profile.thousands, blank=blank)
         if bad is not None and values[bad].strip():
-            raise ParseError(self.path, f"{_article(what)} cell in column {self.name(ref)!r} is not a number.",
-                             line=self.lines[bad], found=values[bad], expected=f"one amount with decimal mark "
-                             f"{mark!r}, at most one sign and a currency only before or after it")  # fmt: skip
+            raise ParseError(
+                self.path,
+                f"{_article(what)} cell in column {self.name(ref)!r} is not a number.",
+                line=self.lines[bad],
+                found=values[bad],
+                expected=f"one amount with decimal mark "
+                f"{mark!r}, at most one sign and a currency only before or after it",
+            )
         return parsed
 
     def name(self, ref: ColumnRef) -> str:
@@ -211,8 +248,11 @@ class _Reader:
         if mark is None:
             if any(re.search(r"\d[.,]\d{3}\b", v) for v in set(values)):
                 example = next(v for v in values if re.search(r"\d[.,]\d{3}\b", v))
-                raise ParseError(self.path, f"cannot tell whether {example!r} has a decimal mark or a thousands "
-                                            "separator: no value in the file settles it. Set decimal: in a profile.")  # fmt: skip
+                raise ParseError(
+                    self.path,
+                    f"cannot tell whether {example!r} has a decimal mark or a thousands "
+                    "separator: no value in the file settles it. Set decimal: in a profile.",
+                )
             mark = "."
         return mark
 
@@ -236,7 +276,10 @@ class _Reader:
         else:
             debit = self.money(cols.debit, blank=Decimal(0)) if cols.debit is not None else None
             credit = self.money(cols.credit, blank=Decimal(0)) if cols.credit is not None else None
-            values = [abs(c or 0) - abs(d or 0) for d, c in zip(debit or [None] * len(credit or []), credit or [None] * len(debit or []))]  # type: ignore[operator]
+            values = [
+                abs(c or 0) - abs(d or 0)  # type: ignore[operator]  # each side is a Decimal or None
+                for d, c in zip(debit or [None] * len(credit or []), credit or [None] * len(debit or []))
+            ]
         if cols.indicator is not None:
             values = self._apply_indicator(values, cols.indicator)
         return [-v for v in values] if self.profile.sign == "inverted" else values
@@ -246,16 +289,22 @@ class _Reader:
         blank = self.cells.blanks(ref)
         if blank:
             row = next(i for i, cell in enumerate(self.column(ref)) if cell in blank)
-            raise ParseError(self.path, "the amount cell is empty.", line=self.lines[row],
-                             expected="an amount", found="")  # fmt: skip
+            raise ParseError(
+                self.path, "the amount cell is empty.", line=self.lines[row], expected="an amount", found=""
+            )
 
     def _apply_indicator(self, values: list[Decimal], ref: ColumnRef) -> list[Decimal]:
         marks = self.column(ref)
         signs = {mark: indicator_sign(mark) for mark in set(marks)}
         if None in signs.values():
             i = next(i for i, mark in enumerate(marks) if signs[mark] is None)
-            raise ParseError(self.path, "the debit/credit mark is neither debit nor credit.", line=self.lines[i],
-                             expected="a mark such as D/C, DR/CR, S/H, Af/Bij or Debit/Credit", found=marks[i])  # fmt: skip
+            raise ParseError(
+                self.path,
+                "the debit/credit mark is neither debit nor credit.",
+                line=self.lines[i],
+                expected="a mark such as D/C, DR/CR, S/H, Af/Bij or Debit/Credit",
+                found=marks[i],
+            )
         return [abs(value) * signs[mark] for value, mark in zip(values, marks)]  # type: ignore[operator]
 
     def currencies(self) -> list[str]:
@@ -280,8 +329,13 @@ class _Reader:
         line = self.lines[row] if self.lines else None
         if not code:
             raise ParseError(self.path, _NO_CURRENCY, line=line)
-        raise ParseError(self.path, "the currency cell is not an ISO 4217 code.", line=line,
-                         expected="a code such as EUR", found=code)  # fmt: skip
+        raise ParseError(
+            self.path,
+            "the currency cell is not an ISO 4217 code.",
+            line=line,
+            expected="a code such as EUR",
+            found=code,
+        )
 
     def default_currency(self) -> str | None:
         if self.options.currency or self.profile.currency:
@@ -305,8 +359,13 @@ class _Reader:
         row = self.checked_columns()
         # Every column was checked above as a whole; rows are validated again only if some cell
         # is not of the exact type a Transaction holds (an int 0 from two blank money cells).
-        if _only(row["date"], dt.date) and _only(row["amount"], Decimal) and self._raw_text and \
-                _only(row["balance"], Decimal, type(None)) and _only(row["value_date"], dt.date, type(None)):  # fmt: skip
+        if (
+            _only(row["date"], dt.date)
+            and _only(row["amount"], Decimal)
+            and self._raw_text
+            and _only(row["balance"], Decimal, type(None))
+            and _only(row["value_date"], dt.date, type(None))
+        ):
             row["source"] = csv_build.sources(str(self.path), self.lines)
             return csv_build.transactions(row)
         return self._validated(row)
@@ -316,7 +375,9 @@ class _Reader:
         row = self._columns()
         found = self.layout.preamble_account
         self.account_id = self.first_text(self.profile.columns.account) or (found.written if found else None)
-        days: tuple[dt.date | None, dt.date | None] = (min(row["date"]), max(row["date"])) if row["date"] else (None, None)
+        days: tuple[dt.date | None, dt.date | None] = (
+            (min(row["date"]), max(row["date"])) if row["date"] else (None, None)
+        )
         self.first_day, self.last_day = days
         self.cells = None  # type: ignore[assignment]  # the cells live on in `raw` only
         return row
@@ -333,15 +394,26 @@ class _Reader:
             balances = self.money(cols.balance, blank=None, what="balance")
         currencies = self.currencies()
         amounts, balances = self._check_balances(amounts, balances, currencies)
-        return {"date": dates, "amount": amounts, "currency": currencies, "description": self._descriptions(),
-                "payee": self.texts(cols.payee), "memo": self.texts(cols.memo), "bank_id": self.texts(cols.bank_id),
-                "balance": balances, "value_date": value_dates, "account": repeat(self.account),
-                "raw": self._raws()}  # fmt: skip
+        return {
+            "date": dates,
+            "amount": amounts,
+            "currency": currencies,
+            "description": self._descriptions(),
+            "payee": self.texts(cols.payee),
+            "memo": self.texts(cols.memo),
+            "bank_id": self.texts(cols.bank_id),
+            "balance": balances,
+            "value_date": value_dates,
+            "account": repeat(self.account),
+            "raw": self._raws(),
+        }
 
     def _validated(self, row: dict[str, Any]) -> list[Transaction]:
         names, source = list(row), str(self.path)
-        return [Transaction(**dict(zip(names, values)), source=Source(path=source, line=line))
-                for line, *values in zip(self.lines, *row.values())]  # fmt: skip
+        return [
+            Transaction(**dict(zip(names, values)), source=Source(path=source, line=line))
+            for line, *values in zip(self.lines, *row.values())
+        ]
 
     def _check_balances(
         self, amounts: list[Decimal], balances: list[Decimal | None], currencies: list[str]
@@ -364,24 +436,34 @@ class _Reader:
     def _refuse_unconfirmed_pair(self, balances: list[Decimal | None]) -> None:
         # Two unnamed money columns: only a running balance can tell which one is money out.
         if "debit" in self.layout.guessed and (self.profile.columns.balance is None or not self.options.check_balances):
-            raise ParseError(self.path, "two unnamed amount columns, and nothing in the file tells which one is "
-                                        "money out. Write a profile naming debit: and credit: (see `importer detect`).")  # fmt: skip
+            raise ParseError(
+                self.path,
+                "two unnamed amount columns, and nothing in the file tells which one is "
+                "money out. Write a profile naming debit: and credit: (see `importer detect`).",
+            )
 
     def _chains(self, amounts: list[Decimal], balances: list[Decimal | None], currencies: list[str]) -> bool:
         # Multi-currency exports (Wise, Revolut) keep one running balance per currency.
         inverted = False
         for code in dict.fromkeys(currencies):
-            chain = check_chain(self.path, *self._of_currency(code, currencies, amounts, balances),
-                                sign_known=self.layout.named, newest_first=self._newest_first)  # fmt: skip
+            chain = check_chain(
+                self.path,
+                *self._of_currency(code, currencies, amounts, balances),
+                sign_known=self.layout.named,
+                newest_first=self._newest_first,
+            )
             if chain is not None:
                 self.chains[code] = chain
                 inverted = inverted or chain.inverted
-                self.layout.evidence.append(f"running balance ({code}): {chain.links} links hold, rows {chain.order}"
-                                            + (", amounts carry the opposite sign" if chain.inverted else ""))  # fmt: skip
+                self.layout.evidence.append(
+                    f"running balance ({code}): {chain.links} links hold, rows {chain.order}"
+                    + (", amounts carry the opposite sign" if chain.inverted else "")
+                )
         return inverted
 
-    def _of_currency(self, code: str, currencies: list[str], amounts: list[Decimal],
-                     balances: list[Decimal | None]) -> tuple[list[Decimal], list[Decimal | None], list[int]]:  # fmt: skip
+    def _of_currency(
+        self, code: str, currencies: list[str], amounts: list[Decimal], balances: list[Decimal | None]
+    ) -> tuple[list[Decimal], list[Decimal | None], list[int]]:
         if currencies.count(code) == len(currencies):  # one currency: no copies
             return amounts, balances, self.lines
         rows = [i for i, c in enumerate(currencies) if c == code]
@@ -389,7 +471,8 @@ class _Reader:
 
     def _descriptions(self) -> list[str]:
         refs = self.profile.columns.description or (
-            (self.profile.columns.payee,) if self.profile.columns.payee is not None else ())
+            (self.profile.columns.payee,) if self.profile.columns.payee is not None else ()
+        )
         parts = [self.cells.stripped(ref) for ref in refs]
         if not parts:
             return [""] * len(self.lines)

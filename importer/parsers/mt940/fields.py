@@ -238,7 +238,12 @@ def _sepa(purpose: str) -> dict[str, str]:
 
 def _slash_pairs(joined: str) -> Details:
     # "/TRTP/SEPA OVERBOEKING/IBAN/NL..../NAME/Foo/REMI/bar/EREF/..." (Rabobank, ING, ABN AMRO SEPA).
-    pairs = dict(re.findall(r"/(TRTP|IBAN|BIC|NAME|REMI|EREF|MARF|CSID|ORDP|BENM)/(.*?)(?=/(?:TRTP|IBAN|BIC|NAME|REMI|EREF|MARF|CSID|ORDP|BENM|ADDR)/|$)", joined))
+    pairs = dict(
+        re.findall(
+            r"/(TRTP|IBAN|BIC|NAME|REMI|EREF|MARF|CSID|ORDP|BENM)/(.*?)(?=/(?:TRTP|IBAN|BIC|NAME|REMI|EREF|MARF|CSID|ORDP|BENM|ADDR)/|$)",
+            joined,
+        )
+    )
     return Details(
         payee=" ".join(pairs.get("NAME", "").split()) or None,
         iban=pairs.get("IBAN", "").strip() or None,

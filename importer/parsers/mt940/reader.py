@@ -44,7 +44,7 @@ from importer.parsers.mt940.fields import (
     details,
     fields,
     statement_line,
-)  # fmt: skip
+)
 from importer.parsers.stream import Event, events_of
 
 _IDENTIFY = re.compile(rb"(?m)^(\{1:[^}]*\}.*)?:(20|25|28C|60F|60M|61|62F|62M|64|86|34F):")
@@ -82,7 +82,7 @@ class Mt940Parser:
 
     def identify(self, sample: FileSample) -> bool:
         head = sample.head.lstrip()
-        return not head.startswith((b"<", b"{\"")) and _IDENTIFY.search(sample.head) is not None
+        return not head.startswith((b"<", b'{"')) and _IDENTIFY.search(sample.head) is not None
 
     def parse(self, path: Path, options: ParseOptions) -> list[Statement]:
         with corrupt_file_errors(path, "MT940"):
@@ -120,8 +120,10 @@ def _may_end_inside(text: str, block: _Block) -> bool:
 
 
 def _without_available(statement: Statement, last: Field) -> Statement:
-    note = (f"the file ends right after the :{last.tag}: balance on line {last.line}, without a line break: it may be "
-            "cut off inside that number, so the available balance is not kept.")  # fmt: skip
+    note = (
+        f"the file ends right after the :{last.tag}: balance on line {last.line}, without a line break: it may be "
+        "cut off inside that number, so the available balance is not kept."
+    )
     return statement.model_copy(update={"available_balance": None, "notes": (*statement.notes, note)})
 
 
@@ -131,7 +133,9 @@ def _truncated(path: Path, options: ParseOptions, complete: list[_Block], cut: _
         partial = [_statement(path, options, b, single) for b in complete]
     except InputError:
         partial = []  # the rest is unreadable too: nothing to offer --allow-partial
-    ending = "its :90D:/:90C: totals or the message end \"-\"" if cut.interim() else "its closing balance (:62F: or :62M:)"
+    ending = (
+        'its :90D:/:90C: totals or the message end "-"' if cut.interim() else "its closing balance (:62F: or :62M:)"
+    )
     last = cut.fields[-1]
     return TruncatedError(
         path,
@@ -179,7 +183,14 @@ def _statement(path: Path, options: ParseOptions, block: _Block, single: bool) -
     closing = _balance(path, block, ("62F", "62M"))
     currency = _currency(path, options, block, opening, label)
     transactions = tuple(_transactions(path, block, account, currency))
-    check_balance(path, label, opening[0] if opening else None, (t.amount for t in transactions), closing[0] if closing else None, options)
+    check_balance(
+        path,
+        label,
+        opening[0] if opening else None,
+        (t.amount for t in transactions),
+        closing[0] if closing else None,
+        options,
+    )
     _check_totals(path, block, label, options)
     available = _balance(path, block, ("64",))
     return Statement(
@@ -202,7 +213,13 @@ def _account_field(path: Path, block: _Block, label: str) -> Field | None:
     if len({f.value.strip() for f in accounts}) > 1:
         # Which of two accounts the lines belong to is a guess; a broken export is refused instead.
         lines = " and ".join(str(f.line) for f in accounts)
-        raise ParseError(path, f"{label} names two different accounts (:25: on lines {lines}).", line=accounts[1].line, expected="one :25: per statement", found=accounts[1].value.split(chr(10))[0])
+        raise ParseError(
+            path,
+            f"{label} names two different accounts (:25: on lines {lines}).",
+            line=accounts[1].line,
+            expected="one :25: per statement",
+            found=accounts[1].value.split(chr(10))[0],
+        )
     return accounts[0] if accounts else None
 
 
@@ -212,19 +229,35 @@ def _balance(path: Path, block: _Block, tags: tuple[str, ...]) -> tuple[Decimal,
         return None
     parsed = balance(found.value)
     if parsed is None:
-        raise ParseError(path, f"the :{found.tag}: balance is not readable.", line=found.line, expected="C or D, YYMMDD, currency, amount such as C260131EUR1234,56", found=found.value.strip())
+        raise ParseError(
+            path,
+            f"the :{found.tag}: balance is not readable.",
+            line=found.line,
+            expected="C or D, YYMMDD, currency, amount such as C260131EUR1234,56",
+            found=found.value.strip(),
+        )
     return parsed
 
 
-def _currency(path: Path, options: ParseOptions, block: _Block, opening: tuple[Decimal, dt.date, str | None] | None, label: str) -> str:
+def _currency(
+    path: Path, options: ParseOptions, block: _Block, opening: tuple[Decimal, dt.date, str | None] | None, label: str
+) -> str:
     floor = block.first("34F")  # MT942 has no balances; its floor limit names the currency
     closing = _balance(path, block, ("62F", "62M"))
     currency = (opening[2] if opening else None) or (closing[2] if closing else None)
     currency = currency or (floor.value.strip()[:3] if floor else None) or options.currency or options.default_currency
     if not currency or not currency.isalpha():
-        raise ParseError(path, f"{label} does not say its currency (no :60F: balance); pass --currency.", line=block.fields[0].line)
+        raise ParseError(
+            path, f"{label} does not say its currency (no :60F: balance); pass --currency.", line=block.fields[0].line
+        )
     if not is_currency(currency.upper()):
-        raise ParseError(path, f"{label} names a currency that is not an ISO 4217 code.", line=block.fields[0].line, expected="a code such as EUR", found=currency)
+        raise ParseError(
+            path,
+            f"{label} names a currency that is not an ISO 4217 code.",
+            line=block.fields[0].line,
+            expected="a code such as EUR",
+            found=currency,
+        )
     return currency.upper()
 
 
@@ -237,13 +270,20 @@ def _check_totals(path: Path, block: _Block, label: str, options: ParseOptions) 
             continue
         totals = count_and_sum(found.value)
         if totals is None:
-            raise ParseError(path, f"the :{tag}: totals are not readable.", line=found.line, expected="number, currency, amount such as 3EUR1234,56", found=found.value.strip())
+            raise ParseError(
+                path,
+                f"the :{tag}: totals are not readable.",
+                line=found.line,
+                expected="number, currency, amount such as 3EUR1234,56",
+                found=found.value.strip(),
+            )
         mine = [abs(x.amount) for x in lines if x is not None and x.debit == debit]
         if (len(mine), sum(mine, Decimal(0))) != (totals[0], totals[2]):
             raise BalanceError(
                 path,
                 f"{label} does not add up: its :{tag}: says {totals[0]} entries of {totals[2]} in total, but the file holds "
-                f"{len(mine)} of {sum(mine, Decimal(0))}. An entry is missing or doubled; check the file, or pass --no-balance-check to import it anyway.",
+                f"{len(mine)} of {sum(mine, Decimal(0))}. An entry is missing or doubled; check the file, "
+                "or pass --no-balance-check to import it anyway.",
                 line=found.line,
             )
 
@@ -256,14 +296,24 @@ def _transactions(path: Path, block: _Block, account: str, currency: str) -> lis
             continue
         line = statement_line(item.value)
         if line is None:
-            raise ParseError(path, "the :61: statement line is not readable.", line=item.line, expected="YYMMDD[MMDD]C|D|RC|RD amount type reference, e.g. 2610011001D12,50NTRFNONREF", found=item.value.split("\n")[0])
+            raise ParseError(
+                path,
+                "the :61: statement line is not readable.",
+                line=item.line,
+                expected="YYMMDD[MMDD]C|D|RC|RD amount type reference, e.g. 2610011001D12,50NTRFNONREF",
+                found=item.value.split("\n")[0],
+            )
         after = fields_[i + 1] if i + 1 < len(fields_) else None
-        info = details(after.value) if after is not None and after.tag == "86" else Details(None, None, None, None, None)
+        info = (
+            details(after.value) if after is not None and after.tag == "86" else Details(None, None, None, None, None)
+        )
         out.append(_transaction(path, account, currency, item.line, line, info))
     return out
 
 
-def _transaction(path: Path, account: str, currency: str, number: int, line: StatementLine, info: Details) -> Transaction:
+def _transaction(
+    path: Path, account: str, currency: str, number: int, line: StatementLine, info: Details
+) -> Transaction:
     purpose = info.purpose or line.extra
     description = " ".join(p for p in (info.payee, purpose) if p) or info.booking_text or line.kind
     return Transaction(
@@ -278,7 +328,10 @@ def _transaction(path: Path, account: str, currency: str, number: int, line: Sta
         account=account,
         source=Source(path=str(path), line=number),
         raw={
-            "type": line.kind, "gvc": info.code or "", "booking_text": info.booking_text or "",
-            "counterparty_iban": info.iban or "", "end_to_end": info.end_to_end or "",
-        },  # fmt: skip
+            "type": line.kind,
+            "gvc": info.code or "",
+            "booking_text": info.booking_text or "",
+            "counterparty_iban": info.iban or "",
+            "end_to_end": info.end_to_end or "",
+        },
     )

@@ -139,7 +139,9 @@ def _layout(block: str) -> tuple[tuple[str, bool], ...] | None:
 @lru_cache(maxsize=64)
 def _pattern(layout: tuple[tuple[str, bool], ...]) -> tuple[re.Pattern[str], tuple[str, ...], int]:
     """The pattern of one block of `layout`, the tag of each group, and the "<" in one block."""
-    leaves = "".join(f"<{re.escape(tag)}>([^<]*)" + (f"</{re.escape(tag)}>[^<]*" if closed else "") for tag, closed in layout)
+    leaves = "".join(
+        f"<{re.escape(tag)}>([^<]*)" + (f"</{re.escape(tag)}>[^<]*" if closed else "") for tag, closed in layout
+    )
     pattern = re.compile(f"<STMTTRN>[^<]*{leaves}</STMTTRN>[^<]*")
     return pattern, tuple(tag for tag, _ in layout), 2 + len(layout) + sum(closed for _, closed in layout)
 

@@ -17,7 +17,9 @@ from importer.core.errors import ParseError
 
 _XML_DECLARATION = re.compile(r"\s*<\?xml", re.IGNORECASE)
 # The first leaf holding text, and the tag after it: a closing tag of the same name marks OFX 2.x.
-_FIRST_LEAF = re.compile(r"<([A-Za-z][A-Za-z0-9_.]*)>\s*[^<\s][^<]*<(/?[A-Za-z][A-Za-z0-9_.]*)")  # linear: \s and [^<\s] never overlap
+_FIRST_LEAF = re.compile(
+    r"<([A-Za-z][A-Za-z0-9_.]*)>\s*[^<\s][^<]*<(/?[A-Za-z][A-Za-z0-9_.]*)"
+)  # linear: \s and [^<\s] never overlap
 
 
 def is_xml(text: str) -> bool:
@@ -52,7 +54,8 @@ class XmlCheck:
         except _Dtd:
             self._fault = ParseError(
                 self._path,
-                "declares a DTD; OFX files never do, and its entities could make a reader fetch files or expand without end, so the file is refused.",
+                "declares a DTD; OFX files never do, and its entities could make a reader fetch files or expand "
+                "without end, so the file is refused.",
             )
         except xml.parsers.expat.ExpatError as error:
             self._fault = _malformed(self._path, error)
@@ -65,7 +68,9 @@ class XmlCheck:
 def _malformed(path: Path, error: xml.parsers.expat.ExpatError) -> ParseError:
     reason = xml.parsers.expat.errors.messages[error.code]
     return ParseError(
-        path, f"is not well-formed XML ({reason} at column {error.offset + 1}); an OFX 2.x file must be. Download it again.", line=error.lineno,
+        path,
+        f"is not well-formed XML ({reason} at column {error.offset + 1}); an OFX 2.x file must be. Download it again.",
+        line=error.lineno,
     )
 
 

@@ -94,7 +94,9 @@ def _parse(path: Path, data: bytes, options: ParseOptions) -> list[Statement]:
 
 
 def _damaged(path: Path, error: Exception) -> ParseError:
-    return ParseError(path, f"could not be read as OFX ({type(error).__name__}: {error}); the file looks damaged. Download it again.")
+    return ParseError(
+        path, f"could not be read as OFX ({type(error).__name__}: {error}); the file looks damaged. Download it again."
+    )
 
 
 def reference_statements(path: Path, text: str, options: ParseOptions) -> list[Statement]:
@@ -110,7 +112,9 @@ def _tree(doc: Doc) -> Node:
         return parse_tree(doc.text)
     except Damaged as damage:
         raise ParseError(
-            doc.path, f"{damage.reason}, so the file is damaged or not an OFX statement. Download it again.", line=line_at(doc.text, damage.offset),
+            doc.path,
+            f"{damage.reason}, so the file is damaged or not an OFX statement. Download it again.",
+            line=line_at(doc.text, damage.offset),
         ) from None
 
 

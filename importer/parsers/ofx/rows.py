@@ -67,21 +67,47 @@ def _amounts(texts: list[str]) -> list[Decimal] | None:
     return list(map(amount, texts)) if "," in "".join(texts) else list(map(Decimal, texts))  # type: ignore[arg-type]
 
 
-def _rows(text: Columns, dates: list[dt.date], amounts: list[Decimal], path: str, account: str, currency: str) -> list[Transaction]:
+def _rows(
+    text: Columns, dates: list[dt.date], amounts: list[Decimal], path: str, account: str, currency: str
+) -> list[Transaction]:
     """ofx._transaction for every row, with `trusted()` called once: the rest are its copies."""
     kinds, names, memos, fitids, avails = text["TRNTYPE"], text["NAME"], text["MEMO"], text["FITID"], text["DTAVAIL"]
     days = _days(avails)
     sources = _sources(path, len(dates))
-    first = trusted(Transaction, date=dates[0], amount=amounts[0], currency=currency, description="", payee=None, memo=None,
-                    bank_id=None, value_date=None, account=account, source=sources[0], raw={})  # fmt: skip
+    first = trusted(
+        Transaction,
+        date=dates[0],
+        amount=amounts[0],
+        currency=currency,
+        description="",
+        payee=None,
+        memo=None,
+        bank_id=None,
+        value_date=None,
+        account=account,
+        source=sources[0],
+        raw={},
+    )
     rows: list[dict[str, Any]] = []
     add, row = rows.append, first.__dict__.copy  # a copy and stores beat a dict display of 19 keys
-    for d, a, k, n, m, f, v, c, p, s in zip(dates, amounts, kinds, names, memos, fitids, avails, text["CHECKNUM"], text["DTPOSTED"], sources):
+    for d, a, k, n, m, f, v, c, p, s in zip(
+        dates, amounts, kinds, names, memos, fitids, avails, text["CHECKNUM"], text["DTPOSTED"], sources
+    ):
         into = row()
-        into["date"], into["amount"], into["payee"], into["memo"], into["bank_id"] = d, a, n or None, m or None, f or None
+        into["date"], into["amount"], into["payee"], into["memo"], into["bank_id"] = (
+            d,
+            a,
+            n or None,
+            m or None,
+            f or None,
+        )
         # ofx._transaction: "payee memo" (either alone when the other is missing), else the type.
         into["description"] = f"{n} {m}" if n and m else n or m or k
-        into["value_date"], into["source"], into["raw"] = days[v], s, {"type": k, "fitid": f, "checknum": c, "dtposted": p}
+        into["value_date"], into["source"], into["raw"] = (
+            days[v],
+            s,
+            {"type": k, "fitid": f, "checknum": c, "dtposted": p},
+        )
         add(into)
     return _copies(first, rows)
 
@@ -111,11 +137,20 @@ def batch(columns: Columns, path: str, account: str, currency: str, first_index:
     # statements.transaction_of: "payee memo" (either alone when the other is missing), else the type.
     description = [f"{n} {m}" if n and m else n or m or k for n, m, k in zip(names, memos, kinds)]
     return TxBatch(
-        path=path, account=account, date=dates, amount=amounts, currency=[currency] * count,
-        description=description, line=[None] * count,
-        record=list(range(first_index + 1, first_index + count + 1)), payee=[n or None for n in names],
-        memo=[m or None for m in memos], bank_id=[f or None for f in fitids],
-        value_date=list(map(avails.__getitem__, columns["DTAVAIL"])), raw=raw, first_index=first_index,
+        path=path,
+        account=account,
+        date=dates,
+        amount=amounts,
+        currency=[currency] * count,
+        description=description,
+        line=[None] * count,
+        record=list(range(first_index + 1, first_index + count + 1)),
+        payee=[n or None for n in names],
+        memo=[m or None for m in memos],
+        bank_id=[f or None for f in fitids],
+        value_date=list(map(avails.__getitem__, columns["DTAVAIL"])),
+        raw=raw,
+        first_index=first_index,
     )
 
 

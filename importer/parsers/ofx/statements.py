@@ -39,10 +39,8 @@ class Doc:
         return self.base + line_of(self.text, node)
 
 
-
 # How a statement's transactions are read: (doc, account name, currency, its BANKTRANLIST) → rows.
 RowReader = Callable[[Doc, str, str, "Node | None"], tuple[Transaction, ...]]
-
 
 
 def truncated(doc: Doc, root: Node, cut_in: list[str]) -> TruncatedError:
@@ -52,7 +50,12 @@ def truncated(doc: Doc, root: Node, cut_in: list[str]) -> TruncatedError:
 
 
 def cut_off(
-    path: Path, cut_in: list[str], last: str, count: int, lines: int, partial: tuple[Statement, ...] = (),
+    path: Path,
+    cut_in: list[str],
+    last: str,
+    count: int,
+    lines: int,
+    partial: tuple[Statement, ...] = (),
 ) -> TruncatedError:
     """The error for a file that ends inside the aggregates `cut_in` (outermost first), of `lines`
     lines, `last` saying where its last complete transaction is and `count` how many there are."""
@@ -110,7 +113,9 @@ def read_statements(doc: Doc, root: Node, rows: RowReader) -> list[Statement]:
 def check_signon(doc: Doc, ofx: Node) -> None:
     status = _find(ofx, "SONRS", "STATUS")
     if status is not None and _failed(status):
-        raise InputError(doc.path, f"the bank refused the sign-on ({_status_text(status)}). Sign in again and download a new file.")
+        raise InputError(
+            doc.path, f"the bank refused the sign-on ({_status_text(status)}). Sign in again and download a new file."
+        )
 
 
 def why_empty(ofx: Node) -> str:
@@ -171,7 +176,12 @@ def statement_of(doc: Doc, stmt: Node, fid: str | None, single: bool, rows: RowR
 
 
 def finished(
-    doc: Doc, stmt: Node, name: str, account_id: str | None, currency: str, transactions: tuple[Transaction, ...] = (),
+    doc: Doc,
+    stmt: Node,
+    name: str,
+    account_id: str | None,
+    currency: str,
+    transactions: tuple[Transaction, ...] = (),
 ) -> Statement:
     """The statement `stmt` once its rows are read: what only its end says (balances, dates)."""
     tranlist = stmt.child("BANKTRANLIST")
@@ -215,7 +225,8 @@ def check_fitids(doc: Doc, rows: list[tuple[int, Node]]) -> None:
 def missing_fitid(path: Path, index: int, line: int) -> ParseError:
     """Transaction `index` (at `line`) has no FITID while others of its statement have one."""
     return ParseError(
-        path, f"transaction {index} has no FITID while the others of its statement have one; the file is likely damaged. Download it again.",
+        path,
+        f"transaction {index} has no FITID while the others of its statement have one; the file is likely damaged. Download it again.",
         line=line,
     )
 
@@ -226,8 +237,11 @@ def check_printable_fitids(doc: Doc, rows: list[tuple[int, Node]]) -> None:
         fitid = node.get("FITID") or ""
         if not (fitid.isascii() and fitid.isprintable()):
             raise ParseError(
-                doc.path, f"the FITID of transaction {index} holds characters no bank's transaction id has; the file is likely damaged.",
-                line=doc.line(node), expected="printable ASCII", found=fitid,
+                doc.path,
+                f"the FITID of transaction {index} holds characters no bank's transaction id has; the file is likely damaged.",
+                line=doc.line(node),
+                expected="printable ASCII",
+                found=fitid,
             )
 
 
@@ -236,13 +250,20 @@ def currency_of(doc: Doc, stmt: Node, tranlist: Node | None = None) -> str:
     say it when CURDEF is empty."""
     # An empty CURDEF happens (CBA exports); each transaction's CURRENCY/CURSYM then says it.
     listed = tranlist if tranlist is not None else stmt.child("BANKTRANLIST")
-    currency = stmt.get("CURDEF") or doc.options.currency or _transaction_currency(listed) or doc.options.default_currency
+    currency = (
+        stmt.get("CURDEF") or doc.options.currency or _transaction_currency(listed) or doc.options.default_currency
+    )
     if not currency:
-        raise ParseError(doc.path, "the statement does not say its currency (CURDEF is empty); pass --currency.", line=doc.line(stmt))
+        raise ParseError(
+            doc.path, "the statement does not say its currency (CURDEF is empty); pass --currency.", line=doc.line(stmt)
+        )
     if not is_currency(currency.upper()):
         raise ParseError(
-            doc.path, f"the {stmt.tag} statement's currency is not an ISO 4217 code; the file may be damaged: download it again.",
-            line=doc.line(stmt), expected="a currency code such as USD or EUR", found=currency,
+            doc.path,
+            f"the {stmt.tag} statement's currency is not an ISO 4217 code; the file may be damaged: download it again.",
+            line=doc.line(stmt),
+            expected="a currency code such as USD or EUR",
+            found=currency,
         )
     return currency.upper()
 
@@ -268,7 +289,11 @@ def account_name(doc: Doc, stmt: Node, fid: str | None, single: bool) -> tuple[s
     if doc.options.account and single:
         return doc.options.account, identity
     if identity is None:
-        raise ParseError(doc.path, "the statement names no account (ACCTID is missing or empty); pass --account NAME.", line=doc.line(stmt))
+        raise ParseError(
+            doc.path,
+            "the statement names no account (ACCTID is missing or empty); pass --account NAME.",
+            line=doc.line(stmt),
+        )
     return identity, identity
 
 
@@ -290,7 +315,8 @@ def transaction_of(doc: Doc, account: str, currency: str, index: int, node: Node
     record = f"transaction {index}" + (f" (FITID {fitid})" if fitid else "")
     # Every value below is of its exact type by construction (dates, Decimals, text, the currency
     # checked by `currency_of`), so the models need no validation.
-    return trusted(Transaction,
+    return trusted(
+        Transaction,
         date=_date(doc, node, "DTPOSTED", index),
         amount=_amount(doc, node.get("TRNAMT"), node, f"TRNAMT of {record}"),
         currency=currency,
@@ -301,7 +327,12 @@ def transaction_of(doc: Doc, account: str, currency: str, index: int, node: Node
         value_date=_optional_date(doc, node, "DTAVAIL", record),
         account=account,
         source=trusted(Source, path=str(doc.path), record=index),
-        raw={"type": kind, "fitid": fitid or "", "checknum": node.get("CHECKNUM") or "", "dtposted": node.get("DTPOSTED") or ""},
+        raw={
+            "type": kind,
+            "fitid": fitid or "",
+            "checknum": node.get("CHECKNUM") or "",
+            "dtposted": node.get("DTPOSTED") or "",
+        },
     )
 
 
@@ -313,7 +344,9 @@ def _payee_name(node: Node) -> str | None:
 def _amount(doc: Doc, text: str | None, node: Node, what: str) -> Decimal:
     value = amount(text) if text is not None else None
     if value is None:
-        raise ParseError(doc.path, f"{what} is not an amount.", line=doc.line(node), expected=AMOUNT_FORMAT, found=text or "")
+        raise ParseError(
+            doc.path, f"{what} is not an amount.", line=doc.line(node), expected=AMOUNT_FORMAT, found=text or ""
+        )
     return value
 
 
@@ -324,7 +357,9 @@ def _date(doc: Doc, node: Node, tag: str, index: int) -> dt.date:
         problem = "has no" if text is None else "has an unreadable"
         fitid = node.get("FITID")
         record = f"transaction {index}" + (f" (FITID {fitid})" if fitid else "")
-        raise ParseError(doc.path, f"{record} {problem} {tag} date.", line=doc.line(node), expected=DATE_FORMAT, found=text or "")
+        raise ParseError(
+            doc.path, f"{record} {problem} {tag} date.", line=doc.line(node), expected=DATE_FORMAT, found=text or ""
+        )
     return value
 
 
@@ -335,5 +370,7 @@ def _optional_date(doc: Doc, node: Node | None, tag: str, what: str) -> dt.date 
         return None
     value = date_value(text)
     if value is None:
-        raise ParseError(doc.path, f"{tag} of {what} is not a date.", line=doc.line(node), expected=DATE_FORMAT, found=text)
+        raise ParseError(
+            doc.path, f"{tag} of {what} is not a date.", line=doc.line(node), expected=DATE_FORMAT, found=text
+        )
     return value

@@ -76,8 +76,15 @@ _LIST, _BLOCK = "<BANKTRANLIST>", "<STMTTRN>"
 # Where a run of blocks ends: its list's end tag, or (Nubank never closes BANKTRANLIST) what the
 # tree reader takes as ending the list (tree._ENDED_BY) or the statement.
 _RUN_ENDS = (
-    "</BANKTRANLIST>", "<LEDGERBAL>", "<AVAILBAL>", "<BALLIST>", "<MKTGINFO>", "<CASHADVBALAMT>", "<INTRATE>",
-    "</STMTRS>", "</CCSTMTRS>",
+    "</BANKTRANLIST>",
+    "<LEDGERBAL>",
+    "<AVAILBAL>",
+    "<BALLIST>",
+    "<MKTGINFO>",
+    "<CASHADVBALAMT>",
+    "<INTRATE>",
+    "</STMTRS>",
+    "</CCSTMTRS>",
 )
 _HOLD = max(map(len, _RUN_ENDS)) - 1  # a tag cut in two by a piece's end is held for the next piece
 _FIRST_BLOCK = re.compile(r"<STMTTRN(?![A-Za-z0-9_.])", re.IGNORECASE)  # as fast._STRAY
@@ -133,7 +140,8 @@ class _Decoder:
         from_ascii = self._ascii and _ascii_compatible(declared_codec(self._head))
         if not from_ascii:
             raise ParseError(
-                self._path, "is UTF-8 up to here and not after: it mixes text encodings, so its letters cannot be read for sure. Download it again.",
+                self._path,
+                "is UTF-8 up to here and not after: it mixes text encodings, so its letters cannot be read for sure. Download it again.",
                 line=self._lines + 1,
             )
         self._utf8 = False
@@ -363,7 +371,8 @@ class _Reader:
         except Damaged as damage:
             self.broken = True
             raise ParseError(
-                self.path, f"{damage.reason}, so the file is damaged or not an OFX statement. Download it again.",
+                self.path,
+                f"{damage.reason}, so the file is damaged or not an OFX statement. Download it again.",
                 line=base + line_at(text, damage.offset),
             ) from None
 
@@ -411,8 +420,14 @@ class _Reader:
 
     def _head(self, index: int, head: _Head) -> StatementHead:
         self.heads[index] = head
-        return StatementHead(index=index, path=str(self.path), format="ofx", account=head.account,
-                             currency=head.currency, bank_account_id=head.account_id)
+        return StatementHead(
+            index=index,
+            path=str(self.path),
+            format="ofx",
+            account=head.account,
+            currency=head.currency,
+            bank_account_id=head.account_id,
+        )
 
     def _sync(self, doc: Doc, found: list[Node], fid: str | None) -> Iterator[Event]:
         """Head, rows and end of each statement now closed whose end was not yielded yet."""
@@ -493,9 +508,15 @@ class _Reader:
         prefix, tranlist = _open_path(self._tree(doc.text, base), stop="BANKTRANLIST")
         nodes = tranlist.children
         # The last block may be open here: the next block or the list's end closes it in the file.
-        if prefix != run.prefix or tranlist.values or any(n.tag != "STMTTRN" for n in nodes) or len(nodes) != len(_FIRST_BLOCK.findall(text)):
+        if (
+            prefix != run.prefix
+            or tranlist.values
+            or any(n.tag != "STMTTRN" for n in nodes)
+            or len(nodes) != len(_FIRST_BLOCK.findall(text))
+        ):
             raise ParseError(
-                self.path, "has something other than transactions inside its transaction list (BANKTRANLIST); the file is damaged. Download it again.",
+                self.path,
+                "has something other than transactions inside its transaction list (BANKTRANLIST); the file is damaged. Download it again.",
                 line=base + 1,
             )
         return doc, nodes

@@ -75,7 +75,7 @@ class TooDeep(Damaged):
 class Node:
     """One aggregate: its leaves by tag (upper case) and its child aggregates in file order."""
 
-    __slots__ = ("tag", "values", "children", "offset", "open")
+    __slots__ = ("children", "offset", "open", "tag", "values")
 
     def __init__(self, tag: str, offset: int) -> None:
         self.tag = tag
