@@ -47,7 +47,7 @@ class DayLetGo(Exception):
         self.day = day
 
 
-_MEMO_LIMIT = 200_000  # distinct texts remembered by a bounded IdAssigner before it starts again
+_MEMO_LIMIT = 50_000  # distinct texts remembered by a bounded IdAssigner before it starts again
 VERSION = "v2"  # the recipe of accounts created now
 LEGACY = "v1"  # accounts stored before identities: ids from the display name of the time
 _K = TypeVar("_K", bound=Hashable)
