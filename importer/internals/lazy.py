@@ -9,7 +9,9 @@ touches httpx.  Modules write
     else:
         pd = lazy_module("pandas")
 
-and use `pd.` as before: the first attribute looked up imports the module.
+and use `pd.` as before: the first attribute looked up imports the module.  A registry whose
+entries name their modules (`imported("package.module:Name")`) loads only the entry a file needs:
+a CSV import never imports the OFX, camt, MT940 or QIF readers.
 """
 
 from __future__ import annotations
@@ -34,3 +36,12 @@ class _LazyModule:
 def lazy_module(name: str) -> Any:
     """A stand-in for module `name` that imports it when first asked for an attribute."""
     return _LazyModule(name)
+
+
+def imported(path: str) -> Any:
+    """The object at `path`, "package.module:name", importing its module now if not yet imported.
+
+    For registries that name their entries' modules (importer/parsers/__init__.py), so that a
+    command imports the one entry it uses, when it uses it."""
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)

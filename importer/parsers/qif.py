@@ -35,6 +35,7 @@ from importer.core.errors import (
     TruncatedError,
 )
 from importer.core.models import Source, Statement, Transaction
+from importer.parsers import claims
 from importer.parsers.base import (
     FileSample,
     ParseOptions,
@@ -53,7 +54,6 @@ from importer.parsers.spelling import edit_distance
 from importer.parsers.stream import Event, events_of
 
 _CASH_SECTIONS = {"bank": "bank", "ccard": "credit card", "cash": "cash", "oth a": "asset", "oth l": "liability"}
-_HEADER = re.compile(rb"^\s*(?:#[^\n]*\n\s*)*!(Type:|Account|Option:|Clear:)", re.IGNORECASE)
 _APOSTROPHE_YEAR = re.compile(r"^(\d{1,2})/\s*(\d{1,2})'\s*(\d{1,2})$")
 # What a QIF date may look like once apostrophe years are rewritten: 1/5/2026, 05.01.26, 2026-01-05.
 _DATE_SHAPE = re.compile(r"^(?:\d{1,2}[/.-]\d{1,2}[/.-](?:\d{2}|\d{4})|\d{4}-\d{1,2}-\d{1,2})$")
@@ -97,7 +97,7 @@ class QifParser:
     name = "qif"
 
     def identify(self, sample: FileSample) -> bool:
-        return _HEADER.match(sample.head.lstrip(b"\xef\xbb\xbf")) is not None
+        return claims.qif(sample)
 
     def parse(self, path: Path, options: ParseOptions) -> list[Statement]:
         with corrupt_file_errors(path, "QIF"):

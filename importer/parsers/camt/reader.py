@@ -29,6 +29,7 @@ from xml.etree.ElementTree import Element
 
 from importer.core.errors import ParseError
 from importer.core.models import Source, Statement, Transaction
+from importer.parsers import claims
 from importer.parsers.balances import check_balance
 from importer.parsers.base import (
     FileSample,
@@ -80,8 +81,7 @@ class CamtParser:
     name = "camt"
 
     def identify(self, sample: FileSample) -> bool:
-        head = sample.head
-        return b"<Document" in head and (b"camt.05" in head or b"BkToCstmr" in head)
+        return claims.camt(sample)
 
     def parse(self, path: Path, options: ParseOptions) -> list[Statement]:
         return _parse(path, read_statement(path, options), options)

@@ -17,7 +17,6 @@ raise becomes a ParseError naming the file (`corrupt`).
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -26,6 +25,7 @@ from pathlib import Path
 from importer.core.currencies import is_currency
 from importer.core.errors import BalanceError, InputError, ParseError, TruncatedError
 from importer.core.models import Source, Statement, Transaction
+from importer.parsers import claims
 from importer.parsers.balances import check_balance
 from importer.parsers.base import (
     FileSample,
@@ -46,8 +46,6 @@ from importer.parsers.mt940.fields import (
     statement_line,
 )
 from importer.parsers.stream import Event, events_of
-
-_IDENTIFY = re.compile(rb"(?m)^(\{1:[^}]*\}.*)?:(20|25|28C|60F|60M|61|62F|62M|64|86|34F):")
 
 
 @dataclass
@@ -81,8 +79,7 @@ class Mt940Parser:
     name = "mt940"
 
     def identify(self, sample: FileSample) -> bool:
-        head = sample.head.lstrip()
-        return not head.startswith((b"<", b'{"')) and _IDENTIFY.search(sample.head) is not None
+        return claims.mt940(sample)
 
     def parse(self, path: Path, options: ParseOptions) -> list[Statement]:
         with corrupt_file_errors(path, "MT940"):

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from importer.core.errors import ImporterError, ParseError
 from importer.core.models import Statement, Transaction
+from importer.parsers import claims
 from importer.parsers.base import (
     FileSample,
     ParseOptions,
@@ -55,7 +56,6 @@ from importer.parsers.ofx.tree import (
 )
 from importer.parsers.stream import Event, events_of
 
-_MARKERS = (b"OFXHEADER", b"<OFX>", b"<ofx>", b"<?OFX", b"<OFX ")
 # What a damaged file can make Python raise below our own checks (a character reference past
 # U+10FFFF, a model refusing a value...): each becomes a ParseError naming the file.
 _DAMAGE = (ValueError, IndexError, KeyError, OverflowError, UnicodeError, RecursionError)
@@ -67,7 +67,7 @@ class OfxParser:
     name = "ofx"
 
     def identify(self, sample: FileSample) -> bool:
-        return any(marker in sample.head for marker in _MARKERS)
+        return claims.ofx(sample)
 
     def parse(self, path: Path, options: ParseOptions) -> list[Statement]:
         return _parse(path, read_statement(path, options), options)

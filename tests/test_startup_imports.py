@@ -1,0 +1,97 @@
+"""What a small CSV import imports: the CSV reader and nothing of the other formats or services.
+
+Start-up time (issue 16: a 20-row import under 0.5 s) is mostly imports, so the boundary is pinned
+here as a set of modules, never as a time: a real `importer run` of a Chase sample into the local
+target, in a fresh interpreter, must not load the OFX, camt, MT940 or QIF readers (the parser
+registry imports only the parser that claims the file), httpx, FastAPI, uvicorn or the sandbox.
+pandas is still loaded by that run: the CSV layout detection reads its prefix into a DataFrame
+(importer/parsers/csv/detect.py `read_frame`); identifying the file no longer needs it.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from importer.internals.lazy import imported
+from importer.parsers import FORMATS, REGISTRY, FileSample, ParseOptions
+from tests.golden import ROOT, sample_files
+
+CHASE = "samples/csv/chase/chase-checking-2026-10.csv"
+NEVER_FOR_A_CSV = (
+    "importer.parsers.ofx",
+    "importer.parsers.camt",
+    "importer.parsers.mt940",
+    "importer.parsers.qif",
+    "importer.sandbox",
+    "httpx",
+    "fastapi",
+    "uvicorn",
+)
+# Runs `importer run` as the command line does, then lists what the interpreter imported.
+RUN_THEN_LIST = """
+import json, sys
+from importer.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit as done:
+    print(json.dumps({"exit": done.code, "modules": sorted(sys.modules)}))
+"""
+IDENTIFY_THEN_LIST = """
+import json, sys
+from pathlib import Path
+import importer.cli.run_cmd
+from importer.parsers import ParseOptions, identify
+print(json.dumps({"parser": identify(Path(sys.argv[1]), ParseOptions()).name, "modules": sorted(sys.modules)}))
+"""
+
+
+def _child(code: str, *args: str) -> dict[str, object]:
+    """The JSON the last line of a fresh interpreter running `code` prints (cwd: this checkout)."""
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT, check=True)
+    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _among(modules: object, prefixes: tuple[str, ...]) -> list[str]:
+    assert isinstance(modules, list)
+    return [m for m in modules if any(m == p or m.startswith(p + ".") for p in prefixes)]
+
+
+def test_a_csv_import_into_local_loads_no_other_format_and_no_http(tmp_path: Path) -> None:
+    state = str(tmp_path / "state.sqlite")
+    run = _child(RUN_THEN_LIST, "run", CHASE, "--target", "local", "--state", state, "--json")
+    assert run["exit"] == 0
+    assert _among(run["modules"], NEVER_FOR_A_CSV) == []
+    # It did read the file with the streaming CSV reader, and stored it in the state.
+    assert _among(run["modules"], ("importer.parsers.csv.streaming", "importer.targets.local")) == [
+        "importer.parsers.csv.streaming",
+        "importer.targets.local",
+    ]
+    assert (tmp_path / "state.sqlite").stat().st_size > 0
+
+
+def test_identifying_a_csv_imports_neither_pandas_nor_another_reader() -> None:
+    found = _child(IDENTIFY_THEN_LIST, CHASE)
+    assert found["parser"] == "csv"
+    assert _among(found["modules"], ("pandas", "numpy", *NEVER_FOR_A_CSV)) == []
+
+
+def test_every_format_claims_exactly_what_its_reader_identifies() -> None:
+    # identify() asks FORMATS' claims, the readers' identify() is what other code calls: one answer.
+    samples = [FileSample.read(path, ParseOptions()) for path in sample_files()]
+    assert len(samples) > 40
+    for sample in samples:
+        claimed = {name for name, known in FORMATS.items() if known.claims(sample)}
+        identified = {name for name in FORMATS if REGISTRY[name].identify(sample)}
+        assert claimed == identified and len(claimed) == 1, sample.path
+
+
+def test_the_registry_names_parsers_of_the_parsers_floor_under_their_format() -> None:
+    # The lazy references obey the layout rule a plain import would (tests/test_layout.py).
+    for name, known in FORMATS.items():
+        assert known.claim.startswith("importer.parsers.") and known.parser.startswith("importer.parsers.")
+        assert imported(known.parser).name == name == REGISTRY[name].name
+        assert REGISTRY[name] is REGISTRY[name]  # built once: a test may patch it
