@@ -137,9 +137,9 @@ def empty_state_bytes() -> int:
 
 
 def startup_results(args: argparse.Namespace) -> list[Result]:
-    env = {**os.environ, "PYTHONPATH": str(repo_root())}
     with tempfile.TemporaryDirectory(prefix="importer-bench-") as tmp:
         folder = Path(tmp)
+        env = startup.with_bytecode({**os.environ, "PYTHONPATH": str(repo_root())}, folder)
         small = data_file("chase.csv", startup.IMPORT_ROWS, args.data)
         rules = compare.write_our_rules(folder / f"rules-{RULES}.yaml", RULES)
         commands = startup.startup_commands(lambda state: run_command(small, rules, folder / state))
