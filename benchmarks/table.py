@@ -29,6 +29,7 @@ class Result:
     written_bytes: int | None = None  # end to end: bytes the run wrote to disk (/proc/<pid>/io)
     db_growth_bytes: int | None = None  # end to end: the state database's growth over a fresh one
     best_seconds: float | None = None  # start-up: the best of the runs; `seconds` is their median
+    best_cpu_seconds: float | None = None  # start-up: the best CPU time; `cpu_seconds` is the median
     kind: str = "stage"  # "stage" (a row of the stage x size grid) or "startup"
 
     @property
@@ -60,7 +61,8 @@ class Result:
 
 def _progress(r: Result) -> str:
     if r.kind == "startup":
-        return f"best {_seconds(r.best_seconds)} s, median {_seconds(r.seconds)} s" if r.seconds else r.note or "-"
+        cpu = f" (CPU {_seconds(r.best_cpu_seconds)}, {_seconds(r.cpu_seconds)})" if r.cpu_seconds else ""
+        return f"best {_seconds(r.best_seconds)} s, median {_seconds(r.seconds)} s{cpu}" if r.seconds else r.note or "-"
     disk = f", db {r.bytes_per_txn:,.0f} bytes/txn" if r.bytes_per_txn is not None else ""
     ratio = f", written {r.write_ratio:.2f}x growth" if r.write_ratio is not None else ""
     return r.cell() + disk + ratio
@@ -155,9 +157,16 @@ def _disk_row(r: Result) -> list[str]:
 
 def startup_grid(results: list[Result]) -> list[list[str]]:
     runs = [r for r in results if r.kind == "startup"]
-    head = ["start-up (wall)", "best s", "median s"]
-    body = [[r.name, _seconds(r.best_seconds), _seconds(r.seconds) if r.seconds else r.note or "-"] for r in runs]
+    head = ["start-up", "best s", "median s", "best CPU s", "median CPU s"]
+    body = [
+        [r.name, _seconds(r.best_seconds), _median(r), _seconds(r.best_cpu_seconds), _seconds(r.cpu_seconds)]
+        for r in runs
+    ]
     return [head, *body] if runs else []
+
+
+def _median(r: Result) -> str:
+    return _seconds(r.seconds) if r.seconds else r.note or "-"
 
 
 def _seconds(value: float | None) -> str:
