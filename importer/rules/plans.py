@@ -21,6 +21,7 @@ tests/test_rules_matcher.py and tests/test_rules_batch.py prove the two equal wi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from itertools import compress, repeat
 from typing import TYPE_CHECKING
@@ -30,6 +31,7 @@ from importer.core.models import Transaction
 from importer.rules.columns import BatchColumns, Columns, column, column_at
 from importer.rules.conditions import Condition, DateTest, TextTest, compile_condition
 from importer.rules.fold import fold
+from importer.rules.literals import digit_blind
 from importer.rules.partial import InAccounts, leaves, partial, scoped
 from importer.rules.signature import Signer
 
@@ -122,7 +124,13 @@ class Matcher:
             words = keywords.setdefault(leaf.field, set())
             words.update(leaf.values if _decided_by_literals(leaf) else self.literals.get(id(leaf), ()))
         self.fields = sorted({*keywords, *(("account",) if any(rule.accounts for rule in rules) else ())})
-        self.signers = {name: Signer(words) for name, words in keywords.items() if words}
+        blind = _digit_blind_regexes(self.leaves)
+        self.signed = {id(leaf) for group in self.leaves for leaf in group if _regex(leaf) in blind}
+        self.signers = {
+            name: Signer(words, [pattern for field, _, pattern in blind.values() if field == name])
+            for name, words in keywords.items()
+            if words or any(field == name for field, _, _ in blind.values())
+        }
         dates = {leaf.key(): leaf for group in self.leaves for leaf in group if isinstance(leaf, DateTest)}
         self.keyed_dates = list(dates.values()) if len(dates) <= DATE_TESTS_KEYED else []
         self.residuals: dict[tuple[int, tuple[bool | None, ...]], bool | Test] = {}
@@ -241,9 +249,12 @@ class Batch:
         if id(leaf) in self.determined:
             return leaf(rep)
         if isinstance(leaf, TextTest) and self.modes.get(leaf.field) == "sig":
+            text = leaf.read(rep)
             literals = self.matcher.literals.get(id(leaf))
-            if literals and not any(literal in fold(leaf.read(rep)) for literal in literals):
+            if literals and not any(literal in fold(text) for literal in literals):
                 return False
+            if id(leaf) in self.matcher.signed and text.isascii():
+                return leaf(rep)  # its mark in the signature: every row with this key agrees
         return None
 
     def _by_key(self, leaf: Condition) -> bool:
@@ -254,13 +265,17 @@ class Batch:
             return mode == "value" or (mode == "sig" and _decided_by_literals(leaf))
         return False
 
+    def _signed(self, leaf: Condition) -> bool:
+        # A digit-blind regex on a field keyed by signature is decided with the key (see `known`).
+        return isinstance(leaf, TextTest) and id(leaf) in self.matcher.signed and self.modes[leaf.field] == "sig"
+
     def _eager_codes(self) -> list[Iterable[str]]:
         """Key parts from the open tests of the rules every row is a candidate for (see the
         docstring); a test with one value in the whole batch goes into the context instead."""
         matcher, tests = self.matcher, dict[Hashable, Condition]()
         always = [leaf for index in matcher.prefilter.always_in_order for leaf in matcher.leaves[index]]
         for leaf in always + matcher.keyed_dates:
-            if id(leaf) not in self.determined:
+            if id(leaf) not in self.determined and not self._signed(leaf):
                 tests.setdefault(_leaf_key(leaf), leaf)
         keyed = set(tests)
         self.determined.update(id(leaf) for group in matcher.leaves for leaf in group if _leaf_key(leaf) in keyed)
@@ -271,6 +286,25 @@ class Batch:
                 codes.append(map(_BITS.__getitem__, bits))
             self.context.append((key, bits[0] if bits and (all(bits) or not any(bits)) else None))
         return codes
+
+
+def _regex(leaf: Condition) -> tuple[str, str] | None:
+    """A regex test's field and pattern, the key its digit-blind twin is shared by."""
+    if isinstance(leaf, TextTest) and leaf.pattern is not None:
+        return leaf.field, leaf.pattern.pattern
+    return None
+
+
+def _digit_blind_regexes(
+    groups: list[tuple[Condition, ...]],
+) -> dict[tuple[str, str] | None, tuple[str, str, re.Pattern[str]]]:
+    """The distinct digit-blind regexes of the rules' text tests (literals.py), by `_regex`."""
+    found: dict[tuple[str, str] | None, tuple[str, str, re.Pattern[str]]] = {}
+    for leaf in (leaf for group in groups for leaf in group):
+        key = _regex(leaf)
+        if key is not None and isinstance(leaf, TextTest) and leaf.pattern is not None and digit_blind(key[1]):
+            found[key] = (leaf.field, key[1], leaf.pattern)
+    return found
 
 
 def _decided_by_literals(leaf: TextTest) -> bool:
