@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
 from itertools import compress
+from operator import or_
 from typing import TYPE_CHECKING, Any
 
 from importer.core.batch import TxBatch
@@ -31,6 +32,7 @@ CHAINS_KEPT = 100_000  # updates of distinct chains a rule set keeps across batc
 # Every column a rule action can set (category, target_account, transfer_to, payee, tags, notes)
 # and the rule credited (rule_id).
 ACTION_COLUMNS = ("category", "target_account", "payee", "tags", "notes", "transfer_to", "rule_id")
+OWN = -1  # the number of a chain whose update each row renders itself (`Updates.of_row`)
 _KEEP = object()  # "this update leaves the row's value as it was"
 
 
@@ -54,7 +56,7 @@ class Updates:
             if found is None:
                 # Rendered per row by `of_row`, which `numbers` calls for every row of such a chain.
                 self.own.add(indices)
-                self.numbers[indices] = number = 0
+                self.numbers[indices] = number = OWN
             else:
                 number = self._add(indices, found)
         return number
@@ -113,22 +115,22 @@ def numbers(updates: Updates, chains: list[Chain], batch: TxBatch, rows: Sequenc
     """Per row, the number of its update."""
     per_chain = {chain: updates.of_chain(chain) for chain in set(chains)}
     found = list(map(per_chain.__getitem__, chains))
-    for i in _own_rows(updates, chains, batch):
+    for i in _own_rows(updates, found, batch):
         if chains[i]:
             found[i] = updates.of_row(chains[i], rows[i])
     return found
 
 
-def _own_rows(updates: Updates, chains: list[Chain], batch: TxBatch) -> list[int]:
-    """The rows whose update depends on more than their chain."""
-    marked = [bool(t) for t in batch.tags] if batch.tags is not None else None
+def _own_rows(updates: Updates, found: list[int], batch: TxBatch) -> list[int]:
+    """The rows whose update depends on more than their chain (`found`: per row, its chain's number)."""
+    marked = list(map(bool, batch.tags)) if batch.tags is not None else None
     if batch.notes is not None:
         noted = list(map(bool, batch.notes))
-        marked = noted if marked is None else [a or b for a, b in zip(marked, noted)]
+        marked = noted if marked is None else list(map(or_, marked, noted))
     if updates.own:
-        own = list(map(updates.own.__contains__, chains))
-        marked = own if marked is None else [a or b for a, b in zip(marked, own)]
-    return [] if marked is None else list(compress(range(len(chains)), marked))
+        own = list(map(OWN.__eq__, found))
+        marked = own if marked is None else list(map(or_, marked, own))
+    return [] if marked is None else list(compress(range(len(found)), marked))
 
 
 def assigned(batch: TxBatch, updates: Updates, per_row: list[int]) -> tuple[TxBatch, list[bool]]:

@@ -8,8 +8,10 @@ A row's key is what every rule's text tests depend on, read for a whole batch at
   `contains` on it, and proves an `equals`/`startswith`/regex false when none of its literals
   occur;
 - the tests of rules that have no literal at all (candidates for every row: an amount flag,
-  `not`, a regex like `^\\d+ `), evaluated per column, since every row needs them anyway;
-- date tests, while a rule set has few of them, decided once per distinct date.
+  `not`, a regex like `[0-4]{3}`), evaluated per column, since every row needs them anyway;
+- date tests of rules with literals, when `DATE_TESTS_KEYED` allows (off by default);
+- a digit-blind regex (literals.py) on a field keyed by signature is decided by the signature,
+  which holds its mark when it matches (signature.py); only a text that is not ASCII runs it.
 
 Rows that share a key share a plan, built from one of them (the representative): the candidate
 rules in order (matcher.py), each folded with `partial` into True, False or the tests still to
@@ -46,9 +48,12 @@ Step = tuple[int, "Test | None", bool]
 # A field with at most this many distinct values in a batch is keyed by value: it multiplies the
 # number of keys by at most this much, and decides every test on it.
 VALUE_LIMIT = 32
-# Date tests are keyed too (decided once per distinct date, see columns.py) while there are this
-# few of them: together they split a key at most 2**n ways, and spare a per-row test otherwise.
-DATE_TESTS_KEYED = 4
+# Date tests of rules with literals are keyed too (decided once per distinct date, see columns.py)
+# while there are this few of them.  Off: keying costs every row of every batch a column and a key
+# part, while left open they run only on the rows whose text names such a rule (with 1,000 rules
+# of which 1% test a date, keying cost 5% of the batch).  The date tests of rules every row is a
+# candidate for are keyed always (`Batch._eager_codes`).
+DATE_TESTS_KEYED = 0
 # Plans and value codes kept across batches, at most (see Matcher._trim).
 PLANS_KEPT = 200_000
 CODES_KEPT = 50_000
@@ -127,9 +132,9 @@ class Matcher:
         blind = _digit_blind_regexes(self.leaves)
         self.signed = {id(leaf) for group in self.leaves for leaf in group if _regex(leaf) in blind}
         self.signers = {
-            name: Signer(words, [pattern for field, _, pattern in blind.values() if field == name])
+            name: Signer(words, [pattern for (field, _), pattern in blind.items() if field == name])
             for name, words in keywords.items()
-            if words or any(field == name for field, _, _ in blind.values())
+            if words or any(field == name for field, _ in blind)
         }
         dates = {leaf.key(): leaf for group in self.leaves for leaf in group if isinstance(leaf, DateTest)}
         self.keyed_dates = list(dates.values()) if len(dates) <= DATE_TESTS_KEYED else []
@@ -137,6 +142,8 @@ class Matcher:
         self.sources: dict[int, Condition] = {}  # a compiled residual test -> the condition it was
         self.value_codes: dict[str, dict[Hashable, str]] = {}
         self.plans: dict[tuple[Hashable, ...], dict[str, Chain | Open]] = {}
+        # Per combination of field modes: what Batch._keyed works out (a rule set sees a few).
+        self.keyed: dict[tuple[tuple[str, str], ...], tuple[frozenset[int], dict[Hashable, Condition]]] = {}
 
     def chains(self, txns: Sequence[Transaction]) -> list[Chain]:
         self._trim()
@@ -195,24 +202,35 @@ class Batch:
                 self.context.append(tuple(distinct))  # one value: decided for the batch, not per key
             elif mode == "sig":
                 sigs.append(matcher.signers[name].signatures(self.columns.text(name)))
-        self.determined = {id(leaf) for group in matcher.leaves for leaf in group if self._by_key(leaf)}
-        codes += self._eager_codes()
+        found = matcher.keyed.get(modes := tuple(self.modes.items()))
+        if found is None:
+            found = matcher.keyed[modes] = self._keyed()
+        self.determined, eager = found
+        codes += self._eager_codes(eager)
         self.keys: list[str] = _joined(codes, sigs, len(self.txns))
 
     def chains(self) -> list[Chain]:
-        keys, txns = self.keys, self.txns
+        keys = self.keys
         plans = self.matcher.plans.setdefault(tuple(self.context), {})
-        # One representative row per new key (the last): indices, so a batch makes no view per row.
-        fresh = {key: rep for key, rep in dict(zip(keys, range(len(keys)))).items() if key not in plans}
-        plans.update((key, self.plan(txns[rep])) for key, rep in fresh.items())
-        out: list[Chain | Open] = list(map(plans.__getitem__, keys))
-        if any(isinstance(plan, Open) for plan in map(plans.__getitem__, set(keys))):
-            opened: dict[Open, list[int]] = {}
-            for i in compress(range(len(out)), map(isinstance, out, repeat(Open))):
-                opened.setdefault(out[i], []).append(i)  # type: ignore[arg-type]
-            for plan, rows in opened.items():
-                self.settle(plan, rows, out)
+        # Most keys were planned in an earlier batch: one C-level lookup per row.
+        out: list[Chain | Open | None] = list(map(plans.get, keys))
+        if None in out:
+            self._plan_new(plans, out)
+        opened: dict[Open, list[int]] = {}
+        for i in compress(range(len(out)), map(isinstance, out, repeat(Open))):
+            opened.setdefault(out[i], []).append(i)  # type: ignore[arg-type]
+        for plan, rows in opened.items():
+            self.settle(plan, rows, out)  # type: ignore[arg-type]
         return out  # type: ignore[return-value]
+
+    def _plan_new(self, plans: dict[str, Chain | Open], out: list[Chain | Open | None]) -> None:
+        """Plan each new key once, from its first row (an index: a batch makes no view per row)."""
+        keys, txns = self.keys, self.txns
+        for i in [i for i, plan in enumerate(out) if plan is None]:
+            plan = plans.get(keys[i])
+            if plan is None:
+                plan = plans[keys[i]] = self.plan(txns[i])
+            out[i] = plan
 
     def settle(self, plan: Open, rows: list[int], out: list[Chain | Open]) -> None:
         """The chains of `rows`, which share `plan`: a fork on one test of a column runs over
@@ -269,16 +287,21 @@ class Batch:
         # A digit-blind regex on a field keyed by signature is decided with the key (see `known`).
         return isinstance(leaf, TextTest) and id(leaf) in self.matcher.signed and self.modes[leaf.field] == "sig"
 
-    def _eager_codes(self) -> list[Iterable[str]]:
-        """Key parts from the open tests of the rules every row is a candidate for (see the
-        docstring); a test with one value in the whole batch goes into the context instead."""
+    def _keyed(self) -> tuple[frozenset[int], dict[Hashable, Condition]]:
+        """For this batch's modes: the leaves the key decides, and the tests of the rules every
+        row is a candidate for that the key must carry as columns (see the docstring)."""
         matcher, tests = self.matcher, dict[Hashable, Condition]()
+        determined = {id(leaf) for group in matcher.leaves for leaf in group if self._by_key(leaf)}
         always = [leaf for index in matcher.prefilter.always_in_order for leaf in matcher.leaves[index]]
         for leaf in always + matcher.keyed_dates:
-            if id(leaf) not in self.determined and not self._signed(leaf):
+            if id(leaf) not in determined and not self._signed(leaf):
                 tests.setdefault(_leaf_key(leaf), leaf)
-        keyed = set(tests)
-        self.determined.update(id(leaf) for group in matcher.leaves for leaf in group if _leaf_key(leaf) in keyed)
+        determined.update(id(leaf) for group in matcher.leaves for leaf in group if _leaf_key(leaf) in tests)
+        return frozenset(determined), tests
+
+    def _eager_codes(self, tests: dict[Hashable, Condition]) -> list[Iterable[str]]:
+        """Key parts from the eager `tests`; a test with one value in the whole batch goes into
+        the context instead."""
         codes: list[Iterable[str]] = []
         for key, leaf in tests.items():
             bits = column(leaf, self.columns)
@@ -295,15 +318,13 @@ def _regex(leaf: Condition) -> tuple[str, str] | None:
     return None
 
 
-def _digit_blind_regexes(
-    groups: list[tuple[Condition, ...]],
-) -> dict[tuple[str, str] | None, tuple[str, str, re.Pattern[str]]]:
+def _digit_blind_regexes(groups: list[tuple[Condition, ...]]) -> dict[tuple[str, str], re.Pattern[str]]:
     """The distinct digit-blind regexes of the rules' text tests (literals.py), by `_regex`."""
-    found: dict[tuple[str, str] | None, tuple[str, str, re.Pattern[str]]] = {}
+    found: dict[tuple[str, str], re.Pattern[str]] = {}
     for leaf in (leaf for group in groups for leaf in group):
         key = _regex(leaf)
         if key is not None and isinstance(leaf, TextTest) and leaf.pattern is not None and digit_blind(key[1]):
-            found[key] = (leaf.field, key[1], leaf.pattern)
+            found[key] = leaf.pattern
     return found
 
 
