@@ -128,7 +128,7 @@ class Matcher:
                 self.literals[id(leaf)] = frozenset(literal for _, literal in requirement)
             words = keywords.setdefault(leaf.field, set())
             words.update(leaf.values if _decided_by_literals(leaf) else self.literals.get(id(leaf), ()))
-        self.fields = sorted({*keywords, *(("account",) if any(rule.accounts for rule in rules) else ())})
+        self.fields = _keyed_fields(keywords, prefilter, self.leaves, any(rule.accounts for rule in rules))
         blind = _digit_blind_regexes(self.leaves)
         self.signed = {id(leaf) for group in self.leaves for leaf in group if _regex(leaf) in blind}
         self.signers = {
@@ -279,13 +279,13 @@ class Batch:
         if isinstance(leaf, InAccounts):
             return self.modes.get("account") == "value"
         if isinstance(leaf, TextTest):
-            mode = self.modes[leaf.field]
+            mode = self.modes.get(leaf.field)
             return mode == "value" or (mode == "sig" and _decided_by_literals(leaf))
         return False
 
     def _signed(self, leaf: Condition) -> bool:
         # A digit-blind regex on a field keyed by signature is decided with the key (see `known`).
-        return isinstance(leaf, TextTest) and id(leaf) in self.matcher.signed and self.modes[leaf.field] == "sig"
+        return isinstance(leaf, TextTest) and id(leaf) in self.matcher.signed and self.modes.get(leaf.field) == "sig"
 
     def _keyed(self) -> tuple[frozenset[int], dict[Hashable, Condition]]:
         """For this batch's modes: the leaves the key decides, and the tests of the rules every
@@ -309,6 +309,18 @@ class Batch:
                 codes.append(map(_BITS.__getitem__, bits))
             self.context.append((key, bits[0] if bits and (all(bits) or not any(bits)) else None))
         return codes
+
+
+def _keyed_fields(
+    keywords: Iterable[str], prefilter: Prefilter, groups: list[tuple[Condition, ...]], scoped: bool
+) -> list[str]:
+    """The text fields a batch key holds: those the prefilter scans (a row's candidate rules
+    depend on them, so rows sharing a key must agree on them), those tested by a rule every row is
+    a candidate for, and the account when a rule is scoped (one value per batch: free).  A field
+    tested only inside rules that a literal elsewhere selects is left to those rules' rows."""
+    always = {leaf.field for i in prefilter.always for leaf in groups[i] if isinstance(leaf, TextTest)}
+    wanted = {*prefilter.fields, *always, *(("account",) if scoped else ())}
+    return sorted({*keywords, "account"} & wanted)
 
 
 def _regex(leaf: Condition) -> tuple[str, str] | None:
