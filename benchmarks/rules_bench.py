@@ -170,6 +170,16 @@ def bench(which: str, batches: dict[str, list[TxBatch]], sample: int) -> list[tu
     return table
 
 
+def alone(which: str, rows: int, sample: int) -> tuple[int, float]:
+    """`apply_batch` alone with `which` rules over `rows` generated Chase rows: the rows and the
+    CPU seconds (what `python -m benchmarks` reports as "rules alone", see benchmarks/stages.py)."""
+    rules, _ = rule_set(which)
+    parts = chase_batches(rows, False)
+    check(rules, parts[0], sample)
+    _, seconds = timed(partial(apply_all, rules, parts))
+    return rows, seconds
+
+
 def describe(batches: list[TxBatch]) -> None:
     texts = [text for batch in batches for text in batch.description]
     blind = {text.translate(str.maketrans("123456789", "000000000")) for text in texts}

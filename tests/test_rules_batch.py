@@ -8,6 +8,7 @@ plans and shared updates are reused; each case runs with fields keyed by value a
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from importer.core.models import Transaction
 from importer.parsers import ParseOptions, parse_file
 from importer.rules import Rule, RuleSet, load_rules, plans
 from importer.rules.fold import fold
+from importer.rules.literals import digit_blind
 from importer.rules.parse import parse_condition
 from importer.rules.schema import Actions
 from importer.rules.signature import Signer
@@ -27,6 +29,9 @@ from tests.rules_support import txn
 
 WORDS = ["uber", "eats", "oil", "shell oil", "sq *", "12", "24 hour", "310", "a1b", "ß", "İstanbul", "σ", "ſt"]
 PATTERNS = [r"\bUBER\b", r"^SQ \*", r"(shell|bp) oil", r"\d{2,}", r"^(?P<n>\w+) (\d+)", r"k(elvin)?", r"310"]
+# Regexes decided per digit-blind text (literals.py `digit_blind`) beside some that are not:
+# they tell digits apart, refer back to a group or turn IGNORECASE off.
+PATTERNS += [r"\buber\b.*\d{3,}", r"^\d{2} ", r"[0-9]x?$", r"^\D+$", r"[0-4]", r"(\d)\1", r"(?-i:UBER)"]
 # Pairs that hold the same literals but differ for an `equals`, `startswith` or regex test.
 TEXTS = [
     "UBER",
@@ -40,6 +45,9 @@ TEXTS = [
     "24 HOUR FITNESS 9",
     "IRS 310 X",
     "X 3100",
+    "UBER 310",
+    "UBER 77 X",
+    "12 SQ *",
     "",
 ]
 ALPHABET = "abekilnorstuxyz *#0123ΣσİıſK\0\n"
@@ -207,6 +215,45 @@ def test_a_signature_names_exactly_the_keywords_a_text_contains(keywords: list[s
     signer = Signer(fold(word) for word in keywords)
     for text, sig in zip(column, signer.signatures(column)):
         assert set(sig) == {mark for word, mark in signer.mark.items() if word in fold(text)}
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from(PATTERNS), st.lists(texts, min_size=1, max_size=12))
+def test_a_signature_decides_each_digit_blind_regex_on_ascii_texts(pattern: str, column: list[str]) -> None:
+    compiled = re.compile(pattern, re.IGNORECASE)
+    signer = Signer([], [compiled] if digit_blind(pattern) else [])
+    for text, sig in zip(column, signer.signatures(column)):
+        if not signer.patterns:
+            assert sig == ""
+        elif text.isascii():
+            assert (signer.patterns[0][1] in sig) == bool(compiled.search(text))
+        else:  # left to the row itself, under a mark no ASCII text's signature holds
+            assert sig.endswith(signer.unsure)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(PATTERNS), st.text("abuerU 0123456789x*\n", max_size=12))
+def test_a_digit_blind_regex_cannot_tell_a_text_from_its_digit_blind_form(pattern: str, text: str) -> None:
+    blind = text.lower().translate(str.maketrans("123456789", "000000000"))
+    compiled = re.compile(pattern, re.IGNORECASE)
+    if digit_blind(pattern):
+        assert bool(compiled.search(text)) == bool(compiled.search(blind))
+
+
+def test_digit_blind_regexes_are_those_that_treat_every_digit_alike() -> None:
+    blind = [p for p in PATTERNS if digit_blind(p)]
+    assert blind == [
+        r"\bUBER\b",
+        r"^SQ \*",
+        r"(shell|bp) oil",
+        r"\d{2,}",
+        r"^(?P<n>\w+) (\d+)",
+        r"k(elvin)?",
+        r"\buber\b.*\d{3,}",
+        r"^\d{2} ",
+        r"[0-9]x?$",
+        r"^\D+$",
+    ]
 
 
 def applied_batch(rules: RuleSet, txns: list[Transaction]) -> tuple[list[Transaction], list[Transaction]]:

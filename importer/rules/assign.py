@@ -3,16 +3,19 @@
 `RuleSet.apply_batch` has one chain per row (plans.py).  Rows that share a chain get the same
 update unless the update depends on the row itself: its own tags or notes (which the rules add
 to), or a payee/note template that renders a regex group of its text.  So an update is worked out
-once per distinct chain, and for the rows that differ once per distinct (chain, tags, notes, texts
-the templates read); each row then holds the number of its update, and every action column is
+once per distinct chain, and for the rows that differ once per distinct (chain, tags, notes, regex
+groups the templates render); each row then holds the number of its update, and every action column is
 rebuilt from those numbers with C-level maps.  `combine` (actions.py) is the one definition of
 what a chain does, shared with the per-transaction reference `RuleSet.apply_all`.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Hashable, Sequence
+from functools import partial
 from itertools import compress
+from operator import or_
 from typing import TYPE_CHECKING, Any
 
 from importer.core.batch import TxBatch
@@ -31,6 +34,7 @@ CHAINS_KEPT = 100_000  # updates of distinct chains a rule set keeps across batc
 # Every column a rule action can set (category, target_account, transfer_to, payee, tags, notes)
 # and the rule credited (rule_id).
 ACTION_COLUMNS = ("category", "target_account", "payee", "tags", "notes", "transfer_to", "rule_id")
+OWN = -1  # the number of a chain whose update each row renders itself (`Updates.of_row`)
 _KEEP = object()  # "this update leaves the row's value as it was"
 
 
@@ -44,7 +48,7 @@ class Updates:
         self.found: list[Found] = [({}, False)]
         self.numbers: dict[Hashable, int] = {(): 0}
         self.own: set[Chain] = set()  # chains whose update depends on the row's text
-        self.inputs: dict[Chain, list[Callable[[Transaction], str]]] = {}  # what their templates read
+        self.inputs: dict[Chain, list[Callable[[Transaction], Hashable]]] = {}  # what their templates read
 
     def of_chain(self, indices: Chain) -> int:
         """The number of the update `indices` makes to a row without tags, notes or read text."""
@@ -54,7 +58,7 @@ class Updates:
             if found is None:
                 # Rendered per row by `of_row`, which `numbers` calls for every row of such a chain.
                 self.own.add(indices)
-                self.numbers[indices] = number = 0
+                self.numbers[indices] = number = OWN
             else:
                 number = self._add(indices, found)
         return number
@@ -98,37 +102,44 @@ def templated(rule: Rule) -> bool:
     return any(template is not None and template.fields for template in (rule.payee, rule.note))
 
 
-def _template_inputs(chain: Sequence[Rule]) -> list[Callable[[Transaction], str]]:
-    """The readers of the regex tests whose groups the chain's templates render."""
+def _template_inputs(chain: Sequence[Rule]) -> list[Callable[[Transaction], Hashable]]:
+    """What the chain's templates can render of a row: the groups of each regex test of theirs."""
     return [read for rule in chain if templated(rule) for read in _regex_readers(rule)]
 
 
-def _regex_readers(rule: Rule) -> list[Callable[[Transaction], str]]:
-    # Negated regexes too: a few texts more in the key than the templates read costs nothing.
+def _regex_readers(rule: Rule) -> list[Callable[[Transaction], Hashable]]:
+    # Negated regexes too: a few values more in the key than the templates read costs nothing.
     tests = [leaf for leaf in leaves(rule.condition) if isinstance(leaf, TextTest) and leaf.pattern is not None]
-    return [text_getter(test.field) for test in tests]
+    return [partial(_groups, test.pattern, text_getter(test.field)) for test in tests if test.pattern is not None]
+
+
+def _groups(pattern: re.Pattern[str], read: Callable[[Transaction], str], row: Transaction) -> Hashable:
+    # A template renders the match's groups and nothing else of the text (actions.py `_groups`):
+    # rows whose texts differ only outside them (a store number, a date) share one update.
+    found = pattern.search(read(row))
+    return None if found is None else (found.group(0), found.groups())
 
 
 def numbers(updates: Updates, chains: list[Chain], batch: TxBatch, rows: Sequence[Transaction]) -> list[int]:
     """Per row, the number of its update."""
     per_chain = {chain: updates.of_chain(chain) for chain in set(chains)}
     found = list(map(per_chain.__getitem__, chains))
-    for i in _own_rows(updates, chains, batch):
+    for i in _own_rows(updates, found, batch):
         if chains[i]:
             found[i] = updates.of_row(chains[i], rows[i])
     return found
 
 
-def _own_rows(updates: Updates, chains: list[Chain], batch: TxBatch) -> list[int]:
-    """The rows whose update depends on more than their chain."""
-    marked = [bool(t) for t in batch.tags] if batch.tags is not None else None
+def _own_rows(updates: Updates, found: list[int], batch: TxBatch) -> list[int]:
+    """The rows whose update depends on more than their chain (`found`: per row, its chain's number)."""
+    marked = list(map(bool, batch.tags)) if batch.tags is not None else None
     if batch.notes is not None:
         noted = list(map(bool, batch.notes))
-        marked = noted if marked is None else [a or b for a, b in zip(marked, noted)]
+        marked = noted if marked is None else list(map(or_, marked, noted))
     if updates.own:
-        own = list(map(updates.own.__contains__, chains))
-        marked = own if marked is None else [a or b for a, b in zip(marked, own)]
-    return [] if marked is None else list(compress(range(len(chains)), marked))
+        own = list(map(OWN.__eq__, found))
+        marked = own if marked is None else list(map(or_, marked, own))
+    return [] if marked is None else list(compress(range(len(found)), marked))
 
 
 def assigned(batch: TxBatch, updates: Updates, per_row: list[int]) -> tuple[TxBatch, list[bool]]:

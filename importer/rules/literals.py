@@ -67,3 +67,51 @@ def _better(a: Alternatives | None, b: Alternatives | None) -> Alternatives | No
     if a is None or b is None:
         return a or b
     return a if min(map(len, a)) >= min(map(len, b)) else b
+
+
+_DIGIT_CODES = range(ord("0"), ord("9") + 1)
+_NESTED = {sre.ASSERT, sre.ASSERT_NOT}  # (direction, pattern)
+_BLIND_SAFE = {sre.ANY, sre.AT, sre.CATEGORY}
+
+
+def digit_blind(pattern: str) -> bool:
+    """Whether `pattern` (run with IGNORECASE) matches an ASCII text exactly when it matches the
+    same text lowered with every digit made "0": it tells no digit from another (no digit literal,
+    no class holding some digits but not all, no backreference) and never turns IGNORECASE off.
+    Such a regex is decided once per digit-blind text (signature.py), not once per row."""
+    try:
+        parsed = sre_parse.parse(pattern, re.IGNORECASE)
+    except re.error:
+        return False
+    return _blind_items(list(parsed))
+
+
+def _blind_items(items: list[tuple[Any, Any]]) -> bool:
+    return all(_blind_item(op, arg) for op, arg in items)
+
+
+def _blind_item(op: Any, arg: Any) -> bool:
+    if op in (sre.LITERAL, sre.NOT_LITERAL):
+        return arg not in _DIGIT_CODES
+    if op is sre.IN:
+        return _blind_class(arg)
+    if op is sre.SUBPATTERN:
+        return not arg[2] & re.IGNORECASE and _blind_items(list(arg[3]))
+    if op is sre.BRANCH:
+        return all(_blind_items(list(branch)) for branch in arg[1])
+    if op in _REPEATS or op in _NESTED:
+        return _blind_items(list(arg[-1]))
+    if op is sre.ATOMIC_GROUP:
+        return _blind_items(list(arg))
+    return op in _BLIND_SAFE
+
+
+def _blind_class(items: list[tuple[Any, Any]]) -> bool:
+    # A class must hold every digit or none: [0-9] and \d are blind, [05] and [0-4] are not.
+    for op, arg in items:
+        if op is sre.LITERAL and arg in _DIGIT_CODES:
+            return False
+        if op is sre.RANGE and arg[0] <= ord("9") and arg[1] >= ord("0"):
+            if not (arg[0] <= ord("0") and arg[1] >= ord("9")):
+                return False
+    return all(op in (sre.LITERAL, sre.RANGE, sre.NEGATE, sre.CATEGORY) for op, _ in items)

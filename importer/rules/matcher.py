@@ -44,6 +44,7 @@ class Prefilter:
         self.always = frozenset(always)
         self.always_in_order = always
         self.scans: list[Scan] = [(text_getter(name), _automaton(words)) for name, words in literals.items()]
+        self.fields = frozenset(literals)  # the text fields whose literals select candidates
 
     def candidates(self, txn: Transaction) -> tuple[list[int], set[int]]:
         """The rules that may match `txn`, in order, and those among them already proven to."""

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from typing import cast
 
 import ahocorasick  # type: ignore[import-not-found]  # ships no type stubs
 
 from importer.rules.fold import fold
+from importer.rules.literals import required_literals
 
 _SEP = "\0"
 SCANS_KEPT = 100_000  # distinct digit-blind texts remembered across batches, at most
@@ -29,53 +29,78 @@ _BLIND = bytes.maketrans(b"123456789", b"000000000")
 _BLIND_FOLD = bytes.maketrans(b"123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"000000000abcdefghijklmnopqrstuvwxyz")
 _DIGITS = frozenset("0123456789")
 Scanned = str | tuple[str, tuple[str, ...]]  # a signature, or one with literals to confirm (`_confirm`)
+Entry = tuple[str, tuple[str, ...], tuple[int, ...]]  # a literal's mark, literals to confirm, regexes to try
 
 
 class Signer:
-    """Signatures of texts against a fixed set of folded literals (the keywords of one field)."""
+    """Signatures of texts against a fixed set of folded literals (the keywords of one field), and
+    of the field's digit-blind regexes (literals.py `digit_blind`): a regex's mark is in the
+    signature of an ASCII text when the regex matches it, so a signature decides the regex too.
+    A text that is not ASCII gets the `unsure` mark instead, which no ASCII text's signature holds,
+    and its regexes are left to be run on the row itself (plans.py `Batch.known`)."""
 
-    def __init__(self, keywords: Iterable[str]) -> None:
+    def __init__(self, keywords: Iterable[str], patterns: Sequence[re.Pattern[str]] = ()) -> None:
         words = sorted({word for word in keywords if word})
         self.mark = {word: _mark(i) for i, word in enumerate(words)}
-        entries: dict[str, tuple[str, tuple[str, ...]]] = {}
+        self.patterns = tuple((pattern, _mark(len(words) + i)) for i, pattern in enumerate(patterns))
+        self.unsure = _mark(len(words) + len(patterns))  # the highest mark: it sorts last
+        entries: dict[str, Entry] = {}
         for word in words:
             if _DIGITS.isdisjoint(word):
-                entries[word] = (self.mark[word], entries.get(word, ("", ()))[1])
+                entries[word] = (self.mark[word], *_entry(entries, word)[1:])
             else:
-                mark, confirm = entries.get(_proxy(word), ("", ()))
-                entries[_proxy(word)] = (mark, (*confirm, word))
+                mark, confirm, tried = _entry(entries, _proxy(word))
+                entries[_proxy(word)] = (mark, (*confirm, word), tried)
+        self.always = _add_triggers(entries, patterns)  # regexes with no literal: tried on every text
         # Scans of digit-blind texts kept from one batch to the next: a statement's merchants recur.
         self.seen: dict[bytes, Scanned] = {}
+        self.confirms = any(confirm for _, confirm, _ in entries.values())  # a literal with digits
         self.automaton = ahocorasick.Automaton()
         for word, entry in entries.items():
             self.automaton.add_word(word, entry)
+        self.scans = bool(entries)
         if entries:
             self.automaton.make_automaton()
 
     def signatures(self, texts: Sequence[str]) -> list[str]:
         """The signature of each text (a sorted string of literal marks; "" when none occur)."""
-        blind = _blinded(texts)
+        blind, ascii_only = _blinded(texts)
         if len(self.seen) > SCANS_KEPT:
             self.seen.clear()
-        distinct = set(blind)
-        known: dict[bytes, Scanned | None] = dict(zip(distinct, map(self.seen.get, distinct)))  # most seen before
-        for text in [text for text, sig in known.items() if sig is None]:
-            known[text] = self.seen[text] = self._scan(text.decode())
-        found = cast(dict[bytes, Scanned], known)  # every None was just replaced
-        sigs: list[Scanned] = list(map(found.__getitem__, blind))
-        if any(isinstance(entry, tuple) for entry in found.values()):
+        # Most digit-blind texts were scanned in an earlier batch: one C-level lookup per row.
+        sigs: list[Scanned | None] = list(map(self.seen.get, blind))
+        if None in sigs:
+            self._scan_new(blind, sigs)
+        if self.confirms:
             for i, entry in enumerate(sigs):
                 if isinstance(entry, tuple):
                     sigs[i] = self._confirm(entry, texts[i])
-        return sigs  # type: ignore[return-value]
+        if self.patterns and not ascii_only:
+            for i in [i for i, text in enumerate(texts) if not text.isascii()]:
+                sigs[i] = f"{sigs[i]}{self.unsure}"
+        return sigs  # type: ignore[return-value]  # every None was filled in, every tuple confirmed
+
+    def _scan_new(self, blind: list[bytes], sigs: list[Scanned | None]) -> None:
+        """Fill in the signatures of the texts not seen before, scanning each distinct one once."""
+        seen = self.seen
+        for i in [i for i, sig in enumerate(sigs) if sig is None]:
+            text = blind[i]
+            found = seen.get(text)
+            if found is None:
+                found = seen[text] = self._scan(text.decode())
+            sigs[i] = found
 
     def _scan(self, blind: str) -> Scanned:
         marks: set[str] = set()
         confirm: set[str] = set()
-        if self.mark:
-            for _, (mark, words) in self.automaton.iter(blind):
+        tried: set[int] = set(self.always)
+        if self.scans:
+            for _, (mark, words, patterns) in self.automaton.iter(blind):
                 marks.add(mark)
                 confirm.update(words)
+                tried.update(patterns)
+        if tried and blind.isascii():
+            marks.update(self.patterns[i][1] for i in tried if self.patterns[i][0].search(blind))
         marks.discard("")
         sig = "".join(sorted(marks))
         return (sig, tuple(confirm)) if confirm else sig
@@ -87,16 +112,36 @@ class Signer:
         return "".join(sorted({*sig, *(self.mark[word] for word in words if word in folded)}))
 
 
-def _blinded(texts: Sequence[str]) -> list[bytes]:
-    """Each text folded, as UTF-8, with every ASCII digit made "0"."""
+def _blinded(texts: Sequence[str]) -> tuple[list[bytes], bool]:
+    """Each text folded, as UTF-8, with every ASCII digit made "0"; and whether all are ASCII."""
     joined = _SEP.join(texts)
+    ascii_only = joined.isascii()
     if joined.count(_SEP) != len(texts) - 1:  # a text holds the separator itself: one at a time
-        return [fold(text).encode().translate(_BLIND) for text in texts]
-    if joined.isascii():  # ASCII folding is lower(), done by the same byte table as the digits
-        return joined.encode().translate(_BLIND_FOLD).split(_SEP.encode())
+        return [fold(text).encode().translate(_BLIND) for text in texts], ascii_only
+    if ascii_only:  # ASCII folding is lower(), done by the same byte table as the digits
+        return joined.encode().translate(_BLIND_FOLD).split(_SEP.encode()), True
     # Folding the joined column equals folding each text: "\0" is neither cased nor case-ignorable,
     # so it also ends the context that str.lower() looks at for a final sigma.
-    return fold(joined).encode().translate(_BLIND).split(_SEP.encode())
+    return fold(joined).encode().translate(_BLIND).split(_SEP.encode()), False
+
+
+def _entry(entries: dict[str, Entry], word: str) -> Entry:
+    return entries.get(word, ("", (), ()))
+
+
+def _add_triggers(entries: dict[str, Entry], patterns: Sequence[re.Pattern[str]]) -> list[int]:
+    """Each regex's index on the entries of its required literals (or their proxies), so a scan
+    runs it only on texts where it can match; the indices of the regexes with no literal."""
+    always: list[int] = []
+    for i, pattern in enumerate(patterns):
+        literals = required_literals(pattern.pattern)
+        if literals is None:
+            always.append(i)
+        for word in literals or ():
+            key = word if _DIGITS.isdisjoint(word) else _proxy(word)
+            mark, confirm, tried = _entry(entries, key)
+            entries[key] = (mark, confirm, (*tried, i))
+    return always
 
 
 def _proxy(word: str) -> str:
