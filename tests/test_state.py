@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from importer.core.errors import StateError
+from importer.store.base import Store
 from importer.store.sqlite import MIGRATIONS, State
 from tests.test_dedupe import txn
 
@@ -19,12 +21,12 @@ def test_migrations_bring_a_new_file_to_the_latest_schema(state_path: Path) -> N
     assert version == len(MIGRATIONS)
 
 
-def test_reopening_keeps_data(state_path: Path) -> None:
+def test_reopening_keeps_data(open_store: Callable[[Path], Store], state_path: Path) -> None:
     stored = txn().model_copy(update={"external_id": "v1:abc"})
-    with State(state_path) as state:
+    with open_store(state_path) as state:
         run = state.begin_run("test")
         assert state.store_transactions([stored], run, None) == 1
-    with State(state_path) as state:
+    with open_store(state_path) as state:
         assert state.stored_transactions() == [stored]
         assert state.store_transactions([stored], run, None) == 0
 
