@@ -2,16 +2,13 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from importer.store.base import Store
-from importer.store.postgres import PostgresStore
-from importer.store.sqlite import State
-from importer.store.url import PgUrl
+from importer.config.state_location import Location, PgUrl
 from tests import pgserver
 from tests.golden import ROOT
 
@@ -64,13 +61,14 @@ def pg_url(pg_server: pgserver.Server) -> Iterator[PgUrl]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def open_store(request: pytest.FixtureRequest, state_path: Path) -> Callable[[Path], Store]:
-    """Opens the test's state on each engine in turn: an SQLite file at the path given, or the
-    test's PostgreSQL schema (the path then only names it: the same path is the same state)."""
+def any_state(request: pytest.FixtureRequest, tmp_path: Path) -> Location:
+    """The test's state on each engine in turn: an SQLite file, or a PostgreSQL schema of its own.
+    A module runs its store tests on both by taking it as its `state_path`; open it with
+    `importer.store.locate.open_store`, name it on a command line with `pgserver.cli_arg`."""
     if request.param == "sqlite":
-        return State
+        return tmp_path / "state.sqlite"
     url: PgUrl = request.getfixturevalue("pg_url")
-    return lambda path: PostgresStore(url)
+    return url
 
 
 @pytest.fixture

@@ -27,6 +27,8 @@ from urllib.parse import quote
 
 import psycopg
 
+from importer.config.state_location import Location, PgUrl
+
 ROLE = "importer"
 DATABASE = "importer_tests"
 _MAX_CONNECTIONS = 40  # a test opens one or two; watchers in a trial a few more
@@ -50,6 +52,11 @@ class Server:
     def drop(self, schema: str) -> None:
         with psycopg.connect(self.url, autocommit=True) as db:
             db.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+def cli_arg(location: Location) -> str:
+    """`location` as `--state` takes it: the path, or the whole URL (password and all)."""
+    return location.url if isinstance(location, PgUrl) else str(location)
 
 
 def missing_tools() -> str | None:

@@ -14,11 +14,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from importer.config.state_location import PgUrl, redacted
 from importer.core.errors import StateError
 from importer.store.migrations import MIGRATIONS, current_schema
 from importer.store.postgres import PostgresStore, dialect
 from importer.store.sqlite import State
-from importer.store.url import PgUrl, redacted
 from tests import pgserver
 
 

@@ -317,12 +317,13 @@ MIGRATIONS: tuple[str, ...] = (
 
 # The schema migrations 1-7 leave, as one definition in both dialects: what a new PostgreSQL
 # state is created from in one step (postgres.py; tests/test_store_engines.py checks that SQLite
-# built from it equals SQLite migrated 1 to 7).  `{key}` is an integer key the engine numbers,
+# built from it equals SQLite migrated 1 to 7).  `{key}` is an integer key the engine numbers
+# (runs and batches are numbered by their inserts: sqlbase.NEXT_ID),
 # `{rowid}` the `rowid` column SQLite gives every table and the queries order by (`ORDER BY rowid`,
 # the `row` of `transaction_rows`), which PostgreSQL tables have only when declared.
 SCHEMA = f"""
     CREATE TABLE runs (
-        id {{key}},
+        id INTEGER PRIMARY KEY,
         started_at TEXT NOT NULL,
         finished_at TEXT,
         command TEXT NOT NULL,
@@ -358,7 +359,7 @@ SCHEMA = f"""
     );
     CREATE INDEX accepted_by_run ON accepted (run_id);
     CREATE TABLE batches (
-        id {{key}},
+        id INTEGER PRIMARY KEY,
         target TEXT NOT NULL,
         key TEXT NOT NULL,
         run_id INTEGER REFERENCES runs(id),

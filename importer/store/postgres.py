@@ -27,9 +27,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from importer.config.state_location import PgUrl, mask
 from importer.core.batch import TxBatch
 from importer.core.errors import StateError
 from importer.internals.lazy import lazy_module
+from importer.store.base import Store
 from importer.store.migrations import MIGRATIONS, current_schema
 from importer.store.rows import TXN_COLUMNS
 from importer.store.sqlbase import Cursor, SqlBase
@@ -39,7 +41,6 @@ from importer.store.sqlite_history import HistorySql
 from importer.store.sqlite_journal import JournalSql
 from importer.store.sqlite_reports import ReportsSql
 from importer.store.sqlite_stream import _BatchRows
-from importer.store.url import PgUrl, mask
 
 if TYPE_CHECKING:
     import psycopg
@@ -112,7 +113,7 @@ class PgBase(SqlBase):
         self.path = url
         self.integrity_errors = (psycopg.IntegrityError,)
         self.database_errors = (psycopg.Error,)
-        self.pg = PgDb(_connect(url))
+        self.pg = PgDb(connect(url))
         self.db = self.pg
         self._depth = 0
         try:
@@ -161,7 +162,7 @@ class PgBase(SqlBase):
         """Nothing to do: a PostgreSQL commit is on disk when COMMIT returns (the server's
         `synchronous_commit`, on by default, is the operator's choice, not ours)."""
 
-    def copy_to(self, path: Path) -> PgBase:
+    def copy_to(self, path: Path) -> Store:
         """Refused: a scratch copy is an SQLite file's; a dry run on PostgreSQL uses `scratch()`."""
         raise StateError(f"{self.path} is a PostgreSQL state: it cannot be copied to {path}; dry runs use scratch()")
 
@@ -188,7 +189,7 @@ class PostgresStore(CoreSql, HistorySql, JournalSql, DedupeSql, ReportsSql, PgBa
             return max(self.db.execute(_FROM_STAGE).rowcount, 0)
 
 
-def _connect(url: PgUrl) -> psycopg.Connection[Any]:
+def connect(url: PgUrl) -> psycopg.Connection[Any]:
     try:
         return psycopg.connect(url.url, autocommit=True, connect_timeout=_CONNECT_TIMEOUT, application_name="importer")
     except psycopg.Error as exc:

@@ -18,8 +18,14 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
-from importer.store.url import PgUrl
+from importer.config.state_location import PgUrl
 
+# The next number of a table whose numbers users see (runs, batches), in `INSERT ... SELECT
+# {NEXT_ID}, ... FROM table`: the highest plus one, as SQLite numbers its rows, so a number freed
+# (a quiet run, an undone run's batches) is given again and both engines count alike.  Every
+# insert into such a table names it: a PostgreSQL identity would not know of these numbers.
+# Under the run lock no two writers race for one number.
+NEXT_ID = "coalesce(max(id), 0) + 1"
 _IN_CHUNK = 500  # ids per `IN (...)` query: far under SQLite's variable limit, few round trips
 
 

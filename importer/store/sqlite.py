@@ -38,6 +38,7 @@ from importer.store.rows import (
     transaction_from_row,
     transaction_row,
 )
+from importer.store.sqlbase import NEXT_ID
 from importer.store.sqlite_dedupe import DedupeSql
 from importer.store.sqlite_history import HistorySql
 from importer.store.sqlite_journal import JournalSql
@@ -82,7 +83,7 @@ SELECT r.started_at, r.finished_at, r.command, r.status,
        (SELECT coalesce(max(id), 0) FROM runs WHERE id < r.id)
 FROM runs r WHERE r.id = :run
 """
-_NEW_RUN = "INSERT INTO runs (id, started_at, command) SELECT coalesce(max(id), 0) + 1, ?, ? FROM runs RETURNING id"
+_NEW_RUN = f"INSERT INTO runs (id, started_at, command) SELECT {NEXT_ID}, ?, ? FROM runs RETURNING id"
 _FILES_LAST_RUN = """
 UPDATE files SET last_run_id = (SELECT max(run_id) FROM run_files f WHERE f.sha256 = files.sha256)
 WHERE last_run_id = :run

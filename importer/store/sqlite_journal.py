@@ -17,11 +17,12 @@ from collections.abc import Iterable, Sequence
 from importer.core.models import Outcome, Transaction, UploadResult
 from importer.store.base import LEDGER_TARGET
 from importer.store.rows import ASSIGN_ROW, TXN_COLUMNS, now_iso, transaction_from_row, transaction_row
-from importer.store.sqlbase import SqlBase, marks
+from importer.store.sqlbase import NEXT_ID, SqlBase, marks
 
+# Numbered as SQLite numbers rows, the highest plus one, on both engines (sqlbase.NEXT_ID).
 _BATCH = (
-    "INSERT INTO batches (target, key, run_id, size, created_at, status, finished_at, external_ids, confirmed) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
+    "INSERT INTO batches (id, target, key, run_id, size, created_at, status, finished_at, external_ids, confirmed) "
+    f"SELECT {NEXT_ID}, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM batches RETURNING id"
 )
 _FINISH = "UPDATE batches SET status = ?, finished_at = ?, confirmed = ?, external_ids = NULL WHERE id = ?"
 _IDS_SEPARATOR = "\n"  # external ids never hold a line break (importer/ids/recipe.py: hex digests)

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from importer.core.batch import TxBatch
 from importer.core.models import Transaction
 from importer.store.rows import TXN_COLUMNS, _tags_json, now_iso, raw_text, transaction_from_row
-from importer.store.sqlbase import SqlBase, marks
+from importer.store.sqlbase import NEXT_ID, SqlBase, marks
 
 _STORE = (  # also `State.store_transactions`'s
     f"INSERT INTO transactions ({TXN_COLUMNS}, file_id, run_id, status) "
@@ -29,7 +29,10 @@ _LAND = (
     "UPDATE transactions SET ledger_run = :run WHERE rowid > :after AND run_id = :run AND status = 'ok' "
     "AND ledger_run IS NULL AND file_id = (SELECT id FROM files WHERE sha256 = :sha)"
 )
-_LANDED = "INSERT INTO batches (target, key, run_id, size, confirmed, created_at, status, finished_at) VALUES (?, ?, ?, ?, ?, ?, 'done', ?)"
+_LANDED = (
+    "INSERT INTO batches (id, target, key, run_id, size, confirmed, created_at, status, finished_at) "
+    f"SELECT {NEXT_ID}, ?, ?, ?, ?, ?, ?, 'done', ? FROM batches"
+)
 
 
 class StreamSql(SqlBase):
