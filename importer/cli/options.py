@@ -109,9 +109,12 @@ def open_rules(rules_paths: tuple[Path, ...], config: Config | None = None) -> R
 def _state_location(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Location | None:
     """--state read as a location before it is a Path (which would fold a URL's `//`)."""
     try:
-        return None if value is None else parse_location(value)
+        location = None if value is None else parse_location(value)
     except StateError as exc:
         raise click.BadParameter(str(exc)) from None
+    if isinstance(location, Path) and location.is_dir():  # as click.Path(dir_okay=False) refused it
+        raise click.BadParameter(f"{value} is a folder; the state is a file in it, e.g. {location / 'state.sqlite'}.")
+    return location
 
 
 def resolve_state_path(state_path: Location | None, config: Config | None = None) -> Location:
