@@ -26,8 +26,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from importer.config.paths import default_rules_paths, default_state_path, user_profile_dirs
+from importer.config.paths import default_rules_paths, default_state_path, log_anchor, user_profile_dirs
 from importer.config.settings import Config, TargetSettings, default_currency, iso_currency, load_config
+from importer.config.state_location import Location
 from importer.core.accounts import AccountBook, AccountError
 from importer.core.errors import ConfigError
 from importer.core.models import Statement, Transaction, with_updates
@@ -43,7 +44,8 @@ from importer.run.logs import close_logging, setup_logging
 from importer.run.pipeline import RunSettings, in_account, prepare, read_file, statement_files
 from importer.run.pipeline import run as run_pipeline
 from importer.run.routine import RoutineReport, SourceRun, observed, run_sources
-from importer.store.sqlite import State
+from importer.store.base import Store
+from importer.store.locate import exists, open_store
 from importer.targets import REGISTRY, Ability, Target, make_target
 
 __all__ = [
@@ -81,15 +83,15 @@ def open_rules(config: Config | None = None, paths: Sequence[Path] = ()) -> Rule
     return load_rules(chosen, home_currency=default_currency(config))
 
 
-def state_path(config: Config | None = None, explicit: Path | None = None) -> Path:
+def state_path(config: Config | None = None, explicit: Location | None = None) -> Location:
     """`explicit`, else the config's `state:`, else $IMPORTER_STATE or the user data folder."""
     return explicit or (config.state if config is not None else None) or default_state_path()
 
 
-def open_state(config: Config | None = None, path: Path | None = None) -> State:
+def open_state(config: Config | None = None, path: Location | None = None) -> Store:
     """The state database, opened (and migrated) without the run lock: for reading it (history,
     reports). Anything that writes goes through `session`."""
-    return State(state_path(config, path))
+    return open_store(state_path(config, path))
 
 
 def parse_options(
@@ -188,9 +190,9 @@ def _named(statement: Statement, book: AccountBook, explicit: str | None, rules:
 def _account_book(config: Config) -> AccountBook:
     """The accounts the state knows (read when it exists: parsing never creates one) and the config's."""
     path = state_path(config)
-    if not path.is_file():
+    if not exists(path):
         return AccountBook(specs=config.account_specs())
-    with State(path) as state:
+    with open_store(path) as state:
         return AccountBook(known=state.accounts(), specs=config.account_specs())
 
 
@@ -199,7 +201,7 @@ class Session:
     """An open state database under the run lock (see `session`): imports, the routine, undo."""
 
     config: Config
-    state: State
+    state: Store
     rules: RuleSet | None = None  # None: the config's rules, loaded by the run that needs them
 
     def ruleset(self) -> RuleSet:
@@ -220,7 +222,7 @@ class Session:
         """Import every source of the config, logging to its log file, then warn about missing months."""
         if not self.config.sources:
             raise ConfigError(NO_SOURCES)
-        log = setup_logging(self.config, self.state.path)
+        log = setup_logging(self.config, log_anchor(self.state.path))
         base = settings or run_settings(self.config)
         try:
             log.info("run started: %d source(s)%s", len(self.config.sources), " (dry run)" if base.dry_run else "")
@@ -290,13 +292,17 @@ NO_SOURCES = (
 
 @contextmanager
 def session(
-    config: Config | None = None, state: Path | None = None, *, wait: float | None = None, rules: RuleSet | None = None
+    config: Config | None = None,
+    state: Location | None = None,
+    *,
+    wait: float | None = None,
+    rules: RuleSet | None = None,
 ) -> Iterator[Session]:
     """Hold the run lock on the state database (waiting up to `wait` seconds, else the config's
     `lock_wait`; then `LockedError`), open and migrate it, and close it and release the lock after."""
     config = config or Config()
     path = state_path(config, state)
-    with run_lock(path, config.lock_wait if wait is None else wait), State(path) as opened:
+    with run_lock(path, config.lock_wait if wait is None else wait), open_store(path) as opened:
         yield Session(config, opened, rules)
 
 

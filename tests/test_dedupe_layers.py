@@ -11,19 +11,29 @@ from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from importer.cli import main
 from importer.config.settings import TargetSettings
+from importer.config.state_location import Location
 from importer.core.accounts import AccountSpec
 from importer.dedupe.layers import MatchSettings
 from importer.parsers import ParseOptions
 from importer.reports.summary import RunReport
 from importer.rules import RuleSet
 from importer.run.pipeline import RunSettings, run
-from importer.store.sqlite import State
+from importer.store.locate import open_store
 from tests.loopback import LoopbackServer, registered
+from tests.pgserver import cli_arg
 from tests.statements import Line, chase_csv, day, ofx
+
+
+@pytest.fixture
+def state_path(any_state: Location) -> Location:
+    """Each test here runs on SQLite and on PostgreSQL (tests/conftest.py `any_state`)."""
+    return any_state
+
 
 ACCOUNT = "Chase checking"
 
@@ -34,13 +44,13 @@ def import_files(state_path: Path, *files: Path, account: str | None = ACCOUNT, 
         match=MatchSettings(force_duplicates=force),
         accounts=(AccountSpec(ACCOUNT, profiles=("chase-checking",)),),  # whose the Chase exports are
     )
-    with State(state_path) as state:
+    with open_store(state_path) as state:
         return run(list(files), RuleSet(()), state, settings)
 
 
 def ledger(state_path: Path) -> list[tuple[str, str, str, str]]:
     """(date, amount, description, account) of every ledger row, sorted."""
-    with State(state_path) as state:
+    with open_store(state_path) as state:
         rows = state.db.execute("SELECT date, amount, description, account FROM ledger ORDER BY 1, 2, 3")
         return rows.fetchall()
 
@@ -170,7 +180,7 @@ def test_both_legs_of_a_transfer_become_one_transfer(state_path: Path, tmp_path:
     import_files(state_path, checking)
     report = import_files(state_path, savings, account="Savings")  # the other leg, a day later, next run
     assert report.totals()["new"] == 2 and report.files[0].transfers == 1
-    with State(state_path) as state:
+    with open_store(state_path) as state:
         legs = state.db.execute("SELECT account, amount, transfer_to, pair_id FROM ledger WHERE pair_id IS NOT NULL")
         legs_by_account = {row[0]: row[1:] for row in legs}
         book = state.db.execute("SELECT kind, account, amount, transfer_to FROM ledger_book ORDER BY amount").fetchall()
@@ -191,7 +201,7 @@ def test_transfer_legs_in_one_run_are_paired_before_upload(state_path: Path, tmp
     checking = chase_csv(tmp_path / "checking.csv", [Line(day(14), "-200.00", "ONLINE TRANSFER TO SAVINGS")])
     savings = ofx(tmp_path / "savings.ofx", [Line(day(14), "200.00", "TRANSFER FROM CHECKING")], account="0555")
     import_files(state_path, checking, savings, account=None)
-    with State(state_path) as state:
+    with open_store(state_path) as state:
         landed = state.stored_transactions("ledger")
     assert {t.account: t.transfer_to for t in landed} == {ACCOUNT: "021000021:0555", "021000021:0555": ACCOUNT}
     assert sum(t.amount for t in landed) == Decimal("0")
@@ -213,7 +223,7 @@ def test_a_target_that_never_got_the_csv_gets_each_transaction_once_from_the_ofx
             target_settings=TargetSettings(type="loopback", base_url=server.url),
             parse=ParseOptions(account=ACCOUNT, check_balances=False),
         )
-        with State(state_path) as state:
+        with open_store(state_path) as state:
             report = run([ofx_file, csv_file], RuleSet(()), state, box)
             stored = sorted(t.external_id or "" for t in state.stored_transactions())
         markers = sorted(server.service.markers())
@@ -228,7 +238,7 @@ def test_the_text_report_counts_rows_by_reason_and_held_rows_per_file(state_path
     ofx_file = ofx(
         tmp_path / "oct.ofx", [Line(day(1), "2800.00", "GUSTO PAYROLL PPD"), Line(day(9), "-54.12", "CHEVRON 77")]
     )
-    base = ["--state", str(state_path), "--account", ACCOUNT, "--no-balance-check"]
+    base = ["--state", cli_arg(state_path), "--account", ACCOUNT, "--no-balance-check"]
     CliRunner().invoke(main, ["run", str(csv_file), *base])
     result = CliRunner().invoke(main, ["run", str(ofx_file), str(csv_file), *base])
     assert result.exit_code == 0

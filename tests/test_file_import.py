@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from importer.config.settings import default_currency, load_config
+from importer.config.state_location import Location
 from importer.core.batch import TxBatch, batched
 from importer.core.errors import ParseError
 from importer.parsers import ParseOptions, parse_file
@@ -20,6 +21,7 @@ from importer.reports.summary import RunReport
 from importer.rules import load_rules
 from importer.run import file_import
 from importer.run.pipeline import RunSettings, run
+from importer.store.locate import open_store
 from importer.store.sqlite import State, transaction_row
 from tests.golden import ROOT
 
@@ -77,8 +79,13 @@ def test_batches_of_one_row_store_and_report_what_whole_statements_do(
     assert snapshot(tmp_path / "rows.sqlite") == snapshot(tmp_path / "whole.sqlite")
 
 
+def count(location: Location, table: str) -> int:
+    with open_store(location) as state:
+        return int(state.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+
 def test_an_error_after_stored_batches_leaves_nothing_of_the_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    any_state: Location, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def failing_late(parser: object, source: StatementFile, options: ParseOptions) -> Iterator[Event]:
         yield from in_single_rows(events(parser, source, options))  # every row stored before the error
@@ -87,39 +94,43 @@ def test_an_error_after_stored_batches_leaves_nothing_of_the_file(
     events = file_import._events
     monkeypatch.setattr(file_import, "_events", failing_late)
     statement = ROOT / "samples" / "ofx" / "checking-2026-10.ofx"
-    with State(tmp_path / "state.sqlite") as state:
+    with open_store(any_state) as state:
         report = run([statement], load_rules([ROOT / "rules"]), state, samples_settings())
     assert report.files[0].error is not None and "-85O.00" in report.files[0].error
-    with sqlite3.connect(tmp_path / "state.sqlite") as db:
-        assert db.execute("SELECT count(*) FROM transactions").fetchone()[0] == 0
-        assert db.execute("SELECT count(*) FROM files").fetchone()[0] == 0
+    assert (count(any_state, "transactions"), count(any_state, "files")) == (0, 0)
 
 
-def test_a_file_that_changes_while_it_is_read_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_file_that_changes_while_it_is_read_is_refused(
+    any_state: Location, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     statement = tmp_path / "checking.ofx"
     statement.write_bytes((ROOT / "samples" / "ofx" / "checking-2026-10.ofx").read_bytes())
     sha = file_import.file_sha256
     monkeypatch.setattr(
         file_import, "file_sha256", lambda path, options: "0" * 64 if path == statement else sha(path, options)
     )
-    with State(tmp_path / "state.sqlite") as state:
+    with open_store(any_state) as state:
         report = run([statement], load_rules([ROOT / "rules"]), state, samples_settings())
     assert report.files[0].error == f"{statement}: changed while it was read; import it again once it is complete."
-    with sqlite3.connect(tmp_path / "state.sqlite") as db:
-        assert db.execute("SELECT count(*) FROM transactions").fetchone()[0] == 0
+    assert count(any_state, "transactions") == 0
 
 
-def test_storing_a_batch_from_its_columns_writes_what_storing_its_transactions_writes(tmp_path: Path) -> None:
+def test_storing_a_batch_from_its_columns_writes_what_storing_its_transactions_writes(
+    tmp_path: Path, any_state: Location
+) -> None:
+    # The reference is SQLite storing Transactions row by row; the batch is stored on each engine
+    # (PostgreSQL's through COPY, importer/store/postgres.py).
     statement = parse_file(ROOT / "samples" / "camt" / "giro-2026-10.camt053.xml", ParseOptions())[0]
     txns = [
         t.model_copy(update={"external_id": f"v2:{n:032x}", "tags": ("a", "b") if n % 2 else ()})
         for n, t in enumerate(statement.transactions)
     ]
-    with State(tmp_path / "a.sqlite") as a, State(tmp_path / "b.sqlite") as b:
+    with State(tmp_path / "a.sqlite") as a, open_store(any_state) as b:
         a.store_transactions(txns, a.begin_run("run"), "f" * 64)
         b.store_batch(TxBatch.of(txns), range(len(txns)), b.begin_run("run"), "f" * 64)
         query = (
-            "SELECT external_id, account, date, amount, description, tags, raw, source_line, status FROM transactions"
+            "SELECT external_id, account, date, amount, description, tags, raw, source_line, status FROM transactions "
+            "ORDER BY rowid"
         )
         assert a.db.execute(query).fetchall() == b.db.execute(query).fetchall()
         assert [transaction_row(t)[0] for t in txns] == [r[0] for r in b.db.execute(query)]

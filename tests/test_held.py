@@ -15,9 +15,18 @@ import pytest
 from click.testing import CliRunner
 
 from importer.cli import main
-from importer.store.sqlite import State
+from importer.config.state_location import Location
+from importer.store.locate import open_store
 from tests.loopback import LoopbackServer, registered
+from tests.pgserver import cli_arg
 from tests.statements import Line, chase_csv, day, ofx
+
+
+@pytest.fixture
+def state_path(any_state: Location) -> Location:
+    """Each test here runs on SQLite and on PostgreSQL (tests/conftest.py `any_state`)."""
+    return any_state
+
 
 ACCOUNT = "Chase checking"
 
@@ -45,7 +54,7 @@ def exports(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def cli(state_path: Path, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(main, [*args, "--state", str(state_path)])
+    result = CliRunner().invoke(main, [*args, "--state", cli_arg(state_path)])
     return result.exit_code, result.output
 
 
@@ -64,7 +73,7 @@ def reasons(report: dict[str, object]) -> Counter[str]:
 
 
 def ledger(state_path: Path) -> list[tuple[str, str, str]]:
-    with State(state_path) as state:
+    with open_store(state_path) as state:
         return state.db.execute("SELECT date, amount, description FROM ledger ORDER BY date").fetchall()
 
 
@@ -170,7 +179,7 @@ def test_release_lands_each_row_once_in_a_remote_target(
         assert len(server.service.markers()) == 3
         assert cli(state_path, "held", "release", "2", *base) == (0, "Run 4: released 1 row(s); 1 sent.\n")
         run(state_path, str(exports[1]), *base, "--force-duplicates")  # sends CHEVRON only, not UBER again
-        with State(state_path) as state:
+        with open_store(state_path) as state:
             uber = state.db.execute("SELECT external_id FROM transactions WHERE description LIKE 'UBER%'").fetchone()[0]
         markers = server.service.markers()
     assert len(markers) == 5 and markers.count(uber) == 1

@@ -9,18 +9,26 @@ from pathlib import Path
 import pytest
 
 from importer.config.settings import TargetSettings
+from importer.config.state_location import Location
 from importer.core.errors import UploadError
 from importer.core.models import Transaction, UploadResult
 from importer.parsers import ParseOptions
 from importer.rules import RuleSet
 from importer.run.journal import Journal
 from importer.run.pipeline import RunSettings, batch_key, run
+from importer.store.locate import open_store
 from importer.store.sqlite import State
 from importer.targets.base import Ability
 from importer.targets.local import LocalLedger
 from tests.loopback import LoopbackServer, LoopbackTarget, registered
 from tests.statements import Line, chase_csv, day
 from tests.test_dedupe_layers import ACCOUNT, import_files
+
+
+@pytest.fixture
+def state_path(any_state: Location) -> Location:
+    """Each test here runs on SQLite and on PostgreSQL (tests/conftest.py `any_state`)."""
+    return any_state
 
 
 @pytest.fixture
@@ -37,7 +45,7 @@ def statement(tmp_path: Path) -> Path:
 def stored(state_path: Path, statement: Path) -> list[Transaction]:
     """Store the statement's transactions without sending them (a dry import into the state)."""
     import_files(state_path, statement)
-    with State(state_path) as state:
+    with open_store(state_path) as state:
         txns = state.stored_transactions()
         state.db.execute("DELETE FROM accepted")
         state.db.execute("UPDATE transactions SET ledger_run = NULL")  # nothing in the local ledger
@@ -79,7 +87,7 @@ def test_a_batch_is_pending_while_sent_and_done_with_remote_ids_after(state_path
             content.append(batch_content(self.state))
             return super().send(batch, idempotency_key)
 
-    with State(state_path) as state:
+    with open_store(state_path) as state:
         Journal(state, Watching(state, 1), state.begin_run("test")).send(txns, batch_key("remote", txns))
         assert seen == [[("pending", "remote", 10)]]
         assert content == [[("\n".join(t.external_id or "" for t in txns), None)]]
@@ -98,7 +106,7 @@ def test_an_idempotent_target_gets_a_pending_batch_again_under_the_same_key(stat
             keys.append(idempotency_key)
             return super().send(batch, idempotency_key)
 
-    with State(state_path) as state:
+    with open_store(state_path) as state:
         target = Recording(state, 1)
         Journal(state, target, state.begin_run("test"))._begin(
             batch_key("remote", txns), [t.external_id or "" for t in txns]
@@ -116,7 +124,7 @@ def test_a_target_without_keys_is_asked_what_it_holds_and_gets_only_the_rest(
     state_path: Path, statement: Path, server: LoopbackServer
 ) -> None:
     txns = stored(state_path, statement)
-    with State(state_path) as state:
+    with open_store(state_path) as state:
         target = loopback(state, server)
         Journal(state, target, state.begin_run("test"))._begin(
             batch_key("loopback", txns), [t.external_id or "" for t in txns]
@@ -134,7 +142,7 @@ def test_a_run_reconciles_before_it_sends_anything_new(
 ) -> None:
     first = chase_csv(tmp_path / "a.csv", [Line(day(n), f"-{n}.00", f"SHOP {n}") for n in range(1, 5)])
     txns = stored(state_path, first)
-    with State(state_path) as state:
+    with open_store(state_path) as state:
         target = loopback(state, server)
         Journal(state, target, state.begin_run("test"))._begin(
             batch_key("loopback", txns), [t.external_id or "" for t in txns]
@@ -166,7 +174,7 @@ def test_a_batch_that_may_have_landed_stays_pending_one_refused_is_failed(
     state_path: Path, statement: Path, status: int | None, left: str
 ) -> None:
     txns = stored(state_path, statement)
-    with State(state_path) as state:
+    with open_store(state_path) as state:
         target = Failing(state, 1)
         target.status = status
         with pytest.raises(UploadError):
@@ -176,7 +184,7 @@ def test_a_batch_that_may_have_landed_stays_pending_one_refused_is_failed(
 
 def test_a_pending_batch_that_cannot_be_settled_stops_new_uploads(state_path: Path, statement: Path) -> None:
     txns = stored(state_path, statement)
-    with State(state_path) as state:
+    with open_store(state_path) as state:
         with pytest.raises(UploadError):
             Journal(state, Failing(state, 1), state.begin_run("test")).send(txns, batch_key("local", txns))
         outcome = Journal(state, Failing(state, 2), state.begin_run("test")).reconcile()
@@ -197,7 +205,7 @@ def test_the_local_ledger_lands_records_and_confirms_a_batch_in_one_transaction(
             super().write_in_state(batch)
             raise KeyboardInterrupt  # killed after landing, before the batch is confirmed
 
-    with State(state_path) as state:
+    with open_store(state_path) as state:
         with pytest.raises(KeyboardInterrupt):
             Journal(state, Dying(state, 1), state.begin_run("test")).send(txns, batch_key("local", txns))
         assert (batch_rows(state), state.stored_transactions("ledger")) == ([], [])

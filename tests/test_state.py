@@ -8,23 +8,26 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from importer.config.state_location import Location
 from importer.core.errors import StateError
+from importer.store.locate import open_store
 from importer.store.sqlite import MIGRATIONS, State
 from tests.test_dedupe import txn
 
 
+# SQLite by nature: its file, its `user_version` (tests/test_store_engines.py has PostgreSQL's).
 def test_migrations_bring_a_new_file_to_the_latest_schema(state_path: Path) -> None:
     with State(state_path) as state:
         version = state.db.execute("PRAGMA user_version").fetchone()[0]
     assert version == len(MIGRATIONS)
 
 
-def test_reopening_keeps_data(state_path: Path) -> None:
+def test_reopening_keeps_data(any_state: Location) -> None:
     stored = txn().model_copy(update={"external_id": "v1:abc"})
-    with State(state_path) as state:
+    with open_store(any_state) as state:
         run = state.begin_run("test")
         assert state.store_transactions([stored], run, None) == 1
-    with State(state_path) as state:
+    with open_store(any_state) as state:
         assert state.stored_transactions() == [stored]
         assert state.store_transactions([stored], run, None) == 0
 

@@ -90,7 +90,7 @@ def test_the_store_is_where_the_sql_is() -> None:
     # The walk must see SQL where it is, or an empty answer above would prove nothing.
     found = findings((STORE / "sqlite_journal.py").read_text(encoding="utf-8"), "importer/store/sqlite_journal.py")
     assert (
-        "importer/store/sqlite_journal.py:23: holds SQL: 'INSERT INTO batches (target, key, run_id, size, created_at, '"
+        "importer/store/sqlite_journal.py:24: holds SQL: 'INSERT INTO batches (id, target, key, run_id, size, created_'"
         in found
     )
     assert any(": calls .executemany(" in line for line in found)

@@ -20,7 +20,7 @@ from importer import api
 from importer.cli.options import config_option, state_option
 from importer.core.models import Transaction
 from importer.run.history import HeldRow, Release, drop_held, held_rows, in_file, select_held
-from importer.store.sqlite import State
+from importer.store.base import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -103,7 +103,7 @@ def drop(
         click.echo(f"Dropped {len(rows)} row(s): {_numbers(rows)}; they will not be imported.")
 
 
-def _chosen(state: State, numbers: Sequence[int], path: Path | None, dropped_too: bool) -> list[HeldRow]:
+def _chosen(state: Store, numbers: Sequence[int], path: Path | None, dropped_too: bool) -> list[HeldRow]:
     if bool(numbers) == (path is not None):
         which = "not both" if numbers else "which ones"
         raise click.UsageError(f"name the held rows by NUMBER (see `importer held list`) or by --file PATH, {which}.")

@@ -10,9 +10,11 @@ import click
 
 from importer import api
 from importer.config.settings import Config, iso_currency
+from importer.config.state_location import Location, parse_location
+from importer.core.errors import StateError
 from importer.parsers import ParseOptions
 from importer.rules import RuleSet
-from importer.store.sqlite import State
+from importer.store.base import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -64,8 +66,8 @@ def state_option(func: F) -> F:
     return click.option(
         "--state",
         "state_path",
-        type=click.Path(path_type=Path, dir_okay=False),
-        help="State database (SQLite). Default: $IMPORTER_STATE, else the user data folder.",
+        callback=_state_location,
+        help="State database: an SQLite file, or a postgresql:// URL. Default: $IMPORTER_STATE, else the user data folder.",
     )(func)
 
 
@@ -104,12 +106,23 @@ def open_rules(rules_paths: tuple[Path, ...], config: Config | None = None) -> R
     return api.open_rules(config, rules_paths)
 
 
-def resolve_state_path(state_path: Path | None, config: Config | None = None) -> Path:
+def _state_location(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Location | None:
+    """--state read as a location before it is a Path (which would fold a URL's `//`)."""
+    try:
+        location = None if value is None else parse_location(value)
+    except StateError as exc:
+        raise click.BadParameter(str(exc)) from None
+    if isinstance(location, Path) and location.is_dir():  # as click.Path(dir_okay=False) refused it
+        raise click.BadParameter(f"{value} is a folder; the state is a file in it, e.g. {location / 'state.sqlite'}.")
+    return location
+
+
+def resolve_state_path(state_path: Location | None, config: Config | None = None) -> Location:
     """--state, else the config file's `state:`, else the default."""
     return api.state_path(config, state_path)
 
 
-def open_state(state_path: Path | None, config: Config | None = None) -> State:
+def open_state(state_path: Location | None, config: Config | None = None) -> Store:
     """The state database for reading, without the run lock (history, reports)."""
     return api.open_state(config, state_path)
 

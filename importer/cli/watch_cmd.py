@@ -22,8 +22,9 @@ from importer.cli.options import (
     rules_option,
     state_option,
 )
-from importer.config.paths import no_rules_warning, rules_looked_in
+from importer.config.paths import log_anchor, no_rules_warning, rules_looked_in
 from importer.config.settings import Config
+from importer.config.state_location import Location
 from importer.core.errors import ConfigError
 from importer.reports.summary import FileReport
 from importer.run.logs import close_logging, setup_logging
@@ -92,7 +93,7 @@ def watch(
     path = resolve_state_path(state_path, config)
     looked_in = rules_looked_in(rules_paths, config.rules)
     _banner(folders, created, base.target, len(rules), looked_in, path)
-    log = setup_logging(config, path)
+    log = setup_logging(config, log_anchor(path))
     failures = 0
 
     def on_filed(filed: Filed) -> None:
@@ -130,7 +131,9 @@ _MISSING_INBOX = (
 )
 
 
-def _banner(folders: Folders, created: list[Path], target: str, rules: int, looked_in: list[Path], state: Path) -> None:
+def _banner(
+    folders: Folders, created: list[Path], target: str, rules: int, looked_in: list[Path], state: Location
+) -> None:
     """What the watcher works with, on stderr, before the first file: a wrong folder shows at once."""
 
     def line(name: str, folder: Path) -> str:

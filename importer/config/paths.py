@@ -8,13 +8,26 @@ from pathlib import Path
 
 import platformdirs
 
+from importer.config.state_location import Location, PgUrl, parse_location
+
 APP = "importer"
 
 
-def default_state_path() -> Path:
-    """`$IMPORTER_STATE`, else state.sqlite in the user data folder."""
+def default_state_path() -> Location:
+    """`$IMPORTER_STATE` (a path or a postgresql:// URL), else state.sqlite in the user data folder."""
     override = os.environ.get("IMPORTER_STATE")
-    return Path(override) if override else Path(platformdirs.user_data_dir(APP)) / "state.sqlite"
+    return parse_location(override) if override else user_state_file()
+
+
+def user_state_file() -> Path:
+    """state.sqlite in the user data folder."""
+    return Path(platformdirs.user_data_dir(APP)) / "state.sqlite"
+
+
+def log_anchor(location: Location) -> Path:
+    """What the default log file (importer.log) sits beside: the SQLite state file, or for a
+    PostgreSQL state, which has no folder, the user data folder's state file."""
+    return user_state_file() if isinstance(location, PgUrl) else location
 
 
 def rules_candidates() -> tuple[Path, Path]:

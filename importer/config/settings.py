@@ -43,6 +43,7 @@ import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from importer.config.paths import APP, user_profile_dirs
+from importer.config.state_location import StateLocation, located
 from importer.core.accounts import AccountSpec
 from importer.core.currencies import is_currency
 from importer.core.errors import ConfigError
@@ -173,7 +174,7 @@ class LogSettings(_Strict):
 
 
 class Config(_Strict):
-    state: Path | None = None
+    state: StateLocation | None = None  # a file path or a postgresql:// URL (config/state_location.py)
     rules: tuple[Path, ...] = ()
     default_target: str = "local"
     targets: dict[str, TargetSettings] = Field(default_factory=dict)
@@ -188,7 +189,7 @@ class Config(_Strict):
     currency: IsoCurrency | None = None  # for files that do not say theirs (QIF, some CSVs); see default_currency
     max_statement_bytes: int = Field(default=MAX_STATEMENT_BYTES, ge=1)  # a larger file is refused unread
 
-    @field_validator("state", "inbox", "archive", "failed", mode="after")
+    @field_validator("inbox", "archive", "failed", mode="after")
     @classmethod
     def _expand(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None
@@ -211,7 +212,7 @@ class Config(_Strict):
         )
         return self.model_copy(
             update={
-                "state": absolute(self.state),
+                "state": None if self.state is None else located(self.state, base),
                 "inbox": absolute(self.inbox),
                 "archive": absolute(self.archive),
                 "failed": absolute(self.failed),

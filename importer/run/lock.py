@@ -1,6 +1,8 @@
 """One run at a time per state database, so a cron run and a watching process never import the
 same file twice.  The lock is an OS file lock beside the state file (released by the kernel when
-the process dies, even by SIGKILL), so a crashed run never leaves a stale lock behind.
+the process dies, even by SIGKILL), so a crashed run never leaves a stale lock behind.  A
+PostgreSQL state has no file: its lock is a session advisory lock in the database
+(importer/store/postgres_lock.py), which the server releases when the holder's session ends.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from importer.config.paths import PRIVATE_FILE, private_folder, write_private
+from importer.config.state_location import Location, PgUrl
 from importer.core.errors import ImporterError
+from importer.store.postgres_lock import Taken, advisory_lock
 
 
 class LockedError(ImporterError):
@@ -27,8 +31,12 @@ def lock_path(state_path: Path) -> Path:
 
 
 @contextmanager
-def run_lock(state_path: Path, wait: float = 0) -> Iterator[None]:
+def run_lock(state_path: Location, wait: float = 0) -> Iterator[None]:
     """Hold the run lock for `state_path`; wait up to `wait` seconds, then raise LockedError."""
+    if isinstance(state_path, PgUrl):
+        with _database_lock(state_path, wait):
+            yield
+        return
     path = lock_path(state_path)
     private_folder(path.parent)
     lock = FileLock(path, timeout=wait, mode=PRIVATE_FILE)
@@ -44,6 +52,18 @@ def run_lock(state_path: Path, wait: float = 0) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+@contextmanager
+def _database_lock(url: PgUrl, wait: float) -> Iterator[None]:
+    try:
+        with advisory_lock(url, wait):
+            yield
+    except Taken:
+        raise LockedError(
+            f"another importer run is using {url}; this run stopped without importing anything. "
+            "Try again later, or pass --wait SECONDS."
+        ) from None
 
 
 def _write_holder(path: Path) -> None:

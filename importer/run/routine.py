@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from importer.config.settings import Config, SourceSettings
+from importer.config.state_location import Location
 from importer.core.errors import StateError
 from importer.core.models import Statement
 from importer.reports.gaps import BalanceBook, Gap, missing_month, previous_month
@@ -214,7 +215,7 @@ def month_gaps(groups: Sequence[Group], book: BalanceBook, month: str) -> list[G
 
 
 def inbox_importer(
-    config: Config, rules: RuleSet, state: Store, base: RunSettings, log: logging.Logger, state_path: Path
+    config: Config, rules: RuleSet, state: Store, base: RunSettings, log: logging.Logger, state_path: Location
 ) -> Callable[[Sequence[Path]], list[FileReport]]:
     """What `watch` imports with: files → reports through the pipeline, under the run lock per chunk.
 

@@ -25,6 +25,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
+from importer.config.state_location import Location
 from importer.core.accounts import Account
 from importer.core.batch import TxBatch
 from importer.core.models import Transaction, UploadResult
@@ -39,9 +40,17 @@ LEDGER_TARGET = "local"
 class Store(Protocol):
     """The state database, whatever holds it."""
 
-    path: Path  # where it lives, for messages
+    @property
+    def path(self) -> Location:
+        """Where it lives, for messages: a file, or a URL that shows itself without its password."""
 
     # lifetime ---------------------------------------------------------------------------------
+
+    def __enter__(self) -> Store:
+        """The store itself: `with open_store(...) as state:` closes it after."""
+
+    def __exit__(self, *exc: object) -> None:
+        """Close the store."""
 
     def close(self) -> None:
         """Release the database; the store is not used after."""

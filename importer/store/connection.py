@@ -1,109 +1,42 @@
-"""The SQLite connection under every part of the store: opening, migrating, atomic units.
+"""The SQLite connection under the store: opening the file, its pragmas, migrating it.
 
-The store's SQLite classes (sqlite.py and the `sqlite_*` modules, one per table area) share this
-base, so there is one connection, one way to open a transaction and one way to ask about many ids.
-A transaction opened inside another joins it: a caller can make several store calls one atomic
-unit (the journal lands a batch, records it and marks it accepted together) while each call on
-its own stays atomic too.
+The query classes (sqlite.py and the `sqlite_*` modules, one per table area) are written against
+sqlbase.py's `SqlBase`, which holds the transactions and many-id queries both engines share; this
+is the SQLite side of it (postgres.py's `PgBase` is the other).
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
 
 from importer.config.paths import create_private
 from importer.core.errors import StateError
 from importer.store.migrations import migrate
+from importer.store.sqlbase import SqlBase, marks
 
-_IN_CHUNK = 500  # ids per `IN (...)` query: far under SQLite's variable limit, few round trips
+__all__ = ["SqliteBase", "marks"]
 
 
-class SqliteBase:
-    """A handle on the state database; use as a context manager to close it."""
+class SqliteBase(SqlBase):
+    """A handle on the state database in an SQLite file; use as a context manager to close it."""
+
+    _BEGIN = "BEGIN IMMEDIATE"  # take the write lock now, not at the first write
+    integrity_errors = (sqlite3.IntegrityError,)
+    database_errors = (sqlite3.Error,)
+
+    path: Path
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.db = _connect(path)
-        self._depth = 0  # how many `transaction()` blocks are open: only the outermost commits
+        self.db: sqlite3.Connection = _connect(path)
+        self._depth = 0
         migrate(self.db, path)
-
-    def __enter__(self) -> SqliteBase:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self.db.close()
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """One atomic unit: everything inside commits together or not at all.
-
-        Nested in another, it is a savepoint of the outer one: its failure undoes only its own
-        work, and nothing is committed before the outermost unit ends.  That is how a file's
-        batches, each stored in its own unit, land all together or not at all, and how one file
-        failing inside a dry run's scratch transaction leaves the files before it as they were."""
-        if self._depth:
-            yield from self._savepoint()
-            return
-        self.db.execute("BEGIN IMMEDIATE")  # take the write lock now, not at the first write
-        self._depth = 1
-        try:
-            yield
-        except BaseException:
-            self.db.rollback()
-            raise
-        else:
-            self.db.commit()
-        finally:
-            self._depth = 0
-
-    @contextmanager
-    def scratch(self) -> Iterator[None]:
-        """Everything inside happens as usual, visible inside, and is then undone (a dry run)."""
-        with suppress(_Undo), self.transaction():
-            yield
-            raise _Undo
-
-    def _savepoint(self) -> Iterator[None]:
-        name = f"unit{self._depth}"
-        self.db.execute(f"SAVEPOINT {name}")
-        self._depth += 1
-        try:
-            yield
-        except BaseException:
-            self.db.execute(f"ROLLBACK TO {name}")
-            raise
-        finally:
-            self._depth -= 1
-            self.db.execute(f"RELEASE {name}")
 
     def durable(self) -> None:
         """Make every committed transaction survive a power cut, not only a crash."""
         # synchronous=NORMAL makes WAL commits survive a crash; a checkpoint writes them home.
         self.db.execute("PRAGMA wal_checkpoint(FULL)")
-
-    def rows_for(self, query: str, ids: Iterable[str], *params: object) -> Iterator[tuple[Any, ...]]:
-        """The rows of `query`, whose `{}` is an `IN (...)` list, for every one of `ids` (each
-        asked once), in chunks under SQLite's limit on variables; `params` bind before the ids."""
-        wanted = list(dict.fromkeys(ids))
-        for start in range(0, len(wanted), _IN_CHUNK):
-            chunk = wanted[start : start + _IN_CHUNK]
-            yield from self.db.execute(query.format(marks(len(chunk))), (*params, *chunk))
-
-
-class _Undo(Exception):
-    """Raised at the end of a `scratch()` block to roll its transaction back."""
-
-
-def marks(count: int) -> str:
-    """`count` parameter placeholders for an `IN (...)` list, in this dialect's style."""
-    return ", ".join("?" * count)
 
 
 def _connect(path: Path) -> sqlite3.Connection:

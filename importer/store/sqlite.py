@@ -10,16 +10,16 @@ journal), `accounts` and `statement_balances`.  Every table is created by the nu
 of migrations.py.
 
 `State` is this module's class and the name the rest of the package has always used; it is built
-from one class per table area (`sqlite_history`, `sqlite_journal`, `sqlite_dedupe`,
-`sqlite_reports`) over one connection (`connection.py`), and this module keeps the core: runs,
-files, stored transactions, aliases, held rows and accounts.  `SqliteStore` names the same class
-beside a PostgreSQL one.
+from one class per table area (`CoreSql` here: runs, files, stored transactions, aliases, held
+rows and accounts; `sqlite_stream`, `sqlite_history`, `sqlite_journal`, `sqlite_dedupe`,
+`sqlite_reports`) over one connection (`connection.py`).  Those classes speak the SQL both engines
+share (sqlbase.py), so postgres.py's `PostgresStore` is the same classes over a PostgreSQL
+connection.  `SqliteStore` names `State` beside it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ from importer.store.rows import (
     transaction_from_row,
     transaction_row,
 )
+from importer.store.sqlbase import NEXT_ID
 from importer.store.sqlite_dedupe import DedupeSql
 from importer.store.sqlite_history import HistorySql
 from importer.store.sqlite_journal import JournalSql
@@ -82,23 +83,16 @@ SELECT r.started_at, r.finished_at, r.command, r.status,
        (SELECT coalesce(max(id), 0) FROM runs WHERE id < r.id)
 FROM runs r WHERE r.id = :run
 """
+_NEW_RUN = f"INSERT INTO runs (id, started_at, command) SELECT {NEXT_ID}, ?, ? FROM runs RETURNING id"
 _FILES_LAST_RUN = """
 UPDATE files SET last_run_id = (SELECT max(run_id) FROM run_files f WHERE f.sha256 = files.sha256)
 WHERE last_run_id = :run
 """
 
 
-class State(StreamSql, HistorySql, JournalSql, DedupeSql, ReportsSql, SqliteBase):
-    """A handle on the state database; use as a context manager to close it."""
-
-    def __enter__(self) -> State:
-        return self
-
-    def copy_to(self, path: Path) -> State:
-        """A new state database at `path` holding what this one holds now (a dry run's scratch copy)."""
-        copy = State(path)
-        self.db.backup(copy.db)
-        return copy
+class CoreSql(StreamSql):
+    """Runs, files, stored transactions, aliases, held rows and accounts: the core of every SQL
+    store, over the streaming import's queries (`store_transactions` shares its file rows)."""
 
     # runs -----------------------------------------------------------------------------------
 
@@ -113,8 +107,8 @@ class State(StreamSql, HistorySql, JournalSql, DedupeSql, ReportsSql, SqliteBase
         for (dry_run,) in killed_dry:  # a dry run changed nothing, killed or not
             self.quiet_run(dry_run)
         with self.transaction():
-            cursor = self.db.execute("INSERT INTO runs (started_at, command) VALUES (?, ?)", (now_iso(), command))
-        return int(cursor.lastrowid or 0)
+            # The highest number plus one, as SQLite numbers rows: a quiet run's number is reused.
+            return int(self.db.execute(_NEW_RUN, (now_iso(), command)).fetchone()[0])
 
     def finish_run(self, run_id: int, status: str) -> None:
         """Record how run `run_id` ended; a dry run, or a run that ended `ok` having changed nothing,
@@ -142,7 +136,7 @@ class State(StreamSql, HistorySql, JournalSql, DedupeSql, ReportsSql, SqliteBase
                 self.db.execute("DELETE FROM run_files WHERE run_id = ?", (run_id,))
                 self.db.execute(_FILES_LAST_RUN, {"run": run_id})
                 self.db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
-        except sqlite3.IntegrityError:
+        except self.integrity_errors:
             pass  # something refers to it: it did something after all, and stays a numbered run
 
     # files ----------------------------------------------------------------------------------
@@ -171,9 +165,7 @@ class State(StreamSql, HistorySql, JournalSql, DedupeSql, ReportsSql, SqliteBase
             # A generator, not a list: executemany binds one row at a time, and a list of a million
             # encoded rows would be the largest thing in memory.
             rows = ((*as_stored(t, path, columns), file_id, run_id, status) for t in txns)
-            before = self.db.total_changes
-            self.db.executemany(_STORE, rows)
-            return self.db.total_changes - before
+            return max(self.db.executemany(_STORE, rows).rowcount, 0)
 
     def set_status(self, external_ids: Sequence[str], status: str) -> None:
         """`ok` for a stored record to be sent, `review` for one held as a probable duplicate."""
@@ -333,9 +325,22 @@ class State(StreamSql, HistorySql, JournalSql, DedupeSql, ReportsSql, SqliteBase
         the "seen under another name" check."""
         yield from self.db.execute(
             "SELECT account, date, amount, description FROM transaction_rows WHERE date BETWEEN ? AND ? AND account <> ? "
-            "AND file_sha256 IS NOT ?",
+            "AND file_sha256 IS DISTINCT FROM ?",
             (start.isoformat(), end.isoformat(), other_than, not_from),
         )
+
+
+class State(CoreSql, HistorySql, JournalSql, DedupeSql, ReportsSql, SqliteBase):
+    """A handle on the state database in SQLite; use as a context manager to close it."""
+
+    def __enter__(self) -> State:
+        return self
+
+    def copy_to(self, path: Path) -> State:
+        """A new state database at `path` holding what this one holds now (a dry run's scratch copy)."""
+        copy = State(path)
+        self.db.backup(copy.db)
+        return copy
 
 
 SqliteStore = State

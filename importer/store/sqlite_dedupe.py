@@ -13,8 +13,8 @@ from decimal import Decimal
 from typing import Any
 
 from importer.core.models import Transaction
-from importer.store.connection import SqliteBase, marks
 from importer.store.rows import TXN_COLUMNS, transaction_from_row
+from importer.store.sqlbase import SqlBase, marks
 
 # Stored lines of other files that are neither held nor already the record of another format.
 _CANDIDATES = (
@@ -29,7 +29,7 @@ _LEGS = (
 )
 
 
-class DedupeSql(SqliteBase):
+class DedupeSql(SqlBase):
     """Aliases, candidates for the fuzzy layers, and transfer legs."""
 
     def aliases_of(self, external_ids: Iterable[str]) -> dict[str, str]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from importer.core.models import Transaction
-from importer.store.connection import SqliteBase
 from importer.store.rows import TXN_COLUMNS, transaction_from_row
+from importer.store.sqlbase import SqlBase
 
 _SUMMARY = """
 SELECT r.id, r.started_at, r.finished_at, r.command, r.status,
@@ -51,7 +51,7 @@ _FORGET = (
 )
 
 
-class HistorySql(SqliteBase):
+class HistorySql(SqlBase):
     """Runs as `importer history` lists them, and `undo`."""
 
     def run_rows(self) -> list[tuple[Any, ...]]:

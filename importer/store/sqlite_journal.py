@@ -16,12 +16,13 @@ from collections.abc import Iterable, Sequence
 
 from importer.core.models import Outcome, Transaction, UploadResult
 from importer.store.base import LEDGER_TARGET
-from importer.store.connection import SqliteBase, marks
 from importer.store.rows import ASSIGN_ROW, TXN_COLUMNS, now_iso, transaction_from_row, transaction_row
+from importer.store.sqlbase import NEXT_ID, SqlBase, marks
 
+# Numbered as SQLite numbers rows, the highest plus one, on both engines (sqlbase.NEXT_ID).
 _BATCH = (
-    "INSERT INTO batches (target, key, run_id, size, created_at, status, finished_at, external_ids, confirmed) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO batches (id, target, key, run_id, size, created_at, status, finished_at, external_ids, confirmed) "
+    f"SELECT {NEXT_ID}, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM batches RETURNING id"
 )
 _FINISH = "UPDATE batches SET status = ?, finished_at = ?, confirmed = ?, external_ids = NULL WHERE id = ?"
 _IDS_SEPARATOR = "\n"  # external ids never hold a line break (importer/ids/recipe.py: hex digests)
@@ -36,7 +37,7 @@ _STORE_MISSING = (
 )
 
 
-class JournalSql(SqliteBase):
+class JournalSql(SqlBase):
     """Batches, accepted records and the local ledger."""
 
     # the journal ------------------------------------------------------------------------------
@@ -57,7 +58,7 @@ class JournalSql(SqliteBase):
             size if done else None,
         )
         with self.transaction():
-            return int(self.db.execute(_BATCH, row).lastrowid or 0)
+            return int(self.db.execute(_BATCH, row).fetchone()[0])
 
     def finish_batch(
         self, target: str, batch_id: int, results: Sequence[UploadResult], run_id: int, status: str

@@ -7,13 +7,12 @@ The reports own what counts (a gap, spending); here is only how it is fetched an
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from importer.core.errors import StateError
 from importer.store.base import Balance
-from importer.store.connection import SqliteBase, marks
+from importer.store.sqlbase import SqlBase, marks
 
 _BALANCES = (
     "INSERT INTO statement_balances (account, file_sha256, path, currency, start_date, end_date, opening, closing, "
@@ -36,7 +35,7 @@ _SPENDING = (
 )
 
 
-class ReportsSql(SqliteBase):
+class ReportsSql(SqlBase):
     """The `statement_balances` table, and sums over the stored transactions."""
 
     def record_balances(self, rows: Sequence[tuple[object, ...]]) -> None:
@@ -76,7 +75,7 @@ class ReportsSql(SqliteBase):
         routine says so and goes on (importer/run/routine.py)."""
         try:
             yield
-        except sqlite3.Error as exc:
+        except self.database_errors as exc:
             raise StateError(f"cannot {doing} in {self.path}: {exc}") from None
 
     def spending_rows(self) -> Iterator[tuple[str, str, str | None, str]]:

@@ -14,8 +14,8 @@ from collections.abc import Iterator, Sequence
 
 from importer.core.batch import TxBatch
 from importer.core.models import Transaction
-from importer.store.connection import SqliteBase, marks
 from importer.store.rows import TXN_COLUMNS, _tags_json, now_iso, raw_text, transaction_from_row
+from importer.store.sqlbase import NEXT_ID, SqlBase, marks
 
 _STORE = (  # also `State.store_transactions`'s
     f"INSERT INTO transactions ({TXN_COLUMNS}, file_id, run_id, status) "
@@ -29,10 +29,13 @@ _LAND = (
     "UPDATE transactions SET ledger_run = :run WHERE rowid > :after AND run_id = :run AND status = 'ok' "
     "AND ledger_run IS NULL AND file_id = (SELECT id FROM files WHERE sha256 = :sha)"
 )
-_LANDED = "INSERT INTO batches (target, key, run_id, size, confirmed, created_at, status, finished_at) VALUES (?, ?, ?, ?, ?, ?, 'done', ?)"
+_LANDED = (
+    "INSERT INTO batches (id, target, key, run_id, size, confirmed, created_at, status, finished_at) "
+    f"SELECT {NEXT_ID}, ?, ?, ?, ?, ?, ?, 'done', ? FROM batches"
+)
 
 
-class StreamSql(SqliteBase):
+class StreamSql(SqlBase):
     def store_batch(self, batch: TxBatch, rows: Sequence[int], run_id: int, file_sha256: str) -> int:
         """Store rows `rows` of `batch` as new `ok` records, straight from its columns (no
         `Transaction` per row); returns how many were new.  Equal to `store_transactions` of
@@ -43,9 +46,8 @@ class StreamSql(SqliteBase):
             raw = batch.column("raw")
             file_id, path, columns = self.file_row(file_sha256, batch.path, list(raw[rows[0]]))
             encoded = _BatchRows(batch, None if path == batch.path else batch.path, columns)
-            before = self.db.total_changes
-            self.db.executemany(_STORE, (encoded.row(i) + (file_id, run_id, "ok") for i in rows))
-            return self.db.total_changes - before
+            cursor = self.db.executemany(_STORE, (encoded.row(i) + (file_id, run_id, "ok") for i in rows))
+            return max(cursor.rowcount, 0)
 
     def file_row(
         self, sha256: str | None, path: str, columns: list[str]

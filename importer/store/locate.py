@@ -1,0 +1,25 @@
+"""The state's engine chosen by its location: an SQLite file, or a PostgreSQL database.
+
+The location is parsed (and a foreign URL refused) in importer/config/state_location.py, below
+every floor that reads it; here it becomes an open `Store`.  Whoever opens a state calls
+`open_store` and never names an engine, so a new engine is one branch here.
+"""
+
+from __future__ import annotations
+
+from importer.config.state_location import Location, PgUrl
+from importer.store.base import Store
+from importer.store.postgres import PostgresStore
+from importer.store.sqlite import State
+
+
+def open_store(location: Location) -> Store:
+    """The state at `location`, opened and brought to the latest schema."""
+    if isinstance(location, PgUrl):
+        return PostgresStore(location)
+    return State(location)
+
+
+def exists(location: Location) -> bool:
+    """Whether there is a state to read at `location` (a PostgreSQL database is asked when opened)."""
+    return isinstance(location, PgUrl) or location.is_file()

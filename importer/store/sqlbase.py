@@ -1,0 +1,140 @@
+"""What every SQL store shares, whatever the engine: one connection, atomic units, many-id queries.
+
+The store's query classes (sqlite.py's core and the `sqlite_*` modules, one per table area) are
+written once against `SqlBase` and run on SQLite (connection.py's `SqliteBase`) and PostgreSQL
+(postgres.py's `PgBase`).  Their SQL is the common dialect of both: `?` and `:name` parameters
+(PostgreSQL's adapter rewrites them), `INSERT ... ON CONFLICT`, `RETURNING`, a cursor's
+`rowcount`.  Where an engine must differ, its base or store class overrides the method.
+
+A transaction opened inside another joins it: a caller can make several store calls one atomic
+unit (the journal lands a batch, records it and marks it accepted together) while each call on
+its own stays atomic too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+
+from importer.config.state_location import PgUrl
+
+# The next number of a table whose numbers users see (runs, batches), in `INSERT ... SELECT
+# {NEXT_ID}, ... FROM table`: the highest plus one, as SQLite numbers its rows, so a number freed
+# (a quiet run, an undone run's batches) is given again and both engines count alike.  Every
+# insert into such a table names it: a PostgreSQL identity would not know of these numbers.
+# Under the run lock no two writers race for one number.
+NEXT_ID = "coalesce(max(id), 0) + 1"
+_IN_CHUNK = 500  # ids per `IN (...)` query: far under SQLite's variable limit, few round trips
+
+
+class Cursor(Protocol):
+    """The part of a DB-API cursor the queries use."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def fetchmany(self, size: int = ..., /) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Db(Protocol):
+    """The part of a connection the queries use: sqlite3's call shape."""
+
+    def execute(self, sql: str, parameters: Any = ..., /) -> Cursor: ...
+
+    def executemany(self, sql: str, parameters: Iterable[Any], /) -> Cursor: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class SqlBase:
+    """A handle on the state database; use as a context manager to close it."""
+
+    path: Path | PgUrl  # where it lives, for messages (a PgUrl shows itself without its password)
+    db: Db
+    _depth: int = 0  # how many `transaction()` blocks are open: only the outermost commits
+    _BEGIN: ClassVar[str] = "BEGIN"
+    # What the engine raises for a refused constraint, and for any database error (set by the
+    # engine's base: PostgreSQL's driver is imported only when a PostgreSQL state is opened).
+    integrity_errors: tuple[type[Exception], ...] = ()
+    database_errors: tuple[type[Exception], ...] = ()
+
+    def __enter__(self) -> SqlBase:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One atomic unit: everything inside commits together or not at all.
+
+        Nested in another, it is a savepoint of the outer one: its failure undoes only its own
+        work, and nothing is committed before the outermost unit ends.  That is how a file's
+        batches, each stored in its own unit, land all together or not at all, and how one file
+        failing inside a dry run's scratch transaction leaves the files before it as they were."""
+        if self._depth:
+            yield from self._savepoint()
+            return
+        self.db.execute(self._BEGIN)
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self.db.rollback()
+            raise
+        else:
+            self.db.commit()
+        finally:
+            self._depth = 0
+
+    @contextmanager
+    def scratch(self) -> Iterator[None]:
+        """Everything inside happens as usual, visible inside, and is then undone (a dry run)."""
+        with suppress(_Undo), self.transaction():
+            yield
+            raise _Undo
+
+    def _savepoint(self) -> Iterator[None]:
+        name = f"unit{self._depth}"
+        self.db.execute(f"SAVEPOINT {name}")
+        self._depth += 1
+        try:
+            yield
+        except BaseException:
+            self.db.execute(f"ROLLBACK TO {name}")
+            raise
+        finally:
+            self._depth -= 1
+            self.db.execute(f"RELEASE {name}")
+
+    def rows_for(self, query: str, ids: Iterable[str], *params: object) -> Iterator[tuple[Any, ...]]:
+        """The rows of `query`, whose `{}` is an `IN (...)` list, for every one of `ids` (each
+        asked once), in chunks under SQLite's limit on variables; `params` bind before the ids."""
+        wanted = list(dict.fromkeys(ids))
+        for start in range(0, len(wanted), _IN_CHUNK):
+            chunk = wanted[start : start + _IN_CHUNK]
+            yield from self.db.execute(query.format(marks(len(chunk))), (*params, *chunk))
+
+
+class _Undo(Exception):
+    """Raised at the end of a `scratch()` block to roll its transaction back."""
+
+
+def marks(count: int) -> str:
+    """`count` parameter placeholders for an `IN (...)` list, in the common dialect (`?`)."""
+    return ", ".join("?" * count)
