@@ -153,20 +153,26 @@ class IdAssigner:
         Column by column, as `__call__` (the per-row reference) names each row: the key texts
         joined in C, a Python loop only to count repeats, one sha256 per row."""
         version, basis = (LEGACY, batch.account) if self.account is None else _recipe(self.account, None)
-        keys = self._keys(batch, version, basis)
-        counted = _with_counters(keys, self._occurrences(batch.date, keys), f"{version}|bank|")
+        textual = batch.bank_id is None or not any(batch.bank_id)  # no row has a bank id
+        keys = self._keys(batch, version, basis, textual)
+        occurrences = self._occurrences(batch.date, keys)
+        if textual:  # the counter is always written: joined in C
+            counted = list(map("|".join, zip(keys, map(str, occurrences))))
+        else:
+            counted = _with_counters(keys, occurrences, f"{version}|bank|")
         ids = [f"{version}:{digest.hexdigest()[:32]}" for digest in map(sha256, map(str.encode, counted))]
         self._forget_old_days()
         return batch.with_columns(external_id=ids)
 
-    def _keys(self, batch: TxBatch, version: str, basis: str) -> list[str]:
-        """Each row's `_key_of`, made from the memoised texts of its columns."""
+    def _keys(self, batch: TxBatch, version: str, basis: str, textual: bool) -> list[str]:
+        """Each row's `_key_of` (`textual`: no row has a bank id), from its columns' texts."""
         days, amounts = self.days.column(batch.date), plain_amounts(batch.amount)
         bank_ids = batch.bank_id
-        if bank_ids is None or not any(bank_ids):
-            # Not memoised: descriptions rarely repeat within a batch, and this is three C calls.
-            texts = map(normalise_description, batch.description)
+        if textual:
+            # `normalise_description` in C calls, not memoised: descriptions rarely repeat in a batch.
+            texts = map(str.casefold, map(" ".join, map(str.split, batch.description)))
             return list(map("|".join, zip(repeat(f"{version}|text|{basis}"), days, amounts, texts)))
+        assert bank_ids is not None  # not textual
         if all(bank_ids):
             stripped = map(str.strip, bank_ids)  # type: ignore[arg-type]  # all() proved no None
             return list(map("|".join, zip(repeat(f"{version}|bank|{basis}"), stripped, days, amounts)))
