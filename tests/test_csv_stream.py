@@ -185,3 +185,16 @@ def test_odd_rows_after_the_prefix_read_as_parse_reads_them(chase: Path, tmp_pat
     rows = statement[0].transactions
     assert len(rows) == 50_000 and "\nSECOND LINE " in rows[29_999].description
     assert rows[29_999].source.line == 30_001 and rows[30_000].source.line == 30_003 and rows[-1].source.line == 50_003
+
+
+def test_raw_cells_give_each_row_its_cells_by_name_in_any_slice() -> None:
+    names = ["Date", "Description", "Amount"]
+    columns = [["10/01/2026", "10/02/2026", "10/03/2026"], ["COFFEE", "RENT", "SHOP"], ["-3.10", "-900.00", "-12"]]
+    raw = streaming.RawCells(names, columns, range(3))
+    expected = [dict(zip(names, row)) for row in zip(*columns)]
+    assert list(raw) == expected
+    assert raw[-1] == {"Date": "10/03/2026", "Description": "SHOP", "Amount": "-12"}
+    assert list(raw[1:]) == expected[1:]
+    assert list(raw[::2]) == [expected[0], expected[2]]
+    assert list(raw[::-1]) == expected[::-1]
+    assert list(streaming.RawCells([], [], range(2))) == [{}, {}]

@@ -14,7 +14,8 @@ file, so the work is split by how much of the file a decision needs:
   file's ranges and its ids are known and the pairs are matched one to one exactly as `classify`
   matches them.  Only such lines are held in memory: the overlap with what is stored, not the file.
 
-`tests/test_dedupe_stream.py` checks that the decisions equal `classify` over the whole file.
+`tests/test_dedupe_stream.py` checks that the decisions equal `classify` over the whole file, for
+any batch size.
 """
 
 from __future__ import annotations
@@ -80,14 +81,15 @@ class StreamDedupe:
         known = Known.of(self.state, self.target, ids)
         self._cover(batch)
         out = BatchDecisions(new=[], decisions=[])
-        undecided: list[int] = []
-        for i, ext in enumerate(ids):
-            if ext in known.accepted or ext in known.aliases or ext in known.statuses:
-                self.hits.add(ext)
-                self._exact(batch, i, known, out, undecided)
-            else:
-                undecided.append(i)
-        self._candidates(batch, undecided, known.statuses, out)
+        stored = known.accepted.union(known.aliases, known.statuses)
+        # A new statement's rows are known nowhere: then every row is undecided, with no pass over them.
+        exact = [i for i, ext in enumerate(ids) if ext in stored] if stored else []
+        undecided = [i for i, ext in enumerate(ids) if ext not in stored] if exact else list(range(len(ids)))
+        held: list[int] = []  # exact rows held before: the fuzzy layers decide them again
+        for i in exact:
+            self.hits.add(ids[i])
+            self._exact(batch, i, known, out, held)
+        self._candidates(batch, sorted(undecided + held) if held else undecided, known.statuses, out)
         self.seen += len(batch)
         return out
 
@@ -137,6 +139,9 @@ class StreamDedupe:
         if not rows:
             return
         pool = pool_of(self.state, [batch.account], min(batch.date), max(batch.date), self.sha256, self.settings)
+        if not pool and not statuses:  # nothing stored alike and nothing held before: all new
+            out.new += rows
+            return
         window = self.settings.window_days
         for i in rows:
             near = [

@@ -29,9 +29,10 @@ counters for the shared days.  The id is the prefix plus the first 32 hex digits
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from decimal import Decimal
 from hashlib import sha256
+from itertools import repeat
 from typing import TypeVar
 
 from importer.core.accounts import Account
@@ -64,6 +65,13 @@ def plain_amount(amount: Decimal) -> str:
     """`-12.50` and `-12.5` are the same money, so they give the same text."""
     text = format(amount.normalize(), "f")
     return "0" if text in {"-0", "0"} else text
+
+
+def plain_amounts(amounts: Sequence[Decimal]) -> list[str]:
+    """`plain_amount` of each, in C: a memo of the distinct amounts cost more (a Decimal's hash is
+    not cached, and a batch holds thousands of distinct amounts)."""
+    texts = list(map(format, map(Decimal.normalize, amounts), repeat("f")))
+    return ["0" if text == "-0" else text for text in texts] if "-0" in texts else texts
 
 
 def external_id(txn: Transaction, occurrence: int = 0, account: Account | None = None) -> str:
@@ -104,6 +112,11 @@ def _hashed(key: str, version: str, occurrence: int) -> str:
     return f"{version}:" + sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
+def _with_counters(keys: list[str], occurrences: list[int], bank: str) -> list[str]:
+    """The hashed texts: `_hashed`'s counter rule over a batch (a bank id's counter from 1 on)."""
+    return [key if not seen and key.startswith(bank) else f"{key}|{seen}" for key, seen in zip(keys, occurrences)]
+
+
 def assign_ids(transactions: Iterable[Transaction], account: Account | None = None) -> list[Transaction]:
     """Each transaction with its external id set, counting repeats within this sequence."""
     return IdAssigner(account)(transactions)
@@ -135,33 +148,60 @@ class IdAssigner:
         self.let_go: set[dt.date] = set()
 
     def assign_batch(self, batch: TxBatch) -> TxBatch:
-        """`batch` with its external_id column set; counters carry over to the next batch."""
+        """`batch` with its external_id column set; counters carry over to the next batch.
+
+        Column by column, as `__call__` (the per-row reference) names each row: the key texts
+        joined in C, a Python loop only to count repeats, one sha256 per row."""
         version, basis = (LEGACY, batch.account) if self.account is None else _recipe(self.account, None)
-        bank_ids = batch.column("bank_id")
-        ids = [
-            self._next_id(version, basis, day, amount, text, bank_id)
-            for day, amount, text, bank_id in zip(batch.date, batch.amount, batch.description, bank_ids)
-        ]
+        textual = batch.bank_id is None or not any(batch.bank_id)  # no row has a bank id
+        keys = self._keys(batch, version, basis, textual)
+        occurrences = self._occurrences(batch.date, keys)
+        if textual:  # the counter is always written: joined in C
+            counted = list(map("|".join, zip(keys, map(str, occurrences))))
+        else:
+            counted = _with_counters(keys, occurrences, f"{version}|bank|")
+        ids = [f"{version}:{digest.hexdigest()[:32]}" for digest in map(sha256, map(str.encode, counted))]
         self._forget_old_days()
         return batch.with_columns(external_id=ids)
 
-    def _next_id(self, version: str, basis: str, day: dt.date, amount: Decimal, text: str, bank_id: str | None) -> str:
-        key = _key_of(version, basis, self.days[day], self.amounts[amount], text, bank_id, self.texts.__getitem__)
-        counts = self._counts(day)
-        occurrence = counts.get(key, 0)
-        counts[key] = occurrence + 1
-        return _hashed(key, version, occurrence)
+    def _keys(self, batch: TxBatch, version: str, basis: str, textual: bool) -> list[str]:
+        """Each row's `_key_of` (`textual`: no row has a bank id), from its columns' texts."""
+        days, amounts = self.days.column(batch.date), plain_amounts(batch.amount)
+        bank_ids = batch.bank_id
+        if textual:
+            # `normalise_description` in C calls, not memoised: descriptions rarely repeat in a batch.
+            texts = map(str.casefold, map(" ".join, map(str.split, batch.description)))
+            return list(map("|".join, zip(repeat(f"{version}|text|{basis}"), days, amounts, texts)))
+        assert bank_ids is not None  # not textual
+        if all(bank_ids):
+            stripped = map(str.strip, bank_ids)  # type: ignore[arg-type]  # all() proved no None
+            return list(map("|".join, zip(repeat(f"{version}|bank|{basis}"), stripped, days, amounts)))
+        texts_of = self.texts.__getitem__  # a statement mixing rows with and without a bank id
+        rows = zip(days, amounts, batch.description, bank_ids)
+        return [_key_of(version, basis, day, amount, text, bank, texts_of) for day, amount, text, bank in rows]
 
-    def _counts(self, day: dt.date) -> dict[str, int]:
+    def _occurrences(self, dates: Sequence[dt.date], keys: list[str]) -> list[int]:
+        """Each key's repeat counter: how many rows before it had the same key."""
+        counts_of = self._day_counts(dates)
+        occurrences = []
+        for day, key in zip(dates, keys):
+            counts = counts_of[day]
+            seen = counts.get(key, 0)
+            counts[key] = seen + 1
+            occurrences.append(seen)
+        return occurrences
+
+    def _day_counts(self, dates: Sequence[dt.date]) -> dict[dt.date, dict[str, int]]:
+        """The counters of each day of a batch; bounded, its days become the most recently seen
+        (in the order of their last row, as one row at a time would leave them)."""
         if self.window is None:
-            return self.seen
-        counts = self.by_day.pop(day, None)
-        if counts is None:
-            if day in self.let_go:
+            return dict.fromkeys(dates, self.seen)
+        for day in dict.fromkeys(dates):  # first rows first: the day a row-by-row pass would name
+            if day in self.let_go and day not in self.by_day:
                 raise DayLetGo(day)
-            counts = {}
-        self.by_day[day] = counts  # re-inserted: the most recently seen day is last
-        return counts
+        for day in reversed(dict.fromkeys(reversed(dates))):
+            self.by_day[day] = self.by_day.pop(day, {})
+        return self.by_day
 
     def _forget_old_days(self) -> None:
         if self.window is None:
@@ -196,3 +236,10 @@ class _Memo(dict[_K, str]):
     def __missing__(self, value: _K) -> str:
         text = self[value] = self.fn(value)
         return text
+
+    def column(self, values: Sequence[_K]) -> list[str]:
+        """`[memo[v] for v in values]`, the distinct values not yet known worked out first, so
+        that the rows are looked up in C."""
+        missing = set(values).difference(self)
+        self.update(zip(missing, map(self.fn, missing)))
+        return list(map(self.__getitem__, values))

@@ -187,7 +187,7 @@ class FileImport:
         kept = self._categorise(named)
         if kept is not None:
             with self.state.transaction():  # a savepoint of the file's transaction
-                self._store(kept)
+                self._store(kept, self._others_exist(statement))
         # The cycle collector is paused while a file is imported (internals/gcpause.py), and a
         # batch leaves a few cycles behind (generator frames, closures): collected here, per batch,
         # so memory stays constant in the file's length.  It only walks this batch's young objects.
@@ -230,14 +230,17 @@ class FileImport:
         if len(self.payees) > _PAYEES_KEPT:  # the report names the most frequent ones only
             self.payees = Counter(dict(self.payees.most_common(_PAYEES_KEPT // 2)))
 
-    def _store(self, batch: TxBatch) -> None:
+    def _store(self, batch: TxBatch, others: bool) -> None:
+        """Decide and store `batch`; pair its new rows with stored transfer legs when `others`
+        (another account is known: a leg's other leg is in another account, so with none there
+        is nothing to pair, and the span's stored amounts need not be read)."""
         decided = self.dedupe.batch(batch)
         self.report.duplicates.extend(decided.listed)
         self.report.duplicate += sum(decided.skipped.values())
         stored = self.state.store_batch(batch, decided.new, self.settings.run_id, self.sha256)
         self.fresh += stored
         self._record(decided.decisions)
-        if decided.new:
+        if decided.new and others:
             ids = batch.column("external_id")
             pair_stored(
                 self.state,

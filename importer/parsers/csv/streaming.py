@@ -276,12 +276,16 @@ class _BatchReader(_Reader):
 
 class RawCells(Sequence[dict[str, str]]):
     """Each row's cells by column name (`TxBatch.raw`), a row's dict built only when it is asked
-    for: rules read the raw cells of few rows, and a dict per row cost a third of the parse."""
+    for: rules read the raw cells of few rows, and a dict per row cost a third of the parse.
 
-    __slots__ = ("_columns", "_names", "_rows")
+    The first row asked for cuts the columns into row tuples in C (one `zip` for the batch), so
+    the store, which asks for every row, builds each dict from a tuple, not a list per row."""
+
+    __slots__ = ("_columns", "_names", "_rows", "_tuples")
 
     def __init__(self, names: list[str], columns: list[list[str]], rows: range) -> None:
         self._names, self._columns, self._rows = names, columns, rows
+        self._tuples: list[tuple[str, ...]] | None = None
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -289,8 +293,17 @@ class RawCells(Sequence[dict[str, str]]):
     def __getitem__(self, index: int | slice) -> Any:
         if isinstance(index, slice):
             return RawCells(self._names, self._columns, self._rows[index])
-        row = self._rows[index]
-        return dict(zip(self._names, [column[row] for column in self._columns]))
+        return dict(zip(self._names, self._row_tuples()[index]))
+
+    def _row_tuples(self) -> list[tuple[str, ...]]:
+        if self._tuples is None:
+            rows = self._rows
+            if rows.step == 1:
+                parts = [column[rows.start : rows.stop] for column in self._columns]
+            else:
+                parts = [[column[i] for i in rows] for column in self._columns]
+            self._tuples = list(zip(*parts)) if parts else [()] * len(rows)
+        return self._tuples
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Sequence) and list(self) == list(other)
