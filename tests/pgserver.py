@@ -14,6 +14,7 @@ database per test costs a copy of the template's files, and two schemas share no
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import secrets
@@ -32,6 +33,7 @@ from importer.config.state_location import Location, PgUrl
 ROLE = "importer"
 DATABASE = "importer_tests"
 _MAX_CONNECTIONS = 40  # a test opens one or two; watchers in a trial a few more
+_PREFIX = "importer-pg-"
 _TIMEOUT = 60  # seconds pg_ctl may take to start or stop the server
 
 
@@ -78,7 +80,9 @@ def _tool(name: str) -> str | None:
 
 def start() -> Server:
     """A running throwaway server (call `missing_tools()` first)."""
-    folder = Path(tempfile.mkdtemp(prefix="importer-pg-"))
+    stop_orphans()
+    folder = Path(tempfile.mkdtemp(prefix=_PREFIX))
+    (folder / "owner").write_text(str(os.getpid()))
     password = "pw-" + secrets.token_hex(12)
     (folder / "pw").write_text(password + "\n")
     if os.geteuid() == 0:
@@ -109,6 +113,29 @@ def stop(server: Server) -> None:
         return
     _run("pg_ctl", "stop", "-m", "fast", "-w", "-t", str(_TIMEOUT), "-D", str(server.folder / "data"))
     shutil.rmtree(server.folder, ignore_errors=True)
+
+
+def stop_orphans() -> None:
+    """Stop the throwaway servers of test sessions that were killed before they could stop them.
+
+    A killed pytest (a timeout, Ctrl-C twice, SIGKILL) never reaches `stop`; its server would run
+    on, holding memory and a port, until the machine restarts.  Each folder names the process that
+    made it: one whose process is gone is an orphan."""
+    for owner in Path(tempfile.gettempdir()).glob(f"{_PREFIX}*/owner"):
+        if not _alive(owner.read_text().strip()):
+            with contextlib.suppress(subprocess.SubprocessError, OSError):
+                _run("pg_ctl", "stop", "-m", "immediate", "-w", "-t", "20", "-D", str(owner.parent / "data"))
+            shutil.rmtree(owner.parent, ignore_errors=True)
+
+
+def _alive(pid: str) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (ValueError, PermissionError):
+        return True  # unreadable or not ours to signal: leave it alone
+    return True
 
 
 def _run(tool: str, *args: str) -> None:
