@@ -73,12 +73,15 @@ def _wait(pid: int, deadline: float) -> tuple[int, Any, int | None] | None:
 
 
 def written_bytes(pid: int) -> int | None:
-    """`write_bytes` of /proc/<pid>/io: bytes sent (or dirtied) towards storage, page cache included."""
+    """`write_bytes` less `cancelled_write_bytes` of /proc/<pid>/io: bytes sent (or dirtied)
+    towards storage, page cache included, but for those dropped before they reached it.  SQLite's
+    statement and savepoint journals are temporary files, deleted before the kernel writes them
+    out: at 300,000 rows they were 83 MB of a run's 323 MB of `write_bytes`, none of it on disk."""
     try:
         fields = dict(line.split(": ") for line in Path(f"/proc/{pid}/io").read_text().splitlines())
     except OSError:
         return None
-    return int(fields["write_bytes"])
+    return int(fields["write_bytes"]) - int(fields["cancelled_write_bytes"])
 
 
 def python_command(module: str, *args: str | Path) -> list[str]:

@@ -13,15 +13,21 @@ import json
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from benchmarks import rules_bench
+from importer.core.accounts import Account
+from importer.core.batch import TxBatch
 from importer.core.models import Transaction
-from importer.ids.recipe import assign_ids
-from importer.parsers import ParseOptions, parse_file
+from importer.ids.recipe import IdAssigner, assign_ids
+from importer.parsers import ParseOptions, identify, parse_file
+from importer.parsers.base import StatementFile
+from importer.parsers.stream import Rows
 from importer.rules import load_rules
+from importer.run.file_import import file_sha256
 from importer.store.sqlite import State
 
 CPU = [0.0]  # CPU seconds of the last timed call, reported beside its wall time
@@ -65,12 +71,34 @@ def stage_rules(path: Path, rules_path: Path) -> tuple[int, float]:
 
 
 def stage_store(path: Path, rules_path: Path) -> tuple[int, float]:
-    """The state database's share of a run: the transactions stored, in one fresh database."""
-    txns = categorised(path, rules_path)
+    """The state database's share of a run, as the import stores a file: its batches (streamed,
+    named and categorised, untimed) each stored by `store_batch` in a savepoint of the file's one
+    transaction, in a fresh database, the commit included."""
+    batches = list(categorised_batches(path, rules_path))
     with tempfile.TemporaryDirectory() as tmp, State(Path(tmp) / "bench.sqlite") as state:
-        run = state.begin_run("bench")
-        _, seconds = timed(lambda: state.store_transactions(txns, run, None))
-    return len(txns), seconds
+        run, sha256 = state.begin_run("bench"), file_sha256(path, ParseOptions())
+        stored, seconds = timed(lambda: store_file(state, batches, run, sha256))
+    return stored, seconds
+
+
+def categorised_batches(path: Path, rules_path: Path) -> Iterator[TxBatch]:
+    """The file's batches as the import stores them: streamed, named and categorised."""
+    options, rules = ParseOptions(), load_rules([rules_path])
+    account = Account(key="bench", name="Benchmark checking")
+    ids = IdAssigner(account)
+    with StatementFile(path, options) as source:
+        for event in identify(path, options).stream(source, options):
+            if isinstance(event, Rows):
+                yield rules.apply_batch(ids.assign_batch(replace(event.batch, account=account.name)))[0]
+
+
+def store_file(state: State, batches: list[TxBatch], run: int, sha256: str) -> int:
+    stored = 0
+    with state.transaction():
+        for batch in batches:
+            with state.transaction():  # a savepoint, as in the import
+                stored += state.store_batch(batch, range(len(batch)), run, sha256)
+    return stored
 
 
 def stage_upload(path: Path, rules_path: Path, target: str = "wallet") -> tuple[int, float]:

@@ -40,7 +40,6 @@ from importer.store.sqlite_dedupe import DedupeSql
 from importer.store.sqlite_history import HistorySql
 from importer.store.sqlite_journal import JournalSql
 from importer.store.sqlite_reports import ReportsSql
-from importer.store.sqlite_stream import _BatchRows
 
 if TYPE_CHECKING:
     import psycopg
@@ -179,13 +178,11 @@ class PostgresStore(CoreSql, HistorySql, JournalSql, DedupeSql, ReportsSql, PgBa
         if not rows:
             return 0
         with self.transaction():
-            raw = batch.column("raw")
-            file_id, path, columns = self.file_row(file_sha256, batch.path, list(raw[rows[0]]))
-            encoded = _BatchRows(batch, None if path == batch.path else batch.path, columns)
+            file_id, values = self.batch_values(batch, rows, file_sha256)
             self.db.execute("DELETE FROM staged_rows")
             with self.pg.copy(_COPY) as copy:
-                for seq, i in enumerate(rows):
-                    copy.write_row((*encoded.row(i), file_id, run_id, "ok", seq))
+                for seq, row in enumerate(zip(*values)):
+                    copy.write_row((*row, file_id, run_id, "ok", seq))
             return max(self.db.execute(_FROM_STAGE).rowcount, 0)
 
 

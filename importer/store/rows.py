@@ -10,6 +10,11 @@ is the row's description, amount or balance text as that column's number (0, 1, 
 repeats them); the views hand such a row back as `[[names], [values]]`, which
 `transaction_from_row` reads as the dict.  `rules suggest` (the bank's category column) and
 `explain` read any raw cell, so every cell is kept.
+
+`batch_columns` gives the same values for a whole `TxBatch` at once, column by column (the
+streaming import stores batches): each column is one pass in C where it can be (`map(str, ...)`,
+`zip`), not a tuple assembled per row in Python, which cost more than SQLite's insert itself.
+`as_stored` of each row's `Transaction` is its reference (tests/test_store_rows.py).
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ import datetime as dt
 import json
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
+from importer.core.batch import TxBatch
 from importer.core.models import Source, Transaction
 
 TXN_COLUMNS = (
@@ -107,6 +114,88 @@ def raw_text(raw: Mapping[str, str], columns: Sequence[str] | None, stored: Sequ
         same = {text: n for n, text in enumerate(stored) if text is not None}
         return _RAW_JSON([same.get(value, value) for value in raw.values()])
     return _RAW_JSON(raw)
+
+
+def batch_columns(
+    batch: TxBatch, rows: Sequence[int], path: str | None, columns: Sequence[str] | None
+) -> list[list[Any]]:
+    """The `TXN_COLUMNS` values of rows `rows` of `batch`, one list per column: for each row what
+    `as_stored(row's Transaction, file_path, columns)` gives when `path` is None where the row's
+    path is the file's (`file_path`), else the row's path."""
+    pick = _picker(batch, rows)
+    size = len(rows)
+    amounts = list(map(str, pick(batch.amount)))  # no memo by value: Decimal 5.0 == 5.00, texts differ
+    balances = _texts(batch.balance, pick, str, size)
+    descriptions = pick(batch.description)
+    payee, memo, bank_id, category, target_account, notes, transfer_to, rule_id, ext, record = (
+        [None] * size if getattr(batch, name) is None else pick(getattr(batch, name)) for name in _AS_THEY_ARE
+    )
+    tags = [None] * size if batch.tags is None else list(map(_tags_json, pick(batch.tags)))
+    raw = [{}] * size if batch.raw is None else pick(batch.raw)
+    return [
+        *(ext, [batch.account] * size, list(map(dt.date.isoformat, pick(batch.date))), amounts),
+        *(pick(batch.currency), descriptions, payee, memo, bank_id, balances),
+        *(_texts(batch.value_date, pick, dt.date.isoformat, size), category, target_account, tags, notes),
+        *(transfer_to, rule_id, [path] * size, pick(batch.line), record),
+        raw_texts(raw, columns, (descriptions, amounts, balances)),
+    ]
+
+
+# The optional columns `batch_columns` stores as they are (None in every row where absent).
+_AS_THEY_ARE = (
+    "payee",
+    "memo",
+    "bank_id",
+    "category",
+    "target_account",
+    "notes",
+    "transfer_to",
+    "rule_id",
+    "external_id",
+    "record",
+)
+
+Pick = Callable[[Sequence[Any]], list[Any]]
+
+
+def _picker(batch: TxBatch, rows: Sequence[int]) -> Pick:
+    """A column's values at `rows`: the whole column copied when `rows` is every row in order."""
+    if list(rows) == list(range(len(batch))):
+        return list
+    return lambda column: [column[i] for i in rows]
+
+
+def _texts(values: Sequence[Any] | None, pick: Pick, text: Callable[[Any], str], size: int) -> list[str | None]:
+    """`text` of each picked value, None kept; `size` Nones for an absent column."""
+    if values is None:
+        return [None] * size
+    return [None if value is None else text(value) for value in pick(values)]
+
+
+def raw_texts(
+    raws: Sequence[Mapping[str, str]], columns: Sequence[str] | None, stored: tuple[list[Any], list[Any], list[Any]]
+) -> list[str | None]:
+    """`raw_text` of each row (its cells `raws[i]`, the `stored` columns' texts at `i`), by
+    column when every row's cells are named `columns` (a CSV file's rows always are)."""
+    cells = list(raws)  # a parser's lazy cells (csv/streaming.py RawCells) build each dict once
+    names = None if columns is None else list(columns)
+    if not names or any(list(raw) != names for raw in cells):
+        return [raw_text(raw, columns, row) for raw, row in zip(cells, zip(*stored))]
+    encoded = [_cell_texts(column, *stored) for column in zip(*(raw.values() for raw in cells))]
+    return ["[" + ",".join(row) + "]" for row in zip(*encoded)]
+
+
+def _cell_texts(cells: Sequence[str], descriptions: list[Any], amounts: list[Any], balances: list[Any]) -> list[str]:
+    """One raw column's cells as `raw_text` writes them: the number of the stored text the cell
+    equals (the last one of description 0, amount 1, balance 2, as its dict keeps), else the
+    cell as a JSON string."""
+    return [
+        "2" if cell == balance else "1" if cell == amount else "0" if cell == description else _QUOTE(cell)
+        for cell, description, amount, balance in zip(cells, descriptions, amounts, balances)
+    ]
+
+
+_QUOTE: Callable[[str], str] = json.encoder.encode_basestring  # _RAW_JSON's quoting: ensure_ascii off
 
 
 def _stored_texts(row: Sequence[object]) -> tuple[object, object, object]:
