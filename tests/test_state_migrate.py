@@ -209,3 +209,13 @@ def test_every_table_of_the_schema_is_copied_parents_first(tmp_path: Path) -> No
     parents = {"a": {"b"}, "b": {"a"}, "c": set[str]()}
     with pytest.raises(StateError, match="the foreign keys of a, b form a cycle"):
         fill_order(set(parents), parents.__getitem__)
+
+
+def test_a_value_the_destination_refuses_is_a_clear_error(runner: CliRunner, sample_state: Path, pg_url: PgUrl) -> None:
+    with sqlite3.connect(sample_state) as db:  # SQLite keeps text in an INTEGER column; PostgreSQL will not
+        db.execute("UPDATE run_files SET parsed = 'many' WHERE rowid = 3")
+    code, output = migrate(runner, sample_state, pg_url)
+    assert code == 2 and "Traceback" not in output
+    assert re.match(r"error: copying .*samples\.sqlite to postgresql://importer:\*\*\*@.* failed: ", output), output
+    assert 'invalid input syntax for type integer: "many"' in output and "nothing was written to" in output
+    assert all(rows == [] for rows in dump(pg_url, schema_columns(pg_url)).values())

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
+from importer.config.state_location import PgUrl, mask
 from importer.core.errors import StateError
 from importer.internals.crash import crash_point
 from importer.store.base import Store
@@ -223,11 +224,24 @@ def copy_state(source: Store, destination: Store) -> Migration:
     (see the module docstring); the caller holds both run locks."""
     started = time.monotonic()
     origin, target = side(source), side(destination)
-    with source.transaction(), destination.transaction():
-        order = plan(origin, target)
-        copy_tables(origin, target, order)
-        rows, checksum = verify(origin, target, order)
+    try:
+        with source.transaction(), destination.transaction():
+            order = plan(origin, target)
+            copy_tables(origin, target, order)
+            rows, checksum = verify(origin, target, order)
+    except origin.store.database_errors + target.store.database_errors as exc:
+        raise StateError(
+            f"copying {source.path} to {destination.path} failed: {_masked(str(exc).strip(), source, destination)}; "
+            f"nothing was written to {destination.path}."
+        ) from None
     return Migration(str(source.path), str(destination.path), rows, checksum, time.monotonic() - started)
+
+
+def _masked(text: str, *stores: Store) -> str:
+    """A driver's message without the password of either side's URL."""
+    for store in stores:
+        text = mask(text, store.path) if isinstance(store.path, PgUrl) else text
+    return text
 
 
 def plan(origin: _Side, target: _Side) -> list[str]:
