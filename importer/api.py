@@ -337,16 +337,25 @@ def undo(
 
 
 def migrate_state(
-    destination: Location, config: Config | None = None, *, state: Location | None = None, wait: float = 0
+    destination: Location, config: Config | None = None, *, state: Location | None = None, wait: float | None = None
 ) -> Migration:
     """Copy the whole state (`state`, else the config's, else the default) into the empty
     `destination`, another engine's or the same's, verified (importer/store/copy.py).  Both run
-    locks are held throughout, so no run changes either side while it is copied."""
+    locks are held throughout (waiting up to `wait` seconds, else the config's `lock_wait`), so no
+    run changes either side while it is copied."""
+    config = config or Config()
     source = state_path(config, state)
-    if source == destination:
+    if _same_place(source, destination):
         raise StateError(f"{source} is the state itself: name another file or database to copy it to.")
     if not exists(source):
         raise StateError(f"there is no state at {source} to copy; name it with --state.")
+    wait = config.lock_wait if wait is None else wait
     with run_lock(source, wait), run_lock(destination, wait), open_store(source) as origin:
         with open_store(destination) as copy:
             return copy_state(origin, copy)
+
+
+def _same_place(one: Location, other: Location) -> bool:
+    if isinstance(one, Path) and isinstance(other, Path):
+        return one.resolve() == other.resolve()
+    return one == other

@@ -34,9 +34,14 @@ def state() -> None:
 @config_option
 @state_option
 @click.option(
-    "--wait", "wait_seconds", type=click.FloatRange(0), default=0, help="Wait up to SECONDS for a running import."
+    "--wait",
+    "wait_seconds",
+    type=click.FloatRange(0),
+    help="Wait up to SECONDS for a running import (default: the config's lock_wait, else 0).",
 )
-def migrate(destination: Location, config_path: Path | None, state_path: Location | None, wait_seconds: float) -> None:
+def migrate(
+    destination: Location, config_path: Path | None, state_path: Location | None, wait_seconds: float | None
+) -> None:
     """Copy every table of the state (--state) into the empty DESTINATION, in one transaction,
     checked by each table's row count and a checksum of the external ids before it commits."""
     done = api.migrate_state(destination, api.open_config(config_path), state=state_path, wait=wait_seconds)
