@@ -29,6 +29,7 @@ import hashlib
 import json
 import re
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
@@ -64,7 +65,7 @@ class Migration:
     seconds: float
 
 
-class _Side:
+class _Side(ABC):
     """One end of a copy: a state's tables, columns, rows and counters, in its engine's SQL."""
 
     collate = ""  # the clause that orders text by its bytes
@@ -73,30 +74,36 @@ class _Side:
         self.store = store
         self.db = store.db
 
+    @abstractmethod
     def tables(self) -> set[str]:
-        raise NotImplementedError
+        """Every table of the schema, the engine's own bookkeeping excepted."""
 
+    @abstractmethod
     def columns(self, table: str) -> list[str]:
-        raise NotImplementedError
+        """`table`'s columns, in order, and `rowid` where the table has one to copy."""
 
+    @abstractmethod
     def parents(self, table: str) -> set[str]:
-        raise NotImplementedError
+        """The tables `table`'s foreign keys name."""
 
+    @abstractmethod
     def version(self) -> int:
-        raise NotImplementedError
+        """The schema version (the number of migrations applied)."""
 
     def rows(self, sql: str) -> Iterator[tuple[Any, ...]]:
         return iter(self.db.execute(sql))
 
+    @abstractmethod
     def write(self, table: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> None:
-        raise NotImplementedError
+        """`rows` (values of `columns`) into `table`, in bulk, in the open transaction."""
 
+    @abstractmethod
     def counter(self, table: str, column: str) -> int:
         """The number the source gave last in `table.column`, used or not (0: none kept)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def move_counters(self, table: str, source: _Side) -> None:
-        raise NotImplementedError
+        """`table`'s counters past its highest number and past `source`'s counter."""
 
     def count(self, table: str) -> int:
         return int(self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
