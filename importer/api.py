@@ -30,7 +30,7 @@ from importer.config.paths import default_rules_paths, default_state_path, log_a
 from importer.config.settings import Config, TargetSettings, default_currency, iso_currency, load_config
 from importer.config.state_location import Location
 from importer.core.accounts import AccountBook, AccountError
-from importer.core.errors import ConfigError
+from importer.core.errors import ConfigError, StateError
 from importer.core.models import Statement, Transaction, with_updates
 from importer.dedupe.layers import MatchSettings
 from importer.parsers import ParseOptions
@@ -45,17 +45,20 @@ from importer.run.pipeline import RunSettings, in_account, prepare, read_file, s
 from importer.run.pipeline import run as run_pipeline
 from importer.run.routine import RoutineReport, SourceRun, observed, run_sources
 from importer.store.base import Store
+from importer.store.copy import Migration, copy_state
 from importer.store.locate import exists, open_store
 from importer.targets import REGISTRY, Ability, Target, make_target
 
 __all__ = [
     "Config",
     "LockedError",
+    "Migration",
     "Parsed",
     "RoutineReport",
     "RunReport",
     "RunSettings",
     "Session",
+    "migrate_state",
     "open_config",
     "open_rules",
     "open_state",
@@ -331,3 +334,28 @@ def undo(
     """Take run `run_id` back (see `importer history`), here and in its targets unless `keep_remote`."""
     with session(config, state, wait=wait) as opened:
         return opened.undo(run_id, keep_remote=keep_remote)
+
+
+def migrate_state(
+    destination: Location, config: Config | None = None, *, state: Location | None = None, wait: float | None = None
+) -> Migration:
+    """Copy the whole state (`state`, else the config's, else the default) into the empty
+    `destination`, another engine's or the same's, verified (importer/store/copy.py).  Both run
+    locks are held throughout (waiting up to `wait` seconds, else the config's `lock_wait`), so no
+    run changes either side while it is copied."""
+    config = config or Config()
+    source = state_path(config, state)
+    if _same_place(source, destination):
+        raise StateError(f"{source} is the state itself: name another file or database to copy it to.")
+    if not exists(source):
+        raise StateError(f"there is no state at {source} to copy; name it with --state.")
+    wait = config.lock_wait if wait is None else wait
+    with run_lock(source, wait), run_lock(destination, wait), open_store(source) as origin:
+        with open_store(destination) as copy:
+            return copy_state(origin, copy)
+
+
+def _same_place(one: Location, other: Location) -> bool:
+    if isinstance(one, Path) and isinstance(other, Path):
+        return one.resolve() == other.resolve()
+    return one == other

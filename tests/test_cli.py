@@ -155,7 +155,7 @@ def test_help_lists_every_command_without_importing_one() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     listed = [line.split()[0] for line in result.stdout.split("Commands:\n")[1].splitlines()[:-1]]
-    assert listed == sorted(COMMANDS) and len(listed) == 13
+    assert listed == sorted(COMMANDS) and len(listed) == 14
     assert result.stdout.splitlines()[-1] == "[]"
     assert "run       Parse, categorise and import statement files (or folders of..." in result.stdout
 

@@ -48,6 +48,7 @@ COMMANDS: dict[str, str] = {
     "targets": "List target types, or check a configured target's credentials and mapping.",
     "sandbox": "Serve local fakes of all six budgeting services, for trying the importer without accounts.",
     "accounts": "The accounts transactions are stored under: their identifiers and names.",
+    "state": "The state database itself: copy it into PostgreSQL or into an SQLite file.",
 }
 
 

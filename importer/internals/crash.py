@@ -10,6 +10,7 @@ Unset, a crash point costs one dictionary lookup.  The points:
     upload.sent      the target has confirmed a batch, the journal does not know yet
     upload.done      the journal has marked the batch done
     reconcile        a pending batch from an earlier run is about to be reconciled
+    migrate          `importer state migrate` has copied a table, nothing of the copy committed
 """
 
 from __future__ import annotations
