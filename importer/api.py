@@ -8,9 +8,10 @@
 The command line (importer/cli/) is a thin layer over this module: it turns options into these
 calls and renders what they return.  So the two rules every run obeys live here, once:
 
-- One run at a time per state database (importer/run/lock.py): `session` takes the lock before it
-  opens the state and releases it after closing, and a held lock is `LockedError`, an exception
-  the caller handles, never an exit.
+- One writer at a time (importer/run/lock.py): `session` takes the run lock before it opens the
+  state and releases it after closing (SQLite: the whole state; PostgreSQL: shared, and each
+  file's account is locked as it is imported, waiting as long), and a held lock is `LockedError`,
+  an exception the caller handles, never an exit.
 - Settings are assembled in one place: command-line values (or a caller's arguments) win, then the
   source's, then importer.yaml's, then the defaults (`parse_options`, `run_settings`).
 
@@ -88,10 +89,13 @@ def state_path(config: Config | None = None, explicit: Location | None = None) -
     return explicit or (config.state if config is not None else None) or default_state_path()
 
 
-def open_state(config: Config | None = None, path: Location | None = None) -> Store:
+def open_state(config: Config | None = None, path: Location | None = None, *, lock_wait: float | None = None) -> Store:
     """The state database, opened (and migrated) without the run lock: for reading it (history,
-    reports). Anything that writes goes through `session`."""
-    return open_store(state_path(config, path))
+    reports), and for a watcher, which takes the lock per chunk.  Anything else that writes goes
+    through `session`.  A file's import waits up to `lock_wait` seconds (else the config's) for
+    its account on a PostgreSQL state."""
+    wait = (config or Config()).lock_wait if lock_wait is None else lock_wait
+    return open_store(state_path(config, path), wait)
 
 
 def parse_options(
@@ -301,8 +305,8 @@ def session(
     """Hold the run lock on the state database (waiting up to `wait` seconds, else the config's
     `lock_wait`; then `LockedError`), open and migrate it, and close it and release the lock after."""
     config = config or Config()
-    path = state_path(config, state)
-    with run_lock(path, config.lock_wait if wait is None else wait), open_store(path) as opened:
+    path, seconds = state_path(config, state), config.lock_wait if wait is None else wait
+    with run_lock(path, seconds), open_store(path, seconds) as opened:
         yield Session(config, opened, rules)
 
 
