@@ -85,7 +85,12 @@ class Claimer:
 
     def _beat(self, stop: threading.Event) -> None:
         while not stop.wait(self.lease / 3):
-            self.renew()
+            try:
+                self.renew()
+            except Exception:  # a lost connection: the loop's next store call says so
+                # A missed beat only lets the lease run out: another worker may then import the
+                # file again, which adds nothing.  A thread's traceback would tell the user nothing.
+                continue
 
 
 def content_key(path: Path) -> str | None:

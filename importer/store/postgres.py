@@ -175,6 +175,7 @@ class PostgresStore(PgWorkersSql, CoreSql, HistorySql, JournalSql, DedupeSql, Re
     def __init__(self, url: PgUrl, lock_wait: float = 0.0) -> None:
         super().__init__(url)
         self.lock_wait = lock_wait  # how long a file's import waits for its account (--wait)
+        self._owned: set[int] = set()
 
     def __enter__(self) -> PostgresStore:
         return self

@@ -49,6 +49,9 @@ class PgWorkersSql(WorkersSql):
 
     _SKIP_LOCKED = " FOR UPDATE SKIP LOCKED"
     lock_wait: float = 0.0  # how long `lock_account` waits unless told: the session's --wait
+    # The runs this store's session holds the owner lock of (PostgresStore.__init__ makes it):
+    # a session may take its own lock again, so its runs are given back before it looks for dead ones.
+    _owned: set[int]
 
     def clock_ms(self) -> int:
         """The server's clock: one clock for every worker, whatever machine it runs on."""
@@ -75,12 +78,6 @@ class PgWorkersSql(WorkersSql):
         if run_id in self._owned:
             self._owned.discard(run_id)
             self.db.execute(f"SELECT pg_advisory_unlock({_RUN}, ?)", (run_id,))
-
-    @property
-    def _owned(self) -> set[int]:
-        # The runs this store's session holds the lock of (a session may take its own lock again).
-        owned: set[int] = self.__dict__.setdefault("_owned_runs", set())
-        return owned
 
     def begin_run(self, command: str) -> int:
         with self.transaction():
