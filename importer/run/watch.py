@@ -156,13 +156,19 @@ class Inbox:
             if len(taken) == CLAIM_CHUNK:
                 return taken, removed, ready[index:]
             claim = claims.take(path)
-            if claim is None:
-                self.pending.pop(path, None)  # gone: another worker filed it away
+            if claim is None or (claim is not Claim.BUSY and not path.exists()):
+                self._forget(path, claims, claim)  # gone: another worker filed it away
             elif claim is Claim.FILED and self._already_filed(path):
                 removed.append(self._remove_copy(path, claims))
             elif claim is not Claim.BUSY:
                 taken.append(path)
         return taken, removed, []
+
+    def _forget(self, path: Path, claims: Claimer, claim: Claim | None) -> None:
+        """`path` left the inbox: read by this worker just before another filed it away."""
+        self.pending.pop(path, None)
+        if claim is not None:
+            claims.end(path, filed=claim is Claim.FILED)
 
     def _process_claimed(self, taken: list[Path], claims: Claimer) -> list[Filed]:
         """`process` under claims: each file's claim ends filed away, or is given back."""
