@@ -26,7 +26,7 @@ from importer.config.settings import AccountSettings, Config, SourceSettings
 from importer.config.state_location import Location, PgUrl
 from importer.core.accounts import name_key
 from importer.rules import load_rules
-from importer.run.claims import Claimer
+from importer.run.claims import Claimer, content_key
 from importer.run.pipeline import RunSettings
 from importer.run.routine import inbox_importer
 from importer.run.watch import Folders, Inbox
@@ -340,3 +340,28 @@ def test_a_live_runs_pending_batch_is_its_own_a_dead_runs_is_reconciled_by_one(p
         one.fail_batch(batch, "failed", "refused")
         one.release_batch(batch)
         assert not two.claim_batch(batch)  # settled meanwhile: nothing left to do
+
+
+class RacedClaimer(Claimer):
+    """Reads a file just before another worker's move of it lands."""
+
+    def take(self, path: Path) -> Claim | None:
+        claim = super().take(path)
+        path.unlink()
+        return claim
+
+
+def test_a_file_filed_away_by_another_worker_while_it_was_claimed_is_forgotten(
+    folders: Folders, tmp_path: Path
+) -> None:
+    write_inbox(folders.inbox, 1)
+    path = folders.inbox / "a0-000.csv"
+    key, imported = content_key(path), list[Path]()
+    with open_store(tmp_path / "claims.sqlite") as own:
+        other = Claimer(own, worker="other")
+        assert other.take(path) is Claim.TAKEN
+        other.end(path, filed=True)  # the other worker filed it away: its move is about to land
+        box = Inbox(folders, lambda files: imported.extend(files) or [], settle=0, claims=RacedClaimer(own))
+        box.scan()
+        assert box.step() == [] and box.pending == {} and imported == []
+        assert key is not None and own.claim_file(key, "a0-000.csv", "third", 60) is Claim.FILED  # still filed
