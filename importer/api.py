@@ -301,12 +301,15 @@ def session(
     *,
     wait: float | None = None,
     rules: RuleSet | None = None,
+    exclusive: bool = False,
 ) -> Iterator[Session]:
     """Hold the run lock on the state database (waiting up to `wait` seconds, else the config's
-    `lock_wait`; then `LockedError`), open and migrate it, and close it and release the lock after."""
+    `lock_wait`; then `LockedError`), open and migrate it, and close it and release the lock after.
+    On PostgreSQL other sessions run alongside, each file locking its account, unless `exclusive`
+    (undo, renaming an account: changes that are not one account's import)."""
     config = config or Config()
     path, seconds = state_path(config, state), config.lock_wait if wait is None else wait
-    with run_lock(path, seconds), open_store(path, seconds) as opened:
+    with run_lock(path, seconds, exclusive=exclusive), open_store(path, seconds) as opened:
         yield Session(config, opened, rules)
 
 
@@ -333,5 +336,5 @@ def undo(
     run_id: int, config: Config | None = None, *, state: Path | None = None, wait: float = 0, keep_remote: bool = False
 ) -> UndoResult:
     """Take run `run_id` back (see `importer history`), here and in its targets unless `keep_remote`."""
-    with session(config, state, wait=wait) as opened:
+    with session(config, state, wait=wait, exclusive=True) as opened:
         return opened.undo(run_id, keep_remote=keep_remote)

@@ -21,12 +21,14 @@ import psycopg
 import pytest
 from click.testing import CliRunner
 
+from importer import api
 from importer.cli import main
 from importer.config.settings import AccountSettings, Config, SourceSettings
 from importer.config.state_location import Location, PgUrl
 from importer.core.accounts import name_key
 from importer.rules import load_rules
 from importer.run.claims import Claimer, content_key
+from importer.run.lock import LockedError
 from importer.run.pipeline import RunSettings
 from importer.run.routine import inbox_importer
 from importer.run.watch import Folders, Inbox
@@ -365,3 +367,13 @@ def test_a_file_filed_away_by_another_worker_while_it_was_claimed_is_forgotten(
         box.scan()
         assert box.step() == [] and box.pending == {} and imported == []
         assert key is not None and own.claim_file(key, "a0-000.csv", "third", 60) is Claim.FILED  # still filed
+
+
+def test_runs_on_postgresql_share_the_state_and_undo_keeps_them_out(pg_url: PgUrl) -> None:
+    with api.session(Config(), pg_url, wait=0), api.session(Config(), pg_url, wait=0):
+        with pytest.raises(LockedError, match=r"another importer run is using postgresql://importer:\*\*\*@"):
+            api.undo(1, Config(), state=pg_url, wait=0)
+    with api.session(Config(), pg_url, wait=0, exclusive=True):
+        with pytest.raises(LockedError, match="this run stopped without importing anything"):
+            with api.session(Config(), pg_url, wait=0):
+                pass

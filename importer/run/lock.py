@@ -41,10 +41,12 @@ def lock_path(state_path: Path) -> Path:
 
 
 @contextmanager
-def run_lock(state_path: Location, wait: float = 0) -> Iterator[None]:
-    """Hold the run lock for `state_path`; wait up to `wait` seconds, then raise LockedError."""
+def run_lock(state_path: Location, wait: float = 0, *, exclusive: bool = False) -> Iterator[None]:
+    """Hold the run lock for `state_path`; wait up to `wait` seconds, then raise LockedError.
+    On PostgreSQL it is shared with other runs unless `exclusive` (undo, renaming an account:
+    work that is not one account's import keeps every other run out)."""
     if isinstance(state_path, PgUrl):
-        with _database_lock(state_path, wait):
+        with _database_lock(state_path, wait, exclusive):
             yield
         return
     path = lock_path(state_path)
@@ -65,9 +67,9 @@ def run_lock(state_path: Location, wait: float = 0) -> Iterator[None]:
 
 
 @contextmanager
-def _database_lock(url: PgUrl, wait: float) -> Iterator[None]:
+def _database_lock(url: PgUrl, wait: float, exclusive: bool) -> Iterator[None]:
     try:
-        with advisory_lock(url, wait, shared=True):
+        with advisory_lock(url, wait, shared=not exclusive):
             yield
     except Taken:
         raise LockedError(
