@@ -8,9 +8,10 @@
 The command line (importer/cli/) is a thin layer over this module: it turns options into these
 calls and renders what they return.  So the two rules every run obeys live here, once:
 
-- One run at a time per state database (importer/run/lock.py): `session` takes the lock before it
-  opens the state and releases it after closing, and a held lock is `LockedError`, an exception
-  the caller handles, never an exit.
+- One writer at a time (importer/run/lock.py): `session` takes the run lock before it opens the
+  state and releases it after closing (SQLite: the whole state; PostgreSQL: shared, and each
+  file's account is locked as it is imported, waiting as long), and a held lock is `LockedError`,
+  an exception the caller handles, never an exit.
 - Settings are assembled in one place: command-line values (or a caller's arguments) win, then the
   source's, then importer.yaml's, then the defaults (`parse_options`, `run_settings`).
 
@@ -91,10 +92,13 @@ def state_path(config: Config | None = None, explicit: Location | None = None) -
     return explicit or (config.state if config is not None else None) or default_state_path()
 
 
-def open_state(config: Config | None = None, path: Location | None = None) -> Store:
+def open_state(config: Config | None = None, path: Location | None = None, *, lock_wait: float | None = None) -> Store:
     """The state database, opened (and migrated) without the run lock: for reading it (history,
-    reports). Anything that writes goes through `session`."""
-    return open_store(state_path(config, path))
+    reports), and for a watcher, which takes the lock per chunk.  Anything else that writes goes
+    through `session`.  A file's import waits up to `lock_wait` seconds (else the config's) for
+    its account on a PostgreSQL state."""
+    wait = (config or Config()).lock_wait if lock_wait is None else lock_wait
+    return open_store(state_path(config, path), wait)
 
 
 def parse_options(
@@ -300,12 +304,15 @@ def session(
     *,
     wait: float | None = None,
     rules: RuleSet | None = None,
+    exclusive: bool = False,
 ) -> Iterator[Session]:
     """Hold the run lock on the state database (waiting up to `wait` seconds, else the config's
-    `lock_wait`; then `LockedError`), open and migrate it, and close it and release the lock after."""
+    `lock_wait`; then `LockedError`), open and migrate it, and close it and release the lock after.
+    On PostgreSQL other sessions run alongside, each file locking its account, unless `exclusive`
+    (undo, renaming an account: changes that are not one account's import)."""
     config = config or Config()
-    path = state_path(config, state)
-    with run_lock(path, config.lock_wait if wait is None else wait), open_store(path) as opened:
+    path, seconds = state_path(config, state), config.lock_wait if wait is None else wait
+    with run_lock(path, seconds, exclusive=exclusive), open_store(path, seconds) as opened:
         yield Session(config, opened, rules)
 
 
@@ -332,7 +339,7 @@ def undo(
     run_id: int, config: Config | None = None, *, state: Path | None = None, wait: float = 0, keep_remote: bool = False
 ) -> UndoResult:
     """Take run `run_id` back (see `importer history`), here and in its targets unless `keep_remote`."""
-    with session(config, state, wait=wait) as opened:
+    with session(config, state, wait=wait, exclusive=True) as opened:
         return opened.undo(run_id, keep_remote=keep_remote)
 
 

@@ -48,7 +48,7 @@ def as_schema_three(current: Path, old: Path) -> None:
 
 
 _COPIED = {
-    "runs": "SELECT * FROM runs",
+    "runs": "SELECT id, started_at, finished_at, command, status FROM runs",  # as schema 3 had them
     "files": "SELECT sha256, path, size, first_seen_at, last_run_id, format FROM files",
     "accepted": "SELECT target, external_id, remote_id, run_id, 'x' FROM accepted_records",
     "aliases": "SELECT * FROM aliases",

@@ -45,7 +45,7 @@ def dump(path: Path, upgraded: bool = False) -> dict[str, list[tuple[object, ...
     db = sqlite3.connect(path)
     try:
         return {
-            "runs": db.execute("SELECT * FROM runs ORDER BY id").fetchall(),
+            "runs": db.execute("SELECT id, started_at, finished_at, command, status FROM runs ORDER BY id").fetchall(),
             "files": db.execute(
                 "SELECT sha256, path, size, first_seen_at, last_run_id FROM files ORDER BY sha256"
             ).fetchall(),

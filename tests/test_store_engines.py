@@ -22,7 +22,7 @@ from importer.config.state_location import Location, PgUrl, redacted
 from importer.core.errors import StateError
 from importer.store.locate import open_store
 from importer.store.migrations import MIGRATIONS, current_schema
-from importer.store.postgres import PostgresStore, dialect
+from importer.store.postgres import FIRST_SHARED_MIGRATION, PostgresStore, dialect
 from importer.store.sqlite import State
 from tests import pgserver
 from tests.golden import ROOT
@@ -37,14 +37,18 @@ def _shape(db: sqlite3.Connection) -> dict[str, object]:
     return {"objects": sorted(names), "columns": columns, "indexes": indexes}
 
 
-def test_sqlite_built_from_the_one_schema_is_sqlite_migrated_from_1_to_7(tmp_path: Path) -> None:
+def test_sqlite_built_from_the_one_schema_and_the_later_migrations_is_sqlite_migrated_from_1(tmp_path: Path) -> None:
+    # As a new PostgreSQL state is made: the schema of migrations 1-7, then each one written for both engines.
     State(tmp_path / "migrated.sqlite").close()
     migrated = sqlite3.connect(tmp_path / "migrated.sqlite")
     built = sqlite3.connect(":memory:")
     for statement in current_schema("sqlite"):
         built.execute(statement)
+    for script in MIGRATIONS[FIRST_SHARED_MIGRATION:]:
+        for statement in filter(str.strip, script.split(";")):
+            built.execute(statement)
     assert _shape(built) == _shape(migrated)
-    assert len(MIGRATIONS) == 7  # a migration 8 must be written for both engines (postgres.py)
+    assert len(MIGRATIONS) == 8  # a migration 9 must be written for both engines (postgres.py)
 
 
 def test_the_common_dialect_becomes_psycopgs() -> None:
@@ -77,7 +81,10 @@ def test_a_newer_postgresql_schema_is_refused(pg_url: PgUrl) -> None:
     PostgresStore(pg_url).close()
     with psycopg.connect(pg_url.url, autocommit=True) as db:
         db.execute("UPDATE schema_version SET version = %s", (len(MIGRATIONS) + 1,))
-    with pytest.raises(StateError, match="written by a newer importer .schema 8, this one knows 7.; upgrade"):
+    with pytest.raises(
+        StateError,
+        match=rf"written by a newer importer .schema {len(MIGRATIONS) + 1}, this one knows {len(MIGRATIONS)}.; upgrade",
+    ):
         PostgresStore(pg_url)
 
 

@@ -48,7 +48,7 @@ def rename(old: str, new: str, config_path: Path | None, state_path: Path | None
     """Show account OLD as NEW from now on.  Its identity and every external id stay the same,
     so nothing is imported again."""
     config = api.open_config(config_path)
-    with api.session(config, state_path) as session:
+    with api.session(config, state_path, exclusive=True) as session:
         state = session.state
         names = {a.name for a in state.accounts()}
         if old not in names:

@@ -46,7 +46,7 @@ def undo(
     """Remove what run RUN added (see `importer history`): its transactions, the records it landed
     (deleted remotely where the service allows), and its files, which can then be imported again."""
     config = api.open_config(config_path)
-    with api.session(config, state_path, wait=wait_seconds) as session:
+    with api.session(config, state_path, wait=wait_seconds, exclusive=True) as session:
         plan = session.plan_undo(run_id)  # first: a run that is not there, or undone, is said so
         if not (dry_run or assume_yes or is_interactive()):
             raise click.UsageError(NOT_A_TERMINAL.format(run=run_id))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
@@ -24,11 +25,12 @@ from importer.cli.options import (
 )
 from importer.config.paths import log_anchor, no_rules_warning, rules_looked_in
 from importer.config.settings import Config
-from importer.config.state_location import Location
+from importer.config.state_location import Location, PgUrl
 from importer.core.errors import ConfigError
 from importer.reports.summary import FileReport
+from importer.run.claims import Claimer
 from importer.run.logs import close_logging, setup_logging
-from importer.run.routine import inbox_importer
+from importer.run.routine import inbox_importer, watch_wait
 from importer.run.watch import Filed, Folders, Inbox, drain, folder_events, watch_loop
 
 
@@ -51,6 +53,12 @@ from importer.run.watch import Filed, Folders, Inbox, drain, folder_events, watc
     help="Seconds a file must stay unchanged before it is imported (default: the config's settle, 2).",
 )
 @click.option("--target", help="Where to land the transactions (default: the config's default_target, else local).")
+@click.option(
+    "--lease",
+    type=click.FloatRange(min=0, min_open=True),
+    help="With a PostgreSQL state, seconds a file claimed by a watcher that died stays its own before "
+    "another watcher takes it over (default: the config's lease, 60).",
+)
 @config_option
 @parse_options
 @allow_partial_option
@@ -63,6 +71,7 @@ def watch(
     once: bool,
     settle: float | None,
     target: str | None,
+    lease: float | None,
     config_path: Path | None,
     account: str | None,
     profile: str | None,
@@ -102,9 +111,12 @@ def watch(
         _report(filed, log_line=log.info if filed.error is None else log.error)
 
     try:
-        with api.open_state(config, path) as state:
+        with (
+            api.open_state(config, path, lock_wait=watch_wait(config)) as state,
+            _claims(config, path, lease) as claims,
+        ):
             importer = inbox_importer(config, rules, state, base, log, path)
-            box = Inbox(folders, importer, settle if settle is not None else config.settle)
+            box = Inbox(folders, importer, settle if settle is not None else config.settle, claims=claims)
             log.info("watching %s%s", folders.inbox, " (once)" if once else "")
             if once:
                 drain(box, on_filed)
@@ -113,6 +125,17 @@ def watch(
     finally:
         close_logging(log)
     sys.exit(1 if failures and once else 0)  # a watcher stopped by systemd did its job: exit 0
+
+
+@contextmanager
+def _claims(config: Config, path: Location, lease: float | None) -> Iterator[Claimer | None]:
+    """A PostgreSQL state's claims on inbox files, on a connection of their own, with their
+    heartbeat; None on SQLite, whose one writer needs none (importer/run/claims.py)."""
+    if not isinstance(path, PgUrl):
+        yield None
+        return
+    with api.open_state(config, path) as own, Claimer(own, lease or config.lease).running() as claims:
+        yield claims
 
 
 def _folders(config: Config, inbox: Path | None, archive: Path | None, failed: Path | None) -> Folders:

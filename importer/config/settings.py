@@ -186,6 +186,7 @@ class Config(_Strict):
     log: LogSettings = Field(default_factory=LogSettings)
     lock_wait: float = Field(default=0, ge=0)  # seconds a run waits for another run to finish
     settle: float = Field(default=2.0, ge=0)  # seconds an inbox file must stay unchanged before import
+    lease: float = Field(default=60.0, gt=0)  # seconds a watcher's claim on a file outlives its last heartbeat
     currency: IsoCurrency | None = None  # for files that do not say theirs (QIF, some CSVs); see default_currency
     max_statement_bytes: int = Field(default=MAX_STATEMENT_BYTES, ge=1)  # a larger file is refused unread
 

@@ -43,8 +43,10 @@ from importer.parsers.stream import Event, Rows, StatementEnd, StatementHead, ev
 from importer.reports.summary import FileReport
 from importer.rules import RuleSet
 from importer.rules.normalise import normalise_payee
+from importer.run.lock import LockedError, account_locked
 from importer.run.readahead import read_ahead
 from importer.store.base import Store
+from importer.store.sql_workers import AccountBusy
 
 # Days of repeat counters an id assigner keeps (importer/ids/recipe.py): more than a year of
 # statement in memory; only a file spanning more days and not in date order is read twice.
@@ -178,7 +180,15 @@ class FileImport:
         )
         explicit = self.settings.explicit_account if head.index == 0 else None
         account = self.book.resolve(header, explicit, head.profile or self.settings.options.profile)
+        self._lock(account)
         self.open[head.index] = _Open(head, account, IdAssigner(account, window=self.settings.id_window))
+
+    def _lock(self, account: Account) -> None:
+        """Hold the account until the file's transaction ends: its dedupe is decided by one worker."""
+        try:
+            self.state.lock_account(account.key)
+        except AccountBusy:
+            raise LockedError(account_locked(account.name, self.state.path, self.path)) from None
 
     def _rows(self, statement: _Open, batch: TxBatch) -> None:
         batch = replace(batch, account=statement.account.name)

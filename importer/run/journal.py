@@ -8,7 +8,9 @@ worst moment is after a target has landed a batch but before we have recorded th
 2. after the target confirms, one store transaction marks it *done* (keeping how many were
    confirmed, not the ids: a batch is one row, not one row per transaction) and records the
    accepted ids with their remote ids, so a later run never sends them again;
-3. the next run first *reconciles* every pending batch of its target, before sending anything
+3. the next run first *reconciles* every pending batch of its target whose run is over (with many
+   workers on one state, a live worker's batch is its own; each orphan is claimed by one worker:
+   importer/store/sql_workers.py), before sending anything
    new: a target that honours idempotency keys gets the batch again under the same key (it lands
    once); any other target is asked which records it already holds (`Target.lookup`, by the
    external-id marker its uploader writes), those are marked accepted, and only the rest is sent.
@@ -112,21 +114,31 @@ class Journal:
     # reconciling ----------------------------------------------------------------------------
 
     def pending(self) -> list[PendingBatch]:
-        """This target's batches that were sent (or about to be) without a confirmation."""
-        return [PendingBatch(*row) for row in self.state.pending_batches(self.target.name)]
+        """This target's batches that were sent (or about to be) without a confirmation, by runs
+        that are over: a live worker's pending batch is its own to finish."""
+        return [PendingBatch(*row) for row in self.state.orphan_batches(self.target.name, self.run_id)]
 
     def reconcile(self) -> Reconciliation:
-        """Settle every pending batch of this target; stops at the first one that cannot be settled."""
+        """Settle every pending batch of this target that no live run owns, each claimed first
+        (another worker reconciling it meanwhile is skipped); stops at the first one that cannot
+        be settled."""
         outcome = Reconciliation()
         for batch in self.pending():
-            crash_point("reconcile")
+            if not self.state.claim_batch(batch.id):
+                continue  # another worker has it, or has just settled it
             try:
-                self._reconcile_one(batch, outcome)
+                self._reconcile_claimed(batch, outcome)
             except UploadError as exc:
                 outcome.errors.append(f"pending batch {batch.id} could not be reconciled: {exc}")
                 break
+            finally:
+                self.state.release_batch(batch.id)
             outcome.batches += 1
         return outcome
+
+    def _reconcile_claimed(self, batch: PendingBatch, outcome: Reconciliation) -> None:
+        crash_point("reconcile")
+        self._reconcile_one(batch, outcome)
 
     def _reconcile_one(self, batch: PendingBatch, outcome: Reconciliation) -> None:
         txns = self._stored(batch.external_ids)

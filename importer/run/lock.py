@@ -1,8 +1,18 @@
-"""One run at a time per state database, so a cron run and a watching process never import the
-same file twice.  The lock is an OS file lock beside the state file (released by the kernel when
-the process dies, even by SIGKILL), so a crashed run never leaves a stale lock behind.  A
-PostgreSQL state has no file: its lock is a session advisory lock in the database
-(importer/store/postgres_lock.py), which the server releases when the holder's session ends.
+"""One writer at a time per account, so a cron run and watching processes never import the same
+file twice nor decide one account's duplicates at once.
+
+An SQLite state has one writer: the run lock is an OS file lock beside the state file, held for
+the whole run (released by the kernel when the process dies, even by SIGKILL), so a crashed run
+never leaves a stale lock behind.
+
+A PostgreSQL state is shared by many workers.  A run holds the state's lock *shared* (a session
+advisory lock, importer/store/postgres_lock.py, which the server releases when the holder's
+session ends), so runs go on side by side; what is serialised is the account: a file's import
+locks the account its statement resolves to until the file's transaction ends
+(`Store.lock_account`, called by importer/run/file_import.py), waiting the same `--wait`.  Two
+workers import different accounts at once; the same account waits, and after the wait it is the
+same `LockedError`.  Which worker imports which inbox file is the claims' business
+(importer/run/claims.py), not the lock's.
 """
 
 from __future__ import annotations
@@ -31,10 +41,12 @@ def lock_path(state_path: Path) -> Path:
 
 
 @contextmanager
-def run_lock(state_path: Location, wait: float = 0) -> Iterator[None]:
-    """Hold the run lock for `state_path`; wait up to `wait` seconds, then raise LockedError."""
+def run_lock(state_path: Location, wait: float = 0, *, exclusive: bool = False) -> Iterator[None]:
+    """Hold the run lock for `state_path`; wait up to `wait` seconds, then raise LockedError.
+    On PostgreSQL it is shared with other runs unless `exclusive` (undo, renaming an account:
+    work that is not one account's import keeps every other run out)."""
     if isinstance(state_path, PgUrl):
-        with _database_lock(state_path, wait):
+        with _database_lock(state_path, wait, exclusive):
             yield
         return
     path = lock_path(state_path)
@@ -55,15 +67,23 @@ def run_lock(state_path: Location, wait: float = 0) -> Iterator[None]:
 
 
 @contextmanager
-def _database_lock(url: PgUrl, wait: float) -> Iterator[None]:
+def _database_lock(url: PgUrl, wait: float, exclusive: bool) -> Iterator[None]:
     try:
-        with advisory_lock(url, wait):
+        with advisory_lock(url, wait, shared=not exclusive):
             yield
     except Taken:
         raise LockedError(
             f"another importer run is using {url}; this run stopped without importing anything. "
             "Try again later, or pass --wait SECONDS."
         ) from None
+
+
+def account_locked(account: str, state: Location, file: Path) -> str:
+    """The `LockedError` message of an account another worker held for the whole wait."""
+    return (
+        f"another importer run is using account {account} in {state}; this run stopped before importing "
+        f"{file} (files before it were imported). Try again later, or pass --wait SECONDS."
+    )
 
 
 def _write_holder(path: Path) -> None:

@@ -59,6 +59,7 @@ from importer.reports.summary import (
 from importer.rules import RuleSet
 from importer.run.file_import import FileImport, FileSettings, Imported
 from importer.run.journal import Journal, batch_key
+from importer.run.lock import LockedError
 from importer.store.base import Store
 from importer.targets import Ability, Target, make_target
 
@@ -363,6 +364,8 @@ def import_file(
     try:
         with paused_gc():  # see importer/internals/gcpause.py: a third of the parse time was the collector
             _import(path, rules, state, target, run_id, settings, report, book, settings.dry_run)
+    except LockedError:
+        raise  # another worker holds the file's account: the run stops here, the file is left for later
     except ImporterError as exc:
         report.error = str(exc)
         report.failed = max(report.failed, 1) if isinstance(exc, InputError) else report.failed

@@ -214,6 +214,12 @@ def month_gaps(groups: Sequence[Group], book: BalanceBook, month: str) -> list[G
     return gaps
 
 
+def watch_wait(config: Config) -> float:
+    """How long a watcher waits for the run lock, or an account (at least a second: another
+    run's file is soon done, and a watcher that gave up would only try again)."""
+    return max(config.lock_wait, 1.0)
+
+
 def inbox_importer(
     config: Config, rules: RuleSet, state: Store, base: RunSettings, log: logging.Logger, state_path: Location
 ) -> Callable[[Sequence[Path]], list[FileReport]]:
@@ -224,7 +230,7 @@ def inbox_importer(
     """
 
     def import_files(files: Sequence[Path]) -> list[FileReport]:
-        with run_lock(state_path, wait=max(config.lock_wait, 1.0)):
+        with run_lock(state_path, wait=watch_wait(config)):
             groups = group_by_source(files, config.sources)
             routine = run_groups(groups, rules, state, replace(base, kind="watch"), config, log)
             # The WAL commits of synchronous=NORMAL survive a crash but not a power cut; the files

@@ -4,6 +4,10 @@
         --ok-->      archive/YYYY-MM/chase-2026-10.csv     (YYYY-MM: the month it was imported)
         --failed-->  failed/chase-2026-10.csv + failed/chase-2026-10.csv.error.txt (what to fix)
 
+Several watchers may share one PostgreSQL state (and one inbox, or each its own): each settled
+file is claimed first (importer/run/claims.py), a few at a time, so exactly one worker imports and
+files it away, and a claimed file another worker holds is left to it.
+
 Why it is safe to kill at any moment: a file leaves the inbox only after the pipeline has
 committed its transactions, and importing a file again adds nothing (external ids), so a file
 caught mid-import is simply imported again at the next start.  Moves never overwrite: a name
@@ -31,11 +35,14 @@ from pathlib import Path
 
 from importer.config.paths import private_folder, write_private
 from importer.reports.summary import FileReport
+from importer.run.claims import Claimer
 from importer.run.lock import LockedError
+from importer.store.sql_workers import Claim
 
 # Names browsers and sync tools give files still being written; they are renamed when complete.
 _PARTIAL_SUFFIXES = (".part", ".partial", ".crdownload", ".download", ".tmp", ".temp", "~")
 CHUNK = 50  # files imported per pipeline run, so a huge drop is filed away as it goes
+CLAIM_CHUNK = 4  # files claimed per pipeline run among workers: few, so the others get the rest
 
 Importer = Callable[[Sequence[Path]], list[FileReport]]
 
@@ -75,6 +82,7 @@ class Inbox:
     clock: Callable[[], float] = time.monotonic
     today: Callable[[], dt.date] = dt.date.today
     pending: dict[Path, tuple[tuple[int, int], float]] = field(default_factory=dict)
+    claims: Claimer | None = None  # many watchers on one state: each file claimed first (claims.py)
 
     def scan(self) -> None:
         """Note every file in the inbox now (those that arrived while nobody watched)."""
@@ -114,12 +122,78 @@ class Inbox:
         """Import and file away every settled file, in chunks."""
         filed: list[Filed] = []
         ready = self.ready()
+        if self.claims is not None:
+            return self._step_claimed(ready, self.claims)
         for start in range(0, len(ready), CHUNK):
             try:
                 filed.extend(self.process(ready[start : start + CHUNK]))
             except LockedError:
                 break  # another run holds the state: these files stay pending for the next tick
         return filed
+
+    def _step_claimed(self, ready: list[Path], claims: Claimer) -> list[Filed]:
+        """`step` among workers: claim a few files, import and file them away, claim the next few.
+
+        Few at a time, so the other workers get the rest; a file another worker holds stays
+        pending (its worker files it away, or dies and its lease runs out)."""
+        filed: list[Filed] = []
+        while ready:
+            taken, removed, ready = self._claim(ready, claims)
+            filed += removed
+            if not taken:
+                break
+            try:
+                filed += self._process_claimed(taken, claims)
+            except LockedError:
+                break  # another worker holds an account: the files stay pending, given back
+        return filed
+
+    def _claim(self, ready: list[Path], claims: Claimer) -> tuple[list[Path], list[Filed], list[Path]]:
+        """(files claimed, copies of files already filed away, files not yet asked for)."""
+        taken: list[Path] = []
+        removed: list[Filed] = []
+        for index, path in enumerate(ready):
+            if len(taken) == CLAIM_CHUNK:
+                return taken, removed, ready[index:]
+            claim = claims.take(path)
+            if claim is None or (claim is not Claim.BUSY and not path.exists()):
+                self._forget(path, claims, claim)  # gone: another worker filed it away
+            elif claim is Claim.FILED and self._already_filed(path):
+                removed.append(self._remove_copy(path, claims))
+            elif claim is not Claim.BUSY:
+                taken.append(path)
+        return taken, removed, []
+
+    def _forget(self, path: Path, claims: Claimer, claim: Claim | None) -> None:
+        """`path` left the inbox: read by this worker just before another filed it away."""
+        self.pending.pop(path, None)
+        if claim is not None:
+            claims.end(path, filed=claim is Claim.FILED)
+
+    def _process_claimed(self, taken: list[Path], claims: Claimer) -> list[Filed]:
+        """`process` under claims: each file's claim ends filed away, or is given back."""
+        try:
+            filed = self.process(taken)
+        finally:
+            claims.give_back([path for path in taken if path in self.pending])
+        for one in filed:
+            claims.end(one.source, filed=one.destination is not None or one.copy_removed)
+        return filed
+
+    def _already_filed(self, path: Path) -> bool:
+        """Whether this month's archive holds a byte-identical copy of `path` (the claim says its
+        content was filed away: this is a leftover copy, or the same export dropped again)."""
+        month = self.folders.archive / self.today().strftime("%Y-%m")
+        try:
+            return any(filecmp.cmp(path, twin, shallow=False) for twin in _same_named(month, path.name))
+        except OSError:
+            return False  # gone meanwhile: the import finds that out and says so
+
+    def _remove_copy(self, path: Path, claims: Claimer) -> Filed:
+        self.pending.pop(path, None)
+        path.unlink(missing_ok=True)
+        claims.end(path, filed=True)
+        return Filed(path, None, copy_removed=True)
 
     def process(self, files: Sequence[Path]) -> list[Filed]:
         """Import `files` (the pipeline commits before returning), then move each one.

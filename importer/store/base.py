@@ -29,6 +29,7 @@ from importer.config.state_location import Location
 from importer.core.accounts import Account
 from importer.core.batch import TxBatch
 from importer.core.models import Transaction, UploadResult
+from importer.store.sql_workers import Claim
 
 Balance = tuple[str, str, str, str, str]  # a recorded statement: path, start, end, closing, opening
 
@@ -277,3 +278,26 @@ class Store(Protocol):
 
     def spending_rows(self) -> Iterator[tuple[str, str, str | None, str]]:
         """(currency, month YYYY-MM, category, amount text) of every stored line that is spending."""
+
+    # many workers (sql_workers.py) ------------------------------------------------------------
+
+    def claim_file(self, key: str, name: str, worker: str, lease: float) -> Claim:
+        """Take the claim on the inbox file of content hash `key` for `lease` seconds, if free."""
+
+    def renew_claims(self, keys: Sequence[str], worker: str, lease: float) -> None:
+        """The heartbeat: `worker`'s claims on `keys` last `lease` seconds from now."""
+
+    def end_claim(self, key: str, worker: str, filed: bool) -> None:
+        """Done with a claim: the file was filed away (`filed`), or it is given back."""
+
+    def orphan_batches(self, target: str, run_id: int) -> list[tuple[int, str, tuple[str, ...]]]:
+        """`pending_batches(target)` that no live run other than `run_id` owns, oldest first."""
+
+    def claim_batch(self, batch_id: int) -> bool:
+        """Take a pending batch to reconcile it; False when another worker has it or settled it."""
+
+    def release_batch(self, batch_id: int) -> None:
+        """Give back a batch `claim_batch` took."""
+
+    def lock_account(self, key: str, wait: float | None = None) -> None:
+        """Hold account `key` until the transaction ends (waiting up to `wait` s), else `AccountBusy`."""

@@ -13,10 +13,11 @@ from importer.store.postgres import PostgresStore
 from importer.store.sqlite import State
 
 
-def open_store(location: Location) -> Store:
-    """The state at `location`, opened and brought to the latest schema."""
+def open_store(location: Location, lock_wait: float = 0.0) -> Store:
+    """The state at `location`, opened and brought to the latest schema; a file's import waits up
+    to `lock_wait` seconds for its account (PostgreSQL: SQLite's run lock is the whole state's)."""
     if isinstance(location, PgUrl):
-        return PostgresStore(location)
+        return PostgresStore(location, lock_wait)
     return State(location)
 
 

@@ -312,6 +312,22 @@ MIGRATIONS: tuple[str, ...] = (
             (SELECT external_id FROM batch_items i WHERE i.batch_id = batches.id ORDER BY position)) END;
     DROP TABLE batch_items
     """,
+    # 8: many workers on one state (importer/store/sql_workers.py).  `claims`: one row per inbox
+    # file (by content) a watcher took, whose lease (server clock, milliseconds) its heartbeat
+    # renews; `runs.owner`: which process ran a run (host and pid), shown, never trusted: a run's
+    # liveness is its owner's session lock on PostgreSQL, the whole-state lock on SQLite.
+    # Written once for both engines (BIGINT is an integer on both).
+    """
+    CREATE TABLE claims (
+        key TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        worker TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'working',
+        lease_until BIGINT NOT NULL,
+        claimed_at TEXT NOT NULL
+    );
+    ALTER TABLE runs ADD COLUMN owner TEXT
+    """,
 )
 
 

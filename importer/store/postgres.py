@@ -33,6 +33,7 @@ from importer.core.errors import StateError
 from importer.internals.lazy import lazy_module
 from importer.store.base import Store
 from importer.store.migrations import MIGRATIONS, current_schema
+from importer.store.postgres_workers import PgWorkersSql
 from importer.store.rows import TXN_COLUMNS
 from importer.store.sqlbase import Cursor, SqlBase
 from importer.store.sqlite import CoreSql
@@ -131,12 +132,13 @@ class PgBase(SqlBase):
             version = self._version()
             if version is None:
                 self._create()
+                version = FIRST_SHARED_MIGRATION  # then every migration written for both engines
             elif version > len(MIGRATIONS):
                 raise StateError(
                     f"{self.path} was written by a newer importer (schema {version}, this one knows "
                     f"{len(MIGRATIONS)}); upgrade importer."
                 )
-            for number in range(version or len(MIGRATIONS), len(MIGRATIONS)):
+            for number in range(version, len(MIGRATIONS)):
                 self._upgrade(number + 1)
 
     def _version(self) -> int | None:
@@ -148,7 +150,7 @@ class PgBase(SqlBase):
         for statement in current_schema("postgresql"):
             self.db.execute(statement)
         self.db.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-        self.db.execute("INSERT INTO schema_version VALUES (?)", (len(MIGRATIONS),))
+        self.db.execute("INSERT INTO schema_version VALUES (?)", (FIRST_SHARED_MIGRATION,))
 
     def _upgrade(self, number: int) -> None:
         """Migration `number` (after 7: written for both engines), in the caller's transaction."""
@@ -166,8 +168,13 @@ class PgBase(SqlBase):
         raise StateError(f"{self.path} is a PostgreSQL state: it cannot be copied to {path}; dry runs use scratch()")
 
 
-class PostgresStore(CoreSql, HistorySql, JournalSql, DedupeSql, ReportsSql, PgBase):
+class PostgresStore(PgWorkersSql, CoreSql, HistorySql, JournalSql, DedupeSql, ReportsSql, PgBase):
     """The state database in PostgreSQL; use as a context manager to close it."""
+
+    def __init__(self, url: PgUrl, lock_wait: float = 0.0) -> None:
+        super().__init__(url)
+        self.lock_wait = lock_wait  # how long a file's import waits for its account (--wait)
+        self._owned: set[int] = set()
 
     def __enter__(self) -> PostgresStore:
         return self

@@ -4,8 +4,8 @@ importer/run/lock.py owns what the lock means (one run at a time per state, `--w
 how a PostgreSQL state holds it.  A session advisory lock, like the SQLite state's OS file lock,
 goes when its holder does: the server ends a dead process's session and with it the lock, so a
 killed run never leaves the state locked.  The key is the state's schema (a database may hold
-several states, one per schema).  The next step makes it one lock per account (issue 17): that
-is `_KEY` taking the account, and `run_lock` asking for the accounts a file touches.
+several states, one per schema).  Runs hold it shared: with many workers what is serialised is
+each account (importer/store/postgres_workers.py); an exclusive holder would keep every run out.
 """
 
 from __future__ import annotations
@@ -26,11 +26,13 @@ class Taken(Exception):
 
 
 @contextmanager
-def advisory_lock(url: PgUrl, wait: float) -> Iterator[None]:
-    """Hold the state's run lock, trying for up to `wait` seconds, else raise `Taken`."""
+def advisory_lock(url: PgUrl, wait: float, shared: bool = False) -> Iterator[None]:
+    """Hold the state's run lock (`shared`: alongside other shared holders, not an exclusive
+    one), trying for up to `wait` seconds, else raise `Taken`."""
+    take = f"SELECT pg_try_advisory_lock{'_shared' if shared else ''}({_KEY})".encode()
     with connect(url) as connection:
         deadline = time.monotonic() + wait
-        while not connection.execute(f"SELECT pg_try_advisory_lock({_KEY})".encode()).fetchone()[0]:  # type: ignore[index]
+        while not connection.execute(take).fetchone()[0]:  # type: ignore[index]
             if time.monotonic() >= deadline:
                 raise Taken
             time.sleep(_POLL)

@@ -38,6 +38,7 @@ from importer.store.rows import (
     transaction_from_row,
     transaction_row,
 )
+from importer.store.sql_workers import WorkersSql, worker_name
 from importer.store.sqlbase import NEXT_ID
 from importer.store.sqlite_dedupe import DedupeSql
 from importer.store.sqlite_history import HistorySql
@@ -83,32 +84,45 @@ SELECT r.started_at, r.finished_at, r.command, r.status,
        (SELECT coalesce(max(id), 0) FROM runs WHERE id < r.id)
 FROM runs r WHERE r.id = :run
 """
-_NEW_RUN = f"INSERT INTO runs (id, started_at, command) SELECT {NEXT_ID}, ?, ? FROM runs RETURNING id"
+_NEW_RUN = f"INSERT INTO runs (id, started_at, command, owner) SELECT {NEXT_ID}, ?, ?, ? FROM runs RETURNING id"
 _FILES_LAST_RUN = """
 UPDATE files SET last_run_id = (SELECT max(run_id) FROM run_files f WHERE f.sha256 = files.sha256)
 WHERE last_run_id = :run
 """
 
 
-class CoreSql(StreamSql):
+class CoreSql(StreamSql, WorkersSql):
     """Runs, files, stored transactions, aliases, held rows and accounts: the core of every SQL
     store, over the streaming import's queries (`store_transactions` shares its file rows)."""
 
     # runs -----------------------------------------------------------------------------------
 
     def begin_run(self, command: str) -> int:
-        """Number a new run of kind `command`; a run still marked running was killed: interrupted."""
-        with self.transaction():
-            # Callers hold the run lock, so a run still marked running was killed.
-            killed_dry = self.db.execute(
-                "SELECT id FROM runs WHERE status = 'running' AND command = 'dry-run'"
-            ).fetchall()
-            self.db.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
-        for (dry_run,) in killed_dry:  # a dry run changed nothing, killed or not
-            self.quiet_run(dry_run)
+        """Number a new run of kind `command`, owned by this store; a run still marked running
+        whose owner is gone was killed: interrupted (see sql_workers.py for who is gone)."""
+        for run_id, run_command in self._interrupt_dead():
+            if run_command == "dry-run":  # a dry run changed nothing, killed or not
+                self.quiet_run(run_id)
         with self.transaction():
             # The highest number plus one, as SQLite numbers rows: a quiet run's number is reused.
-            return int(self.db.execute(_NEW_RUN, (now_iso(), command)).fetchone()[0])
+            run_id = int(self.db.execute(_NEW_RUN, (now_iso(), command, worker_name())).fetchone()[0])
+            self.own_run(run_id)
+            return run_id
+
+    def _interrupt_dead(self) -> list[tuple[int, str]]:
+        """Mark the dead owners' runs interrupted; the ones this call marked (each is marked once)."""
+        dead = self.dead_runs()
+        try:
+            with self.transaction():
+                return [(run, command) for run, command in dead if self._interrupt(run)]
+        finally:
+            self.release_dead([run for run, _ in dead])
+
+    def _interrupt(self, run_id: int) -> bool:
+        marked = self.db.execute(
+            "UPDATE runs SET status = 'interrupted' WHERE id = ? AND status = 'running'", (run_id,)
+        )
+        return marked.rowcount == 1
 
     def finish_run(self, run_id: int, status: str) -> None:
         """Record how run `run_id` ended; a dry run, or a run that ended `ok` having changed nothing,
@@ -117,6 +131,7 @@ class CoreSql(StreamSql):
             raise ValueError(f"unknown run status {status!r}")
         with self.transaction():
             self.db.execute("UPDATE runs SET finished_at = ?, status = ? WHERE id = ?", (now_iso(), status, run_id))
+        self.disown_run(run_id)
         command = self.db.execute("SELECT command FROM runs WHERE id = ?", (run_id,)).fetchone()
         if command and (command[0] == "dry-run" or (status == "ok" and not self._changed(run_id))):
             self.quiet_run(run_id)
