@@ -348,8 +348,9 @@ def migrate_state(
 ) -> Migration:
     """Copy the whole state (`state`, else the config's, else the default) into the empty
     `destination`, another engine's or the same's, verified (importer/store/copy.py).  Both run
-    locks are held throughout (waiting up to `wait` seconds, else the config's `lock_wait`), so no
-    run changes either side while it is copied."""
+    locks are held throughout, exclusively (waiting up to `wait` seconds, else the config's
+    `lock_wait`), so no run changes either side while it is copied: a copy taken while one worker
+    of many still imported would miss what it stores."""
     config = config or Config()
     source = state_path(config, state)
     if _same_place(source, destination):
@@ -357,7 +358,11 @@ def migrate_state(
     if not exists(source):
         raise StateError(f"there is no state at {source} to copy; name it with --state.")
     wait = config.lock_wait if wait is None else wait
-    with run_lock(source, wait), run_lock(destination, wait), open_store(source) as origin:
+    with (
+        run_lock(source, wait, exclusive=True),
+        run_lock(destination, wait, exclusive=True),
+        open_store(source) as origin,
+    ):
         with open_store(destination) as copy:
             return copy_state(origin, copy)
 

@@ -13,6 +13,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
@@ -298,9 +299,20 @@ import os, signal, sys
 from importer.config.state_location import PgUrl
 from importer.store.postgres import PostgresStore
 state = PostgresStore(PgUrl(sys.argv[1]))
-print(state.begin_run("watch"), flush=True)
+print(state.begin_run("watch"), state.db.execute("SELECT pg_backend_pid()").fetchone()[0], flush=True)
 os.kill(os.getpid(), signal.SIGKILL)
 """
+
+
+def session_ended(url: PgUrl, backend: int) -> None:
+    """Wait (up to 30 s) until the server has ended session `backend`: a client's death or close
+    reaches the server a moment later, and only then are its session's advisory locks released."""
+    with psycopg.connect(url.url, autocommit=True) as db:
+        for _ in range(300):
+            if db.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (backend,)).fetchone() is None:
+                return
+            time.sleep(0.1)
+    raise AssertionError(f"PostgreSQL session {backend} did not end within 30 s")
 
 
 def run_status(url: PgUrl, run_id: int) -> str:
@@ -311,11 +323,13 @@ def run_status(url: PgUrl, run_id: int) -> str:
 def test_a_live_workers_run_is_never_interrupted_a_dead_ones_is_once(pg_url: PgUrl) -> None:
     with PostgresStore(pg_url) as alive, PostgresStore(pg_url) as one, PostgresStore(pg_url) as two:
         live = alive.begin_run("watch")
-        dead = int(
+        dead, backend = map(
+            int,
             subprocess.run(
                 [sys.executable, "-c", DIE_IN_A_RUN, pg_url.url], capture_output=True, text=True, timeout=60
-            ).stdout
+            ).stdout.split(),
         )
+        session_ended(pg_url, backend)
         assert run_status(pg_url, dead) == "running"
         assert one.dead_runs() == [(dead, "watch")]  # held by `one` while it marks it...
         assert two.dead_runs() == []  # ...so no other worker takes it too; the live run is nobody's
@@ -334,7 +348,9 @@ def test_a_live_runs_pending_batch_is_its_own_a_dead_runs_is_reconciled_by_one(p
         batch = alive.begin_batch("remote", "key", live, ["x1"])
         mine = one.begin_run("watch")
         assert one.orphan_batches("remote", mine) == []  # the live worker settles it itself
+        backend = int(alive.db.execute("SELECT pg_backend_pid()").fetchone()[0])
         alive.close()  # the worker dies: the server ends its session, and its run's lock
+        session_ended(pg_url, backend)
         mine = one.begin_run("watch")
         assert run_status(pg_url, live) == "interrupted"
         assert one.orphan_batches("remote", mine) == [(batch, "key", ("x1",))]
