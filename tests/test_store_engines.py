@@ -37,8 +37,11 @@ def test_sqlite_built_from_the_one_schema_is_sqlite_migrated_from_1_to_7(tmp_pat
     built = sqlite3.connect(":memory:")
     for statement in current_schema("sqlite"):
         built.execute(statement)
+    for script in MIGRATIONS[7:]:  # written for both engines, applied after the one schema (postgres.py)
+        for statement in script.split(";"):
+            if statement.strip():
+                built.execute(statement)
     assert _shape(built) == _shape(migrated)
-    assert len(MIGRATIONS) == 7  # a migration 8 must be written for both engines (postgres.py)
 
 
 def test_the_common_dialect_becomes_psycopgs() -> None:
@@ -71,7 +74,8 @@ def test_a_newer_postgresql_schema_is_refused(pg_url: PgUrl) -> None:
     PostgresStore(pg_url).close()
     with psycopg.connect(pg_url.url, autocommit=True) as db:
         db.execute("UPDATE schema_version SET version = %s", (len(MIGRATIONS) + 1,))
-    with pytest.raises(StateError, match="written by a newer importer .schema 8, this one knows 7.; upgrade"):
+    newer = f"written by a newer importer .schema {len(MIGRATIONS) + 1}, this one knows {len(MIGRATIONS)}.; upgrade"
+    with pytest.raises(StateError, match=newer):
         PostgresStore(pg_url)
 
 

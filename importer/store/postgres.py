@@ -34,6 +34,7 @@ from importer.internals.lazy import lazy_module
 from importer.store.base import Store
 from importer.store.migrations import MIGRATIONS, current_schema
 from importer.store.rows import TXN_COLUMNS
+from importer.store.sql_budget import BudgetSql, SharedRates
 from importer.store.sqlbase import Cursor, SqlBase
 from importer.store.sqlite import CoreSql
 from importer.store.sqlite_dedupe import DedupeSql
@@ -109,6 +110,8 @@ class PgDb:
 class PgBase(SqlBase):
     """A handle on a PostgreSQL state; use as a context manager to close it."""
 
+    path: PgUrl
+
     def __init__(self, url: PgUrl) -> None:
         self.path = url
         self.integrity_errors = (psycopg.IntegrityError,)
@@ -137,7 +140,7 @@ class PgBase(SqlBase):
                     f"{self.path} was written by a newer importer (schema {version}, this one knows "
                     f"{len(MIGRATIONS)}); upgrade importer."
                 )
-            for number in range(version or len(MIGRATIONS), len(MIGRATIONS)):
+            for number in range(version or FIRST_SHARED_MIGRATION, len(MIGRATIONS)):
                 self._upgrade(number + 1)
 
     def _version(self) -> int | None:
@@ -146,10 +149,11 @@ class PgBase(SqlBase):
         return int(self.db.execute("SELECT version FROM schema_version").fetchone()[0])
 
     def _create(self) -> None:
+        """The schema migrations 1-7 leave; the caller applies the later ones."""
         for statement in current_schema("postgresql"):
             self.db.execute(statement)
         self.db.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-        self.db.execute("INSERT INTO schema_version VALUES (?)", (len(MIGRATIONS),))
+        self.db.execute("INSERT INTO schema_version VALUES (?)", (FIRST_SHARED_MIGRATION,))
 
     def _upgrade(self, number: int) -> None:
         """Migration `number` (after 7: written for both engines), in the caller's transaction."""
@@ -167,11 +171,21 @@ class PgBase(SqlBase):
         raise StateError(f"{self.path} is a PostgreSQL state: it cannot be copied to {path}; dry runs use scratch()")
 
 
-class PostgresStore(CoreSql, HistorySql, JournalSql, DedupeSql, ReportsSql, PgBase):
+class PostgresStore(CoreSql, HistorySql, JournalSql, DedupeSql, ReportsSql, BudgetSql, PgBase):
     """The state database in PostgreSQL; use as a context manager to close it."""
 
     def __enter__(self) -> PostgresStore:
         return self
+
+    def shared_rates(self) -> SharedRates:
+        """The API budget every worker on this state spends from (sql_budget.py), on a second
+        connection: one per process is enough, as its threads take turns on it."""
+        if self._rates is None:
+            self._rates = self.open_rates()
+        return self._rates
+
+    def open_rates(self) -> SharedRates:
+        return SharedRates(PgDb(connect(self.path)))
 
     def store_batch(self, batch: TxBatch, rows: Sequence[int], run_id: int, file_sha256: str) -> int:
         """`StreamSql.store_batch` through COPY: the rows go to a staging table in one stream,

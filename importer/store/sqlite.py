@@ -38,6 +38,7 @@ from importer.store.rows import (
     transaction_from_row,
     transaction_row,
 )
+from importer.store.sql_budget import BudgetSql, SqliteRates
 from importer.store.sqlbase import NEXT_ID
 from importer.store.sqlite_dedupe import DedupeSql
 from importer.store.sqlite_history import HistorySql
@@ -330,7 +331,7 @@ class CoreSql(StreamSql):
         )
 
 
-class State(CoreSql, HistorySql, JournalSql, DedupeSql, ReportsSql, SqliteBase):
+class State(CoreSql, HistorySql, JournalSql, DedupeSql, ReportsSql, BudgetSql, SqliteBase):
     """A handle on the state database in SQLite; use as a context manager to close it."""
 
     def __enter__(self) -> State:
@@ -341,6 +342,9 @@ class State(CoreSql, HistorySql, JournalSql, DedupeSql, ReportsSql, SqliteBase):
         copy = State(path)
         self.db.backup(copy.db)
         return copy
+
+    def open_rates(self) -> SqliteRates:
+        return SqliteRates(self.path)
 
 
 SqliteStore = State
