@@ -69,9 +69,13 @@ class _Budget:
         self.total += cost
         return entry
 
-    def sync(self, limit: int, remaining: int, now: float) -> None:
+    def sync(self, limit: int, remaining: int, now: float, sent: float | None = None) -> None:
+        """`remaining` as the server counted between `sent` and `now`: what it counted that the
+        log does not explain is booked now.  The log is read as of `sent`: a booking it ages out
+        before `now` may still be in the server's window when it answered, and booking it again
+        would hold a unit a whole window that the server frees sooner."""
         self.limit = limit
-        unexplained = (limit - remaining) - self.used(now)
+        unexplained = (limit - remaining) - self.used(now if sent is None else sent)
         if unexplained > 0:
             self.book(now, float(unexplained))
 
@@ -119,9 +123,9 @@ class _SharedWindow:
         self.level.level += cost
         return self.rates.book(self.held, self.budget, now, cost)
 
-    def sync(self, limit: int, remaining: int, now: float) -> None:
+    def sync(self, limit: int, remaining: int, now: float, sent: float | None = None) -> None:
         self.level.capacity = limit
-        unexplained = (limit - remaining) - self.used(now)
+        unexplained = (limit - remaining) - self.used(now if sent is None else sent)
         if unexplained > 0:
             self.book(now, float(unexplained))
 
@@ -152,7 +156,7 @@ class _Bucket:
         self.tokens -= cost
         return [now, cost]  # settling moves nothing: a bucket has no log to age out
 
-    def sync(self, limit: int, remaining: int, now: float) -> None:
+    def sync(self, limit: int, remaining: int, now: float, sent: float | None = None) -> None:
         """The server's count caps ours; ours may be lower (requests it has not counted yet)."""
         if self.limit is None:
             self.tokens, self.at = float(remaining), now
@@ -189,6 +193,7 @@ class RateLimiter:
         self.blocked_until = 0.0
         self.lock = threading.Lock()
         self.waited = 0.0
+        self.sent = threading.local()  # `at`: when this thread's latest request was let go
         # Set when the run stops: a worker waiting for the budget gives up at once, so Ctrl-C
         # against a rate-limited service ends within a second, not after the window.
         self.cancelled = threading.Event()
@@ -222,7 +227,14 @@ class RateLimiter:
     def attempt(self, cost: int) -> tuple[float, Booked | None]:
         """Book `cost` now if it fits: (0, the bookings); else (seconds to wait, None)."""
         with self.lock:
-            return _take(self.budgets, self.blocked_until, self.clock(), cost)
+            now = self.clock()
+            return self._took(_take(self.budgets, self.blocked_until, now, cost), now)
+
+    def _took(self, taken: tuple[float, Booked | None], now: float) -> tuple[float, Booked | None]:
+        """`taken`, remembering when a request was let go, for `observe` on this thread."""
+        if taken[1] is not None:
+            self.sent.at = now
+        return taken
 
     def settle(self, booked: Booked) -> None:
         with self.lock:
@@ -238,18 +250,19 @@ class RateLimiter:
     def learn(self, budgets: Mapping[str, Budget], blocked: float, headers: Mapping[str, str], status: int) -> float:
         """Sync `budgets` to the headers; when everything is blocked until now (given `blocked`)."""
         now = self.clock()
+        sent = min(now, getattr(self.sent, "at", now))
         for suffix, budget in budgets.items():
-            self._sync(budget, headers, suffix, now)
+            self._sync(budget, headers, suffix, now, sent)
         retry_after = retry_after_seconds(headers)
         if retry_after is not None or status == 429:
             return max(blocked, now + (retry_after or 0.0))
         return blocked
 
-    def _sync(self, budget: Budget, headers: Mapping[str, str], suffix: str, now: float) -> None:
+    def _sync(self, budget: Budget, headers: Mapping[str, str], suffix: str, now: float, sent: float) -> None:
         limit = _int(headers.get(f"{self.prefix}-Limit{suffix}"))
         remaining = _int(headers.get(f"{self.prefix}-Remaining{suffix}"))
         if limit is not None and remaining is not None:
-            budget.sync(limit, remaining, now)
+            budget.sync(limit, remaining, now, sent)
 
 
 class SharedRateLimiter(RateLimiter):
@@ -275,14 +288,21 @@ class SharedRateLimiter(RateLimiter):
         self.key = (service, token_key(service, token))
 
     def attempt(self, cost: int) -> tuple[float, Booked | None]:
+        self.sent.answered = None  # an answer before this request is not its answer (`settle`)
         with self._held() as (held, budgets):
-            return _take(budgets, held.blocked_until, self.clock(), cost)
+            now = self.clock()
+            return self._took(_take(budgets, held.blocked_until, now, cost), now)
 
     def settle(self, booked: Booked) -> None:
-        """A window's bookings move to now; a bucket's have nothing to move."""
-        self.rates.restamp([entry for entry in booked if isinstance(entry, str)], self.clock())
+        """A window's bookings move to when the answer came (a bucket's have nothing to move): not
+        to now, which is later by `observe`'s turn at the shared row, a wait every unit would
+        then sit idle for each window."""
+        answered, self.sent.answered = getattr(self.sent, "answered", None), None
+        stamp = self.clock() if answered is None else answered
+        self.rates.restamp([entry for entry in booked if isinstance(entry, str)], stamp)
 
     def observe(self, headers: Mapping[str, str], status: int) -> None:
+        self.sent.answered = self.clock()
         told = (self.prefix.lower(), "retry-after")
         if status != 429 and not any(name.lower().startswith(told) for name in headers):
             return  # nothing to learn: the shared row is left alone
