@@ -23,8 +23,10 @@ import math
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -35,7 +37,9 @@ from importer.config.state_location import PgUrl
 from importer.sandbox import SERVICES, Sandbox, target_settings
 from importer.sandbox.common import Limits
 from importer.store.postgres import PostgresStore
+from importer.store.sqlite import State
 from importer.targets.duitmyself import Duitmyself
+from importer.targets.limits import RateLimiter, SharedRateLimiter
 from tests import pgserver
 
 SERVICE = "duitmyself"
@@ -137,6 +141,32 @@ def _most_in_window(stamps: Sequence[float], window: float) -> int:
     return most
 
 
+def limiter_cost(limiter: RateLimiter, requests: int = 2_000) -> dict[str, float]:
+    """What pacing costs a request where the budget never runs out: `attempt`, `observe` of
+    duitmyself's headers, `settle`; microseconds of this process's CPU and of wall time each."""
+    headers = {f"X-RateLimit-{k}-{w}": "1000000" for k in ("Limit", "Remaining") for w in ("Minute", "Day")}
+    cpu, wall = time.process_time(), time.perf_counter()
+    for _ in range(requests):
+        _, booked = limiter.attempt(1)
+        limiter.observe(headers, 200)
+        limiter.settle(booked or [])
+    return {
+        "cpu_us": (time.process_time() - cpu) / requests * 1e6,
+        "wall_us": (time.perf_counter() - wall) / requests * 1e6,
+    }
+
+
+def overhead(url: str, folder: Path) -> dict[str, dict[str, float]]:
+    """`limiter_cost` of a worker's own limiter, and of the shared one on SQLite and on PostgreSQL."""
+    windows = Duitmyself.windows
+    costs = {"own (in process)": limiter_cost(RateLimiter(windows))}
+    with State(folder / "state.sqlite") as lite, PostgresStore(PgUrl(url)) as pg:
+        for name, rates in (("shared, SQLite", lite.open_rates()), ("shared, PostgreSQL", pg.open_rates())):
+            costs[name] = limiter_cost(SharedRateLimiter(rates, SERVICE, "a token", windows))
+            rates.close()
+    return costs
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.budget_trial", description=__doc__.split("\n")[0])
     parser.add_argument("--state", default=os.environ.get("IMPORTER_STATE"), help="a postgresql:// URL")
@@ -145,6 +175,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--budget-scale", type=float, default=0.05, help="600 a minute becomes 30")
     parser.add_argument("--workers", type=int, default=2, help="worker processes")
     parser.add_argument("--own-budgets", action="store_true", help="each worker its own count (the before)")
+    parser.add_argument("--overhead", action="store_true", help="what pacing costs a request, per engine")
     parser.add_argument("--worker", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -155,16 +186,21 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _trial(args: argparse.Namespace) -> dict[str, Any]:
-    scales = (args.rows, args.window_scale, args.budget_scale)
     if args.state:
-        return run_trial(args.state, *scales, shared=not args.own_budgets, workers=args.workers)
+        return _on(args.state, args)
     server = pgserver.start()
     try:
-        return run_trial(
-            server.isolated_url("budget_trial"), *scales, shared=not args.own_budgets, workers=args.workers
-        )
+        return _on(server.isolated_url("budget_trial"), args)
     finally:
         pgserver.stop(server)
+
+
+def _on(url: str, args: argparse.Namespace) -> dict[str, Any]:
+    if args.overhead:
+        with tempfile.TemporaryDirectory() as folder:
+            return overhead(url, Path(folder))
+    scales = (args.rows, args.window_scale, args.budget_scale)
+    return run_trial(url, *scales, shared=not args.own_budgets, workers=args.workers)
 
 
 if __name__ == "__main__":

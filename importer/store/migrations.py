@@ -335,6 +335,7 @@ MIGRATIONS: tuple[str, ...] = (
         capacity INTEGER,
         level DOUBLE PRECISION NOT NULL DEFAULT 0,
         refilled_at DOUBLE PRECISION NOT NULL DEFAULT 0,
+        oldest DOUBLE PRECISION,
         PRIMARY KEY (service, token, budget)
     );
     CREATE TABLE rate_spent (

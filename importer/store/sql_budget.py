@@ -26,7 +26,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -34,13 +34,18 @@ from importer.store.sqlbase import Db, SqlBase, marks
 
 Key = tuple[str, str]  # (service, hash of the token)
 
-_LEVELS = "SELECT budget, capacity, level, refilled_at FROM rate_budgets WHERE service = ? AND token = ?"
+# The token's row, locked; then its budgets' rows.  Two statements, not one join: under READ
+# COMMITTED a join that waited for the lock returns the locked row as now but the joined rows as
+# they were when it began, before the worker it waited for wrote them.
+_LOCK = "SELECT blocked_until FROM rate_limits WHERE service = ? AND token = ?"
+_LEVELS = "SELECT budget, capacity, level, refilled_at, oldest FROM rate_budgets WHERE service = ? AND token = ?"
 _SAVE = (
-    "INSERT INTO rate_budgets (service, token, budget, capacity, level, refilled_at) VALUES (?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (service, token, budget) DO UPDATE SET capacity = excluded.capacity, level = excluded.level, "
-    "refilled_at = excluded.refilled_at"
+    "INSERT INTO rate_budgets (service, token, budget, capacity, level, refilled_at, oldest) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (service, token, budget) DO UPDATE SET capacity = excluded.capacity, "
+    "level = excluded.level, refilled_at = excluded.refilled_at, oldest = excluded.oldest"
 )
 _AGED = "DELETE FROM rate_spent WHERE service = ? AND token = ? AND budget = ? AND stamp <= ? RETURNING cost"
+_OLDEST = "SELECT min(stamp) FROM rate_spent WHERE service = ? AND token = ? AND budget = ?"
 _LOG = "SELECT stamp, cost FROM rate_spent WHERE service = ? AND token = ? AND budget = ? ORDER BY stamp"
 _BOOK = "INSERT INTO rate_spent (booking, service, token, budget, stamp, cost) VALUES (?, ?, ?, ?, ?, ?)"
 
@@ -48,20 +53,25 @@ _BOOK = "INSERT INTO rate_spent (booking, service, token, budget, stamp, cost) V
 @dataclass
 class Level:
     """One advertised limit as stored: its capacity (None until a response said it), a bucket's
-    tokens at `at` or a window's total spent."""
+    tokens at `at` or a window's total spent, and no later than its log's oldest stamp (None: an
+    empty log), so that a log with nothing to age out is not asked to (restamps only move later)."""
 
     capacity: int | None = None
     level: float = 0.0
     at: float = 0.0
+    oldest: float | None = None
 
 
 @dataclass
 class Held:
-    """The budget of one service and token, read under its lock; changed in place, then saved."""
+    """The budget of one service and token, read under its lock; changed in place, then saved
+    (what changed only: most answers change nothing)."""
 
     key: Key
     blocked_until: float
     levels: dict[str, Level] = field(default_factory=dict)
+    read: tuple[float, dict[str, Level]] = (0.0, {})  # as read, to save only what changed
+    booked: list[tuple[object, ...]] = field(default_factory=list)  # bookings to insert
 
     def level(self, budget: str) -> Level:
         return self.levels.setdefault(budget, Level())
@@ -92,33 +102,56 @@ class SharedRates:
             self.db.commit()
 
     def _read(self, key: Key) -> Held:
-        self.db.execute("INSERT INTO rate_limits (service, token) VALUES (?, ?) ON CONFLICT DO NOTHING", key)
-        lock = f"SELECT blocked_until FROM rate_limits WHERE service = ? AND token = ?{self._FOR_UPDATE}"
-        held = Held(key, float(self.db.execute(lock, key).fetchone()[0]))
-        for budget, capacity, level, at in self.db.execute(_LEVELS, key):
-            held.levels[budget] = Level(capacity, float(level), float(at))
+        row = self.db.execute(_LOCK + self._FOR_UPDATE, key).fetchone()
+        if row is None:  # the token's first use: its row, then as above
+            self.db.execute("INSERT INTO rate_limits (service, token) VALUES (?, ?) ON CONFLICT DO NOTHING", key)
+            row = self.db.execute(_LOCK + self._FOR_UPDATE, key).fetchone()
+        held = Held(key, float(row[0]))
+        for budget, capacity, level, at, oldest in self.db.execute(_LEVELS, key).fetchall():
+            held.levels[budget] = Level(capacity, float(level), float(at), None if oldest is None else float(oldest))
+        held.read = (held.blocked_until, {budget: replace(level) for budget, level in held.levels.items()})
         return held
 
     def _save(self, held: Held) -> None:
-        self.db.execute(
-            "UPDATE rate_limits SET blocked_until = ? WHERE service = ? AND token = ?", (held.blocked_until, *held.key)
-        )
-        rows = [(*held.key, budget, v.capacity, v.level, v.at) for budget, v in held.levels.items()]
-        self.db.executemany(_SAVE, rows)
+        self._insert_booked(held)
+        blocked, levels = held.read
+        if held.blocked_until != blocked:
+            update = "UPDATE rate_limits SET blocked_until = ? WHERE service = ? AND token = ?"
+            self.db.execute(update, (held.blocked_until, *held.key))
+        rows = [
+            (*held.key, b, v.capacity, v.level, v.at, v.oldest) for b, v in held.levels.items() if levels.get(b) != v
+        ]
+        if rows:
+            self.db.executemany(_SAVE, rows)
+
+    def _insert_booked(self, held: Held) -> None:
+        if held.booked:
+            self.db.executemany(_BOOK, held.booked)
+            held.booked.clear()
 
     def age(self, held: Held, budget: str, before: float) -> float:
         """Forget the log's bookings stamped at or before `before`; what they cost together."""
-        return sum(float(cost) for (cost,) in self.db.execute(_AGED, (*held.key, budget, before)).fetchall())
+        level = held.level(budget)
+        if level.oldest is None or level.oldest > before:
+            return 0.0
+        self._insert_booked(held)
+        removed = sum(float(cost) for (cost,) in self.db.execute(_AGED, (*held.key, budget, before)).fetchall())
+        oldest = self.db.execute(_OLDEST, (*held.key, budget)).fetchone()[0]
+        level.oldest = None if oldest is None else float(oldest)
+        return removed
 
     def log(self, held: Held, budget: str) -> Iterator[tuple[float, float]]:
         """The log of a window, oldest first: (stamp, cost)."""
+        self._insert_booked(held)
         for stamp, cost in self.db.execute(_LOG, (*held.key, budget)).fetchall():
             yield float(stamp), float(cost)
 
     def book(self, held: Held, budget: str, stamp: float, cost: float) -> str:
-        """Add a booking to the window's log; its id, to `restamp` it."""
+        """Add a booking to the window's log (written when the hold ends); its id, to `restamp` it."""
         booking = uuid.uuid4().hex
-        self.db.execute(_BOOK, (booking, *held.key, budget, stamp, cost))
+        held.booked.append((booking, *held.key, budget, stamp, cost))
+        level = held.level(budget)
+        level.oldest = stamp if level.oldest is None else min(level.oldest, stamp)
         return booking
 
     def restamp(self, bookings: list[str], stamp: float) -> None:
@@ -142,6 +175,8 @@ class SqliteRates(SharedRates):
     def __init__(self, path: Path) -> None:
         # Threads of the uploader's pool call in turn (under `lock`), hence check_same_thread.
         super().__init__(sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False))
+        # A budget lost to a power cut is relearnt from the next answer's headers: no sync per commit.
+        self.db.execute("PRAGMA synchronous=OFF")
 
 
 class BudgetSql(SqlBase):

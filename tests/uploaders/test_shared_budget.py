@@ -6,9 +6,11 @@ a second worker process would have), so what one books the other sees only throu
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from benchmarks.budget_trial import run_trial
@@ -16,6 +18,8 @@ from importer.config.settings import TargetSettings
 from importer.config.state_location import Location, PgUrl
 from importer.store.base import Store
 from importer.store.locate import open_store
+from importer.store.migrations import MIGRATIONS
+from importer.store.postgres import PostgresStore
 from importer.store.sql_budget import SharedRates
 from importer.targets.duitmyself import Duitmyself
 from importer.targets.limits import RateLimiter, SharedRateLimiter, token_key
@@ -223,3 +227,41 @@ def test_two_worker_processes_keep_to_the_limit_together(pg_url: PgUrl) -> None:
     assert whole >= 4  # about 70 requests at 12 a window
     assert all(min(counts) > 0 for counts in figures["per_worker_per_window"].values())
     assert sum(figures["combined_per_window"]) >= 0.75 * whole * 12
+
+
+def test_a_postgresql_state_of_schema_7_gains_the_budget_tables(pg_url: PgUrl) -> None:
+    PostgresStore(pg_url).close()
+    with psycopg.connect(pg_url.url, autocommit=True) as db:  # as the importer before migration 8 left it
+        db.execute("DROP TABLE rate_limits, rate_budgets, rate_spent")
+        db.execute("UPDATE schema_version SET version = 7")
+    with PostgresStore(pg_url) as state:
+        assert state.db.execute("SELECT version FROM schema_version").fetchall() == [(len(MIGRATIONS),)]
+        assert state.db.execute("SELECT count(*) FROM rate_budgets").fetchone() == (0,)
+
+
+def test_a_worker_that_waited_for_the_row_sees_what_the_holder_wrote(pg_url: PgUrl) -> None:
+    """Under READ COMMITTED a read that waited for a lock can see rows as they were before the
+    holder wrote them; the budget's rows must be read after the lock is granted."""
+    clock = Clock()
+    with PostgresStore(pg_url) as store:
+        holder, waiter = store.open_rates(), store.open_rates()
+        one, two = shared(holder, clock), shared(waiter, clock)
+        one.observe(MINUTE, 200)
+        waiting = waiter.db.execute("SELECT pg_backend_pid()").fetchone()[0]
+        got: list[tuple[float, object]] = []
+        with holder.hold(one.key) as held:
+            thread = threading.Thread(target=lambda: got.extend(two.attempt(1) for _ in range(2)))
+            thread.start()
+            while not _waits_for_a_lock(store, waiting):
+                thread.join(0.01)
+            holder.book(held, "-Minute", clock.now, 4.0)  # what a limiter does for a cost of 4
+            held.level("-Minute").level += 4.0
+        thread.join()
+        holder.close(), waiter.close()
+    assert got[0][1] is not None  # the fifth unit
+    assert got[1] == (60.0, None)  # and no sixth: the four booked while it waited count
+
+
+def _waits_for_a_lock(store: Store, pid: int) -> bool:
+    query = "SELECT count(*) FROM pg_stat_activity WHERE pid = ? AND wait_event_type = 'Lock'"
+    return bool(store.db.execute(query, (pid,)).fetchone()[0])  # type: ignore[attr-defined]
