@@ -46,6 +46,7 @@ class Limits(BaseModel):
     enabled: bool = True
     window_scale: float = 1.0  # windows shortened (benchmarks, tests)
     budget_scale: float = 1.0  # budgets shrunk (tests reach the limit with few requests)
+    record: bool = False  # keep every service request's arrival (wall time) and status: trials count per window
 
     def budget(self, documented: int) -> int:
         return max(1, int(documented * self.budget_scale))
@@ -123,6 +124,7 @@ class Fake:
         self.rng = random.Random(7)
         self.records: dict[str, dict[str, Any]] = {}
         self.counts = collections.Counter[str]()
+        self.arrivals: list[tuple[float, int]] = []  # (time.time() on arrival, status), when `limits.record`
         self.app = FastAPI(title=f"{name} sandbox", docs_url=None, redoc_url=None, openapi_url=None)
         self.app.include_router(self._inspection())
 
@@ -148,6 +150,7 @@ class Fake:
     async def _reset(self) -> dict[str, str]:
         self.records.clear()
         self.counts.clear()
+        self.arrivals.clear()
         self.reset()
         return {"status": "ok"}
 
@@ -160,6 +163,8 @@ class Fake:
         if scope["type"] != "http" or path.startswith("/_sandbox"):
             return await self.app(scope, receive, send)
         self.counts["requests"] += 1
+        if self.limits.record:
+            send = self._recording(send, time.time())
         faults = self.faults
         if faults.latency:
             await asyncio.sleep(faults.latency)
@@ -171,6 +176,14 @@ class Fake:
 
     def is_write(self, scope: Scope) -> bool:
         return bool(scope["method"] != "GET")
+
+    def _recording(self, send: Send, arrived: float) -> Send:
+        async def record(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                self.arrivals.append((arrived, int(message["status"])))
+            await send(message)
+
+        return record
 
     def _dropping(self, send: Send) -> Send:
         async def cut(message: Message) -> None:

@@ -29,6 +29,7 @@ from importer.config.state_location import Location
 from importer.core.accounts import Account
 from importer.core.batch import TxBatch
 from importer.core.models import Transaction, UploadResult
+from importer.store.sql_budget import SharedRates
 from importer.store.sql_workers import Claim
 
 Balance = tuple[str, str, str, str, str]  # a recorded statement: path, start, end, closing, opening
@@ -55,6 +56,10 @@ class Store(Protocol):
 
     def close(self) -> None:
         """Release the database; the store is not used after."""
+
+    def shared_rates(self) -> SharedRates | None:
+        """The API rate budget every worker on this state spends from (sql_budget.py); None for a
+        state one process holds at a time, whose limiter's own count is the whole truth."""
 
     def scratch(self) -> AbstractContextManager[None]:
         """A unit whose work is visible inside it and undone at its end (a dry run)."""

@@ -328,6 +328,39 @@ MIGRATIONS: tuple[str, ...] = (
     );
     ALTER TABLE runs ADD COLUMN owner TEXT
     """,
+    # 9: the API rate budget every worker on a shared state spends from (issue 17; sql_budget.py).
+    # Per service and token (a hash of it, never the token): `rate_limits` holds a Retry-After that
+    # pauses every worker, and is the row a worker locks to take from the budget; `rate_budgets`
+    # one row per limit the service advertises (a header suffix): its capacity, and a token
+    # bucket's level at `refilled_at` or a window's total spent; `rate_spent` a window's log.
+    # Written in the dialect both engines share (DOUBLE PRECISION is SQLite's REAL).
+    """
+    CREATE TABLE rate_limits (
+        service TEXT NOT NULL,
+        token TEXT NOT NULL,
+        blocked_until DOUBLE PRECISION NOT NULL DEFAULT 0,
+        PRIMARY KEY (service, token)
+    );
+    CREATE TABLE rate_budgets (
+        service TEXT NOT NULL,
+        token TEXT NOT NULL,
+        budget TEXT NOT NULL,
+        capacity INTEGER,
+        level DOUBLE PRECISION NOT NULL DEFAULT 0,
+        refilled_at DOUBLE PRECISION NOT NULL DEFAULT 0,
+        oldest DOUBLE PRECISION,
+        PRIMARY KEY (service, token, budget)
+    );
+    CREATE TABLE rate_spent (
+        booking TEXT PRIMARY KEY,
+        service TEXT NOT NULL,
+        token TEXT NOT NULL,
+        budget TEXT NOT NULL,
+        stamp DOUBLE PRECISION NOT NULL,
+        cost DOUBLE PRECISION NOT NULL
+    );
+    CREATE INDEX rate_spent_by_stamp ON rate_spent (service, token, budget, stamp)
+    """,
 )
 
 

@@ -35,6 +35,7 @@ from importer.store.base import Store
 from importer.store.migrations import MIGRATIONS, current_schema
 from importer.store.postgres_workers import PgWorkersSql
 from importer.store.rows import TXN_COLUMNS
+from importer.store.sql_budget import BudgetSql, SharedRates
 from importer.store.sqlbase import Cursor, SqlBase
 from importer.store.sqlite import CoreSql
 from importer.store.sqlite_dedupe import DedupeSql
@@ -109,6 +110,8 @@ class PgDb:
 class PgBase(SqlBase):
     """A handle on a PostgreSQL state; use as a context manager to close it."""
 
+    path: PgUrl
+
     def __init__(self, url: PgUrl) -> None:
         self.path = url
         self.integrity_errors = (psycopg.IntegrityError,)
@@ -147,6 +150,7 @@ class PgBase(SqlBase):
         return int(self.db.execute("SELECT version FROM schema_version").fetchone()[0])
 
     def _create(self) -> None:
+        """The schema migrations 1-7 leave; the caller applies the later ones."""
         for statement in current_schema("postgresql"):
             self.db.execute(statement)
         self.db.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
@@ -168,7 +172,7 @@ class PgBase(SqlBase):
         raise StateError(f"{self.path} is a PostgreSQL state: it cannot be copied to {path}; dry runs use scratch()")
 
 
-class PostgresStore(PgWorkersSql, CoreSql, HistorySql, JournalSql, DedupeSql, ReportsSql, PgBase):
+class PostgresStore(PgWorkersSql, CoreSql, HistorySql, JournalSql, DedupeSql, ReportsSql, BudgetSql, PgBase):
     """The state database in PostgreSQL; use as a context manager to close it."""
 
     def __init__(self, url: PgUrl, lock_wait: float = 0.0) -> None:
@@ -178,6 +182,20 @@ class PostgresStore(PgWorkersSql, CoreSql, HistorySql, JournalSql, DedupeSql, Re
 
     def __enter__(self) -> PostgresStore:
         return self
+
+    def shared_rates(self) -> SharedRates:
+        """The API budget every worker on this state spends from (sql_budget.py), on a second
+        connection: one per process is enough, as its threads take turns on it."""
+        if self._rates is None:
+            self._rates = self.open_rates()
+        return self._rates
+
+    def open_rates(self) -> SharedRates:
+        db = PgDb(connect(self.path))
+        # A budget lost to a server crash is relearnt from the next answer's headers: a commit
+        # need not wait for the disk (it was three waits per request).
+        db.execute("SET synchronous_commit TO OFF")
+        return SharedRates(db)
 
     def store_batch(self, batch: TxBatch, rows: Sequence[int], run_id: int, file_sha256: str) -> int:
         """`StreamSql.store_batch` through COPY: the rows go to a staging table in one stream,

@@ -38,6 +38,7 @@ from importer.store.rows import (
     transaction_from_row,
     transaction_row,
 )
+from importer.store.sql_budget import BudgetSql, SqliteRates
 from importer.store.sql_workers import WorkersSql, worker_name
 from importer.store.sqlbase import NEXT_ID
 from importer.store.sqlite_dedupe import DedupeSql
@@ -345,7 +346,7 @@ class CoreSql(StreamSql, WorkersSql):
         )
 
 
-class State(CoreSql, HistorySql, JournalSql, DedupeSql, ReportsSql, SqliteBase):
+class State(CoreSql, HistorySql, JournalSql, DedupeSql, ReportsSql, BudgetSql, SqliteBase):
     """A handle on the state database in SQLite; use as a context manager to close it."""
 
     def __enter__(self) -> State:
@@ -356,6 +357,9 @@ class State(CoreSql, HistorySql, JournalSql, DedupeSql, ReportsSql, SqliteBase):
         copy = State(path)
         self.db.backup(copy.db)
         return copy
+
+    def open_rates(self) -> SqliteRates:
+        return SqliteRates(self.path)
 
 
 SqliteStore = State

@@ -32,7 +32,7 @@ from importer.internals.lazy import lazy_module
 from importer.store.base import Store
 from importer.targets.base import Ability, Target
 from importer.targets.http import Http, Request, RetryPolicy, Uncertain
-from importer.targets.limits import RateLimiter
+from importer.targets.limits import RateLimiter, SharedRateLimiter
 
 if TYPE_CHECKING:
     import httpx
@@ -102,7 +102,7 @@ class RemoteTarget(Target):
         self.settings = settings
         self.options = self._options(settings.options)
         self.batch_size = settings.batch_size or self.default_batch
-        self.http = self._http(resolve_token(self.name, settings), transport)
+        self.http = self._http(resolve_token(self.name, settings), transport, state)
         self.pool = ThreadPoolExecutor(max_workers=settings.concurrency, thread_name_prefix=self.name)
         self.names: dict[str, dict[Hashable, str]] = {}
         self.resolved: dict[str, dict[Hashable, str]] = {"account": {}, "category": {}}
@@ -119,8 +119,7 @@ class RemoteTarget(Target):
             key = ".".join(str(p) for p in err["loc"])
             raise ConfigError(f"target {self.name}: options.{key}: {err['msg']}") from None
 
-    def _http(self, token: Secret, transport: httpx.BaseTransport | None) -> Http:
-        scale = self.options.rate_window_scale
+    def _http(self, token: Secret, transport: httpx.BaseTransport | None, state: Store | None) -> Http:
         return Http(
             self.name,
             self.settings.base_url or self.default_url,
@@ -128,9 +127,17 @@ class RemoteTarget(Target):
             timeout=self.settings.timeout,
             concurrency=self.settings.concurrency,
             retry=RetryPolicy(self.settings.retries, self.settings.backoff, retry_statuses=self.retry_statuses),
-            limiter=RateLimiter({k: v * scale for k, v in self.windows.items()}, bucket=self.token_bucket),
+            limiter=self._limiter(token, state),
             transport=transport,
         )
+
+    def _limiter(self, token: Secret, state: Store | None) -> RateLimiter:
+        """The shared budget when the state is shared by many workers, else this process's own."""
+        windows = {k: v * self.options.rate_window_scale for k, v in self.windows.items()}
+        rates = state.shared_rates() if state is not None else None
+        if rates is None:
+            return RateLimiter(windows, bucket=self.token_bucket)
+        return SharedRateLimiter(rates, self.name, token.reveal(), windows, bucket=self.token_bucket)
 
     # --- what a service supplies ------------------------------------------------------------
 
