@@ -245,10 +245,16 @@ def postgres() -> Iterator[pgserver.Server]:
             f"The workers benchmark needs PostgreSQL: {missing}; or set IMPORTER_TEST_PG to a server's URL."
         )
     server = pgserver.start()
+    stopping = signal.signal(signal.SIGTERM, _exit)  # a `kill` of the benchmark stops its server too
     try:
         yield server
     finally:
+        signal.signal(signal.SIGTERM, stopping)
         pgserver.stop(server)
+
+
+def _exit(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 @contextmanager
