@@ -164,6 +164,7 @@ def prepare(inbox: Inbox, folder: Path) -> Run:
 
 
 def watch_command(run: Run, state: Location, lease: float) -> list[str]:
+    """One worker: `importer watch --once` on the run's inbox, the shipped rules, files read at once."""
     state_arg = state.url if isinstance(state, PgUrl) else str(state)
     rules = repo_root() / "rules"
     return python_command(
@@ -196,6 +197,7 @@ def _start(command: list[str], env: dict[str, str], err: Path) -> subprocess.Pop
 def _wait_all(
     children: list[subprocess.Popen[bytes]], start: float, limit: float, kill: Kill | None
 ) -> tuple[list[Worker], str]:
+    """Reap each child as it exits (its own rusage), killing `kill.worker` on time, until all have."""
     ended: dict[int, Worker] = {}
     observed = ""
     while len(ended) < len(children):
