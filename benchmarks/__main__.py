@@ -8,6 +8,10 @@ its growth), start-up (`importer --help`, a 20-row import), and, side by side on
 hledger (skipped with a message when not installed) with the same 100 rules, plain ofxparse, and
 the rule matcher alone with 1,000 rules (`benchmarks.rules_bench`).  Loopback only; every child
 process is killed at `--limit` seconds (`--reference-limit` for ofxparse).
+
+Only when `--only` names them: `workers` (1,000 files from one inbox by 1, 2 and 4 watchers on
+PostgreSQL, and one on SQLite: benchmarks/workers.py) and `trials` (kill trials:
+benchmarks/trials.py); both start a PostgreSQL server and take minutes.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks import compare, results, startup
+from benchmarks import compare, results, startup, trials, workers
 from benchmarks.child import Measured, TimedOut, measure, python_command, repo_root
 from benchmarks.data import DATA, WRITERS, data_file
 from benchmarks.table import Result, machine_line, markdown_lines, render_markdown, render_text, text_lines
@@ -171,7 +175,16 @@ def benchmark(args: argparse.Namespace) -> list[Result]:
             for job in plan(args, rows, Path(tmp)):
                 results.append(execute(job, rows))
                 print(render_text([results[-1]], header=False), flush=True)
-    return results
+    return results + many_workers(args)
+
+
+def many_workers(args: argparse.Namespace) -> list[Result]:
+    """The workers benchmark and the kill trials, when `--only` names them (they need PostgreSQL)."""
+    asked = [job for job in (workers, trials) if args.only and job.__name__.rsplit(".", 1)[1] in args.only]
+    if not asked:
+        return []
+    with workers.postgres() as server:
+        return [result for job in asked for result in job.benchmark(args, server)]
 
 
 def arguments(argv: list[str] | None = None) -> argparse.Namespace:
@@ -190,6 +203,8 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--save", type=Path, help="write the results as JSON (with the commit measured) to this file")
     parser.add_argument("--compare", type=Path, help="print a before -> after table against these saved results")
     parser.add_argument("--after", type=Path, help="with --compare: take the after-figures from this file, run nothing")
+    workers.add_arguments(parser)
+    trials.add_arguments(parser)
     args = parser.parse_args(argv)
     if args.quick:
         args.sizes = [10_000]

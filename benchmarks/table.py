@@ -30,7 +30,9 @@ class Result:
     db_growth_bytes: int | None = None  # end to end: the state database's growth over a fresh one
     best_seconds: float | None = None  # start-up: the best of the runs; `seconds` is their median
     best_cpu_seconds: float | None = None  # start-up: the best CPU time; `cpu_seconds` is the median
-    kind: str = "stage"  # "stage" (a row of the stage x size grid) or "startup"
+    kind: str = "stage"  # "stage" (a row of the stage x size grid), "startup", "workers" or "trials"
+    files: int | None = None  # workers: statement files in the inbox
+    server_cpu_seconds: float | None = None  # workers: the PostgreSQL server's CPU time over the run
 
     @property
     def bytes_per_txn(self) -> float | None:
@@ -169,13 +171,45 @@ def _median(r: Result) -> str:
     return _seconds(r.seconds) if r.seconds else r.note or "-"
 
 
+def workers_grid(results: list[Result]) -> list[list[str]]:
+    """Many workers on one inbox (benchmarks/workers.py): a failed run's row says why in place of figures."""
+    head = ["workers (files x rows)", "wall s", "files/s", "rows/s", "rows/CPU s", "server CPU s", "rows/CPU s, all"]
+    body = [_workers_row(r) for r in results if r.kind == "workers"]
+    return [[*head, "peak MB"], *(row + ["-"] * (len(head) + 1 - len(row)) for row in body)] if body else []
+
+
+def trials_grid(results: list[Result]) -> list[list[str]]:
+    """The kill trials (benchmarks/trials.py): how many ran, what they found."""
+    body = [[r.name, f"{r.size:,}", r.note or "-"] for r in results if r.kind == "trials"]
+    return [["kill trials", "trials", "result"], *body] if body else []
+
+
+def _workers_row(r: Result) -> list[str]:
+    """Rows per CPU second of the workers, then of the workers and the database server together."""
+    name = f"{r.name} ({r.files or 0:,} x {r.size // (r.files or 1):,})"
+    if r.rows is None or not r.seconds or not r.cpu_seconds:
+        return [name, r.note or "-"]
+    server = r.server_cpu_seconds
+    everything = f"{r.rows / (r.cpu_seconds + server):,.0f}" if server is not None else "-"
+    rates = [f"{(r.files or 0) / r.seconds:,.1f}", f"{r.rows / r.seconds:,.0f}", f"{r.rows / r.cpu_seconds:,.0f}"]
+    server_cell = f"{server:.1f}" if server is not None else "-"
+    return [name, f"{r.seconds:.1f}", *rates, server_cell, everything, f"{r.peak_mb or 0:,.0f}"]
+
+
 def _seconds(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
 def tables(results: list[Result]) -> list[list[list[str]]]:
-    """Every table that has rows: stages, disk, start-up, ratios."""
-    found = [grid(results), disk_grid(results), startup_grid(results), ratio_grid(results)]
+    """Every table that has rows: stages, disk, start-up, ratios, workers, kill trials."""
+    found = [
+        grid(results),
+        disk_grid(results),
+        startup_grid(results),
+        ratio_grid(results),
+        workers_grid(results),
+        trials_grid(results),
+    ]
     return [table for table in found if len(table) > 1]
 
 

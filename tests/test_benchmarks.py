@@ -6,12 +6,14 @@ figure is measured and carried to the tables and the saved results.
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from benchmarks import generate, results
+from benchmarks import generate, results, workers
 from benchmarks.__main__ import main
 from benchmarks.child import measure
 from benchmarks.compare import write_hledger_rules, write_our_rules
@@ -19,6 +21,7 @@ from benchmarks.data import data_file
 from benchmarks.startup import timed_runs
 from benchmarks.table import Result, disk_grid, growth, ratio, render_markdown, render_text
 from benchmarks.where import STEPS, profile_run, step_seconds
+from tests import pgserver
 
 
 def test_tiny_run_times_stages_disk_and_start_up_and_saves(tmp_path: Path) -> None:
@@ -138,3 +141,74 @@ def test_where_the_time_goes_names_every_step_of_a_real_run() -> None:
     # Transfers are paired only when another account is known (file_import._store): with one, none runs.
     assert seconds.pop("transfers") == 0
     assert all(value > 0 for value in seconds.values()), seconds  # each other step was found and ran
+
+
+# many workers and kill trials (benchmarks/workers.py, benchmarks/trials.py) ---------------------------
+
+
+def test_workers_and_kill_trials_run_checked_on_postgresql_and_are_saved(
+    tmp_path: Path, pg_server: pgserver.Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IMPORTER_TEST_PG", pg_server.url)  # the session's server, not a second one
+    markdown, saved = tmp_path / "workers.md", tmp_path / "workers.json"
+    sizes = ["--files", "8", "--file-rows", "5", "--workers", "2", "--trials", "2", "--trial-files", "6"]
+    rest = ["--data", str(tmp_path / "data"), "--no-startup", "--markdown", str(markdown), "--save", str(saved)]
+    found = main(["--only", "workers", "trials", *sizes, *rest])
+    sqlite, pg, trials = found
+    assert [r.name for r in (sqlite, pg)] == ["workers: SQLite, 1 worker", "workers: PostgreSQL, 2 workers"]
+    for run in (sqlite, pg):  # checked: every file archived once, the SQLite run's ids, none twice
+        assert run.note is None and run.rows == 40 and run.files == 8, run.note
+        assert run.seconds and run.cpu_seconds and run.peak_mb
+    assert trials.kind == "trials" and trials.size == 2 and trials.note and trials.note.startswith("0 failed; kills ")
+    text = markdown.read_text()
+    assert (
+        "| workers: PostgreSQL, 2 workers (8 x 5) | " in text
+        and "| kill trials: 4 workers, 6 files x 5 rows | 2 |" in text
+    )
+    assert results.load(saved)[1] == found
+
+
+def test_a_run_check_names_files_not_archived_once_and_ids_lost_or_twice(tmp_path: Path) -> None:
+    inbox = workers.write_inbox(tmp_path / "made", 3, 2)
+    run = workers.prepare(inbox, tmp_path / "run")
+    (run.archive / "2026-12").mkdir(parents=True)
+    (run.inbox / "s0000-a00.csv").rename(run.archive / "2026-12" / "s0000-a00.csv")
+    (run.inbox / "s0001-a01.csv").rename(run.archive / "2026-12" / "s0001-a01-1.csv")  # a second copy's name
+    found = workers.problems(run, inbox, ["a", "b", "b", "c", "d"], ["a", "b", "c", "d", "e", "f"])
+    assert found == [
+        "archive: 2 file(s) missing, 1 extra (e.g. ['s0001-a01-1.csv'])",
+        "1 file(s) left in the inbox (e.g. ['s0002-a02.csv'])",
+        "5 transactions stored, 6 generated",
+        "1 external id(s) stored twice",
+        "the ids differ from the reference run's: 2 missing, 0 not in it",
+    ]
+
+
+def test_the_generated_inbox_interleaves_accounts_and_chains_each_accounts_balance(tmp_path: Path) -> None:
+    inbox = workers.write_inbox(tmp_path / "inbox", workers.ACCOUNTS + 1, 3)
+    assert inbox.names[:3] == ["s0000-a00.csv", "s0001-a01.csv", "s0002-a02.csv"] and inbox.total_rows == 63
+    first, second = (_lines(inbox.folder / name) for name in ("s0000-a00.csv", "s0020-a00.csv"))
+    assert first[0] == generate.CHASE_HEADER and len(first) == 4  # header, then newest first
+    closing, opening = first[1].split(",")[5], second[-1].split(",")
+    assert Decimal(closing) + Decimal(opening[3]) == Decimal(opening[5])  # the next file goes on from it
+    assert _day(opening[1]) > _day(first[1].split(",")[1])  # later: an account's files never share a day
+
+
+def _day(text: str) -> dt.date:
+    month, day, year = map(int, text.split("/"))
+    return dt.date(year, month, day)
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines()
+
+
+def test_the_servers_cpu_time_is_read_from_its_processes(pg_server: pgserver.Server) -> None:
+    if pg_server.folder is None:
+        assert workers.server_cpu(pg_server) is None  # a server of the environment's: not ours to read
+        return
+    before = workers.server_cpu(pg_server)
+    with workers.fresh_schema(pg_server, "bench_cpu_probe") as url:
+        assert workers.stored_ids(url) == []
+    after = workers.server_cpu(pg_server)
+    assert before is not None and after is not None and after > 0 and after >= before
