@@ -134,3 +134,29 @@ def test_storing_a_batch_from_its_columns_writes_what_storing_its_transactions_w
         )
         assert a.db.execute(query).fetchall() == b.db.execute(query).fetchall()
         assert [transaction_row(t)[0] for t in txns] == [r[0] for r in b.db.execute(query)]
+
+
+def test_storing_a_batch_landed_writes_what_storing_then_landing_writes(tmp_path: Path, any_state: Location) -> None:
+    # The reference is the rows stored, then landed by the one UPDATE; the fast path stores them
+    # landed (`landed=True`) and landing then journals them.  Same rows, ledger and journal row.
+    statement = parse_file(ROOT / "samples" / "camt" / "giro-2026-10.camt053.xml", ParseOptions())[0]
+    txns = [t.model_copy(update={"external_id": f"v2:{n:032x}"}) for n, t in enumerate(statement.transactions)]
+    sha = "f" * 64
+    with State(tmp_path / "a.sqlite") as a, open_store(any_state) as b:
+        run_a, run_b = a.begin_run("run"), b.begin_run("run")
+        with a.transaction():
+            a.store_batch(TxBatch.of(txns), range(len(txns)), run_a, sha)
+            assert a.land_in_state("local", run_a, sha, 0) == len(txns)
+        with b.transaction():
+            stored = b.store_batch(TxBatch.of(txns), range(len(txns)), run_b, sha, landed=True)
+            assert b.land_in_state("local", run_b, sha, 0, stored) == len(txns) == 4
+        rows = "SELECT external_id, amount, status, run_id, ledger_run FROM transactions ORDER BY rowid"
+        assert a.db.execute(rows).fetchall() == b.db.execute(rows).fetchall()
+        assert [r[4] for r in b.db.execute(rows)] == [run_b] * 4
+        journal = "SELECT target, key, run_id, size, confirmed, status FROM batches"
+        assert (
+            a.db.execute(journal).fetchall()
+            == b.db.execute(journal).fetchall()
+            == [("local", f"{sha}:0", run_b, 4, 4, "done")]
+        )
+        assert a.stored_transactions("ledger") == b.stored_transactions("ledger")

@@ -142,11 +142,7 @@ class Known:
 
     @classmethod
     def of(cls, state: Store, target: str, ids: Sequence[str]) -> Known:
-        return cls(
-            state.accepted_ids(target, ids),
-            state.aliases_of(ids),
-            state.statuses(ids),
-        )
+        return cls(*state.known(target, ids))
 
 
 def exact_decision(state: Store, known: Known, txn: Transaction, settings: MatchSettings) -> Decision | None:

@@ -66,6 +66,7 @@ class FileSettings:
     explicit_account: str | None
     as_new_account: bool = False
     id_window: int | None = ID_WINDOW_DAYS
+    in_state: bool = False  # the target is the local ledger: new rows are stored landed in it
 
 
 @dataclass
@@ -92,6 +93,7 @@ class Imported:
     fresh: int  # this file's new rows stored `ok`
     after: int  # the store's mark before them (`State.new_rows`)
     warnings: list[str] = field(default_factory=list)
+    landed: int = 0  # of `fresh`, those stored already landed in the ledger (`FileSettings.in_state`)
 
 
 def file_sha256(path: Path, options: ParseOptions) -> str:
@@ -156,7 +158,8 @@ class FileImport:
         for statement in self.open.values():
             self._check_seen_elsewhere(statement)
         self._finish()
-        return Imported(self.ended, self.sha256, self.extra, self.fresh, self.after)
+        landed = self.fresh if self.settings.in_state else 0
+        return Imported(self.ended, self.sha256, self.extra, self.fresh, self.after, landed=landed)
 
     # events --------------------------------------------------------------------------------
 
@@ -247,7 +250,9 @@ class FileImport:
         decided = self.dedupe.batch(batch)
         self.report.duplicates.extend(decided.listed)
         self.report.duplicate += sum(decided.skipped.values())
-        stored = self.state.store_batch(batch, decided.new, self.settings.run_id, self.sha256)
+        stored = self.state.store_batch(
+            batch, decided.new, self.settings.run_id, self.sha256, landed=self.settings.in_state
+        )
         self.fresh += stored
         self._record(decided.decisions)
         if decided.new and others:

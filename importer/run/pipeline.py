@@ -419,7 +419,7 @@ def _import(
 def _land_in_state(state: Store, target: Target, run_id: int, imported: Imported) -> int:
     """Land the file's new rows in a target that lives in the state (`Ability.IN_STATE`)."""
     crash_point("upload.pending")  # the crash points of an upload: a kill here undoes the whole file
-    landed = state.land_in_state(target.name, run_id, imported.sha256, imported.after)
+    landed = state.land_in_state(target.name, run_id, imported.sha256, imported.after, imported.landed)
     crash_point("upload.sent")
     return landed
 
@@ -454,6 +454,7 @@ def _file_settings(settings: RunSettings, options: ParseOptions, run_id: int, ta
         options=options,
         explicit_account=settings.parse.account,
         as_new_account=settings.as_new_account,
+        in_state=Ability.IN_STATE in target.abilities,
     )
 
 

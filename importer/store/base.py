@@ -92,8 +92,11 @@ class Store(Protocol):
 
     # stored transactions ----------------------------------------------------------------------
 
-    def store_batch(self, batch: TxBatch, rows: Sequence[int], run_id: int, file_sha256: str) -> int:
-        """Store rows `rows` of `batch` as new `ok` records from its columns; how many were new."""
+    def store_batch(
+        self, batch: TxBatch, rows: Sequence[int], run_id: int, file_sha256: str, landed: bool = False
+    ) -> int:
+        """Store rows `rows` of `batch` as new `ok` records from its columns, landed in the ledger
+        by `run_id` when `landed`; how many were new."""
 
     def last_row(self) -> int:
         """A mark before the rows stored next (`new_rows` and its kin read what follows it)."""
@@ -101,9 +104,10 @@ class Store(Protocol):
     def new_rows(self, run_id: int, sha256: str, after: int, size: int) -> Iterator[list[Transaction]]:
         """The rows run `run_id` stored `ok` from file `sha256` after the mark `after`, `size` at a time."""
 
-    def land_in_state(self, target: str, run_id: int, sha256: str, after: int) -> int:
+    def land_in_state(self, target: str, run_id: int, sha256: str, after: int, landed: int = 0) -> int:
         """Land `new_rows` in the in-state target with one statement (and journal it as one done
-        batch), inside the caller's transaction; returns how many landed."""
+        batch), inside the caller's transaction; returns how many landed, with the `landed` ones
+        `store_batch` stored landed."""
 
     def representatives(self, run_id: int, sha256: str, after: int) -> list[Transaction]:
         """One row of each (account, currency, category, target account, transfer) of `new_rows`."""
@@ -138,6 +142,9 @@ class Store(Protocol):
 
     def add_aliases(self, aliases: Sequence[tuple[str, str, str]], run_id: int) -> None:
         """Remember (external id, canonical id, reason): that id is the stored record `canonical`."""
+
+    def known(self, target: str, external_ids: Sequence[str]) -> tuple[set[str], dict[str, str], dict[str, str]]:
+        """(`accepted_ids`, `aliases_of`, `statuses`) of `external_ids`, read at once."""
 
     def aliases_of(self, external_ids: Iterable[str]) -> dict[str, str]:
         """external id → the stored record it was found to be, for those that are aliases."""

@@ -55,7 +55,7 @@ _SCHEMA_LOCK = 0x696D706F72746572  # "importer": two processes creating one sche
 _CONNECT_TIMEOUT = 30  # seconds
 # A statement with a parameter: `?`, or `:name` (not a `::` cast, not inside a word).
 _PARAMETER = re.compile(r"\?|(?<![:\w]):([A-Za-z_]\w*)")
-_STAGED = f"{TXN_COLUMNS}, file_id, run_id, status"
+_STAGED = f"{TXN_COLUMNS}, file_id, run_id, status, ledger_run"
 _STAGE = f"CREATE TEMP TABLE staged_rows AS SELECT {_STAGED}, rowid AS seq FROM transactions WITH NO DATA"
 _COPY = f"COPY staged_rows ({_STAGED}, seq) FROM STDIN"
 # File order is the `rowid` order the marks and `new_rows` read by; a row stored before is skipped.
@@ -111,6 +111,7 @@ class PgBase(SqlBase):
     """A handle on a PostgreSQL state; use as a context manager to close it."""
 
     path: PgUrl
+    _JSON_LIST = "SELECT jsonb_array_elements_text(?::jsonb)"
 
     def __init__(self, url: PgUrl) -> None:
         self.path = url
@@ -197,7 +198,9 @@ class PostgresStore(PgWorkersSql, CoreSql, HistorySql, JournalSql, DedupeSql, Re
         db.execute("SET synchronous_commit TO OFF")
         return SharedRates(db)
 
-    def store_batch(self, batch: TxBatch, rows: Sequence[int], run_id: int, file_sha256: str) -> int:
+    def store_batch(
+        self, batch: TxBatch, rows: Sequence[int], run_id: int, file_sha256: str, landed: bool = False
+    ) -> int:
         """`StreamSql.store_batch` through COPY: the rows go to a staging table in one stream,
         then into `transactions` in file order, those stored before skipped; how many were new."""
         if not rows:
@@ -205,9 +208,10 @@ class PostgresStore(PgWorkersSql, CoreSql, HistorySql, JournalSql, DedupeSql, Re
         with self.transaction():
             file_id, values = self.batch_values(batch, rows, file_sha256)
             self.db.execute("DELETE FROM staged_rows")
+            ledger_run = run_id if landed else None
             with self.pg.copy(_COPY) as copy:
                 for seq, row in enumerate(zip(*values)):
-                    copy.write_row((*row, file_id, run_id, "ok", seq))
+                    copy.write_row((*row, file_id, run_id, "ok", ledger_run, seq))
             return max(self.db.execute(_FROM_STAGE).rowcount, 0)
 
 

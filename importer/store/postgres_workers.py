@@ -102,10 +102,10 @@ class PgWorkersSql(WorkersSql):
             self._lock_numbers()
             return int(super().begin_batch(target, key, run_id, external_ids, done))  # type: ignore[misc]
 
-    def land_in_state(self, target: str, run_id: int, sha256: str, after: int) -> int:
+    def land_in_state(self, target: str, run_id: int, sha256: str, after: int, landed: int = 0) -> int:
         with self.transaction():
             self._lock_numbers()
-            return int(super().land_in_state(target, run_id, sha256, after))  # type: ignore[misc]
+            return int(super().land_in_state(target, run_id, sha256, after, landed))  # type: ignore[misc]
 
     # account locks ------------------------------------------------------------------------------
 

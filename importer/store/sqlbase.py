@@ -13,6 +13,7 @@ its own stays atomic too.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -26,7 +27,6 @@ from importer.config.state_location import PgUrl
 # insert into such a table names it: a PostgreSQL identity would not know of these numbers.
 # Under the run lock no two writers race for one number.
 NEXT_ID = "coalesce(max(id), 0) + 1"
-_IN_CHUNK = 500  # ids per `IN (...)` query: far under SQLite's variable limit, few round trips
 
 
 class Cursor(Protocol):
@@ -69,6 +69,8 @@ class SqlBase:
     # engine's base: PostgreSQL's driver is imported only when a PostgreSQL state is opened).
     integrity_errors: tuple[type[Exception], ...] = ()
     database_errors: tuple[type[Exception], ...] = ()
+    # The rows of a JSON array of text, bound as one parameter: `rows_for`'s `IN (...)` list.
+    _JSON_LIST: ClassVar[str] = "SELECT value FROM json_each(?)"
 
     def __enter__(self) -> SqlBase:
         return self
@@ -123,12 +125,15 @@ class SqlBase:
             self.db.execute(f"RELEASE {name}")
 
     def rows_for(self, query: str, ids: Iterable[str], *params: object) -> Iterator[tuple[Any, ...]]:
-        """The rows of `query`, whose `{}` is an `IN (...)` list, for every one of `ids` (each
-        asked once), in chunks under SQLite's limit on variables; `params` bind before the ids."""
-        wanted = list(dict.fromkeys(ids))
-        for start in range(0, len(wanted), _IN_CHUNK):
-            chunk = wanted[start : start + _IN_CHUNK]
-            yield from self.db.execute(query.format(marks(len(chunk))), (*params, *chunk))
+        """The rows of `query`, whose `{}` is an `IN (...)` list, for every one of `ids`, in one
+        statement whatever their number; `params` bind before the ids.
+
+        The ids go as one JSON array the engine unpacks (`_JSON_LIST`): a batch's 20,000 ids as
+        `?` lists took forty statements of 500 (SQLite's limit on variables), each parsed and
+        planned, and twice the time."""
+        wanted = list(ids)
+        if wanted:
+            yield from self.db.execute(query.format(self._JSON_LIST), (*params, json.dumps(wanted)))
 
 
 class _Undo(Exception):

@@ -8,11 +8,13 @@ a file of a million lines makes a few queries, not a million.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
 from importer.core.models import Transaction
+from importer.store.base import LEDGER_TARGET
 from importer.store.rows import TXN_COLUMNS, transaction_from_row
 from importer.store.sqlbase import SqlBase, marks
 
@@ -23,6 +25,14 @@ _CANDIDATES = (
     "AND (t.file_sha256 IS NULL OR t.file_sha256 <> ?) AND t.status = 'ok' AND NOT EXISTS "
     "(SELECT 1 FROM aliases a WHERE a.canonical_id = t.external_id AND a.reason = 'other-format')"
 )
+# What the exact layer asks of a batch's ids, in one statement: (id, status, in the ledger, None)
+# of the stored ones, (id, None, None, canonical id) of the aliases, and for a target other than the
+# ledger (id, None, TRUE, None) of those it confirmed.  Three `IN` queries cost a third more.
+_KNOWN = (
+    "SELECT external_id, status, {landed}, NULL FROM transactions WHERE external_id IN ({ids}) "
+    "UNION ALL SELECT external_id, NULL, NULL, canonical_id FROM aliases WHERE external_id IN ({ids})"
+)
+_CONFIRMED = " UNION ALL SELECT external_id, NULL, TRUE, NULL FROM accepted WHERE target = ? AND external_id IN ({ids})"
 _LEGS = (
     "SELECT external_id, account, date, amount, currency, description, transfer_to, target_account, pair_id "
     "FROM transactions WHERE external_id IN ({})"
@@ -36,6 +46,26 @@ class DedupeSql(SqlBase):
         """external id → the stored record it was found to be, for those of `external_ids` that are aliases."""
         query = "SELECT external_id, canonical_id FROM aliases WHERE external_id IN ({})"
         return dict(self.rows_for(query, external_ids))
+
+    def known(self, target: str, external_ids: Sequence[str]) -> tuple[set[str], dict[str, str], dict[str, str]]:
+        """(`accepted_ids`, `aliases_of`, `statuses`) of `external_ids`, read in one statement."""
+        ids = json.dumps(list(external_ids))
+        if target == LEDGER_TARGET:
+            rows = self.db.execute(_KNOWN.format(landed="ledger_run IS NOT NULL", ids=self._JSON_LIST), (ids, ids))
+        else:
+            query = (_KNOWN + _CONFIRMED).format(landed="FALSE", ids=self._JSON_LIST)
+            rows = self.db.execute(query, (ids, ids, target, ids))
+        accepted: set[str] = set()
+        aliases: dict[str, str] = {}
+        statuses: dict[str, str] = {}
+        for external_id, status, landed, canonical in rows:
+            if landed:
+                accepted.add(external_id)
+            if status is not None:
+                statuses[external_id] = status
+            if canonical is not None:
+                aliases[external_id] = canonical
+        return accepted, aliases, statuses
 
     def stored_transaction(self, external_id: str) -> Transaction | None:
         """The stored record `external_id`, None when there is none."""

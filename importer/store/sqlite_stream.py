@@ -3,8 +3,10 @@ landing one import's new rows in the local ledger, and reading them back for oth
 
 A row names its file by `files.id`, created here with the first row stored from it (inside the
 file's transaction, so a file that fails leaves no file row either), and keeps its own path only
-when it is not that file's.  Landing in the ledger marks the rows just stored (`ledger_run`), in
-the pages the same transaction has just written: the row is written to disk once.
+when it is not that file's.  A row bound for the local ledger is stored already marked landed
+(`ledger_run`): marking it afterwards rewrote every page just written and, inside the file's
+savepoints, journalled each one first (a quarter of the bytes written by a large import).
+Landing then marks only rows stored otherwise (by the dedupe layers' decisions) and journals it.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from importer.store.rows import TXN_COLUMNS, batch_columns, now_iso, transaction
 from importer.store.sqlbase import NEXT_ID, SqlBase, marks
 
 
-def _store(columns: Sequence[str]) -> str:
-    """Storing rows that give `columns` (those left out are NULL), their file, run and status."""
-    named = [*columns, "file_id", "run_id", "status"]
+def _store(columns: Sequence[str], landed: bool = False) -> str:
+    """Storing rows that give `columns` (those left out are NULL), their file, run and status, and
+    when `landed` the run that landed them in the ledger."""
+    named = [*columns, "file_id", "run_id", "status", *(["ledger_run"] if landed else [])]
     return f"INSERT INTO transactions ({', '.join(named)}) VALUES ({marks(len(named))}) ON CONFLICT DO NOTHING"
 
 
@@ -45,10 +48,13 @@ _NAMES = TXN_COLUMNS.split(", ")
 
 
 class StreamSql(SqlBase):
-    def store_batch(self, batch: TxBatch, rows: Sequence[int], run_id: int, file_sha256: str) -> int:
+    def store_batch(
+        self, batch: TxBatch, rows: Sequence[int], run_id: int, file_sha256: str, landed: bool = False
+    ) -> int:
         """Store rows `rows` of `batch` as new `ok` records, straight from its columns (no
-        `Transaction` per row); returns how many were new.  Equal to `store_transactions` of
-        those rows (tests/test_file_import.py)."""
+        `Transaction` per row), landed in the ledger by this run when `landed`; returns how many
+        were new.  Equal to `store_transactions` of those rows, then `land_in_state` when `landed`
+        (tests/test_file_import.py, tests/test_state_writeonce.py)."""
         if not rows:
             return 0
         with self.transaction():
@@ -58,10 +64,9 @@ class StreamSql(SqlBase):
             # int, float, str and bytearray through), which cost half of the insert; most of a
             # file's optional columns are absent.
             given = [(name, column) for name, column in zip(_NAMES, values) if column.count(None) < len(column)]
-            sql = _store([name for name, _ in given])
-            cursor = self.db.executemany(
-                sql, zip(*(c for _, c in given), repeat(file_id), repeat(run_id), repeat("ok"))
-            )
+            sql = _store([name for name, _ in given], landed)
+            tail = (repeat(file_id), repeat(run_id), repeat("ok"), *([repeat(run_id)] if landed else []))
+            cursor = self.db.executemany(sql, zip(*(c for _, c in given), *tail))
             return max(cursor.rowcount, 0)
 
     def batch_values(self, batch: TxBatch, rows: Sequence[int], file_sha256: str) -> tuple[int | None, list[list[Any]]]:
@@ -84,13 +89,14 @@ class StreamSql(SqlBase):
         found = self.db.execute("SELECT id, path, raw_columns FROM files WHERE sha256 = ?", (sha256,)).fetchone()
         return int(found[0]), str(found[1]), json.loads(found[2]) if found[2] else None
 
-    def land_in_state(self, target: str, run_id: int, sha256: str, after: int) -> int:
+    def land_in_state(self, target: str, run_id: int, sha256: str, after: int, landed: int = 0) -> int:
         """Land in the local ledger (`target`, the in-state one) every row run `run_id` stored
         `ok` from file `sha256` after the mark `after`: one statement, and one journal row, done,
-        keyed by the file and the mark; returns how many landed.  Inside the caller's transaction
-        (the file's), so the rows are stored and landed together or not at all."""
+        keyed by the file and the mark; returns how many landed, counting the `landed` rows
+        `store_batch` stored landed already.  Inside the caller's transaction (the file's), so the
+        rows are stored and landed together or not at all."""
         with self.transaction():
-            count = self.db.execute(_LAND, {"run": run_id, "after": after, "sha": sha256}).rowcount
+            count = landed + self.db.execute(_LAND, {"run": run_id, "after": after, "sha": sha256}).rowcount
             if count:
                 now = now_iso()
                 key = f"{sha256}:{after}"  # unique per import: the mark only grows
