@@ -6,8 +6,9 @@ target, in a fresh interpreter, must not load the OFX, camt, MT940 or QIF reader
 registry imports only the parser that claims the file), httpx, FastAPI, uvicorn or the sandbox,
 any target module but the local ledger's (the target registry names its modules, importer/targets),
 or rich's table and progress bar (drawn only on a terminal).
-pandas is still loaded by that run: the CSV layout detection reads its prefix into a DataFrame
-(importer/parsers/csv/detect.py `read_frame`); identifying the file no longer needs it.
+Nor pandas and numpy: a table under 1 MiB is read by the csv module and its dates in plain Python
+(importer/parsers/csv/detect.py `read_grid`, importer/parsers/dates.py), for a bank profile as for
+a layout detected from the cells, whose date format is then inferred.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from tests.golden import ROOT, sample_files
 
 CHASE = "samples/csv/chase/chase-checking-2026-10.csv"
 NEVER_FOR_A_CSV = (
+    "pandas",
+    "numpy",
     "importer.parsers.ofx",
     "importer.parsers.camt",
     "importer.parsers.mt940",
@@ -89,6 +92,20 @@ def test_a_csv_import_into_local_loads_no_other_format_and_no_http(tmp_path: Pat
         "importer.targets.local",
     ]
     assert (tmp_path / "state.sqlite").stat().st_size > 0
+
+
+def test_a_csv_of_a_layout_no_profile_knows_is_detected_and_imported_without_pandas(tmp_path: Path) -> None:
+    statement = tmp_path / "unknown-bank.csv"
+    statement.write_text(
+        "Booked,Text,Sum,Left\n30.10.2026,COFFEE ROASTERS,-4.50,95.50\n28.10.2026,SALARY ACME,100.00,100.00\n",
+        encoding="utf-8",
+    )
+    state = str(tmp_path / "state.sqlite")
+    argv = ["run", str(statement), "--target", "local", "--state", state, "--account", "Mine", "--currency", "EUR"]
+    run = _child(RUN_THEN_LIST, *argv, "--json")
+    assert run["exit"] == 0
+    assert _among(run["modules"], NEVER_FOR_A_CSV) == []
+    assert _among(run["modules"], ("importer.parsers.csv.streaming",)) == ["importer.parsers.csv.streaming"]
 
 
 def test_identifying_a_csv_imports_neither_pandas_nor_another_reader() -> None:
