@@ -12,13 +12,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from importer.core.errors import ImporterError
 from importer.parsers.base import ParseOptions
 from importer.parsers.csv import detect as csv_detect
 from importer.parsers.csv.detect import Grid, Layout, detect, locate_table, read_grid_pandas, read_grid_plain
 from importer.parsers.csv.reader import CsvParser
-from importer.parsers.csv.table import Table
+from importer.parsers.csv.table import Table, scan
 from tests.corpus import corpus_files
 from tests.golden import ROOT, sample_files
 
@@ -95,3 +97,24 @@ def test_a_file_read_without_pandas_decides_and_reads_exactly_as_with_it(
     plain = _decided(path)
     monkeypatch.setattr(csv_detect, "PLAIN_CHARS", -1)  # every table to pandas, as before
     assert _decided(path) == plain
+
+
+_CELLS = st.sampled_from(["", "a", "12.50", '"q, "" d"', '"two\nlines"', " x ", '"', 'a"b', '"a"b', "\r", "é"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_CELLS, min_size=0, max_size=5), min_size=1, max_size=8), st.booleans())
+def test_generated_tables_read_as_pandas_reads_them_or_go_to_pandas(rows: list[list[str]], trailing: bool) -> None:
+    """Short, long and blank rows, quotes open, doubled or stray, line ends inside and outside quotes."""
+    text = "".join(",".join(row) + "\n" for row in rows)
+    try:
+        records = scan(Path("generated.csv"), text, ",")
+    except ImporterError:
+        return  # refused before any cell is read, by either reader
+    table = Table(",", 3, None, None, 0, len(records.lines), 0, 0, trailing)
+    plain = read_grid_plain(text, table)
+    try:
+        reference: Grid | str = read_grid_pandas(Path("generated.csv"), text, table, records)
+    except ImporterError as exc:
+        reference = str(exc)
+    assert plain is None or plain == reference

@@ -9,7 +9,7 @@ read by the csv module (`read_grid`), strictly: whatever it would read different
 C parser (a long row, an open quote, text after a closing quote, a stray carriage return, a NUL,
 a byte order mark) it refuses, and pandas reads that table instead (`read_grid_pandas`, the
 reference; tests/test_csv_plain_grid.py holds the two equal on every sample and corpus CSV).
-pandas with numpy costs 0.7 s of start-up, four times a 20-row import's work; on a large file its
+pandas with numpy cost 0.7 s of CPU at start-up, about five times a 20-row import's work; on a large file its
 C parser is the faster reader, so a whole file over the limit is read by it.
 """
 
@@ -204,7 +204,7 @@ def read_grid(path: Path, text: str, table: Table, records: Records) -> Grid:
 
 def read_grid_plain(text: str, table: Table) -> Grid | None:
     """`read_grid_pandas` of the table's `text` by the csv module; None where pandas might read it
-    otherwise: a record wider than the table (pandas cuts it), a quote left open or text after a
+    otherwise: a record wider than the table (pandas cuts or refuses it), a quote left open or text after a
     closing quote (refused in strict mode), a NUL or a byte order mark (pandas drops them)."""
     if "\x00" in text or text.startswith("\ufeff"):
         return None
