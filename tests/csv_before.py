@@ -62,8 +62,10 @@ class _Reader:
         self.path, self.layout, self.options = path, layout, options
         self.profile: Profile = layout.profile
         self.header = [c.strip() for c in (layout.table.header or [])]
+        # The grid as the frame this reader was written for, indexed by record from the table's first.
+        self.frame = pd.DataFrame(dict(enumerate(layout.grid.columns)), index=layout.grid.rows, dtype=object)
         self._drop_pending_and_footer()
-        self.lines = layout.lines
+        self.lines = [layout.records.lines[layout.table.first + i] for i in self.frame.index]
         self.account = (
             options.account
             or (self.profile.name if layout.named else None)
@@ -73,7 +75,7 @@ class _Reader:
 
     # -- columns ---------------------------------------------------------------------------
     def column(self, ref: ColumnRef) -> pd.Series:
-        frame = self.layout.frame
+        frame = self.frame
         index = self._index(ref)
         if index >= frame.shape[1]:
             raise ParseError(
@@ -93,13 +95,13 @@ class _Reader:
         )
 
     def first_text(self, ref: ColumnRef | None) -> str | None:
-        if ref is None or self.layout.frame.empty:
+        if ref is None or self.frame.empty:
             return None
         return next((v.strip() for v in self.column(ref) if v.strip()), None)
 
     def _drop_pending_and_footer(self) -> None:
         """Rows that are not bookings: pending ones, and notes or totals without a date or amount."""
-        frame = self.layout.frame
+        frame = self.frame
         dates = frame.iloc[:, self._index(self.profile.columns.date)].str.strip()
         keep = ~dates.str.lower().isin(PENDING) & ~self._note_rows(frame, dates) & ~self._balance_rows(frame)
         for name, values in self.profile.skip_values.items():
@@ -107,7 +109,7 @@ class _Reader:
         skipped = int((~keep).sum())
         if skipped:
             self.layout.evidence.append(f"skipped {skipped} row(s) that are not bookings (pending, notes, totals)")
-        self.layout.frame = frame[keep]
+        self.frame = frame[keep]
 
     def _balance_rows(self, frame: pd.DataFrame) -> pd.Series:
         # "Beginning balance" lines (Bank of America) state a balance and move no money.
@@ -399,7 +401,7 @@ class _Reader:
         return [" ".join(p for p in cells if p) for cells in zip(*parts)]
 
     def _raws(self) -> list[dict[str, str]]:
-        frame = self.layout.frame
+        frame = self.frame
         names = [h if h else f"column {i + 1}" for i, h in enumerate(self.header)]
         names += [f"column {i + 1}" for i in range(len(names), frame.shape[1])]
         names = names[: frame.shape[1]]

@@ -3,9 +3,12 @@
 Start-up time (issue 16: a 20-row import under 0.5 s) is mostly imports, so the boundary is pinned
 here as a set of modules, never as a time: a real `importer run` of a Chase sample into the local
 target, in a fresh interpreter, must not load the OFX, camt, MT940 or QIF readers (the parser
-registry imports only the parser that claims the file), httpx, FastAPI, uvicorn or the sandbox.
-pandas is still loaded by that run: the CSV layout detection reads its prefix into a DataFrame
-(importer/parsers/csv/detect.py `read_frame`); identifying the file no longer needs it.
+registry imports only the parser that claims the file), httpx, FastAPI, uvicorn or the sandbox,
+any target module but the local ledger's (the target registry names its modules, importer/targets),
+or rich's table and progress bar (drawn only on a terminal).
+Nor pandas and numpy: a table under 1 MiB is read by the csv module and its dates in plain Python
+(importer/parsers/csv/detect.py `read_grid`, importer/parsers/dates.py), for a bank profile as for
+a layout detected from the cells, whose date format is then inferred.
 """
 
 from __future__ import annotations
@@ -17,10 +20,15 @@ from pathlib import Path
 
 from importer.internals.lazy import imported
 from importer.parsers import FORMATS, REGISTRY, FileSample, ParseOptions
+from importer.targets import REGISTRY as TARGETS_REGISTRY
+from importer.targets import TARGETS
+from importer.targets.local import LocalLedger
 from tests.golden import ROOT, sample_files
 
 CHASE = "samples/csv/chase/chase-checking-2026-10.csv"
 NEVER_FOR_A_CSV = (
+    "pandas",
+    "numpy",
     "importer.parsers.ofx",
     "importer.parsers.camt",
     "importer.parsers.mt940",
@@ -29,6 +37,19 @@ NEVER_FOR_A_CSV = (
     "httpx",
     "fastapi",
     "uvicorn",
+    # The six services' modules: the target registry imports only the configured target's.
+    "importer.targets.remote",
+    "importer.targets.http",
+    "importer.targets.limits",
+    "importer.targets.wallet",
+    "importer.targets.wallet_v1",
+    "importer.targets.duitmyself",
+    "importer.targets.pocketsmith",
+    "importer.targets.toshl",
+    "importer.targets.spendsense",
+    # A `--json` run draws no table and no progress bar (no terminal either).
+    "rich.table",
+    "rich.progress",
 )
 # Runs `importer run` as the command line does, then lists what the interpreter imported.
 RUN_THEN_LIST = """
@@ -73,10 +94,34 @@ def test_a_csv_import_into_local_loads_no_other_format_and_no_http(tmp_path: Pat
     assert (tmp_path / "state.sqlite").stat().st_size > 0
 
 
+def test_a_csv_of_a_layout_no_profile_knows_is_detected_and_imported_without_pandas(tmp_path: Path) -> None:
+    statement = tmp_path / "unknown-bank.csv"
+    statement.write_text(
+        "Booked,Text,Sum,Left\n30.10.2026,COFFEE ROASTERS,-4.50,95.50\n28.10.2026,SALARY ACME,100.00,100.00\n",
+        encoding="utf-8",
+    )
+    state = str(tmp_path / "state.sqlite")
+    argv = ["run", str(statement), "--target", "local", "--state", state, "--account", "Mine", "--currency", "EUR"]
+    run = _child(RUN_THEN_LIST, *argv, "--json")
+    assert run["exit"] == 0
+    assert _among(run["modules"], NEVER_FOR_A_CSV) == []
+    assert _among(run["modules"], ("importer.parsers.csv.streaming",)) == ["importer.parsers.csv.streaming"]
+
+
 def test_identifying_a_csv_imports_neither_pandas_nor_another_reader() -> None:
     found = _child(IDENTIFY_THEN_LIST, CHASE)
     assert found["parser"] == "csv"
     assert _among(found["modules"], ("pandas", "numpy", *NEVER_FOR_A_CSV)) == []
+
+
+def test_the_target_registry_imports_an_entry_on_lookup_and_keeps_what_a_test_sets() -> None:
+    assert list(TARGETS_REGISTRY) == list(TARGETS) and len(TARGETS_REGISTRY) == 7
+    assert TARGETS_REGISTRY["local"] is LocalLedger
+    for name, path in TARGETS.items():
+        assert path.startswith("importer.targets.") and TARGETS_REGISTRY[name] is imported(path)
+        assert TARGETS_REGISTRY[name].name == name or name == "local"
+    TARGETS_REGISTRY["stand-in"] = LocalLedger
+    assert TARGETS_REGISTRY.pop("stand-in") is LocalLedger and "stand-in" not in TARGETS_REGISTRY
 
 
 def test_every_format_claims_exactly_what_its_reader_identifies() -> None:

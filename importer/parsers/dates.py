@@ -4,6 +4,11 @@ A column such as 01/02/2026, 03/04/2026, 11/12/2026 reads as day-first and as mo
 Guessing would silently swap months and days in the books, so `infer_date_format` refuses and
 names the flag and the profile key that settle it.  Any parser with text dates (CSV, QIF, ...)
 uses this module.
+
+Dates are read in plain Python where the text has a shape pandas' `to_datetime` surely reads the
+same way (`_numeric_dates`, `_plain_dates`), so a small import never loads pandas and numpy (0.7 s);
+any other text goes to pandas, the reference reader, and `infer_date_format_pandas` is the whole
+inference done by pandas (tests/test_dates_plain.py holds the two equal under hypothesis).
 """
 
 from __future__ import annotations
@@ -118,12 +123,56 @@ def infer_date_format(values: Sequence[str]) -> str | Ambiguity:
     values = list(values)
     first_index = values.index  # the first row holding a value: looked up only to report one
     unique = list(dict.fromkeys(values))
+    column = [translate_months(v.strip()) for v in unique]
+    sample = [v for v in column[:200] if v]
+    shaped = [fmt for fmt in CANDIDATE_FORMATS if all(_shape(fmt).fullmatch(v) for v in sample)]
+    readers = [(fmt, days) for fmt in shaped if (days := _reads_all(column, fmt)) is not None]
+    if not readers:
+        raise NoDateFormat(first_index(unique[_first_unreadable(column)]))
+    best_fmt, best = readers[0]
+    for fmt, days in readers[1:]:
+        # As pandas compares them: a row without a day differs from every other, itself included.
+        differ = [i for i, (a, b) in enumerate(zip(days, best)) if a is None or b is None or a != b]
+        if differ:
+            first, second = sorted(first_index(unique[i]) for i in _two_examples(differ[:2], len(column)))
+            return Ambiguity((best_fmt, fmt), (first, second))
+    return best_fmt
+
+
+def _reads_all(column: list[str], fmt: str) -> list[dt.date | None] | None:
+    """The day of each value of `column` read with `fmt` (None for an empty one); None when `fmt`
+    leaves a value unread or reads none."""
+    days = _days(column, fmt)
+    if any(day is None for value, day in zip(column, days) if value) or not any(days):
+        return None
+    return days
+
+
+def _days(column: list[str], fmt: str) -> list[dt.date | None]:
+    """The day of each stripped, translated value of `column` under `fmt`; None where it reads none."""
+    texts = [v for v in dict.fromkeys(column) if v]
+    by_text = _plain_dates(texts, fmt)
+    if by_text is None:
+        by_text = _pandas_days(texts, fmt)
+    return [by_text[v] if v else None for v in column]
+
+
+def _pandas_days(texts: list[str], fmt: str) -> dict[str, dt.date | None]:
+    parsed = _to_datetime(pd.Series(texts, dtype="string"), fmt)
+    return {text: (None if pd.isna(v) else v.date()) for text, v in zip(texts, parsed)}
+
+
+def infer_date_format_pandas(values: Sequence[str]) -> str | Ambiguity:
+    """`infer_date_format` read by pandas alone: the reference the plain readers are held to."""
+    values = list(values)
+    first_index = values.index  # the first row holding a value: looked up only to report one
+    unique = list(dict.fromkeys(values))
     column = _english_months(pd.Series(unique, dtype="string").str.strip())
     sample = [v for v in column.dropna().head(200) if v]
     shaped = [fmt for fmt in CANDIDATE_FORMATS if all(_shape(fmt).fullmatch(v) for v in sample)]
     readers = [(fmt, parsed) for fmt in shaped if (parsed := _try(column, fmt)) is not None]
     if not readers:
-        raise NoDateFormat(first_index(unique[_first_unreadable(column)]))
+        raise NoDateFormat(first_index(unique[_first_unreadable(list(column))]))
     best_fmt, best = readers[0]
     for fmt, parsed in readers[1:]:
         differ = (parsed != best).to_numpy().nonzero()[0]
@@ -148,7 +197,9 @@ def parse_dates(values: Sequence[str], fmt: str) -> list[dt.date | None]:
     Each distinct value is parsed once: a statement has far fewer days than rows.
     """
     unique = list(dict.fromkeys(values))
-    by_value = _numeric_dates(unique, fmt) or _pandas_dates(unique, fmt)
+    by_value = _numeric_dates(unique, fmt)
+    if by_value is None:
+        by_value = dict(zip(unique, _days([translate_months(v.strip()) for v in unique], fmt)))
     return list(map(by_value.__getitem__, values))
 
 
@@ -211,6 +262,74 @@ def _numeric_shape(fmt: str) -> re.Pattern[str] | None:
     return re.compile(pattern)
 
 
+_ENGLISH_MONTHS = {name: month for month, name in enumerate(_ENGLISH) if name}
+_FULL_MONTHS = ("January February March April May June July August September October November December").split()
+_STRICT = {
+    "%Y": r"(?P<Y>\d{4})",
+    "%y": r"(?P<y>\d{2})",
+    "%m": r"(?P<m>\d{2})",
+    "%d": r"(?P<d>\d{2})",
+    "%H": r"(?P<H>\d{2})",
+    "%M": r"(?P<M>\d{2})",
+    "%S": r"(?P<S>\d{2})",
+    "%f": r"\d{6}",
+    "%z": r"(?P<z>[+-]\d{2}):?(?P<zm>\d{2})",
+    "%b": "(?P<b>" + "|".join(_ENGLISH[1:]) + ")",
+    "%B": "(?P<B>" + "|".join(_FULL_MONTHS) + ")",
+}
+
+
+def _plain_dates(texts: list[str], fmt: str) -> dict[str, dt.date | None] | None:
+    """`_pandas_days` of stripped, translated `texts` without pandas, when every text has the
+    strict shape `_strict_shape` gives `fmt` and all share one UTC offset; None otherwise.
+
+    The strict shape is the one pandas reads for certain in the one way (two digits for day,
+    month and time, the English month names `translate_months` writes); dt.date then refuses
+    what pandas refuses.  One offset: pandas reads mixed offsets as UTC, which may move the day."""
+    found = _numeric_dates(texts, fmt)
+    if found is not None:
+        return found
+    shape = _strict_shape(fmt)
+    if shape is None:
+        return None
+    matches = list(map(shape.fullmatch, texts))
+    if None in matches or ("z" in shape.groupindex and not _one_offset(matches)):  # type: ignore[arg-type]
+        return None
+    return {text: _strict_day(match) for text, match in zip(texts, matches)}  # type: ignore[arg-type]
+
+
+@cache
+def _strict_shape(fmt: str) -> re.Pattern[str] | None:
+    """The texts `_plain_dates` reads for `fmt`; None for a format with another directive."""
+    parts = [p for p in re.split(r"(%.)", fmt) if p]
+    if any(p.startswith("%") and p not in _STRICT for p in parts):
+        return None
+    return re.compile("".join(_STRICT.get(p, re.escape(p)) for p in parts))
+
+
+def _one_offset(matches: list[re.Match[str]]) -> bool:
+    """Whether the texts name at most one UTC offset, a valid one."""
+    offsets = {(m.group("z"), m.group("zm")) for m in matches}
+    return len(offsets) <= 1 and all(abs(int(h)) <= 23 and int(m) <= 59 for h, m in offsets)
+
+
+def _strict_day(match: re.Match[str]) -> dt.date | None:
+    groups = match.groupdict()
+    year = int(groups["Y"]) if "Y" in groups else _century(int(groups["y"]))
+    month = int(groups["m"]) if "m" in groups else _month_number(groups)
+    clock = (int(groups.get("H", 0)), int(groups.get("M", 0)), int(groups.get("S", 0)))
+    if not YEAR_RANGE[0] <= year <= YEAR_RANGE[1] or clock[0] > 23 or max(clock[1:]) > 59:
+        return None
+    try:
+        return dt.date(year, month, int(groups["d"]))
+    except ValueError:
+        return None
+
+
+def _month_number(groups: dict[str, str]) -> int:
+    return _ENGLISH_MONTHS[groups["b"]] if "b" in groups else _FULL_MONTHS.index(groups["B"]) + 1
+
+
 def translate_months(value: str) -> str:
     """`value` with a month name in any supported language replaced by its English abbreviation."""
     return _WORD.sub(lambda m: MONTH_NAMES.get(m.group(0).lower().rstrip("."), m.group(0)), value)
@@ -261,7 +380,7 @@ def _shape(fmt: str) -> re.Pattern[str]:
     return re.compile("".join(_DIRECTIVES.get(p[1], ".*") if p.startswith("%") else re.escape(p) for p in parts if p))
 
 
-def _first_unreadable(column: pd.Series[str]) -> int:
+def _first_unreadable(column: list[str]) -> int:
     # The row that defeats the most lenient reader is the one to show the user.
     for i, value in enumerate(column):
         if value and all(pd.isna(pd.to_datetime(value, format=f, errors="coerce")) for f in CANDIDATE_FORMATS):

@@ -3,6 +3,7 @@
 stdout stays for data and reports, so a bar never mixes into `--json` output or a pipe, and
 cron (no terminal) sees no bar at all.  `run_display` draws what the pipeline tells its observer
 (importer/run/pipeline.py `RunObserver`: stages and upload batches): the pipeline itself draws nothing.
+rich's progress bar is imported only when there is a terminal to draw it on (importer/internals/lazy.py).
 """
 
 from __future__ import annotations
@@ -12,12 +13,19 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
+from importer.internals.lazy import lazy_module
 from importer.reports.summary import Uploaded
+
+if TYPE_CHECKING:
+    from rich import console as rich_console
+    from rich import progress as rich_progress
+    from rich.console import Console
+    from rich.progress import Progress
+else:
+    rich_console = lazy_module("rich.console")
+    rich_progress = lazy_module("rich.progress")
 
 
 class RunDisplay(Protocol):
@@ -106,12 +114,12 @@ def run_display(files: int, *, console: Console | None = None) -> Iterator[RunDi
     if not show or files < 1:
         yield Silent()
         return
-    bar = Progress(
-        TextColumn("{task.description:<12}"),
-        BarColumn(bar_width=28),
-        TimeElapsedColumn(),
-        TextColumn("{task.fields[detail]}"),
-        console=console or Console(stderr=True),
+    bar = rich_progress.Progress(
+        rich_progress.TextColumn("{task.description:<12}"),
+        rich_progress.BarColumn(bar_width=28),
+        rich_progress.TimeElapsedColumn(),
+        rich_progress.TextColumn("{task.fields[detail]}"),
+        console=console or rich_console.Console(stderr=True),
         transient=True,
         refresh_per_second=4,
     )

@@ -1,4 +1,8 @@
-"""What happened, per file and per target: plain lines off a TTY, a rich table on one, or JSON."""
+"""What happened, per file and per target: plain lines off a TTY, a rich table on one, or JSON.
+
+rich's table is imported when a table is drawn (importer/internals/lazy.py): the library, a `--json`
+run and cron never draw one, and their start-up should not pay for it.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +12,18 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
-from rich.console import Console
-from rich.table import Table
-
 from importer.core.models import Transaction
+from importer.internals.lazy import lazy_module
 from importer.rules.normalise import normalise_payee
 
 if TYPE_CHECKING:
+    from rich import table as rich_table
+    from rich.console import Console
+
     from importer.dedupe.layers import Decision
     from importer.run.journal import Reconciliation
+else:
+    rich_table = lazy_module("rich.table")
 
 _COUNTS = ("parsed", "new", "duplicate", "skipped", "uncategorised", "failed")
 _TOP_PAYEES = 5
@@ -234,7 +241,7 @@ def _plain_row(values: list[int], label: str) -> str:
 
 def _render_table(report: RunReport, console: Console) -> None:
     title = f"Run {report.run_id} → {report.target}" + (" (dry run: nothing stored)" if report.dry_run else "")
-    table = Table(title=title, title_justify="left")
+    table = rich_table.Table(title=title, title_justify="left")
     table.add_column("file", overflow="fold")
     for name in _COUNTS:
         table.add_column("would add" if name == "new" and report.dry_run else name, justify="right")

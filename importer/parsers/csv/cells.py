@@ -1,7 +1,7 @@
 """The located table as plain columns (lists of str), and the rows that are not bookings.
 
-pandas reads the cells (its C parser, one shared str object per repeated cell); the frame is
-then split into one list per column and released, because everything after works a column at a
+The layout's grid (detect.py: the csv module's cells, or pandas' for a large table) is taken
+as one list per column, because everything after works a column at a
 time on the distinct values: a statement has few distinct dates, types and currencies, so a test
 runs once per distinct value and the rows only look the answer up.  Row filters give what the
 pandas expressions they replace gave (tests/test_csv_fast_path.py compares whole statements).

@@ -3,10 +3,19 @@
 `detect` returns a `Layout`: the profile to read the file with (named, or built from what the
 file shows), the located table, its cells as strings, and the evidence for each decision so
 `importer detect` can show its work.
+
+The cells of a table under `PLAIN_CHARS` (every stream's 1 MiB prefix, so every small import) are
+read by the csv module (`read_grid`), strictly: whatever it would read differently from pandas'
+C parser (a long row, an open quote, text after a closing quote, a stray carriage return, a NUL,
+a byte order mark) it refuses, and pandas reads that table instead (`read_grid_pandas`, the
+reference; tests/test_csv_plain_grid.py holds the two equal on every sample and corpus CSV).
+pandas with numpy cost 0.7 s of CPU at start-up, about five times a 20-row import's work; on a large file its
+C parser is the faster reader, so a whole file over the limit is read by it.
 """
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import io
 import re
@@ -14,7 +23,7 @@ import warnings
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from importer.core.accounts import is_iban, normalise_identifier
 from importer.core.currencies import is_currency
@@ -47,6 +56,18 @@ else:
     pd = lazy_module("pandas")
 
 HEADER_SEARCH_LINES = 60
+PLAIN_CHARS = 1 << 20  # a table's text up to this long is read by the csv module, longer by pandas
+
+
+class Grid(NamedTuple):
+    """The data rows of a table as plain columns, every cell a str, blank rows dropped."""
+
+    columns: list[list[str]]
+    rows: list[int]  # each row's record index, counted from the table's first record
+
+    @property
+    def width(self) -> int:
+        return len(self.columns)
 
 
 @dataclass
@@ -58,7 +79,7 @@ class Layout:
     text: DecodedText  # its encoding and line endings; the text itself is dropped once read
     table: Table
     records: Records
-    frame: pd.DataFrame  # data rows only, columns 0..width-1, every cell a str
+    grid: Grid  # data rows only, columns 0..width-1
     evidence: list[str] = field(default_factory=list)
     guessed: frozenset[str] = frozenset()  # roles found from content, not from a header or profile
     found: dict[str, str] = field(default_factory=dict)  # settings read from the cells (date_format, decimal)
@@ -66,14 +87,31 @@ class Layout:
 
     @property
     def lines(self) -> list[int]:
-        """The line of each row of `frame` (its index counts records from the table's first)."""
-        lines = np.frombuffer(self.records.lines, dtype=np.int32)
-        return lines[self.table.first + self.frame.index.to_numpy()].tolist()  # type: ignore[no-any-return]
+        """The line of each row of `grid`."""
+        lines, first = self.records.lines, self.table.first
+        return [lines[first + row] for row in self.grid.rows]
 
 
 def detect(path: Path, options: ParseOptions, data: bytes | None = None) -> Layout:
     """The layout of `path` (of `data`, its bytes or their prefix, when given); errors name the
     file and line of anything unreadable."""
+    profile, named, text, records, table = locate_table(path, options, data)
+    grid = read_grid(path, text.text, table, records)
+    # The cells are in `grid` now: keep how the text was read, not the text (a second copy of
+    # the file, 200 MB or more for a million rows).
+    text = dataclasses.replace(text, text="")
+    evidence = _file_evidence(text, table, profile if named else None)
+    guessed: frozenset[str] = frozenset()
+    if profile is None or not named:
+        profile, guessed = infer_profile(path, table, grid, evidence)
+    account = _preamble_account(records, table, profile, evidence)
+    return Layout(profile, named, text, table, records, grid, evidence, guessed, preamble_account=account)
+
+
+def locate_table(
+    path: Path, options: ParseOptions, data: bytes | None = None
+) -> tuple[Profile | None, bool, DecodedText, Records, Table]:
+    """The profile (None to infer one) and whether it is named, the text, its records and the table."""
     profile, named = _chosen_profile(path, options)
     text = read_text(path, options, profile.encoding if profile else "auto", data)
     if profile is None:
@@ -89,16 +127,7 @@ def detect(path: Path, options: ParseOptions, data: bytes | None = None) -> Layo
     table = locate(path, records, delimiter, hint)
     if table.width < 2 or table.first >= table.end:
         raise InputError(path, "holds no table: no rows of delimited fields were found.")
-    frame = read_frame(path, text.text, table, records)
-    # The cells are in `frame` now: keep how the text was read, not the text (a second copy of
-    # the file, 200 MB or more for a million rows).
-    text = dataclasses.replace(text, text="")
-    evidence = _file_evidence(text, table, profile if named else None)
-    guessed: frozenset[str] = frozenset()
-    if profile is None or not named:
-        profile, guessed = infer_profile(path, table, frame, evidence)
-    account = _preamble_account(records, table, profile, evidence)
-    return Layout(profile, named, text, table, records, frame, evidence, guessed, preamble_account=account)
+    return profile, named, text, records, table
 
 
 def _preamble_account(records: Records, table: Table, profile: Profile, evidence: list[str]) -> Found | None:
@@ -162,10 +191,55 @@ def _guess(line: str) -> str:
     return max((",", ";", "\t", "|"), key=line.count)
 
 
-def read_frame(path: Path, text: str, table: Table, records: Records) -> pd.DataFrame:
-    """The data rows as strings, read by pandas' C parser, blank rows dropped."""
+def read_grid(path: Path, text: str, table: Table, records: Records) -> Grid:
+    """The data rows as strings: by the csv module when the table is small and it reads it as
+    pandas would, else by pandas (see the module docstring)."""
+    start, stop = _table_span(text, table, records)
+    if stop - start <= PLAIN_CHARS:
+        grid = read_grid_plain(text[start:stop], table)
+        if grid is not None:
+            return grid
+    return read_grid_pandas(path, text, table, records)
+
+
+def read_grid_plain(text: str, table: Table) -> Grid | None:
+    """`read_grid_pandas` of the table's `text` by the csv module; None where pandas might read it
+    otherwise: a record wider than the table (pandas cuts or refuses it), a quote left open or text after a
+    closing quote (refused in strict mode), a NUL or a byte order mark (pandas drops them)."""
+    if "\x00" in text or text.startswith("\ufeff"):
+        return None
+    width = table.width
+    try:
+        rows = list(csv.reader(text_lines(text), delimiter=table.delimiter, strict=True))
+    except csv.Error:
+        return None
+    if any(len(row) > width for row in rows):
+        return None
+    padded = [row if len(row) == width else row + [""] * (width - len(row)) for row in rows]
+    return _grid_of(padded, table)
+
+
+def _grid_of(rows: list[list[str]], table: Table) -> Grid:
+    """Rows of the table's full width as a `Grid`: a trailing empty field dropped, blank rows too."""
+    columns = [list(column) for column in zip(*rows)] or [[] for _ in range(table.width)]
+    if table.trailing_empty and not any(columns[-1]):
+        columns.pop()
+    kept = [i for i, row in enumerate(rows) if any(row[: len(columns)])]
+    if len(kept) == len(rows):
+        return Grid(columns, kept)
+    return Grid([[column[i] for i in kept] for column in columns], kept)
+
+
+def _table_span(text: str, table: Table, records: Records) -> tuple[int, int]:
+    """The character offsets where the table's data records begin and end in `text`."""
     start = _offset(text, records.lines[table.first] - 1)
     stop = _offset(text, records.lines[table.end] - 1) if table.end < len(records.lines) else len(text)
+    return start, stop
+
+
+def read_grid_pandas(path: Path, text: str, table: Table, records: Records) -> Grid:
+    """The data rows as strings, read by pandas' C parser, blank rows dropped: the reference."""
+    start, stop = _table_span(text, table, records)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", pd.errors.ParserWarning)
@@ -185,7 +259,8 @@ def read_frame(path: Path, text: str, table: Table, records: Records) -> pd.Data
         raise ParseError(path, f"the table is malformed ({str(exc).strip()}).") from None
     if table.trailing_empty and (frame.iloc[:, -1] == "").all():
         frame = frame.iloc[:, :-1]
-    return _without_blank_rows(frame)
+    frame = _without_blank_rows(frame)
+    return Grid([frame.iloc[:, i].tolist() for i in range(frame.shape[1])], frame.index.tolist())
 
 
 def _without_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
@@ -221,21 +296,21 @@ def _file_evidence(text: DecodedText, table: Table, profile: Profile | None) -> 
     return notes
 
 
-def infer_profile(path: Path, table: Table, frame: pd.DataFrame, evidence: list[str]) -> tuple[Profile, frozenset[str]]:
+def infer_profile(path: Path, table: Table, grid: Grid, evidence: list[str]) -> tuple[Profile, frozenset[str]]:
     """A profile built from the header names and the cells, and the roles found from cells only."""
-    header = [c.strip() for c in (table.header or [])][: frame.shape[1]]
+    header = [c.strip() for c in (table.header or [])][: grid.width]
     roles = _roles_from_header(header)
-    _drop_false_indicator(frame, roles)
-    _named_account(frame, header, roles)
+    _drop_false_indicator(grid, roles)
+    _named_account(grid, header, roles)
     named = dict(roles)
-    if "account" not in roles.values() and len(frame):
+    if "account" not in roles.values() and grid.rows:
         # Before the text roles, which would take a long IBAN for a description.  Only a column
         # whose first cell is an IBAN can be one IBAN throughout: the others are not read.
-        first = frame.iloc[0]
-        ibans = [i for i in range(frame.shape[1]) if i not in roles and is_iban(normalise_identifier(first[i]))]
-        _take_account(frame, roles, ibans, named=False)
-    _roles_from_content(frame, roles)
-    columns = _columns(path, roles, frame, header)
+        first = [column[0] for column in grid.columns]
+        ibans = [i for i in range(grid.width) if i not in roles and is_iban(normalise_identifier(first[i]))]
+        _take_account(grid, roles, ibans, named=False)
+    _roles_from_content(grid, roles)
+    columns = _columns(path, roles, grid, header)
     for index, role in sorted(roles.items()):
         name = header[index] if index < len(header) else f"column {index + 1}"
         how = "header" if index in named else "content"
@@ -251,7 +326,7 @@ def infer_profile(path: Path, table: Table, frame: pd.DataFrame, evidence: list[
     return profile, frozenset(role for index, role in roles.items() if index not in named)
 
 
-def _named_account(frame: pd.DataFrame, header: list[str], roles: dict[int, str]) -> None:
+def _named_account(grid: Grid, header: list[str], roles: dict[int, str]) -> None:
     """The column its header calls an account is this account's only when every row holds the
     same number there (an "Auftragskonto"); one whose numbers vary is the counterparty's (an
     "IBAN" beside the payee), and must feed no role."""
@@ -259,14 +334,14 @@ def _named_account(frame: pd.DataFrame, header: list[str], roles: dict[int, str]
     for index in columns:
         if roles.get(index) == "account":
             del roles[index]
-    _take_account(frame, roles, columns, named=True)
+    _take_account(grid, roles, columns, named=True)
     roles.update({i: "ignore" for i in columns if i not in roles})
 
 
-def _take_account(frame: pd.DataFrame, roles: dict[int, str], columns: list[int], *, named: bool) -> bool:
+def _take_account(grid: Grid, roles: dict[int, str], columns: list[int], *, named: bool) -> bool:
     """Give the account role to the one identifier `columns` hold (csv_account.column_account);
     none when two columns hold different ones.  Whether one was given."""
-    found = {i: column_account(frame.iloc[:, i].unique(), named=named) for i in columns}
+    found = {i: column_account(dict.fromkeys(grid.columns[i]), named=named) for i in columns}
     held = {i: normalise_identifier(v) for i, v in found.items() if v is not None}
     if not held or len(set(held.values())) > 1:
         return False
@@ -274,10 +349,10 @@ def _take_account(frame: pd.DataFrame, roles: dict[int, str], columns: list[int]
     return True
 
 
-def _drop_false_indicator(frame: pd.DataFrame, roles: dict[int, str]) -> None:
+def _drop_false_indicator(grid: Grid, roles: dict[int, str]) -> None:
     # "Transaction Type" holds debit/credit in some exports and "CARD_PAYMENT" in others.
     for index, role in list(roles.items()):
-        if role == "indicator" and _kind(frame.iloc[:, index]) != "indicator":
+        if role == "indicator" and _kind(grid.columns[index]) != "indicator":
             del roles[index]
             if "memo" not in roles.values():
                 roles[index] = "memo"  # the kind of booking: CARD_PAYMENT, DEBIT
@@ -292,21 +367,21 @@ def _roles_from_header(header: list[str]) -> dict[int, str]:
     return roles
 
 
-def _roles_from_content(frame: pd.DataFrame, roles: dict[int, str]) -> None:
-    free = [i for i in range(frame.shape[1]) if i not in roles]
-    kinds = {i: _kind(frame.iloc[:, i]) for i in free}
+def _roles_from_content(grid: Grid, roles: dict[int, str]) -> None:
+    free = [i for i in range(grid.width) if i not in roles]
+    kinds = {i: _kind(grid.columns[i]) for i in free}
     for role, kind in (("date", "date"), ("value_date", "date")):
         if role not in roles.values():
             _take(roles, kinds, kind, role)
     if not {"amount", "debit", "credit"} & set(roles.values()):
-        _money_roles(frame, roles, [i for i, k in kinds.items() if k == "number" and i not in roles])
+        _money_roles(grid, roles, [i for i, k in kinds.items() if k == "number" and i not in roles])
     if "currency" not in roles.values():
         _take(roles, kinds, "currency", "currency")
     if "indicator" not in roles.values():
         _take(roles, kinds, "indicator", "indicator")
     if not {"description", "payee", "memo"} & set(roles.values()):  # a memo column may be the text (_texts)
         unclaimed = {i: k for i, k in kinds.items() if i not in roles}
-        _take(roles, unclaimed, _longest_text(frame, unclaimed), "description")  # marks the longest in `unclaimed`
+        _take(roles, unclaimed, _longest_text(grid, unclaimed), "description")  # marks the longest in `unclaimed`
 
 
 def _take(roles: dict[int, str], kinds: dict[int, str], kind: str, role: str) -> None:
@@ -316,8 +391,8 @@ def _take(roles: dict[int, str], kinds: dict[int, str], kind: str, role: str) ->
             return
 
 
-def _kind(column: pd.Series) -> str:
-    values = [v.strip() for v in column.unique() if v.strip()]
+def _kind(column: list[str]) -> str:
+    values = [v.strip() for v in dict.fromkeys(column) if v.strip()]
     if not values:
         return "empty"
     dates = [v for v in values[:200] if DATE_LIKE.match(v)]
@@ -325,7 +400,7 @@ def _kind(column: pd.Series) -> str:
         return "date"
     if all(len(v) == 3 and v.isalpha() and is_currency(v.upper()) for v in values):
         return "currency"
-    if len(values) <= 4 and all(indicator_sign(v) is not None for v in values) and (column.str.strip() != "").all():
+    if len(values) <= 4 and all(indicator_sign(v) is not None for v in values) and all(v.strip() for v in column):
         return "indicator"  # a mark on every row, or it is not a debit/credit column
     numbers = [v for v in values if is_number_shaped(v)]
     if _most(numbers, values) and any(_money_shaped(v) for v in numbers):
@@ -353,19 +428,19 @@ def _money_shaped(value: str) -> bool:
     return digits < 13 and any(ch in value for ch in ".,-+()$€£")
 
 
-def _longest_text(frame: pd.DataFrame, kinds: dict[int, str]) -> str:
+def _longest_text(grid: Grid, kinds: dict[int, str]) -> str:
     texts = [i for i, k in kinds.items() if k == "text"]
     if texts:
-        best = max(texts, key=lambda i: frame.iloc[:, i].str.len().mean())
+        best = max(texts, key=lambda i: _mean_length(grid.columns[i]))
         kinds[best] = "longest-text"
     return "longest-text"
 
 
-def _money_roles(frame: pd.DataFrame, roles: dict[int, str], numbers: list[int]) -> None:
+def _money_roles(grid: Grid, roles: dict[int, str], numbers: list[int]) -> None:
     """Headerless money columns: one is the amount; a second that chains is the balance."""
     if not numbers:
         return
-    if len(numbers) >= 2 and _complementary(frame, numbers[0], numbers[1]):
+    if len(numbers) >= 2 and _complementary(grid, numbers[0], numbers[1]):
         roles[numbers[0]], roles[numbers[1]] = "debit", "credit"  # confirmed or refused by the balance
     else:
         roles[numbers[0]] = "amount"
@@ -373,14 +448,16 @@ def _money_roles(frame: pd.DataFrame, roles: dict[int, str], numbers: list[int])
         roles[numbers[-1]] = "balance"
 
 
-def _complementary(frame: pd.DataFrame, first: int, second: int) -> bool:
+_NOTHING = frozenset({"", "0", "0.00", "0,00"})  # an empty cell of a debit or a credit column
+
+
+def _complementary(grid: Grid, first: int, second: int) -> bool:
     """Every row fills exactly one of the two columns (a debit and a credit column)."""
-    a = frame.iloc[:, first].str.strip().isin(["", "0", "0.00", "0,00"])
-    b = frame.iloc[:, second].str.strip().isin(["", "0", "0.00", "0,00"])
-    return bool((a ^ b).all())
+    pairs = zip(grid.columns[first], grid.columns[second])
+    return all((a.strip() in _NOTHING) != (b.strip() in _NOTHING) for a, b in pairs)
 
 
-def _columns(path: Path, roles: dict[int, str], frame: pd.DataFrame, header: list[str]) -> Columns:
+def _columns(path: Path, roles: dict[int, str], grid: Grid, header: list[str]) -> Columns:
     by_role: dict[str, list[int]] = {}
     for index, role in sorted(roles.items()):
         by_role.setdefault(role, []).append(index)
@@ -398,7 +475,7 @@ def _columns(path: Path, roles: dict[int, str], frame: pd.DataFrame, header: lis
             "Write a profile for it (see `importer detect`).",
         )
     one = {role: indexes[0] for role, indexes in by_role.items() if role != "description"}
-    texts, memo = _texts(by_role, frame)
+    texts, memo = _texts(by_role, grid)
     return Columns(
         date=one["date"],
         description=texts,
@@ -416,23 +493,29 @@ def _columns(path: Path, roles: dict[int, str], frame: pd.DataFrame, header: lis
     )
 
 
-def _texts(by_role: dict[str, list[int]], frame: pd.DataFrame) -> tuple[tuple[int, ...], int | None]:
+def _texts(by_role: dict[str, list[int]], grid: Grid) -> tuple[tuple[int, ...], int | None]:
     """The description columns and the memo column, as the bank profiles map them: the
     counterparty, then the purpose ("REWE Markt GmbH" "REWE SAGT DANKE 4417"), so rules that
     name merchants match; the kind of booking ("Lastschrift") goes to the memo."""
     payee, purposes, kinds = by_role.get("payee", [])[:1], by_role.get("description", []), by_role.get("memo", [])
-    purpose = purposes[:1] or _text_among_kinds(kinds, payee, frame)
+    purpose = purposes[:1] or _text_among_kinds(kinds, payee, grid)
     memo = next((i for i in [*kinds, *purposes[1:]] if i not in purpose), None)
     return (*payee, *purpose), memo
 
 
-def _text_among_kinds(kinds: list[int], payee: list[int], frame: pd.DataFrame) -> list[int]:
+def _text_among_kinds(kinds: list[int], payee: list[int], grid: Grid) -> list[int]:
     """With no purpose column, the "kind" column that is really the text: the most varied one (the
     longer on a tie), when it varies at least as much as the payee.  "Buchungstext" holds the whole
     text in Commerzbank's export and the kind of booking in Sparkasse's; "Type" is all some have."""
     if not kinds:
         return []
-    varied = max(kinds, key=lambda i: (frame.iloc[:, i].nunique(), frame.iloc[:, i].str.len().mean()))
-    if payee and frame.iloc[:, varied].nunique() < frame.iloc[:, payee[0]].nunique():
+    columns = grid.columns
+    varied = max(kinds, key=lambda i: (len(set(columns[i])), _mean_length(columns[i])))
+    if payee and len(set(columns[varied])) < len(set(columns[payee[0]])):
         return []
     return [varied]
+
+
+def _mean_length(column: list[str]) -> float:
+    """The mean length of the cells, as pandas' `str.len().mean()` (NaN for no cells)."""
+    return sum(map(len, column)) / len(column) if column else float("nan")

@@ -76,7 +76,7 @@ class _Stream:
         self.source, self.path = source, source.path
         self.layout = detect(self.path, options, head)
         self.head_text = _head_text(self.path, head, self.layout.text.encoding)
-        self.width_read = self.layout.frame.shape[1]  # the table's width, less a trailing empty field
+        self.width_read = self.layout.grid.width  # the table's width, less a trailing empty field
         self.reader = _Reader(self.path, self.layout, options)
         self.rows, self.first_day, self.last_day = 0, None, None
         self.options = options

@@ -3,7 +3,7 @@
 Banks put account details above the table and totals below it, end every row with a stray
 delimiter (Chase), or quote fields across lines.  The whole file is scanned once with the csv
 module to learn each record's width and first line; the cells themselves are then read by
-pandas' C parser (`csv.read_frame`).  A data row whose width differs from the table's is an
+detect.py `read_grid` (the csv module, or pandas' C parser for a large table).  A data row whose width differs from the table's is an
 error naming its line, never silently cut or padded.  The table is as wide as its most common
 record, or, when a bank profile found its header, as that header.  A field over the csv module's
 limit (128 KiB) is an error at its line: no bank writes one.

@@ -135,10 +135,9 @@ class _Reader:
         )
 
     def _cells(self) -> Cells:
-        frame = self.layout.frame
-        columns = [frame.iloc[:, i].tolist() for i in range(frame.shape[1])]
+        columns = self.layout.grid.columns
         cells = self.bookings(Cells(self.path, self.profile, self.header, columns, self.layout.lines))
-        self.layout.frame = None  # type: ignore[assignment]  # its cells are in `cells` now
+        self.layout.grid = None  # type: ignore[assignment]  # its cells are in `cells` now
         return cells
 
     def bookings(self, cells: Cells) -> Cells:
