@@ -119,6 +119,15 @@ class RuleSet:
     def __len__(self) -> int:
         return len(self.rules)
 
+    def forget(self) -> None:
+        """Drop what matching learnt from the rows seen so far; the rules stay compiled.
+
+        The batch matcher keeps plans and scans from one batch to the next (a statement's keys
+        recur), up to caps of a few hundred thousand entries.  A long-running watcher calls this
+        after each run: the next drop's texts are mostly new, and what was kept would otherwise
+        grow with every file it ever imported (about 50 KB per 100 rows) until the caps."""
+        self.matcher.forget()
+
     def chain(self, txn: Transaction) -> tuple[Rule, ...]:
         """The rules that apply to `txn`, in order: zero or more `continue` rules, then the winner."""
         return tuple(self.rules[i] for i in self.chains([txn])[0])

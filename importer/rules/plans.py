@@ -161,6 +161,13 @@ class Matcher:
                 codes[value] = _code(len(codes))
         return codes
 
+    def forget(self) -> None:
+        """Drop the plans, value codes and scans kept across batches (see `RuleSet.forget`)."""
+        self.value_codes.clear()
+        self.plans.clear()
+        for signer in self.signers.values():
+            signer.forget()
+
     def _trim(self) -> None:
         # Plans and codes are kept across batches (a statement's keys repeat from one batch to the
         # next); past these sizes the memory is worth more than rebuilding them.

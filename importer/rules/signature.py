@@ -62,6 +62,10 @@ class Signer:
         if entries:
             self.automaton.make_automaton()
 
+    def forget(self) -> None:
+        """Drop the scans kept so far (see `RuleSet.forget`)."""
+        self.seen.clear()
+
     def signatures(self, texts: Sequence[str]) -> list[str]:
         """The signature of each text (a sorted string of literal marks; "" when none occur)."""
         blind, ascii_only = _blinded(texts)

@@ -230,6 +230,12 @@ def inbox_importer(
     """
 
     def import_files(files: Sequence[Path]) -> list[FileReport]:
+        try:
+            return _import_locked(files)
+        finally:
+            rules.forget()  # a watcher lives for months: keep nothing per file past its run
+
+    def _import_locked(files: Sequence[Path]) -> list[FileReport]:
         with run_lock(state_path, wait=watch_wait(config)):
             groups = group_by_source(files, config.sources)
             routine = run_groups(groups, rules, state, replace(base, kind="watch"), config, log)

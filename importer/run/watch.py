@@ -112,6 +112,8 @@ class Inbox:
             signature = _signature(path)
             if signature is None:
                 del self.pending[path]
+                if self.claims is not None:
+                    self.claims.forget(path)  # its key and poll delay: a watcher must not grow per file
             elif signature != seen:
                 self.pending[path] = (signature, now)
             elif now - since >= self.settle:
@@ -167,6 +169,7 @@ class Inbox:
     def _forget(self, path: Path, claims: Claimer, claim: Claim | None) -> None:
         """`path` left the inbox: read by this worker just before another filed it away."""
         self.pending.pop(path, None)
+        claims.forget(path)
         if claim is not None:
             claims.end(path, filed=claim is Claim.FILED)
 
