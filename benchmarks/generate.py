@@ -121,11 +121,14 @@ def descriptions(rows: int, seed: int = 7) -> Iterator[str]:
 
 
 def rows(count: int, seed: int = 7) -> Iterator[Row]:
-    """`count` transactions over consecutive days, about 40 a day, mostly small card spending."""
+    """`count` transactions over consecutive days, mostly small card spending: about 40 a day up
+    to 1M rows, more a day above, so a 10M-row statement still ends within the years a bank
+    date may have (25,000 days from 2020) instead of being refused for its dates."""
     rng = random.Random(seed)
     day = dt.date(2020, 1, 1)
+    per_day = max(40, -(-count // 25_000))  # 40 up to 1M rows: the files measured before are unchanged
     for i, text in enumerate(descriptions(count, seed)):
-        if i % 40 == 0:
+        if i % per_day == 0:
             day += dt.timedelta(days=1)
         cents = -rng.randint(100, 25000) if rng.random() < 0.93 else rng.randint(50000, 400000)
         yield Row(day, cents, text)

@@ -7,6 +7,7 @@ figure is measured and carried to the tables and the saved results.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -107,6 +108,15 @@ def test_generated_statement_is_streamed_newest_first_and_keyed_by_version(
     assert (
         lines[1].split(",")[1] == "01/08/2020" and lines[-1].split(",")[1] == "01/02/2020"
     )  # 40 rows a day, newest first
+
+
+def test_a_10m_row_statement_ends_within_the_years_a_bank_date_may_have() -> None:
+    # 40 a day up to 1M rows (the files measured before are unchanged), 400 a day at 10M: its last
+    # day is 25,000 days after 2020-01-02, not in year 2704, which the parser refuses.
+    for count, per_day in ((1_000_000, 40), (10_000_000, 400)):
+        days = [row.day for row in itertools.islice(generate.rows(count), per_day + 1)]
+        assert days[:per_day] == [dt.date(2020, 1, 2)] * per_day and days[per_day] == dt.date(2020, 1, 3)
+    assert dt.date(2020, 1, 1) + dt.timedelta(days=25_000) <= dt.date(2088, 6, 30)
 
 
 def test_growth_compares_time_with_rows() -> None:
