@@ -196,7 +196,7 @@ class PostgresStore(PgWorkersSql, CoreSql, HistorySql, JournalSql, DedupeSql, Re
         # A budget lost to a server crash is relearnt from the next answer's headers: a commit
         # need not wait for the disk (it was three waits per request).
         db.execute("SET synchronous_commit TO OFF")
-        return SharedRates(db)
+        return SharedRates(db, self.path, self.database_errors)
 
     def store_batch(
         self, batch: TxBatch, rows: Sequence[int], run_id: int, file_sha256: str, landed: bool = False
