@@ -94,6 +94,10 @@ class Worker:
     stderr: str
 
 
+# What a kill met when its worker had exited before the drawn moment: nothing, counted apart.
+FINISHED = "after it had finished"
+
+
 @dataclass(frozen=True)
 class Kill:
     """SIGKILL worker `worker` at `at` seconds after the start; `observe` says what it found then."""
@@ -205,12 +209,14 @@ def _wait_all(
             if n not in ended and (worker := _reaped(child, start)) is not None:
                 ended[n] = worker
         if kill is not None and not observed and time.perf_counter() - start >= kill.at:
-            observed = kill.observe() if kill.worker not in ended else "after it had finished"
+            observed = kill.observe() if kill.worker not in ended else FINISHED
             _kill(children[kill.worker])
         if time.perf_counter() - start > limit:
             raise TimedOut(limit)
         time.sleep(0.01)
-    return [ended[n] for n in range(len(children))], observed
+    # Every worker exited before the drawn moment (a run quicker than the calibration's): the
+    # kill met nothing, as when its worker alone had finished; without this it had no label.
+    return [ended[n] for n in range(len(children))], observed or (FINISHED if kill is not None else "")
 
 
 def _reaped(child: subprocess.Popen[bytes], start: float) -> Worker | None:
