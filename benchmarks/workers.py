@@ -14,7 +14,7 @@ A worker's peak memory is its own address space's high-water mark (`VmHWM` in /p
 read while it runs), not `wait4`'s `ru_maxrss`: Python starts a child with vfork, and Linux
 records the parent's high-water mark as the child's at its exec, so `ru_maxrss` was this
 benchmark's own peak whenever that was larger (it was: 574 MB "per PostgreSQL worker" at 1,000
-files, measured after the SQLite run had grown the benchmark, where the worker held about 60 MB).
+files, measured after the SQLite run had grown the benchmark; the worker's own peak is 66 MB).
 Without /proc (not Linux) `ru_maxrss` is the figure, an upper bound.
 
 Every run is checked, not only timed: every file archived exactly once (a second copy would be
