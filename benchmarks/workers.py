@@ -10,6 +10,13 @@ count), the PostgreSQL server's CPU seconds over the run (its processes' /proc c
 a server named by `IMPORTER_TEST_PG`), files and rows per second, and the peak memory of the
 largest worker.
 
+A worker's peak memory is its own address space's high-water mark (`VmHWM` in /proc/<pid>/status,
+read while it runs), not `wait4`'s `ru_maxrss`: Python starts a child with vfork, and Linux
+records the parent's high-water mark as the child's at its exec, so `ru_maxrss` was this
+benchmark's own peak whenever that was larger (it was: 574 MB "per PostgreSQL worker" at 1,000
+files, measured after the SQLite run had grown the benchmark; the worker's own peak is 66 MB).
+Without /proc (not Linux) `ru_maxrss` is the figure, an upper bound.
+
 Every run is checked, not only timed: every file archived exactly once (a second copy would be
 archived as `name-1.csv`), none left in the inbox or failed, and the state holds exactly the
 external ids the SQLite run stored (none twice, none missing).  A run that fails a check is
@@ -92,6 +99,10 @@ class Worker:
     peak_mb: float
     returncode: int
     stderr: str
+
+
+# What a kill met when its worker had exited before the drawn moment: nothing, counted apart.
+FINISHED = "after it had finished"
 
 
 @dataclass(frozen=True)
@@ -199,27 +210,45 @@ def _wait_all(
 ) -> tuple[list[Worker], str]:
     """Reap each child as it exits (its own rusage), killing `kill.worker` on time, until all have."""
     ended: dict[int, Worker] = {}
+    peaks: dict[int, float] = {}  # each child's own peak so far (`own_peak_mb`), read before it is reaped
     observed = ""
     while len(ended) < len(children):
         for n, child in enumerate(children):
-            if n not in ended and (worker := _reaped(child, start)) is not None:
+            if n in ended:
+                continue
+            peaks[n] = own_peak_mb(child.pid) or peaks.get(n, 0.0)
+            if (worker := _reaped(child, start, peaks[n])) is not None:
                 ended[n] = worker
         if kill is not None and not observed and time.perf_counter() - start >= kill.at:
-            observed = kill.observe() if kill.worker not in ended else "after it had finished"
+            observed = kill.observe() if kill.worker not in ended else FINISHED
             _kill(children[kill.worker])
         if time.perf_counter() - start > limit:
             raise TimedOut(limit)
         time.sleep(0.01)
-    return [ended[n] for n in range(len(children))], observed
+    # Every worker exited before the drawn moment (a run quicker than the calibration's): the
+    # kill met nothing, as when its worker alone had finished; without this it had no label.
+    return [ended[n] for n in range(len(children))], observed or (FINISHED if kill is not None else "")
 
 
-def _reaped(child: subprocess.Popen[bytes], start: float) -> Worker | None:
+def _reaped(child: subprocess.Popen[bytes], start: float, peak_mb: float) -> Worker | None:
+    """The worker, if `child` has exited (reaped now); `peak_mb` its own peak, 0 if never read."""
     pid, status, usage = os.wait4(child.pid, os.WNOHANG)
     if pid == 0:
         return None
     child.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
     cpu = usage.ru_utime + usage.ru_stime
-    return Worker(time.perf_counter() - start, cpu, usage.ru_maxrss / 1024, child.returncode, "")
+    return Worker(time.perf_counter() - start, cpu, peak_mb or usage.ru_maxrss / 1024, child.returncode, "")
+
+
+def own_peak_mb(pid: int) -> float | None:
+    """The high-water mark of process `pid`'s own memory since its exec (see the module doc), in
+    MB; None when there is none to read (not Linux, or the process has exited)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as status:
+            found = [line.split()[1] for line in status if line.startswith("VmHWM:")]
+    except OSError:
+        return None
+    return int(found[0]) / 1024 if found else None
 
 
 def _kill(child: subprocess.Popen[bytes]) -> None:

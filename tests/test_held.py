@@ -121,6 +121,23 @@ def test_a_row_held_again_keeps_its_number(state_path: Path, exports: tuple[Path
     assert [r["number"] for r in json.loads(out)] == [1, 2]
 
 
+def test_a_dry_run_leaves_no_gap_in_the_numbers(state_path: Path, exports: tuple[Path, Path]) -> None:
+    """PostgreSQL's sequences do not roll back: a dry run must not spend the numbers users type."""
+    run(state_path, str(exports[0]))
+    code, out = run(state_path, str(exports[1]), "--dry-run")
+    assert (
+        code == 0
+        and out.splitlines()[-1] == f"{exports[1]}: 2 would be held as probable duplicates: see `importer held list`"
+    )
+    assert json.loads(cli(state_path, "held", "list", "--json")[1]) == []  # the dry run held nothing
+    assert reasons(run_json(state_path, str(exports[1]))) == {"other-format": 1, "probable-duplicate": 2}
+    _code, out = cli(state_path, "held", "list", "--json")
+    assert [(r["number"], r["held"]["description"]) for r in json.loads(out)] == [
+        (1, "CHEVRON 0091234 OAKLAND"),
+        (2, "UBER TRIP HELP.UBER.COM"),
+    ]
+
+
 def test_release_sends_a_row_once_and_later_runs_skip_it(state_path: Path, exports: tuple[Path, Path]) -> None:
     held_twice(state_path, exports)
     code, out = cli(state_path, "held", "release", "1")

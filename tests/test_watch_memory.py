@@ -17,10 +17,13 @@ from decimal import Decimal
 from pathlib import Path
 
 from importer.config.settings import AccountSettings, Config
+from importer.config.state_location import PgUrl
 from importer.rules import load_rules
+from importer.run.claims import Claimer
 from importer.run.pipeline import RunSettings
 from importer.run.routine import inbox_importer
 from importer.run.watch import Folders, Inbox
+from importer.store.postgres import PostgresStore
 from importer.store.sqlite import State
 from tests.inbox_statements import Line, write_chase
 
@@ -48,6 +51,27 @@ def test_a_watcher_keeps_nothing_per_run(tmp_path: Path) -> None:
     assert traced[-1] - traced[WARM] < 100_000, [round(t / 1000) for t in traced]
     assert all(not rules.matcher.plans.get(mode) for mode in rules.matcher.plans)
     assert not any(signer.seen for signer in rules.matcher.signers.values())
+
+
+def test_a_postgresql_watcher_with_claims_keeps_nothing_per_run(tmp_path: Path, pg_url: PgUrl) -> None:
+    """The same on a shared state, as a worker among others runs: claims (their heartbeat on a
+    connection of its own), the driver's statement caches.  (The workers benchmark's 574 MB "per
+    PostgreSQL worker" was the benchmark's own memory: benchmarks/workers.py `own_peak_mb`.)"""
+    folders = Folders(tmp_path / "inbox", tmp_path / "archive", tmp_path / "failed")
+    folders.create()
+    rules = load_rules([Path("rules")])
+    with PostgresStore(pg_url) as state, PostgresStore(pg_url) as own:
+        importer = inbox_importer(CONFIG, rules, state, RunSettings(), QUIET, state.path)
+        inbox = Inbox(folders, importer, settle=0, today=lambda: dt.date(2026, 11, 5))
+        with Claimer(own, lease=60).running() as claims:
+            inbox.claims = claims
+            tracemalloc.start()
+            try:
+                traced = [_one_run(inbox, folders, run) for run in range(RUNS)]
+            finally:
+                tracemalloc.stop()
+        assert not claims.held and not claims.keys and not claims.waits  # every file forgotten once filed
+    assert traced[-1] - traced[WARM] < 100_000, [round(t / 1000) for t in traced]
 
 
 def _one_run(inbox: Inbox, folders: Folders, run: int) -> int:

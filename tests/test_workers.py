@@ -38,6 +38,7 @@ from importer.store.postgres import PostgresStore
 from importer.store.sql_workers import Claim
 from tests.inbox_statements import month_lines, write_chase
 from tests.pgserver import cli_arg
+from tests.statements import Line, chase_csv, day
 from tests.test_watch import QUIET
 
 ACCOUNTS = 4
@@ -290,6 +291,81 @@ def test_a_watcher_leaves_a_file_of_a_held_account_for_later(
             second = box.step()
     assert sorted(f.source.name for f in second) == names and all(f.error is None for f in second)
     assert archived(folders.archive) == names and len(external_ids(pg_url)) == 6
+
+
+# transfers: the other leg's account is locked before its row is written ------------------------
+
+ADVISORY_WAITERS = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'"
+
+
+def transfer_legs(folder: Path, pg_url: PgUrl) -> Path:
+    """Savings' leg stored (committed); the checking export holding the other leg, to import."""
+    folder.mkdir()
+    savings = chase_csv(folder / "savings.csv", [Line(day(15), "200.00", "TRANSFER FROM CHECKING")])
+    stored = subprocess.run(run_file(savings, pg_url, "Savings", "0"), capture_output=True, text=True, timeout=120)
+    assert stored.returncode == 0, stored.stderr
+    return chase_csv(folder / "checking.csv", [Line(day(14), "-200.00", "ONLINE TRANSFER TO SAVINGS")])
+
+
+def waits_for_an_account(url: PgUrl, process: subprocess.Popen[str]) -> bool:
+    """Whether `process` came to wait for an account lock (waited for up to a minute), seen from a
+    session of its own: one inside a transaction sees the activity as it was when that began."""
+    with psycopg.connect(url.url, autocommit=True) as db:
+        for _ in range(600):
+            if db.execute(ADVISORY_WAITERS).fetchone() == (1,):
+                return process.poll() is None
+            if process.poll() is not None:
+                return False
+            time.sleep(0.1)
+    return False
+
+
+def pairs(url: PgUrl) -> dict[str, tuple[object, object]]:
+    with psycopg.connect(url.url) as db:
+        rows = db.execute("SELECT account, pair_id, transfer_to FROM transactions").fetchall()
+    return {str(account): (pid, to) for account, pid, to in rows}
+
+
+def test_pairing_waits_for_the_other_legs_account_and_decides_on_what_its_worker_left(
+    tmp_path: Path, pg_url: PgUrl
+) -> None:
+    """Another worker importing into Savings pairs Savings' leg elsewhere while it holds the
+    account: the checking import waits for the account (not for the row), then sees the leg taken
+    and leaves its own unpaired, where it used to overwrite the other worker's pair."""
+    checking = transfer_legs(tmp_path / "files", pg_url)
+    with psycopg.connect(pg_url.url) as other_worker:
+        other_worker.execute(ACCOUNT_LOCK, (name_key("Savings"),))
+        other_worker.execute("UPDATE transactions SET pair_id = 't:elsewhere', transfer_to = 'Brokerage'")
+        importing = subprocess.Popen(
+            run_file(checking, pg_url, "Checking", "120"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        assert waits_for_an_account(pg_url, importing)
+        other_worker.commit()
+    _, err = importing.communicate(timeout=120)
+    assert importing.returncode == 0, err
+    # Checking's leg names Savings by a rule (rules/70-money.yaml), but is paired with nothing.
+    assert pairs(pg_url) == {"Savings": ("t:elsewhere", "Brokerage"), "Checking": (None, "Savings")}
+
+
+def test_pairing_with_an_account_another_worker_holds_for_the_whole_wait_is_the_locked_error(
+    tmp_path: Path, pg_url: PgUrl
+) -> None:
+    checking = transfer_legs(tmp_path / "files", pg_url)
+    with psycopg.connect(pg_url.url) as other_worker:
+        other_worker.execute(ACCOUNT_LOCK, (name_key("Savings"),))
+        held = subprocess.run(run_file(checking, pg_url, "Checking", "0"), capture_output=True, text=True, timeout=120)
+        other_worker.commit()
+    assert held.returncode == 3 and "Traceback" not in held.stderr
+    assert (
+        f"another importer run is using account Savings in {pg_url}; this run stopped before importing {checking}"
+        in (held.stdout + held.stderr)
+    )
+    assert pairs(pg_url) == {"Savings": (None, None)}  # nothing of the checking file was kept
+    again = subprocess.run(run_file(checking, pg_url, "Checking", "0"), capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    paired = pairs(pg_url)
+    assert paired["Savings"][1] == "Checking" and paired["Checking"][1] == "Savings"
+    assert paired["Savings"][0] == paired["Checking"][0] is not None
 
 
 # runs: only a dead owner's is interrupted, once ------------------------------------------------------

@@ -10,6 +10,15 @@ importer, hence the user's), in the same currency, for opposite amounts, dated w
 `window_days`, neither already paired, and something says "transfer": a rule pointed one at the
 other's account (`transfer_to` / `target_account`), or a description uses a transfer word.
 The nearest date wins.
+
+Pairing writes the other leg, in another account.  With many workers on one state (PostgreSQL)
+each file holds its own account's lock (importer/store/sql_workers.py) while another worker may
+be deciding on that other account's rows: so the other legs' accounts are locked too before any
+is written, in the order of their keys (every worker takes them in that one order), and the legs
+are read again under the locks; a leg another worker changed meanwhile means the pairs are
+decided again on what is stored now.  An account another worker holds for the whole wait stops
+the file as its own account would (`AccountBusy`, then `LockedError`: the file is left for later).
+On SQLite the run lock already makes one writer: the locks cost nothing there.
 """
 
 from __future__ import annotations
@@ -19,10 +28,11 @@ import hashlib
 import re
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from importer.core.models import Transaction, with_updates
 from importer.store.base import Store
+from importer.store.sql_workers import AccountBusy
 
 TRANSFER_WORDS = re.compile(
     r"transfer|\bxfer\b|\btrf\b|umbuchung|übertrag|virement|overboeking|to savings|from savings|to checking|from checking",
@@ -47,6 +57,9 @@ class _Leg(NamedTuple):
     transfer_to: str | None
     target_account: str | None
     pair_id: str | None
+
+
+Pairing = tuple[_Leg, _Leg]  # a new leg, and the stored one in another account it pairs with
 
 
 def looks_like_transfer(txn: _Leg | Transaction, other: _Leg | Transaction) -> bool:
@@ -74,22 +87,58 @@ def pair_stored(state: Store, ids: Sequence[str], first: dt.date, last: dt.date,
     """`pair_transfers` for the stored rows `ids`, dated `first` to `last`, without building a
     `Transaction` of each (the streaming import stores rows from columns); how many were paired now."""
     window = dt.timedelta(days=window_days)
-    pool = _pool(state, first, last, window)
+    locked: set[str] = set()
+    while True:
+        pool = _pool(state, first, last, window)
+        pairs = _matches(ids, pool, window)
+        wanted = {other.account for _, other in pairs} - locked
+        if not wanted:
+            break
+        _lock_accounts(state, wanted)
+        locked |= wanted
+        if _as_stored(state, pairs):
+            break  # nobody changed a leg before the locks were ours: the pairs stand
+    for leg, other in pairs:
+        _pair(state, leg, other)
+    return len(pairs)
+
+
+def _matches(ids: Sequence[str], pool: dict[tuple[str, Decimal], list[_Leg]], window: dt.timedelta) -> list[Pairing]:
+    """The pairs of `ids` with their other legs in `pool`, in the order of `ids` (a leg paired
+    here is no longer free for the later ones); `pool` is changed to say so."""
     legs = {leg.external_id: leg for group in pool.values() for leg in group}
-    paired = 0
+    pairs: list[Pairing] = []
     for ext in ids:
         leg = legs.get(ext)
         if leg is None or leg.pair_id is not None or not leg.amount:
             continue
         other = _other_leg(leg, pool.get((leg.currency, -leg.amount), []), window)
         if other is not None:
-            pid = _pair(state, leg, other)
-            paired += 1
+            pairs.append((leg, other))
+            pid = pair_id(leg.external_id, other.external_id)
             for leg_paired in (leg, other):
                 legs[leg_paired.external_id] = leg_paired._replace(pair_id=pid)
                 group = pool[(leg_paired.currency, leg_paired.amount)]
                 group[group.index(leg_paired)] = legs[leg_paired.external_id]
-    return paired
+    return pairs
+
+
+def _lock_accounts(state: Store, names: set[str]) -> None:
+    """Hold the accounts `names` until the file's transaction ends, in the order of their keys
+    (one order for every worker, so two never wait for each other in turn)."""
+    keys = {account.name: account.key for account in state.accounts()}
+    for key, name in sorted((keys.get(name, name), name) for name in names):
+        try:
+            state.lock_account(key)
+        except AccountBusy:
+            raise AccountBusy(key, name) from None
+
+
+def _as_stored(state: Store, pairs: list[Pairing]) -> bool:
+    """Whether every leg of `pairs` is stored as it was read (unpaired, and the same)."""
+    read = {leg.external_id: leg for pair in pairs for leg in pair}
+    now = {row[0]: _leg(row) for row in state.transfer_legs(read)}
+    return now == read
 
 
 def _pool(state: Store, first: dt.date, last: dt.date, window: dt.timedelta) -> dict[tuple[str, Decimal], list[_Leg]]:
@@ -100,22 +149,26 @@ def _pool(state: Store, first: dt.date, last: dt.date, window: dt.timedelta) -> 
     keys = {(currency, amount) for _, currency, amount in amounts}
     wanted = [ext for ext, currency, amount in amounts if amount and (currency, -amount) in keys]
     pool: dict[tuple[str, Decimal], list[_Leg]] = {}
-    for ext, account, day, amount, currency, description, transfer_to, target_account, pid in state.transfer_legs(
-        wanted
-    ):
-        leg = _Leg(
-            ext,
-            account,
-            dt.date.fromisoformat(day),
-            Decimal(amount),
-            currency,
-            description,
-            transfer_to,
-            target_account,
-            pid,
-        )
+    for row in state.transfer_legs(wanted):
+        leg = _leg(row)
         pool.setdefault((leg.currency, leg.amount), []).append(leg)
     return pool
+
+
+def _leg(row: tuple[Any, ...]) -> _Leg:
+    """A leg from `Store.transfer_legs`'s row (dates and amounts as stored: text)."""
+    ext, account, day, amount, currency, description, transfer_to, target_account, pid = row
+    return _Leg(
+        ext,
+        account,
+        dt.date.fromisoformat(day),
+        Decimal(amount),
+        currency,
+        description,
+        transfer_to,
+        target_account,
+        pid,
+    )
 
 
 def _other_leg(leg: _Leg, opposite: list[_Leg], window: dt.timedelta) -> _Leg | None:

@@ -146,6 +146,12 @@ class FileImport:
 
     def run(self, told: Callable[[int], None]) -> Imported:
         """Read, categorise and store the whole file; `told(rows)` after each batch."""
+        try:
+            return self._run(told)
+        except AccountBusy as busy:  # the account of a transfer's other leg (importer/dedupe/transfers.py)
+            raise LockedError(account_locked(busy.name, self.state.path, self.path)) from None
+
+    def _run(self, told: Callable[[int], None]) -> Imported:
         with StatementFile(self.path, self.settings.options) as source:
             try:
                 for event in read_ahead(_events(self.parser, source, self.settings.options)):

@@ -34,7 +34,7 @@ from importer.internals.lazy import lazy_module
 from importer.store.base import Store
 from importer.store.migrations import MIGRATIONS, current_schema
 from importer.store.postgres_workers import PgWorkersSql
-from importer.store.rows import TXN_COLUMNS
+from importer.store.rows import TXN_COLUMNS, now_iso
 from importer.store.sql_budget import BudgetSql, SharedRates
 from importer.store.sqlbase import Cursor, SqlBase
 from importer.store.sqlite import CoreSql
@@ -61,6 +61,17 @@ _COPY = f"COPY staged_rows ({_STAGED}, seq) FROM STDIN"
 # File order is the `rowid` order the marks and `new_rows` read by; a row stored before is skipped.
 _FROM_STAGE = (
     f"INSERT INTO transactions ({_STAGED}) SELECT {_STAGED} FROM staged_rows ORDER BY seq ON CONFLICT DO NOTHING"
+)
+# A held row's number inside a dry run.  Not from the identity's sequence, which a rollback does
+# not give back: each dry run that held rows would leave a gap in the numbers `importer held list`
+# shows and users type (SQLite's AUTOINCREMENT counter rolls back with the rest).  Below zero, from
+# the held row's own stored `rowid` (unique: dry runs on other workers never wait for one number,
+# nor collide with a real run's), and never seen, as the dry run is undone.  The row is stored
+# before it is held (importer/dedupe/layers.py `record`); one held before keeps its number.
+_HOLD_IN_A_DRY_RUN = (
+    "INSERT INTO held (id, external_id, match_id, run_id, held_at) "
+    "SELECT -rowid, external_id, ?, ?, ? FROM transactions WHERE external_id = ? "
+    "ON CONFLICT (external_id) DO UPDATE SET match_id = coalesce(excluded.match_id, held.match_id)"
 )
 
 
@@ -180,9 +191,29 @@ class PostgresStore(PgWorkersSql, CoreSql, HistorySql, JournalSql, DedupeSql, Re
         super().__init__(url)
         self.lock_wait = lock_wait  # how long a file's import waits for its account (--wait)
         self._owned: set[int] = set()
+        self._dry_run = False  # inside `scratch()`: everything is rolled back at its end
 
     def __enter__(self) -> PostgresStore:
         return self
+
+    @contextmanager
+    def scratch(self) -> Iterator[None]:
+        """`SqlBase.scratch`, known to `hold` as a dry run while it lasts."""
+        self._dry_run = True
+        try:
+            with super().scratch():
+                yield
+        finally:
+            self._dry_run = False
+
+    def hold(self, held: Sequence[tuple[str, str | None]], run_id: int) -> None:
+        """`CoreSql.hold`; in a dry run without spending the numbers users see (`_HOLD_IN_A_DRY_RUN`)."""
+        if not self._dry_run:
+            super().hold(held, run_id)
+            return
+        now = now_iso()
+        with self.transaction():
+            self.db.executemany(_HOLD_IN_A_DRY_RUN, [(match, run_id, now, ext) for ext, match in held])
 
     def shared_rates(self) -> SharedRates:
         """The API budget every worker on this state spends from (sql_budget.py), on a second
@@ -196,7 +227,7 @@ class PostgresStore(PgWorkersSql, CoreSql, HistorySql, JournalSql, DedupeSql, Re
         # A budget lost to a server crash is relearnt from the next answer's headers: a commit
         # need not wait for the disk (it was three waits per request).
         db.execute("SET synchronous_commit TO OFF")
-        return SharedRates(db)
+        return SharedRates(db, self.path, self.database_errors)
 
     def store_batch(
         self, batch: TxBatch, rows: Sequence[int], run_id: int, file_sha256: str, landed: bool = False

@@ -17,6 +17,10 @@ the `rate_limits` row (PostgreSQL: `SELECT ... FOR UPDATE`; SQLite: `BEGIN IMMED
 file), reads the state, lets the limiter decide, writes the state back and commits.  What a
 budget's numbers mean, and the decisions, are the limiter's; here is only where they are kept.
 Times are the callers' clock (wall time, so that processes on several machines agree).
+
+A database error on that connection (the server restarted, the session was ended, a table is
+missing) is the state's failure, not the upload's: it leaves here as a `StateError` naming the
+state (its password masked) and what to do, never as the driver's exception.
 """
 
 from __future__ import annotations
@@ -25,11 +29,13 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import ClassVar
 
+from importer.config.state_location import PgUrl, mask
+from importer.core.errors import StateError
 from importer.store.sqlbase import Db, SqlBase, marks
 
 Key = tuple[str, str]  # (service, hash of the token)
@@ -83,23 +89,35 @@ class SharedRates:
     _BEGIN: ClassVar[str] = "BEGIN"
     _FOR_UPDATE: ClassVar[str] = " FOR UPDATE"
 
-    def __init__(self, db: Db) -> None:
+    def __init__(self, db: Db, where: Path | PgUrl, errors: tuple[type[Exception], ...]) -> None:
+        """`where`: the state, for messages; `errors`: what the engine raises for a database error."""
         self.db = db
+        self.where = where
+        self.errors = errors
         self.lock = threading.Lock()  # one connection: this process's threads take turns on it
 
     @contextmanager
     def hold(self, key: Key) -> Iterator[Held]:
         """The budget of `key`, locked against every other worker until the block ends (saved then)."""
-        with self.lock:
+        with self.lock, self._translated():
             self.db.execute(self._BEGIN)
             try:
                 held = self._read(key)
                 yield held
                 self._save(held)
             except BaseException:
-                self.db.rollback()
+                with suppress(*self.errors):  # a connection the server ended cannot roll back: it is gone
+                    self.db.rollback()
                 raise
             self.db.commit()
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        """The engine's errors inside the block as a `StateError`: the user's message, not a traceback."""
+        try:
+            yield
+        except self.errors as exc:
+            raise budget_failed(self.where, exc) from None
 
     def _read(self, key: Key) -> Held:
         row = self.db.execute(_LOCK + self._FOR_UPDATE, key).fetchone()
@@ -157,13 +175,27 @@ class SharedRates:
     def restamp(self, bookings: list[str], stamp: float) -> None:
         """Move bookings to `stamp` (when the server answered), each on its own: no lock needed."""
         if bookings:
-            with self.lock:
+            with self.lock, self._translated():
                 self.db.execute(
                     f"UPDATE rate_spent SET stamp = ? WHERE booking IN ({marks(len(bookings))})", (stamp, *bookings)
                 )
 
     def close(self) -> None:
-        self.db.close()
+        with suppress(*self.errors):  # closing a connection the server already ended
+            self.db.close()
+
+
+def budget_failed(where: Path | PgUrl, exc: Exception) -> StateError:
+    """The error for a database failure at the shared budget: the state named (never its
+    password), the engine's reason, and what to do."""
+    reason = (str(exc).strip() or type(exc).__name__).splitlines()[0]  # the driver's first line: the cause
+    reason = mask(reason, where) if isinstance(where, PgUrl) else reason
+    return StateError(
+        f"cannot use the API rate budget kept in the state database {where}: {reason}. The upload stopped "
+        "there. Check that the database server is running and reachable and that every worker runs the same "
+        "importer version, then run again: what was stored is kept, and the next run sends what was not sent "
+        "(a batch whose answer was not recorded is first checked with the service)."
+    )
 
 
 class SqliteRates(SharedRates):
@@ -174,7 +206,8 @@ class SqliteRates(SharedRates):
 
     def __init__(self, path: Path) -> None:
         # Threads of the uploader's pool call in turn (under `lock`), hence check_same_thread.
-        super().__init__(sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False))
+        db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        super().__init__(db, path, (sqlite3.Error,))
         # A budget lost to a power cut is relearnt from the next answer's headers: no sync per commit.
         self.db.execute("PRAGMA synchronous=OFF")
 

@@ -48,6 +48,12 @@ class Claim(Enum):
 class AccountBusy(Exception):
     """Another worker held the account for the whole wait (importer/run turns it into LockedError)."""
 
+    def __init__(self, key: str, name: str | None = None) -> None:
+        """`name`: the account as users know it, when the one who asked for the lock knew it."""
+        super().__init__(key)
+        self.key = key
+        self.name = name if name is not None else key
+
 
 _TAKE_NEW = (
     "INSERT INTO claims (key, name, worker, status, lease_until, claimed_at) "

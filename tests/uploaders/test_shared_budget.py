@@ -5,7 +5,11 @@ a second worker process would have), so what one books the other sees only throu
 
 from __future__ import annotations
 
+import json
+import os
 import random
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +20,8 @@ import pytest
 from benchmarks.budget_trial import run_trial
 from importer.config.settings import TargetSettings
 from importer.config.state_location import Location, PgUrl
+from importer.core.errors import StateError
+from importer.sandbox import Sandbox, target_settings
 from importer.store.base import Store
 from importer.store.locate import open_store
 from importer.store.migrations import MIGRATIONS
@@ -23,6 +29,7 @@ from importer.store.postgres import PostgresStore
 from importer.store.sql_budget import SharedRates
 from importer.targets.duitmyself import Duitmyself
 from importer.targets.limits import RateLimiter, SharedRateLimiter, token_key
+from tests.sandbox_fixtures import held, reset
 
 TOKEN = "dm_live_0123456789abcdef"
 MINUTE = {"X-RateLimit-Limit-Minute": "5", "X-RateLimit-Remaining-Minute": "5"}
@@ -268,3 +275,73 @@ def test_a_worker_that_waited_for_the_row_sees_what_the_holder_wrote(pg_url: PgU
 def _waits_for_a_lock(store: Store, pid: int) -> bool:
     query = "SELECT count(*) FROM pg_stat_activity WHERE pid = ? AND wait_event_type = 'Lock'"
     return bool(store.db.execute(query, (pid,)).fetchone()[0])  # type: ignore[attr-defined]
+
+
+# a database error at the budget: the state's error, never the driver's traceback ----------------
+
+# The budget's connection ends its own session the moment it first writes the token's row: the
+# server terminating the backend mid-transaction, as a restart or an operator's
+# pg_terminate_backend would, at the one step only the budget's connection takes.
+END_THE_BUDGETS_SESSION = """
+CREATE FUNCTION end_session() RETURNS trigger LANGUAGE plpgsql AS
+$$ BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NEW; END $$;
+CREATE TRIGGER end_session BEFORE INSERT ON rate_limits FOR EACH ROW EXECUTE FUNCTION end_session();
+"""
+
+
+def run_cli(folder: Path, state: PgUrl, sample: Path) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "importer", "run", str(sample), "--target", "svc", "--rules", "rules"]
+    command += ["--config", str(folder / "importer.yaml"), "--state", state.url]
+    return subprocess.run(command, capture_output=True, text=True, env=dict(os.environ), timeout=240)
+
+
+def test_a_budget_session_the_server_ends_is_a_state_error_and_the_next_run_sends(
+    pg_url: PgUrl, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    reset(sandbox, "duitmyself")
+    target = {**target_settings("duitmyself", sandbox.url("duitmyself")), "batch_size": 4}
+    accounts = {"Chase checking": {"profiles": ["chase-checking"]}}
+    (tmp_path / "importer.yaml").write_text(json.dumps({"targets": {"svc": target}, "accounts": accounts}))
+    sample = Path("samples/csv/chase/chase-checking-2026-10.csv")
+    PostgresStore(pg_url).close()
+    with psycopg.connect(pg_url.url, autocommit=True) as db:
+        db.execute(END_THE_BUDGETS_SESSION)
+    failed = run_cli(tmp_path, pg_url, sample)
+    said = failed.stdout + failed.stderr  # the file's error is in the run's report (stdout)
+    assert failed.returncode == 1 and "Traceback" not in said
+    assert f"error: cannot use the API rate budget kept in the state database {pg_url}: " in said
+    assert "terminating connection due to administrator command" in said
+    assert "run again: what was stored is kept, and the next run sends what was not sent" in said
+    assert "postgresql://importer:***@" in said and pg_url.passwords[0] not in said
+    assert held(sandbox, "duitmyself") == []  # nothing went out without its budget
+    with psycopg.connect(pg_url.url, autocommit=True) as db:
+        db.execute("DROP TRIGGER end_session ON rate_limits")
+    again = run_cli(tmp_path, pg_url, sample)
+    assert again.returncode == 0, again.stderr
+    assert len(held(sandbox, "duitmyself")) == 12  # the file's twelve, sent by the next run
+
+
+def test_a_budget_connection_ended_from_outside_is_a_state_error(pg_url: PgUrl) -> None:
+    clock = Clock()
+    with PostgresStore(pg_url) as store:
+        rates = store.open_rates()
+        limiter = shared(rates, clock)
+        limiter.observe(MINUTE, 200)
+        backend = rates.db.execute("SELECT pg_backend_pid()").fetchone()[0]
+        store.db.execute("SELECT pg_terminate_backend(?, 10000)", (backend,))
+        with pytest.raises(StateError) as raised:
+            limiter.attempt(1)
+        with pytest.raises(StateError):  # the connection stays gone: every later step says so too
+            limiter.settle(["a-booking"])
+        rates.close()
+    message = str(raised.value)
+    assert message.startswith(f"cannot use the API rate budget kept in the state database {pg_url}: ")
+    assert "\n" not in message and pg_url.passwords[0] not in message and "***" in message
+
+
+def test_a_missing_budget_table_is_a_state_error_on_either_engine(store: Store, rates: list[SharedRates]) -> None:
+    limiter = shared(rates[0], Clock())
+    store.db.execute("DROP TABLE rate_spent")  # type: ignore[attr-defined]
+    with pytest.raises(StateError, match=r"kept in the state database .*: .*rate_spent") as raised:
+        limiter.observe({"X-RateLimit-Limit-Minute": "5", "X-RateLimit-Remaining-Minute": "2"}, 200)
+    assert "Traceback" not in str(raised.value)
