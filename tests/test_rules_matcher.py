@@ -126,3 +126,14 @@ def test_a_rule_with_no_literal_is_tried_for_every_transaction() -> None:
 def test_regex_literals_are_found_through_ignorecase_twins(text: str) -> None:
     rules = build([({"description": {"regex": "st|is|kelvin"}}, False, False)])
     assert rules.chains([txn(text)]) == [(0,)] == [tuple(0 for _ in rules.chain_naive(txn(text)))]
+
+
+def test_the_prefilter_picks_the_description_over_a_raw_booking_type() -> None:
+    # Chase's venmo rule: "ACH_CREDIT" is the longer literal, but a third of the rows hold it, so
+    # the description's literal selects and the raw column is left out of the batch key.
+    rules = build([({"description": "VENMO", "raw.Type": {"one_of": ["ACH_DEBIT", "ACH_CREDIT"]}}, False, False)])
+    assert rules.prefilter.fields == {"description"}
+    assert rules.matcher.fields == ["description"]
+    venmo, card = txn("VENMO PAYMENT 1029", raw={"Type": "ACH_CREDIT"}), txn("SHELL", raw={"Type": "ACH_CREDIT"})
+    assert rules.prefilter.candidates(card) == ([], set())
+    assert rules.chains([venmo, card, txn("VENMO 1", raw={"Type": "DEBIT_CARD"})]) == [(0,), (), ()]
