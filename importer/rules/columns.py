@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Sequence
 from decimal import Decimal
 from operator import and_, attrgetter, methodcaller
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from importer.core.batch import TxBatch
 from importer.core.models import Transaction
@@ -28,6 +28,17 @@ from importer.rules.conditions import (
     text_predicate,
 )
 from importer.rules.partial import InAccounts
+
+
+@runtime_checkable
+class CellColumns(Protocol):
+    """Raw cells that give one cell of every row at once (a CSV parser's lazy cells, parsers/csv/
+    streaming.py `RawCells`): a dict per row, only to read one cell of it, cost more than the
+    rest of the rules stage in a CSV import."""
+
+    def column(self, name: str) -> list[str] | None:
+        """Cell `name` of every row, as the rows' dicts hold it; None when there is no such column."""
+        ...
 
 
 class Columns:
@@ -96,9 +107,13 @@ class BatchColumns(Columns):
         return values if isinstance(values, list) else list(values)
 
     def raw_column(self, name: str) -> list[str | None]:
-        if self.batch.raw is None:
+        raw = self.batch.raw
+        if raw is None:
             return [None] * len(self.batch)
-        return list(map(methodcaller("get", name), self.batch.raw))
+        if isinstance(raw, CellColumns):  # a CSV parser's lazy cells: read as a column, no dict per row
+            cells = raw.column(name)
+            return [None] * len(self.batch) if cells is None else list(cells)
+        return list(map(methodcaller("get", name), raw))
 
 
 def column(leaf: Condition, columns: Columns) -> list[bool]:
