@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import Decimal
 from typing import Any
@@ -14,6 +15,7 @@ from importer.rules import Rule, RuleSet
 from importer.rules.fold import fold
 from importer.rules.literals import required_literals
 from importer.rules.parse import parse_condition
+from importer.rules.plans import DATED
 from tests.rules_support import txn
 
 WORDS = ["uber", "eats", "UBER *TRIP", "shell oil", "ß", "ss", "İstanbul", "kelvin", "sq *", "#12", "müller", "ſt"]
@@ -137,3 +139,20 @@ def test_the_prefilter_picks_the_description_over_a_raw_booking_type() -> None:
     venmo, card = txn("VENMO PAYMENT 1029", raw={"Type": "ACH_CREDIT"}), txn("SHELL", raw={"Type": "ACH_CREDIT"})
     assert rules.prefilter.candidates(card) == ([], set())
     assert rules.chains([venmo, card, txn("VENMO 1", raw={"Type": "DEBIT_CARD"})]) == [(0,), (), ()]
+
+
+def test_a_key_is_planned_once_whatever_its_dates_unless_a_rule_on_a_date_may_match() -> None:
+    rules = build(
+        [
+            ({"description": "COFFEE", "date": {"weekday": ["sat", "sun"]}}, False, False),
+            ({"description": "TEA"}, False, False),
+        ]
+    )
+    days = [dt.date(2026, 10, d) for d in (24, 26, 27, 25, 28)]  # Saturday, Monday, Tuesday, Sunday, Wednesday
+    rows = [txn(text, date=day) for text in ("TEA", "COFFEE", "JUICE") for day in days]
+    assert rules.chains(rows) == [(1,)] * 5 + [(0,), (), (), (0,), ()] + [()] * 5
+    assert rules.chains(rows) == [tuple(rules.rules.index(r) for r in rules.chain_naive(t)) for t in rows]
+    undated, dated = rules.matcher.plans.values()
+    assert list(undated.values()).count(DATED) == 1  # coffee's rows: planned by their dates too
+    assert sorted(plan for plan in undated.values() if plan is not DATED) == [(), (1,)]  # juice, tea: once each
+    assert sorted(dated.values()) == [(), (0,)]  # coffee on a weekend day, on another day

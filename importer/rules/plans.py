@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from itertools import compress, repeat
+from operator import is_
 from typing import TYPE_CHECKING
 
 from importer.core.batch import TxBatch
@@ -44,6 +45,9 @@ if TYPE_CHECKING:
 Chain = tuple[int, ...]
 Test = Callable[[Transaction], bool]
 Step = tuple[int, "Test | None", bool]
+# For a combination of field modes (Batch._keyed): the leaves the key decides, the eager tests the
+# key carries, and the rules with an eager date test among their leaves.
+Keyed = tuple[frozenset[int], dict[Hashable, "Condition"], frozenset[int]]
 
 # A field with at most this many distinct values in a batch is keyed by value: it multiplies the
 # number of keys by at most this much, and decides every test on it.
@@ -58,6 +62,15 @@ PLANS_KEPT = 200_000
 CODES_KEPT = 50_000
 _SAMPLE = 1024
 _UNSET = object()
+
+
+class _Dated:
+    """The plan of a key whose rows' chains depend on their date tests (see `Batch.chains`)."""
+
+    __slots__ = ()
+
+
+DATED = _Dated()
 
 
 class Open:
@@ -140,9 +153,9 @@ class Matcher:
         self.residuals: dict[tuple[int, tuple[bool | None, ...]], bool | Test] = {}
         self.sources: dict[int, Condition] = {}  # a compiled residual test -> the condition it was
         self.value_codes: dict[str, dict[Hashable, str]] = {}
-        self.plans: dict[tuple[Hashable, ...], dict[str, Chain | Open]] = {}
+        self.plans: dict[tuple[Hashable, ...], dict[str, Chain | Open | _Dated]] = {}
         # Per combination of field modes: what Batch._keyed works out (a rule set sees a few).
-        self.keyed: dict[tuple[tuple[str, str], ...], tuple[frozenset[int], dict[Hashable, Condition]]] = {}
+        self.keyed: dict[tuple[tuple[str, str], ...], Keyed] = {}
 
     def chains(self, txns: Sequence[Transaction]) -> list[Chain]:
         self._trim()
@@ -211,17 +224,28 @@ class Batch:
         found = matcher.keyed.get(modes := tuple(self.modes.items()))
         if found is None:
             found = matcher.keyed[modes] = self._keyed()
-        self.determined, eager = found
-        codes += self._eager_codes(eager)
+        self.determined, eager, self.dated = found
+        undated = {key: leaf for key, leaf in eager.items() if not isinstance(leaf, DateTest)}
+        codes += map(map, repeat(_BITS.__getitem__), self._eager_bits(undated))
+        # The date tests' results stay out of the key (see `chains`), read only for the rows a
+        # dated rule may match.
+        self.date_bits = self._eager_bits({key: leaf for key, leaf in eager.items() if key not in undated})
         self.keys: list[str] = _joined(codes, sigs, len(self.txns))
 
     def chains(self) -> list[Chain]:
+        """Each row's chain.  A key leaves out the date tests: the rows of most keys have no
+        candidate rule with a date test, so one plan serves them whatever their dates, and a
+        statement's many dates would otherwise multiply the keys to plan (about six times, with
+        a weekday and a day-of-month test).  A key whose plan would read a date test is marked
+        `DATED` and its rows are planned by their key and date results (`_plan_dated`)."""
         keys = self.keys
         plans = self.matcher.plans.setdefault(tuple(self.context), {})
         # Most keys were planned in an earlier batch: one C-level lookup per row.
-        out: list[Chain | Open | None] = list(map(plans.get, keys))
+        out: list[Chain | Open | _Dated | None] = list(map(plans.get, keys))
         if None in out:
             self._plan_new(plans, out)
+        if self.date_bits and DATED in out:
+            self._plan_dated(out)
         opened: dict[Open, list[int]] = {}
         for i in compress(range(len(out)), map(isinstance, out, repeat(Open))):
             opened.setdefault(out[i], []).append(i)  # type: ignore[arg-type]
@@ -229,14 +253,24 @@ class Batch:
             self.settle(plan, rows, out)  # type: ignore[arg-type]
         return out  # type: ignore[return-value]
 
-    def _plan_new(self, plans: dict[str, Chain | Open], out: list[Chain | Open | None]) -> None:
+    def _plan_new(self, plans: dict[str, Chain | Open | _Dated], out: list[Chain | Open | _Dated | None]) -> None:
         """Plan each new key once, from its first row (an index: a batch makes no view per row)."""
-        keys, txns = self.keys, self.txns
+        keys, txns, undated = self.keys, self.txns, bool(self.date_bits)
         for i in [i for i, plan in enumerate(out) if plan is None]:
             plan = plans.get(keys[i])
             if plan is None:
-                plan = plans[keys[i]] = self.plan(txns[i])
+                plan = plans[keys[i]] = self.plan(txns[i], undated)
             out[i] = plan
+
+    def _plan_dated(self, out: list[Chain | Open | _Dated | None]) -> None:
+        """The plans of the `DATED` rows, by their key and their date tests' results."""
+        plans = self.matcher.plans.setdefault((*self.context, DATED), {})
+        rows = list(compress(range(len(out)), map(is_, out, repeat(DATED))))
+        parts = [map(_BITS.__getitem__, map(results.__getitem__, rows)) for results in self.date_bits]
+        # The date part has the same width in every key of this context, so two keys never clash.
+        keys = _joined([map(self.keys.__getitem__, rows), *parts], [], len(rows))
+        for i, key, plan in zip(rows, keys, map(plans.get, keys)):
+            out[i] = plan if plan is not None else plans.setdefault(key, self.plan(self.txns[i]))
 
     def settle(self, plan: Open, rows: list[int], out: list[Chain | Open]) -> None:
         """The chains of `rows`, which share `plan`: a fork on one test of a column runs over
@@ -252,10 +286,13 @@ class Batch:
         for i, holds in zip(rows, results):
             out[i] = yes if holds else no
 
-    def plan(self, rep: Transaction) -> Chain | Open:
-        """What every row sharing `rep`'s key gets: its chain, or the tests left to run."""
+    def plan(self, rep: Transaction, undated: bool = False) -> Chain | Open | _Dated:
+        """What every row sharing `rep`'s key gets: its chain, or the tests left to run; when the
+        key leaves the date tests out (`undated`), `DATED` if the plan would read one."""
         matcher, steps = self.matcher, []
         for index in matcher.prefilter.candidates(rep)[0]:
+            if undated and index in self.dated:
+                return DATED
             test = matcher.residual(index, tuple(self.known(leaf, rep) for leaf in matcher.leaves[index]))
             if test is False:
                 continue
@@ -293,9 +330,10 @@ class Batch:
         # A digit-blind regex on a field keyed by signature is decided with the key (see `known`).
         return isinstance(leaf, TextTest) and id(leaf) in self.matcher.signed and self.modes.get(leaf.field) == "sig"
 
-    def _keyed(self) -> tuple[frozenset[int], dict[Hashable, Condition]]:
-        """For this batch's modes: the leaves the key decides, and the tests of the rules every
-        row is a candidate for that the key must carry as columns (see the docstring)."""
+    def _keyed(self) -> Keyed:
+        """For this batch's modes: the leaves the key decides, the tests of the rules every
+        row is a candidate for that the key must carry as columns (see the docstring), and the
+        rules with one of those tests on a date."""
         matcher, tests = self.matcher, dict[Hashable, Condition]()
         determined = {id(leaf) for group in matcher.leaves for leaf in group if self._by_key(leaf)}
         always = [leaf for index in matcher.prefilter.always_in_order for leaf in matcher.leaves[index]]
@@ -303,18 +341,20 @@ class Batch:
             if id(leaf) not in determined and not self._signed(leaf):
                 tests.setdefault(_leaf_key(leaf), leaf)
         determined.update(id(leaf) for group in matcher.leaves for leaf in group if _leaf_key(leaf) in tests)
-        return frozenset(determined), tests
+        dates = {key for key, leaf in tests.items() if isinstance(leaf, DateTest)}
+        dated = {i for i, group in enumerate(matcher.leaves) if any(_leaf_key(leaf) in dates for leaf in group)}
+        return frozenset(determined), tests, frozenset(dated)
 
-    def _eager_codes(self, tests: dict[Hashable, Condition]) -> list[Iterable[str]]:
-        """Key parts from the eager `tests`; a test with one value in the whole batch goes into
-        the context instead."""
-        codes: list[Iterable[str]] = []
+    def _eager_bits(self, tests: dict[Hashable, Condition]) -> list[list[bool]]:
+        """The columns of the eager `tests` that differ from row to row; a test with one value in
+        the whole batch goes into the context instead."""
+        varying: list[list[bool]] = []
         for key, leaf in tests.items():
             bits = column(leaf, self.columns)
             if any(bits) and not all(bits):
-                codes.append(map(_BITS.__getitem__, bits))
+                varying.append(bits)
             self.context.append((key, bits[0] if bits and (all(bits) or not any(bits)) else None))
-        return codes
+        return varying
 
 
 def _keyed_fields(
