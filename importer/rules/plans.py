@@ -256,7 +256,7 @@ class Batch:
     def _plan_new(self, plans: dict[str, Chain | Open | _Dated], out: list[Chain | Open | _Dated | None]) -> None:
         """Plan each new key once, from its first row (an index: a batch makes no view per row)."""
         keys, txns, undated = self.keys, self.txns, bool(self.date_bits)
-        for i in [i for i, plan in enumerate(out) if plan is None]:
+        for i in list(compress(range(len(out)), map(is_, out, repeat(None)))):
             plan = plans.get(keys[i])
             if plan is None:
                 plan = plans[keys[i]] = self.plan(txns[i], undated)
@@ -269,8 +269,11 @@ class Batch:
         parts = [map(_BITS.__getitem__, map(results.__getitem__, rows)) for results in self.date_bits]
         # The date part has the same width in every key of this context, so two keys never clash.
         keys = _joined([map(self.keys.__getitem__, rows), *parts], [], len(rows))
-        for i, key, plan in zip(rows, keys, map(plans.get, keys)):
-            out[i] = plan if plan is not None else plans.setdefault(key, self.plan(self.txns[i]))
+        found = list(map(plans.get, keys))
+        for j in list(compress(range(len(found)), map(is_, found, repeat(None)))):
+            plan = plans.get(keys[j])  # planned for an earlier row of this batch
+            found[j] = plan if plan is not None else plans.setdefault(keys[j], self.plan(self.txns[rows[j]]))
+        list(map(out.__setitem__, rows, found))  # each row's plan into its place, in one C-level pass
 
     def settle(self, plan: Open, rows: list[int], out: list[Chain | Open]) -> None:
         """The chains of `rows`, which share `plan`: a fork on one test of a column runs over

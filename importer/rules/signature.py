@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from itertools import compress, repeat
+from operator import is_
 
 import ahocorasick  # type: ignore[import-not-found]  # ships no type stubs
 
@@ -76,9 +78,8 @@ class Signer:
         if None in sigs:
             self._scan_new(blind, sigs)
         if self.confirms:
-            for i, entry in enumerate(sigs):
-                if isinstance(entry, tuple):
-                    sigs[i] = self._confirm(entry, texts[i])
+            for i in compress(range(len(sigs)), map(isinstance, sigs, repeat(tuple))):
+                sigs[i] = self._confirm(sigs[i], texts[i])  # type: ignore[arg-type]  # a tuple: just checked
         if self.patterns and not ascii_only:
             for i in [i for i, text in enumerate(texts) if not text.isascii()]:
                 sigs[i] = f"{sigs[i]}{self.unsure}"
@@ -87,7 +88,7 @@ class Signer:
     def _scan_new(self, blind: list[bytes], sigs: list[Scanned | None]) -> None:
         """Fill in the signatures of the texts not seen before, scanning each distinct one once."""
         seen = self.seen
-        for i in [i for i, sig in enumerate(sigs) if sig is None]:
+        for i in list(compress(range(len(sigs)), map(is_, sigs, repeat(None)))):
             text = blind[i]
             found = seen.get(text)
             if found is None:
