@@ -71,7 +71,9 @@ class Columns:
         # Most exports give no payee or memo: then `text` is the description column itself.
         descriptions, payees, memos = self.raw("description"), self.raw("payee"), self.raw("memo")
         if not any(payees) and not any(memos):
-            return [text or "" for text in descriptions]
+            # The very list `text("description")` gives, so that the batch matcher can tell the two
+            # fields read one column and sign it once (plans.py `Batch._signatures`).
+            return self.text("description")
         return [
             f"{d}{PART}{p}{PART}{m}" if d and p and m else joined_text(d, p, m)
             for d, p, m in zip(descriptions, payees, memos)

@@ -148,6 +148,8 @@ class Matcher:
             for name, words in keywords.items()
             if words or any(field == name for field, _ in blind)
         }
+        self.keywords, self.blind = keywords, blind
+        self.shared: dict[tuple[str, ...], Signer] = {}  # see `shared_signer`
         dates = {leaf.key(): leaf for group in self.leaves for leaf in group if isinstance(leaf, DateTest)}
         self.keyed_dates = list(dates.values()) if len(dates) <= DATE_TESTS_KEYED else []
         self.residuals: dict[tuple[int, tuple[bool | None, ...]], bool | Test] = {}
@@ -166,6 +168,17 @@ class Matcher:
         self._trim()
         return Batch(self, BatchColumns(batch, rows)).chains()
 
+    def shared_signer(self, names: tuple[str, ...]) -> Signer:
+        """One signer for fields that read the same column in a batch (`text` is the description
+        where a bank gives neither payee nor memo): its signature, against all their literals and
+        regexes, decides what each of theirs would, in one pass over the column instead of one each."""
+        signer = self.shared.get(names)
+        if signer is None:
+            words = [word for name in names for word in self.keywords.get(name, ())]
+            patterns = [pattern for (field, _), pattern in self.blind.items() if field in names]
+            signer = self.shared[names] = Signer(words, patterns)
+        return signer
+
     def coded(self, name: str, values: Iterable[Hashable]) -> dict[Hashable, str]:
         """A key character for each value of field `name`, the same in every batch."""
         codes = self.value_codes.setdefault(name, {})
@@ -178,7 +191,7 @@ class Matcher:
         """Drop the plans, value codes and scans kept across batches (see `RuleSet.forget`)."""
         self.value_codes.clear()
         self.plans.clear()
-        for signer in self.signers.values():
+        for signer in (*self.signers.values(), *self.shared.values()):
             signer.forget()
 
     def _trim(self) -> None:
@@ -210,7 +223,7 @@ class Batch:
         self.modes: dict[str, str] = {}
         self.context: list[Hashable] = []  # what, beside the key, the plans of this batch rest on
         codes: list[Iterable[str]] = []
-        sigs: list[list[str]] = []
+        signed: list[str] = []
         for name in matcher.fields:
             values = self.columns.raw(name)
             mode = self.modes[name] = _mode(values, name in matcher.signers)
@@ -220,7 +233,8 @@ class Batch:
             elif mode == "value":
                 self.context.append(tuple(distinct))  # one value: decided for the batch, not per key
             elif mode == "sig":
-                sigs.append(matcher.signers[name].signatures(self.columns.text(name)))
+                signed.append(name)
+        sigs = self._signatures(signed)
         found = matcher.keyed.get(modes := tuple(self.modes.items()))
         if found is None:
             found = matcher.keyed[modes] = self._keyed()
@@ -231,6 +245,21 @@ class Batch:
         # dated rule may match.
         self.date_bits = self._eager_bits({key: leaf for key, leaf in eager.items() if key not in undated})
         self.keys: list[str] = _joined(codes, sigs, len(self.txns))
+
+    def _signatures(self, names: list[str]) -> list[list[str]]:
+        """The signatures of the fields keyed by them; fields that read the same column share one
+        (Matcher.shared_signer), which the context records."""
+        by_column: dict[int, tuple[list[str], list[str]]] = {}
+        for name in names:
+            texts = self.columns.text(name)
+            by_column.setdefault(id(texts), (texts, []))[1].append(name)
+        sigs: list[list[str]] = []
+        for texts, group in by_column.values():
+            if len(group) > 1:
+                self.context.append(("shared", *group))
+            signer = self.matcher.signers[group[0]] if len(group) == 1 else self.matcher.shared_signer(tuple(group))
+            sigs.append(signer.signatures(texts))
+        return sigs
 
     def chains(self) -> list[Chain]:
         """Each row's chain.  A key leaves out the date tests: the rows of most keys have no
