@@ -18,7 +18,7 @@ from importer.rules.normalise import PayeeKeys, normalise_payee, normalise_payee
 
 SAMPLES = sorted(path for path in Path("samples").rglob("*") if path.is_file() and path.suffix != ".md")
 PIECES = ["POS", "PURCHASE", "CARTE", "X1234", "CHECKCARD", "0412", "FACTURE CARTE DU 06/10", "D/D", "VIR SEPA"]
-PIECES += ["STARBUCKS", "STORE", "#12", "05512", "1043", "19.99", "SQ *LYFT", "ÉPICERIE", "٣٤", "A1", "3M"]
+PIECES += ["STARBUCKS", "STORE", "#12", "05512", "1043", "19.99", "SQ *LYFT", "ÉPICERIE", "٣٤", "A1", "3M", "X\0Y"]
 
 
 def _texts(path: Path) -> list[str]:
@@ -53,3 +53,4 @@ def test_keys_kept_across_batches_equal_the_reference() -> None:
     assert keys.of(first) + keys.of(second) == [normalise_payee(text) for text in first + second]
     assert keys.of(first) == ["STARBUCKS STORE", "1043"]
     assert set(keys.merchants) == {"STARBUCKS STORE 00000 OAKLAND CA", "0000 CHECK", "STARBUCKS STORE 0 X", "DD"}
+    assert keys.of(["CAFÉ 12\0 RÉSERVÉ 3", "٣٤ CAFÉ 9"]) == ["CAFÉ", "٣٤"]  # a separator in a text; other digits

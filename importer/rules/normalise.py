@@ -73,7 +73,8 @@ _SUFFIX = re.compile(r"[\s,]+(?:" + "|".join(_SUFFIXES) + r")\s*$", re.IGNORECAS
 # `merchant` gives the same for a text and for the text with each ASCII digit made "0" (its
 # digit-blind twin): every pattern above sees a digit as `\d`/`\w` whichever it is, a word with a
 # digit cuts the name whichever digit, and the words kept hold none.
-_DIGIT_BLIND = str.maketrans("123456789", "000000000")
+_DIGIT_BLIND = bytes.maketrans(b"123456789", b"000000000")
+_SEP = "\0"
 
 
 def payee_key(txn: Transaction, description_first: bool = False) -> str:
@@ -112,14 +113,28 @@ class PayeeKeys:
         """The report key of each text, equal to `normalise_payee(text)`."""
         if len(self.merchants) > self.KEPT:
             self.merchants.clear()
+        texts = list(texts)
         merchants, keys = self.merchants, []
-        for text in texts:
-            blind = text.translate(_DIGIT_BLIND)
+        for text, blind in zip(texts, _digit_blind(texts)):
             found = merchants.get(blind)
             if found is None:
                 found = merchants[blind] = merchant(blind)
             keys.append(found or _first_word(text))  # the fallback may hold digits: from the text itself
         return keys
+
+
+def _digit_blind(texts: list[str]) -> list[str]:
+    """Each text with every ASCII digit made "0", in a few C-level passes over the joined texts
+    (`str.translate` takes about as long per text as the merchant itself)."""
+    joined = _SEP.join(texts)
+    if joined.count(_SEP) != len(texts) - 1:  # a text holds the separator: one at a time
+        return list(map(_blind, texts))
+    return _blind(joined).split(_SEP)
+
+
+def _blind(text: str) -> str:
+    # In UTF-8 no byte of another character is an ASCII digit: the table changes the digits only.
+    return text.encode("utf-8", "surrogatepass").translate(_DIGIT_BLIND).decode("utf-8", "surrogatepass")
 
 
 def _first_word(text: str) -> str:
