@@ -52,3 +52,12 @@ def test_the_batch_matcher_reads_the_same_raw_column_either_way(lazy: TxBatch) -
     applied = rules.apply_all(list(lazy.transactions()))
     assert [t.rule_id for t in applied.kept] == [r for r, skip in zip(out.column("rule_id"), skips) if not skip]
     assert [t.category for t in applied.kept] == [c for c, skip in zip(out.column("category"), skips) if not skip]
+
+
+def test_a_raw_test_left_open_reads_only_the_rows_it_runs_on(lazy: TxBatch) -> None:
+    columns, whole = BatchColumns(lazy, RowViews(lazy)), BatchColumns(lazy, RowViews(lazy))
+    rows = [0, 5, 17, len(lazy) - 1]
+    assert columns.text_at("raw.Details", rows) == [whole.text("raw.Details")[i] for i in rows]
+    assert columns.text_at("raw.Nope", rows) == ["", "", "", ""]
+    assert not any(key.startswith(("raw.", "text:raw.")) for key in columns.read)  # no column read whole
+    assert columns.text_at("description", rows) == [lazy.description[i] for i in rows]

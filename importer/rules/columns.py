@@ -25,6 +25,7 @@ from importer.rules.conditions import (
     TextTest,
     compile_condition,
     joined_text,
+    text_getter,
     text_predicate,
 )
 from importer.rules.partial import InAccounts
@@ -87,6 +88,15 @@ class Columns:
             self.read[key] = [value or "" for value in values] if None in values else values  # type: ignore[assignment]
         return self.read[key]  # type: ignore[return-value]
 
+    def text_at(self, name: str, rows: list[int]) -> list[str]:
+        """`text(name)` of `rows` only.  A raw column the batch has not read whole is read for
+        these rows alone: a test on it left open by the key (`raw.Type` beside a description
+        literal) runs on the few rows whose key leaves it open, not on every row's cell."""
+        if f"text:{name}" in self.read or not name.startswith("raw."):
+            return list(map(self.text(name).__getitem__, rows))
+        read, txns = text_getter(name), self.txns
+        return [read(txns[i]) for i in rows]
+
     def values(self, name: str) -> list[Hashable]:
         """A non-text field (amount, date, value_date) per row."""
         if name not in self.read:
@@ -139,7 +149,7 @@ def column(leaf: Condition, columns: Columns) -> list[bool]:
 def column_at(leaf: Condition, columns: Columns, rows: list[int]) -> list[bool] | None:
     """`leaf(txn)` for the given rows only, or None when a column does not decide `leaf`."""
     if isinstance(leaf, TextTest):
-        texts = list(map(columns.text(leaf.field).__getitem__, rows))
+        texts = columns.text_at(leaf.field, rows)
         if leaf.pattern is not None:
             return list(map(bool, map(leaf.pattern.search, texts)))
         return list(map(text_predicate(leaf), texts))

@@ -87,28 +87,30 @@ class Signer:
 
     def _scan_new(self, blind: list[bytes], sigs: list[Scanned | None]) -> None:
         """Fill in the signatures of the texts not seen before, scanning each distinct one once."""
-        seen = self.seen
-        for i in list(compress(range(len(sigs)), map(is_, sigs, repeat(None)))):
-            text = blind[i]
-            found = seen.get(text)
-            if found is None:
-                found = seen[text] = self._scan(text.decode())
-            sigs[i] = found
+        seen, rows = self.seen, list(compress(range(len(sigs)), map(is_, sigs, repeat(None))))
+        texts = list(map(blind.__getitem__, rows))
+        for text in dict.fromkeys(texts):  # each new distinct text, in C; none is in `seen` yet
+            seen[text] = self._scan(text.decode())
+        list(map(sigs.__setitem__, rows, map(seen.__getitem__, texts)))  # scattered back in one C pass
 
     def _scan(self, blind: str) -> Scanned:
-        marks: set[str] = set()
-        confirm: set[str] = set()
-        tried: set[int] = set(self.always)
+        marks: list[str] = []
+        confirm: list[str] = []
+        tried = self.always
         if self.scans:
             for _, (mark, words, patterns) in self.automaton.iter(blind):
-                marks.add(mark)
-                confirm.update(words)
-                tried.update(patterns)
+                if mark:
+                    marks.append(mark)
+                confirm += words
+                if patterns:
+                    tried = [*tried, *patterns]
         if tried and blind.isascii():
-            marks.update(self.patterns[i][1] for i in tried if self.patterns[i][0].search(blind))
-        marks.discard("")
-        sig = "".join(sorted(marks))
-        return (sig, tuple(confirm)) if confirm else sig
+            for i in set(tried) if len(tried) > 1 else tried:
+                pattern, mark = self.patterns[i]
+                if pattern.search(blind):
+                    marks.append(mark)
+        sig = marks[0] if len(marks) == 1 else "".join(sorted(set(marks)))
+        return (sig, tuple(set(confirm))) if confirm else sig
 
     def _confirm(self, entry: tuple[str, tuple[str, ...]], text: str) -> str:
         # A proxy was seen: the literals with digits it stands for are looked up in the real text.
