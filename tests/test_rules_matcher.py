@@ -156,3 +156,17 @@ def test_a_key_is_planned_once_whatever_its_dates_unless_a_rule_on_a_date_may_ma
     assert list(undated.values()).count(DATED) == 1  # coffee's rows: planned by their dates too
     assert sorted(plan for plan in undated.values() if plan is not DATED) == [(), (1,)]  # juice, tea: once each
     assert sorted(dated.values()) == [(), (0,)]  # coffee on a weekend day, on another day
+
+
+def test_a_batch_after_one_of_mostly_dated_rows_is_planned_by_dates_at_once() -> None:
+    rules = build(
+        [({"description": "COFFEE", "date": {"weekday": ["sat"]}}, False, False), ({"amount": {"lt": 0}}, False, False)]
+    )
+    days = [dt.date(2026, 10, d) for d in (24, 26, 27, 31, 28)]  # Saturday, Monday, Tuesday, Saturday, Wednesday
+    rows = [txn(f"COFFEE {d.day}", amount, date=d) for d in days for amount in ("-1", "1")] + [txn("TEA", "-1")]
+    naive = [tuple(rules.rules.index(r) for r in rules.chain_naive(t)) for t in rows]
+    assert rules.chains(rows) == naive and naive[:4] == [(0,), (0,), (1,), ()]
+    assert list(rules.matcher.mostly_dated.values()) == [True]  # ten of the eleven rows were dated
+    assert rules.chains(rows[::-1]) == naive[::-1]  # planned by their dates at once this time
+    rules.forget()
+    assert not rules.matcher.mostly_dated

@@ -59,6 +59,9 @@ VALUE_LIMIT = 32
 DATE_TESTS_KEYED = 4
 # Plans and value codes kept across batches, at most (see Matcher._trim).
 PLANS_KEPT = 200_000
+# Past this share of `DATED` rows in a batch, the next batch of the same context is planned by its
+# rows' full keys at once (Batch._all_dated).
+MOSTLY_DATED = 0.5
 CODES_KEPT = 50_000
 _SAMPLE = 1024
 _UNSET = object()
@@ -156,6 +159,7 @@ class Matcher:
         self.sources: dict[int, Condition] = {}  # a compiled residual test -> the condition it was
         self.value_codes: dict[str, dict[Hashable, str]] = {}
         self.plans: dict[tuple[Hashable, ...], dict[str, Chain | Open | _Dated]] = {}
+        self.mostly_dated: dict[tuple[Hashable, ...], bool] = {}  # per context, its last batch (Batch._undated)
         # Per combination of field modes: what Batch._keyed works out (a rule set sees a few).
         self.keyed: dict[tuple[tuple[str, str], ...], Keyed] = {}
 
@@ -191,6 +195,7 @@ class Matcher:
         """Drop the plans, value codes and scans kept across batches (see `RuleSet.forget`)."""
         self.value_codes.clear()
         self.plans.clear()
+        self.mostly_dated.clear()
         for signer in (*self.signers.values(), *self.shared.values()):
             signer.forget()
 
@@ -267,20 +272,44 @@ class Batch:
         statement's many dates would otherwise multiply the keys to plan (about six times, with
         a weekday and a day-of-month test).  A key whose plan would read a date test is marked
         `DATED` and its rows are planned by their key and date results (`_plan_dated`)."""
-        keys = self.keys
-        plans = self.matcher.plans.setdefault(tuple(self.context), {})
-        # Most keys were planned in an earlier batch: one C-level lookup per row.
-        out: list[Chain | Open | _Dated | None] = list(map(plans.get, keys))
-        if None in out:
-            self._plan_new(plans, out)
-        if self.date_bits and DATED in out:
-            self._plan_dated(out)
+        context = tuple(self.context)
+        if self.date_bits and self.matcher.mostly_dated.get(context, False):
+            out = self._all_dated()
+        else:
+            out = self._undated(context)
         opened: dict[Open, list[int]] = {}
         for i in compress(range(len(out)), map(isinstance, out, repeat(Open))):
             opened.setdefault(out[i], []).append(i)  # type: ignore[arg-type]
         for plan, rows in opened.items():
             self.settle(plan, rows, out)  # type: ignore[arg-type]
         return out  # type: ignore[return-value]
+
+    def _undated(self, context: tuple[Hashable, ...]) -> list[Chain | Open | _Dated | None]:
+        """The plans by the keys without the date tests, then the `DATED` rows' by their dates.
+        Where most rows were dated, the context's next batch goes the `_all_dated` way."""
+        plans = self.matcher.plans.setdefault(context, {})
+        # Most keys were planned in an earlier batch: one C-level lookup per row.
+        out: list[Chain | Open | _Dated | None] = list(map(plans.get, self.keys))
+        if None in out:
+            self._plan_new(plans, out)
+        if self.date_bits:
+            dated = out.count(DATED)
+            self.matcher.mostly_dated[context] = dated > MOSTLY_DATED * len(out)
+            if dated:
+                self._plan_dated(out)
+        return out
+
+    def _all_dated(self) -> list[Chain | Open | _Dated | None]:
+        """Every row's plan by its key and its date tests' results: where nearly every row is
+        `DATED` (a weekend flag on card payments, in a card account), the lookup by the key alone
+        would only send them on, and the dated rows be picked out and put back one by one."""
+        plans = self.matcher.plans.setdefault((*self.context, DATED), {})
+        keys = _joined([self.keys, *(map(_BITS.__getitem__, bits) for bits in self.date_bits)], [], len(self.keys))
+        out: list[Chain | Open | _Dated | None] = list(map(plans.get, keys))
+        for i in list(compress(range(len(out)), map(is_, out, repeat(None)))):
+            plan = plans.get(keys[i])  # planned for an earlier row of this batch
+            out[i] = plan if plan is not None else plans.setdefault(keys[i], self.plan(self.txns[i]))
+        return out
 
     def _plan_new(self, plans: dict[str, Chain | Open | _Dated], out: list[Chain | Open | _Dated | None]) -> None:
         """Plan each new key once, from its first row (an index: a batch makes no view per row)."""
