@@ -360,3 +360,29 @@ def test_apply_batch_on_the_chase_sample_sets_real_categories() -> None:
         (),
     )
     assert by_text["SPOTIFY USA 877-778-1161 NY"][0::3] == ("Entertainment:Subscriptions", ("subscription",))
+
+
+def test_text_and_description_reading_one_column_share_one_signature(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(plans, "VALUE_LIMIT", 0)  # both fields keyed by signature
+    rules = build(
+        [
+            ({"text": "coffee", "amount": {"lt": -5}}, Actions(category="Coffee"), False, False),
+            ({"description": {"regex": "^TEA \\d+"}}, Actions(category="Tea"), False, False),
+            ({"text": "tea"}, Actions(category="Other tea"), False, False),
+        ]
+    )
+    texts = ["COFFEE 12", "TEA 7", "TEA ROOM", "MILK", "COFFEE 99", "TEA 1"]
+    txns = [make((text, "", "", amount, DAYS[0], "USD", False, "")) for text in texts for amount in ("-1", "-9")]
+    out, _ = rules.apply_batch(TxBatch.of(txns))
+    kept, _ = reference(rules, txns)
+    assert list(out.column("category")) == [t.category for t in kept]
+    assert list(out.column("category"))[:6] == [None, "Coffee", "Tea", "Tea", "Other tea", "Other tea"]
+    (context,) = rules.matcher.plans
+    assert ("shared", "description", "text") in context and set(rules.matcher.shared) == {("description", "text")}
+    with_payee = [make((text, "SHOP", "", "-1", DAYS[0], "USD", False, "")) for text in texts]
+    assert [t.category for t in rules.apply_all(with_payee).kept] == [
+        t.category for t in reference(rules, with_payee)[0]
+    ]
+    assert len(rules.matcher.plans) == 2  # the payee makes text another column: each field signed alone
+    rules.forget()
+    assert not any(signer.seen for signer in rules.matcher.shared.values())

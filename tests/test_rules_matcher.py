@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import Decimal
 from typing import Any
@@ -14,6 +15,7 @@ from importer.rules import Rule, RuleSet
 from importer.rules.fold import fold
 from importer.rules.literals import required_literals
 from importer.rules.parse import parse_condition
+from importer.rules.plans import DATED
 from tests.rules_support import txn
 
 WORDS = ["uber", "eats", "UBER *TRIP", "shell oil", "ß", "ss", "İstanbul", "kelvin", "sq *", "#12", "müller", "ſt"]
@@ -126,3 +128,45 @@ def test_a_rule_with_no_literal_is_tried_for_every_transaction() -> None:
 def test_regex_literals_are_found_through_ignorecase_twins(text: str) -> None:
     rules = build([({"description": {"regex": "st|is|kelvin"}}, False, False)])
     assert rules.chains([txn(text)]) == [(0,)] == [tuple(0 for _ in rules.chain_naive(txn(text)))]
+
+
+def test_the_prefilter_picks_the_description_over_a_raw_booking_type() -> None:
+    # Chase's venmo rule: "ACH_CREDIT" is the longer literal, but a third of the rows hold it, so
+    # the description's literal selects and the raw column is left out of the batch key.
+    rules = build([({"description": "VENMO", "raw.Type": {"one_of": ["ACH_DEBIT", "ACH_CREDIT"]}}, False, False)])
+    assert rules.prefilter.fields == {"description"}
+    assert rules.matcher.fields == ["description"]
+    venmo, card = txn("VENMO PAYMENT 1029", raw={"Type": "ACH_CREDIT"}), txn("SHELL", raw={"Type": "ACH_CREDIT"})
+    assert rules.prefilter.candidates(card) == ([], set())
+    assert rules.chains([venmo, card, txn("VENMO 1", raw={"Type": "DEBIT_CARD"})]) == [(0,), (), ()]
+
+
+def test_a_key_is_planned_once_whatever_its_dates_unless_a_rule_on_a_date_may_match() -> None:
+    rules = build(
+        [
+            ({"description": "COFFEE", "date": {"weekday": ["sat", "sun"]}}, False, False),
+            ({"description": "TEA"}, False, False),
+        ]
+    )
+    days = [dt.date(2026, 10, d) for d in (24, 26, 27, 25, 28)]  # Saturday, Monday, Tuesday, Sunday, Wednesday
+    rows = [txn(text, date=day) for text in ("TEA", "COFFEE", "JUICE") for day in days]
+    assert rules.chains(rows) == [(1,)] * 5 + [(0,), (), (), (0,), ()] + [()] * 5
+    assert rules.chains(rows) == [tuple(rules.rules.index(r) for r in rules.chain_naive(t)) for t in rows]
+    undated, dated = rules.matcher.plans.values()
+    assert list(undated.values()).count(DATED) == 1  # coffee's rows: planned by their dates too
+    assert sorted(plan for plan in undated.values() if plan is not DATED) == [(), (1,)]  # juice, tea: once each
+    assert sorted(dated.values()) == [(), (0,)]  # coffee on a weekend day, on another day
+
+
+def test_a_batch_after_one_of_mostly_dated_rows_is_planned_by_dates_at_once() -> None:
+    rules = build(
+        [({"description": "COFFEE", "date": {"weekday": ["sat"]}}, False, False), ({"amount": {"lt": 0}}, False, False)]
+    )
+    days = [dt.date(2026, 10, d) for d in (24, 26, 27, 31, 28)]  # Saturday, Monday, Tuesday, Saturday, Wednesday
+    rows = [txn(f"COFFEE {d.day}", amount, date=d) for d in days for amount in ("-1", "1")] + [txn("TEA", "-1")]
+    naive = [tuple(rules.rules.index(r) for r in rules.chain_naive(t)) for t in rows]
+    assert rules.chains(rows) == naive and naive[:4] == [(0,), (0,), (1,), ()]
+    assert list(rules.matcher.mostly_dated.values()) == [True]  # ten of the eleven rows were dated
+    assert rules.chains(rows[::-1]) == naive[::-1]  # planned by their dates at once this time
+    rules.forget()
+    assert not rules.matcher.mostly_dated

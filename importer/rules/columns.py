@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Sequence
 from decimal import Decimal
 from operator import and_, attrgetter, methodcaller
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from importer.core.batch import TxBatch
 from importer.core.models import Transaction
@@ -25,9 +25,21 @@ from importer.rules.conditions import (
     TextTest,
     compile_condition,
     joined_text,
+    text_getter,
     text_predicate,
 )
 from importer.rules.partial import InAccounts
+
+
+@runtime_checkable
+class CellColumns(Protocol):
+    """Raw cells that give one cell of every row at once (a CSV parser's lazy cells, parsers/csv/
+    streaming.py `RawCells`): a dict per row, only to read one cell of it, cost more than the
+    rest of the rules stage in a CSV import."""
+
+    def column(self, name: str) -> list[str] | None:
+        """Cell `name` of every row, as the rows' dicts hold it; None when there is no such column."""
+        ...
 
 
 class Columns:
@@ -60,7 +72,9 @@ class Columns:
         # Most exports give no payee or memo: then `text` is the description column itself.
         descriptions, payees, memos = self.raw("description"), self.raw("payee"), self.raw("memo")
         if not any(payees) and not any(memos):
-            return [text or "" for text in descriptions]
+            # The very list `text("description")` gives, so that the batch matcher can tell the two
+            # fields read one column and sign it once (plans.py `Batch._signatures`).
+            return self.text("description")
         return [
             f"{d}{PART}{p}{PART}{m}" if d and p and m else joined_text(d, p, m)
             for d, p, m in zip(descriptions, payees, memos)
@@ -73,6 +87,15 @@ class Columns:
             values = self.raw(name)
             self.read[key] = [value or "" for value in values] if None in values else values  # type: ignore[assignment]
         return self.read[key]  # type: ignore[return-value]
+
+    def text_at(self, name: str, rows: list[int]) -> list[str]:
+        """`text(name)` of `rows` only.  A raw column the batch has not read whole is read for
+        these rows alone: a test on it left open by the key (`raw.Type` beside a description
+        literal) runs on the few rows whose key leaves it open, not on every row's cell."""
+        if f"text:{name}" in self.read or not name.startswith("raw."):
+            return list(map(self.text(name).__getitem__, rows))
+        read, txns = text_getter(name), self.txns
+        return [read(txns[i]) for i in rows]
 
     def values(self, name: str) -> list[Hashable]:
         """A non-text field (amount, date, value_date) per row."""
@@ -96,9 +119,13 @@ class BatchColumns(Columns):
         return values if isinstance(values, list) else list(values)
 
     def raw_column(self, name: str) -> list[str | None]:
-        if self.batch.raw is None:
+        raw = self.batch.raw
+        if raw is None:
             return [None] * len(self.batch)
-        return list(map(methodcaller("get", name), self.batch.raw))
+        if isinstance(raw, CellColumns):  # a CSV parser's lazy cells: read as a column, no dict per row
+            cells = raw.column(name)
+            return [None] * len(self.batch) if cells is None else list(cells)
+        return list(map(methodcaller("get", name), raw))
 
 
 def column(leaf: Condition, columns: Columns) -> list[bool]:
@@ -122,7 +149,7 @@ def column(leaf: Condition, columns: Columns) -> list[bool]:
 def column_at(leaf: Condition, columns: Columns, rows: list[int]) -> list[bool] | None:
     """`leaf(txn)` for the given rows only, or None when a column does not decide `leaf`."""
     if isinstance(leaf, TextTest):
-        texts = list(map(columns.text(leaf.field).__getitem__, rows))
+        texts = columns.text_at(leaf.field, rows)
         if leaf.pattern is not None:
             return list(map(bool, map(leaf.pattern.search, texts)))
         return list(map(text_predicate(leaf), texts))

@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from itertools import compress, repeat
+from operator import is_
 from typing import TYPE_CHECKING
 
 from importer.core.batch import TxBatch
@@ -44,6 +45,9 @@ if TYPE_CHECKING:
 Chain = tuple[int, ...]
 Test = Callable[[Transaction], bool]
 Step = tuple[int, "Test | None", bool]
+# For a combination of field modes (Batch._keyed): the leaves the key decides, the eager tests the
+# key carries, and the rules with an eager date test among their leaves.
+Keyed = tuple[frozenset[int], dict[Hashable, "Condition"], frozenset[int]]
 
 # A field with at most this many distinct values in a batch is keyed by value: it multiplies the
 # number of keys by at most this much, and decides every test on it.
@@ -55,9 +59,21 @@ VALUE_LIMIT = 32
 DATE_TESTS_KEYED = 4
 # Plans and value codes kept across batches, at most (see Matcher._trim).
 PLANS_KEPT = 200_000
+# Past this share of `DATED` rows in a batch, the next batch of the same context is planned by its
+# rows' full keys at once (Batch._all_dated).
+MOSTLY_DATED = 0.5
 CODES_KEPT = 50_000
 _SAMPLE = 1024
 _UNSET = object()
+
+
+class _Dated:
+    """The plan of a key whose rows' chains depend on their date tests (see `Batch.chains`)."""
+
+    __slots__ = ()
+
+
+DATED = _Dated()
 
 
 class Open:
@@ -135,14 +151,17 @@ class Matcher:
             for name, words in keywords.items()
             if words or any(field == name for field, _ in blind)
         }
+        self.keywords, self.blind = keywords, blind
+        self.shared: dict[tuple[str, ...], Signer] = {}  # see `shared_signer`
         dates = {leaf.key(): leaf for group in self.leaves for leaf in group if isinstance(leaf, DateTest)}
         self.keyed_dates = list(dates.values()) if len(dates) <= DATE_TESTS_KEYED else []
         self.residuals: dict[tuple[int, tuple[bool | None, ...]], bool | Test] = {}
         self.sources: dict[int, Condition] = {}  # a compiled residual test -> the condition it was
         self.value_codes: dict[str, dict[Hashable, str]] = {}
-        self.plans: dict[tuple[Hashable, ...], dict[str, Chain | Open]] = {}
+        self.plans: dict[tuple[Hashable, ...], dict[str, Chain | Open | _Dated]] = {}
+        self.mostly_dated: dict[tuple[Hashable, ...], bool] = {}  # per context, its last batch (Batch._undated)
         # Per combination of field modes: what Batch._keyed works out (a rule set sees a few).
-        self.keyed: dict[tuple[tuple[str, str], ...], tuple[frozenset[int], dict[Hashable, Condition]]] = {}
+        self.keyed: dict[tuple[tuple[str, str], ...], Keyed] = {}
 
     def chains(self, txns: Sequence[Transaction]) -> list[Chain]:
         self._trim()
@@ -152,6 +171,17 @@ class Matcher:
         """`chains` of a batch's rows, read from its columns; `rows` are its row views (rows.py)."""
         self._trim()
         return Batch(self, BatchColumns(batch, rows)).chains()
+
+    def shared_signer(self, names: tuple[str, ...]) -> Signer:
+        """One signer for fields that read the same column in a batch (`text` is the description
+        where a bank gives neither payee nor memo): its signature, against all their literals and
+        regexes, decides what each of theirs would, in one pass over the column instead of one each."""
+        signer = self.shared.get(names)
+        if signer is None:
+            words = [word for name in names for word in self.keywords.get(name, ())]
+            patterns = [pattern for (field, _), pattern in self.blind.items() if field in names]
+            signer = self.shared[names] = Signer(words, patterns)
+        return signer
 
     def coded(self, name: str, values: Iterable[Hashable]) -> dict[Hashable, str]:
         """A key character for each value of field `name`, the same in every batch."""
@@ -165,7 +195,8 @@ class Matcher:
         """Drop the plans, value codes and scans kept across batches (see `RuleSet.forget`)."""
         self.value_codes.clear()
         self.plans.clear()
-        for signer in self.signers.values():
+        self.mostly_dated.clear()
+        for signer in (*self.signers.values(), *self.shared.values()):
             signer.forget()
 
     def _trim(self) -> None:
@@ -197,7 +228,7 @@ class Batch:
         self.modes: dict[str, str] = {}
         self.context: list[Hashable] = []  # what, beside the key, the plans of this batch rest on
         codes: list[Iterable[str]] = []
-        sigs: list[list[str]] = []
+        signed: list[str] = []
         for name in matcher.fields:
             values = self.columns.raw(name)
             mode = self.modes[name] = _mode(values, name in matcher.signers)
@@ -207,21 +238,45 @@ class Batch:
             elif mode == "value":
                 self.context.append(tuple(distinct))  # one value: decided for the batch, not per key
             elif mode == "sig":
-                sigs.append(matcher.signers[name].signatures(self.columns.text(name)))
+                signed.append(name)
+        sigs = self._signatures(signed)
         found = matcher.keyed.get(modes := tuple(self.modes.items()))
         if found is None:
             found = matcher.keyed[modes] = self._keyed()
-        self.determined, eager = found
-        codes += self._eager_codes(eager)
+        self.determined, eager, self.dated = found
+        undated = {key: leaf for key, leaf in eager.items() if not isinstance(leaf, DateTest)}
+        codes += map(map, repeat(_BITS.__getitem__), self._eager_bits(undated))
+        # The date tests' results stay out of the key (see `chains`), read only for the rows a
+        # dated rule may match.
+        self.date_bits = self._eager_bits({key: leaf for key, leaf in eager.items() if key not in undated})
         self.keys: list[str] = _joined(codes, sigs, len(self.txns))
 
+    def _signatures(self, names: list[str]) -> list[list[str]]:
+        """The signatures of the fields keyed by them; fields that read the same column share one
+        (Matcher.shared_signer), which the context records."""
+        by_column: dict[int, tuple[list[str], list[str]]] = {}
+        for name in names:
+            texts = self.columns.text(name)
+            by_column.setdefault(id(texts), (texts, []))[1].append(name)
+        sigs: list[list[str]] = []
+        for texts, group in by_column.values():
+            if len(group) > 1:
+                self.context.append(("shared", *group))
+            signer = self.matcher.signers[group[0]] if len(group) == 1 else self.matcher.shared_signer(tuple(group))
+            sigs.append(signer.signatures(texts))
+        return sigs
+
     def chains(self) -> list[Chain]:
-        keys = self.keys
-        plans = self.matcher.plans.setdefault(tuple(self.context), {})
-        # Most keys were planned in an earlier batch: one C-level lookup per row.
-        out: list[Chain | Open | None] = list(map(plans.get, keys))
-        if None in out:
-            self._plan_new(plans, out)
+        """Each row's chain.  A key leaves out the date tests: the rows of most keys have no
+        candidate rule with a date test, so one plan serves them whatever their dates, and a
+        statement's many dates would otherwise multiply the keys to plan (about six times, with
+        a weekday and a day-of-month test).  A key whose plan would read a date test is marked
+        `DATED` and its rows are planned by their key and date results (`_plan_dated`)."""
+        context = tuple(self.context)
+        if self.date_bits and self.matcher.mostly_dated.get(context, False):
+            out = self._all_dated()
+        else:
+            out = self._undated(context)
         opened: dict[Open, list[int]] = {}
         for i in compress(range(len(out)), map(isinstance, out, repeat(Open))):
             opened.setdefault(out[i], []).append(i)  # type: ignore[arg-type]
@@ -229,14 +284,54 @@ class Batch:
             self.settle(plan, rows, out)  # type: ignore[arg-type]
         return out  # type: ignore[return-value]
 
-    def _plan_new(self, plans: dict[str, Chain | Open], out: list[Chain | Open | None]) -> None:
+    def _undated(self, context: tuple[Hashable, ...]) -> list[Chain | Open | _Dated | None]:
+        """The plans by the keys without the date tests, then the `DATED` rows' by their dates.
+        Where most rows were dated, the context's next batch goes the `_all_dated` way."""
+        plans = self.matcher.plans.setdefault(context, {})
+        # Most keys were planned in an earlier batch: one C-level lookup per row.
+        out: list[Chain | Open | _Dated | None] = list(map(plans.get, self.keys))
+        if None in out:
+            self._plan_new(plans, out)
+        if self.date_bits:
+            dated = out.count(DATED)
+            self.matcher.mostly_dated[context] = dated > MOSTLY_DATED * len(out)
+            if dated:
+                self._plan_dated(out)
+        return out
+
+    def _all_dated(self) -> list[Chain | Open | _Dated | None]:
+        """Every row's plan by its key and its date tests' results: where nearly every row is
+        `DATED` (a weekend flag on card payments, in a card account), the lookup by the key alone
+        would only send them on, and the dated rows be picked out and put back one by one."""
+        plans = self.matcher.plans.setdefault((*self.context, DATED), {})
+        keys = _joined([self.keys, *(map(_BITS.__getitem__, bits) for bits in self.date_bits)], [], len(self.keys))
+        out: list[Chain | Open | _Dated | None] = list(map(plans.get, keys))
+        for i in list(compress(range(len(out)), map(is_, out, repeat(None)))):
+            plan = plans.get(keys[i])  # planned for an earlier row of this batch
+            out[i] = plan if plan is not None else plans.setdefault(keys[i], self.plan(self.txns[i]))
+        return out
+
+    def _plan_new(self, plans: dict[str, Chain | Open | _Dated], out: list[Chain | Open | _Dated | None]) -> None:
         """Plan each new key once, from its first row (an index: a batch makes no view per row)."""
-        keys, txns = self.keys, self.txns
-        for i in [i for i, plan in enumerate(out) if plan is None]:
+        keys, txns, undated = self.keys, self.txns, bool(self.date_bits)
+        for i in list(compress(range(len(out)), map(is_, out, repeat(None)))):
             plan = plans.get(keys[i])
             if plan is None:
-                plan = plans[keys[i]] = self.plan(txns[i])
+                plan = plans[keys[i]] = self.plan(txns[i], undated)
             out[i] = plan
+
+    def _plan_dated(self, out: list[Chain | Open | _Dated | None]) -> None:
+        """The plans of the `DATED` rows, by their key and their date tests' results."""
+        plans = self.matcher.plans.setdefault((*self.context, DATED), {})
+        rows = list(compress(range(len(out)), map(is_, out, repeat(DATED))))
+        parts = [map(_BITS.__getitem__, map(results.__getitem__, rows)) for results in self.date_bits]
+        # The date part has the same width in every key of this context, so two keys never clash.
+        keys = _joined([map(self.keys.__getitem__, rows), *parts], [], len(rows))
+        found = list(map(plans.get, keys))
+        for j in list(compress(range(len(found)), map(is_, found, repeat(None)))):
+            plan = plans.get(keys[j])  # planned for an earlier row of this batch
+            found[j] = plan if plan is not None else plans.setdefault(keys[j], self.plan(self.txns[rows[j]]))
+        list(map(out.__setitem__, rows, found))  # each row's plan into its place, in one C-level pass
 
     def settle(self, plan: Open, rows: list[int], out: list[Chain | Open]) -> None:
         """The chains of `rows`, which share `plan`: a fork on one test of a column runs over
@@ -252,10 +347,13 @@ class Batch:
         for i, holds in zip(rows, results):
             out[i] = yes if holds else no
 
-    def plan(self, rep: Transaction) -> Chain | Open:
-        """What every row sharing `rep`'s key gets: its chain, or the tests left to run."""
+    def plan(self, rep: Transaction, undated: bool = False) -> Chain | Open | _Dated:
+        """What every row sharing `rep`'s key gets: its chain, or the tests left to run; when the
+        key leaves the date tests out (`undated`), `DATED` if the plan would read one."""
         matcher, steps = self.matcher, []
         for index in matcher.prefilter.candidates(rep)[0]:
+            if undated and index in self.dated:
+                return DATED
             test = matcher.residual(index, tuple(self.known(leaf, rep) for leaf in matcher.leaves[index]))
             if test is False:
                 continue
@@ -293,9 +391,10 @@ class Batch:
         # A digit-blind regex on a field keyed by signature is decided with the key (see `known`).
         return isinstance(leaf, TextTest) and id(leaf) in self.matcher.signed and self.modes.get(leaf.field) == "sig"
 
-    def _keyed(self) -> tuple[frozenset[int], dict[Hashable, Condition]]:
-        """For this batch's modes: the leaves the key decides, and the tests of the rules every
-        row is a candidate for that the key must carry as columns (see the docstring)."""
+    def _keyed(self) -> Keyed:
+        """For this batch's modes: the leaves the key decides, the tests of the rules every
+        row is a candidate for that the key must carry as columns (see the docstring), and the
+        rules with one of those tests on a date."""
         matcher, tests = self.matcher, dict[Hashable, Condition]()
         determined = {id(leaf) for group in matcher.leaves for leaf in group if self._by_key(leaf)}
         always = [leaf for index in matcher.prefilter.always_in_order for leaf in matcher.leaves[index]]
@@ -303,18 +402,20 @@ class Batch:
             if id(leaf) not in determined and not self._signed(leaf):
                 tests.setdefault(_leaf_key(leaf), leaf)
         determined.update(id(leaf) for group in matcher.leaves for leaf in group if _leaf_key(leaf) in tests)
-        return frozenset(determined), tests
+        dates = {key for key, leaf in tests.items() if isinstance(leaf, DateTest)}
+        dated = {i for i, group in enumerate(matcher.leaves) if any(_leaf_key(leaf) in dates for leaf in group)}
+        return frozenset(determined), tests, frozenset(dated)
 
-    def _eager_codes(self, tests: dict[Hashable, Condition]) -> list[Iterable[str]]:
-        """Key parts from the eager `tests`; a test with one value in the whole batch goes into
-        the context instead."""
-        codes: list[Iterable[str]] = []
+    def _eager_bits(self, tests: dict[Hashable, Condition]) -> list[list[bool]]:
+        """The columns of the eager `tests` that differ from row to row; a test with one value in
+        the whole batch goes into the context instead."""
+        varying: list[list[bool]] = []
         for key, leaf in tests.items():
             bits = column(leaf, self.columns)
             if any(bits) and not all(bits):
-                codes.append(map(_BITS.__getitem__, bits))
+                varying.append(bits)
             self.context.append((key, bits[0] if bits and (all(bits) or not any(bits)) else None))
-        return codes
+        return varying
 
 
 def _keyed_fields(

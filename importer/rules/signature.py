@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from itertools import compress, repeat
+from operator import is_
 
 import ahocorasick  # type: ignore[import-not-found]  # ships no type stubs
 
@@ -76,9 +78,8 @@ class Signer:
         if None in sigs:
             self._scan_new(blind, sigs)
         if self.confirms:
-            for i, entry in enumerate(sigs):
-                if isinstance(entry, tuple):
-                    sigs[i] = self._confirm(entry, texts[i])
+            for i in compress(range(len(sigs)), map(isinstance, sigs, repeat(tuple))):
+                sigs[i] = self._confirm(sigs[i], texts[i])  # type: ignore[arg-type]  # a tuple: just checked
         if self.patterns and not ascii_only:
             for i in [i for i, text in enumerate(texts) if not text.isascii()]:
                 sigs[i] = f"{sigs[i]}{self.unsure}"
@@ -86,28 +87,30 @@ class Signer:
 
     def _scan_new(self, blind: list[bytes], sigs: list[Scanned | None]) -> None:
         """Fill in the signatures of the texts not seen before, scanning each distinct one once."""
-        seen = self.seen
-        for i in [i for i, sig in enumerate(sigs) if sig is None]:
-            text = blind[i]
-            found = seen.get(text)
-            if found is None:
-                found = seen[text] = self._scan(text.decode())
-            sigs[i] = found
+        seen, rows = self.seen, list(compress(range(len(sigs)), map(is_, sigs, repeat(None))))
+        texts = list(map(blind.__getitem__, rows))
+        for text in dict.fromkeys(texts):  # each new distinct text, in C; none is in `seen` yet
+            seen[text] = self._scan(text.decode())
+        list(map(sigs.__setitem__, rows, map(seen.__getitem__, texts)))  # scattered back in one C pass
 
     def _scan(self, blind: str) -> Scanned:
-        marks: set[str] = set()
-        confirm: set[str] = set()
-        tried: set[int] = set(self.always)
+        marks: list[str] = []
+        confirm: list[str] = []
+        tried = self.always
         if self.scans:
             for _, (mark, words, patterns) in self.automaton.iter(blind):
-                marks.add(mark)
-                confirm.update(words)
-                tried.update(patterns)
+                if mark:
+                    marks.append(mark)
+                confirm += words
+                if patterns:
+                    tried = [*tried, *patterns]
         if tried and blind.isascii():
-            marks.update(self.patterns[i][1] for i in tried if self.patterns[i][0].search(blind))
-        marks.discard("")
-        sig = "".join(sorted(marks))
-        return (sig, tuple(confirm)) if confirm else sig
+            for i in set(tried) if len(tried) > 1 else tried:
+                pattern, mark = self.patterns[i]
+                if pattern.search(blind):
+                    marks.append(mark)
+        sig = marks[0] if len(marks) == 1 else "".join(sorted(set(marks)))
+        return (sig, tuple(set(confirm))) if confirm else sig
 
     def _confirm(self, entry: tuple[str, tuple[str, ...]], text: str) -> str:
         # A proxy was seen: the literals with digits it stands for are looked up in the real text.

@@ -42,7 +42,7 @@ from importer.parsers.base import StatementFile
 from importer.parsers.stream import Event, Rows, StatementEnd, StatementHead, events_of
 from importer.reports.summary import FileReport
 from importer.rules import RuleSet
-from importer.rules.normalise import normalise_payee
+from importer.rules.normalise import PayeeKeys
 from importer.run.lock import LockedError, account_locked
 from importer.run.readahead import read_ahead
 from importer.store.base import Store
@@ -123,6 +123,7 @@ class FileImport:
         self.settings, self.report = settings, report
         self.sha256 = file_sha256(path, settings.options)
         self.size = path.stat().st_size
+        self.payee_keys = PayeeKeys()  # the report's payee keys, worked out once per text of the file
         self.restart(settings.id_window)
 
     def restart(self, id_window: int | None) -> None:
@@ -244,8 +245,8 @@ class FileImport:
         """The payees of the kept rows no rule categorised (normalised once per distinct text)."""
         categories, payees = batch.column("category"), batch.column("payee")
         texts = Counter(payees[i] or batch.description[i] for i in kept if categories[i] is None)
-        for text, count in texts.items():
-            self.payees[normalise_payee(text)] += count
+        for key, count in zip(self.payee_keys.of(texts), texts.values()):
+            self.payees[key] += count
         if len(self.payees) > _PAYEES_KEPT:  # the report names the most frequent ones only
             self.payees = Counter(dict(self.payees.most_common(_PAYEES_KEPT // 2)))
 

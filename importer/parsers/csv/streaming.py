@@ -310,6 +310,15 @@ class RawCells(Sequence[dict[str, str]]):
 
     __hash__ = None  # type: ignore[assignment]
 
+    def column(self, name: str) -> list[str] | None:
+        """Cell `name` of every row (None: no such column), as the rows' dicts hold it, without
+        building them: a rule on `raw.<name>` reads that one cell of every row of a batch."""
+        if name not in self._names:
+            return None
+        cells = self._columns[len(self._names) - 1 - self._names[::-1].index(name)]  # a dict keeps the last
+        rows = self._rows
+        return cells[rows.start : rows.stop] if rows.step == 1 else [cells[i] for i in rows]
+
 
 class _Lines:
     """The text after the prefix as lines, decoded a chunk at a time; how it ends, for the tail."""
