@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from importer import api
+from importer.cli.console import stdout_console
 from importer.cli.options import (
     allow_partial_option,
     config_option,
@@ -123,5 +123,5 @@ def _render(routine: api.RoutineReport, as_json: bool) -> None:
     if as_json:
         render_json(report, sys.stdout)
     else:
-        render_text(report, Console())
+        render_text(report, stdout_console())
     tell_interrupted(report)

@@ -27,7 +27,7 @@ from filelock import FileLock, Timeout
 from importer.config.paths import PRIVATE_FILE, private_folder, write_private
 from importer.config.state_location import Location, PgUrl
 from importer.core.errors import ImporterError
-from importer.store.postgres_lock import Taken, advisory_lock
+from importer.internals.lazy import imported
 
 
 class LockedError(ImporterError):
@@ -68,10 +68,13 @@ def run_lock(state_path: Location, wait: float = 0, *, exclusive: bool = False) 
 
 @contextmanager
 def _database_lock(url: PgUrl, wait: float, exclusive: bool) -> Iterator[None]:
+    # Named, not imported at the top: an SQLite run never loads the PostgreSQL lock.
+    advisory_lock = imported("importer.store.postgres_lock:advisory_lock")
+    taken: type[Exception] = imported("importer.store.postgres_lock:Taken")
     try:
         with advisory_lock(url, wait, shared=not exclusive):
             yield
-    except Taken:
+    except taken:
         raise LockedError(
             f"another importer run is using {url}; this run stopped without importing anything. "
             "Try again later, or pass --wait SECONDS."
