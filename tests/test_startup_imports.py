@@ -51,6 +51,8 @@ NEVER_FOR_A_CSV = (
     # A `--json` run draws no table and no progress bar (no terminal either).
     "rich.table",
     "rich.progress",
+    # The run lock of an SQLite state is flock (importer/run/lock.py); filelock is its reference.
+    "filelock",
 )
 # Runs `importer run` as the command line does, then lists what the interpreter imported.
 RUN_THEN_LIST = """
