@@ -25,7 +25,7 @@ import os
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -77,16 +77,18 @@ def run_lock(state_path: Location, wait: float = 0, *, exclusive: bool = False) 
         yield
 
 
-@contextmanager
-def _file_lock(path: Path, wait: float) -> Iterator[bool]:
+def _file_lock(path: Path, wait: float) -> AbstractContextManager[bool]:
     """Whether the OS lock on `path` was taken within `wait` seconds, then held until the block
     ends: flock where the system has it, else filelock's lock."""
     try:
-        fd = _flock(path, wait)
+        return _held(_flock(path, wait))
     except _NoFlock:
-        with reference_lock(path, wait) as taken:
-            yield taken
-        return
+        return reference_lock(path, wait)
+
+
+@contextmanager
+def _held(fd: int | None) -> Iterator[bool]:
+    """Whether `fd` holds the lock (None: another process does), closed after the block."""
     try:
         yield fd is not None
     finally:
