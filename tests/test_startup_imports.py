@@ -14,6 +14,7 @@ a layout detected from the cells, whose date format is then inferred.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -50,6 +51,8 @@ NEVER_FOR_A_CSV = (
     # A `--json` run draws no table and no progress bar (no terminal either).
     "rich.table",
     "rich.progress",
+    # The run lock of an SQLite state is flock (importer/run/lock.py); filelock is its reference.
+    "filelock",
 )
 # Runs `importer run` as the command line does, then lists what the interpreter imported.
 RUN_THEN_LIST = """
@@ -69,9 +72,10 @@ print(json.dumps({"parser": identify(Path(sys.argv[1]), ParseOptions()).name, "m
 """
 
 
-def _child(code: str, *args: str) -> dict[str, object]:
+def _child(code: str, *args: str, env: dict[str, str] | None = None) -> dict[str, object]:
     """The JSON the last line of a fresh interpreter running `code` prints (cwd: this checkout)."""
-    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT, check=True)
+    command = [sys.executable, "-c", code, *args]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=True, env=env)
     result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
@@ -92,6 +96,16 @@ def test_a_csv_import_into_local_loads_no_other_format_and_no_http(tmp_path: Pat
         "importer.targets.local",
     ]
     assert (tmp_path / "state.sqlite").stat().st_size > 0
+
+
+def test_a_summary_printed_off_a_terminal_loads_no_rich_nor_the_postgresql_lock(tmp_path: Path) -> None:
+    # stdout is a pipe: the summary is plain lines (importer/cli/console.py), and an SQLite state
+    # takes its run lock without importer/store/postgres_lock.py.
+    state = str(tmp_path / "state.sqlite")
+    plain = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "TTY_COMPATIBLE")}
+    run = _child(RUN_THEN_LIST, "run", CHASE, "--target", "local", "--state", state, env=plain)
+    assert run["exit"] == 0
+    assert _among(run["modules"], ("rich", "importer.store.postgres_lock")) == []
 
 
 def test_a_csv_of_a_layout_no_profile_knows_is_detected_and_imported_without_pandas(tmp_path: Path) -> None:

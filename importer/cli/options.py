@@ -1,8 +1,17 @@
-"""Options shared by several commands, defined once (as sqlite-utils does)."""
+"""Options shared by several commands, defined once (as sqlite-utils does).
+
+The commands that read statements (`run`, `parse`, `watch`, `rules explain|lint|suggest`) take
+the same block of options: --config, what a file may not say itself, --rules, and for some
+--allow-partial and --state.  `statement_inputs` adds the block and hands the command its values
+as one `StatementInputs`, so the block, its parameters and the calls that use them are written
+once.  tests/test_cli_options.py pins each command's --help.
+"""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,6 +26,7 @@ from importer.rules import RuleSet
 from importer.store.base import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
+R = TypeVar("R")
 
 
 def parse_options(func: F) -> F:
@@ -133,3 +143,53 @@ def _currency_flag(ctx: click.Context, param: click.Parameter, value: str | None
         return iso_currency(value or None)
     except ValueError as exc:
         raise click.BadParameter(f"{exc}.", param_hint="--currency") from None
+
+
+@dataclass(frozen=True)
+class StatementInputs:
+    """The values of the options `statement_inputs` adds (their defaults: the option not offered)."""
+
+    config_path: Path | None
+    account: str | None
+    profile: str | None
+    date_format: str | None
+    currency: str | None
+    no_balance_check: bool
+    rules_paths: tuple[Path, ...]
+    allow_partial: bool = False
+    state_path: Location | None = None
+
+    def config(self) -> Config:
+        """--config, else ./importer.yaml, else the user's (see `importer.api.open_config`)."""
+        return api.open_config(self.config_path)
+
+    def parse_options(self, config: Config | None = None) -> ParseOptions:
+        """What the options say about the files, bounded by `config` (the defaults without one)."""
+        values = (self.account, self.profile, self.date_format, self.currency, self.no_balance_check)
+        return make_parse_options(*values, self.allow_partial, config)
+
+    def rules(self, config: Config) -> RuleSet:
+        """--rules, else the config's, else the default folders."""
+        return open_rules(self.rules_paths, config)
+
+
+_INPUT_NAMES = tuple(f.name for f in fields(StatementInputs))
+
+
+def statement_inputs(*, partial: bool = False, state: bool = False) -> Callable[[Callable[..., R]], Callable[..., R]]:
+    """--config, the parse options, --allow-partial (with `partial`), --rules and --state (with
+    `state`), in that order, passed to the command as its `inputs` argument."""
+    chosen = [config_option, parse_options, *([allow_partial_option] if partial else []), rules_option]
+    chosen += [state_option] if state else []
+
+    def decorate(command: Callable[..., R]) -> Callable[..., R]:
+        @functools.wraps(command)
+        def with_inputs(**values: Any) -> R:
+            inputs = StatementInputs(**{name: values.pop(name) for name in _INPUT_NAMES if name in values})
+            return command(inputs=inputs, **values)
+
+        for option in reversed(chosen):  # bottom-up, as stacked decorators apply
+            with_inputs = option(with_inputs)
+        return with_inputs
+
+    return decorate

@@ -15,14 +15,7 @@ import click
 from rich.console import Console
 
 from importer import api
-from importer.cli.options import (
-    allow_partial_option,
-    config_option,
-    make_parse_options,
-    open_rules,
-    parse_options,
-    rules_option,
-)
+from importer.cli.options import StatementInputs, statement_inputs
 from importer.config.settings import Config
 from importer.core.errors import InputError
 from importer.core.models import Transaction
@@ -33,10 +26,7 @@ from importer.rules import RuleSet
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
-@config_option
-@parse_options
-@allow_partial_option
-@rules_option
+@statement_inputs(partial=True)
 @click.option(
     "--format",
     "output",
@@ -47,20 +37,12 @@ from importer.rules import RuleSet
 )
 def parse(
     files: tuple[Path, ...],
-    config_path: Path | None,
-    account: str | None,
-    profile: str | None,
-    date_format: str | None,
-    currency: str | None,
-    no_balance_check: bool,
-    allow_partial: bool,
-    rules_paths: tuple[Path, ...],
+    inputs: StatementInputs,
     output: str,
 ) -> None:
     """Print the transactions of each FILE, categorised and with their external ids; store nothing."""
-    config = api.open_config(config_path)
-    rules = open_rules(rules_paths, config)
-    options = make_parse_options(account, profile, date_format, currency, no_balance_check, allow_partial, config)
+    config = inputs.config()
+    rules, options = inputs.rules(config), inputs.parse_options(config)
     txns: list[Transaction] = []
     failed = False
     for file in files:

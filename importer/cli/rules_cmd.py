@@ -9,16 +9,9 @@ from pathlib import Path
 
 import click
 
-from importer.cli.options import (
-    config_option,
-    make_parse_options,
-    open_rules,
-    open_state,
-    parse_options,
-    rules_option,
-    state_option,
-)
+from importer.cli.options import StatementInputs, config_option, open_rules, open_state, rules_option, statement_inputs
 from importer.config.settings import Config, load_config
+from importer.config.state_location import Location
 from importer.core.errors import ConfigError
 from importer.core.models import Source, Transaction
 from importer.parsers import ParseOptions, parse_file
@@ -73,9 +66,7 @@ def test(config_path: Path | None, rules_paths: tuple[Path, ...]) -> None:
 @click.option("--payee", help="Payee of the TEXT transaction.")
 @click.option("--memo", help="Memo of the TEXT transaction (where many banks put the merchant).")
 @click.option("--date", "day", default="2026-01-15", show_default=True, help="Date of the TEXT transaction.")
-@config_option
-@parse_options
-@rules_option
+@statement_inputs()
 def explain(
     text: str | None,
     files: tuple[Path, ...],
@@ -83,21 +74,15 @@ def explain(
     payee: str | None,
     memo: str | None,
     day: str,
-    config_path: Path | None,
-    account: str | None,
-    profile: str | None,
-    date_format: str | None,
-    currency: str | None,
-    no_balance_check: bool,
-    rules_paths: tuple[Path, ...],
+    inputs: StatementInputs,
 ) -> None:
     """Show which rule fires for TEXT (a description) or for each transaction of --file, why, and
     which rules nearly matched."""
-    ruleset = open_rules(rules_paths, load_config(config_path))
+    ruleset = inputs.rules(inputs.config())
     if text is None and not files:
         raise click.UsageError("give a description TEXT or --file STATEMENT.")
-    txns = [_typed(text, amount, (payee, memo), day, account, currency)] if text is not None else []
-    txns += _read(files, make_parse_options(account, profile, date_format, currency, no_balance_check))
+    txns = [_typed(text, amount, (payee, memo), day, inputs.account, inputs.currency)] if text is not None else []
+    txns += _read(files, inputs.parse_options())
     for txn in txns:
         click.echo("\n".join(render(explain_one(ruleset, txn))))
 
@@ -110,23 +95,11 @@ def explain(
     type=click.Path(path_type=Path, exists=True),
     help="Statements (files or folders) to report rules that never fire on (repeatable).",
 )
-@config_option
-@parse_options
-@rules_option
-def lint(
-    over: tuple[Path, ...],
-    config_path: Path | None,
-    account: str | None,
-    profile: str | None,
-    date_format: str | None,
-    currency: str | None,
-    no_balance_check: bool,
-    rules_paths: tuple[Path, ...],
-) -> None:
+@statement_inputs()
+def lint(over: tuple[Path, ...], inputs: StatementInputs) -> None:
     """Report duplicate, conflicting and unreachable rules, and with --over, rules that never fire."""
-    ruleset = open_rules(rules_paths, load_config(config_path))
-    options = make_parse_options(account, profile, date_format, currency, no_balance_check)
-    findings = lint_rules(ruleset, _read(over, options) if over else None)
+    ruleset = inputs.rules(inputs.config())
+    findings = lint_rules(ruleset, _read(over, inputs.parse_options()) if over else None)
     for finding in findings:
         click.echo(str(finding))
     for warning in warnings(ruleset):
@@ -144,30 +117,16 @@ def lint(
 )
 @click.option("--min-count", default=1, show_default=True, help="Only payees seen at least this often.")
 @click.option("--no-history", is_flag=True, help="Do not learn from the state database's categorised history.")
-@config_option
-@parse_options
-@rules_option
-@state_option
+@statement_inputs(state=True)
 def suggest(
-    paths: tuple[Path, ...],
-    output: Path | None,
-    min_count: int,
-    no_history: bool,
-    config_path: Path | None,
-    account: str | None,
-    profile: str | None,
-    date_format: str | None,
-    currency: str | None,
-    no_balance_check: bool,
-    rules_paths: tuple[Path, ...],
-    state_path: Path | None,
+    paths: tuple[Path, ...], output: Path | None, min_count: int, no_history: bool, inputs: StatementInputs
 ) -> None:
     """Propose rules (as YAML to review) for the uncategorised transactions of PATHS, learning
     categories from what was categorised before. Nothing is changed."""
-    config = load_config(config_path)
-    ruleset = open_rules(rules_paths, config)
-    txns = _read(paths, make_parse_options(account, profile, date_format, currency, no_balance_check))
-    history = _history(state_path, config, no_history)
+    config = inputs.config()
+    ruleset = inputs.rules(config)
+    txns = _read(paths, inputs.parse_options())
+    history = _history(inputs.state_path, config, no_history)
     taken = {rule.id for rule in ruleset.rules}
     text = render_yaml(suggest_rules(ruleset, txns, history, min_count), taken)
     if output is None:
@@ -179,7 +138,7 @@ def suggest(
     click.echo(f"wrote {text.count('  - id: ')} suggested rule(s) to {output}", err=True)
 
 
-def _history(state_path: Path | None, config: Config, skip: bool) -> list[Transaction]:
+def _history(state_path: Location | None, config: Config, skip: bool) -> list[Transaction]:
     if skip:
         return []
     with open_state(state_path, config) as state:

@@ -10,18 +10,10 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from importer import api
-from importer.cli.options import (
-    allow_partial_option,
-    config_option,
-    make_parse_options,
-    open_rules,
-    parse_options,
-    rules_option,
-    state_option,
-)
+from importer.cli.console import stdout_console
+from importer.cli.options import StatementInputs, statement_inputs
 from importer.cli.unattended import render_routine, tell_interrupted
 from importer.config.paths import no_rules_warning, rules_looked_in
 from importer.dedupe.layers import MatchSettings
@@ -34,11 +26,7 @@ from importer.targets import DEFAULT_TARGET
 @click.option(
     "--target", help=f"Where to land the transactions (default: the config's default_target, else {DEFAULT_TARGET})."
 )
-@config_option
-@parse_options
-@allow_partial_option
-@rules_option
-@state_option
+@statement_inputs(partial=True, state=True)
 @click.option("--dry-run", is_flag=True, help="Parse, categorise and compare, but store and send nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @click.option("--failfast", is_flag=True, help="Stop at the first file that fails.")
@@ -64,15 +52,7 @@ from importer.targets import DEFAULT_TARGET
 def run(
     paths: tuple[Path, ...],
     target: str | None,
-    config_path: Path | None,
-    account: str | None,
-    profile: str | None,
-    date_format: str | None,
-    currency: str | None,
-    no_balance_check: bool,
-    allow_partial: bool,
-    rules_paths: tuple[Path, ...],
-    state_path: Path | None,
+    inputs: StatementInputs,
     dry_run: bool,
     as_json: bool,
     failfast: bool,
@@ -86,16 +66,16 @@ def run(
     Transactions the target already holds are skipped, so running twice adds nothing new.
     With no PATHS, imports the sources listed in the configuration file (cron-safe).
     """
-    config = api.open_config(config_path)
+    config = inputs.config()
     if not paths and not config.sources:
         raise click.UsageError(api.NO_SOURCES)
-    rules = open_rules(rules_paths, config)
+    rules = inputs.rules(config)
     if not len(rules):  # else everything lands uncategorised without a word (stderr: --json stays clean)
-        click.echo(no_rules_warning(rules_looked_in(rules_paths, config.rules)), err=True)
+        click.echo(no_rules_warning(rules_looked_in(inputs.rules_paths, config.rules)), err=True)
     settings = api.run_settings(
         config,
         target=target,
-        parse=make_parse_options(account, profile, date_format, currency, no_balance_check, allow_partial, config),
+        parse=inputs.parse_options(config),
         dry_run=dry_run,
         failfast=failfast,
         match=MatchSettings(window_days=match_days, force_duplicates=force_duplicates),
@@ -103,7 +83,7 @@ def run(
         as_new_account=as_new_account,
     )
     # One run at a time per state database: a cron run and a watcher never import a file twice.
-    with api.session(config, state_path, wait=wait, rules=rules) as session:
+    with api.session(config, inputs.state_path, wait=wait, rules=rules) as session:
         if not paths:
             routine = session.routine(settings, show=not as_json)
         else:
@@ -123,5 +103,5 @@ def _render(routine: api.RoutineReport, as_json: bool) -> None:
     if as_json:
         render_json(report, sys.stdout)
     else:
-        render_text(report, Console())
+        render_text(report, stdout_console())
     tell_interrupted(report)

@@ -7,8 +7,8 @@ import json
 import sys
 
 import click
-from rich.console import Console
 
+from importer.cli.console import stdout_console
 from importer.reports.summary import RunReport, render_text
 from importer.run.routine import RoutineReport
 
@@ -21,7 +21,7 @@ def render_routine(report: RoutineReport, as_json: bool) -> None:
         for run in report.runs:
             tell_interrupted(run.report)
         return
-    console = Console()
+    console = stdout_console()
     for run in report.runs:
         console.print(f"source: {run.source.path if run.source else '(inbox)'}", highlight=False, markup=False)
         render_text(run.report, console)

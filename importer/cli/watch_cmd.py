@@ -13,16 +13,7 @@ from types import FrameType
 import click
 
 from importer import api
-from importer.cli.options import (
-    allow_partial_option,
-    config_option,
-    make_parse_options,
-    open_rules,
-    parse_options,
-    resolve_state_path,
-    rules_option,
-    state_option,
-)
+from importer.cli.options import StatementInputs, resolve_state_path, statement_inputs
 from importer.config.paths import log_anchor, no_rules_warning, rules_looked_in
 from importer.config.settings import Config
 from importer.config.state_location import Location, PgUrl
@@ -59,11 +50,7 @@ from importer.run.watch import Filed, Folders, Inbox, drain, folder_events, watc
     help="With a PostgreSQL state, seconds a file claimed by a watcher that died stays its own before "
     "another watcher takes it over (default: the config's lease, 60).",
 )
-@config_option
-@parse_options
-@allow_partial_option
-@rules_option
-@state_option
+@statement_inputs(partial=True, state=True)
 def watch(
     inbox: Path | None,
     archive: Path | None,
@@ -72,15 +59,7 @@ def watch(
     settle: float | None,
     target: str | None,
     lease: float | None,
-    config_path: Path | None,
-    account: str | None,
-    profile: str | None,
-    date_format: str | None,
-    currency: str | None,
-    no_balance_check: bool,
-    allow_partial: bool,
-    rules_paths: tuple[Path, ...],
-    state_path: Path | None,
+    inputs: StatementInputs,
 ) -> None:
     """Import files dropped into INBOX, then file them away.
 
@@ -89,18 +68,17 @@ def watch(
     once it has stopped changing, and moved only after its transactions are stored. Stop with
     Ctrl-C or SIGTERM.
     """
-    config = api.open_config(config_path)
+    config = inputs.config()
     folders = _folders(config, inbox, archive, failed)
     # --once (cron, a test) on a missing inbox is a mistake to report; a long-running watcher
     # creates its folders, as a service started before the user made them must still work.
     if once and not folders.inbox.is_dir():
         raise ConfigError(_MISSING_INBOX.format(inbox=folders.inbox))
     created = [] if once else folders.create()
-    parse = make_parse_options(account, profile, date_format, currency, no_balance_check, allow_partial, config)
-    base = api.run_settings(config, target=target, parse=parse)
-    rules = open_rules(rules_paths, config)
-    path = resolve_state_path(state_path, config)
-    looked_in = rules_looked_in(rules_paths, config.rules)
+    base = api.run_settings(config, target=target, parse=inputs.parse_options(config))
+    rules = inputs.rules(config)
+    path = resolve_state_path(inputs.state_path, config)
+    looked_in = rules_looked_in(inputs.rules_paths, config.rules)
     _banner(folders, created, base.target, len(rules), looked_in, path)
     log = setup_logging(config, log_anchor(path))
     failures = 0

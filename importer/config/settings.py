@@ -69,7 +69,10 @@ IsoCurrency = Annotated[str, AfterValidator(_iso_currency)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # defer_build: built when a configuration is first validated, and then only `Config`'s own
+    # validator (the nested models' schemas are part of it); built at import, each nested model
+    # built a validator of its own as well, which a run never uses.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class KeyringRef(_Strict):

@@ -10,7 +10,7 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from importer.core.models import Transaction
 from importer.internals.lazy import lazy_module
@@ -18,12 +18,24 @@ from importer.rules.normalise import normalise_payee
 
 if TYPE_CHECKING:
     from rich import table as rich_table
-    from rich.console import Console
 
     from importer.dedupe.layers import Decision
     from importer.run.journal import Reconciliation
 else:
     rich_table = lazy_module("rich.table")
+
+
+class Printer(Protocol):
+    """What the summary is printed on: rich's Console, or one for plain lines off a terminal
+    that needs no rich (importer/cli/console.py)."""
+
+    @property
+    def is_terminal(self) -> bool: ...
+
+    def print(
+        self, text: Any, /, *, highlight: bool | None = None, markup: bool | None = None, soft_wrap: bool | None = None
+    ) -> None: ...
+
 
 _COUNTS = ("parsed", "new", "duplicate", "skipped", "uncategorised", "failed")
 _TOP_PAYEES = 5
@@ -177,7 +189,7 @@ def render_json(report: RunReport, out: TextIO) -> None:
     out.write("\n")
 
 
-def render_text(report: RunReport, console: Console) -> None:
+def render_text(report: RunReport, console: Printer) -> None:
     """Counts per file (a table on a terminal, aligned plain lines elsewhere), then the errors."""
     if console.is_terminal:
         _render_table(report, console)
@@ -192,7 +204,7 @@ def render_text(report: RunReport, console: Console) -> None:
             console.print(f"error: {f.error}", highlight=False, markup=False, soft_wrap=True)
 
 
-def _render_coverage(report: RunReport, console: Console) -> None:
+def _render_coverage(report: RunReport, console: Printer) -> None:
     coverage = report.coverage()
     if coverage["uncategorised"]:
         top = ", ".join(f"{p['payee']} ({p['count']})" for p in coverage["top_uncategorised"])
@@ -205,7 +217,7 @@ def _render_coverage(report: RunReport, console: Console) -> None:
         )
 
 
-def _render_dedupe(report: RunReport, console: Console) -> None:
+def _render_dedupe(report: RunReport, console: Printer) -> None:
     """Counts by dedupe reason, then how many rows each file held for review (one line per file,
     not per row: `importer held list` shows them, and the user decides there)."""
     lines = []
@@ -226,7 +238,7 @@ def _render_dedupe(report: RunReport, console: Console) -> None:
         console.print("\n".join(lines), highlight=False, markup=False, soft_wrap=True)
 
 
-def _render_plain(report: RunReport, console: Console) -> None:
+def _render_plain(report: RunReport, console: Printer) -> None:
     title = f"Run {report.run_id} -> {report.target}" + (" (dry run: nothing stored)" if report.dry_run else "")
     lines = [title, "  ".join(_COUNTS) + "  file"]
     for f in report.files:
@@ -239,7 +251,7 @@ def _plain_row(values: list[int], label: str) -> str:
     return "  ".join(f"{value:>{len(name)}}" for name, value in zip(_COUNTS, values)) + f"  {label}"
 
 
-def _render_table(report: RunReport, console: Console) -> None:
+def _render_table(report: RunReport, console: Printer) -> None:
     title = f"Run {report.run_id} → {report.target}" + (" (dry run: nothing stored)" if report.dry_run else "")
     table = rich_table.Table(title=title, title_justify="left")
     table.add_column("file", overflow="fold")
