@@ -213,8 +213,8 @@ def raw_texts(raws: Sequence[Mapping[str, str]], columns: Sequence[str] | None, 
 
 
 def encoded_rows(cell_columns: Sequence[list[str]], stored: Stored) -> list[str | None]:
-    """Rows of cells given as columns (each `cell_columns[k]`, one cell per row) as `raw_text`
-    writes them when the names are the file's: one JSON list per row."""
+    """Rows of cells given as columns (at least one; each `cell_columns[k]`, one cell per row) as
+    `raw_text` writes them when the names are the file's: one JSON list per row."""
     # Most columns equal no stored text in any row: one set of them all answers that for a column
     # in one pass, a third of what comparing it with each stored column row by row took.
     texts = set(stored[0]).union(stored[1], stored[2])

@@ -49,6 +49,7 @@ _NAMES = TXN_COLUMNS.split(", ")
 # integer 0, which no text equals (`nullif(?, 0)`).
 _TEXTS = frozenset(_NAMES) - {"source_line", "source_record"}
 _NONE_AS_0 = {None: 0}.get
+_NONES = repeat(None)  # endless: each `map` over it stops with its column
 
 
 def _insert(
@@ -63,18 +64,19 @@ def _insert(
     str or an int costs.  So a column NULL in every row is left out, None in a column of text is
     bound as 0 and turned back into NULL by `nullif`, and what every row shares (the file, the
     run, the status) is written into the statement, not bound per row."""
-    names, slots, columns = [], [], []
-    for name, column in zip(_NAMES, values):
-        if not any(map(is_not, column, repeat(None))):
-            continue
-        sparse = name in _TEXTS and any(map(is_, column, repeat(None)))
-        names.append(name)
-        slots.append("nullif(?, 0)" if sparse else "?")
-        columns.append(list(map(_NONE_AS_0, column, column)) if sparse else column)
+    bound = [(name, *_bound(name, column)) for name, column in zip(_NAMES, values) if any(map(is_not, column, _NONES))]
     shared = [_literal(file_id), str(int(run_id)), "'ok'", *([str(int(run_id))] if landed else [])]
-    named = [*names, "file_id", "run_id", "status", *(["ledger_run"] if landed else [])]
-    sql = f"INSERT INTO transactions ({', '.join(named)}) VALUES ({', '.join(slots + shared)}) ON CONFLICT DO NOTHING"
-    return sql, zip(*columns)
+    named = [*(name for name, _, _ in bound), "file_id", "run_id", "status", *(["ledger_run"] if landed else [])]
+    slots = [*(slot for _, slot, _ in bound), *shared]
+    sql = f"INSERT INTO transactions ({', '.join(named)}) VALUES ({', '.join(slots)}) ON CONFLICT DO NOTHING"
+    return sql, zip(*(column for _, _, column in bound))
+
+
+def _bound(name: str, column: list[Any]) -> tuple[str, list[Any]]:
+    """The placeholder of stored column `name` and the values bound to it: None as 0 in text."""
+    if name in _TEXTS and any(map(is_, column, _NONES)):
+        return "nullif(?, 0)", list(map(_NONE_AS_0, column, column))
+    return "?", column
 
 
 def _literal(number: int | None) -> str:
