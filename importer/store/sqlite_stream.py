@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from itertools import repeat
+from operator import is_, is_not
 from typing import Any
 
 from importer.core.batch import TxBatch
@@ -22,10 +23,9 @@ from importer.store.rows import TXN_COLUMNS, batch_columns, now_iso, transaction
 from importer.store.sqlbase import NEXT_ID, SqlBase, marks
 
 
-def _store(columns: Sequence[str], landed: bool = False) -> str:
-    """Storing rows that give `columns` (those left out are NULL), their file, run and status, and
-    when `landed` the run that landed them in the ledger."""
-    named = [*columns, "file_id", "run_id", "status", *(["ledger_run"] if landed else [])]
+def _store(columns: Sequence[str]) -> str:
+    """Storing rows that give `columns` (those left out are NULL), their file, run and status."""
+    named = [*columns, "file_id", "run_id", "status"]
     return f"INSERT INTO transactions ({', '.join(named)}) VALUES ({marks(len(named))}) ON CONFLICT DO NOTHING"
 
 
@@ -45,6 +45,43 @@ _LANDED = (
 
 
 _NAMES = TXN_COLUMNS.split(", ")
+# The stored columns whose values are text (or None): an absent value may be bound as the
+# integer 0, which no text equals (`nullif(?, 0)`).
+_TEXTS = frozenset(_NAMES) - {"source_line", "source_record"}
+_NONE_AS_0 = {None: 0}.get
+_NONES = repeat(None)  # endless: each `map` over it stops with its column
+
+
+def _insert(
+    values: list[list[Any]], file_id: int | None, run_id: int, landed: bool
+) -> tuple[str, Iterator[tuple[Any, ...]]]:
+    """The SQLite statement storing the rows of `values` (the stored columns, TXN_COLUMNS order)
+    as new `ok` rows of file `file_id` by run `run_id` (landed by it when `landed`), and its
+    parameters, one tuple per row.
+
+    Binding is most of what the insert costs Python: the sqlite3 module binds None through its
+    adapter lookup (it lets only int, float, str and bytes-like through), about ten times what a
+    str or an int costs.  So a column NULL in every row is left out, None in a column of text is
+    bound as 0 and turned back into NULL by `nullif`, and what every row shares (the file, the
+    run, the status) is written into the statement, not bound per row."""
+    bound = [(name, *_bound(name, column)) for name, column in zip(_NAMES, values) if any(map(is_not, column, _NONES))]
+    shared = [_literal(file_id), str(int(run_id)), "'ok'", *([str(int(run_id))] if landed else [])]
+    named = [*(name for name, _, _ in bound), "file_id", "run_id", "status", *(["ledger_run"] if landed else [])]
+    slots = [*(slot for _, slot, _ in bound), *shared]
+    sql = f"INSERT INTO transactions ({', '.join(named)}) VALUES ({', '.join(slots)}) ON CONFLICT DO NOTHING"
+    return sql, zip(*(column for _, _, column in bound))
+
+
+def _bound(name: str, column: list[Any]) -> tuple[str, list[Any]]:
+    """The placeholder of stored column `name` and the values bound to it: None as 0 in text."""
+    if name in _TEXTS and any(map(is_, column, _NONES)):
+        return "nullif(?, 0)", list(map(_NONE_AS_0, column, column))
+    return "?", column
+
+
+def _literal(number: int | None) -> str:
+    """An id as SQL text (ints only: never a value a file could choose)."""
+    return "NULL" if number is None else str(int(number))
 
 
 class StreamSql(SqlBase):
@@ -59,15 +96,8 @@ class StreamSql(SqlBase):
             return 0
         with self.transaction():
             file_id, values = self.batch_values(batch, rows, file_sha256)
-            # A column NULL in every row is left out of the statement rather than bound row by
-            # row: Python's sqlite3 binds None through its adapter lookup (`need_adapt` lets only
-            # int, float, str and bytearray through), which cost half of the insert; most of a
-            # file's optional columns are absent.
-            given = [(name, column) for name, column in zip(_NAMES, values) if column.count(None) < len(column)]
-            sql = _store([name for name, _ in given], landed)
-            tail = (repeat(file_id), repeat(run_id), repeat("ok"), *([repeat(run_id)] if landed else []))
-            cursor = self.db.executemany(sql, zip(*(c for _, c in given), *tail))
-            return max(cursor.rowcount, 0)
+            sql, parameters = _insert(values, file_id, run_id, landed)
+            return max(self.db.executemany(sql, parameters).rowcount, 0)
 
     def batch_values(self, batch: TxBatch, rows: Sequence[int], file_sha256: str) -> tuple[int | None, list[list[Any]]]:
         """The file's id (its row created with the first batch) and rows `rows` of `batch` as the

@@ -295,6 +295,19 @@ class RawCells(Sequence[dict[str, str]]):
             return RawCells(self._names, self._columns, self._rows[index])
         return dict(zip(self._names, self._row_tuples()[index]))
 
+    @property
+    def names(self) -> list[str]:
+        """The cells' names: every row's dict has these keys, in this order."""
+        return self._names
+
+    def cell_columns(self, rows: Sequence[int]) -> list[list[str]]:
+        """For each name, the cells of rows `rows` (positions in this sequence): the store
+        encodes raw cells a column at a time, and a dict per row cost more than the encoding."""
+        if list(rows) == list(range(len(self))) and self._rows.step == 1:
+            return [column[self._rows.start : self._rows.stop] for column in self._columns]
+        at = [self._rows[i] for i in rows]
+        return [list(map(column.__getitem__, at)) for column in self._columns]
+
     def _row_tuples(self) -> list[tuple[str, ...]]:
         if self._tuples is None:
             rows = self._rows
