@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 from benchmarks.generate import write_chase_csv
-from importer.core.batch import TxBatch
+from importer.core.batch import CellColumns, TxBatch
 from importer.parsers import ParseOptions
 from importer.parsers.base import StatementFile
 from importer.parsers.csv import streaming
 from importer.parsers.csv.reader import CsvParser
 from importer.parsers.stream import Rows
 from importer.rules import load_rules
-from importer.rules.columns import BatchColumns, CellColumns
+from importer.rules.columns import BatchColumns
 from importer.rules.rows import Rows as RowViews
 
 

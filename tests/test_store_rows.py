@@ -149,3 +149,16 @@ def test_a_row_of_cells_held_as_columns_is_its_dict() -> None:
     assert raw[1:].cell_columns([1]) == [["3"], ["z"]]
     assert raw[::2].cell_columns(range(2)) == [["1", "3"], ["x", "z"]]
     assert raw.cell_columns(range(3)) == [["1", "2", "3"], ["x", "y", "z"]]
+
+
+def test_rows_taken_from_a_csv_batch_keep_their_cells_as_columns_and_store_the_same() -> None:
+    # A batch without the rows a skip rule dropped (TxBatch.take) keeps the reader's columns, so
+    # the store still encodes by column; the rows stored equal those of the whole batch, taken.
+    [batch] = map(as_cell_columns, streamed(ROOT / "samples" / "csv" / "chase" / "chase-checking-2026-10.csv"))
+    columns = list(batch.column("raw")[0])
+    kept = [len(batch) - 1, 0, 3]
+    taken = batch.take(kept)
+    assert isinstance(taken.raw, RawCells) and list(taken.raw) == [batch.raw[i] for i in kept]  # type: ignore[index]
+    assert by_row(taken, [0, 1, 2], None, columns) == by_row(batch, kept, None, columns)
+    assert by_row(taken, [0, 1, 2], None, columns) == reference(batch, kept, batch.path, columns)
+    assert taken.raw.column("Details") == [batch.raw[i]["Details"] for i in kept]  # type: ignore[index]

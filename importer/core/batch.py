@@ -20,7 +20,7 @@ import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from importer.core.models import Source, Transaction
 
@@ -42,6 +42,32 @@ OPTIONAL = (
     "external_id",
     "raw",
 )
+
+
+@runtime_checkable
+class CellColumns(Protocol):
+    """Raw cells a parser holds as columns, one list per name (csv/streaming.py `RawCells`), each
+    row's dict built only when asked for.  The stages read them a column at a time: the rules one
+    cell of every row, the store every cell encoded by column, `TxBatch.take` some rows.  A dict
+    per row, built only to be taken apart again, cost more than the rules or the encoding did.
+    A protocol here, not that class, so that rules and the store do not import the CSV reader."""
+
+    @property
+    def names(self) -> list[str]:
+        """The cells' names: every row's dict has these keys, in this order."""
+        ...
+
+    def cell_columns(self, rows: Sequence[int]) -> list[list[str]]:
+        """For each name, the cells of rows `rows` (positions in this sequence)."""
+        ...
+
+    def column(self, name: str) -> list[str] | None:
+        """Cell `name` of every row, as the rows' dicts hold it; None when there is no such name."""
+        ...
+
+    def take(self, rows: Sequence[int]) -> Sequence[dict[str, str]]:
+        """Rows `rows` (in that order), still held as columns."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +127,10 @@ class TxBatch:
         columns: dict[str, Any] = {}
         for name in _ROW_COLUMNS:
             values = getattr(self, name)
-            columns[name] = None if values is None else [values[i] for i in rows]
+            if isinstance(values, CellColumns):  # raw cells stay columns: the store encodes them so
+                columns[name] = values.take(rows)
+            else:
+                columns[name] = None if values is None else [values[i] for i in rows]
         return replace(self, **columns)
 
     def source(self, i: int) -> Source:

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Sequence
 from decimal import Decimal
 from operator import and_, attrgetter, methodcaller
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
-from importer.core.batch import TxBatch
+from importer.core.batch import CellColumns, TxBatch
 from importer.core.models import Transaction
 from importer.rules.conditions import (
     PART,
@@ -29,17 +29,6 @@ from importer.rules.conditions import (
     text_predicate,
 )
 from importer.rules.partial import InAccounts
-
-
-@runtime_checkable
-class CellColumns(Protocol):
-    """Raw cells that give one cell of every row at once (a CSV parser's lazy cells, parsers/csv/
-    streaming.py `RawCells`): a dict per row, only to read one cell of it, cost more than the
-    rest of the rules stage in a CSV import."""
-
-    def column(self, name: str) -> list[str] | None:
-        """Cell `name` of every row, as the rows' dicts hold it; None when there is no such column."""
-        ...
 
 
 class Columns:

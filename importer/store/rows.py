@@ -27,9 +27,9 @@ from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from itertools import repeat
 from operator import eq
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
-from importer.core.batch import TxBatch
+from importer.core.batch import CellColumns, TxBatch
 from importer.core.models import Source, Transaction
 
 TXN_COLUMNS = (
@@ -143,18 +143,6 @@ def batch_columns(
         *(transfer_to, rule_id, [path] * size, pick(batch.line), record),
         _raw_column(batch, rows, pick, columns, stored),
     ]
-
-
-@runtime_checkable
-class CellColumns(Protocol):
-    """Raw cells a parser holds as columns, one list per name (csv/streaming.py `RawCells`): the
-    store encodes them a column at a time.  A protocol, not that class, so that the store does
-    not import the CSV reader (and what it imports) to open a state."""
-
-    @property
-    def names(self) -> list[str]: ...
-
-    def cell_columns(self, rows: Sequence[int]) -> list[list[str]]: ...
 
 
 # The optional columns `batch_columns` stores as they are (None in every row where absent).

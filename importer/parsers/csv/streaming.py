@@ -308,6 +308,11 @@ class RawCells(Sequence[dict[str, str]]):
         at = [self._rows[i] for i in rows]
         return [list(map(column.__getitem__, at)) for column in self._columns]
 
+    def take(self, rows: Sequence[int]) -> RawCells:
+        """Rows `rows` (in that order) as cells held by column: a batch without its skipped rows
+        (`TxBatch.take`) keeps the store's and the rules' column-wise reading."""
+        return RawCells(self._names, self.cell_columns(rows), range(len(rows)))
+
     def _row_tuples(self) -> list[tuple[str, ...]]:
         if self._tuples is None:
             rows = self._rows
