@@ -28,7 +28,7 @@ from collections import deque
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from decimal import Decimal
 from itertools import chain as chained
-from itertools import islice
+from itertools import islice, repeat
 from pathlib import Path
 from typing import Any
 
@@ -144,10 +144,10 @@ class _Stream:
         lines = _Lines(self.path, self.layout.text.encoding, self.source)
         start = self._body_line()
         text = self.head_text[_offset(self.head_text, start - 1) :]
-        records = csv.reader(lines.iterate(start, text, rest), delimiter=self.table.delimiter)
+        pieces = lines.texts(start, text, rest)
         held: _Records = ([], [])
         pending = _Columns(self.table.width)
-        for rows, firsts in _steps(self.path, records, start):
+        for rows, firsts in _records(self.path, pieces, self.table.delimiter, start):
             ready, held = _hold_back(held[0] + rows, held[1] + firsts)
             pending.extend(*self._checked(*ready))
             while len(pending) >= BATCH_ROWS:
@@ -320,10 +320,7 @@ class _Lines:
         self.encoding = encoding
         self.pieces: deque[tuple[int, str]] = deque(maxlen=2)  # the last pieces and their first lines
 
-    def iterate(self, start: int, text: str, rest: bytes) -> Iterator[str]:
-        return chained.from_iterable(map(_lines_of, self._pieces(start, text, rest)))
-
-    def _pieces(self, line: int, text: str, rest: bytes) -> Iterator[str]:
+    def texts(self, line: int, text: str, rest: bytes) -> Iterator[str]:
         """Complete lines, a piece at a time (a csv record may span pieces, a line never does).
 
         A "\r" at the end of a piece is held back: it may be the first half of a "\r\n"."""
@@ -374,6 +371,62 @@ def _lines_of(piece: str) -> Iterable[str]:
     if any(mark in piece for mark in _OTHER_BREAKS):
         return text_lines(piece)
     return piece.splitlines(keepends=True)
+
+
+def _records(path: Path, pieces: Iterator[str], delimiter: str, line: int) -> Iterator[_Records]:
+    """The records of `pieces` (complete lines, the first of them line `line`) with the line each
+    begins on: a piece at a time while `plain_rows` can cut them, then by the csv module (the
+    reference) from the first piece it cannot, to the end (a record may span the pieces after)."""
+    for piece in pieces:
+        rows = plain_rows(piece, delimiter)
+        if rows is None:
+            records = csv.reader(chained.from_iterable(map(_lines_of, chained([piece], pieces))), delimiter=delimiter)
+            yield from _steps(path, records, line)
+            return
+        yield rows, list(range(line, line + len(rows)))
+        line += len(rows)
+
+
+def plain_rows(piece: str, delimiter: str) -> list[list[str]] | None:
+    """The records of `piece` (whole lines) exactly as the csv module reads them, cut by `str.split`
+    in C (the csv reader took a third of the parse), or None when the csv module has to decide.
+
+    That is: a quote that does more than wrap one whole cell free of delimiters and line ends
+    (such a quote only marks where the cell begins and ends, so dropping it leaves the cell), a
+    blank line (a record of no cells), a line end `str.split` would not cut at, a NUL, or a line
+    the csv module may find too long (tests/test_csv_plain_rows.py holds it to the csv module)."""
+    if not _plain_text(piece, delimiter):
+        return None
+    lines = (piece.replace('"', "") if '"' in piece else piece).split("\n")
+    if piece.endswith("\n") or not piece:
+        lines.pop()  # what follows the last line end: no line
+    if max(map(len, lines), default=0) > csv.field_size_limit():
+        return None
+    return list(map(str.split, lines, repeat(delimiter)))
+
+
+def _plain_text(piece: str, delimiter: str) -> bool:
+    """Whether `piece` holds only records `plain_rows` reads as the csv module does."""
+    if delimiter in '"\n' or piece.startswith("\n") or "\n\n" in piece or "\0" in piece or "\r" in piece:
+        return False
+    if any(mark in piece for mark in _OTHER_BREAKS):
+        return False
+    return '"' not in piece or _quotes_wrap_cells(piece.split('"'), delimiter)
+
+
+def _quotes_wrap_cells(parts: list[str], delimiter: str) -> bool:
+    """Whether the text around and between the quotes (`parts`) makes every quote wrap one whole
+    cell: what a pair encloses holds no delimiter or line end, and each pair stands between a
+    delimiter or line end before it and one after it."""
+    if len(parts) % 2 == 0:
+        return False
+    inside = "".join(parts[1::2])
+    if delimiter in inside or "\n" in inside:
+        return False
+    ends, between = (delimiter, "\n"), parts[2:-1:2]
+    if not (parts[0].endswith(ends) or not parts[0]) or not (parts[-1].startswith(ends) or not parts[-1]):
+        return False
+    return all(map(str.startswith, between, repeat(ends))) and all(map(str.endswith, between, repeat(ends)))
 
 
 def _steps(path: Path, records: Any, start: int) -> Iterator[tuple[list[list[str]], list[int]]]:
