@@ -28,7 +28,7 @@ from collections import deque
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from decimal import Decimal
 from itertools import chain as chained
-from itertools import islice
+from itertools import islice, repeat
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +77,7 @@ class _Stream:
         self.layout = detect(self.path, options, head)
         self.head_text = _head_text(self.path, head, self.layout.text.encoding)
         self.width_read = self.layout.grid.width  # the table's width, less a trailing empty field
-        self.reader = _Reader(self.path, self.layout, options)
+        self.reader = _PrefixReader(self.path, self.layout, options)
         self.rows, self.first_day, self.last_day = 0, None, None
         self.options = options
 
@@ -144,12 +144,11 @@ class _Stream:
         lines = _Lines(self.path, self.layout.text.encoding, self.source)
         start = self._body_line()
         text = self.head_text[_offset(self.head_text, start - 1) :]
-        records = csv.reader(lines.iterate(start, text, rest), delimiter=self.table.delimiter)
+        pieces = lines.texts(start, text, rest)
         held: _Records = ([], [])
         pending = _Columns(self.table.width)
-        for rows, firsts in _steps(self.path, records, start):
-            ready, held = _hold_back(held[0] + rows, held[1] + firsts)
-            pending.extend(*self._checked(*ready))
+        for block in _records(self.path, pieces, self.table.delimiter, self.table.width, start):
+            held = self._queue(block, held, pending)
             while len(pending) >= BATCH_ROWS:
                 yield from self._rows_of(*pending.take(BATCH_ROWS), pinned)
         tail, cut = self._tail(list(zip(held[1], held[0])), lines)
@@ -158,6 +157,20 @@ class _Stream:
         if cut is not None:
             (line, cells), ending = cut
             raise truncated_error(self.path, cells, ending, self.table, line, self.rows)
+
+    def _queue(self, block: _Records | _Block, held: _Records, pending: _Columns) -> _Records:
+        """`block`'s records after those `held`, into `pending` but for the last `TAIL_RECORDS`,
+        which are returned, held back for the end's checks; a `_Block` (checked columns) goes in
+        as it is, only its last records turned into rows."""
+        if isinstance(block, _Block) and len(block.lines) > TAIL_RECORDS:
+            pending.extend(*self._checked(*held))
+            cut = len(block.lines) - TAIL_RECORDS
+            pending.extend([column[:cut] for column in block.columns], block.lines[:cut])
+            return list(map(list, zip(*[column[cut:] for column in block.columns]))), block.lines[cut:]
+        rows, firsts = (list(map(list, zip(*block.columns))), block.lines) if isinstance(block, _Block) else block
+        ready, held = _hold_back(held[0] + rows, held[1] + firsts)
+        pending.extend(*self._checked(*ready))
+        return held
 
     def _body_line(self) -> int:
         """The first line after the prefix's table (its footer-like records are read again here)."""
@@ -233,7 +246,15 @@ class _Stream:
         )
 
 
-class _BatchReader(_Reader):
+class _PrefixReader(_Reader):
+    """The whole-file reader over the prefix, its raw cells kept as columns (`RawCells`) as a
+    batch's are: a dict per row cost a tenth of the parse of a 100,000-row file."""
+
+    def _raws(self) -> RawCells:  # type: ignore[override]
+        return RawCells(self.raw_names(), self.cells.columns, range(len(self.cells)))
+
+
+class _BatchReader(_PrefixReader):
     """The whole-file reader over one batch's cells, with the prefix's decisions pinned."""
 
     def __init__(
@@ -254,9 +275,6 @@ class _BatchReader(_Reader):
         if plain is not None:
             return plain  # type: ignore[return-value]  # list is invariant: no None in a plain column
         return super().money(ref, blank=blank, what=what)
-
-    def _raws(self) -> RawCells:  # type: ignore[override]
-        return RawCells(self.raw_names(), self.cells.columns, range(len(self.cells)))
 
     def _cells(self) -> Cells:
         return self.bookings(self._given)
@@ -347,10 +365,7 @@ class _Lines:
         self.encoding = encoding
         self.pieces: deque[tuple[int, str]] = deque(maxlen=2)  # the last pieces and their first lines
 
-    def iterate(self, start: int, text: str, rest: bytes) -> Iterator[str]:
-        return chained.from_iterable(map(_lines_of, self._pieces(start, text, rest)))
-
-    def _pieces(self, line: int, text: str, rest: bytes) -> Iterator[str]:
+    def texts(self, line: int, text: str, rest: bytes) -> Iterator[str]:
         """Complete lines, a piece at a time (a csv record may span pieces, a line never does).
 
         A "\r" at the end of a piece is held back: it may be the first half of a "\r\n"."""
@@ -401,6 +416,118 @@ def _lines_of(piece: str) -> Iterable[str]:
     if any(mark in piece for mark in _OTHER_BREAKS):
         return text_lines(piece)
     return piece.splitlines(keepends=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Block:
+    """Records cut by `plain_columns`: checked as `_Stream._checked` would pass them unchanged."""
+
+    columns: list[list[str]]
+    lines: list[int]
+
+
+def _records(path: Path, pieces: Iterator[str], delimiter: str, width: int, line: int) -> Iterator[_Records | _Block]:
+    """The records of `pieces` (complete lines, the first of them line `line`) with the line each
+    begins on: a piece at a time while `plain_columns` or `plain_lines` can cut them, then by the
+    csv module (the reference) from the first piece neither can, to the end (a record may span
+    the pieces after)."""
+    for piece in pieces:
+        columns = plain_columns(piece, delimiter, width)
+        if columns is not None:
+            yield _Block(columns, list(range(line, line + len(columns[0]))))
+            line += len(columns[0])
+            continue
+        lines = plain_lines(piece, delimiter)
+        if lines is None:
+            records = csv.reader(chained.from_iterable(map(_lines_of, chained([piece], pieces))), delimiter=delimiter)
+            yield from _steps(path, records, line)
+            return
+        yield list(map(str.split, lines, repeat(delimiter))), list(range(line, line + len(lines)))
+        line += len(lines)
+
+
+def plain_columns(piece: str, delimiter: str, width: int) -> list[list[str]] | None:
+    """The records of `piece` (whole lines) as `width` columns, exactly as the csv module reads
+    them, cut in C with no list per row (the csv reader, the rows' lists and their transpose were
+    a third of the parse); None unless every line has `width` cells, the first never empty (so no
+    row is blank: what `_Stream._checked` passes unchanged) and every column either has no quote
+    or wraps each of its cells in one pair (`_unquoted`), or when the csv module has to decide
+    (`_single_lines`).  tests/test_csv_plain_rows.py holds it to the csv module."""
+    lines = _single_lines(piece, delimiter)
+    if not lines or set(map(str.count, lines, repeat(delimiter))) != {width - 1}:
+        return None
+    cells = delimiter.join(lines).split(delimiter)
+    columns = [cells[i::width] for i in range(width)]
+    found = _unquoted_columns(columns) if '"' in piece else columns
+    return None if found is None or "" in found[0] else found
+
+
+def _unquoted_columns(columns: list[list[str]]) -> list[list[str]] | None:
+    """Each column `_unquoted`; None when one of them is not."""
+    texts = []
+    for column in columns:
+        text = _unquoted(column)
+        if text is None:
+            return None
+        texts.append(text)
+    return texts
+
+
+def _unquoted(column: list[str]) -> list[str] | None:
+    """`column` with the quote pair around each cell dropped, when each cell is one pair around
+    text free of quotes (the csv module reads the text); the column as it is when it holds no
+    quote; None otherwise.  Joined by line ends (which no cell holds), each cell but the first
+    begins after a '"\\n"' between it and the one before: splitting there gives the cells'
+    texts, one per cell exactly when every cell has a pair of its own and no other quote."""
+    joined = "\n".join(column)
+    if '"' not in joined:
+        return column
+    if not (joined.startswith('"') and joined.endswith('"')) or joined.count('"') != 2 * len(column):
+        return None
+    texts = joined[1:-1].split('"\n"')
+    return texts if len(texts) == len(column) else None
+
+
+def plain_lines(piece: str, delimiter: str) -> list[str] | None:
+    """The lines of `piece` (whole lines) with their quotes dropped, when `str.split` cuts each into
+    exactly the cells the csv module reads; None when the csv module has to decide.
+
+    That is when a quote does more than wrap one whole cell free of delimiters and line ends
+    (such a quote only marks where the cell begins and ends, so dropping it leaves the cell), or
+    `_single_lines` says so (tests/test_csv_plain_rows.py holds it to the csv module)."""
+    lines = _single_lines(piece, delimiter)
+    if lines is None or ('"' in piece and not _quotes_wrap_cells(piece.split('"'), delimiter)):
+        return None
+    return list(map(str.replace, lines, repeat('"'), repeat(""))) if '"' in piece else lines
+
+
+def _single_lines(piece: str, delimiter: str) -> list[str] | None:
+    """The lines of `piece`, when a record can only be one of them; None when a line is blank (a
+    record of no cells), ends at a character `str.split` would not cut at, holds a NUL, or may be
+    too long for the csv module."""
+    if delimiter in '"\n' or piece.startswith("\n") or "\n\n" in piece or "\0" in piece or "\r" in piece:
+        return None
+    if any(mark in piece for mark in _OTHER_BREAKS):
+        return None
+    lines = piece.split("\n")
+    if piece.endswith("\n") or not piece:
+        lines.pop()  # what follows the last line end: no line
+    return None if max(map(len, lines), default=0) > csv.field_size_limit() else lines
+
+
+def _quotes_wrap_cells(parts: list[str], delimiter: str) -> bool:
+    """Whether the text around and between the quotes (`parts`) makes every quote wrap one whole
+    cell: what a pair encloses holds no delimiter or line end, and each pair stands between a
+    delimiter or line end before it and one after it."""
+    if len(parts) % 2 == 0:
+        return False
+    inside = "".join(parts[1::2])
+    if delimiter in inside or "\n" in inside:
+        return False
+    ends, between = (delimiter, "\n"), parts[2:-1:2]
+    if not (parts[0].endswith(ends) or not parts[0]) or not (parts[-1].startswith(ends) or not parts[-1]):
+        return False
+    return all(map(str.startswith, between, repeat(ends))) and all(map(str.endswith, between, repeat(ends)))
 
 
 def _steps(path: Path, records: Any, start: int) -> Iterator[tuple[list[list[str]], list[int]]]:
