@@ -49,27 +49,44 @@ def measure(command: list[str], limit: float, env: dict[str, str] | None = None)
             raise
         if finished is None:
             raise TimedOut(limit)
-        status, usage, written = finished
+        status, usage, written, peak_mb = finished
         seconds = time.perf_counter() - start
         child.returncode = os.waitstatus_to_exitcode(status)  # already reaped by wait4
         out.seek(0), err.seek(0)
         cpu = usage.ru_utime + usage.ru_stime
         stdout, stderr = out.read().decode(), err.read().decode()
-        return Measured(seconds, cpu, usage.ru_maxrss / 1024, child.returncode, stdout, stderr, written)
+        peak = peak_mb if peak_mb is not None else usage.ru_maxrss / 1024  # see own_peak_mb
+        return Measured(seconds, cpu, peak, child.returncode, stdout, stderr, written)
 
 
-def _wait(pid: int, deadline: float) -> tuple[int, Any, int | None] | None:
-    """The child's exit status, resource usage and bytes written, or None once killed at `deadline`."""
+def _wait(pid: int, deadline: float) -> tuple[int, Any, int | None, float | None] | None:
+    """The child's exit status, resource usage, bytes written and own peak memory (MB, read while
+    it ran), or None once killed at `deadline`."""
+    peak_mb = None
     while True:
+        peak_mb = own_peak_mb(pid) or peak_mb  # a high-water mark: the last reading is the peak so far
         if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT):
             written = written_bytes(pid)  # exited but not reaped: its /proc entry still counts
             _, status, usage = os.wait4(pid, 0)
-            return status, usage, written
+            return status, usage, written, peak_mb
         if time.perf_counter() > deadline:
             os.killpg(pid, signal.SIGKILL)
             os.wait4(pid, 0)
             return None
         time.sleep(0.02)
+
+
+def own_peak_mb(pid: int) -> float | None:
+    """The high-water mark of process `pid`'s own memory since its exec, in MB; None when there is
+    none to read (not Linux, or the process has exited).  Not `wait4`'s `ru_maxrss`: Python starts
+    a child with vfork, and Linux records the parent's high-water mark as the child's at its exec,
+    so `ru_maxrss` is the benchmark's own peak whenever that is larger (benchmarks/workers.py)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as status:
+            found = [line.split()[1] for line in status if line.startswith("VmHWM:")]
+    except OSError:
+        return None
+    return int(found[0]) / 1024 if found else None
 
 
 def written_bytes(pid: int) -> int | None:

@@ -43,7 +43,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from benchmarks import generate
-from benchmarks.child import TimedOut, python_command, repo_root
+from benchmarks.child import TimedOut, own_peak_mb, python_command, repo_root
 from benchmarks.table import Result
 from importer.config.state_location import Location, PgUrl
 from importer.store.locate import open_store
@@ -238,17 +238,6 @@ def _reaped(child: subprocess.Popen[bytes], start: float, peak_mb: float) -> Wor
     child.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
     cpu = usage.ru_utime + usage.ru_stime
     return Worker(time.perf_counter() - start, cpu, peak_mb or usage.ru_maxrss / 1024, child.returncode, "")
-
-
-def own_peak_mb(pid: int) -> float | None:
-    """The high-water mark of process `pid`'s own memory since its exec (see the module doc), in
-    MB; None when there is none to read (not Linux, or the process has exited)."""
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as status:
-            found = [line.split()[1] for line in status if line.startswith("VmHWM:")]
-    except OSError:
-        return None
-    return int(found[0]) / 1024 if found else None
 
 
 def _kill(child: subprocess.Popen[bytes]) -> None:

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from benchmarks import trials, workers
+from benchmarks.child import measure
 
 QUICK = [sys.executable, "-c", "pass"]
 # A worker that holds 80 MB (written, so resident) for half a second, then exits.
@@ -44,3 +45,11 @@ def test_a_workers_peak_memory_is_its_own_not_the_benchmarks() -> None:
     ended, _ = workers.run_together(HOLDS_80_MB, 1, 60)
     assert len(ballast) and ended[0].returncode == 0
     assert 80 <= ended[0].peak_mb < 200, ended[0].peak_mb
+
+
+def test_a_measured_stages_peak_memory_is_its_own_not_the_benchmarks() -> None:
+    """The same for every stage and end-to-end job (benchmarks/child.py `measure`)."""
+    ballast = b"x" * (300 << 20)
+    done = measure(HOLDS_80_MB, 60)
+    assert len(ballast) and done.returncode == 0
+    assert 80 <= done.peak_mb < 200, done.peak_mb

@@ -56,7 +56,7 @@ def test_a_watcher_keeps_nothing_per_run(tmp_path: Path) -> None:
 def test_a_postgresql_watcher_with_claims_keeps_nothing_per_run(tmp_path: Path, pg_url: PgUrl) -> None:
     """The same on a shared state, as a worker among others runs: claims (their heartbeat on a
     connection of its own), the driver's statement caches.  (The workers benchmark's 574 MB "per
-    PostgreSQL worker" was the benchmark's own memory: benchmarks/workers.py `own_peak_mb`.)"""
+    PostgreSQL worker" was the benchmark's own memory: benchmarks/child.py `own_peak_mb`.)"""
     folders = Folders(tmp_path / "inbox", tmp_path / "archive", tmp_path / "failed")
     folders.create()
     rules = load_rules([Path("rules")])
