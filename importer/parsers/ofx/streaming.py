@@ -22,6 +22,10 @@ What it cannot do in constant memory, it does in memory: a statement with an emp
 no --currency is held until its end, where its transactions' CURRENCY says the currency; text
 in which "<STMTTRN>" never appears in upper case is one batch.  A file with several faults may
 report another one first than the reference (the first in file order); with one, it is the same.
+One file it refuses where the reference reads it: a block left open where the next block would be
+read inside it ("<NAME>" then "<PAYEE>…</PAYEE>" then "<STMTTRN>": the tree takes NAME for an
+aggregate).  The reference then drops the inner transactions without a word; reading the blocks in
+pieces cannot follow that nesting, and a lost transaction is worse than a refused file.
 """
 
 from __future__ import annotations
