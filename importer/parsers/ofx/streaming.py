@@ -623,9 +623,9 @@ def _check_fitids(path: Path, head: _Head) -> None:
 
 
 def _nesting(doc: Doc, block: Node) -> ParseError:
-    """The refusal of a block left open where what follows it (the next block, the balances) would
-    be read inside it: the reference reads such a file, but may lose a transaction or the balances
-    without a word, and the stream cannot read it the same way in pieces."""
+    """The refusal of a block left open where the next block would be read inside it: the reference
+    reads such a file, but drops the inner transactions without a word, and the stream, reading the
+    blocks in pieces, cannot follow that nesting."""
     return ParseError(
         doc.path,
         "has a transaction (STMTTRN) that is not closed, and the next transaction would be read inside it, "
