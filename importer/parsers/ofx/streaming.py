@@ -22,6 +22,10 @@ What it cannot do in constant memory, it does in memory: a statement with an emp
 no --currency is held until its end, where its transactions' CURRENCY says the currency; text
 in which "<STMTTRN>" never appears in upper case is one batch.  A file with several faults may
 report another one first than the reference (the first in file order); with one, it is the same.
+One file it refuses where the reference reads it: a block left open where the next block would be
+read inside it ("<NAME>" then "<PAYEE>…</PAYEE>" then "<STMTTRN>": the tree takes NAME for an
+aggregate).  The reference then drops the inner transactions without a word; reading the blocks in
+pieces cannot follow that nesting, and a lost transaction is worse than a refused file.
 """
 
 from __future__ import annotations
@@ -230,9 +234,7 @@ def _in_run(scan: _Scan, final: bool) -> list[tuple[str, str]] | None:
     end = _run_end(scan.held, max(scan.searched - _HOLD, 0))
     scan.searched = len(scan.held)
     if end >= 0:
-        end = _unclosed_last(scan.held, end)
-        blocks, scan.held, scan.mode, scan.searched = scan.held[:end], scan.held[end:], "skeleton", 0
-        return [*(("blocks", b) for b in _split(blocks) if b), ("end", "")]
+        return _run_ended(scan, end)
     if final:
         return _tail(scan)
     cut = scan.held.rfind(_BLOCK) if len(scan.held) >= BATCH_BYTES else -1
@@ -240,6 +242,19 @@ def _in_run(scan: _Scan, final: bool) -> list[tuple[str, str]] | None:
         return None
     blocks, scan.held, scan.searched = scan.held[:cut], scan.held[cut:], len(scan.held) - cut
     return [("blocks", b) for b in _split(blocks)]
+
+
+def _run_ended(scan: _Scan, end: int) -> list[tuple[str, str]]:
+    """The last batches of a run ending at `end`, then its end with the unclosed block that goes to
+    the skeleton (if any).  The last batch is "last" when the list's end tag follows it; any other
+    is followed by a block, which the tree nests inside it when it is left open."""
+    cut = _unclosed_last(scan.held, end)
+    blocks, moved = scan.held[:cut], scan.held[cut:end]
+    scan.held, scan.mode, scan.searched = scan.held[cut:], "skeleton", 0
+    pieces = [("blocks", b) for b in _split(blocks) if b]
+    if pieces and scan.held.startswith("</BANKTRANLIST>"):
+        pieces[-1] = ("last", pieces[-1][1])
+    return [*pieces, ("end", moved)]
 
 
 def _tail(scan: _Scan) -> list[tuple[str, str]]:
@@ -358,10 +373,10 @@ class _Reader:
             self.lines += text.count("\n")
         elif kind == "run":
             yield from self._start_run()
-        elif kind == "blocks":
-            yield from self._blocks(text)
+        elif kind in ("blocks", "last"):
+            yield from self._blocks(text, followed=kind == "blocks")
         elif kind == "end":
-            yield from self._end_run()
+            yield from self._end_run(text)
         else:
             self.tail = text
 
@@ -459,7 +474,7 @@ class _Reader:
         self.ended.add(index)
         yield StatementEnd(index, statement, head.rows)
 
-    def _blocks(self, text: str) -> Iterator[Event]:
+    def _blocks(self, text: str, followed: bool) -> Iterator[Event]:
         run, base = self.run, self.lines
         assert run is not None  # the scanner yields blocks only inside a run
         self.lines += text.count("\n")
@@ -470,7 +485,7 @@ class _Reader:
         if run.head is None:
             run.held.append((text, base))
             return
-        batch = self._fast(run, run.head, text) or self._slow(run, run.head, text, base)
+        batch = self._fast(run, run.head, text) or self._slow(run, run.head, text, base, followed)
         yield Rows(run.index, batch)
         run.head.rows += len(batch)
 
@@ -486,8 +501,8 @@ class _Reader:
         _check_fitids(self.path, head)
         return batch
 
-    def _slow(self, run: _Run, head: _Head, text: str, base: int) -> TxBatch:
-        doc, nodes = self._nodes(run, text, base)
+    def _slow(self, run: _Run, head: _Head, text: str, base: int, followed: bool) -> TxBatch:
+        doc, nodes = self._nodes(run, text, base, followed)
         return TxBatch.of(self._transactions(head, doc, nodes), first_index=head.rows)
 
     def _transactions(self, head: _Head, doc: Doc, nodes: list[Node]) -> list[Transaction]:
@@ -502,18 +517,24 @@ class _Reader:
         check_printable_fitids(doc, rows)
         return [transaction_of(doc, head.account, head.currency, index, node) for index, node in rows]
 
-    def _nodes(self, run: _Run, text: str, base: int) -> tuple[Doc, list[Node]]:
-        """The STMTTRN nodes of `text` (blocks of a run), read by the tree under the run's aggregates."""
+    def _nodes(self, run: _Run, text: str, base: int, followed: bool) -> tuple[Doc, list[Node]]:
+        """The STMTTRN nodes of `text` (blocks of a run), read by the tree under the run's aggregates;
+        `followed`: another block comes next in the file."""
         doc = Doc(self.path, run.prefix + text, self.options, base)
         prefix, tranlist = _open_path(self._tree(doc.text, base), stop="BANKTRANLIST")
         nodes = tranlist.children
-        # The last block may be open here: the next block or the list's end closes it in the file.
+        # The last block may be open here: the next block or the list's end closes it in the file,
+        # unless the next block would be read inside it.
+        if followed and nodes and nodes[-1].open and self._blocks_in(doc.text + _BLOCK, base) != len(nodes) + 1:
+            raise _nesting(doc, nodes[-1])
         if (
             prefix != run.prefix
             or tranlist.values
             or any(n.tag != "STMTTRN" for n in nodes)
             or len(nodes) != len(_FIRST_BLOCK.findall(text))
         ):
+            if any(n.open for n in nodes):
+                raise _nesting(doc, next(n for n in nodes if n.open))
             raise ParseError(
                 self.path,
                 "has something other than transactions inside its transaction list (BANKTRANLIST); the file is damaged. Download it again.",
@@ -521,25 +542,37 @@ class _Reader:
             )
         return doc, nodes
 
-    def _end_run(self) -> Iterator[Event]:
+    def _blocks_in(self, text: str, base: int) -> int:
+        """How many blocks the tree finds at the level of the list in `text` (a run's aggregates, then blocks)."""
+        return len(_open_path(self._tree(text, base), stop="BANKTRANLIST")[1].children)
+
+    def _end_run(self, moved: str) -> Iterator[Event]:
         run, self.run = self.run, None
         if run is None or run.index is None:
             return
         if run.head is None:
-            yield from self._held(run, run.index)
+            yield from self._held(run, run.index, moved)
 
-    def _held(self, run: _Run, index: int) -> Iterator[Event]:
-        """The run of a statement whose currency its transactions say: read whole, now it is complete."""
+    def _held(self, run: _Run, index: int, moved: str = "") -> Iterator[Event]:
+        """The run of a statement whose currency its transactions say: read whole, now it is complete.
+        `moved`: the run's unclosed last block, which the skeleton reads (`_unclosed_last`); its
+        CURRENCY says the statement's currency too, as in the reference."""
         assert run.stmt is not None  # a run with an index has its statement
         base = run.held[0][1] if run.held else self.lines
-        doc, nodes = self._nodes(run, "".join(text for text, _ in run.held), base)
+        doc, nodes = self._nodes(run, "".join(text for text, _ in run.held), base, bool(moved))
         listed = Node("BANKTRANLIST", 0)
-        listed.children = nodes
+        listed.children = nodes + self._moved_nodes(run, moved)
         head = self._head_of(run.doc, run.stmt, run.fid, listed)
         yield self._head(index, head)
         rows = self._transactions(head, doc, nodes)
         yield from (Rows(index, batch) for batch in batched(rows))
         head.rows = len(rows)
+
+    def _moved_nodes(self, run: _Run, moved: str) -> list[Node]:
+        """The unclosed last block of a run, as a node read under the run's aggregates (none when `moved` is empty)."""
+        if not moved:
+            return []
+        return _open_path(self._tree(run.prefix + moved, self.lines), stop="BANKTRANLIST")[1].children
 
     def finish(self) -> Iterator[Event]:
         """The ends at the end of the file, after its last checks (cut off, XML form, statements)."""
@@ -587,6 +620,19 @@ def _check_fitids(path: Path, head: _Head) -> None:
     known (the reference checks it before any value, so this comes first in a batch too)."""
     if head.first_missing is not None and head.with_fitid:
         raise missing_fitid(path, *head.first_missing)
+
+
+def _nesting(doc: Doc, block: Node) -> ParseError:
+    """The refusal of a block left open where the next block would be read inside it: the reference
+    reads such a file, but drops the inner transactions without a word, and the stream, reading the
+    blocks in pieces, cannot follow that nesting."""
+    return ParseError(
+        doc.path,
+        "has a transaction (STMTTRN) that is not closed, and the next transaction would be read inside it, "
+        "so a transaction could be lost. Download the file again, or close the transaction with </STMTTRN>.",
+        line=doc.line(block),
+        expected="</STMTTRN> before the next <STMTTRN>",
+    )
 
 
 def _quietly(events: Iterator[Event]) -> Iterator[Event]:
