@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from importer.config.parsed_cache import ParsedCache
 from importer.config.settings import yaml_node
 from importer.core.errors import ConfigError
 from importer.rules.actions import TemplateError
@@ -52,6 +53,7 @@ def load_rules(paths: list[Path], home_currency: str | None = None) -> RuleSet:
     for path in files:
         if path.resolve() not in loader.expanded:  # only files in an include cycle are left
             loader.expand(path, (), frozenset())
+    loader.cache.save()
     return RuleSet(loader.rules, home_currency=home)
 
 
@@ -70,12 +72,26 @@ def _rule_files(paths: list[Path]) -> list[Path]:
 @dataclass
 class _File:
     path: Path
-    root: yaml.Node | None
+    text: str
     data: Any
     spec: RuleFileSpec
+    lines: tuple[int, ...] = ()  # the 1-based line of each item of `rules`
+    _root: yaml.Node | None = None
+
+    def root(self) -> yaml.Node | None:
+        """The node tree, for an error's line and column: parsed again only when one is raised,
+        since the data may come from the cache (importer/config/parsed_cache.py)."""
+        if self._root is None:
+            self._root = yaml.compose(self.text, Loader=_YamlLoader)
+        return self._root
+
+    def line(self, loc: Loc) -> int:
+        """The line of the rule at `loc`, ("rules", index)."""
+        index = loc[1]
+        return self.lines[index] if isinstance(index, int) and index < len(self.lines) else 0
 
     def error(self, loc: Loc, message: str, *, at_key: bool = False) -> ConfigError:
-        node = yaml_node(self.root, loc, key=at_key)
+        node = yaml_node(self.root(), loc, key=at_key)
         mark = node.start_mark if node is not None else None
         where = _where(self.data, loc)
         return ConfigError(
@@ -93,11 +109,12 @@ class _Loader:
     ids: dict[str, Origin] = field(default_factory=dict)
     expanded: set[Path] = field(default_factory=set)
     home: str | None = None
+    cache: ParsedCache = field(default_factory=lambda: ParsedCache("rules"))
 
     def read(self, path: Path) -> _File:
         key = path.resolve()
         if key not in self.files:
-            self.files[key] = _read(path)
+            self.files[key] = _read(path, self.cache)
         return self.files[key]
 
     def includes(self, path: Path, seen: frozenset[Path] = frozenset()) -> Iterator[Path]:
@@ -147,11 +164,11 @@ class _Loader:
         self.rules.append(rule)
 
 
-def _read(path: Path) -> _File:
+def _read(path: Path, cache: ParsedCache) -> _File:
     try:
-        text = path.read_text(encoding="utf-8")
-        root = yaml.compose(text, Loader=_YamlLoader)
-        data = yaml.load(text, Loader=_YamlLoader) or {}
+        content = path.read_bytes()
+        text = _decoded(content)
+        data, lines = cache.get(content, lambda: _parse(text))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise ConfigError(
@@ -162,11 +179,29 @@ def _read(path: Path) -> _File:
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read the rule file: {exc}", path=path) from None
-    file = _File(path, root, data, RuleFileSpec())
+    file = _File(path, text, data, RuleFileSpec(), tuple(lines))
     if not isinstance(data, dict):
         raise file.error((), "a rule file is a mapping with a `rules:` list.")
     file.spec = _validate(file, RuleFileSpec, data, ())
     return file
+
+
+def _decoded(content: bytes) -> str:
+    # As read_text did: universal newlines, so what YAML reads (and its lines) is unchanged.
+    return content.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _parse(text: str) -> tuple[Any, list[int]]:
+    """The file's data and the line of each item of its `rules` list (what a Rule's origin names)."""
+    root = yaml.compose(text, Loader=_YamlLoader)
+    data = yaml.load(text, Loader=_YamlLoader) or {}
+    items = data.get("rules") if isinstance(data, dict) else None
+    count = len(items) if isinstance(items, list) else 0
+    return data, [_line(yaml_node(root, ("rules", index))) for index in range(count)]
+
+
+def _line(node: yaml.Node | None) -> int:
+    return node.start_mark.line + 1 if node is not None else 0
 
 
 def _include_items(file: _File) -> Iterator[tuple[int, Path]]:
@@ -181,9 +216,9 @@ def _compile(file: _File, item: Any, loc: Loc, scope: frozenset[str], home: str 
     spec = _validate(file, RuleSpec, item, loc)
     try:
         condition = parse_condition(spec.when, (*loc, "when"), home)
-        node = yaml_node(file.root, loc)
-        line = node.start_mark.line + 1 if node is not None else 0
-        return Rule(spec.id, condition, spec.set, spec.continue_, scope, spec.examples, Origin(str(file.path), line))
+        return Rule(
+            spec.id, condition, spec.set, spec.continue_, scope, spec.examples, Origin(str(file.path), file.line(loc))
+        )
     except RuleSyntaxError as exc:
         raise file.error(exc.loc, exc.message, at_key=exc.at_key) from None
     except TemplateError as exc:
