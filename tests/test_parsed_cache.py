@@ -4,13 +4,19 @@ mode, and for every shipped bank profile and rule file, a cached load equal to a
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from importer.config import parsed_cache
 from importer.config.parsed_cache import ParsedCache, read_entries
+from importer.config.settings import parse_config
+from importer.core.errors import ConfigError
 from importer.parsers.csv.profiles import BUILTIN_DIR, load_profile
 from importer.rules.engine import Rule
 from importer.rules.loader import load_rules
@@ -162,3 +168,38 @@ def _error(path: Path) -> str:
     except Exception as exc:  # ConfigError: its message names the file and line
         return str(exc)
     raise AssertionError("the rule file loaded")
+
+
+def test_the_shipped_configuration_loads_from_the_cache_as_it_loads_fresh(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = (ROOT / "importer.yaml").read_text(encoding="utf-8")
+    monkeypatch.setenv("IMPORTER_NO_CACHE", "1")
+    fresh = parse_config(text, ROOT / "importer.yaml")
+    monkeypatch.delenv("IMPORTER_NO_CACHE")
+    parse_config(text, ROOT / "importer.yaml")  # writes the cache
+    assert parse_config(text, ROOT / "importer.yaml") == fresh
+
+
+def test_a_cached_configuration_still_reports_its_errors_with_their_lines(tmp_path: Path) -> None:
+    text = "currency: USD\naccounts:\n  Checking: {profiles: [no-such-bank]}\n"
+    messages = []
+    for _ in range(2):  # the second read's data comes from the cache
+        with pytest.raises(ConfigError) as caught:
+            parse_config(text, tmp_path / "importer.yaml")
+        messages.append(str(caught.value))
+    assert messages[0] == messages[1] and "line 3" in messages[0]
+
+
+def test_a_run_whose_yaml_is_all_cached_does_not_import_yaml(tmp_path: Path) -> None:
+    code = (
+        "import json, sys\nfrom importer.cli import main\n"
+        "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+        "print(json.dumps('yaml' in sys.modules))"
+    )
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    imported = []
+    for run in range(2):
+        args = ["run", "samples/csv/chase/chase-checking-2026-10.csv", "--target", "local", "--json"]
+        command = [sys.executable, "-c", code, *args, "--state", str(tmp_path / f"s{run}.sqlite")]
+        done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=True, env=env)
+        imported.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    assert imported == [True, False]

@@ -9,32 +9,40 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from importer.config.parsed_cache import ParsedCache
 from importer.config.settings import yaml_node
 from importer.core.errors import ConfigError
+from importer.internals.lazy import lazy_module
 from importer.rules.actions import TemplateError
 from importer.rules.engine import Origin, Rule, RuleSet
 from importer.rules.parse import Loc, RuleSyntaxError, parse_condition
 from importer.rules.schema import Actions, Example, IncludeSpec, RuleFileSpec, RuleSpec
 
+if TYPE_CHECKING:
+    import yaml
+else:
+    yaml = lazy_module("yaml")  # parsed only on a cache miss or for an error's line
+
 _KEYS: dict[str, type[BaseModel]] = {"set": Actions, "examples": Example}
-_BASE: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: much faster
 
 
-class _YamlLoader(_BASE):  # type: ignore[misc]
-    """A safe loader that leaves dates as text, so a bad date is reported where it is written."""
-
-
-_YamlLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in _BASE.yaml_implicit_resolvers.items()
-}
+@cache
+def _yaml_loader() -> Any:
+    """A safe loader (libyaml's when present: much faster) that leaves dates as text, so a bad
+    date is reported where it is written."""
+    base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader: Any = type("_YamlLoader", (base,), {})
+    loader.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in base.yaml_implicit_resolvers.items()
+    }
+    return loader
 
 
 def load_rules(paths: list[Path], home_currency: str | None = None) -> RuleSet:
@@ -82,7 +90,7 @@ class _File:
         """The node tree, for an error's line and column: parsed again only when one is raised,
         since the data may come from the cache (importer/config/parsed_cache.py)."""
         if self._root is None:
-            self._root = yaml.compose(self.text, Loader=_YamlLoader)
+            self._root = yaml.compose(self.text, Loader=_yaml_loader())
         return self._root
 
     def line(self, loc: Loc) -> int:
@@ -193,8 +201,8 @@ def _decoded(content: bytes) -> str:
 
 def _parse(text: str) -> tuple[Any, list[int]]:
     """The file's data and the line of each item of its `rules` list (what a Rule's origin names)."""
-    root = yaml.compose(text, Loader=_YamlLoader)
-    data = yaml.load(text, Loader=_YamlLoader) or {}
+    root = yaml.compose(text, Loader=_yaml_loader())
+    data = yaml.load(text, Loader=_yaml_loader()) or {}
     items = data.get("rules") if isinstance(data, dict) else None
     count = len(items) if isinstance(items, list) else 0
     return data, [_line(yaml_node(root, ("rules", index))) for index in range(count)]

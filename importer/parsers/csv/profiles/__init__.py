@@ -7,14 +7,19 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from importer.config.parsed_cache import ParsedCache
 from importer.core.currencies import is_currency
 from importer.core.errors import ConfigError
+from importer.internals.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import yaml
+else:
+    yaml = lazy_module("yaml")  # parsed only on a cache miss (importer/config/parsed_cache.py)
 
 BUILTIN_DIR = Path(__file__).parent
 
