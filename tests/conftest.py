@@ -25,6 +25,9 @@ def _no_user_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IMPORTER_STATE", str(tmp_path / "default-state.sqlite"))
     # Nor let a developer's default currency change what a test reads.
     monkeypatch.delenv("IMPORTER_CURRENCY", raising=False)
+    # Nor read or write the user's cache of parsed YAML (importer/config/parsed_cache.py).
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("IMPORTER_NO_CACHE", raising=False)
 
 
 @pytest.fixture

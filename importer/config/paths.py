@@ -58,6 +58,11 @@ def no_rules_warning(looked_in: Sequence[Path]) -> str:
     )
 
 
+def user_cache_folder() -> Path:
+    """The user cache folder (`$XDG_CACHE_HOME/importer` on Linux): what can be rebuilt at any time."""
+    return Path(platformdirs.user_cache_dir(APP))
+
+
 def user_profile_dirs() -> tuple[Path, ...]:
     """The user's own bank profiles, which take precedence over the built-in ones."""
     folder = Path(platformdirs.user_config_dir(APP)) / "profiles"

@@ -36,21 +36,25 @@ import fnmatch
 import glob
 import os
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import platformdirs
-import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from importer.config.parsed_cache import ParsedCache
 from importer.config.paths import APP, user_profile_dirs
 from importer.config.state_location import StateLocation, located
 from importer.core.accounts import AccountSpec
 from importer.core.currencies import is_currency
 from importer.core.errors import ConfigError
+from importer.internals.lazy import lazy_module
 from importer.parsers.base import MAX_STATEMENT_BYTES
 from importer.parsers.csv.profiles import all_profiles
 
-_LIBYAML: Any = getattr(yaml, "CSafeLoader", None)  # a safe loader, in C; absent without libyaml
+if TYPE_CHECKING:
+    import yaml
+else:
+    yaml = lazy_module("yaml")  # a run whose YAML files are all in the parsed cache never imports it
 
 
 def _iso_currency(value: str) -> str:
@@ -281,9 +285,9 @@ def load_config(explicit: Path | None = None) -> Config:
 
 
 def parse_config(text: str, path: Path) -> Config:
+    cache, tree = ParsedCache("config"), _Tree(text)
     try:
-        root, data = read_yaml(text)
-        data = data or {}
+        data = cache.get(text.encode("utf-8"), lambda: read_yaml(text)[1] or {})
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise ConfigError(
@@ -291,15 +295,16 @@ def parse_config(text: str, path: Path) -> Config:
             path=path,
             line=mark.line + 1 if mark is not None else None,
         ) from None
+    cache.save()
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         key = ".".join(str(part) for part in err["loc"])
-        raise ConfigError(f"key {key}: {_explain(err)}", path=path, line=yaml_line(root, err["loc"])) from None
-    _check_targets(config, root, path)
-    _check_profiles(config, root, path)
-    _check_account_profiles(config, root, path)
+        raise ConfigError(f"key {key}: {_explain(err)}", path=path, line=tree.line(err["loc"])) from None
+    _check_targets(config, tree, path)
+    _check_profiles(config, tree, path)
+    _check_account_profiles(config, tree, path)
     return config.relative_to(path.parent.absolute())
 
 
@@ -310,9 +315,10 @@ def read_yaml(text: str) -> tuple[yaml.Node | None, Any]:
     2 ms).  It stays the reference: it reads when libyaml is missing, and reads again after a YAML
     error so the message (and its line) is the one it always was.  Two passes, not one: building
     the data flattens `<<` merge keys inside the node tree, whose lines the errors then point at."""
-    if _LIBYAML is not None:
+    fast = getattr(yaml, "CSafeLoader", None)  # a safe loader, in C; absent without libyaml
+    if fast is not None:
         try:
-            return yaml.compose(text, Loader=_LIBYAML), yaml.load(text, Loader=_LIBYAML)  # a safe loader
+            return yaml.compose(text, Loader=fast), yaml.load(text, Loader=fast)  # a safe loader
         except yaml.YAMLError:
             pass
     return read_yaml_reference(text)
@@ -323,7 +329,18 @@ def read_yaml_reference(text: str) -> tuple[yaml.Node | None, Any]:
     return yaml.compose(text), yaml.safe_load(text)
 
 
-def _check_profiles(config: Config, root: yaml.Node | None, path: Path) -> None:
+class _Tree:
+    """A configuration's node tree, for an error's line: parsed only when an error needs it,
+    since the data may come from the parsed cache (importer/config/parsed_cache.py)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def line(self, loc: tuple[int | str, ...]) -> int | None:
+        return yaml_line(read_yaml(self.text)[0], loc)
+
+
+def _check_profiles(config: Config, tree: _Tree, path: Path) -> None:
     """Every source's profile exists, so a typo fails now rather than on each file at import."""
     named = [(i, s.profile) for i, s in enumerate(config.sources) if s.profile is not None]
     if not named:
@@ -334,11 +351,11 @@ def _check_profiles(config: Config, root: yaml.Node | None, path: Path) -> None:
             raise ConfigError(
                 f"key sources.{index}.profile: no bank profile named {profile!r}; allowed: {', '.join(sorted(known))}.",
                 path=path,
-                line=yaml_line(root, ("sources", index, "profile")),
+                line=tree.line(("sources", index, "profile")),
             )
 
 
-def _check_account_profiles(config: Config, root: yaml.Node | None, path: Path) -> None:
+def _check_account_profiles(config: Config, tree: _Tree, path: Path) -> None:
     """Every profile an account claims exists, and no profile is claimed by two accounts."""
     claims = [(name, index, profile) for name, a in config.accounts.items() for index, profile in enumerate(a.profiles)]
     if not claims:
@@ -346,25 +363,25 @@ def _check_account_profiles(config: Config, root: yaml.Node | None, path: Path) 
     known = all_profiles(user_profile_dirs())
     claimed: dict[str, str] = {}
     for name, index, profile in claims:
-        line = yaml_line(root, ("accounts", name, "profiles", index))
+        where = ("accounts", name, "profiles", index)
         if profile not in known:
             raise ConfigError(
                 f"key accounts.{name}.profiles: no bank profile named {profile!r}; allowed: "
                 f"{', '.join(sorted(known))}.",
                 path=path,
-                line=line,
+                line=tree.line(where),
             )
         if profile in claimed:
             raise ConfigError(
                 f"key accounts.{name}.profiles: profile {profile!r} already belongs to account "
                 f"{claimed[profile]!r}; a profile can name one account.",
                 path=path,
-                line=line,
+                line=tree.line(where),
             )
         claimed[profile] = name
 
 
-def _check_targets(config: Config, root: yaml.Node | None, path: Path) -> None:
+def _check_targets(config: Config, tree: _Tree, path: Path) -> None:
     """Every source's target is configured (or `local`)."""
     known = {"local", *config.targets}
     for index, source in enumerate(config.sources):
@@ -373,7 +390,7 @@ def _check_targets(config: Config, root: yaml.Node | None, path: Path) -> None:
                 f"key sources.{index}.target: {source.target!r} is not a configured target; "
                 f"allowed: {', '.join(sorted(known))}.",
                 path=path,
-                line=yaml_line(root, ("sources", index, "target")),
+                line=tree.line(("sources", index, "target")),
             )
 
 

@@ -9,31 +9,40 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
+from importer.config.parsed_cache import ParsedCache
 from importer.config.settings import yaml_node
 from importer.core.errors import ConfigError
+from importer.internals.lazy import lazy_module
 from importer.rules.actions import TemplateError
 from importer.rules.engine import Origin, Rule, RuleSet
 from importer.rules.parse import Loc, RuleSyntaxError, parse_condition
 from importer.rules.schema import Actions, Example, IncludeSpec, RuleFileSpec, RuleSpec
 
+if TYPE_CHECKING:
+    import yaml
+else:
+    yaml = lazy_module("yaml")  # parsed only on a cache miss or for an error's line
+
 _KEYS: dict[str, type[BaseModel]] = {"set": Actions, "examples": Example}
-_BASE: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: much faster
 
 
-class _YamlLoader(_BASE):  # type: ignore[misc]
-    """A safe loader that leaves dates as text, so a bad date is reported where it is written."""
-
-
-_YamlLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in _BASE.yaml_implicit_resolvers.items()
-}
+@cache
+def _yaml_loader() -> Any:
+    """A safe loader (libyaml's when present: much faster) that leaves dates as text, so a bad
+    date is reported where it is written."""
+    base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader: Any = type("_YamlLoader", (base,), {})
+    loader.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in base.yaml_implicit_resolvers.items()
+    }
+    return loader
 
 
 def load_rules(paths: list[Path], home_currency: str | None = None) -> RuleSet:
@@ -52,6 +61,7 @@ def load_rules(paths: list[Path], home_currency: str | None = None) -> RuleSet:
     for path in files:
         if path.resolve() not in loader.expanded:  # only files in an include cycle are left
             loader.expand(path, (), frozenset())
+    loader.cache.save()
     return RuleSet(loader.rules, home_currency=home)
 
 
@@ -70,12 +80,26 @@ def _rule_files(paths: list[Path]) -> list[Path]:
 @dataclass
 class _File:
     path: Path
-    root: yaml.Node | None
+    text: str
     data: Any
     spec: RuleFileSpec
+    lines: tuple[int, ...] = ()  # the 1-based line of each item of `rules`
+    _root: yaml.Node | None = None
+
+    def root(self) -> yaml.Node | None:
+        """The node tree, for an error's line and column: parsed again only when one is raised,
+        since the data may come from the cache (importer/config/parsed_cache.py)."""
+        if self._root is None:
+            self._root = yaml.compose(self.text, Loader=_yaml_loader())
+        return self._root
+
+    def line(self, loc: Loc) -> int:
+        """The line of the rule at `loc`, ("rules", index)."""
+        index = loc[1]
+        return self.lines[index] if isinstance(index, int) and index < len(self.lines) else 0
 
     def error(self, loc: Loc, message: str, *, at_key: bool = False) -> ConfigError:
-        node = yaml_node(self.root, loc, key=at_key)
+        node = yaml_node(self.root(), loc, key=at_key)
         mark = node.start_mark if node is not None else None
         where = _where(self.data, loc)
         return ConfigError(
@@ -93,11 +117,12 @@ class _Loader:
     ids: dict[str, Origin] = field(default_factory=dict)
     expanded: set[Path] = field(default_factory=set)
     home: str | None = None
+    cache: ParsedCache = field(default_factory=lambda: ParsedCache("rules"))
 
     def read(self, path: Path) -> _File:
         key = path.resolve()
         if key not in self.files:
-            self.files[key] = _read(path)
+            self.files[key] = _read(path, self.cache)
         return self.files[key]
 
     def includes(self, path: Path, seen: frozenset[Path] = frozenset()) -> Iterator[Path]:
@@ -147,11 +172,11 @@ class _Loader:
         self.rules.append(rule)
 
 
-def _read(path: Path) -> _File:
+def _read(path: Path, cache: ParsedCache) -> _File:
     try:
-        text = path.read_text(encoding="utf-8")
-        root = yaml.compose(text, Loader=_YamlLoader)
-        data = yaml.load(text, Loader=_YamlLoader) or {}
+        content = path.read_bytes()
+        text = _decoded(content)
+        data, lines = cache.get(content, lambda: _parse(text))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise ConfigError(
@@ -162,11 +187,29 @@ def _read(path: Path) -> _File:
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read the rule file: {exc}", path=path) from None
-    file = _File(path, root, data, RuleFileSpec())
+    file = _File(path, text, data, RuleFileSpec(), tuple(lines))
     if not isinstance(data, dict):
         raise file.error((), "a rule file is a mapping with a `rules:` list.")
     file.spec = _validate(file, RuleFileSpec, data, ())
     return file
+
+
+def _decoded(content: bytes) -> str:
+    # As read_text did: universal newlines, so what YAML reads (and its lines) is unchanged.
+    return content.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _parse(text: str) -> tuple[Any, list[int]]:
+    """The file's data and the line of each item of its `rules` list (what a Rule's origin names)."""
+    root = yaml.compose(text, Loader=_yaml_loader())
+    data = yaml.load(text, Loader=_yaml_loader()) or {}
+    items = data.get("rules") if isinstance(data, dict) else None
+    count = len(items) if isinstance(items, list) else 0
+    return data, [_line(yaml_node(root, ("rules", index))) for index in range(count)]
+
+
+def _line(node: yaml.Node | None) -> int:
+    return node.start_mark.line + 1 if node is not None else 0
 
 
 def _include_items(file: _File) -> Iterator[tuple[int, Path]]:
@@ -181,9 +224,9 @@ def _compile(file: _File, item: Any, loc: Loc, scope: frozenset[str], home: str 
     spec = _validate(file, RuleSpec, item, loc)
     try:
         condition = parse_condition(spec.when, (*loc, "when"), home)
-        node = yaml_node(file.root, loc)
-        line = node.start_mark.line + 1 if node is not None else 0
-        return Rule(spec.id, condition, spec.set, spec.continue_, scope, spec.examples, Origin(str(file.path), line))
+        return Rule(
+            spec.id, condition, spec.set, spec.continue_, scope, spec.examples, Origin(str(file.path), file.line(loc))
+        )
     except RuleSyntaxError as exc:
         raise file.error(exc.loc, exc.message, at_key=exc.at_key) from None
     except TemplateError as exc:

@@ -7,13 +7,19 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from importer.config.parsed_cache import ParsedCache
 from importer.core.currencies import is_currency
 from importer.core.errors import ConfigError
+from importer.internals.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import yaml
+else:
+    yaml = lazy_module("yaml")  # parsed only on a cache miss (importer/config/parsed_cache.py)
 
 BUILTIN_DIR = Path(__file__).parent
 
@@ -97,10 +103,16 @@ class Profile(_Strict):
         return value
 
 
-def load_profile(path: Path) -> Profile:
-    """Read and validate one profile file; errors name the file and the key."""
+def load_profile(path: Path, cache: ParsedCache | None = None) -> Profile:
+    """Read and validate one profile file; errors name the file and the key.
+
+    With `cache`, a file read before is not parsed again (importer/config/parsed_cache.py); it is
+    validated every time, so what it yields and every error are the fresh parse's."""
+    content = path.read_bytes()
     try:
-        data = _load_yaml(path.read_text(encoding="utf-8"))
+        data = cache.get(content, lambda: _parse(content)) if cache is not None else _parse(content)
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"is not UTF-8 text: {exc}", path=path) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -109,6 +121,11 @@ def load_profile(path: Path) -> Profile:
         return Profile.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_describe(exc), path=path) from None
+
+
+def _parse(content: bytes) -> object:
+    # As read_text did: universal newlines, so what YAML reads (and its lines) is unchanged.
+    return _load_yaml(content.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def _load_yaml(text: str) -> object:
@@ -132,10 +149,12 @@ def _describe(exc: ValidationError) -> str:
 def all_profiles(extra_dirs: tuple[Path, ...] = ()) -> dict[str, Profile]:
     """Every profile by name: the user's folders first, so they can override a built-in one."""
     found: dict[str, Profile] = {}
+    cache = ParsedCache("profiles")
     for folder in (*extra_dirs, BUILTIN_DIR):
         for path in sorted(folder.glob("*.yaml")):
-            profile = load_profile(path)
+            profile = load_profile(path, cache)
             found.setdefault(profile.name, profile)
+    cache.save()
     return found
 
 
