@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -84,7 +85,8 @@ class ParsedCache:
             pass  # a cache that cannot be written only costs the next run its parse
 
     def _key(self, content: bytes) -> str:
-        head = f"{FORMAT}\0{__version__}\0{self.kind}\0".encode()
+        # marshal's format is Python's own: a cache written by another Python is another key
+        head = f"{FORMAT}\0{__version__}\0{sys.version_info[:2]}\0{self.kind}\0".encode()
         return hashlib.sha256(head + content).hexdigest()
 
     def _loaded(self) -> dict[str, Any]:
