@@ -84,6 +84,9 @@ SPARKASSE_HEADER = (
     '"Beguenstigter/Zahlungspflichtiger";"Kontonummer/IBAN";"BIC (SWIFT-Code)";"Betrag";"Waehrung";"Info"'
 )
 DEBIT_CREDIT_HEADER = "Transaction Date,Posted Date,Card No.,Description,Category,Debit,Credit"
+FIRST_DAY = dt.date(2020, 1, 1)  # the day before the first row's
+BANK_DAYS = 25_000  # the days a statement may span: it ends before 2088, within the years a bank date may have
+PAST_DAYS = 2_500  # the days the 100k statement spans at 40 a day: it ends on 2026-11-05, in the past
 
 
 class Row(NamedTuple):
@@ -120,13 +123,14 @@ def descriptions(rows: int, seed: int = 7) -> Iterator[str]:
             yield f"{noise.choice(PREFIXES)}{name} {noise.randint(100, 99999):05d} {noise.choice(CITIES)}"
 
 
-def rows(count: int, seed: int = 7) -> Iterator[Row]:
-    """`count` transactions over consecutive days, mostly small card spending: about 40 a day up
-    to 1M rows, more a day above, so a 10M-row statement still ends within the years a bank
-    date may have (25,000 days from 2020) instead of being refused for its dates."""
+def rows(count: int, seed: int = 7, days: int = BANK_DAYS) -> Iterator[Row]:
+    """`count` transactions over consecutive days from 2020-01-02, mostly small card spending:
+    40 a day, or more when that would take more than `days` days.  By default a 10M-row statement
+    still ends within the years a bank date may have (BANK_DAYS) instead of being refused for its
+    dates; the upload's statement is held to PAST_DAYS (`write_past_chase_csv`)."""
     rng = random.Random(seed)
-    day = dt.date(2020, 1, 1)
-    per_day = max(40, -(-count // 25_000))  # 40 up to 1M rows: the files measured before are unchanged
+    day = FIRST_DAY
+    per_day = rows_per_day(count, days)
     for i, text in enumerate(descriptions(count, seed)):
         if i % per_day == 0:
             day += dt.timedelta(days=1)
@@ -134,19 +138,32 @@ def rows(count: int, seed: int = 7) -> Iterator[Row]:
         yield Row(day, cents, text)
 
 
+def rows_per_day(count: int, days: int = BANK_DAYS) -> int:
+    """40, or as many as put `count` rows in `days` days; 40 up to 1M rows by default, so the files
+    measured before are unchanged."""
+    return max(40, -(-count // days))
+
+
 def _money(cents: int, point: str = ".") -> str:
     sign = "-" if cents < 0 else ""
     return f"{sign}{abs(cents) // 100}{point}{abs(cents) % 100:02d}"
 
 
-def write_chase_csv(path: Path, count: int, seed: int = 7) -> Path:
+def write_chase_csv(path: Path, count: int, seed: int = 7, days: int = BANK_DAYS) -> Path:
     """Chase checking layout: comma-separated, decimal point, newest first, running balance."""
-    return _write(path, CHASE_HEADER, newest_first(_chase_lines(count, seed), path), "utf-8")
+    return _write(path, CHASE_HEADER, newest_first(_chase_lines(count, seed, days), path), "utf-8")
 
 
-def _chase_lines(count: int, seed: int) -> Iterator[str]:
+def write_past_chase_csv(path: Path, count: int) -> Path:
+    """The Chase statement the upload stage sends: the same as `write_chase_csv` up to 100k rows;
+    above, more rows a day, so that its last day is no later than the 100k statement's and the
+    services, which refuse a date more than a day ahead (API-CONTRACTS.md), take every row."""
+    return write_chase_csv(path, count, days=PAST_DAYS)
+
+
+def _chase_lines(count: int, seed: int, days: int) -> Iterator[str]:
     balance = 100000 * 100
-    for row in rows(count, seed):
+    for row in rows(count, seed, days):
         balance += row.cents  # the balance runs forward in time, whichever way the file is read
         kind = "DEBIT" if row.cents < 0 else "CREDIT"
         yield f'{kind},{row.day:%m/%d/%Y},"{row.description}",{_money(row.cents)},DEBIT_CARD,{_money(balance)},,'

@@ -14,14 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import generate, results, workers
-from benchmarks.__main__ import main
+from benchmarks import generate, results, stages, workers
+from benchmarks.__main__ import SHIPPED_RULES, main, stage_jobs
 from benchmarks.child import measure
 from benchmarks.compare import write_hledger_rules, write_our_rules
 from benchmarks.data import data_file
 from benchmarks.startup import timed_runs
 from benchmarks.table import Result, disk_grid, growth, ratio, render_markdown, render_text
 from benchmarks.where import STEPS, profile_run, step_seconds
+from importer.core.batch import TxBatch
+from importer.rules.engine import RuleSet
 from tests import pgserver
 
 
@@ -117,6 +119,38 @@ def test_a_10m_row_statement_ends_within_the_years_a_bank_date_may_have() -> Non
         days = [row.day for row in itertools.islice(generate.rows(count), per_day + 1)]
         assert days[:per_day] == [dt.date(2020, 1, 2)] * per_day and days[per_day] == dt.date(2020, 1, 3)
     assert dt.date(2020, 1, 1) + dt.timedelta(days=25_000) <= dt.date(2088, 6, 30)
+
+
+def test_the_uploads_statement_is_the_chase_one_held_to_past_days(tmp_path: Path) -> None:
+    # The services refuse a date more than a day ahead; the 1M Chase statement runs to 2088.
+    past, chase = data_file("chase-past.csv", 250, tmp_path), data_file("chase.csv", 250, tmp_path)
+    assert past.name == f"chase-past-250-g{generate.VERSION}.csv" and past.read_text() == chase.read_text()
+    [upload] = [job for job in stage_jobs(250, tmp_path, 60, "wallet") if job.name.startswith("upload")]
+    assert str(past) in upload.command()
+    # Up to 100k rows it is the Chase statement itself (whose figures are compared across stops);
+    # above, more rows a day end it on the 100k statement's last day, in the past.
+    assert [generate.rows_per_day(n, generate.PAST_DAYS) for n in (100_000, 1_000_000, 10_000_000)] == [40, 400, 4000]
+    last = generate.FIRST_DAY + dt.timedelta(days=generate.PAST_DAYS)
+    assert last == dt.date(2026, 11, 5) < dt.datetime.now(dt.UTC).date()
+    days = [row.day for row in generate.rows(5_000, days=30)]  # 167 a day
+    assert days[166] == days[0] == dt.date(2020, 1, 2) < days[167] and days[-1] <= dt.date(2020, 1, 31)
+
+
+def test_the_rules_stage_times_the_batches_the_import_categorises(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chase, sent = data_file("chase.csv", 250, tmp_path), []
+    apply_batch = RuleSet.apply_batch
+
+    def counted(rules: RuleSet, batch: TxBatch) -> tuple[TxBatch, list[bool]]:
+        sent.append(len(batch))
+        return apply_batch(rules, batch)
+
+    monkeypatch.setattr(RuleSet, "apply_batch", counted)
+    rows, seconds = stages.stage_rules(chase, SHIPPED_RULES)
+    assert rows == sum(sent) == 250 and seconds > 0
+    # The whole-file reference is kept, as parse_whole and ids_whole are.
+    assert stages.stage_rules_whole(chase, SHIPPED_RULES)[0] == 250 and sum(sent) == 250
 
 
 def test_growth_compares_time_with_rows() -> None:

@@ -5,7 +5,7 @@ here as a set of modules, never as a time: a real `importer run` of a Chase samp
 target, in a fresh interpreter, must not load the OFX, camt, MT940 or QIF readers (the parser
 registry imports only the parser that claims the file), httpx, FastAPI, uvicorn or the sandbox,
 any target module but the local ledger's (the target registry names its modules, importer/targets),
-or rich's table and progress bar (drawn only on a terminal).
+rich's table and progress bar (drawn only on a terminal), or the PostgreSQL store (the state is a file).
 Nor pandas and numpy: a table under 1 MiB is read by the csv module and its dates in plain Python
 (importer/parsers/csv/detect.py `read_grid`, importer/parsers/dates.py), for a bank profile as for
 a layout detected from the cells, whose date format is then inferred.
@@ -53,6 +53,11 @@ NEVER_FOR_A_CSV = (
     "rich.progress",
     # The run lock of an SQLite state is flock (importer/run/lock.py); filelock is its reference.
     "filelock",
+    # An SQLite state: the PostgreSQL store and its driver load only for a postgresql:// state
+    # (importer/store/locate.py, importer/store/copy.py).
+    "importer.store.postgres",
+    "importer.store.postgres_workers",
+    "psycopg",
 )
 # Runs `importer run` as the command line does, then lists what the interpreter imported.
 RUN_THEN_LIST = """

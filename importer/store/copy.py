@@ -33,15 +33,22 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from importer.config.state_location import PgUrl, mask
 from importer.core.errors import StateError
 from importer.internals.crash import crash_point
+from importer.internals.lazy import lazy_module
 from importer.store.base import Store
 from importer.store.connection import SqliteBase
-from importer.store.postgres import PgBase
 from importer.store.sqlbase import SqlBase
+
+if TYPE_CHECKING:
+    from importer.store import postgres
+else:
+    # Loaded when a PostgreSQL state is copied: importing this module (importer/api.py does, for
+    # every command) must not load it (tests/test_startup_imports.py).
+    postgres = lazy_module("importer.store.postgres")
 
 _CHUNK = 5_000  # rows per many-row insert and per fetch from a server-side cursor
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")  # table and column names are put into SQL as they are
@@ -166,7 +173,7 @@ class _Postgres(_Side):
         "AND table_name = ? AND is_identity = 'YES'"
     )
 
-    def __init__(self, store: PgBase) -> None:
+    def __init__(self, store: postgres.PgBase) -> None:
         super().__init__(store)
         self.pg = store.pg
 
@@ -219,7 +226,7 @@ class _Postgres(_Side):
 
 def side(store: Store) -> _Side:
     """The copy's view of `store`, by its engine."""
-    if isinstance(store, PgBase):
+    if isinstance(store, postgres.PgBase):
         return _Postgres(store)
     if isinstance(store, SqliteBase):
         return _Sqlite(store)

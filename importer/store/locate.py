@@ -7,17 +7,26 @@ every floor that reads it; here it becomes an open `Store`.  Whoever opens a sta
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from importer.config.state_location import Location, PgUrl
+from importer.internals.lazy import lazy_module
 from importer.store.base import Store
-from importer.store.postgres import PostgresStore
 from importer.store.sqlite import State
+
+if TYPE_CHECKING:
+    from importer.store import postgres
+else:
+    # Loaded when a postgresql:// state is opened: an SQLite run never imports it
+    # (tests/test_startup_imports.py).
+    postgres = lazy_module("importer.store.postgres")
 
 
 def open_store(location: Location, lock_wait: float = 0.0) -> Store:
     """The state at `location`, opened and brought to the latest schema; a file's import waits up
     to `lock_wait` seconds for its account (PostgreSQL: SQLite's run lock is the whole state's)."""
     if isinstance(location, PgUrl):
-        return PostgresStore(location, lock_wait)
+        return postgres.PostgresStore(location, lock_wait)
     return State(location)
 
 

@@ -207,8 +207,34 @@ def tree_rows(doc: Doc, account: str, currency: str, tranlist: Node | None) -> t
     """The reference reading: one transaction per STMTTRN node of the tree; one the file's end cut
     off (open) is left out, for the partial statements of a TruncatedError."""
     rows = [(i, n) for i, n in enumerate(stmttrns(tranlist), start=1) if not n.open]
+    check_not_nested(doc, [n for _, n in rows])
     check_fitids(doc, rows)
     return tuple(transaction_of(doc, account, currency, i, n) for i, n in rows)
+
+
+def check_not_nested(doc: Doc, blocks: list[Node]) -> None:
+    """No block holds another: the tree reads "<STMTTRN>…<NAME>" then "<PAYEE>…</PAYEE><STMTTRN>"
+    with NAME as an aggregate, so the next block lands inside the first, where no reader looks."""
+    for block in blocks:
+        if holds_a_block(block):
+            raise nested_block(doc, block)
+
+
+def holds_a_block(block: Node) -> bool:
+    """`block` (a STMTTRN) has another STMTTRN among its descendants."""
+    return bool(block.children) and any(node.tag == "STMTTRN" for node in block.walk())
+
+
+def nested_block(doc: Doc, block: Node) -> ParseError:
+    """The refusal of a block left open where the next block is read inside it: reading on would
+    drop the inner transactions without a word (every reader, the reference and the stream, says this)."""
+    return ParseError(
+        doc.path,
+        "has a transaction (STMTTRN) that is not closed, and the next transaction would be read inside it, "
+        "so a transaction could be lost. Download the file again, or close the transaction with </STMTTRN>.",
+        line=doc.line(block),
+        expected="</STMTTRN> before the next <STMTTRN>",
+    )
 
 
 def check_fitids(doc: Doc, rows: list[tuple[int, Node]]) -> None:

@@ -22,10 +22,9 @@ What it cannot do in constant memory, it does in memory: a statement with an emp
 no --currency is held until its end, where its transactions' CURRENCY says the currency; text
 in which "<STMTTRN>" never appears in upper case is one batch.  A file with several faults may
 report another one first than the reference (the first in file order); with one, it is the same.
-One file it refuses where the reference reads it: a block left open where the next block would be
-read inside it ("<NAME>" then "<PAYEE>…</PAYEE>" then "<STMTTRN>": the tree takes NAME for an
-aggregate).  The reference then drops the inner transactions without a word; reading the blocks in
-pieces cannot follow that nesting, and a lost transaction is worse than a refused file.
+A block left open where the next block would be read inside it ("<NAME>" then "<PAYEE>…</PAYEE>"
+then "<STMTTRN>": the tree takes NAME for an aggregate) is refused here as in the reference
+(statements.nested_block): reading on would drop the inner transactions without a word.
 """
 
 from __future__ import annotations
@@ -54,8 +53,10 @@ from importer.parsers.ofx.statements import (
     cut_off,
     fid_of,
     finished,
+    holds_a_block,
     last_complete,
     missing_fitid,
+    nested_block,
     stmttrns,
     transaction_of,
     tree_rows,
@@ -526,15 +527,15 @@ class _Reader:
         # The last block may be open here: the next block or the list's end closes it in the file,
         # unless the next block would be read inside it.
         if followed and nodes and nodes[-1].open and self._blocks_in(doc.text + _BLOCK, base) != len(nodes) + 1:
-            raise _nesting(doc, nodes[-1])
+            raise nested_block(doc, nodes[-1])
         if (
             prefix != run.prefix
             or tranlist.values
             or any(n.tag != "STMTTRN" for n in nodes)
             or len(nodes) != len(_FIRST_BLOCK.findall(text))
         ):
-            if any(n.open for n in nodes):
-                raise _nesting(doc, next(n for n in nodes if n.open))
+            if nesting := next((n for n in nodes if n.open or holds_a_block(n)), None):
+                raise nested_block(doc, nesting)
             raise ParseError(
                 self.path,
                 "has something other than transactions inside its transaction list (BANKTRANLIST); the file is damaged. Download it again.",
@@ -620,19 +621,6 @@ def _check_fitids(path: Path, head: _Head) -> None:
     known (the reference checks it before any value, so this comes first in a batch too)."""
     if head.first_missing is not None and head.with_fitid:
         raise missing_fitid(path, *head.first_missing)
-
-
-def _nesting(doc: Doc, block: Node) -> ParseError:
-    """The refusal of a block left open where the next block would be read inside it: the reference
-    reads such a file, but drops the inner transactions without a word, and the stream, reading the
-    blocks in pieces, cannot follow that nesting."""
-    return ParseError(
-        doc.path,
-        "has a transaction (STMTTRN) that is not closed, and the next transaction would be read inside it, "
-        "so a transaction could be lost. Download the file again, or close the transaction with </STMTTRN>.",
-        line=doc.line(block),
-        expected="</STMTTRN> before the next <STMTTRN>",
-    )
 
 
 def _quietly(events: Iterator[Event]) -> Iterator[Event]:
