@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import generate, results, stages, workers
-from benchmarks.__main__ import SHIPPED_RULES, main, stage_jobs
+from benchmarks.__main__ import SHIPPED_RULES, compiled_env, main, stage_jobs
 from benchmarks.child import measure
 from benchmarks.compare import write_hledger_rules, write_our_rules
 from benchmarks.data import data_file
@@ -256,3 +256,11 @@ def test_the_servers_cpu_time_is_read_from_its_processes(pg_server: pgserver.Ser
         assert workers.stored_ids(url) == []
     after = workers.server_cpu(pg_server)
     assert before is not None and after is not None and after > 0 and after >= before
+
+
+def test_the_timed_children_read_our_bytecode_compiled_once(tmp_path: Path) -> None:
+    # PYTHONDONTWRITEBYTECODE would make every end-to-end run compile the package again.
+    env = compiled_env(tmp_path)
+    assert "PYTHONDONTWRITEBYTECODE" not in env
+    compiled = list((tmp_path / "bytecode").rglob("importer/run/pipeline.*.pyc"))  # the prefix mirrors the tree
+    assert len(compiled) == 1
