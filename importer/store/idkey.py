@@ -1,0 +1,59 @@
+"""The integer key `transactions` is indexed by, in place of its external id's text (migration 10).
+
+An external id is `vN:` and 32 hex digits of a sha256 (importer/ids/recipe.py): random order, and
+about 45 bytes an index entry.  Indexed as text, a million rows' index outgrew SQLite's page cache
+(connection.py), so each insert touched pages already written out: storing slowed by a third and
+wrote twice the bytes.  The key is the two halves of those hex digits, 64 bits each, XORed, as a
+signed 64-bit integer (an entry of about 15 bytes): both halves count, so ids numbered in their
+last digits (tests, other tools: `v2:000...01`) differ in their keys too.  Any other id text is
+keyed by the first 8 bytes of its own sha256.
+
+The key is only an index: every lookup also compares the text (`id_key = id_key(?) AND
+external_id = ?`), so two ids sharing a key are never confused for one another.  SQLite's index
+on it is UNIQUE, so such a pair (about one in 10^7 among 10^6 ids) cannot both be stored: the
+store refuses the second with an error instead of dropping it (`collided`).  `id_key` is the
+reference, registered as the SQL function `id_key` on SQLite and written in SQL for PostgreSQL
+(`PG_ID_KEY`); `id_keys` is the fast path for a batch, held equal to it by tests/test_store_idkey.py.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from hashlib import sha256
+
+_HASHED = re.compile(r"v[0-9]:[0-9a-f]{32}")
+_HASHED_RUN = re.compile(r"(?:v[0-9]:[0-9a-f]{32})*")  # a batch of them, joined
+_WIDTH = 35  # len("v2:") + 32
+_SIGN = 1 << 63  # (k ^ _SIGN) - _SIGN: an unsigned 64-bit k as two's complement
+_LOW = (1 << 64) - 1
+
+
+def id_key(external_id: str | None) -> int | None:
+    """The key of `external_id` (None for None: a row without an id has no key either)."""
+    if external_id is None:
+        return None
+    if _HASHED.fullmatch(external_id):
+        digest = bytes.fromhex(external_id[3:])
+        return int.from_bytes(bytes(a ^ b for a, b in zip(digest[:8], digest[8:])), "big", signed=True)
+    return int.from_bytes(sha256(external_id.encode("utf-8")).digest()[:8], "big", signed=True)
+
+
+def id_keys(external_ids: Sequence[str]) -> list[int | None]:
+    """`id_key` of each of `external_ids`: one pass in C checks a batch is all hashed ids (as the
+    id recipe makes them), then each is one `int()` of all 128 bits, folded; otherwise id by id."""
+    hashed = None not in external_ids and all(len(i) == _WIDTH for i in external_ids)
+    if hashed and _HASHED_RUN.fullmatch("".join(external_ids)):
+        return [((k ^ (k >> 64)) & _LOW ^ _SIGN) - _SIGN for k in (int(i[3:], 16) for i in external_ids)]
+    return list(map(id_key, external_ids))
+
+
+# The same function in PostgreSQL (migration 10 creates it): the halves of hex digits (or the
+# sha256's first 8 bytes, as hex) read as bit strings (`#`: XOR), which cast to bigint as two's
+# complement.
+PG_ID_KEY = (
+    "CREATE OR REPLACE FUNCTION id_key(id text) RETURNS bigint LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ "
+    "SELECT (CASE WHEN id ~ '^v[0-9]:[0-9a-f]{32}$' "
+    "THEN ('x' || substr(id, 4, 16))::bit(64) # ('x' || substr(id, 20, 16))::bit(64) "
+    "ELSE ('x' || encode(substr(sha256(convert_to(id, 'UTF8')), 1, 8), 'hex'))::bit(64) END)::bigint $$"
+)
