@@ -19,7 +19,7 @@ from importer.core.models import Transaction
 from importer.parsers import ParseOptions, parse_file
 from importer.rules import load_rules
 from importer.run.pipeline import prepare
-from importer.store.idkey import id_key, id_keys
+from importer.store.idkey import _hashed_keys, id_key, id_keys
 from importer.store.migrations import MIGRATIONS, _apply
 from importer.store.postgres import PostgresStore
 from importer.store.rows import TXN_COLUMNS, transaction_row
@@ -60,11 +60,24 @@ def test_a_batchs_keys_are_each_ids_key(ids: list[str]) -> None:
     assert id_keys(ids) == [id_key(i) for i in ids]
 
 
-@settings(max_examples=100, deadline=None)
-@given(st.lists(_HASHED, min_size=1, max_size=20))
-def test_a_batch_of_hashed_ids_takes_the_fast_path_to_the_same_keys(ids: list[str]) -> None:
-    folded = [int(i[3:19], 16) ^ int(i[19:], 16) for i in ids]
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_HEX, min_size=1, max_size=20), st.integers(0, 9), st.data())
+def test_a_batch_of_hashed_ids_takes_the_fast_path_to_the_same_keys(
+    hexes: list[str], version: int, data: st.DataObject
+) -> None:
+    ids = [f"v{version}:{h}" for h in hexes]
+    folded = [int(h[:16], 16) ^ int(h[16:], 16) for h in hexes]
     assert id_keys(ids) == [k - (1 << 64) if k >= 1 << 63 else k for k in folded]
+    assert (_hashed_keys(ids) is None) == "".join(hexes).isdigit()  # only a digit-only batch goes id by id
+    # One id spoilt anywhere (a character, its length, another version): still each id's key.
+    n, at = data.draw(st.integers(0, len(ids) - 1)), data.draw(st.integers(0, 35))
+    spoilt = (
+        ids[n][:at]
+        + data.draw(st.sampled_from(["A", "F", "g", "v", ":", " ", "\t", "v3:", "", "0"]))
+        + ids[n][at + 1 :]
+    )
+    ids[n] = spoilt
+    assert id_keys(ids) == [id_key(i) for i in ids]
 
 
 @pytest.mark.parametrize(
