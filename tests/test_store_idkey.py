@@ -4,6 +4,7 @@ refused with an error rather than one dropped, and a state of schema 9 upgrades 
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from hashlib import sha256
 from pathlib import Path
@@ -80,12 +81,20 @@ def test_a_batch_of_hashed_ids_takes_the_fast_path_to_the_same_keys(
     assert id_keys(ids) == [id_key(i) for i in ids]
 
 
+def test_the_keys_extremes_pass_through_a_json_list_as_integers(state_path: Path) -> None:
+    keys = [-(1 << 63), (1 << 63) - 1, -1, 0]
+    with State(state_path) as state:
+        assert state.db.execute("SELECT value FROM json_each(?)", (json.dumps(keys),)).fetchall() == [
+            (k,) for k in keys
+        ]
+
+
 @pytest.mark.parametrize(
     "query",
     [
         "SELECT status FROM transactions WHERE id_key = id_key('x') AND external_id = 'x'",
         "SELECT * FROM transaction_rows WHERE id_key = id_key('x') AND external_id = 'x'",
-        "SELECT 1 FROM transactions WHERE id_key IN (SELECT id_key(value) FROM json_each('[\"x\"]')) "
+        "SELECT 1 FROM transactions WHERE id_key IN (SELECT value FROM json_each('[1]')) "
         "AND external_id IN (SELECT value FROM json_each('[\"x\"]'))",
     ],
 )

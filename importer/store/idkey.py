@@ -33,8 +33,8 @@ def id_key(external_id: str | None) -> int | None:
     if external_id is None:
         return None
     if _HASHED.fullmatch(external_id):
-        digest = bytes.fromhex(external_id[3:])
-        return int.from_bytes(bytes(a ^ b for a, b in zip(digest[:8], digest[8:])), "big", signed=True)
+        folded = int(external_id[3:19], 16) ^ int(external_id[19:], 16)
+        return folded - (1 << 64) if folded >= 1 << 63 else folded  # as a signed 64-bit integer
     return int.from_bytes(sha256(external_id.encode("utf-8")).digest()[:8], "big", signed=True)
 
 

@@ -124,7 +124,7 @@ class PgBase(SqlBase):
 
     path: PgUrl
     _JSON_LIST = "SELECT jsonb_array_elements_text(?::jsonb)"
-    _JSON_KEYS = "SELECT id_key(v) FROM jsonb_array_elements_text(?::jsonb) AS v"
+    _JSON_KEYS = "SELECT jsonb_array_elements_text(?::jsonb)::bigint"
 
     def __init__(self, url: PgUrl) -> None:
         self.path = url

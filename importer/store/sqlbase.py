@@ -21,6 +21,7 @@ from typing import Any, ClassVar, Protocol
 
 from importer.config.state_location import PgUrl
 from importer.core.errors import StateError
+from importer.store.idkey import id_keys
 
 # The next number of a table whose numbers users see (runs, batches), in `INSERT ... SELECT
 # {NEXT_ID}, ... FROM table`: the highest plus one, as SQLite numbers its rows, so a number freed
@@ -75,8 +76,8 @@ class SqlBase:
     database_errors: tuple[type[Exception], ...] = ()
     # The rows of a JSON array of text, bound as one parameter: `rows_for`'s `IN (...)` list.
     _JSON_LIST: ClassVar[str] = "SELECT value FROM json_each(?)"
-    # The same array's ids as their keys (idkey.py): `stored_for`'s indexed condition.
-    _JSON_KEYS: ClassVar[str] = "SELECT id_key(value) FROM json_each(?)"
+    # The rows of a JSON array of integers: the keys (idkey.py) of `stored_for`'s ids.
+    _JSON_KEYS: ClassVar[str] = "SELECT value FROM json_each(?)"
 
     def __enter__(self) -> SqlBase:
         return self
@@ -146,9 +147,10 @@ class SqlBase:
         condition that a row's id is one of `ids`: by its key, which the index holds, and its text."""
         wanted = list(ids)
         if wanted:
-            listed = json.dumps(wanted)
             condition = f"id_key IN ({self._JSON_KEYS}) AND external_id IN ({self._JSON_LIST})"
-            yield from self.db.execute(query.format(condition), (*params, listed, listed))
+            yield from self.db.execute(
+                query.format(condition), (*params, json.dumps(id_keys(wanted)), json.dumps(wanted))
+            )
 
     def refuse_collisions(self, external_ids: Sequence[str], where: str) -> None:
         """Raise StateError if one of `external_ids`, just stored, is not: its key (idkey.py) is a

@@ -15,6 +15,7 @@ from typing import Any
 
 from importer.core.models import Transaction
 from importer.store.base import LEDGER_TARGET
+from importer.store.idkey import id_keys
 from importer.store.rows import TXN_COLUMNS, transaction_from_row
 from importer.store.sqlbase import BY_ID, SqlBase, by_id, marks
 
@@ -49,13 +50,13 @@ class DedupeSql(SqlBase):
 
     def known(self, target: str, external_ids: Sequence[str]) -> tuple[set[str], dict[str, str], dict[str, str]]:
         """(`accepted_ids`, `aliases_of`, `statuses`) of `external_ids`, read in one statement."""
-        ids = json.dumps(list(external_ids))
+        ids, keys = json.dumps(list(external_ids)), json.dumps(id_keys(external_ids))
         if target == LEDGER_TARGET:
             query = _KNOWN.format(landed="ledger_run IS NOT NULL", keys=self._JSON_KEYS, ids=self._JSON_LIST)
-            rows = self.db.execute(query, (ids, ids, ids))
+            rows = self.db.execute(query, (keys, ids, ids))
         else:
             query = (_KNOWN + _CONFIRMED).format(landed="FALSE", keys=self._JSON_KEYS, ids=self._JSON_LIST)
-            rows = self.db.execute(query, (ids, ids, ids, target, ids))
+            rows = self.db.execute(query, (keys, ids, ids, target, ids))
         accepted: set[str] = set()
         aliases: dict[str, str] = {}
         statuses: dict[str, str] = {}
