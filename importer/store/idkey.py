@@ -10,8 +10,9 @@ keyed by the first 8 bytes of its own sha256.
 
 The key is only an index: every lookup also compares the text (`id_key = id_key(?) AND
 external_id = ?`), so two ids sharing a key are never confused for one another.  SQLite's index
-on it is UNIQUE, so such a pair (about one in 10^7 among 10^6 ids) cannot both be stored: the
-store refuses the second with an error instead of dropping it (`collided`).  `id_key` is the
+on it is UNIQUE, so such a pair (a chance of about 3 in 10^8 among a million ids) cannot both
+be stored: the store refuses the second with an error instead of dropping it unseen
+(sqlbase.py `refuse_collisions`).  `id_key` is the
 reference, registered as the SQL function `id_key` on SQLite and written in SQL for PostgreSQL
 (`PG_ID_KEY`); `id_keys` is the fast path for a batch, held equal to it by tests/test_store_idkey.py.
 """
