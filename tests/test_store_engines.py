@@ -20,6 +20,7 @@ from click.testing import CliRunner
 from importer.cli import main
 from importer.config.state_location import Location, PgUrl, redacted
 from importer.core.errors import StateError
+from importer.store.idkey import id_key
 from importer.store.locate import open_store
 from importer.store.migrations import MIGRATIONS, current_schema
 from importer.store.postgres import FIRST_SHARED_MIGRATION, PostgresStore, dialect
@@ -42,6 +43,7 @@ def test_sqlite_built_from_the_one_schema_and_the_later_migrations_is_sqlite_mig
     State(tmp_path / "migrated.sqlite").close()
     migrated = sqlite3.connect(tmp_path / "migrated.sqlite")
     built = sqlite3.connect(":memory:")
+    built.create_function("id_key", 1, id_key, deterministic=True)  # as the store's connections have it
     for statement in current_schema("sqlite"):
         built.execute(statement)
     for script in MIGRATIONS[FIRST_SHARED_MIGRATION:]:

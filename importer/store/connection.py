@@ -12,6 +12,7 @@ from pathlib import Path
 
 from importer.config.paths import create_private
 from importer.core.errors import StateError
+from importer.store.idkey import id_key
 from importer.store.migrations import migrate
 from importer.store.sqlbase import SqlBase, marks
 
@@ -54,6 +55,8 @@ def _connect(path: Path) -> sqlite3.Connection:
         # five indexes ran about twice as fast.  Pages are only taken as the database grows; 64 MB
         # took a million-row import's peak 45 MB past 300 MB for a few per cent of CPU.
         db.execute("PRAGMA cache_size=-32768")
+        # The key `transactions` is indexed by (idkey.py), for the queries and migration 10.
+        db.create_function("id_key", 1, id_key, deterministic=True)
         return db
     except (sqlite3.Error, OSError) as exc:
         raise StateError(f"cannot open the state database {path}: {exc}") from None

@@ -32,11 +32,11 @@ from importer.core.batch import TxBatch
 from importer.core.errors import StateError
 from importer.internals.lazy import lazy_module
 from importer.store.base import Store
-from importer.store.migrations import MIGRATIONS, current_schema
+from importer.store.migrations import MIGRATIONS, PG_MIGRATIONS, current_schema
 from importer.store.postgres_workers import PgWorkersSql
 from importer.store.rows import TXN_COLUMNS, now_iso
 from importer.store.sql_budget import BudgetSql, SharedRates
-from importer.store.sqlbase import Cursor, SqlBase
+from importer.store.sqlbase import BY_ID, Cursor, SqlBase, by_id
 from importer.store.sqlite import CoreSql
 from importer.store.sqlite_dedupe import DedupeSql
 from importer.store.sqlite_history import HistorySql
@@ -60,7 +60,8 @@ _STAGE = f"CREATE TEMP TABLE staged_rows AS SELECT {_STAGED}, rowid AS seq FROM 
 _COPY = f"COPY staged_rows ({_STAGED}, seq) FROM STDIN"
 # File order is the `rowid` order the marks and `new_rows` read by; a row stored before is skipped.
 _FROM_STAGE = (
-    f"INSERT INTO transactions ({_STAGED}) SELECT {_STAGED} FROM staged_rows ORDER BY seq ON CONFLICT DO NOTHING"
+    f"INSERT INTO transactions ({_STAGED}, id_key) SELECT {_STAGED}, id_key(external_id) FROM staged_rows "
+    "ORDER BY seq ON CONFLICT DO NOTHING"
 )
 # A held row's number inside a dry run.  Not from the identity's sequence, which a rollback does
 # not give back: each dry run that held rows would leave a gap in the numbers `importer held list`
@@ -70,7 +71,7 @@ _FROM_STAGE = (
 # before it is held (importer/dedupe/layers.py `record`); one held before keeps its number.
 _HOLD_IN_A_DRY_RUN = (
     "INSERT INTO held (id, external_id, match_id, run_id, held_at) "
-    "SELECT -rowid, external_id, ?, ?, ? FROM transactions WHERE external_id = ? "
+    f"SELECT -rowid, external_id, ?, ?, ? FROM transactions WHERE {BY_ID} "
     "ON CONFLICT (external_id) DO UPDATE SET match_id = coalesce(excluded.match_id, held.match_id)"
 )
 
@@ -123,6 +124,7 @@ class PgBase(SqlBase):
 
     path: PgUrl
     _JSON_LIST = "SELECT jsonb_array_elements_text(?::jsonb)"
+    _JSON_KEYS = "SELECT jsonb_array_elements_text(?::jsonb)::bigint"
 
     def __init__(self, url: PgUrl) -> None:
         self.path = url
@@ -170,7 +172,7 @@ class PgBase(SqlBase):
 
     def _upgrade(self, number: int) -> None:
         """Migration `number` (after 7: written for both engines), in the caller's transaction."""
-        for statement in MIGRATIONS[number - 1].split(";"):
+        for statement in PG_MIGRATIONS.get(number, MIGRATIONS[number - 1]).split(";"):
             if statement.strip():
                 self.db.execute(statement)
         self.db.execute("UPDATE schema_version SET version = ?", (number,))
@@ -213,7 +215,7 @@ class PostgresStore(PgWorkersSql, CoreSql, HistorySql, JournalSql, DedupeSql, Re
             return
         now = now_iso()
         with self.transaction():
-            self.db.executemany(_HOLD_IN_A_DRY_RUN, [(match, run_id, now, ext) for ext, match in held])
+            self.db.executemany(_HOLD_IN_A_DRY_RUN, [(match, run_id, now, *by_id(ext)) for ext, match in held])
 
     def shared_rates(self) -> SharedRates:
         """The API budget every worker on this state spends from (sql_budget.py), on a second

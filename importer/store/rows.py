@@ -40,18 +40,26 @@ TXN_COLUMNS = (
 _PATH = TXN_COLUMNS.split(", ").index("source_path")
 _RAW = TXN_COLUMNS.split(", ").index("raw")
 _DESCRIPTION, _AMOUNT, _BALANCE = (TXN_COLUMNS.split(", ").index(c) for c in ("description", "amount", "balance"))
-# `UPDATE transactions SET {ASSIGN_ROW}` binds a `transaction_row`: every column, the source path
-# left NULL when it is the row's file's (as stored).
-ASSIGN_ROW = ", ".join(
-    "source_path = nullif(?, (SELECT path FROM files WHERE id = transactions.file_id))"
-    if c == "source_path"
-    else f"{c} = ?"
-    for c in TXN_COLUMNS.split(", ")
+# `UPDATE transactions SET {ASSIGN_ROW}` binds an `assigned_row`: every column, the source path
+# left NULL when it is the row's file's (as stored), and the key of its id (store/idkey.py).
+ASSIGN_ROW = (
+    ", ".join(
+        "source_path = nullif(?, (SELECT path FROM files WHERE id = transactions.file_id))"
+        if c == "source_path"
+        else f"{c} = ?"
+        for c in TXN_COLUMNS.split(", ")
+    )
+    + ", id_key = id_key(?)"
 )
 
 
 def now_iso() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def assigned_row(t: Transaction) -> tuple[object, ...]:
+    """The parameters of `ASSIGN_ROW` for `t`: its `transaction_row`, then its id for the key."""
+    return (*transaction_row(t), t.external_id)
 
 
 def transaction_row(t: Transaction) -> tuple[object, ...]:

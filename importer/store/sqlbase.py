@@ -14,12 +14,14 @@ its own stays atomic too.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 from importer.config.state_location import PgUrl
+from importer.core.errors import StateError
+from importer.store.idkey import id_keys
 
 # The next number of a table whose numbers users see (runs, batches), in `INSERT ... SELECT
 # {NEXT_ID}, ... FROM table`: the highest plus one, as SQLite numbers its rows, so a number freed
@@ -27,6 +29,9 @@ from importer.config.state_location import PgUrl
 # insert into such a table names it: a PostgreSQL identity would not know of these numbers.
 # Under the run lock no two writers race for one number.
 NEXT_ID = "coalesce(max(id), 0) + 1"
+# A stored transaction by its external id, bound twice: SQLite indexes the rows by the id's
+# integer key (idkey.py), not its text, and the text tells two ids sharing a key apart.
+BY_ID = "id_key = id_key(?) AND external_id = ?"
 
 
 class Cursor(Protocol):
@@ -71,6 +76,8 @@ class SqlBase:
     database_errors: tuple[type[Exception], ...] = ()
     # The rows of a JSON array of text, bound as one parameter: `rows_for`'s `IN (...)` list.
     _JSON_LIST: ClassVar[str] = "SELECT value FROM json_each(?)"
+    # The rows of a JSON array of integers: the keys (idkey.py) of `stored_for`'s ids.
+    _JSON_KEYS: ClassVar[str] = "SELECT value FROM json_each(?)"
 
     def __enter__(self) -> SqlBase:
         return self
@@ -135,9 +142,42 @@ class SqlBase:
         if wanted:
             yield from self.db.execute(query.format(self._JSON_LIST), (*params, json.dumps(wanted)))
 
+    def stored_for(self, query: str, ids: Iterable[str], *params: object) -> Iterator[tuple[Any, ...]]:
+        """`rows_for` over `transactions` (or a view of it with `id_key`), whose `{}` is the
+        condition that a row's id is one of `ids`: by its key, which the index holds, and its text."""
+        wanted = list(ids)
+        if wanted:
+            condition = f"id_key IN ({self._JSON_KEYS}) AND external_id IN ({self._JSON_LIST})"
+            yield from self.db.execute(
+                query.format(condition), (*params, json.dumps(id_keys(wanted)), json.dumps(wanted))
+            )
+
+    def refuse_collisions(self, external_ids: Sequence[str], where: str) -> None:
+        """Raise StateError if one of `external_ids`, just stored, is not: its key (idkey.py) is a
+        stored row's of another id, and the transaction would otherwise be dropped unseen."""
+        query = (
+            f"WITH ids (i) AS ({self._JSON_LIST}) SELECT i FROM ids WHERE NOT EXISTS "
+            "(SELECT 1 FROM transactions t WHERE t.id_key = id_key(i) AND t.external_id = i)"
+        )
+        lost = self.db.execute(query, (json.dumps(list(external_ids)),)).fetchone()
+        if lost is None:
+            return
+        other = self.db.execute("SELECT external_id FROM transactions WHERE id_key = id_key(?)", (lost[0],)).fetchone()
+        raise StateError(
+            f"{where}: transaction {lost[0]} cannot be stored: the stored transaction "
+            f"{other[0] if other else '?'} has the same index key (its 128 bits folded to 64), "
+            "a coincidence of about one in 10^19 that the state cannot hold. Nothing of its batch was "
+            "stored; please report this to the importer's maintainers."
+        )
+
 
 class _Undo(Exception):
     """Raised at the end of a `scratch()` block to roll its transaction back."""
+
+
+def by_id(external_id: str | None) -> tuple[str | None, str | None]:
+    """The parameters of `BY_ID` for `external_id`."""
+    return external_id, external_id
 
 
 def marks(count: int) -> str:

@@ -34,13 +34,14 @@ from importer.store.rows import (
     TXN_COLUMNS,
     _tags_json,
     as_stored,
+    assigned_row,
     now_iso,
     transaction_from_row,
     transaction_row,
 )
 from importer.store.sql_budget import BudgetSql, SqliteRates
 from importer.store.sql_workers import WorkersSql, worker_name
-from importer.store.sqlbase import NEXT_ID
+from importer.store.sqlbase import BY_ID, NEXT_ID, by_id
 from importer.store.sqlite_dedupe import DedupeSql
 from importer.store.sqlite_history import HistorySql
 from importer.store.sqlite_journal import JournalSql
@@ -180,21 +181,24 @@ class CoreSql(StreamSql, WorkersSql):
             )
             # A generator, not a list: executemany binds one row at a time, and a list of a million
             # encoded rows would be the largest thing in memory.
-            rows = ((*as_stored(t, path, columns), file_id, run_id, status) for t in txns)
-            return max(self.db.executemany(_STORE, rows).rowcount, 0)
+            rows = ((*as_stored(t, path, columns), file_id, run_id, status, t.external_id) for t in txns)
+            stored = max(self.db.executemany(_STORE, rows).rowcount, 0)
+            if stored < len(txns):  # stored before, or (once in ages) an id whose key another has
+                self.refuse_collisions(
+                    [t.external_id for t in txns if t.external_id], first.source.path if first else ""
+                )
+            return stored
 
     def set_status(self, external_ids: Sequence[str], status: str) -> None:
         """`ok` for a stored record to be sent, `review` for one held as a probable duplicate."""
         # Read first, write only what changes: an UPDATE per record cost as much as storing it.
-        changing = [(status, e) for e, old in self.statuses(external_ids).items() if old != status]
+        changing = [(status, *by_id(e)) for e, old in self.statuses(external_ids).items() if old != status]
         with self.transaction():
-            self.db.executemany("UPDATE transactions SET status = ? WHERE external_id = ?", changing)
+            self.db.executemany(f"UPDATE transactions SET status = ? WHERE {BY_ID}", changing)
 
     def statuses(self, external_ids: Iterable[str]) -> dict[str, str]:
         """The stored status of each of `external_ids` that is stored."""
-        return dict(
-            self.rows_for("SELECT external_id, status FROM transactions WHERE external_id IN ({})", external_ids)
-        )
+        return dict(self.stored_for("SELECT external_id, status FROM transactions WHERE {}", external_ids))
 
     def add_aliases(self, aliases: Sequence[tuple[str, str, str]], run_id: int) -> None:
         """Remember (external id, canonical id, reason): that id is the stored record `canonical`."""
@@ -210,9 +214,7 @@ class CoreSql(StreamSql, WorkersSql):
         local ledger in place (one transaction), and keep the old id as an alias of the new one."""
         new_id = new.external_id or ""
         with self.transaction():
-            self.db.execute(
-                f"UPDATE transactions SET {ASSIGN_ROW} WHERE external_id = ?", (*transaction_row(new), old_id)
-            )
+            self.db.execute(f"UPDATE transactions SET {ASSIGN_ROW} WHERE {BY_ID}", (*assigned_row(new), *by_id(old_id)))
             self.db.execute("UPDATE accepted SET external_id = ? WHERE external_id = ?", (new_id, old_id))
             self.db.execute("UPDATE aliases SET canonical_id = ? WHERE canonical_id = ?", (new_id, old_id))
             self.db.execute("UPDATE held SET match_id = ? WHERE match_id = ?", (new_id, old_id))
@@ -252,8 +254,8 @@ class CoreSql(StreamSql, WorkersSql):
         match = ", ".join("m." + c for c in TXN_COLUMNS.split(", "))
         return self.db.execute(
             f"SELECT h.id, h.run_id, t.file_sha256, {held}, {match} FROM held h "
-            "JOIN transaction_rows t ON t.external_id = h.external_id "
-            "LEFT JOIN transaction_rows m ON m.external_id = h.match_id "
+            "JOIN transaction_rows t ON t.id_key = id_key(h.external_id) AND t.external_id = h.external_id "
+            "LEFT JOIN transaction_rows m ON m.id_key = id_key(h.match_id) AND m.external_id = h.match_id "
             "WHERE t.status = ? ORDER BY t.source_path, h.id",
             (status,),
         ).fetchall()
@@ -265,7 +267,7 @@ class CoreSql(StreamSql, WorkersSql):
         now = now_iso()
         with self.transaction():
             self.db.executemany(
-                "UPDATE transactions SET status = ? WHERE external_id = ?", [(status, e) for e in external_ids]
+                f"UPDATE transactions SET status = ? WHERE {BY_ID}", [(status, *by_id(e)) for e in external_ids]
             )
             self.db.executemany(
                 "UPDATE held SET decision = ?, decided_run_id = ?, decided_at = ? WHERE external_id = ?",

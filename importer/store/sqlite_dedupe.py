@@ -15,8 +15,9 @@ from typing import Any
 
 from importer.core.models import Transaction
 from importer.store.base import LEDGER_TARGET
+from importer.store.idkey import id_keys
 from importer.store.rows import TXN_COLUMNS, transaction_from_row
-from importer.store.sqlbase import SqlBase, marks
+from importer.store.sqlbase import BY_ID, SqlBase, by_id, marks
 
 # Stored lines of other files that are neither held nor already the record of another format.
 _CANDIDATES = (
@@ -29,13 +30,13 @@ _CANDIDATES = (
 # of the stored ones, (id, None, None, canonical id) of the aliases, and for a target other than the
 # ledger (id, None, TRUE, None) of those it confirmed.  Three `IN` queries cost a third more.
 _KNOWN = (
-    "SELECT external_id, status, {landed}, NULL FROM transactions WHERE external_id IN ({ids}) "
+    "SELECT external_id, status, {landed}, NULL FROM transactions WHERE id_key IN ({keys}) AND external_id IN ({ids}) "
     "UNION ALL SELECT external_id, NULL, NULL, canonical_id FROM aliases WHERE external_id IN ({ids})"
 )
 _CONFIRMED = " UNION ALL SELECT external_id, NULL, TRUE, NULL FROM accepted WHERE target = ? AND external_id IN ({ids})"
 _LEGS = (
     "SELECT external_id, account, date, amount, currency, description, transfer_to, target_account, pair_id "
-    "FROM transactions WHERE external_id IN ({})"
+    "FROM transactions WHERE {}"
 )
 
 
@@ -49,12 +50,13 @@ class DedupeSql(SqlBase):
 
     def known(self, target: str, external_ids: Sequence[str]) -> tuple[set[str], dict[str, str], dict[str, str]]:
         """(`accepted_ids`, `aliases_of`, `statuses`) of `external_ids`, read in one statement."""
-        ids = json.dumps(list(external_ids))
+        ids, keys = json.dumps(list(external_ids)), json.dumps(id_keys(external_ids))
         if target == LEDGER_TARGET:
-            rows = self.db.execute(_KNOWN.format(landed="ledger_run IS NOT NULL", ids=self._JSON_LIST), (ids, ids))
+            query = _KNOWN.format(landed="ledger_run IS NOT NULL", keys=self._JSON_KEYS, ids=self._JSON_LIST)
+            rows = self.db.execute(query, (keys, ids, ids))
         else:
-            query = (_KNOWN + _CONFIRMED).format(landed="FALSE", ids=self._JSON_LIST)
-            rows = self.db.execute(query, (ids, ids, target, ids))
+            query = (_KNOWN + _CONFIRMED).format(landed="FALSE", keys=self._JSON_KEYS, ids=self._JSON_LIST)
+            rows = self.db.execute(query, (keys, ids, ids, target, ids))
         accepted: set[str] = set()
         aliases: dict[str, str] = {}
         statuses: dict[str, str] = {}
@@ -69,8 +71,8 @@ class DedupeSql(SqlBase):
 
     def stored_transaction(self, external_id: str) -> Transaction | None:
         """The stored record `external_id`, None when there is none."""
-        query = f"SELECT {TXN_COLUMNS} FROM transaction_rows WHERE external_id = ?"
-        row = self.db.execute(query, (external_id,)).fetchone()
+        query = f"SELECT {TXN_COLUMNS} FROM transaction_rows WHERE {BY_ID}"
+        row = self.db.execute(query, by_id(external_id)).fetchone()
         return transaction_from_row(row) if row else None
 
     def candidates(
@@ -95,17 +97,17 @@ class DedupeSql(SqlBase):
     def transfer_legs(self, external_ids: Iterable[str]) -> Iterator[tuple[Any, ...]]:
         """(external id, account, date, amount, currency, description, transfer_to, target_account,
         pair_id) of the stored lines among `external_ids`, as stored (dates and amounts as text)."""
-        return self.rows_for(_LEGS, external_ids)
+        return self.stored_for(_LEGS, external_ids)
 
     def pair_legs(self, pair: str, legs: Sequence[tuple[str, str]]) -> None:
         """Give each (external id, other leg's account) the pair id `pair`, and the other account
         as `transfer_to` unless a rule named one, in the stored records (the ledger's too), atomically."""
-        rows = [(pair, other, ext) for ext, other in legs]
-        query = "UPDATE transactions SET pair_id = ?, transfer_to = coalesce(transfer_to, ?) WHERE external_id = ?"
+        rows = [(pair, other, *by_id(ext)) for ext, other in legs]
+        query = f"UPDATE transactions SET pair_id = ?, transfer_to = coalesce(transfer_to, ?) WHERE {BY_ID}"
         with self.transaction():
             self.db.executemany(query, rows)
 
     def paired_transfer_to(self, external_ids: Iterable[str]) -> dict[str, str]:
         """external id → `transfer_to` of those of `external_ids` that are a paired transfer leg."""
-        query = "SELECT external_id, transfer_to FROM transactions WHERE pair_id IS NOT NULL AND external_id IN ({})"
-        return dict(self.rows_for(query, external_ids))
+        query = "SELECT external_id, transfer_to FROM transactions WHERE pair_id IS NOT NULL AND {}"
+        return dict(self.stored_for(query, external_ids))

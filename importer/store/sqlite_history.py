@@ -29,8 +29,8 @@ _LANDED_BY = "WHERE a.run_id = ? OR a.external_id IN (SELECT external_id FROM tr
 _DOOMED = "CREATE TEMP TABLE doomed AS SELECT external_id, pair_id FROM transactions WHERE run_id = ?"
 _FORGET = (
     # Rows this run released are held again (their records belong to the run that held them).
-    "UPDATE transactions SET status = 'review' WHERE external_id IN "
-    "(SELECT external_id FROM held WHERE decided_run_id = :run AND decision = 'released')",
+    "UPDATE transactions SET status = 'review' WHERE (id_key, external_id) IN "
+    "(SELECT id_key(external_id), external_id FROM held WHERE decided_run_id = :run AND decision = 'released')",
     "UPDATE held SET decision = NULL, decided_run_id = NULL, decided_at = NULL WHERE decided_run_id = :run",
     "DELETE FROM held WHERE external_id IN (SELECT external_id FROM doomed)",
     "DELETE FROM accepted WHERE run_id = :run OR external_id IN (SELECT external_id FROM doomed)",
@@ -90,7 +90,8 @@ class HistorySql(SqlBase):
         """(target, record) of what the run landed or stored and a target holds, by target and date."""
         columns = ", ".join("t." + c for c in TXN_COLUMNS.split(", "))
         rows = self.db.execute(
-            f"SELECT a.target, {columns} FROM accepted_records a JOIN transaction_rows t ON t.external_id = a.external_id "
+            f"SELECT a.target, {columns} FROM accepted_records a "
+            "JOIN transaction_rows t ON t.id_key = id_key(a.external_id) AND t.external_id = a.external_id "
             f"{_LANDED_BY} ORDER BY a.target, t.date, t.external_id",
             (run_id, run_id),
         )

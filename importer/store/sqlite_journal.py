@@ -16,8 +16,8 @@ from collections.abc import Iterable, Sequence
 
 from importer.core.models import Outcome, Transaction, UploadResult
 from importer.store.base import LEDGER_TARGET
-from importer.store.rows import ASSIGN_ROW, TXN_COLUMNS, now_iso, transaction_from_row, transaction_row
-from importer.store.sqlbase import NEXT_ID, SqlBase, marks
+from importer.store.rows import ASSIGN_ROW, TXN_COLUMNS, assigned_row, now_iso, transaction_from_row, transaction_row
+from importer.store.sqlbase import BY_ID, NEXT_ID, SqlBase, by_id, marks
 
 # Numbered as SQLite numbers rows, the highest plus one, on both engines (sqlbase.NEXT_ID).
 _BATCH = (
@@ -27,12 +27,13 @@ _BATCH = (
 _FINISH = "UPDATE batches SET status = ?, finished_at = ?, confirmed = ?, external_ids = NULL WHERE id = ?"
 _IDS_SEPARATOR = "\n"  # external ids never hold a line break (importer/ids/recipe.py: hex digests)
 # Landing marks the stored row: the ledger shows it with its pair, as it is the same row.
-_LAND = "UPDATE transactions SET ledger_run = ? WHERE external_id = ? AND ledger_run IS NULL"
-_UPDATE_LEDGER = f"UPDATE transactions SET {ASSIGN_ROW} WHERE external_id = ? AND ledger_run IS NOT NULL"
+_LAND = f"UPDATE transactions SET ledger_run = ? WHERE {BY_ID} AND ledger_run IS NULL"
+_UPDATE_LEDGER = f"UPDATE transactions SET {ASSIGN_ROW} WHERE {BY_ID} AND ledger_run IS NOT NULL"
 # A record landed that was never stored (a target's tests, a caller outside the pipeline): stored
 # as it is, without a file, so the ledger can show it.
 _STORE_MISSING = (
-    f"INSERT INTO transactions ({TXN_COLUMNS}, run_id) VALUES ({marks(len(TXN_COLUMNS.split(', ')) + 1)}) "
+    f"INSERT INTO transactions ({TXN_COLUMNS}, run_id, id_key) "
+    f"VALUES ({marks(len(TXN_COLUMNS.split(', ')) + 1)}, id_key(?)) "
     "ON CONFLICT DO NOTHING"
 )
 
@@ -85,7 +86,7 @@ class JournalSql(SqlBase):
 
     def transactions_by_id(self, external_ids: Iterable[str]) -> dict[str, Transaction]:
         """The stored transactions among `external_ids`, by external id."""
-        rows = self.rows_for(f"SELECT {TXN_COLUMNS} FROM transaction_rows WHERE external_id IN ({{}})", external_ids)
+        rows = self.stored_for(f"SELECT {TXN_COLUMNS} FROM transaction_rows WHERE {{}}", external_ids)
         return {t.external_id or "": t for t in map(transaction_from_row, rows)}
 
     # what targets accepted ----------------------------------------------------------------------
@@ -102,7 +103,7 @@ class JournalSql(SqlBase):
         confirmed = [r for r in results if r.outcome in (Outcome.ACCEPTED, Outcome.DUPLICATE)]
         if target == LEDGER_TARGET:  # the ledger's record is the stored row: mark it landed
             with self.transaction():
-                self.db.executemany(_LAND, [(run_id, r.external_id) for r in confirmed])
+                self.db.executemany(_LAND, [(run_id, *by_id(r.external_id)) for r in confirmed])
             return
         accepted_at = now_iso()
         rows = [(target, r.external_id, r.remote_id, run_id, accepted_at) for r in confirmed]
@@ -113,25 +114,27 @@ class JournalSql(SqlBase):
 
     def ledger_ids(self, external_ids: Iterable[str]) -> set[str]:
         """The subset of `external_ids` already in the ledger."""
-        query = "SELECT external_id FROM transactions WHERE ledger_run IS NOT NULL AND external_id IN ({})"
-        return {row[0] for row in self.rows_for(query, external_ids)}
+        query = "SELECT external_id FROM transactions WHERE ledger_run IS NOT NULL AND {}"
+        return {row[0] for row in self.stored_for(query, external_ids)}
 
     def add_to_ledger(self, txns: Sequence[Transaction], run_id: int) -> None:
         """Land `txns` in the ledger (one already there stays as it was, with the run that landed
         it): their stored records, marked.  A record not stored is stored first, under `run_id`."""
         with self.transaction():
-            self.db.executemany(_STORE_MISSING, ((*transaction_row(t), run_id) for t in txns))
-            self.db.executemany(_LAND, [(run_id, t.external_id) for t in txns if t.external_id])
+            stored = self.db.executemany(_STORE_MISSING, ((*transaction_row(t), run_id, t.external_id) for t in txns))
+            if stored.rowcount < len(txns):
+                self.refuse_collisions([t.external_id for t in txns if t.external_id], "the ledger")
+            self.db.executemany(_LAND, [(run_id, *by_id(t.external_id)) for t in txns if t.external_id])
 
     def update_in_ledger(self, txns: Sequence[Transaction]) -> None:
         """Replace the ledger's records of `txns` (held there) with these values: the stored
         records, which are the ledger's."""
         with self.transaction():
-            self.db.executemany(_UPDATE_LEDGER, ((*transaction_row(t), t.external_id) for t in txns))
+            self.db.executemany(_UPDATE_LEDGER, ((*assigned_row(t), *by_id(t.external_id)) for t in txns))
 
     def delete_from_ledger(self, external_ids: Sequence[str]) -> None:
         """Remove these records from the ledger (the stored records stay, no longer landed)."""
         with self.transaction():
             self.db.executemany(
-                "UPDATE transactions SET ledger_run = NULL WHERE external_id = ?", [(i,) for i in external_ids]
+                f"UPDATE transactions SET ledger_run = NULL WHERE {BY_ID}", [by_id(i) for i in external_ids]
             )

@@ -19,14 +19,19 @@ from typing import Any
 
 from importer.core.batch import TxBatch
 from importer.core.models import Transaction
+from importer.store.idkey import id_keys
 from importer.store.rows import TXN_COLUMNS, batch_columns, now_iso, transaction_from_row
 from importer.store.sqlbase import NEXT_ID, SqlBase, marks
 
 
 def _store(columns: Sequence[str]) -> str:
-    """Storing rows that give `columns` (those left out are NULL), their file, run and status."""
+    """Storing rows that give `columns` (those left out are NULL), their file, run and status,
+    then their external id again for its key (idkey.py)."""
     named = [*columns, "file_id", "run_id", "status"]
-    return f"INSERT INTO transactions ({', '.join(named)}) VALUES ({marks(len(named))}) ON CONFLICT DO NOTHING"
+    return (
+        f"INSERT INTO transactions ({', '.join(named)}, id_key) VALUES ({marks(len(named))}, id_key(?)) "
+        "ON CONFLICT DO NOTHING"
+    )
 
 
 _STORE = _store(TXN_COLUMNS.split(", "))  # also `State.store_transactions`'s
@@ -65,6 +70,7 @@ def _insert(
     bound as 0 and turned back into NULL by `nullif`, and what every row shares (the file, the
     run, the status) is written into the statement, not bound per row."""
     bound = [(name, *_bound(name, column)) for name, column in zip(_NAMES, values) if any(map(is_not, column, _NONES))]
+    bound.append(("id_key", "?", id_keys(values[0])))  # computed here in one pass, not per row in SQL
     shared = [_literal(file_id), str(int(run_id)), "'ok'", *([str(int(run_id))] if landed else [])]
     named = [*(name for name, _, _ in bound), "file_id", "run_id", "status", *(["ledger_run"] if landed else [])]
     slots = [*(slot for _, slot, _ in bound), *shared]
@@ -97,7 +103,10 @@ class StreamSql(SqlBase):
         with self.transaction():
             file_id, values = self.batch_values(batch, rows, file_sha256)
             sql, parameters = _insert(values, file_id, run_id, landed)
-            return max(self.db.executemany(sql, parameters).rowcount, 0)
+            stored = max(self.db.executemany(sql, parameters).rowcount, 0)
+            if stored < len(rows):  # stored before (a run again), or an id whose key another has
+                self.refuse_collisions(values[0], batch.path)
+            return stored
 
     def batch_values(self, batch: TxBatch, rows: Sequence[int], file_sha256: str) -> tuple[int | None, list[list[Any]]]:
         """The file's id (its row created with the first batch) and rows `rows` of `batch` as the
