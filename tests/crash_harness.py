@@ -203,7 +203,7 @@ def sandbox_kind(sandbox: Sandbox, service: str) -> TargetKind:
 
 
 def _sandbox_ids(sandbox: Sandbox, service: str, folder: Path) -> list[str]:
-    # Records carry their external id (duitmyself) or its marker (the others): map back to the id.
+    # Records carry their external id (duitmyself; Toshl in `extra`) or its marker (the others): map back to the id.
     files = sorted([*folder.glob("*.csv"), *folder.glob("*.ofx")])
     by_marker = {marker_of(ext): ext for ext in _parse_ids(files)}
     records = httpx.get(sandbox.url(service) + "/_sandbox/records", timeout=30).json()
@@ -213,6 +213,9 @@ def _sandbox_ids(sandbox: Sandbox, service: str, folder: Path) -> list[str]:
 def _record_id(record: dict[str, object], by_marker: dict[str, str], n: int) -> str:
     if isinstance(record.get("externalId"), str):
         return str(record["externalId"])
+    extra = record.get("extra")  # Toshl: the id rides in the entry's `extra` object, no marker
+    if isinstance(extra, dict) and isinstance(extra.get("ext_id"), str):
+        return str(extra["ext_id"])
     found = MARKER_RE.search(json.dumps(record))
     return by_marker.get(found.group(0), found.group(0)) if found else f"unmarked:{n}"
 
