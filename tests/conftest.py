@@ -20,13 +20,15 @@ def _in_repo_root(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _no_user_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _no_user_state(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     # Never touch the real user's state database from a test.
     monkeypatch.setenv("IMPORTER_STATE", str(tmp_path / "default-state.sqlite"))
     # Nor let a developer's default currency change what a test reads.
     monkeypatch.delenv("IMPORTER_CURRENCY", raising=False)
-    # Nor read or write the user's cache of parsed YAML (importer/config/parsed_cache.py).
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    # Nor read or write the user's cache of parsed YAML (importer/internals/parsed_cache.py): each
+    # test starts cold, in a folder beside its tmp_path (tests that count what a command created
+    # there would otherwise find the cache).
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
     monkeypatch.delenv("IMPORTER_NO_CACHE", raising=False)
 
 

@@ -5,9 +5,11 @@ of ours inside a function to dodge a cycle."""
 from __future__ import annotations
 
 import ast
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
+from importer import __version__
 from tests.golden import ROOT
 
 PACKAGE = ROOT / "importer"
@@ -98,3 +100,10 @@ def test_the_checks_see_an_upward_and_a_hidden_import(tmp_path: Path) -> None:
         "if TYPE_CHECKING:\n    from importer.api import session\n"
     )
     assert list(imports(sample)) == [(1, "importer.run.pipeline", False), (3, "importer.cli", True)]
+
+
+def test_the_version_is_pyprojects() -> None:
+    # The parsed-YAML cache keys its entries by it, so a release that forgot to bump it here
+    # would read an older release's parses.
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert __version__ == pyproject["project"]["version"]

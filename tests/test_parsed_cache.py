@@ -1,4 +1,4 @@
-"""The parsed-YAML cache (importer/config/parsed_cache.py): hit, miss, stale, damaged, its file's
+"""The parsed-YAML cache (importer/internals/parsed_cache.py): hit, miss, stale, damaged, its file's
 mode, and for every shipped bank profile and rule file, a cached load equal to a fresh one."""
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from importer.config import parsed_cache
-from importer.config.parsed_cache import ParsedCache, read_entries
 from importer.config.settings import parse_config
 from importer.core.errors import ConfigError
+from importer.internals import parsed_cache
+from importer.internals.parsed_cache import ParsedCache, read_entries
 from importer.parsers.csv.profiles import BUILTIN_DIR, load_profile
 from importer.rules.engine import Rule
 from importer.rules.loader import load_rules
@@ -65,7 +65,7 @@ def test_another_version_or_kind_does_not_see_the_entry(tmp_path: Path, monkeypa
     _saved(tmp_path, b"name: x")
     other_kind = Parses()
     ParsedCache("other", tmp_path).get(b"name: x", other_kind)
-    monkeypatch.setattr(parsed_cache, "__version__", "999")
+    monkeypatch.setattr(parsed_cache, "VERSION", "999")
     other_version = Parses()
     ParsedCache("test", tmp_path).get(b"name: x", other_version)
     assert (other_kind.calls, other_version.calls) == (1, 1)

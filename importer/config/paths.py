@@ -9,6 +9,9 @@ from pathlib import Path
 import platformdirs
 
 from importer.config.state_location import Location, PgUrl, parse_location
+from importer.internals.private import PRIVATE_FILE as PRIVATE_FILE  # re-exported: where most callers look
+from importer.internals.private import PRIVATE_FOLDER as PRIVATE_FOLDER
+from importer.internals.private import private_folder as private_folder
 
 APP = "importer"
 
@@ -58,32 +61,10 @@ def no_rules_warning(looked_in: Sequence[Path]) -> str:
     )
 
 
-def user_cache_folder() -> Path:
-    """The user cache folder (`$XDG_CACHE_HOME/importer` on Linux): what can be rebuilt at any time."""
-    return Path(platformdirs.user_cache_dir(APP))
-
-
 def user_profile_dirs() -> tuple[Path, ...]:
     """The user's own bank profiles, which take precedence over the built-in ones."""
     folder = Path(platformdirs.user_config_dir(APP)) / "profiles"
     return (folder,) if folder.is_dir() else ()
-
-
-# What the tool writes holds the user's finances (the state, the log, error notes quoting
-# statement lines): readable by the user only, never by the other accounts on the machine.
-PRIVATE_FILE = 0o600
-PRIVATE_FOLDER = 0o700
-
-
-def private_folder(folder: Path) -> None:
-    """Create `folder` (and missing parents) readable by the user only; an existing one is left as it is."""
-    missing = [p for p in (folder, *folder.parents) if not p.exists()]
-    for path in reversed(missing):
-        try:
-            path.mkdir(mode=PRIVATE_FOLDER)
-        except FileExistsError:
-            continue  # made since we looked (another process): fine, it is theirs to keep
-        os.chmod(path, PRIVATE_FOLDER)  # mkdir's mode is masked by the umask
 
 
 def create_private(path: Path) -> None:

@@ -41,13 +41,13 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import platformdirs
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from importer.config.parsed_cache import ParsedCache
 from importer.config.paths import APP, user_profile_dirs
 from importer.config.state_location import StateLocation, located
 from importer.core.accounts import AccountSpec
 from importer.core.currencies import is_currency
 from importer.core.errors import ConfigError
 from importer.internals.lazy import lazy_module
+from importer.internals.parsed_cache import ParsedCache
 from importer.parsers.base import MAX_STATEMENT_BYTES
 from importer.parsers.csv.profiles import all_profiles
 
@@ -331,7 +331,7 @@ def read_yaml_reference(text: str) -> tuple[yaml.Node | None, Any]:
 
 class _Tree:
     """A configuration's node tree, for an error's line: parsed only when an error needs it,
-    since the data may come from the parsed cache (importer/config/parsed_cache.py)."""
+    since the data may come from the parsed cache (importer/internals/parsed_cache.py)."""
 
     def __init__(self, text: str) -> None:
         self.text = text

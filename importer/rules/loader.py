@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
-from importer.config.parsed_cache import ParsedCache
 from importer.config.settings import yaml_node
 from importer.core.errors import ConfigError
 from importer.internals.lazy import lazy_module
+from importer.internals.parsed_cache import ParsedCache
 from importer.rules.actions import TemplateError
 from importer.rules.engine import Origin, Rule, RuleSet
 from importer.rules.parse import Loc, RuleSyntaxError, parse_condition
@@ -88,7 +88,7 @@ class _File:
 
     def root(self) -> yaml.Node | None:
         """The node tree, for an error's line and column: parsed again only when one is raised,
-        since the data may come from the cache (importer/config/parsed_cache.py)."""
+        since the data may come from the cache (importer/internals/parsed_cache.py)."""
         if self._root is None:
             self._root = yaml.compose(self.text, Loader=_yaml_loader())
         return self._root

@@ -11,15 +11,15 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from importer.config.parsed_cache import ParsedCache
 from importer.core.currencies import is_currency
 from importer.core.errors import ConfigError
 from importer.internals.lazy import lazy_module
+from importer.internals.parsed_cache import ParsedCache
 
 if TYPE_CHECKING:
     import yaml
 else:
-    yaml = lazy_module("yaml")  # parsed only on a cache miss (importer/config/parsed_cache.py)
+    yaml = lazy_module("yaml")  # parsed only on a cache miss (importer/internals/parsed_cache.py)
 
 BUILTIN_DIR = Path(__file__).parent
 
@@ -106,7 +106,7 @@ class Profile(_Strict):
 def load_profile(path: Path, cache: ParsedCache | None = None) -> Profile:
     """Read and validate one profile file; errors name the file and the key.
 
-    With `cache`, a file read before is not parsed again (importer/config/parsed_cache.py); it is
+    With `cache`, a file read before is not parsed again (importer/internals/parsed_cache.py); it is
     validated every time, so what it yields and every error are the fresh parse's."""
     content = path.read_bytes()
     try:

@@ -36,8 +36,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from importer import __version__
-from importer.config.paths import PRIVATE_FILE, private_folder, user_cache_folder
+import platformdirs
+
+from importer.core.version import VERSION
+from importer.internals.private import PRIVATE_FILE, private_folder
 
 FORMAT = 1  # bump when a payload's shape changes without the version changing
 MAX_ENTRIES = 512  # per kind: the shipped profiles and a user's files, many times over
@@ -86,7 +88,7 @@ class ParsedCache:
 
     def _key(self, content: bytes) -> str:
         # marshal's format is Python's own: a cache written by another Python is another key
-        head = f"{FORMAT}\0{__version__}\0{sys.version_info[:2]}\0{self.kind}\0".encode()
+        head = f"{FORMAT}\0{VERSION}\0{sys.version_info[:2]}\0{self.kind}\0".encode()
         return hashlib.sha256(head + content).hexdigest()
 
     def _loaded(self) -> dict[str, Any]:
@@ -129,3 +131,8 @@ def _write_atomically(path: Path, data: bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def user_cache_folder() -> Path:
+    """The user cache folder (`$XDG_CACHE_HOME/importer` on Linux): what can be rebuilt at any time."""
+    return Path(platformdirs.user_cache_dir("importer"))
