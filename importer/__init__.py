@@ -13,9 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from importer.core.version import VERSION
-
-__version__ = VERSION
+__version__ = "0.1.0"  # also core/version.py, for the floors below (tests/test_layout.py pins both)
 
 if TYPE_CHECKING:
     from importer.api import (

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from importer import __version__
+from importer.core.version import VERSION
 from tests.golden import ROOT
 
 PACKAGE = ROOT / "importer"
@@ -106,4 +107,4 @@ def test_the_version_is_pyprojects() -> None:
     # The parsed-YAML cache keys its entries by it, so a release that forgot to bump it here
     # would read an older release's parses.
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    assert __version__ == pyproject["project"]["version"]
+    assert __version__ == VERSION == pyproject["project"]["version"]
