@@ -13,6 +13,9 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
+
+import psycopg
 
 from importer.config.state_location import PgUrl
 from importer.store.postgres import connect
@@ -29,11 +32,25 @@ class Taken(Exception):
 def advisory_lock(url: PgUrl, wait: float, shared: bool = False) -> Iterator[None]:
     """Hold the state's run lock (`shared`: alongside other shared holders, not an exclusive
     one), trying for up to `wait` seconds, else raise `Taken`."""
-    take = f"SELECT pg_try_advisory_lock{'_shared' if shared else ''}({_KEY})".encode()
+    kind = "_shared" if shared else ""
+    take = f"SELECT pg_try_advisory_lock{kind}({_KEY})".encode()
     with connect(url) as connection:
         deadline = time.monotonic() + wait
         while not connection.execute(take).fetchone()[0]:  # type: ignore[index]
             if time.monotonic() >= deadline:
                 raise Taken
             time.sleep(_POLL)
-        yield  # closing the connection releases the lock
+        try:
+            yield
+        finally:
+            _release(connection, f"SELECT pg_advisory_unlock{kind}({_KEY})".encode())
+
+
+def _release(connection: psycopg.Connection[Any], unlock: bytes) -> None:
+    """Release the lock before the connection closes: the server frees a closed session's locks
+    only once its backend has exited, after `close` returns, so a run started just after this one
+    ended could still find the state locked.  A connection already lost has no lock to release."""
+    try:
+        connection.execute(unlock)
+    except psycopg.Error:
+        pass  # the session is gone, and its locks with it
