@@ -35,7 +35,9 @@ def upload(sandbox: Sandbox, name: str, statement: Path, state_path: Path) -> in
 def trial(sandbox: Sandbox, name: str, statement: Path, faults: Faults, folder: Path) -> str:
     fake = sandbox.fakes[name]
     fake.faults = Faults()
-    fake.records.clear(), fake.counts.clear(), fake.reset()
+    fake.records.clear()
+    fake.counts.clear()
+    fake.reset()
     fake.faults = faults
     state_path = folder / f"{name}-{faults.error_rate}.sqlite"
     start = time.perf_counter()

@@ -159,3 +159,14 @@ def test_the_registry_names_parsers_of_the_parsers_floor_under_their_format() ->
         assert known.claim.startswith("importer.parsers.") and known.parser.startswith("importer.parsers.")
         assert imported(known.parser).name == name == REGISTRY[name].name
         assert REGISTRY[name] is REGISTRY[name]  # built once: a test may patch it
+
+
+def test_copying_an_sqlite_state_into_another_sqlite_file_loads_no_postgresql(tmp_path: Path) -> None:
+    # `state migrate` between two files: the copy tells the engines apart without loading the
+    # PostgreSQL store and its driver (importer/store/copy.py `side`).
+    source, copy = str(tmp_path / "state.sqlite"), str(tmp_path / "copy.sqlite")
+    assert _child(RUN_THEN_LIST, "run", CHASE, "--target", "local", "--state", source, "--json")["exit"] == 0
+    migrated = _child(RUN_THEN_LIST, "state", "migrate", "--state", source, "--to", copy)
+    assert migrated["exit"] == 0
+    assert _among(migrated["modules"], ("importer.store.postgres", "psycopg")) == []
+    assert (tmp_path / "copy.sqlite").stat().st_size > 0

@@ -226,10 +226,10 @@ class _Postgres(_Side):
 
 def side(store: Store) -> _Side:
     """The copy's view of `store`, by its engine."""
+    if isinstance(store, SqliteBase):  # first: asking about PostgreSQL's class loads its driver
+        return _Sqlite(store)
     if isinstance(store, postgres.PgBase):
         return _Postgres(store)
-    if isinstance(store, SqliteBase):
-        return _Sqlite(store)
     raise StateError(f"{store.path} is kept by an engine the copy does not know")
 
 

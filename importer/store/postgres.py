@@ -125,6 +125,7 @@ class PgBase(SqlBase):
     path: PgUrl
     _JSON_LIST = "SELECT jsonb_array_elements_text(?::jsonb)"
     _JSON_KEYS = "SELECT jsonb_array_elements_text(?::jsonb)::bigint"
+    _JSON_TABLE = "jsonb_array_elements_text(?::jsonb) AS {name}(value)"
 
     def __init__(self, url: PgUrl) -> None:
         self.path = url

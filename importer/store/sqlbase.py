@@ -78,6 +78,10 @@ class SqlBase:
     _JSON_LIST: ClassVar[str] = "SELECT value FROM json_each(?)"
     # The rows of a JSON array of integers: the keys (idkey.py) of `stored_for`'s ids.
     _JSON_KEYS: ClassVar[str] = "SELECT value FROM json_each(?)"
+    # The same array as a table `{name}` with one column, `value`, to join on: probing a small
+    # table's index once per id, where `IN (...)` first sorts every id into a scratch index
+    # (19 ms a batch of 20,000 ids against an empty `aliases`, 3 ms joined).
+    _JSON_TABLE: ClassVar[str] = "json_each(?) AS {name}"
 
     def __enter__(self) -> SqlBase:
         return self
