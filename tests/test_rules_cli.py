@@ -248,3 +248,22 @@ def test_the_run_report_counts_skipped_and_names_uncategorised_payees(
     assert coverage["top_uncategorised"][0] == {"payee": "SAFEWAY", "count": 1}
     text = runner.invoke(main, ["run", CHASE, "--rules", str(path), "--state", str(state_path)]).output
     assert "uncategorised: 8 of 10; most frequent: SAFEWAY (1), SPOTIFY USA (1)" in text
+
+
+def test_uncategorised_payees_count_the_same_whether_or_not_a_rule_named_a_payee(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    # No rule names a payee: the descriptions are counted column-wise (run/file_import.py
+    # `_count_uncategorised`); one rule naming a payee takes the row-by-row reference instead.
+    shopping = "  - {id: shopping, when: {description: [amazon, target]}, set: {category: Shopping}}\n"
+    payee = "  - {id: safeway, when: {description: safeway}, set: {payee: SAFEWAY}}\n"
+    coverages = []
+    for name, rules in (("fast", shopping), ("reference", shopping + payee)):
+        path = write(tmp_path, f"{name}.yaml", "rules:\n" + rules)
+        state = str(tmp_path / f"{name}.sqlite")
+        result = runner.invoke(main, ["run", CHASE, "--rules", str(path), "--state", state, "--json"])
+        coverages.append(json.loads(result.stdout)["coverage"])
+    fast, reference = coverages
+    assert fast["uncategorised"] == reference["uncategorised"] == 10
+    assert fast["top_uncategorised"] == reference["top_uncategorised"]
+    assert {"payee": "SAFEWAY", "count": 1} in fast["top_uncategorised"]

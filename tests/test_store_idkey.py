@@ -190,6 +190,25 @@ def test_a_schema_nine_state_upgrades_keeping_every_row_value_and_rowid(tmp_path
         assert state.stored_transaction("legacy-id-5") is not None
 
 
+def test_an_upgrade_gives_back_the_pages_of_the_table_it_rebuilt(tmp_path: Path) -> None:
+    # Migration 10 copies `transactions` into a new table: the old one's pages would stay in the
+    # file as free pages, so the upgrade compacts it (importer/store/migrations.py).
+    txns = chase()
+    many = [
+        txns[n % len(txns)].model_copy(update={"external_id": f"v2:{n:032x}", "description": f"shop {n} " * 8})
+        for n in range(4000)
+    ]
+    path = tmp_path / "state.db"
+    schema_nine_state(path, many)
+    with sqlite3.connect(path) as db:
+        before = _everything(db)
+        pages_before = db.execute("PRAGMA page_count").fetchone()[0]
+    with State(path) as state:
+        assert state.db.execute("PRAGMA freelist_count").fetchone() == (0,)
+        assert state.db.execute("PRAGMA page_count").fetchone()[0] < pages_before * 1.3
+        assert _everything(state.db) == before
+
+
 def test_an_upgrade_that_would_find_two_ids_sharing_a_key_is_refused_and_changes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "state.db"
     txns = chase()
