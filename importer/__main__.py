@@ -1,3 +1,3 @@
-from importer.cli import main
+from importer.cli import command_line
 
-main()
+command_line()

@@ -23,6 +23,7 @@ import click
 
 from importer.core.errors import ImporterError
 from importer.internals.gcpause import paused_gc
+from importer.internals.sqlite_mode import one_thread_per_connection
 
 # name -> the first line of its docstring, as `importer --help` lists it.  The module is
 # importer.cli.<name>_cmd and the command is its attribute <name>.
@@ -95,6 +96,13 @@ def _shortened(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     return text[: limit - 3].rsplit(" ", 1)[0] + "..."
+
+
+def command_line() -> None:
+    """The `importer` command and `python -m importer`: SQLite set up for this process first
+    (internals/sqlite_mode.py), then the commands."""
+    one_thread_per_connection()
+    main()
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
