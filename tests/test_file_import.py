@@ -136,6 +136,32 @@ def test_storing_a_batch_from_its_columns_writes_what_storing_its_transactions_w
         assert [transaction_row(t)[0] for t in txns] == [r[0] for r in b.db.execute(query)]
 
 
+@pytest.mark.parametrize("size", [1, 63, 64, 65, 129, 200])
+def test_a_batch_stored_many_rows_a_statement_keeps_file_order_and_skips_what_is_stored(
+    tmp_path: Path, any_state: Location, size: int
+) -> None:
+    # SQLite stores up to 64 rows an INSERT (importer/store/sqlite_stream.py `_insert_rows`), the
+    # rest one at a time: around those edges, with every third row stored already (in the middle
+    # of a group), the count and the order are the row-by-row reference's.
+    statement = parse_file(ROOT / "samples" / "camt" / "giro-2026-10.camt053.xml", ParseOptions())[0]
+    base = statement.transactions
+    txns = [
+        base[n % len(base)].model_copy(update={"external_id": f"v2:{n:032x}", "description": f"row {n}"})
+        for n in range(size)
+    ]
+    earlier = [t for n, t in enumerate(txns) if n % 3 == 1]
+    with State(tmp_path / "a.sqlite") as a, open_store(any_state) as b:
+        run_a, run_b = a.begin_run("run"), b.begin_run("run")
+        a.store_transactions(earlier, run_a, "e" * 64)
+        a.store_transactions(txns, run_a, "f" * 64)
+        if earlier:
+            b.store_batch(TxBatch.of(earlier), range(len(earlier)), run_b, "e" * 64)
+        assert b.store_batch(TxBatch.of(txns), range(size), run_b, "f" * 64) == size - len(earlier)
+        query = "SELECT external_id, description, amount, status FROM transactions ORDER BY rowid"
+        assert b.db.execute(query).fetchall() == a.db.execute(query).fetchall()
+        assert len(b.db.execute(query).fetchall()) == size
+
+
 def test_storing_a_batch_landed_writes_what_storing_then_landing_writes(tmp_path: Path, any_state: Location) -> None:
     # The reference is the rows stored, then landed by the one UPDATE; the fast path stores them
     # landed (`landed=True`) and landing then journals them.  Same rows, ledger and journal row.
