@@ -140,9 +140,8 @@ def test_storing_a_batch_from_its_columns_writes_what_storing_its_transactions_w
 def test_a_batch_stored_many_rows_a_statement_keeps_file_order_and_skips_what_is_stored(
     tmp_path: Path, any_state: Location, size: int
 ) -> None:
-    # SQLite stores up to 64 rows an INSERT (importer/store/sqlite_stream.py `_insert_rows`), the
-    # rest one at a time: around those edges, with every third row stored already (in the middle
-    # of a group), the count and the order are the row-by-row reference's.
+    # Batches of several sizes (SQLite's store once grouped 64 rows an INSERT: the edges are kept),
+    # every third row stored already: the count and the order are the row-by-row reference's.
     statement = parse_file(ROOT / "samples" / "camt" / "giro-2026-10.camt053.xml", ParseOptions())[0]
     base = statement.transactions
     txns = [

@@ -1,5 +1,5 @@
-"""The command line runs SQLite in multi-thread mode without memory statistics
-(importer/internals/sqlite_mode.py): set only in a process that has opened nothing yet.
+"""The command line runs SQLite without memory statistics (importer/internals/sqlite_mode.py):
+set only in a process that has opened nothing yet.
 
 Each case runs in a fresh interpreter: the setting is the process's, and this test process has
 databases open.  Memory statistics are the observable: with them on, an open connection shows
@@ -35,12 +35,12 @@ def _child(code: str, *args: str) -> dict[str, object]:
 def test_a_process_that_opened_nothing_takes_the_setting_once() -> None:
     found = _child("""
 import json, sqlite3
-from importer.internals.sqlite_mode import one_thread_per_connection
-took = one_thread_per_connection()
+from importer.internals.sqlite_mode import no_memory_statistics
+took = no_memory_statistics()
 db = sqlite3.connect(":memory:")
 db.execute("CREATE TABLE t (x)")
 db.executemany("INSERT INTO t VALUES (?)", [(n,) for n in range(1000)])
-print(json.dumps({"took": took, "again": one_thread_per_connection(), "used": memory_used(),
+print(json.dumps({"took": took, "again": no_memory_statistics(), "used": memory_used(),
                   "rows": db.execute("SELECT count(*) FROM t").fetchone()[0]}))
 """)
     assert found == {"took": True, "again": False, "used": 0, "rows": 1000}
@@ -49,17 +49,17 @@ print(json.dumps({"took": took, "again": one_thread_per_connection(), "used": me
 def test_a_process_with_a_database_open_is_left_as_it_is() -> None:
     found = _child("""
 import json, sqlite3
-from importer.internals.sqlite_mode import one_thread_per_connection
+from importer.internals.sqlite_mode import no_memory_statistics
 db = sqlite3.connect(":memory:")
 db.execute("CREATE TABLE t (x)")
-took = one_thread_per_connection()
+took = no_memory_statistics()
 db.execute("INSERT INTO t VALUES (1)")
 print(json.dumps({"took": took, "used": memory_used() > 0, "rows": db.execute("SELECT count(*) FROM t").fetchone()[0]}))
 """)
     assert found == {"took": False, "used": True, "rows": 1}
 
 
-def test_the_command_line_runs_an_import_in_that_mode(tmp_path: Path) -> None:
+def test_the_command_line_runs_an_import_without_them(tmp_path: Path) -> None:
     found = _child(
         """
 import json, sqlite3, sys

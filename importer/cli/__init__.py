@@ -23,7 +23,7 @@ import click
 
 from importer.core.errors import ImporterError
 from importer.internals.gcpause import paused_gc
-from importer.internals.sqlite_mode import one_thread_per_connection
+from importer.internals.sqlite_mode import no_memory_statistics
 
 # name -> the first line of its docstring, as `importer --help` lists it.  The module is
 # importer.cli.<name>_cmd and the command is its attribute <name>.
@@ -100,8 +100,8 @@ def _shortened(text: str, limit: int) -> str:
 
 def command_line() -> None:
     """The `importer` command and `python -m importer`: SQLite set up for this process first
-    (internals/sqlite_mode.py), then the commands."""
-    one_thread_per_connection()
+    (internals/sqlite_mode.py: no memory statistics), then the commands."""
+    no_memory_statistics()
     main()
 
 
