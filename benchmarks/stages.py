@@ -24,6 +24,7 @@ from importer.core.batch import TxBatch
 from importer.core.models import Transaction
 from importer.ids.recipe import IdAssigner, assign_ids
 from importer.internals.gcpause import paused_gc
+from importer.internals.sqlite_mode import no_memory_statistics
 from importer.parsers import ParseOptions, identify, parse_file
 from importer.parsers.base import StatementFile
 from importer.parsers.stream import Rows
@@ -203,4 +204,5 @@ def main(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
+    no_memory_statistics()  # SQLite as the command line runs it (importer/internals/sqlite_mode.py)
     main(sys.argv[1:])
