@@ -7,8 +7,11 @@ plans and shared updates are reused; each case runs with fields keyed by value a
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import gc
 import re
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -386,3 +389,27 @@ def test_text_and_description_reading_one_column_share_one_signature(monkeypatch
     assert len(rules.matcher.plans) == 2  # the payee makes text another column: each field signed alone
     rules.forget()
     assert not any(signer.seen for signer in rules.matcher.shared.values())
+
+
+class _Column(list[str]):
+    """A column that can be weakly referenced (a plain list cannot)."""
+
+
+def test_applying_rules_to_a_batch_lets_go_of_its_columns_without_the_cycle_collector() -> None:
+    # The rule tests read rows through a class made for the batch (importer/rules/rows.py), and a
+    # class is always in a reference cycle: unless it lets go of the batch's columns, they live
+    # until the collector runs, which the import does only every few batches.
+    rules = build([({"text": "coffee"}, Actions(category="Coffee"), False, False)])
+    texts = ["COFFEE 12", "TEA 7", "MILK"]
+    txns = [make((text, "", "", "-1", DAYS[0], "USD", False, "")) for text in texts]
+    column = _Column(texts)
+    alive = weakref.ref(column)
+    batch = dataclasses.replace(TxBatch.of(txns), description=column)
+    gc.disable()
+    try:
+        out, _ = rules.apply_batch(batch)
+        assert list(out.column("category")) == ["Coffee", None, None]
+        del out, batch, column
+        assert alive() is None
+    finally:
+        gc.enable()

@@ -173,10 +173,13 @@ class RuleSet:
         """`batch` with the rules' actions in its columns, and per row whether a `skip` rule
         dropped it.  Equal to `apply_all` on `batch.transactions()`, without building them."""
         rows = Rows(batch)
-        with paused_gc():
-            chains = self.matcher.batch_chains(batch, rows)
-            updates = Updates(self.rules, self.chain_updates)
-            return assigned(batch, updates, numbers(updates, chains, batch, rows))
+        try:
+            with paused_gc():
+                chains = self.matcher.batch_chains(batch, rows)
+                updates = Updates(self.rules, self.chain_updates)
+                return assigned(batch, updates, numbers(updates, chains, batch, rows))
+        finally:
+            rows.release()
 
     def _outcome(self, indices: tuple[int, ...]) -> _Outcome:
         chain = tuple(self.rules[i] for i in indices)
