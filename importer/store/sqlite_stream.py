@@ -59,7 +59,7 @@ _NONES = repeat(None)  # endless: each `map` over it stops with its column
 
 def _insert(
     values: list[list[Any]], file_id: int | None, run_id: int, landed: bool
-) -> tuple[str, list[tuple[Any, ...]]]:
+) -> tuple[str, Iterator[tuple[Any, ...]]]:
     """The SQLite statement storing the rows of `values` (the stored columns, TXN_COLUMNS order)
     as new `ok` rows of file `file_id` by run `run_id` (landed by it when `landed`), and its
     parameters, one tuple per row.
@@ -81,7 +81,7 @@ def _insert(
     named = [*(name for name, _, _ in bound), "file_id", "run_id", "status", *(["ledger_run"] if landed else [])]
     slots = [*(slot for _, slot, _ in bound), *shared]
     sql = f"INSERT INTO transactions ({', '.join(named)}) VALUES ({', '.join(slots)}) ON CONFLICT DO NOTHING"
-    return sql, list(zip(*(column for _, _, column in bound)))
+    return sql, zip(*(column for _, _, column in bound))
 
 
 def _bound(name: str, column: list[Any]) -> tuple[str, list[Any]]:
