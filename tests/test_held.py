@@ -177,11 +177,17 @@ def test_undoing_a_release_holds_the_rows_again(state_path: Path, exports: tuple
     assert len(ledger(state_path)) == 5
     code, out = cli(state_path, "history")
     assert out.splitlines()[1].split()[:2] == ["3", "release"]
+    # Sent by run 3: the two rows run 2 stored and held, landed later (their own index); by run
+    # 1 the three it stored and landed itself (the run index).
+    code, out = cli(state_path, "history", "--json")
+    assert [(r["id"], r["stored"], r["sent"]) for r in json.loads(out)] == [(3, 0, 2), (2, 2, 0), (1, 3, 3)]
     code, out = cli(state_path, "undo", "3", "--yes")
     assert (code, out) == (0, "Undid run 3: forgot 0 transaction(s); removed 2 from local.\n")
     assert len(ledger(state_path)) == 3
     code, out = cli(state_path, "held", "list", "--json")
     assert [r["number"] for r in json.loads(out)] == [1, 2]
+    code, out = cli(state_path, "history", "--json")
+    assert [(r["id"], r["status"], r["sent"]) for r in json.loads(out)][:2] == [(3, "undone", 0), (2, "ok", 0)]
 
 
 def test_release_lands_each_row_once_in_a_remote_target(

@@ -92,3 +92,19 @@ db.execute("CREATE TABLE t (x)")
 print(json.dumps({"used": memory_used() > 0}))
 """)
     assert found == {"used": True}
+
+
+def test_help_opens_no_database_and_loads_neither_ctypes_nor_sqlite() -> None:
+    # The setting is made when the first database is opened, so a command that opens none pays
+    # nothing for it (start-up: issue 16).
+    code = """
+import json, sys
+from importer.cli import command_line
+try:
+    command_line()
+except SystemExit as done:
+    print(json.dumps({"exit": done.code, "loaded": sorted({"ctypes", "_sqlite3", "sqlite3"} & set(sys.modules))}))
+"""
+    done = subprocess.run([sys.executable, "-c", code, "--help"], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"exit": 0, "loaded": []}

@@ -22,6 +22,24 @@ def test_migrations_bring_a_new_file_to_the_latest_schema(state_path: Path) -> N
     assert version == len(MIGRATIONS)
 
 
+def test_a_new_state_has_16k_pages_and_an_older_one_keeps_its_own(state_path: Path, tmp_path: Path) -> None:
+    # importer/store/connection.py: a page size is chosen when the file is created, never after.
+    with State(state_path) as state:
+        state.store_transactions([txn().model_copy(update={"external_id": "v1:abc"})], state.begin_run("t"), None)
+        assert state.db.execute("PRAGMA page_size").fetchone() == (16384,)
+    older = tmp_path / "older.sqlite"
+    db = sqlite3.connect(older)
+    db.execute("CREATE TABLE before_us (x)")  # a file SQLite created with its default page size
+    db.close()
+    with State(older) as state:
+        assert state.db.execute("PRAGMA page_size").fetchone() == (4096,)
+        run = state.begin_run("t")
+        assert state.store_transactions([txn().model_copy(update={"external_id": "v1:abc"})], run, None) == 1
+    with State(state_path) as state:
+        assert state.db.execute("PRAGMA page_size").fetchone() == (16384,)
+        assert len(state.stored_transactions()) == 1
+
+
 def test_reopening_keeps_data(any_state: Location) -> None:
     stored = txn().model_copy(update={"external_id": "v1:abc"})
     with open_store(any_state) as state:

@@ -16,7 +16,9 @@ from importer.parsers import ParseOptions, parse_file
 from importer.rules import load_rules
 from importer.run.pipeline import prepare
 from importer.store.rows import TXN_COLUMNS, transaction_from_row
+from importer.store.sqlbase import LANDED_LATER
 from importer.store.sqlite import State
+from importer.store.sqlite_history import _SUMMARY
 
 CHASE = "samples/csv/chase/chase-checking-2026-10.csv"
 OFX = "samples/ofx/checking-2026-10.ofx"
@@ -190,7 +192,15 @@ def test_a_pending_batch_keeps_its_ids_in_order_through_the_upgrade(tmp_path: Pa
         ),
         ("SELECT 1 FROM transactions WHERE run_id = 3", "transactions_by_run"),
         ("UPDATE transactions SET pair_id = NULL WHERE pair_id IN (SELECT 'p')", "transactions_by_pair"),
-        ("SELECT 1 FROM transactions WHERE ledger_run = 3", "transactions_by_ledger_run"),
+        (f"SELECT 1 FROM transactions WHERE ledger_run = 3 AND {LANDED_LATER}", "transactions_landed_later"),
+        (
+            f"UPDATE transactions SET ledger_run = NULL WHERE ledger_run = 3 AND {LANDED_LATER}",
+            "transactions_landed_later",
+        ),
+        ("SELECT count(*) FROM accepted_records WHERE run_id = 3", "transactions_by_run"),
+        ("SELECT count(*) FROM accepted_records WHERE run_id = 3", "transactions_landed_later"),
+        ("SELECT count(*) FROM accepted_records WHERE run_id = 3", "accepted_by_run"),
+        (_SUMMARY, "transactions_landed_later"),
     ],
 )
 def test_each_index_serves_the_query_it_is_kept_for(state_path: Path, query: str, index: str) -> None:

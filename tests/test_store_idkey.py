@@ -142,7 +142,9 @@ def test_two_ids_sharing_a_key_in_one_batch_are_refused(state_path: Path) -> Non
 
 def schema_nine_state(path: Path, txns: list[Transaction]) -> None:
     """A state as the importer before migration 10 left it: `txns` stored by two runs, a row
-    deleted between (rowids with a gap), one landed, one without the recipe's form of id."""
+    deleted between (rowids with a gap), landed rows (by the run storing them, by another run, one
+    stored by no run: migration 11's two parts of `accepted_records` keep all three), one without
+    the recipe's form of id."""
     db = sqlite3.connect(path)
     for number, script in enumerate(MIGRATIONS[:9], 1):
         _apply(db, number, script)
@@ -153,6 +155,9 @@ def schema_nine_state(path: Path, txns: list[Transaction]) -> None:
         )
         db.execute("INSERT INTO files (sha256, path, size, first_seen_at) VALUES (?, ?, 1, 'x')", (SHA, CHASE))
         rows = [(*transaction_row(t), 1, 1 + n % 2, "ok", None, 1 if n == 3 else None) for n, t in enumerate(txns)]
+        rows[6] = (*rows[6][:-1], 2)  # stored by run 1, landed by run 2
+        rows[7] = (*rows[7][:-4], None, "ok", None, 2)  # stored by no run, landed by run 2
+        rows[8] = (*rows[8][:-1], 1)  # stored and landed by run 1
         rows[5] = ("legacy-id-5", *rows[5][1:])
         db.executemany(f"INSERT INTO transactions ({columns}) VALUES ({', '.join('?' * 26)})", rows)
         db.execute("DELETE FROM transactions WHERE rowid = 4")
@@ -181,6 +186,7 @@ def test_a_schema_nine_state_upgrades_keeping_every_row_value_and_rowid(tmp_path
     with sqlite3.connect(path) as db:
         before, views = _everything(db), _views(db)
     assert len(before) == 11
+    assert sorted(run for *_, run in views[2]) == [1, 2, 2]  # the three landed rows
     with State(path) as state:
         assert state.db.execute("PRAGMA user_version").fetchone() == (len(MIGRATIONS),)
         assert _everything(state.db) == before

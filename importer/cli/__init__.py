@@ -23,7 +23,7 @@ import click
 
 from importer.core.errors import ImporterError
 from importer.internals.gcpause import paused_gc
-from importer.internals.sqlite_mode import no_memory_statistics
+from importer.internals.sqlite_mode import at_first_open
 
 # name -> the first line of its docstring, as `importer --help` lists it.  The module is
 # importer.cli.<name>_cmd and the command is its attribute <name>.
@@ -99,9 +99,9 @@ def _shortened(text: str, limit: int) -> str:
 
 
 def command_line() -> None:
-    """The `importer` command and `python -m importer`: SQLite set up for this process first
-    (internals/sqlite_mode.py: no memory statistics), then the commands."""
-    no_memory_statistics()
+    """The `importer` command and `python -m importer`: SQLite set up for this process when it
+    first opens a database (internals/sqlite_mode.py: no memory statistics), then the commands."""
+    at_first_open()
     main()
 
 

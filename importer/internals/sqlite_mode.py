@@ -9,20 +9,44 @@ instructions per 100k).  SQLite's threading mode is left as the sqlite3 module o
 would then corrupt memory instead of failing.
 
 SQLite takes the setting only while it holds nothing: it is shut down and started again, which
-would break connections already open.  So this is done only by the command line's entry point,
-first thing (never by `import importer`, whose caller may have databases open), and only when
-SQLite reports no memory in use (nothing opened yet).  Where the sqlite3 module's library does not
-export the calls (statically linked builds), nothing changes.
+would break connections already open.  So only the command line's entry point asks for it
+(`at_first_open`; never `import importer`, whose caller may have databases open), and it is done
+when the state is first opened (`before_open`, store/connection.py), only if SQLite reports no
+memory in use (nothing opened yet).  Done then, not at start-up, a command that opens no database
+(`importer --help`) loads neither ctypes nor the sqlite3 module.  Where the sqlite3 module's
+library does not export the calls (statically linked builds), nothing changes.
 """
 
 from __future__ import annotations
 
-import _sqlite3  # the sqlite3 module's extension: it is linked with the library to set up
-import ctypes
+from typing import TYPE_CHECKING
+
+from importer.internals.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import _sqlite3  # the sqlite3 module's extension: it is linked with the library to set up
+    import ctypes
+else:
+    _sqlite3 = lazy_module("_sqlite3")
+    ctypes = lazy_module("ctypes")
 
 _SQLITE_OK = 0
 _CONFIG_MEMSTATUS = 9  # SQLITE_CONFIG_MEMSTATUS, followed by an int (0: off)
 _asked = False  # set once: after the change SQLite counts no memory, so the check below cannot repeat
+_wanted = False  # set by the command line's entry point: `before_open` turns the statistics off
+
+
+def at_first_open() -> None:
+    """Have memory statistics turned off when this process first opens a database (the command
+    line's entry point; a library user's process is left as it is)."""
+    global _wanted
+    _wanted = True
+
+
+def before_open() -> None:
+    """Called before a state database is opened: the setting `at_first_open` asked for, if any."""
+    if _wanted:
+        no_memory_statistics()
 
 
 def no_memory_statistics() -> bool:

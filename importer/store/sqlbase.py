@@ -32,6 +32,12 @@ NEXT_ID = "coalesce(max(id), 0) + 1"
 # A stored transaction by its external id, bound twice: SQLite indexes the rows by the id's
 # integer key (idkey.py), not its text, and the text tells two ids sharing a key apart.
 BY_ID = "id_key = id_key(?) AND external_id = ?"
+# A stored row landed in the local ledger by a later run than the one that stored it (a held row
+# released): only these are in the landed-run index (migration 11), since a row landed by the run
+# storing it is found by the run index.  So rows landed by run R are `run_id = R AND ledger_run = R`
+# and `ledger_run = R AND {LANDED_LATER}`, this text word for word: the engines use a partial
+# index only for a query that states its condition.  `coalesce`: a row stored by no run.
+LANDED_LATER = "ledger_run <> coalesce(run_id, 0)"
 
 
 class Cursor(Protocol):

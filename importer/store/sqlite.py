@@ -41,7 +41,7 @@ from importer.store.rows import (
 )
 from importer.store.sql_budget import BudgetSql, SqliteRates
 from importer.store.sql_workers import WorkersSql, worker_name
-from importer.store.sqlbase import BY_ID, NEXT_ID, by_id
+from importer.store.sqlbase import BY_ID, LANDED_LATER, NEXT_ID, by_id
 from importer.store.sqlite_dedupe import DedupeSql
 from importer.store.sqlite_history import HistorySql
 from importer.store.sqlite_journal import JournalSql
@@ -69,12 +69,13 @@ RUN_STATUSES = frozenset({"running", "ok", "failed", "interrupted", "undoing", "
 
 
 # Whether a run left a trace beyond the files it read (a quiet run leaves none: see `quiet_run`).
-_CHANGED = """
+# Rows it landed are its own (the first line) or landed later (LANDED_LATER).
+_CHANGED = f"""
 SELECT EXISTS (SELECT 1 FROM transactions WHERE run_id = :run)
     OR EXISTS (SELECT 1 FROM accepted WHERE run_id = :run)
     OR EXISTS (SELECT 1 FROM batches WHERE run_id = :run)
     OR EXISTS (SELECT 1 FROM aliases WHERE run_id = :run)
-    OR EXISTS (SELECT 1 FROM transactions WHERE ledger_run = :run)
+    OR EXISTS (SELECT 1 FROM transactions WHERE ledger_run = :run AND {LANDED_LATER})
     OR EXISTS (SELECT 1 FROM held WHERE run_id = :run OR decided_run_id = :run)
     OR EXISTS (SELECT 1 FROM run_files WHERE run_id = :run AND stored > 0)
 """

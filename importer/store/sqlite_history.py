@@ -11,13 +11,17 @@ from typing import Any
 
 from importer.core.models import Transaction
 from importer.store.rows import TXN_COLUMNS, transaction_from_row
-from importer.store.sqlbase import SqlBase
+from importer.store.sqlbase import LANDED_LATER, SqlBase
 
-_SUMMARY = """
+# What a run sent is `accepted_records`' rows of the run, counted part by part: the landed rows
+# each through their index (migration 11), where the view per run read every landed row.
+_SUMMARY = f"""
 SELECT r.id, r.started_at, r.finished_at, r.command, r.status,
        (SELECT count(*) FROM run_files f WHERE f.run_id = r.id),
        (SELECT count(*) FROM transactions t WHERE t.run_id = r.id),
-       (SELECT count(*) FROM accepted_records a WHERE a.run_id = r.id)
+       (SELECT count(*) FROM accepted a WHERE a.run_id = r.id)
+       + (SELECT count(*) FROM transactions t WHERE t.run_id = r.id AND t.ledger_run = r.id)
+       + (SELECT count(*) FROM transactions t WHERE t.ledger_run = r.id AND {LANDED_LATER})
 FROM runs r
 """
 _QUIET = "SELECT follows, id, NULL, started_at, finished_at, command, status, files, 0, 0 FROM quiet_runs"
@@ -36,7 +40,7 @@ _FORGET = (
     "DELETE FROM accepted WHERE run_id = :run OR external_id IN (SELECT external_id FROM doomed)",
     # What this run landed in the ledger of rows stored before it (released held rows) is no
     # longer landed; the rows it stored go below, ledger and all.
-    "UPDATE transactions SET ledger_run = NULL WHERE ledger_run = :run",
+    f"UPDATE transactions SET ledger_run = NULL WHERE ledger_run = :run AND {LANDED_LATER}",
     "UPDATE transactions SET pair_id = NULL, transfer_to = NULL WHERE pair_id IN (SELECT pair_id FROM doomed)",
     "DELETE FROM aliases WHERE run_id = :run OR canonical_id IN (SELECT external_id FROM doomed)",
     "DELETE FROM batches WHERE run_id = :run",
