@@ -129,8 +129,8 @@ def stage_rules_whole(path: Path, rules_path: Path) -> tuple[int, float]:
 
 def stage_store(path: Path, rules_path: Path) -> tuple[int, float]:
     """The state database's share of a run, as the import stores a file: its batches (streamed,
-    named and categorised, untimed) each stored by `store_batch` in a savepoint of the file's one
-    transaction, in a fresh database, the commit included."""
+    named and categorised, untimed) each stored by `store_batch` in the file's one transaction, in
+    a fresh database, the commit included."""
     batches = list(categorised_batches(path, rules_path))
     with tempfile.TemporaryDirectory() as tmp, State(Path(tmp) / "bench.sqlite") as state:
         run, sha256 = state.begin_run("bench"), file_sha256(path, ParseOptions())
@@ -150,10 +150,9 @@ def categorised_batches(path: Path, rules_path: Path) -> Iterator[TxBatch]:
 
 def store_file(state: State, batches: list[TxBatch], run: int, sha256: str) -> int:
     stored = 0
-    with state.transaction():
+    with state.transaction():  # the file's one transaction, no savepoint per batch, as in the import
         for batch in batches:
-            with state.transaction():  # a savepoint, as in the import
-                stored += state.store_batch(batch, range(len(batch)), run, sha256)
+            stored += state.store_batch(batch, range(len(batch)), run, sha256)
     return stored
 
 

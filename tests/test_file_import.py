@@ -13,7 +13,7 @@ import pytest
 from importer.config.settings import default_currency, load_config
 from importer.config.state_location import Location
 from importer.core.batch import TxBatch, batched
-from importer.core.errors import ParseError
+from importer.core.errors import ParseError, StateError
 from importer.parsers import ParseOptions, parse_file
 from importer.parsers.base import StatementFile
 from importer.parsers.stream import Event, Rows
@@ -98,6 +98,55 @@ def test_an_error_after_stored_batches_leaves_nothing_of_the_file(
         report = run([statement], load_rules([ROOT / "rules"]), state, samples_settings())
     assert report.files[0].error is not None and "-85O.00" in report.files[0].error
     assert (count(any_state, "transactions"), count(any_state, "files")) == (0, 0)
+
+
+def test_a_batch_the_store_refuses_late_leaves_nothing_of_its_file_and_the_next_file_imports(
+    any_state: Location, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A batch is stored without a savepoint of its own (importer/store/sqlbase.py `joined`): what
+    # it and the batches before it wrote goes with the file's transaction when it fails.
+    events = file_import._events
+    monkeypatch.setattr(file_import, "_events", lambda *args: in_single_rows(events(*args)))
+    bad, good = ROOT / "samples" / "ofx" / "checking-2026-10.ofx", ROOT / "samples" / "qif" / "checking-2026-10.qif"
+    calls = {"n": 0}
+
+    with open_store(any_state) as state:
+        store_batch = state.store_batch
+
+        def refusing_the_third(batch: TxBatch, rows: object, *args: object, **kwargs: object) -> int:
+            stored = store_batch(batch, rows, *args, **kwargs)  # type: ignore[arg-type]
+            if batch.path == str(bad):
+                calls["n"] += 1
+                if calls["n"] == 3:
+                    raise StateError(f"{bad}: refused after storing (a test)")
+            return stored
+
+        monkeypatch.setattr(state, "store_batch", refusing_the_third)
+        report = run([bad, good], load_rules([ROOT / "rules"]), state, samples_settings())
+    assert [f.error is not None for f in report.files] == [True, False]
+    with open_store(any_state) as state:
+        paths = state.db.execute(
+            "SELECT DISTINCT f.path FROM transactions t JOIN files f ON f.id = t.file_id"
+        ).fetchall()
+    assert paths == [(str(good),)]
+    assert count(any_state, "transactions") == report.files[1].new > 0
+
+
+def test_a_files_batches_are_stored_without_a_savepoint_each(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A savepoint per batch made SQLite copy every page a batch changed that existed before it
+    # (733 MB at a million rows): the file's one transaction is the only unit.
+    events = file_import._events
+    monkeypatch.setattr(file_import, "_events", lambda *args: in_single_rows(events(*args)))
+    statements: list[str] = []
+    with State(tmp_path / "state.sqlite") as state:
+        state.db.set_trace_callback(statements.append)
+        report = run(
+            [ROOT / "samples" / "ofx" / "checking-2026-10.ofx"], load_rules([ROOT / "rules"]), state, samples_settings()
+        )
+    inserts = [n for n, s in enumerate(statements) if s.startswith("INSERT INTO transactions")]
+    assert report.files[0].new == len(inserts) > 1  # one batch a row: one insert each
+    between = statements[inserts[0] : inserts[-1]]
+    assert [s for s in between if s.split()[0] in ("SAVEPOINT", "RELEASE", "ROLLBACK")] == []
 
 
 def test_a_file_that_changes_while_it_is_read_is_refused(

@@ -8,7 +8,7 @@
 
 Memory is a few batches, the lines that resemble stored ones (dedupe/stream.py) and counters,
 whatever the file's size: no stage holds the file.  The file is all or nothing: every batch is
-stored inside the one transaction the file opens (`State.transaction`, batches as savepoints) and
+stored inside the one transaction the file opens (`State.transaction`; no savepoint per batch) and
 it commits only when the stream has ended and every check passed; an error anywhere (a bad cell
 on line 900,000, a balance that does not add up, a file that changed while it was read, a
 Ctrl-C) rolls it all back.  Nothing is uploaded before the commit.
@@ -209,9 +209,8 @@ class FileImport:
         self._remember(statement, batch)
         named = statement.ids.assign_batch(batch)
         kept = self._categorise(named)
-        if kept is not None:
-            with self.state.transaction():  # a savepoint of the file's transaction
-                self._store(kept, self._others_exist(statement))
+        if kept is not None:  # inside the file's transaction, no savepoint: an error fails the file
+            self._store(kept, self._others_exist(statement))
         # The cycle collector is paused while a file is imported (internals/gcpause.py), and a
         # batch leaves a few small cycles behind (the rules' row class, importer/rules/rows.py,
         # once it has let go of the batch's columns): collected every _COLLECT_EVERY batches, so

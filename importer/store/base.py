@@ -96,7 +96,9 @@ class Store(Protocol):
         self, batch: TxBatch, rows: Sequence[int], run_id: int, file_sha256: str, landed: bool = False
     ) -> int:
         """Store rows `rows` of `batch` as new `ok` records from its columns, landed in the ledger
-        by `run_id` when `landed`; how many were new."""
+        by `run_id` when `landed`; how many were new.  Atomic alone; inside a unit it adds no
+        savepoint (a file's batches: one per batch cost SQLite a copy of every index page each
+        changed), so when it fails the error must go through the unit, which undoes it."""
 
     def last_row(self) -> int:
         """A mark before the rows stored next (`new_rows` and its kin read what follows it)."""

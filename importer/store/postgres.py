@@ -239,7 +239,7 @@ class PostgresStore(PgWorkersSql, CoreSql, HistorySql, JournalSql, DedupeSql, Re
         then into `transactions` in file order, those stored before skipped; how many were new."""
         if not rows:
             return 0
-        with self.transaction():
+        with self.joined():  # part of the file's transaction (sqlbase.py `joined`)
             file_id, values = self.batch_values(batch, rows, file_sha256)
             self.db.execute("DELETE FROM staged_rows")
             ledger_run = run_id if landed else None

@@ -122,6 +122,20 @@ class SqlBase:
             self._depth = 0
 
     @contextmanager
+    def joined(self) -> Iterator[None]:
+        """`transaction()` without a savepoint: alone, one transaction; inside another unit, part of
+        it, so a failure leaves what it wrote to be undone by that unit, which the error passes
+        through.  For a file's batches (`store_batch`): a savepoint makes SQLite copy, before the
+        first change, every page the savepoint changes that existed when it began (the
+        sub-journal, a temporary file), and a batch changes most of the key index.  A million-row
+        import copied 733 MB so, more than it wrote to the database and its log together."""
+        if self._depth:
+            yield
+            return
+        with self.transaction():
+            yield
+
+    @contextmanager
     def scratch(self) -> Iterator[None]:
         """Everything inside happens as usual, visible inside, and is then undone (a dry run)."""
         with suppress(_Undo), self.transaction():
