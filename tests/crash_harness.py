@@ -261,6 +261,7 @@ def trial(launcher: Launcher, kind: TargetKind, folder: Path, plans: list[Plan],
         "--json",
         *extra,
     ]
+    kills: list[str] = []  # what each killed run was told, for a failure's message
     for env, kill_after, label in plans:
         runs_before = len(_runs(folder / "state.sqlite"))
         ended = launcher.run(argv, env, kill_after)
@@ -268,10 +269,12 @@ def trial(launcher: Launcher, kind: TargetKind, folder: Path, plans: list[Plan],
         if ended.killed and label == "timer":
             label = f"timer:{killed_during(folder / 'state.sqlite', runs_before)}"
         tally.by_point[label] += ended.killed
+        told = env.get("IMPORTER_CRASH_AT") or f"after {kill_after or 0:.3f} s"
+        kills.append(f"{told} ({label if ended.killed else 'ran to its end'})")
     started = time.monotonic()
     final = launcher.run(argv, {}, None)
     tally.last_run_seconds = time.monotonic() - started
-    _check(final, held(), expected_ids(files), kind.name, tally)
+    _check(final, held(), expected_ids(files), f"{kind.name} {folder.name}, killed: {'; '.join(kills)}", tally)
 
 
 def killed_during(state_file: Path, runs_before: int) -> str:
