@@ -49,6 +49,10 @@ from tests.statements import Line, chase_csv, day, ofx
 
 POINTS = ("parse", "store", "upload.pending", "upload.sent", "upload.done", "reconcile")
 CRASHKIT = ROOT / "tests" / "crashkit"
+# The services here answer within milliseconds, even under load, so a killed run's requests have
+# landed long before this (the default, the target's timeout, would make each trial that kills a
+# run mid-upload wait 30 s); test_crash.py holds a slow service to the rule itself.
+IN_FLIGHT_GRACE = 0.5
 
 
 @dataclass
@@ -182,7 +186,7 @@ def _loopback_kind(server: LoopbackServer) -> TargetKind:
     def setup(folder: Path) -> tuple[list[str], Callable[[], list[str]]]:
         server.service.clear()
         config = folder / "importer.yaml"
-        box = {"type": "loopback", "base_url": server.url, "batch_size": 4}
+        box = {"type": "loopback", "base_url": server.url, "batch_size": 4, "in_flight_grace": IN_FLIGHT_GRACE}
         config.write_text(json.dumps({"targets": {"box": box}, "accounts": ACCOUNTS}), encoding="utf-8")
         return ["--target", "box", "--config", str(config)], server.service.markers
 
@@ -194,7 +198,11 @@ def sandbox_kind(sandbox: Sandbox, service: str) -> TargetKind:
 
     def setup(folder: Path) -> tuple[list[str], Callable[[], list[str]]]:
         httpx.post(sandbox.url(service) + "/_sandbox/reset", timeout=10).raise_for_status()
-        settings = {**target_settings(service, sandbox.url(service)), "batch_size": 4}
+        settings = {
+            **target_settings(service, sandbox.url(service)),
+            "batch_size": 4,
+            "in_flight_grace": IN_FLIGHT_GRACE,
+        }
         config = folder / "importer.yaml"
         config.write_text(json.dumps({"targets": {"svc": settings}, "accounts": ACCOUNTS}), encoding="utf-8")
         return ["--target", "svc", "--config", str(config)], lambda: _sandbox_ids(sandbox, service, folder)

@@ -39,15 +39,26 @@ from importer.targets.base import Ability, Target
 class LoopbackService:
     """The records a test server holds, shared by its handler threads."""
 
-    def __init__(self, delay: float = 0.0) -> None:
+    def __init__(self, delay: float = 0.0, lag: float = 0.0) -> None:
         self.delay = delay  # seconds each POST takes, to widen the window a kill can land in
+        # seconds between the first POST's body arriving and its records being stored: a busy
+        # service, still working on a request whose sender has died
+        self.lag = lag
         self.records: dict[str, dict[str, Any]] = {}
         self.log: list[str] = []  # "POST 3" (records posted) and "GET" (a lookup), in order
+        self.arrived = threading.Event()  # set when a POST's body has been read
+        self.busy = 0  # POSTs read and not yet stored
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
     def add(self, records: list[dict[str, Any]]) -> list[dict[str, str]]:
         with self._lock:
+            self.busy += 1
+            lag, self.lag = self.lag, 0.0
+        self.arrived.set()
+        time.sleep(lag)
+        with self._lock:
+            self.busy -= 1
             ids = [f"r{next(self._ids)}" for _ in records]
             self.records.update(zip(ids, records))
         time.sleep(self.delay)
@@ -64,6 +75,13 @@ class LoopbackService:
     def clear(self) -> None:
         with self._lock:
             self.records.clear()
+
+    def wait_idle(self, timeout: float) -> None:
+        """Wait until every POST read so far has stored its records (bounded by `timeout`)."""
+        deadline = time.monotonic() + timeout
+        while self.busy and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not self.busy, f"the service still works on {self.busy} POST(s) after {timeout} s"
 
 
 def _handler(service: LoopbackService) -> type[BaseHTTPRequestHandler]:
@@ -104,8 +122,8 @@ def _handler(service: LoopbackService) -> type[BaseHTTPRequestHandler]:
 class LoopbackServer:
     """The service listening on 127.0.0.1 in a daemon thread; a context manager."""
 
-    def __init__(self, delay: float = 0.0) -> None:
-        self.service = LoopbackService(delay)
+    def __init__(self, delay: float = 0.0, lag: float = 0.0) -> None:
+        self.service = LoopbackService(delay, lag)
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self.service))
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)

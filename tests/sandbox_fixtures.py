@@ -30,10 +30,11 @@ def _tokens(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def settings_for(sandbox: Sandbox, name: str, **extra: Any) -> TargetSettings:
-    """The sandbox's target entry, with quick retries so fault tests stay short."""
-    return TargetSettings.model_validate(
-        {**target_settings(name, sandbox.url(name)), "backoff": 0.01, "timeout": 10, **extra}
-    )
+    """The sandbox's target entry, with quick retries so fault tests stay short, and a short
+    in-flight grace: the fakes store a request within milliseconds, so after a crash a lookup
+    need not wait the timeout for requests still on their way."""
+    quick = {"backoff": 0.01, "timeout": 10, "in_flight_grace": 0.5}
+    return TargetSettings.model_validate({**target_settings(name, sandbox.url(name)), **quick, **extra})
 
 
 def held(sandbox: Sandbox, name: str) -> list[dict[str, Any]]:

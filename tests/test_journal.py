@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from importer.config.settings import TargetSettings
 from importer.config.state_location import Location
@@ -14,10 +16,11 @@ from importer.core.errors import UploadError
 from importer.core.models import Transaction, UploadResult
 from importer.parsers import ParseOptions
 from importer.rules import RuleSet
-from importer.run.journal import Journal
+from importer.run.journal import LONGEST_SEND, Journal
 from importer.run.pipeline import RunSettings, batch_key, run
 from importer.store.locate import open_store
 from importer.store.sqlite import State
+from importer.targets import make_target
 from importer.targets.base import Ability
 from importer.targets.local import LocalLedger
 from tests.loopback import LoopbackServer, LoopbackTarget, registered
@@ -130,11 +133,64 @@ def test_a_target_without_keys_is_asked_what_it_holds_and_gets_only_the_rest(
             batch_key("loopback", txns), [t.external_id or "" for t in txns]
         )
         target.send(txns[:6], "")  # six landed before the connection (and the run) died
-        outcome = Journal(state, target, state.begin_run("test")).reconcile()
+        target.in_flight_grace = 2.0
+        waits: list[float] = []
+        outcome = Journal(state, target, state.begin_run("test"), sleep=waits.append).reconcile()
         assert (outcome.batches, outcome.found, outcome.sent, outcome.resent) == (1, 6, 4, 0)
+        # the four missing may still have been on their way: looked for again after the grace
+        assert len(waits) == 1 and 1.0 < waits[0] <= 2.0 and outcome.waited == waits[0]
+        assert server.service.log == ["POST 6", "GET", "GET", "POST 4"]
         assert [status for status, _, _ in batch_rows(state)] == ["done", "done"]
         assert len(state.accepted_ids("loopback", [t.external_id or "" for t in txns])) == 10
     assert Counter(server.service.markers()) == Counter({t.external_id: 1 for t in txns})
+
+
+def test_records_of_a_killed_run_still_landing_are_found_after_the_grace_not_sent_again(
+    state_path: Path, statement: Path, server: LoopbackServer
+) -> None:
+    txns = stored(state_path, statement)
+    with open_store(state_path) as state:
+        target = loopback(state, server)
+        Journal(state, target, state.begin_run("test"))._begin(
+            batch_key("loopback", txns), [t.external_id or "" for t in txns]
+        )
+        target.send(txns[:3], "")
+
+        def meanwhile(seconds: float) -> None:  # the killed run's last request is stored now
+            target.send(txns[3:], "")
+
+        outcome = Journal(state, target, state.begin_run("test"), sleep=meanwhile).reconcile()
+        assert (outcome.batches, outcome.found, outcome.sent) == (1, 10, 0)
+        assert 29.0 < outcome.waited <= 30.0  # the default grace, from this run's start
+    assert Counter(server.service.markers()) == Counter({t.external_id: 1 for t in txns})
+
+
+def test_a_batch_journalled_longer_ago_than_any_send_lasts_is_trusted_at_once(
+    state_path: Path, statement: Path, server: LoopbackServer
+) -> None:
+    txns = stored(state_path, statement)
+    with open_store(state_path) as state:
+        target = loopback(state, server)
+        Journal(state, target, state.begin_run("test"))._begin(
+            batch_key("loopback", txns), [t.external_id or "" for t in txns]
+        )
+        long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=LONGEST_SEND + 31)
+        state.db.execute("UPDATE batches SET created_at = ?", (long_ago.isoformat(timespec="seconds"),))
+        state.db.commit()
+        waits: list[float] = []
+        outcome = Journal(state, target, state.begin_run("test"), sleep=waits.append).reconcile()
+        assert (outcome.found, outcome.sent, outcome.waited, waits) == (0, 10, 0.0, [])
+
+
+@pytest.mark.parametrize(("settings", "grace"), [({}, 30.0), ({"timeout": 5}, 5.0), ({"in_flight_grace": 0.5}, 0.5)])
+def test_the_in_flight_grace_is_the_timeout_unless_set(
+    settings: dict[str, float], grace: float, state_path: Path, server: LoopbackServer
+) -> None:
+    with open_store(state_path) as state:
+        box = TargetSettings(type="loopback", base_url=server.url, **settings)  # type: ignore[arg-type]
+        assert make_target("box", state, 1, box).in_flight_grace == grace
+    with pytest.raises(ValidationError):
+        TargetSettings(type="loopback", in_flight_grace=-1)
 
 
 def test_a_run_reconciles_before_it_sends_anything_new(

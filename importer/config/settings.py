@@ -100,6 +100,9 @@ class TargetSettings(_Strict):
     batch_size: int | None = Field(default=None, ge=1)
     concurrency: int = Field(default=4, ge=1, le=64)
     timeout: float = Field(default=30.0, gt=0)
+    # Seconds the service may still be working on a request after the run that sent it was
+    # killed (default: `timeout`); see Target.in_flight_grace.
+    in_flight_grace: float | None = Field(default=None, ge=0)
     retries: int = Field(default=6, ge=1, le=20)
     backoff: float = Field(default=0.5, ge=0)
     create_missing: bool = False

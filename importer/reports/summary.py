@@ -231,8 +231,9 @@ def _render_dedupe(report: RunReport, console: Printer) -> None:
         lines.append(f"own-account transfers paired: {sum(f.transfers for f in report.files)}")
     rec = report.reconciled
     if rec is not None and rec.batches:
+        waited = f"; waited {rec.waited:.0f} s for requests of the interrupted run to land" if rec.waited else ""
         lines.append(
-            f"pending batches reconciled: {rec.batches} ({rec.resent} re-sent, {rec.found} found, {rec.sent} sent)"
+            f"pending batches reconciled: {rec.batches} ({rec.resent} re-sent, {rec.found} found, {rec.sent} sent{waited})"
         )
     if lines:
         console.print("\n".join(lines), highlight=False, markup=False, soft_wrap=True)

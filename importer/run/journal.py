@@ -15,6 +15,16 @@ worst moment is after a target has landed a batch but before we have recorded th
    once); any other target is asked which records it already holds (`Target.lookup`, by the
    external-id marker its uploader writes), those are marked accepted, and only the rest is sent.
 
+A lookup right after a kill can miss records that are on their way: the killed run may have
+written a request the service has read but not yet stored, and nothing can tell that request from
+one that never arrived.  So a lookup that misses records of a killed run's batch is trusted only
+once the target's in-flight grace (`Target.in_flight_grace`, the `in_flight_grace` setting, by
+default the target's timeout) has passed since the killed run could last have sent anything; until
+then the run waits and looks again.  That moment is bounded by when this run asked for the
+batches of runs that are over (each was dead by then: this run holds the state, or found the dead
+run's lock free) and by the batch's journalling plus `LONGEST_SEND`, so a batch of a run killed long
+ago costs no wait.
+
 A target that writes into the state database itself (it declares `Ability.IN_STATE`, as the local
 ledger does) needs none of this: its batch, the batch's record and the accepted ids are written in
 one SQLite transaction, so there is no moment at which it has landed without our knowing.  (The
@@ -28,8 +38,10 @@ transactions stay unsent and go out with the next run that imports them.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from importer.core.errors import UploadError
@@ -41,6 +53,11 @@ from importer.targets.base import Ability, Target
 # HTTP answers that say the request was refused as a whole; any other failure may have landed.
 _RETRYABLE = {408, 409, 425, 429}
 
+# How long after its journalling a batch's requests may still be sent, every retry and
+# rate-limit pause included: HTTP targets give up after `retries` attempts of `timeout` seconds
+# (6 of 30 s by default), far within this.
+LONGEST_SEND = 3600.0
+
 
 @dataclass
 class Reconciliation:
@@ -50,6 +67,7 @@ class Reconciliation:
     resent: int = 0
     found: int = 0
     sent: int = 0
+    waited: float = 0.0  # seconds spent letting a killed run's requests land before looking again
     errors: list[str] = field(default_factory=list)
 
 
@@ -58,15 +76,22 @@ class PendingBatch:
     id: int
     key: str
     external_ids: tuple[str, ...]
+    journalled: str  # ISO 8601, UTC, to the second
+
+    def last_send_bound(self) -> float:
+        """The latest moment (epoch seconds) its run can have been sending it."""
+        return dt.datetime.fromisoformat(self.journalled).timestamp() + 1 + LONGEST_SEND
 
 
 class Journal:
     """Journalled sending to one target for one run."""
 
-    def __init__(self, state: Store, target: Target, run_id: int) -> None:
+    def __init__(self, state: Store, target: Target, run_id: int, sleep: Callable[[float], None] = time.sleep) -> None:
         self.state = state
         self.target = target
         self.run_id = run_id
+        self.sleep = sleep
+        self.asked = time.time()  # when `reconcile` asked for the batches of runs that are over
 
     # sending --------------------------------------------------------------------------------
 
@@ -123,6 +148,9 @@ class Journal:
         (another worker reconciling it meanwhile is skipped); stops at the first one that cannot
         be settled."""
         outcome = Reconciliation()
+        # Every run whose batches this finds was over by now: this run holds the state (SQLite),
+        # or the dead run's lock was free (PostgreSQL), so it sent nothing after this moment.
+        self.asked = time.time()
         for batch in self.pending():
             if not self.state.claim_batch(batch.id):
                 continue  # another worker has it, or has just settled it
@@ -153,15 +181,30 @@ class Journal:
             self._send_recorded(batch.id, txns, batch.key if same else batch_key(self.target.name, txns))
             outcome.resent += len(txns)
             return
-        wanted = {t.external_id for t in txns}
-        held = self.target.lookup(txns) if Ability.LOOKUP in self.target.abilities else {}
-        found = {ext: rid for ext, rid in held.items() if ext in wanted}
+        found = self._held(txns)
         rest = [t for t in txns if t.external_id not in found]
+        if rest and Ability.LOOKUP in self.target.abilities and (wait := self._in_flight(batch)) > 0:
+            self.sleep(wait)  # let what the killed run had sent land, then ask again
+            outcome.waited += wait
+            found |= self._held(rest)
+            rest = [t for t in txns if t.external_id not in found]
         new_id = self._settle(batch.id, found, rest)
         outcome.found += len(found)
         if new_id is not None:
             self._send_recorded(new_id, rest, batch_key(self.target.name, rest))
             outcome.sent += len(rest)
+
+    def _held(self, txns: Sequence[Transaction]) -> dict[str, str]:
+        """Those of `txns` the target holds (external id → remote id); none if it cannot look up."""
+        if Ability.LOOKUP not in self.target.abilities:
+            return {}
+        wanted = {t.external_id for t in txns}
+        return {ext: rid for ext, rid in self.target.lookup(txns).items() if ext in wanted}
+
+    def _in_flight(self, batch: PendingBatch) -> float:
+        """Seconds until a request `batch`'s killed run sent can no longer be on its way."""
+        last_send = min(self.asked, batch.last_send_bound())
+        return max(0.0, last_send + self.target.in_flight_grace - time.time())
 
     def _settle(self, batch_id: int, found: dict[str, str], rest: Sequence[Transaction]) -> int | None:
         """Record what the target holds, close the batch, and journal the rest as a new batch.

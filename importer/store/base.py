@@ -304,8 +304,9 @@ class Store(Protocol):
     def end_claim(self, key: str, worker: str, filed: bool) -> None:
         """Done with a claim: the file was filed away (`filed`), or it is given back."""
 
-    def orphan_batches(self, target: str, run_id: int) -> list[tuple[int, str, tuple[str, ...]]]:
-        """`pending_batches(target)` that no live run other than `run_id` owns, oldest first."""
+    def orphan_batches(self, target: str, run_id: int) -> list[tuple[int, str, tuple[str, ...], str]]:
+        """`pending_batches(target)` that no live run other than `run_id` owns, oldest first,
+        each with the time it was journalled (ISO 8601, UTC)."""
 
     def claim_batch(self, batch_id: int) -> bool:
         """Take a pending batch to reconcile it; False when another worker has it or settled it."""

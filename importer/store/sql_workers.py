@@ -70,7 +70,7 @@ _RENEW = "UPDATE claims SET lease_until = ? WHERE worker = ? AND status = 'worki
 _OWNED_RUNNING = "SELECT id, command FROM runs WHERE status = 'running'"
 # A pending batch is reconciled only when no live run owns it: its run ended, or was interrupted.
 _ORPHANS = (
-    "SELECT b.id, b.key, b.external_ids FROM batches b WHERE b.target = ? AND b.status = 'pending' AND NOT EXISTS "
+    "SELECT b.id, b.key, b.external_ids, b.created_at FROM batches b WHERE b.target = ? AND b.status = 'pending' AND NOT EXISTS "
     "(SELECT 1 FROM runs r WHERE r.id = b.run_id AND r.status = 'running' AND r.id <> ?) ORDER BY b.id"
 )
 
@@ -139,10 +139,11 @@ class WorkersSql(SqlBase):
 
     # the journal with many workers ------------------------------------------------------------
 
-    def orphan_batches(self, target: str, run_id: int) -> list[tuple[int, str, tuple[str, ...]]]:
-        """`pending_batches(target)` that no live run other than `run_id` owns, oldest first."""
+    def orphan_batches(self, target: str, run_id: int) -> list[tuple[int, str, tuple[str, ...], str]]:
+        """`pending_batches(target)` that no live run other than `run_id` owns, oldest first,
+        each with the time it was journalled (ISO 8601, UTC)."""
         rows = self.db.execute(_ORPHANS, (target, run_id)).fetchall()
-        return [(int(batch), key, tuple(ids.split("\n")) if ids else ()) for batch, key, ids in rows]
+        return [(int(batch), key, tuple(ids.split("\n")) if ids else (), str(at)) for batch, key, ids, at in rows]
 
     def claim_batch(self, batch_id: int) -> bool:
         """Take pending batch `batch_id` to reconcile it; False when another worker has it or has

@@ -67,7 +67,10 @@ def make_target(name: str, state: Store, run_id: int, settings: TargetSettings |
     kind = settings.type if settings is not None else name
     if kind not in REGISTRY:
         raise ConfigError(f"unknown target type {kind!r}. Known targets: {', '.join(sorted(REGISTRY))}.")
-    return REGISTRY[kind](state, run_id, settings)
+    target = REGISTRY[kind](state, run_id, settings)
+    if settings is not None:
+        target.in_flight_grace = settings.timeout if settings.in_flight_grace is None else settings.in_flight_grace
+    return target
 
 
 __all__ = ["DEFAULT_TARGET", "REGISTRY", "TARGETS", "Ability", "Target", "make_target"]

@@ -80,6 +80,10 @@ class Target(ABC):
     idempotent: ClassVar[bool] = False  # honours the idempotency key `send` is given
     abilities: ClassVar[frozenset[Ability]] = frozenset()
     batch_size: int
+    # How long after a run was killed a request it had sent may still land at the service: a
+    # lookup made sooner can miss records that are only still being stored.  The journal trusts a
+    # lookup of a killed run's batch only once this has passed (importer/run/journal.py).
+    in_flight_grace: float = 30.0
 
     def __init__(self, state: Store | None, run_id: int = 0, settings: TargetSettings | None = None) -> None:  # noqa: B027  (the constructor every target is made with)
         """How REGISTRY makes every target: the state it records into (None where nothing is
