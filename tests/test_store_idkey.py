@@ -215,6 +215,66 @@ def test_an_upgrade_gives_back_the_pages_of_the_table_it_rebuilt(tmp_path: Path)
         assert _everything(state.db) == before
 
 
+def schema_eleven_state(path: Path, txns: list[Transaction]) -> None:
+    """`schema_nine_state` taken through migrations 10 and 11: as the importer left a state
+    before migration 12 made the run's foreign key deferred."""
+    schema_nine_state(path, txns)
+    db = sqlite3.connect(path)
+    db.create_function("id_key", 1, id_key, deterministic=True)
+    for number in (10, 11):
+        _apply(db, number, MIGRATIONS[number - 1])
+    db.close()
+
+
+def _schema(db: sqlite3.Connection) -> list[tuple[str, str, str]]:
+    """Each table, index and view of the transactions: type, name and definition as written."""
+    rows = db.execute("SELECT type, name, sql FROM sqlite_schema WHERE tbl_name = 'transactions' OR type = 'view'")
+    return sorted((kind, name, " ".join(sql.split())) for kind, name, sql in rows if sql)
+
+
+def test_migration_twelve_defers_the_run_key_keeping_every_row_and_gives_back_the_old_pages(tmp_path: Path) -> None:
+    txns = chase()
+    many = [
+        txns[n % len(txns)].model_copy(update={"external_id": f"v2:{n:032x}", "description": f"shop {n} " * 8})
+        for n in range(4000)
+    ]
+    path = tmp_path / "state.db"
+    schema_eleven_state(path, many)
+    with sqlite3.connect(path) as db:
+        before, views = _everything(db), _views(db)
+        pages_before = db.execute("PRAGMA page_count").fetchone()[0]
+        assert "DEFERRABLE" not in db.execute("SELECT sql FROM sqlite_schema WHERE name = 'transactions'").fetchone()[0]
+    with State(path) as state:
+        assert state.db.execute("PRAGMA user_version").fetchone() == (12,)
+        assert _everything(state.db) == before
+        assert _views(state.db) == views
+        assert state.db.execute("PRAGMA freelist_count").fetchone() == (0,)
+        assert state.db.execute("PRAGMA page_count").fetchone()[0] < pages_before * 1.3
+        assert state.db.execute("PRAGMA foreign_key_check").fetchall() == []
+        upgraded = _schema(state.db)
+    with State(tmp_path / "new.db") as fresh:
+        assert upgraded == _schema(fresh.db)  # the same tables, indexes and views as a new state's
+    assert any("run_id INTEGER REFERENCES runs(id) DEFERRABLE INITIALLY DEFERRED" in sql for *_, sql in upgraded)
+    assert {name for kind, name, _ in upgraded if kind == "index"} == {
+        "transactions_by_key",
+        "transactions_by_date",
+        "transactions_by_run",
+        "transactions_by_pair",
+        "transactions_landed_later",
+    }
+
+
+def test_a_row_naming_no_run_is_refused_at_commit(tmp_path: Path) -> None:
+    # Deferred, the key is still checked: when the transaction commits.
+    with State(tmp_path / "state.db") as state:
+        state.db.execute("BEGIN")
+        state.db.execute("INSERT INTO transactions (external_id, run_id, id_key) VALUES ('x', 99, 1)")
+        with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+            state.db.execute("COMMIT")
+        state.db.execute("ROLLBACK")
+        assert state.db.execute("SELECT count(*) FROM transactions").fetchone() == (0,)
+
+
 def test_an_upgrade_that_would_find_two_ids_sharing_a_key_is_refused_and_changes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "state.db"
     txns = chase()

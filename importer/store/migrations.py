@@ -47,6 +47,8 @@ _TXN_INDEXES = """
     CREATE INDEX transactions_by_pair ON transactions (pair_id) WHERE pair_id IS NOT NULL;
     CREATE INDEX transactions_by_ledger_run ON transactions (ledger_run) WHERE ledger_run IS NOT NULL
 """
+_LEDGER_RUN_INDEX = "CREATE INDEX transactions_by_ledger_run ON transactions (ledger_run) WHERE ledger_run IS NOT NULL"
+_LANDED_LATER_INDEX = f"CREATE INDEX transactions_landed_later ON transactions (ledger_run) WHERE {LANDED_LATER}"
 _READ_COLUMNS = ", ".join(
     {
         "source_path": "coalesce(t.source_path, f.path) AS source_path",
@@ -69,14 +71,20 @@ def _rows_view(create: str, key: str) -> str:
         FROM transactions t LEFT JOIN files f ON f.id = t.file_id LEFT JOIN runs r ON r.id = t.run_id"""
 
 
+_ACCEPTED_RECORDS = """CREATE VIEW accepted_records AS
+        SELECT target, external_id, remote_id, run_id FROM accepted
+        UNION ALL SELECT 'local', external_id, external_id, ledger_run FROM transactions WHERE ledger_run IS NOT NULL"""
+# From migration 11 on: the ledger's rows in two parts, each reached through its own index.
+_ACCEPTED_RECORDS_11 = f"""CREATE VIEW accepted_records AS
+        SELECT target, external_id, remote_id, run_id FROM accepted
+        UNION ALL SELECT 'local', external_id, external_id, ledger_run FROM transactions WHERE ledger_run = run_id
+        UNION ALL SELECT 'local', external_id, external_id, ledger_run FROM transactions WHERE {LANDED_LATER}"""
 _OTHER_VIEWS = f"""
     CREATE VIEW ledger AS
         SELECT {_READ_COLUMNS}, t.ledger_run AS run_id, r.started_at AS stored_at, t.pair_id
         FROM transactions t LEFT JOIN files f ON f.id = t.file_id LEFT JOIN runs r ON r.id = t.ledger_run
         WHERE t.ledger_run IS NOT NULL;
-    CREATE VIEW accepted_records AS
-        SELECT target, external_id, remote_id, run_id FROM accepted
-        UNION ALL SELECT 'local', external_id, external_id, ledger_run FROM transactions WHERE ledger_run IS NOT NULL;
+    {_ACCEPTED_RECORDS};
     CREATE VIEW ledger_book AS
         SELECT external_id, account, date, amount, currency, description, category, transfer_to, pair_id,
                CASE WHEN pair_id IS NULL THEN 'entry' ELSE 'transfer' END AS kind
@@ -411,23 +419,51 @@ MIGRATIONS: tuple[str, ...] = (
     # the other (both engines carry `ledger_run = run_id AND ledger_run = ?` over to `run_id = ?`).
     f"""
     DROP INDEX IF EXISTS transactions_by_ledger_run;  -- IF EXISTS: a state set back to an earlier version (tests)
-    CREATE INDEX IF NOT EXISTS transactions_landed_later ON transactions (ledger_run) WHERE {LANDED_LATER};
+    {_LANDED_LATER_INDEX.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS")};
     DROP VIEW IF EXISTS accepted_records;
-    CREATE VIEW accepted_records AS
-        SELECT target, external_id, remote_id, run_id FROM accepted
-        UNION ALL SELECT 'local', external_id, external_id, ledger_run FROM transactions WHERE ledger_run = run_id
-        UNION ALL SELECT 'local', external_id, external_id, ledger_run FROM transactions WHERE {LANDED_LATER}
+    {_ACCEPTED_RECORDS_11}
+    """,
+    # 12 (SQLite; PostgreSQL: PG_MIGRATIONS): the foreign key on `transactions.run_id` is checked
+    # at commit (DEFERRABLE INITIALLY DEFERRED), so that nothing can abort an INSERT of many rows
+    # half way and SQLite keeps no statement journal for it (sqlite_stream.py `_insert_rows`: 64
+    # rows a statement).  SQLite changes a table's constraints only by copying it, as in 10: the
+    # rows keep their rowids and every value, the indexes and views are made again as 11 left them.
+    f"""
+    DROP VIEW ledger_book;
+    DROP VIEW accepted_records;
+    DROP VIEW ledger;
+    DROP VIEW transaction_rows;
+    CREATE TABLE transactions_new (
+        {_TXN_TABLE_COLUMNS},
+        file_id INTEGER,
+        run_id INTEGER REFERENCES runs(id) DEFERRABLE INITIALLY DEFERRED,
+        status TEXT NOT NULL DEFAULT 'ok',
+        pair_id TEXT,
+        ledger_run INTEGER,
+        id_key INTEGER
+    );
+    INSERT INTO transactions_new (rowid, {_TXN_COLUMNS_7}, id_key)
+        SELECT rowid, {_TXN_COLUMNS_7}, id_key FROM transactions ORDER BY rowid;
+    DROP TABLE transactions;
+    ALTER TABLE transactions_new RENAME TO transactions;
+    CREATE UNIQUE INDEX transactions_by_key ON transactions (id_key);
+    {_TXN_INDEXES.replace(_LEDGER_RUN_INDEX, _LANDED_LATER_INDEX)};
+    {_rows_view("CREATE VIEW", ", t.id_key")};
+    {_OTHER_VIEWS.replace(_ACCEPTED_RECORDS, _ACCEPTED_RECORDS_11)}
     """,
 )
 # Where PostgreSQL's migration differs: 10 keeps its primary key on the id's text (its B-tree
-# serves the lookups well) and adds the key column the shared queries name, computed in SQL.
+# serves the lookups well) and adds the key column the shared queries name, computed in SQL; 12
+# has nothing to do (PostgreSQL stores a batch through `staged_rows` and keeps no statement
+# journal; its foreign key stays checked at once).
 PG_MIGRATIONS: dict[int, str] = {
+    12: "",
     10: f"""
     {PG_ID_KEY};
     ALTER TABLE transactions ADD COLUMN IF NOT EXISTS id_key BIGINT;  -- a state set back to an earlier version (tests) runs it again
     UPDATE transactions SET id_key = id_key(external_id);
     {_rows_view("CREATE OR REPLACE VIEW", ", t.id_key")}
-    """
+    """,
 }
 
 
@@ -606,15 +642,15 @@ def migrate(db: sqlite3.Connection, path: Path) -> None:
                 f"{path} cannot be upgraded to schema {number + 1}: {exc}. It was left as it was; "
                 "please report this to the importer's maintainers."
             ) from None
-    if version < _REBUILT_TRANSACTIONS <= len(MIGRATIONS):
+    if any(version < number <= len(MIGRATIONS) for number in _REBUILT_TRANSACTIONS):
         _give_back_free_pages(db)
 
 
-_REBUILT_TRANSACTIONS = 10  # the migration that copies `transactions` into a new table
+_REBUILT_TRANSACTIONS = (10, 12)  # the migrations that copy `transactions` into a new table
 
 
 def _give_back_free_pages(db: sqlite3.Connection) -> None:
-    """After migration 10: the old `transactions` table's pages stay in the file as free pages
+    """After migration 10 or 12: the old `transactions` table's pages stay in the file as free pages
     (a million-row state grew from 327 to 566 MB).  Later imports would reuse them, but an
     upgrade should not leave the file twice its size, so it is compacted once when more than a
     quarter of it is free.  A VACUUM another connection keeps busy is skipped, not an error."""

@@ -12,8 +12,9 @@ Landing then marks only rows stored otherwise (by the dedupe layers' decisions) 
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator, Sequence
-from itertools import repeat
+from itertools import chain, repeat
 from operator import is_, is_not
 from typing import Any
 
@@ -21,7 +22,7 @@ from importer.core.batch import TxBatch
 from importer.core.models import Transaction
 from importer.store.idkey import id_keys
 from importer.store.rows import TXN_COLUMNS, batch_columns, now_iso, transaction_from_row
-from importer.store.sqlbase import NEXT_ID, SqlBase, marks
+from importer.store.sqlbase import NEXT_ID, Db, SqlBase, marks
 
 
 def _store(columns: Sequence[str]) -> str:
@@ -55,21 +56,17 @@ _NAMES = TXN_COLUMNS.split(", ")
 _TEXTS = frozenset(_NAMES) - {"source_line", "source_record"}
 _NONE_AS_0 = {None: 0}.get
 _NONES = repeat(None)  # endless: each `map` over it stops with its column
+_ROWS_PER_STATEMENT = 64  # rows one INSERT stores at most (`_insert_rows`)
+# Variables one statement may bind: SQLite's default limit, 999 before version 3.32.
+_VARIABLES = 32_766 if sqlite3.sqlite_version_info >= (3, 32, 0) else 999
 
 
 def _insert(
     values: list[list[Any]], file_id: int | None, run_id: int, landed: bool
-) -> tuple[str, Iterator[tuple[Any, ...]]]:
-    """The SQLite statement storing the rows of `values` (the stored columns, TXN_COLUMNS order)
-    as new `ok` rows of file `file_id` by run `run_id` (landed by it when `landed`), and its
-    parameters, one tuple per row.
-
-    One row a statement: storing 64 rows an INSERT (multi-row VALUES) took a sixth of the
-    instructions off a 100k import, but a statement that writes several rows inside a transaction
-    makes SQLite keep a statement journal (a temporary file: each page it changes, copied first),
-    and at a million rows
-    the system time doubled (2.5 -> 5.6 s) for 1.5 s less user time; in memory
-    (`temp_store=MEMORY`) it took the peak to 327 MB.
+) -> tuple[str, str, list[tuple[Any, ...]]]:
+    """How rows of `values` (the stored columns, TXN_COLUMNS order) are stored as new `ok` rows
+    of file `file_id` by run `run_id` (landed by it when `landed`): the columns named
+    ("(...) VALUES"), one row's placeholders ("(?, ...)"), and the parameters, a tuple per row.
 
     Binding is most of what the insert costs Python: the sqlite3 module binds None through its
     adapter lookup (it lets only int, float, str and bytes-like through), about ten times what a
@@ -81,8 +78,37 @@ def _insert(
     shared = [_literal(file_id), str(int(run_id)), "'ok'", *([str(int(run_id))] if landed else [])]
     named = [*(name for name, _, _ in bound), "file_id", "run_id", "status", *(["ledger_run"] if landed else [])]
     slots = [*(slot for _, slot, _ in bound), *shared]
-    sql = f"INSERT INTO transactions ({', '.join(named)}) VALUES ({', '.join(slots)}) ON CONFLICT DO NOTHING"
-    return sql, zip(*(column for _, _, column in bound))
+    return f"({', '.join(named)}) VALUES", f"({', '.join(slots)})", list(zip(*(column for _, _, column in bound)))
+
+
+def _insert_rows(db: Db, head: str, row: str, rows: list[tuple[Any, ...]]) -> int:
+    """Insert `rows` (`INSERT OR IGNORE INTO transactions {head} {row}, {row}, ...`), several in
+    each statement; how many were new (a stored id is skipped).
+
+    Each execution of a statement costs the sqlite3 module a step, a reset and the GIL let go
+    and taken back, and SQLite its statement's set-up: per row, about as much as SQLite's insert
+    of it into the table.  So up to _ROWS_PER_STATEMENT rows share one, as many as SQLite allows
+    variables; the rows left over go one per statement.
+
+    A statement that writes several rows makes SQLite keep a statement journal (a temporary file
+    holding a copy of each page before the statement changes it) whenever a constraint could
+    abort it half way: at a million rows that doubled the system time (2.5 -> 5.6 s), which is
+    why stores before schema 12 inserted one row a statement.  Nothing can abort this one: `OR
+    IGNORE` skips a row whose key is stored (as `ON CONFLICT DO NOTHING` did) and the only NOT
+    NULL column is given a literal, and the foreign key on `run_id` is checked at commit since
+    migration 12 (DEFERRABLE INITIALLY DEFERRED).  tests/test_file_import.py holds a batch to
+    writing no statement journal."""
+    per = min(_ROWS_PER_STATEMENT, _VARIABLES // len(rows[0])) if rows else 1
+    whole = len(rows) - len(rows) % per if per > 1 else 0  # rows stored `per` at a time
+    stored = 0
+    if whole:
+        sql = f"INSERT OR IGNORE INTO transactions {head} {', '.join([row] * per)}"
+        groups = [list(chain.from_iterable(rows[i : i + per])) for i in range(0, whole, per)]
+        stored += max(db.executemany(sql, groups).rowcount, 0)
+    if whole < len(rows):
+        sql = f"INSERT OR IGNORE INTO transactions {head} {row}"
+        stored += max(db.executemany(sql, rows[whole:]).rowcount, 0)
+    return stored
 
 
 def _bound(name: str, column: list[Any]) -> tuple[str, list[Any]]:
@@ -109,8 +135,8 @@ class StreamSql(SqlBase):
             return 0
         with self.joined():  # part of the file's transaction (sqlbase.py `joined`)
             file_id, values = self.batch_values(batch, rows, file_sha256)
-            sql, parameters = _insert(values, file_id, run_id, landed)
-            stored = max(self.db.executemany(sql, parameters).rowcount, 0)
+            head, row, parameters = _insert(values, file_id, run_id, landed)
+            stored = _insert_rows(self.db, head, row, parameters)
             if stored < len(rows):  # stored before (a run again), or an id whose key another has
                 self.refuse_collisions(values[0], batch.path)
             return stored
