@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from itertools import chain, repeat
 from operator import is_, is_not
 from typing import Any
@@ -52,10 +52,16 @@ _LANDED = (
 
 _NAMES = TXN_COLUMNS.split(", ")
 # The stored columns whose values are text (or None): an absent value may be bound as the
-# integer 0, which no text equals (`nullif(?, 0)`).
+# integer 0, which no text equals, and made NULL again by `_ZERO_AS_NULL`.
 _TEXTS = frozenset(_NAMES) - {"source_line", "source_record"}
 _NONE_AS_0 = {None: 0}.get
 _NONES = repeat(None)  # endless: each `map` over it stops with its column
+# One value's placeholder in a row whose values are bound from parameter `first` + 1 on
+# (`_insert`'s `row`), and the same for a text bound as 0 for NULL: a CASE, numbered so that the
+# value is bound once.  Not `nullif(?, 0)`: SQLite keeps a statement journal for a statement of
+# many rows that calls a function, as a function may fail it half way (`_insert_rows`).
+_VALUE = "?{n}"
+_ZERO_AS_NULL = "CASE ?{n} WHEN 0 THEN NULL ELSE ?{n} END"
 _ROWS_PER_STATEMENT = 64  # rows one INSERT stores at most (`_insert_rows`)
 # Variables one statement may bind: SQLite's default limit, 999 before version 3.32.
 _VARIABLES = 32_766 if sqlite3.sqlite_version_info >= (3, 32, 0) else 999
@@ -63,27 +69,32 @@ _VARIABLES = 32_766 if sqlite3.sqlite_version_info >= (3, 32, 0) else 999
 
 def _insert(
     values: list[list[Any]], file_id: int | None, run_id: int, landed: bool
-) -> tuple[str, str, list[tuple[Any, ...]]]:
+) -> tuple[str, Callable[[int], str], list[tuple[Any, ...]]]:
     """How rows of `values` (the stored columns, TXN_COLUMNS order) are stored as new `ok` rows
     of file `file_id` by run `run_id` (landed by it when `landed`): the columns named
-    ("(...) VALUES"), one row's placeholders ("(?, ...)"), and the parameters, a tuple per row.
+    ("(...) VALUES"), one row's placeholders ("(?1, ...)") given the parameter before its first,
+    and the parameters, a tuple per row.
 
     Binding is most of what the insert costs Python: the sqlite3 module binds None through its
     adapter lookup (it lets only int, float, str and bytes-like through), about ten times what a
     str or an int costs.  So a column NULL in every row is left out, None in a column of text is
-    bound as 0 and turned back into NULL by `nullif`, and what every row shares (the file, the
-    run, the status) is written into the statement, not bound per row."""
+    bound as 0 and turned back into NULL (`_ZERO_AS_NULL`), and what every row shares (the
+    file, the run, the status) is written into the statement, not bound per row."""
     bound = [(name, *_bound(name, column)) for name, column in zip(_NAMES, values) if any(map(is_not, column, _NONES))]
-    bound.append(("id_key", "?", id_keys(values[0])))  # computed here in one pass, not per row in SQL
+    bound.append(("id_key", _VALUE, id_keys(values[0])))  # computed here in one pass, not per row in SQL
     shared = [_literal(file_id), str(int(run_id)), "'ok'", *([str(int(run_id))] if landed else [])]
     named = [*(name for name, _, _ in bound), "file_id", "run_id", "status", *(["ledger_run"] if landed else [])]
-    slots = [*(slot for _, slot, _ in bound), *shared]
-    return f"({', '.join(named)}) VALUES", f"({', '.join(slots)})", list(zip(*(column for _, _, column in bound)))
+    slots = [slot for _, slot, _ in bound]
+
+    def row(first: int) -> str:
+        return f"({', '.join([*(slot.format(n=first + n) for n, slot in enumerate(slots, 1)), *shared])})"
+
+    return f"({', '.join(named)}) VALUES", row, list(zip(*(column for _, _, column in bound)))
 
 
-def _insert_rows(db: Db, head: str, row: str, rows: list[tuple[Any, ...]]) -> int:
-    """Insert `rows` (`INSERT OR IGNORE INTO transactions {head} {row}, {row}, ...`), several in
-    each statement; how many were new (a stored id is skipped).
+def _insert_rows(db: Db, head: str, row: Callable[[int], str], rows: list[tuple[Any, ...]]) -> int:
+    """Insert `rows` (`INSERT OR IGNORE INTO transactions {head} {row(0)}, {row(width)}, ...`),
+    several in each statement; how many were new (a stored id is skipped).
 
     Each execution of a statement costs the sqlite3 module a step, a reset and the GIL let go
     and taken back, and SQLite its statement's set-up: per row, about as much as SQLite's insert
@@ -95,18 +106,20 @@ def _insert_rows(db: Db, head: str, row: str, rows: list[tuple[Any, ...]]) -> in
     abort it half way: at a million rows that doubled the system time (2.5 -> 5.6 s), which is
     why stores before schema 12 inserted one row a statement.  Nothing can abort this one: `OR
     IGNORE` skips a row whose key is stored (as `ON CONFLICT DO NOTHING` did) and the only NOT
-    NULL column is given a literal, and the foreign key on `run_id` is checked at commit since
-    migration 12 (DEFERRABLE INITIALLY DEFERRED).  tests/test_file_import.py holds a batch to
-    writing no statement journal."""
+    NULL column is given a literal, no function is called (`_ZERO_AS_NULL`), and the foreign key
+    on `run_id` is checked at commit since migration 12 (DEFERRABLE INITIALLY DEFERRED).
+    tests/test_file_import.py holds an import with rules (NULL categories) to writing no
+    statement journal."""
     per = min(_ROWS_PER_STATEMENT, _VARIABLES // len(rows[0])) if rows else 1
     whole = len(rows) - len(rows) % per if per > 1 else 0  # rows stored `per` at a time
     stored = 0
     if whole:
-        sql = f"INSERT OR IGNORE INTO transactions {head} {', '.join([row] * per)}"
+        width = len(rows[0])
+        sql = f"INSERT OR IGNORE INTO transactions {head} {', '.join(row(k * width) for k in range(per))}"
         groups = [list(chain.from_iterable(rows[i : i + per])) for i in range(0, whole, per)]
         stored += max(db.executemany(sql, groups).rowcount, 0)
     if whole < len(rows):
-        sql = f"INSERT OR IGNORE INTO transactions {head} {row}"
+        sql = f"INSERT OR IGNORE INTO transactions {head} {row(0)}"
         stored += max(db.executemany(sql, rows[whole:]).rowcount, 0)
     return stored
 
@@ -114,8 +127,8 @@ def _insert_rows(db: Db, head: str, row: str, rows: list[tuple[Any, ...]]) -> in
 def _bound(name: str, column: list[Any]) -> tuple[str, list[Any]]:
     """The placeholder of stored column `name` and the values bound to it: None as 0 in text."""
     if name in _TEXTS and any(map(is_, column, _NONES)):
-        return "nullif(?, 0)", list(map(_NONE_AS_0, column, column))
-    return "?", column
+        return _ZERO_AS_NULL, list(map(_NONE_AS_0, column, column))
+    return _VALUE, column
 
 
 def _literal(number: int | None) -> str:
