@@ -23,11 +23,14 @@ from importer.parsers.base import StatementFile
 from importer.parsers.stream import Event, Rows
 from importer.reports.summary import RunReport
 from importer.rules import RuleSet, load_rules
-from importer.run import file_import
+from importer.run import file_import, pipeline
 from importer.run.pipeline import RunSettings, run
 from importer.store.locate import open_store
 from importer.store.sqlite import State, transaction_row
+from importer.targets import REGISTRY
 from tests.golden import ROOT
+from tests.statements import Line, chase_csv, day
+from tests.test_journal import Remote
 
 TABLES = ("transactions", "aliases", "held", "accepted", "ledger", "accounts", "account_identifiers", "files")
 
@@ -274,3 +277,37 @@ def test_storing_a_batch_landed_writes_what_storing_then_landing_writes(tmp_path
             == [("local", f"{sha}:0", run_b, 4, 4, "done")]
         )
         assert a.stored_transactions("ledger") == b.stored_transactions("ledger")
+
+
+@pytest.mark.parametrize("target", ["local", "remote"])
+def test_a_day_coming_back_after_the_id_window_reads_the_file_again_storing_each_row_once(
+    target: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The repeat counters keep only the last `id_window` days (importer/ids/recipe.py); a day that
+    # comes back after that raises DayLetGo and the file is read again with them unbounded.  The
+    # batches stored before must not stay as they were: the file is one import, its rows counted
+    # new once, none doubled, the same ids as a reading that never bounded them.
+    coffee = Line(day(1), "-4.50", "BLUE BOTTLE COFFEE")
+    lines = [coffee, coffee, *(Line(day(n), f"-{n}.00", f"SHOP {n}") for n in range(2, 8)), coffee]
+    statement = chase_csv(tmp_path / "oct.csv", lines)  # newest first: day 1, days 7..2, day 1 twice
+    settings = replace(samples_settings(), parse=ParseOptions(account="Checking"))
+    if target == "remote":
+        settings = replace(settings, target="remote")
+        monkeypatch.setitem(REGISTRY, "remote", Remote)
+    with State(tmp_path / "unbounded.sqlite") as state:
+        run([statement], RuleSet(()), state, settings)
+        expected = sorted(ext for (ext,) in state.db.execute("SELECT external_id FROM transactions"))
+    events = file_import._events
+    monkeypatch.setattr(file_import, "_events", lambda *args: in_single_rows(events(*args)))
+    made = pipeline._file_settings
+    monkeypatch.setattr(pipeline, "_file_settings", lambda *args: replace(made(*args), id_window=2))
+    with State(tmp_path / "state.sqlite") as state:
+        report = run([statement], RuleSet(()), state, settings)
+        stored = sorted(ext for (ext,) in state.db.execute("SELECT external_id FROM transactions"))
+        sent = state.accepted_ids(target, stored)
+    assert len(expected) == len(lines) == 9
+    assert stored == expected
+    done = report.files[0]
+    assert (done.parsed, done.new, done.duplicate, done.uncategorised, done.held, done.error) == (9, 9, 0, 9, 0, None)
+    assert sum(done.uncategorised_payees.values()) == 9, done.uncategorised_payees
+    assert set(sent) == set(expected)

@@ -131,7 +131,7 @@ class FileImport:
         self.restart(settings.id_window)
 
     def restart(self, id_window: int | None) -> None:
-        """Forget what was read, to read the file again (the caller rolls back what was stored)."""
+        """Begin a reading of the file with repeat counters kept for `id_window` days (None: all)."""
         self.settings = replace(self.settings, id_window=id_window)
         self.dedupe = StreamDedupe(self.state, self.settings.target, self.sha256, self.parser.name, self.settings.match)
         self.open: dict[int, _Open] = {}

@@ -394,14 +394,17 @@ def _import(
     report.format = parser.name
     told = lambda rows: _stage(settings, path, CATEGORISING, rows)  # noqa: E731  (progress per batch)
     in_state = Ability.IN_STATE in target.abilities
-    with state.transaction():  # the file's one transaction: stored whole or not at all
-        file = FileImport(path, parser, rules, state, book, _file_settings(settings, options, run_id, target), report)
-        imported = _read_into(file, told)
-        crash_point("parse")
-        _stage(settings, path, STORING, report.parsed)
-        _record_file(state, book, file, imported, report, run_id)
-        if in_state:  # the local ledger is the stored rows: they land with the file, in one statement
-            report.new += _land_in_state(state, target, run_id, imported)
+    file_settings = _file_settings(settings, options, run_id, target)
+
+    def reading(window: int | None) -> FileImport:  # made inside the file's transaction
+        return FileImport(path, parser, rules, state, book, replace(file_settings, id_window=window), report)
+
+    warnings = len(report.warnings)
+    try:
+        imported = _store_file(state, lambda: reading(file_settings.id_window), settings, target, told)
+    except DayLetGo:  # a long statement not in date order: what the first reading stored is rolled back
+        del report.warnings[warnings:]
+        imported = _store_file(state, lambda: reading(None), settings, target, told)  # repeat counters unbounded
     crash_point("store")
     sending = len(imported.extra) + (0 if in_state else imported.fresh)
     _stage(settings, path, UPLOADING, sending)  # stored (and landed, in the state): only sending is left
@@ -414,6 +417,27 @@ def _import(
     journal = Journal(state, target, run_id)
     names = [*([] if in_state else state.representatives(run_id, imported.sha256, imported.after)), *imported.extra]
     _upload(rows, sending, names, journal, report, lambda done: _uploaded(settings, path, done))
+
+
+def _store_file(
+    state: Store,
+    reading: Callable[[], FileImport],
+    settings: RunSettings,
+    target: Target,
+    told: Callable[[int], None],
+) -> Imported:
+    """Read, categorise and store a file (`reading` begins it) in its one transaction: stored
+    whole or not at all (and landed with it in a target inside the state)."""
+    with state.transaction():
+        file = reading()
+        report, run_id = file.report, file.settings.run_id
+        imported = _read_into(file, told)
+        crash_point("parse")
+        _stage(settings, file.path, STORING, report.parsed)
+        _record_file(state, file.book, file, imported, report, run_id)
+        if Ability.IN_STATE in target.abilities:  # the local ledger is the stored rows: they land with the file
+            report.new += _land_in_state(state, target, run_id, imported)
+    return imported
 
 
 def _land_in_state(state: Store, target: Target, run_id: int, imported: Imported) -> int:
@@ -437,10 +461,7 @@ def _read_into(file: FileImport, told: Callable[[int], None]) -> Imported:
     """Run the file's import; whatever a file can cause becomes that file's `InputError`."""
     try:
         return file.run(told)
-    except DayLetGo:  # a long statement not in date order: its repeat counters, unbounded this time
-        file.restart(id_window=None)
-        return file.run(told)
-    except (ImporterError, KeyboardInterrupt):
+    except (ImporterError, KeyboardInterrupt, DayLetGo):  # DayLetGo: `_import` reads the file again
         raise
     except Exception as exc:
         raise unreadable(file.path, exc) from None
