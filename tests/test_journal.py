@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -10,13 +11,15 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from importer.cli.console import PlainConsole
 from importer.config.settings import TargetSettings
 from importer.config.state_location import Location
 from importer.core.errors import UploadError
 from importer.core.models import Transaction, UploadResult
 from importer.parsers import ParseOptions
+from importer.reports.summary import RunReport, render_text
 from importer.rules import RuleSet
-from importer.run.journal import LONGEST_SEND, Journal
+from importer.run.journal import LONGEST_SEND, Journal, Reconciliation
 from importer.run.pipeline import RunSettings, batch_key, run
 from importer.store.locate import open_store
 from importer.store.sqlite import State
@@ -277,3 +280,16 @@ def test_the_local_ledger_lands_records_and_confirms_a_batch_in_one_transaction(
 
 def sorted_ids(state: State) -> list[str | None]:
     return [t.external_id for t in state.stored_transactions()]
+
+
+def test_a_run_that_waited_for_an_interrupted_runs_requests_says_so() -> None:
+    out = io.StringIO()
+    waited = RunReport(1, "box", reconciled=Reconciliation(batches=1, found=4, waited=29.6))
+    render_text(waited, PlainConsole(out))
+    assert out.getvalue().splitlines()[-1] == (
+        "pending batches reconciled: 1 (0 re-sent, 4 found, 0 sent; "
+        "waited 30 s for requests of the interrupted run to land)"
+    )
+    quick = io.StringIO()
+    render_text(RunReport(1, "box", reconciled=Reconciliation(batches=1, found=4)), PlainConsole(quick))
+    assert quick.getvalue().splitlines()[-1] == "pending batches reconciled: 1 (0 re-sent, 4 found, 0 sent)"
