@@ -64,6 +64,13 @@ def loopback(state: State, server: LoopbackServer) -> LoopbackTarget:
     return LoopbackTarget(state, 1, TargetSettings(type="loopback", base_url=server.url, batch_size=4))
 
 
+def journal_pending(state: State, target: LoopbackTarget, txns: list[Transaction]) -> None:
+    """`txns` journalled as one pending batch to `target` by a run that then died."""
+    Journal(state, target, state.begin_run("test"))._begin(
+        batch_key(target.name, txns), [t.external_id or "" for t in txns]
+    )
+
+
 def batch_rows(state: State) -> list[tuple[str, str, int]]:
     return state.db.execute("SELECT status, target, size FROM batches ORDER BY id").fetchall()
 
@@ -132,9 +139,7 @@ def test_a_target_without_keys_is_asked_what_it_holds_and_gets_only_the_rest(
     txns = stored(state_path, statement)
     with open_store(state_path) as state:
         target = loopback(state, server)
-        Journal(state, target, state.begin_run("test"))._begin(
-            batch_key("loopback", txns), [t.external_id or "" for t in txns]
-        )
+        journal_pending(state, target, txns)
         target.send(txns[:6], "")  # six landed before the connection (and the run) died
         target.in_flight_grace = 2.0
         waits: list[float] = []
@@ -154,9 +159,7 @@ def test_records_of_a_killed_run_still_landing_are_found_after_the_grace_not_sen
     txns = stored(state_path, statement)
     with open_store(state_path) as state:
         target = loopback(state, server)
-        Journal(state, target, state.begin_run("test"))._begin(
-            batch_key("loopback", txns), [t.external_id or "" for t in txns]
-        )
+        journal_pending(state, target, txns)
         target.send(txns[:3], "")
 
         def meanwhile(seconds: float) -> None:  # the killed run's last request is stored now
@@ -174,9 +177,7 @@ def test_a_batch_journalled_longer_ago_than_any_send_lasts_is_trusted_at_once(
     txns = stored(state_path, statement)
     with open_store(state_path) as state:
         target = loopback(state, server)
-        Journal(state, target, state.begin_run("test"))._begin(
-            batch_key("loopback", txns), [t.external_id or "" for t in txns]
-        )
+        journal_pending(state, target, txns)
         long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=LONGEST_SEND + 31)
         state.db.execute("UPDATE batches SET created_at = ?", (long_ago.isoformat(timespec="seconds"),))
         state.db.commit()
@@ -203,9 +204,7 @@ def test_a_run_reconciles_before_it_sends_anything_new(
     txns = stored(state_path, first)
     with open_store(state_path) as state:
         target = loopback(state, server)
-        Journal(state, target, state.begin_run("test"))._begin(
-            batch_key("loopback", txns), [t.external_id or "" for t in txns]
-        )
+        journal_pending(state, target, txns)
         target.send(txns, "")  # landed; the run died before it could mark the batch done
         server.service.log.clear()
         settings = RunSettings(

@@ -196,14 +196,19 @@ def test_a_schema_nine_state_upgrades_keeping_every_row_value_and_rowid(tmp_path
         assert state.stored_transaction("legacy-id-5") is not None
 
 
-def test_an_upgrade_gives_back_the_pages_of_the_table_it_rebuilt(tmp_path: Path) -> None:
-    # Migration 10 copies `transactions` into a new table: the old one's pages would stay in the
-    # file as free pages, so the upgrade compacts it (importer/store/migrations.py).
+def four_thousand_rows() -> list[Transaction]:
+    """Enough rows (with long descriptions) that a rebuilt table leaves many free pages."""
     txns = chase()
-    many = [
+    return [
         txns[n % len(txns)].model_copy(update={"external_id": f"v2:{n:032x}", "description": f"shop {n} " * 8})
         for n in range(4000)
     ]
+
+
+def test_an_upgrade_gives_back_the_pages_of_the_table_it_rebuilt(tmp_path: Path) -> None:
+    # Migration 10 copies `transactions` into a new table: the old one's pages would stay in the
+    # file as free pages, so the upgrade compacts it (importer/store/migrations.py).
+    many = four_thousand_rows()
     path = tmp_path / "state.db"
     schema_nine_state(path, many)
     with sqlite3.connect(path) as db:
@@ -233,11 +238,7 @@ def _schema(db: sqlite3.Connection) -> list[tuple[str, str, str]]:
 
 
 def test_migration_twelve_defers_the_run_key_keeping_every_row_and_gives_back_the_old_pages(tmp_path: Path) -> None:
-    txns = chase()
-    many = [
-        txns[n % len(txns)].model_copy(update={"external_id": f"v2:{n:032x}", "description": f"shop {n} " * 8})
-        for n in range(4000)
-    ]
+    many = four_thousand_rows()
     path = tmp_path / "state.db"
     schema_eleven_state(path, many)
     with sqlite3.connect(path) as db:

@@ -97,6 +97,21 @@ _OTHER_VIEWS = f"""
 _TXN_VIEWS = _rows_view("CREATE VIEW", "") + ";" + _OTHER_VIEWS
 _TXN_COLUMNS_7 = f"{TXN_COLUMNS}, file_id, run_id, status, pair_id, ledger_run"
 
+
+def _keyed_table(run_key: str) -> str:
+    """`transactions_new` as migrations 10 and 12 build it: keyed by `id_key`, the run's
+    foreign key declared with `run_key` (12: checked at commit)."""
+    return f"""CREATE TABLE transactions_new (
+        {_TXN_TABLE_COLUMNS},
+        file_id INTEGER,
+        run_id INTEGER REFERENCES runs(id){run_key},
+        status TEXT NOT NULL DEFAULT 'ok',
+        pair_id TEXT,
+        ledger_run INTEGER,
+        id_key INTEGER
+    )"""
+
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: the first schema.
     f"""
@@ -392,15 +407,7 @@ MIGRATIONS: tuple[str, ...] = (
     DROP VIEW accepted_records;
     DROP VIEW ledger;
     DROP VIEW transaction_rows;
-    CREATE TABLE transactions_new (
-        {_TXN_TABLE_COLUMNS},
-        file_id INTEGER,
-        run_id INTEGER REFERENCES runs(id),
-        status TEXT NOT NULL DEFAULT 'ok',
-        pair_id TEXT,
-        ledger_run INTEGER,
-        id_key INTEGER
-    );
+    {_keyed_table("")};
     INSERT INTO transactions_new (rowid, {_TXN_COLUMNS_7}, id_key)
         SELECT rowid, {_TXN_COLUMNS_7}, id_key(external_id) FROM transactions ORDER BY rowid;
     DROP TABLE transactions;
@@ -433,15 +440,7 @@ MIGRATIONS: tuple[str, ...] = (
     DROP VIEW accepted_records;
     DROP VIEW ledger;
     DROP VIEW transaction_rows;
-    CREATE TABLE transactions_new (
-        {_TXN_TABLE_COLUMNS},
-        file_id INTEGER,
-        run_id INTEGER REFERENCES runs(id) DEFERRABLE INITIALLY DEFERRED,
-        status TEXT NOT NULL DEFAULT 'ok',
-        pair_id TEXT,
-        ledger_run INTEGER,
-        id_key INTEGER
-    );
+    {_keyed_table(" DEFERRABLE INITIALLY DEFERRED")};
     INSERT INTO transactions_new (rowid, {_TXN_COLUMNS_7}, id_key)
         SELECT rowid, {_TXN_COLUMNS_7}, id_key FROM transactions ORDER BY rowid;
     DROP TABLE transactions;
