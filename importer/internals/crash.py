@@ -5,6 +5,8 @@
 Unset, a crash point costs one dictionary lookup.  The points:
 
     parse            a file has been read whole, nothing of it stored yet
+    keys.deferred    a first import has stored a batch with the key index dropped (the file's
+                     transaction brings it back when undone)
     store            a file's transactions are stored, none of them sent
     upload.pending   a batch is journalled as pending, not yet sent
     upload.sent      the target has confirmed a batch, the journal does not know yet

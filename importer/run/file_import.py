@@ -39,6 +39,7 @@ from importer.dedupe.layers import Decision, MatchSettings, record
 from importer.dedupe.stream import StreamDedupe
 from importer.dedupe.transfers import pair_stored, pair_transfers, with_pairs
 from importer.ids.recipe import IdAssigner
+from importer.internals.crash import crash_point
 from importer.parsers import ParseOptions, Parser
 from importer.parsers.base import StatementFile
 from importer.parsers.stream import Event, Rows, StatementEnd, StatementHead, events_of
@@ -56,6 +57,10 @@ ID_WINDOW_DAYS = 400
 _CHAIN_LIMIT = 20_000  # lines whose balances are followed for the statement's closing balance (a month has fewer)
 _COLLECT_EVERY = 16  # batches between two collections of the small cycles they leave (`_rows`)
 _PAYEES_KEPT = 20_000  # distinct uncategorised payees counted exactly; past that only the frequent ones
+# Rows a first import stores before it drops the index on the ids' keys for its remaining rows
+# (`_defer_keys`): below that the index is small enough that storing into it costs little, and
+# small imports are stored exactly as every other import is.
+DEFER_KEYS_AFTER = 100_000
 
 
 @dataclass
@@ -70,6 +75,7 @@ class FileSettings:
     as_new_account: bool = False
     id_window: int | None = ID_WINDOW_DAYS
     in_state: bool = False  # the target is the local ledger: new rows are stored landed in it
+    defer_keys_after: int | None = DEFER_KEYS_AFTER  # None: the key index kept throughout (`_defer_keys`)
 
 
 @dataclass
@@ -139,6 +145,7 @@ class FileImport:
         self.extra: list[Transaction] = []
         self.fresh = 0
         self.after = self.state.last_row()
+        self.keys_deferred = False
         self.payees: Counter[str] = Counter()
         self.partial: str | None = None
         self.report.parsed = self.report.skipped = self.report.duplicate = self.report.transfers = 0
@@ -166,6 +173,7 @@ class FileImport:
             except TruncatedError as exc:
                 self._keep_partial(exc)
             self._check_unchanged(source)
+        self._restore_keys()  # what follows may ask for stored rows by id
         for statement in self.open.values():
             self._check_seen_elsewhere(statement)
         self._finish()
@@ -192,6 +200,7 @@ class FileImport:
             bank_account_id=head.bank_account_id,
             profile=head.profile,
         )
+        self._restore_keys()  # a second statement: its ids are not kept distinct from the first's
         explicit = self.settings.explicit_account if head.index == 0 else None
         account = self.book.resolve(header, explicit, head.profile or self.settings.options.profile)
         self._lock(account)
@@ -209,8 +218,14 @@ class FileImport:
         self._remember(statement, batch)
         named = statement.ids.assign_batch(batch)
         kept = self._categorise(named)
+        others = self._others_exist(statement)
+        if others:  # pairing transfers asks for the batch's rows by id
+            self._restore_keys()
         if kept is not None:  # inside the file's transaction, no savepoint: an error fails the file
-            self._store(kept, self._others_exist(statement))
+            self._store(kept, others)
+            self._defer_keys(others)
+        if self.keys_deferred:
+            crash_point("keys.deferred")  # a batch stored while the key index is away
         # The cycle collector is paused while a file is imported (internals/gcpause.py), and a
         # batch leaves a few small cycles behind (the rules' row class, importer/rules/rows.py,
         # once it has let go of the batch's columns): collected every _COLLECT_EVERY batches, so
@@ -287,6 +302,7 @@ class FileImport:
         """Store the decided rows that are not simply new, as `classify`'s decisions are stored."""
         if not decisions:
             return
+        self._restore_keys()  # recording asks for stored rows by id
         self.report.add_decisions(decisions)
         sending = record(self.state, decisions, self.settings.run_id, self.sha256, self.settings.target)
         self.extra += pair_transfers(self.state, sending, self.settings.match.window_days)
@@ -303,6 +319,27 @@ class FileImport:
         self.report.transfers = new_transfers + sum(1 for t in self.extra if t.transfer_to)
         self.report.uncategorised = sum(self.payees.values())
         self.report.uncategorised_payees = dict(self.payees.most_common())
+
+    # the key index ---------------------------------------------------------------------------
+
+    def _defer_keys(self, others: bool) -> None:
+        """Once a first import has stored `defer_keys_after` rows, have the state drop its index on
+        the ids' keys for the rest of the file and make it again, sorted, before the commit
+        (sqlite_stream.py `defer_key_index`: at ten million rows, storing into it was a third of
+        the import).  Only while what it rests on holds: one statement (whose id assigner keeps
+        its ids distinct: the store skips no row while the index is away), no other account
+        (no transfer to pair by id) and no decision to record; `_restore_keys` ends it where one
+        fails.  If two rows share a key after all, the state says so (SharedKeys) and the
+        pipeline reads the file again with the index kept."""
+        after = self.settings.defer_keys_after
+        if self.keys_deferred or after is None or self.fresh < after or others or len(self.open) != 1:
+            return
+        self.keys_deferred = self.state.defer_key_index(self.after)
+
+    def _restore_keys(self) -> None:
+        if self.keys_deferred:
+            self.state.restore_key_index()
+            self.keys_deferred = False
 
     # checks --------------------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from types import FrameType
 from typing import Protocol
@@ -60,7 +61,7 @@ from importer.rules import RuleSet
 from importer.run.file_import import FileImport, FileSettings, Imported
 from importer.run.journal import Journal, batch_key
 from importer.run.lock import LockedError
-from importer.store.base import Store
+from importer.store.base import SharedKeys, Store
 from importer.targets import Ability, Target, make_target
 
 # Files a folder may hold beside statements that are never statements themselves.
@@ -396,15 +397,10 @@ def _import(
     in_state = Ability.IN_STATE in target.abilities
     file_settings = _file_settings(settings, options, run_id, target)
 
-    def reading(window: int | None) -> FileImport:  # made inside the file's transaction
-        return FileImport(path, parser, rules, state, book, replace(file_settings, id_window=window), report)
+    def reading(how: FileSettings) -> FileImport:  # made inside the file's transaction
+        return FileImport(path, parser, rules, state, book, how, report)
 
-    warnings = len(report.warnings)
-    try:
-        imported = _store_file(state, lambda: reading(file_settings.id_window), settings, target, told)
-    except DayLetGo:  # a long statement not in date order: what the first reading stored is rolled back
-        del report.warnings[warnings:]
-        imported = _store_file(state, lambda: reading(None), settings, target, told)  # repeat counters unbounded
+    imported = _store_read_again(state, settings, target, told, file_settings, report, reading)
     crash_point("store")
     sending = len(imported.extra) + (0 if in_state else imported.fresh)
     _stage(settings, path, UPLOADING, sending)  # stored (and landed, in the state): only sending is left
@@ -417,6 +413,31 @@ def _import(
     journal = Journal(state, target, run_id)
     names = [*([] if in_state else state.representatives(run_id, imported.sha256, imported.after)), *imported.extra]
     _upload(rows, sending, names, journal, report, lambda done: _uploaded(settings, path, done))
+
+
+def _store_read_again(
+    state: Store,
+    settings: RunSettings,
+    target: Target,
+    told: Callable[[int], None],
+    file_settings: FileSettings,
+    report: FileReport,
+    reading: Callable[[FileSettings], FileImport],
+) -> Imported:
+    """`_store_file`, and again from the start in a new transaction (what the reading before
+    stored rolled back, its warnings taken back) while a reading ends in what another way of
+    reading settles: a long statement not in date order (DayLetGo: repeat counters unbounded), or
+    two rows sharing a key while the key index was deferred (SharedKeys: the index kept).  Each
+    sets its own setting for good, so a file is read three times at most."""
+    warnings = len(report.warnings)
+    while True:
+        try:
+            return _store_file(state, partial(reading, file_settings), settings, target, told)
+        except DayLetGo:
+            file_settings = replace(file_settings, id_window=None)
+        except SharedKeys:
+            file_settings = replace(file_settings, defer_keys_after=None)
+        del report.warnings[warnings:]
 
 
 def _store_file(
@@ -461,7 +482,7 @@ def _read_into(file: FileImport, told: Callable[[int], None]) -> Imported:
     """Run the file's import; whatever a file can cause becomes that file's `InputError`."""
     try:
         return file.run(told)
-    except (ImporterError, KeyboardInterrupt, DayLetGo):  # DayLetGo: `_import` reads the file again
+    except (ImporterError, KeyboardInterrupt, DayLetGo, SharedKeys):  # the last two: read again (`_store_read_again`)
         raise
     except Exception as exc:
         raise unreadable(file.path, exc) from None

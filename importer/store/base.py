@@ -39,6 +39,12 @@ Balance = tuple[str, str, str, str, str]  # a recorded statement: path, start, e
 LEDGER_TARGET = "local"
 
 
+class SharedKeys(Exception):
+    """The ids' key index could not be made again (`Store.restore_key_index`): two rows stored
+    while it was deferred share a key.  The file is read again with the index kept, which
+    decides such rows as it always does (a duplicate skipped, a collision refused)."""
+
+
 class Store(Protocol):
     """The state database, whatever holds it."""
 
@@ -102,6 +108,19 @@ class Store(Protocol):
 
     def last_row(self) -> int:
         """A mark before the rows stored next (`new_rows` and its kin read what follows it)."""
+
+    def defer_key_index(self, after: int) -> bool:
+        """Stop keeping the index on the ids' keys for the rest of the open unit, if every stored
+        row is one stored after the mark `after` (this file's: a first import) and nothing
+        else names an id (no alias, no accepted record); whether it did.  While it is deferred,
+        `store_batch` skips no row and `known` reports no stored status: the caller vouches that
+        the ids it stores are distinct and asks for no stored row by id, and
+        `restore_key_index` checks it.  An engine that gains nothing answers False."""
+
+    def restore_key_index(self) -> None:
+        """Make the index `defer_key_index` dropped again, from every stored row at once (a sort,
+        where storing a row into it was a random page each); SharedKeys if two rows share a key,
+        with the unit then to be undone."""
 
     def new_rows(self, run_id: int, sha256: str, after: int, size: int) -> Iterator[list[Transaction]]:
         """The rows run `run_id` stored `ok` from file `sha256` after the mark `after`, `size` at a time."""

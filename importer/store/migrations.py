@@ -47,6 +47,9 @@ _TXN_INDEXES = """
     CREATE INDEX transactions_by_pair ON transactions (pair_id) WHERE pair_id IS NOT NULL;
     CREATE INDEX transactions_by_ledger_run ON transactions (ledger_run) WHERE ledger_run IS NOT NULL
 """
+# The unique index on the id's key (idkey.py): made by migrations 10 and 12, and made again by a
+# large first import that dropped it while it stored (sqlite_stream.py `defer_key_index`).
+KEY_INDEX = "CREATE UNIQUE INDEX transactions_by_key ON transactions (id_key)"
 _LEDGER_RUN_INDEX = "CREATE INDEX transactions_by_ledger_run ON transactions (ledger_run) WHERE ledger_run IS NOT NULL"
 _LANDED_LATER_INDEX = f"CREATE INDEX transactions_landed_later ON transactions (ledger_run) WHERE {LANDED_LATER}"
 _READ_COLUMNS = ", ".join(
@@ -412,7 +415,7 @@ MIGRATIONS: tuple[str, ...] = (
         SELECT rowid, {_TXN_COLUMNS_7}, id_key(external_id) FROM transactions ORDER BY rowid;
     DROP TABLE transactions;
     ALTER TABLE transactions_new RENAME TO transactions;
-    CREATE UNIQUE INDEX transactions_by_key ON transactions (id_key);
+    {KEY_INDEX};
     {_TXN_INDEXES};
     {_rows_view("CREATE VIEW", ", t.id_key")};
     {_OTHER_VIEWS}
@@ -445,7 +448,7 @@ MIGRATIONS: tuple[str, ...] = (
         SELECT rowid, {_TXN_COLUMNS_7}, id_key FROM transactions ORDER BY rowid;
     DROP TABLE transactions;
     ALTER TABLE transactions_new RENAME TO transactions;
-    CREATE UNIQUE INDEX transactions_by_key ON transactions (id_key);
+    {KEY_INDEX};
     {_TXN_INDEXES.replace(_LEDGER_RUN_INDEX, _LANDED_LATER_INDEX)};
     {_rows_view("CREATE VIEW", ", t.id_key")};
     {_OTHER_VIEWS.replace(_ACCEPTED_RECORDS, _ACCEPTED_RECORDS_11)}

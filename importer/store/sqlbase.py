@@ -75,6 +75,9 @@ class SqlBase:
     path: Path | PgUrl  # where it lives, for messages (a PgUrl shows itself without its password)
     db: Db
     _depth: int = 0  # how many `transaction()` blocks are open: only the outermost commits
+    # The index on the ids' keys is dropped until the outermost unit ends (sqlite_stream.py
+    # `defer_key_index`): made again before it commits, back by itself when it rolls back.
+    _keys_deferred: bool = False
     _BEGIN: ClassVar[str] = "BEGIN"
     # What the engine raises for a refused constraint, and for any database error (set by the
     # engine's base: PostgreSQL's driver is imported only when a PostgreSQL state is opened).
@@ -113,6 +116,8 @@ class SqlBase:
         self._depth = 1
         try:
             yield
+            if self._keys_deferred:  # never committed without it
+                self.restore_key_index()
         except BaseException:
             self.db.rollback()
             raise
@@ -120,6 +125,10 @@ class SqlBase:
             self.db.commit()
         finally:
             self._depth = 0
+            self._keys_deferred = False  # a rollback brought the index back with the rest
+
+    def restore_key_index(self) -> None:
+        """Nothing to make again in an engine that never defers it (sqlite_stream.py)."""
 
     @contextmanager
     def joined(self) -> Iterator[None]:

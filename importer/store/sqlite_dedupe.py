@@ -31,10 +31,13 @@ _CANDIDATES = (
 # ledger (id, None, TRUE, None) of those it confirmed.  Three `IN` queries cost a third more.  The
 # stored rows are found by `IN` on their key (its index is large: probed in key order), the
 # aliases and confirmations by joining the ids (`_JSON_TABLE`: their tables are small).
-_KNOWN = (
+# While the key index is deferred (sqlite_stream.py `defer_key_index`) the stored rows are the
+# file's own, whose ids its caller keeps distinct: only the aliases and confirmations are asked.
+_STORED = (
     "SELECT external_id, status, {landed}, NULL FROM transactions WHERE id_key IN ({keys}) AND external_id IN ({ids}) "
-    "UNION ALL SELECT a.external_id, NULL, NULL, a.canonical_id FROM {wanted} JOIN aliases a ON a.external_id = w.value"
 )
+_ALIASED = "SELECT a.external_id, NULL, NULL, a.canonical_id FROM {wanted} JOIN aliases a ON a.external_id = w.value"
+_KNOWN = _STORED + "UNION ALL " + _ALIASED
 _CONFIRMED = (
     " UNION ALL SELECT c.external_id, NULL, TRUE, NULL FROM {wanted} "
     "JOIN accepted c ON c.target = ? AND c.external_id = w.value"
@@ -55,13 +58,15 @@ class DedupeSql(SqlBase):
 
     def known(self, target: str, external_ids: Sequence[str]) -> tuple[set[str], dict[str, str], dict[str, str]]:
         """(`accepted_ids`, `aliases_of`, `statuses`) of `external_ids`, read in one statement."""
-        ids, keys = json.dumps(list(external_ids)), json.dumps(id_keys(external_ids))
+        ids = json.dumps(list(external_ids))
+        stored = () if self._keys_deferred else (json.dumps(id_keys(external_ids)), ids)
+        query = _ALIASED if self._keys_deferred else _KNOWN
         if target == LEDGER_TARGET:
-            query = _KNOWN.format(landed="ledger_run IS NOT NULL", **self._known_lists())
-            rows = self.db.execute(query, (keys, ids, ids))
+            query = query.format(landed="ledger_run IS NOT NULL", **self._known_lists())
+            rows = self.db.execute(query, (*stored, ids))
         else:
-            query = (_KNOWN + _CONFIRMED).format(landed="FALSE", **self._known_lists())
-            rows = self.db.execute(query, (keys, ids, ids, ids, target))
+            query = (query + _CONFIRMED).format(landed="FALSE", **self._known_lists())
+            rows = self.db.execute(query, (*stored, ids, ids, target))
         accepted: set[str] = set()
         aliases: dict[str, str] = {}
         statuses: dict[str, str] = {}
