@@ -222,10 +222,10 @@ class FileImport:
         if others:  # pairing transfers asks for the batch's rows by id
             self._restore_keys()
         if kept is not None:  # inside the file's transaction, no savepoint: an error fails the file
+            self._defer_keys(others)  # before the batch: a file that ends at the mark never defers
             self._store(kept, others)
-            self._defer_keys(others)
-        if self.keys_deferred:
-            crash_point("keys.deferred")  # a batch stored while the key index is away
+            if self.keys_deferred:
+                crash_point("keys.deferred")  # a batch stored while the key index is away
         # The cycle collector is paused while a file is imported (internals/gcpause.py), and a
         # batch leaves a few small cycles behind (the rules' row class, importer/rules/rows.py,
         # once it has let go of the batch's columns): collected every _COLLECT_EVERY batches, so
@@ -323,10 +323,10 @@ class FileImport:
     # the key index ---------------------------------------------------------------------------
 
     def _defer_keys(self, others: bool) -> None:
-        """Once a first import has stored `defer_keys_after` rows, have the state drop its index on
-        the ids' keys for the rest of the file and make it again, sorted, before the commit
-        (sqlite_stream.py `defer_key_index`: at ten million rows, storing into it was a third of
-        the import).  Only while what it rests on holds: one statement (whose id assigner keeps
+        """Once a first import has stored `defer_keys_after` rows and another batch comes, have
+        the state drop its index on the ids' keys for the rest of the file and make it again,
+        sorted, before the commit (sqlite_stream.py `defer_key_index`: at ten million rows,
+        storing into it was a third of the import's CPU).  Only while what it rests on holds: one statement (whose id assigner keeps
         its ids distinct: the store skips no row while the index is away), no other account
         (no transfer to pair by id) and no decision to record; `_restore_keys` ends it where one
         fails.  If two rows share a key after all, the state says so (SharedKeys) and the
