@@ -230,3 +230,23 @@ def test_a_first_import_killed_with_its_key_index_away_leaves_nothing_and_runs_a
         assert counted.fetchone() == (rows, rows, rows)
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     assert ("transactions_by_key", KEY_INDEX) in index_sql(state)
+
+
+@pytest.mark.usefixtures("one_row_batches")
+def test_a_second_statement_makes_the_index_again_before_its_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two accounts' statements in one file (their transfers paired by id): the index is made again
+    # when the second opens, and the state is the one an import keeping it leaves.
+    statement = ROOT / "samples" / "ofx" / "lakeside-cu-2026-10.qfx"
+    deferring_after(monkeypatch, None)
+    _, kept_totals = traced_run(tmp_path / "kept.sqlite", [statement], samples_settings())
+    deferring_after(monkeypatch, 1)
+    statements, totals = traced_run(tmp_path / "deferred.sqlite", [statement], samples_settings())
+    assert totals == kept_totals
+    assert kept_totals[0][0][1] > 2 and kept_totals[1][0][1] == 0  # new rows the first time, none again
+    assert snapshot(tmp_path / "deferred.sqlite") == snapshot(tmp_path / "kept.sqlite")
+    drop, made = statements.index("DROP INDEX transactions_by_key"), statements.index(KEY_INDEX)
+    assert drop < made
+    heads = [n for n, s in enumerate(statements) if "INSERT OR IGNORE INTO transactions" in s]
+    assert heads[-1] > made  # rows stored after the index came back: the second statement's
