@@ -326,11 +326,11 @@ class FileImport:
         """Once a first import has stored `defer_keys_after` rows and another batch comes, have
         the state drop its index on the ids' keys for the rest of the file and make it again,
         sorted, before the commit (sqlite_stream.py `defer_key_index`: at ten million rows,
-        storing into it was a third of the import's CPU).  Only while what it rests on holds: one statement (whose id assigner keeps
-        its ids distinct: the store skips no row while the index is away), no other account
-        (no transfer to pair by id) and no decision to record; `_restore_keys` ends it where one
-        fails.  If two rows share a key after all, the state says so (SharedKeys) and the
-        pipeline reads the file again with the index kept."""
+        storing into it was a third of the import's CPU).  Only while what it rests on holds:
+        one statement (whose id assigner keeps its ids distinct: the store skips no row while
+        the index is away), no other account (no transfer to pair by id) and no decision to
+        record; `_restore_keys` ends it where one fails.  If two rows share a key after all, the
+        state says so (SharedKeys) and the pipeline reads the file again with the index kept."""
         after = self.settings.defer_keys_after
         if self.keys_deferred or after is None or self.fresh < after or others or len(self.open) != 1:
             return
