@@ -7,7 +7,8 @@
     end of file: the waiting lines matched one to one, the file recorded ─▶ COMMIT ─▶ upload
 
 Memory is a few batches, the lines that resemble stored ones (dedupe/stream.py) and counters,
-whatever the file's size: no stage holds the file.  The file is all or nothing: every batch is
+whatever the file's size: no stage holds the file.  (The one exception: the ids of the lines found
+stored, which dedupe/stream.py keeps to the end, about 80 bytes each.)  The file is all or nothing: every batch is
 stored inside the one transaction the file opens (`State.transaction`; no savepoint per batch) and
 it commits only when the stream has ended and every check passed; an error anywhere (a bad cell
 on line 900,000, a balance that does not add up, a file that changed while it was read, a
