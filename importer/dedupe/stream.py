@@ -14,8 +14,15 @@ file, so the work is split by how much of the file a decision needs:
   file's ranges and its ids are known and the pairs are matched one to one exactly as `classify`
   matches them.  Only such lines are held in memory: the overlap with what is stored, not the file.
 
+The ids of the lines the exact layer found stored are what `finish` asks of "lines of this same
+file", for the waiting lines' candidates.  A file imported again is all such lines, so they are
+kept by day, at most `HITS_KEPT` ids beyond the days some waiting line's candidates fall on
+(those are kept to the end): a candidate's date is its id's (the id recipe hashes the date), so a
+candidate on a day let go is the one case that would need a day no longer kept, and it raises
+`DayLetGo`, as the id assigner does, for the file to be read again keeping every day.
+
 `tests/test_dedupe_stream.py` checks that the decisions equal `classify` over the whole file, for
-any batch size.
+any batch size and any number of ids kept.
 """
 
 from __future__ import annotations
@@ -40,9 +47,13 @@ from importer.dedupe.layers import (
     pool_of,
     similarity,
 )
+from importer.ids.recipe import DayLetGo
 from importer.store.base import Store
 
 DUPLICATES_LISTED = 1_000  # rows not sent that a report lists one by one; the rest are counted
+# Ids of lines found stored kept beyond the days waiting lines need (see the module doc): a
+# million-line file imported again held 80 MB of them, read only for the waiting lines' candidates.
+HITS_KEPT = 100_000
 
 
 @dataclass
@@ -67,10 +78,18 @@ class _Waiting:
 class StreamDedupe:
     """`classify` for one file, fed batch by batch (see the module doc)."""
 
-    def __init__(self, state: Store, target: str, sha256: str, fmt: str, settings: MatchSettings) -> None:
+    def __init__(
+        self, state: Store, target: str, sha256: str, fmt: str, settings: MatchSettings, bounded: bool = True
+    ) -> None:
         self.state, self.target, self.sha256, self.fmt, self.settings = state, target, sha256, fmt, settings
         self.waiting: list[_Waiting] = []
-        self.hits: set[str] = set()  # ids of this file already stored from another file (exact layer)
+        # ids of this file's lines found stored (exact layer), by their day, the last seen last;
+        # `bounded`: only HITS_KEPT of them beyond the `wanted` days (the module doc)
+        self.hits: dict[dt.date, set[str]] = {}
+        self.bounded = bounded
+        self.kept = 0  # ids in `hits`
+        self.wanted: set[dt.date] = set()  # days of the waiting lines' candidates: kept to the end
+        self.let_go: set[dt.date] = set()  # days whose ids were let go
         self.ranges: dict[str, tuple[dt.date, dt.date]] = {}  # account -> the dates the file covers
         self.seen = 0
         self.listed = 0  # rows listed one by one so far (DUPLICATES_LISTED at most)
@@ -88,8 +107,8 @@ class StreamDedupe:
         exact = [i for i, ext in enumerate(ids) if ext in stored] if stored else []
         undecided = [i for i, ext in enumerate(ids) if ext not in stored] if exact else list(range(len(ids)))
         held: list[int] = []  # exact rows held before: the fuzzy layers decide them again
+        self._remember_hits(batch, ids, exact)
         for i in exact:
-            self.hits.add(ids[i])
             self._exact(batch, i, known, out, held)
         self._candidates(batch, sorted(undecided + held) if held else undecided, known.statuses, out)
         self.seen += len(batch)
@@ -103,7 +122,7 @@ class StreamDedupe:
         pairs = []
         for wait in self.waiting:
             for cand in wait.candidates:
-                if cand.txn.external_id in self.hits:
+                if cand.txn.external_id in self.hits.get(cand.txn.date, ()):
                     continue  # a line of this very file: never another line's match
                 kind = kind_of(wait.txn, cand, context)
                 if kind is not None:
@@ -122,6 +141,28 @@ class StreamDedupe:
             if not dissimilar:
                 claimed.add(cand.txn.external_id)
         return [decided.get(w.order) or Decision(w.txn, Action.SEND) for w in self.waiting]
+
+    def _remember_hits(self, batch: TxBatch, ids: list[str], exact: list[int]) -> None:
+        """Keep the ids of the rows `exact` by day (their days now the last seen), then let the
+        oldest days go, but for the wanted ones and the batch's own, while more than HITS_KEPT."""
+        if not exact:
+            return
+        by_day: dict[dt.date, list[str]] = {}
+        for i in exact:
+            by_day.setdefault(batch.date[i], []).append(ids[i])
+        for day, day_ids in by_day.items():
+            kept = self.hits.pop(day, set())
+            self.kept -= len(kept)
+            kept.update(day_ids)
+            self.kept += len(kept)
+            self.hits[day] = kept
+        if not self.bounded or self.kept <= HITS_KEPT:
+            return
+        for day in [d for d in self.hits if d not in self.wanted and d not in by_day]:
+            self.kept -= len(self.hits.pop(day))
+            self.let_go.add(day)
+            if self.kept <= HITS_KEPT:
+                return
 
     def _exact(self, batch: TxBatch, i: int, known: Known, out: BatchDecisions, undecided: list[int]) -> None:
         ext = batch.column("external_id")[i] or ""
@@ -152,11 +193,19 @@ class StreamDedupe:
                 if abs((batch.date[i] - c.txn.date).days) <= window
             ]
             if near:
+                self._want(near)
                 self.waiting.append(_Waiting(self.seen + i, batch.row(i), near))
             elif batch.column("external_id")[i] in statuses:  # held before, alike nothing now: sent
                 out.decisions.append(Decision(batch.row(i), Action.SEND))
             else:
                 out.new.append(i)
+
+    def _want(self, candidates: list[Candidate]) -> None:
+        """Keep the ids of the candidates' days to the end; DayLetGo if one was let go already."""
+        for cand in candidates:
+            if cand.txn.date in self.let_go:
+                raise DayLetGo(cand.txn.date)
+            self.wanted.add(cand.txn.date)
 
     def _cover(self, batch: TxBatch) -> None:
         start, end = self.ranges.get(batch.account, (batch.date[0], batch.date[0]))

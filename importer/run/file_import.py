@@ -7,10 +7,10 @@
     end of file: the waiting lines matched one to one, the file recorded ─▶ COMMIT ─▶ upload
 
 Memory is a few batches, the lines that resemble stored ones (dedupe/stream.py) and counters,
-whatever the file's size: no stage holds the file.  (The one exception: the ids of the lines found
-stored, which dedupe/stream.py keeps to the end, about 80 bytes each.)  The file is all or nothing: every batch is
-stored inside the one transaction the file opens (`State.transaction`; no savepoint per batch) and
-it commits only when the stream has ended and every check passed; an error anywhere (a bad cell
+whatever the file's size: no stage holds the file (of the ids of lines found stored, which the
+waiting lines ask about, dedupe/stream.py keeps a bounded number).  The file is all or nothing:
+every batch is stored inside the one transaction the file opens (`State.transaction`; no
+savepoint per batch) and it commits only when the stream has ended and every check passed; an error anywhere (a bad cell
 on line 900,000, a balance that does not add up, a file that changed while it was read, a
 Ctrl-C) rolls it all back.  Nothing is uploaded before the commit.
 
@@ -140,7 +140,9 @@ class FileImport:
     def restart(self, id_window: int | None) -> None:
         """Begin a reading of the file with repeat counters kept for `id_window` days (None: all)."""
         self.settings = replace(self.settings, id_window=id_window)
-        self.dedupe = StreamDedupe(self.state, self.settings.target, self.sha256, self.parser.name, self.settings.match)
+        self.dedupe = StreamDedupe(
+            self.state, self.settings.target, self.sha256, self.parser.name, self.settings.match, id_window is not None
+        )
         self.open: dict[int, _Open] = {}
         self.ended: list[Statement] = []
         self.extra: list[Transaction] = []
